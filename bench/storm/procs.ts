@@ -1,0 +1,98 @@
+/**
+ * Child processes for the benchmarks: `flotilla serve` from dist/ and the floor server,
+ * each on its own process (and so its own core) as in production. Every wait is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/ (this file is dist/bench/storm/procs.js once built). */
+export const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = resolve(DIST, 'src/cli/main.js');
+export const FLOOR = resolve(DIST, 'bench/storm/floor.js');
+
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Resolves once `port` accepts TCP connections. */
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`child exited with ${child.exitCode}: ${stderr()}`);
+    const up = await new Promise<boolean>((r) => {
+      const sock = net.connect(port, '127.0.0.1', () => (sock.destroy(), r(true)));
+      sock.on('error', () => r(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms: ${stderr()}`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+async function spawnListening(args: string[], port: number): Promise<Child> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  try {
+    await waitForPort(port, child, 20_000, () => err);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return { process: child, url: `http://127.0.0.1:${port}/`, stop: stopper(child) };
+}
+
+export function requireBuild(): void {
+  if (!existsSync(CLI) || !existsSync(FLOOR)) throw new Error(`build first (npm run build): ${CLI} not found`);
+}
+
+/** `flotilla serve` on SQLite in `dataDir`, CPEs unauthenticated (the load is what we measure). */
+export async function startServe(dataDir: string, opts: { discover: boolean }): Promise<Child> {
+  const port = await freePort();
+  const args = [
+    CLI,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--cwmp-port',
+    String(port),
+    '--api-port',
+    String(await freePort()),
+    '--data-dir',
+    dataDir,
+    '--allow-unauthenticated-cpes',
+    '--log-level',
+    'warn',
+  ];
+  if (!opts.discover) args.push('--no-discover-on-bootstrap');
+  return spawnListening(args, port);
+}
+
+export async function startFloorChild(): Promise<Child> {
+  const port = await freePort();
+  return spawnListening([FLOOR, String(port)], port);
+}

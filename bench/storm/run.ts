@@ -1,0 +1,216 @@
+/**
+ * Storm benchmark: `flotilla serve` (SQLite, child process from dist/) against the
+ * simulator on this machine.
+ *
+ *   periodic storm   N CPEs informing every second (far more than the ACS can take), idle
+ *                    sessions (Inform, empty POST, 204): completed sessions per second in
+ *                    steady state, and the same load against the floor server, whose figure
+ *                    is the machine's limit; we print ours as a fraction of it.
+ *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model: full discovery
+ *                    (GetParameterNames + GetParameterValues of the tree), then 10 queued
+ *                    SetParameterValues each: completed sessions per second.
+ *
+ * Bounded in count and time. Usage (after `npm run build`):
+ *   node dist/bench/storm/run.js [--periodic-cpes 4000] [--window 15] [--bootstrap-cpes 100] [--reuse-connections]
+ *
+ * By default every session opens its own TCP connection, as real CPEs do; with
+ * --reuse-connections the simulator hands connections from one session to the next.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Fleet } from '../../src/cpe/sim/fleet.js';
+import { loadModel } from '../../src/cpe/model/load.js';
+import type { Template, TParam } from '../../src/cpe/model/template.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import { deviceIdOf } from '../../src/store/device-id.js';
+import type { AcsRequest } from '../../src/cwmp/types.js';
+import { requireBuild, startFloorChild, startServe, type Child } from './procs.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+const REUSE = process.argv.includes('--reuse-connections');
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: () => boolean, timeoutMs: number, label: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`${label}: not done within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+interface PeriodicFigure {
+  cpes: number;
+  windowSeconds: number;
+  sessions: number;
+  failures: number;
+  sessionsPerSecond: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+/** Boot N CPEs (not measured), then count the sessions completed in a steady window. */
+async function periodicStorm(url: string, template: Template, cpes: number, windowMs: number, prefix: string): Promise<PeriodicFigure> {
+  const fleet = new Fleet({
+    acsUrl: url,
+    count: cpes,
+    model: template,
+    serialPrefix: prefix,
+    informInterval: 1,
+    informJitter: 0.2,
+    maxConcurrentSessions: 64,
+    connectionRequests: 'off',
+    reuseConnections: REUSE,
+    drainMs: 10_000,
+  });
+  try {
+    await fleet.start();
+    await until(() => fleet.stats.sessions >= cpes, 180_000, 'boot sessions');
+    const s0 = fleet.stats.sessions;
+    const f0 = fleet.stats.failures;
+    const t0 = Date.now();
+    await sleep(windowMs);
+    const dt = (Date.now() - t0) / 1000;
+    const sessions = fleet.stats.sessions - s0;
+    const summary = fleet.summary();
+    return {
+      cpes,
+      windowSeconds: Math.round(dt * 10) / 10,
+      sessions,
+      failures: fleet.stats.failures - f0,
+      sessionsPerSecond: Math.round((sessions / dt) * 10) / 10,
+      p50ms: summary.latencyMs.p50,
+      p99ms: summary.latencyMs.p99,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** Ten writable, unconstrained string parameters to set on every device. */
+function tenParameters(t: Template): string[] {
+  const out: string[] = [];
+  for (const [path, node] of t.index) {
+    if (node.kind !== 'param') continue;
+    const p = node as TParam;
+    if (!p.writable || p.type !== 'xsd:string' || p.enumeration !== undefined || /ManagementServer|Password|Key|URL|Alias/i.test(path)) continue;
+    if (p.maxLength !== undefined && p.maxLength < 16) continue;
+    out.push(path);
+    if (out.length === 10) break;
+  }
+  return out;
+}
+
+interface BootstrapFigure {
+  cpes: number;
+  parameters: number;
+  seconds: number;
+  sessions: number;
+  failures: number;
+  sessionsPerSecond: number;
+  setParameterValuesDone: number;
+  setParameterValuesQueued: number;
+}
+
+async function bootstrapStorm(template: Template, cpes: number): Promise<BootstrapFigure> {
+  const dir = await mkdtemp(join(tmpdir(), 'flotilla-storm-boot-'));
+  let serve: Child | null = null;
+  const prefix = 'BOOT';
+  const names = tenParameters(template);
+  const fleet0 = new Fleet({ acsUrl: 'http://127.0.0.1:1/', count: cpes, model: template, serialPrefix: prefix });
+  const ids = Array.from({ length: cpes }, (_, i) =>
+    deviceIdOf({ oui: template.deviceId.oui, productClass: template.deviceId.productClass, serialNumber: fleet0.serialNumber(i) }),
+  );
+  try {
+    // Queue the ten SetParameterValues before the devices exist: they run in the bootstrap session.
+    const store = await createSqliteStore({ dataDir: dir });
+    await store.migrate();
+    for (const id of ids) {
+      for (const [i, name] of names.entries()) {
+        const req: AcsRequest = { method: 'SetParameterValues', parameterList: [{ name, value: `storm-${i}`, type: 'xsd:string' }], parameterKey: `storm-${i}` };
+        await store.enqueueRequest(id, req);
+      }
+    }
+    await store.close();
+    serve = await startServe(dir, { discover: true });
+    const fleet = new Fleet({
+      acsUrl: serve.url,
+      count: cpes,
+      model: template,
+      serialPrefix: prefix,
+      maxConcurrentSessions: 32,
+      connectionRequests: 'off',
+      reuseConnections: REUSE,
+      drainMs: 10_000,
+    });
+    const t0 = Date.now();
+    await fleet.start();
+    await until(() => fleet.stats.sessions >= cpes, 300_000, 'bootstrap sessions');
+    const seconds = (Date.now() - t0) / 1000;
+    const stats = { sessions: fleet.stats.sessions, failures: fleet.stats.failures };
+    await fleet.stop();
+    await serve.stop();
+    serve = null;
+    const check = await createSqliteStore({ dataDir: dir });
+    let done = 0;
+    for (const id of ids) done += (await check.listRequests(id)).filter((r) => r.state === 'done').length;
+    await check.close();
+    return {
+      cpes,
+      parameters: template.parameterCount,
+      seconds: Math.round(seconds * 10) / 10,
+      ...stats,
+      sessionsPerSecond: Math.round((stats.sessions / seconds) * 10) / 10,
+      setParameterValuesDone: done,
+      setParameterValuesQueued: cpes * names.length,
+    };
+  } finally {
+    await serve?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  requireBuild();
+  // Each informs every second: 4,000/s offered, more than the floor server takes here.
+  const periodicCpes = arg('periodic-cpes', 4000);
+  const windowMs = arg('window', 15) * 1000;
+  const bootstrapCpes = arg('bootstrap-cpes', 100);
+  const light = loadModel('tr181-router');
+  const large = loadModel('tr181-large');
+
+  const dir = await mkdtemp(join(tmpdir(), 'flotilla-storm-periodic-'));
+  let acs: PeriodicFigure;
+  const serve = await startServe(dir, { discover: false });
+  try {
+    acs = await periodicStorm(serve.url, light, periodicCpes, windowMs, 'PER');
+  } finally {
+    await serve.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const floorChild = await startFloorChild();
+  let floor: PeriodicFigure;
+  try {
+    floor = await periodicStorm(floorChild.url, light, periodicCpes, windowMs, 'FLR');
+  } finally {
+    await floorChild.stop();
+  }
+  const boot = await bootstrapStorm(large, bootstrapCpes);
+  const fraction = floor.sessionsPerSecond > 0 ? Math.round((acs.sessionsPerSecond / floor.sessionsPerSecond) * 1000) / 1000 : 0;
+  process.stdout.write(
+    `periodic storm: ${acs.sessionsPerSecond} sessions/s against flotilla serve (SQLite), ${floor.sessionsPerSecond} against the floor server: ${(fraction * 100).toFixed(1)} % of the floor\n` +
+      `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions)\n`,
+  );
+  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction }, bootstrap: boot })}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`storm: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,363 @@
+/**
+ * The CWMP endpoint: node:http(s) around the session machine. One POST in, one reply out;
+ * everything protocol-shaped happens in src/cwmp, everything durable in the store.
+ *
+ * A session is found by its cookie or, for CPEs that drop cookies, by its keep-alive
+ * connection; a CPE that reconnects mid-session with its cookie carries on. Idle sessions
+ * end after `sessionTimeoutMs` and free their device.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { buildEnvelope, buildFault, decodeBody, parseEnvelope } from '../cwmp/codec.js';
+import type { Envelope, Inform } from '../cwmp/types.js';
+import { deviceIdOf } from '../store/device-id.js';
+import type { EventSink } from '../events/bus.js';
+import type { Store } from '../store/types.js';
+import { openStore } from '../store/open.js';
+import {
+  basicChallenge,
+  digestChallenge,
+  NonceIssuer,
+  parseAuthorization,
+  verifyBasic,
+  verifyDigest,
+  type Credential,
+  type ParsedAuthorization,
+} from '../http/auth-server.js';
+import { resolveBootstrapCredential, type BootstrapCredential } from './bootstrap-credential.js';
+import { isBlank } from '../cwmp/charset.js';
+import { readBody } from './body.js';
+import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
+import { LiveSession, type Reply } from './session.js';
+
+const COOKIE = 'flotilla_session';
+
+export interface AcsServerOptions {
+  config?: Partial<AcsConfig>;
+  store: Store;
+  logger?: Logger;
+  /** Injected clock for tests; Date.now by default. */
+  now?: () => number;
+  /** Share between processes so every ACS accepts every nonce. */
+  nonceSecret?: Buffer;
+  /** Where sessions publish what happened (device registered/booted/inform, task outcomes). */
+  events?: EventSink;
+}
+
+export interface AcsServer {
+  readonly config: AcsConfig;
+  readonly store: Store;
+  /** e.g. "http://127.0.0.1:7547/" */
+  readonly cwmpUrl: string;
+  readonly bootstrap: BootstrapCredential;
+  /** Sessions in progress in this process. */
+  activeSessions(): number;
+  close(): Promise<void>;
+}
+
+export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer> {
+  const config: AcsConfig = { ...DEFAULT_ACS_CONFIG, ...opts.config };
+  const store = opts.store;
+  const now = opts.now ?? Date.now;
+  const log = opts.logger;
+  const bootstrap = await resolveBootstrapCredential(config);
+  const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
+  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
+  const processTag = randomBytes(4).toString('hex');
+
+  const byToken = new Map<string, LiveSession>();
+  const bySocket = new WeakMap<Socket, LiveSession>();
+  const tokens = new WeakMap<LiveSession, string>();
+  const timers = new Map<LiveSession, NodeJS.Timeout>();
+  const busy = new WeakSet<LiveSession>();
+
+  const forget = (session: LiveSession): void => {
+    const token = tokens.get(session);
+    if (token !== undefined) byToken.delete(token);
+    const timer = timers.get(session);
+    if (timer !== undefined) clearTimeout(timer);
+    timers.delete(session);
+  };
+
+  const touch = (session: LiveSession): void => {
+    const old = timers.get(session);
+    if (old !== undefined) clearTimeout(old);
+    const timer = setTimeout(() => {
+      endQuietly(session, 'timeout');
+    }, config.sessionTimeoutMs);
+    timer.unref();
+    timers.set(session, timer);
+  };
+
+  const endQuietly = (session: LiveSession, outcome: string): void => {
+    session.end(outcome).catch((e: unknown) => {
+      log?.error({ err: e, deviceId: session.deviceId }, 'session commit failed');
+    });
+  };
+
+  const challenge = (res: ServerResponse, stale = false): void => {
+    const headers: string[] = [digestChallenge(config.realm, nonces.issue(now()), stale)];
+    if (tls || config.allowBasicOverHttp) headers.push(basicChallenge(config.realm));
+    res.writeHead(401, { 'WWW-Authenticate': headers, 'Content-Length': '0' });
+    res.end();
+  };
+
+  const send = (res: ServerResponse, reply: Reply, cookie?: string): void => {
+    if (reply.status === 204) {
+      res.writeHead(204, cookie === undefined ? {} : { 'Set-Cookie': cookie });
+      res.end();
+      return;
+    }
+    const body = reply.envelope === null ? '' : buildEnvelope(reply.envelope);
+    const headers: Record<string, string> = {
+      'Content-Type': 'text/xml; charset="utf-8"',
+      'Content-Length': String(Buffer.byteLength(body)),
+    };
+    if (cookie !== undefined) headers['Set-Cookie'] = cookie;
+    res.writeHead(reply.status, headers);
+    res.end(body);
+  };
+
+  const plainFault = (res: ServerResponse, status: number, faultCode: number, message: string): void => {
+    const body = buildFault('urn:dslforum-org:cwmp-1-0', undefined, faultCode, message);
+    const headers: Record<string, string> = {
+      'Content-Type': 'text/xml; charset="utf-8"',
+      'Content-Length': String(Buffer.byteLength(body)),
+    };
+    // The rest of a refused body is not worth reading: close the connection after answering.
+    if (status === 408 || status === 413) headers.Connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+  /** Credentials checked against what the store knows of the device, or the bootstrap one. */
+  const authorized = (auth: ParsedAuthorization | null, own: Credential | null, method: string): boolean => {
+    if (config.allowUnauthenticatedCpes) return true;
+    if (auth === null) return false;
+    const credential = own ?? bootstrap.credential;
+    if (credential === null || auth.username !== credential.username) return false;
+    return auth.scheme === 'Digest' ? verifyDigest(auth, credential.ha1, method) : verifyBasic(auth, credential);
+  };
+
+  const beginSession = async (req: IncomingMessage, res: ServerResponse, message: Envelope<Inform>): Promise<void> => {
+    let auth: ParsedAuthorization | null = null;
+    if (!config.allowUnauthenticatedCpes) {
+      auth = parseAuthorization(req.headers.authorization);
+      if (auth === null || (auth.scheme === 'Basic' && !tls && !config.allowBasicOverHttp)) {
+        challenge(res);
+        return;
+      }
+      if (auth.scheme === 'Digest') {
+        const nonce = nonces.check(auth.nonce, now());
+        if (nonce !== 'ok') {
+          challenge(res, nonce === 'stale');
+          return;
+        }
+      }
+    }
+    const inform = message.body;
+    const deviceId = deviceIdOf(inform.deviceId);
+    const session = new LiveSession(
+      {
+        store,
+        config,
+        now,
+        lockOwner: `${processTag}:${randomBytes(6).toString('hex')}`,
+        onEnded: forget,
+        ...(opts.events ? { events: opts.events } : {}),
+      },
+      `${processTag}-${randomBytes(3).toString('hex')}`,
+    );
+    session.machine.receive(message);
+    const opened = await session.open(inform, deviceId);
+    if (!authorized(auth, opened.credential, req.method ?? 'POST')) {
+      await session.abandon();
+      log?.warn({ deviceId, username: auth?.username }, 'CPE authentication failed');
+      challenge(res);
+      return;
+    }
+    if (opened.lock === 'busy') {
+      log?.info({ deviceId }, 'device already in a session; asking the CPE to retry');
+      send(res, await session.reject(8005, 'Device is in another session; retry later'));
+      return;
+    }
+    const token = randomBytes(16).toString('base64url');
+    tokens.set(session, token);
+    byToken.set(token, session);
+    bySocket.set(req.socket, session);
+    touch(session);
+    log?.debug({ deviceId, events: inform.event.map((e) => e.eventCode) }, 'session started');
+    const cookie = `${COOKIE}=${token}; Path=/; HttpOnly${tls ? '; Secure' : ''}`;
+    send(res, session.accept(), cookie);
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'POST', 'Content-Length': '0' });
+      res.end();
+      req.resume();
+      return;
+    }
+    const token = cookieValue(req.headers.cookie, COOKIE);
+    let session = token === undefined ? undefined : byToken.get(token);
+    if (session === undefined) {
+      const bound = bySocket.get(req.socket);
+      if (bound !== undefined && !bound.ended) session = bound;
+    }
+    if (session !== undefined && busy.has(session)) {
+      // A CPE does not pipeline; two POSTs at once for one session is an abuse of it.
+      plainFault(res, 409, 8001, 'a message of this session is already being processed');
+      req.resume();
+      return;
+    }
+    if (session !== undefined) {
+      busy.add(session);
+      touch(session);
+      bySocket.set(req.socket, session);
+    }
+    try {
+      const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs);
+      if (!body.ok) {
+        log?.warn({ deviceId: session?.deviceId, reason: body.reason }, 'request body refused');
+        if (session !== undefined) endQuietly(session, `protocol-error: ${body.reason}`);
+        if (!res.headersSent && !res.destroyed) plainFault(res, body.status, body.status === 413 ? 8004 : 8003, body.reason);
+        return;
+      }
+      let message: Envelope | null = null;
+      if (!isBlank(body.bytes)) {
+        const text = decodeBody(body.bytes, req.headers['content-type']);
+        const parsed = text.ok ? parseEnvelope(text.value, { maxBytes: config.maxBodyBytes }) : text;
+        if (!parsed.ok) {
+          log?.warn({ deviceId: session?.deviceId, code: parsed.error.code, reason: parsed.error.message }, 'malformed CWMP message');
+          if (session !== undefined) endQuietly(session, `protocol-error: ${parsed.error.code}`);
+          plainFault(res, parsed.error.httpStatus, parsed.error.cwmpFault, parsed.error.message);
+          return;
+        }
+        message = parsed.value;
+      }
+      if (message !== null && message.body.method === 'Inform') {
+        // A new Inform always opens a new session; one still open on this connection is over.
+        if (session !== undefined) {
+          busy.delete(session);
+          await session.end('superseded');
+        }
+        await beginSession(req, res, message as Envelope<Inform>);
+        return;
+      }
+      if (session === undefined) {
+        plainFault(res, 400, 8003, 'no session: a CWMP session begins with an Inform');
+        return;
+      }
+      const reply = await session.handle(message);
+      if (reply.status === 400 || reply.status === 500) {
+        log?.warn({ deviceId: session.deviceId, reason: reply.reason }, 'CWMP protocol error in session');
+      }
+      send(res, reply);
+    } catch (e) {
+      log?.error({ err: e, deviceId: session?.deviceId }, 'session failed');
+      if (session !== undefined) await session.abandon().catch(() => undefined);
+      // The CPE sees a failed session and retries later with its events kept.
+      if (!res.headersSent) plainFault(res, 500, 8002, 'internal error');
+      else res.destroy();
+    } finally {
+      if (session !== undefined) busy.delete(session);
+    }
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    onRequest(req, res).catch((e: unknown) => {
+      log?.error({ err: e }, 'unhandled request failure');
+      if (!res.headersSent) {
+        res.writeHead(500);
+        res.end();
+      }
+    });
+  };
+
+  const server: Server = tls
+    ? createHttpsServer({ cert: readFileSync(config.tlsCert as string), key: readFileSync(config.tlsKey as string) }, handler)
+    : createHttpServer(handler);
+  // Slow clients: headers and the whole request must arrive in bounded time.
+  server.headersTimeout = Math.min(config.bodyTimeoutMs, 60_000);
+  server.requestTimeout = config.bodyTimeoutMs + 1_000;
+  server.keepAliveTimeout = config.sessionTimeoutMs;
+  server.on('connection', (socket: Socket) => {
+    socket.on('close', () => {
+      const session = bySocket.get(socket);
+      // After the ACS released held requests the CPE may simply hang up: that ends it.
+      if (session !== undefined && !session.ended && session.machine.state === 'released') endQuietly(session, 'ok');
+    });
+  });
+  server.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.cwmpPort, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  const cwmpUrl = `${tls ? 'https' : 'http'}://${host}:${address.port}/`;
+
+  return {
+    config,
+    store,
+    cwmpUrl,
+    bootstrap,
+    activeSessions: () => byToken.size,
+    close: async () => {
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.all([...byToken.values()].map((s) => s.end('shutdown').catch(() => undefined)));
+      await closing;
+    },
+  };
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * Start the CWMP endpoint with its own store (SQLite in `dataDir` unless one is given).
+ * The store is closed with the server when this function created it.
+ */
+export async function startAcs(
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer },
+): Promise<AcsServer> {
+  const { store: given, logger, now, events, nonceSecret, ...rest } = config;
+  const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
+  try {
+    const server = await startCwmpServer({
+      config: rest,
+      store,
+      ...(logger ? { logger } : {}),
+      ...(now ? { now } : {}),
+      ...(events ? { events } : {}),
+      ...(nonceSecret ? { nonceSecret } : {}),
+    });
+    if (given !== undefined) return server;
+    return {
+      ...server,
+      activeSessions: server.activeSessions,
+      close: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    if (given === undefined) await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** The `flotilla` command. */
+import { Command } from 'commander';
+import { registerMigrateCommand } from './migrate.js';
+import { registerServeCommand } from './serve.js';
+import { registerSimCommand } from './sim.js';
+
+const program = new Command();
+program.name('flotilla').description('TR-069 (CWMP) device management: ACS, CPE client and simulator').version('0.1.0');
+registerServeCommand(program);
+registerSimCommand(program);
+registerMigrateCommand(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`flotilla: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

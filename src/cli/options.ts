@@ -1,0 +1,33 @@
+/**
+ * Flag helpers: every flag also reads FLOTILLA_<FLAG> (upper case, dashes to underscores),
+ * the contract in design.md.
+ */
+import { InvalidArgumentError, Option } from 'commander';
+
+export function envName(flag: string): string {
+  return `FLOTILLA_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+}
+
+/** `--name <value>` with its environment variable; `flags` like "--cwmp-port <port>". */
+export function opt(flags: string, description: string): Option {
+  const long = flags.split(/[ ,]+/).find((f) => f.startsWith('--')) ?? flags;
+  return new Option(flags, description).env(envName(long));
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`not a port: ${value}`);
+  return n;
+}
+
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`not a positive number: ${value}`);
+  return n;
+}
+
+export function parseCredentials(value: string): { username: string; password: string } {
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) throw new InvalidArgumentError('expected user:password');
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}

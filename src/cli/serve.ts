@@ -1,0 +1,197 @@
+/**
+ * `flotilla serve`: the CWMP endpoint and the REST API (src/nbi) on one process, sharing
+ * one store (embedded SQLite by default) and one event bus.
+ */
+import type { Command } from 'commander';
+import { pino, type Level } from 'pino';
+import { startAcs } from '../acs/server.js';
+import { EventBus } from '../events/bus.js';
+import { ensureAdminToken } from '../nbi/auth.js';
+import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
+import { openStore, UnsupportedStoreError } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
+import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
+
+interface ServeOptions {
+  cwmpPort: number;
+  apiPort: number;
+  host: string;
+  dataDir: string;
+  db?: string;
+  cpeCredentials?: { username: string; password: string };
+  allowUnauthenticatedCpes?: boolean;
+  allowBasicOverHttp?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  sessionTimeout: number;
+  maxBodyBytes: number;
+  discoverOnBootstrap: boolean;
+  logLevel: Level;
+  workers: number;
+  dbPoolSize: number;
+  apiOpen?: boolean;
+  connectionRequestCredentials?: { username: string; password: string };
+  allowBasicConnectionRequests?: boolean;
+  searchableParameters: string[];
+}
+
+/** FLOTILLA_ADMIN_TOKEN: the first admin API token, for automation (an environment variable only: argv is visible to every user). */
+const adminTokenFromEnv = (): string | undefined => process.env.FLOTILLA_ADMIN_TOKEN || undefined;
+
+function printAdminToken(token: string | null): void {
+  if (token === null) return;
+  // Printed once, on the start that created it; only its hash is stored.
+  process.stdout.write(`\nGenerated the first admin API token (shown only now; use it as Authorization: Bearer <token>):\n  ${token}\n\n`);
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the ACS: CWMP endpoint on an embedded SQLite store')
+    .addOption(opt('--cwmp-port <port>', 'CWMP (CPE-facing) port').argParser(parsePort).default(7547))
+    .addOption(opt('--api-port <port>', 'REST API and console port').argParser(parsePort).default(7557))
+    .addOption(opt('--host <address>', 'address to listen on').default('0.0.0.0'))
+    .addOption(opt('--data-dir <dir>', 'directory of the SQLite store and generated secrets').default('./flotilla-data'))
+    .addOption(opt('--db <url>', 'store URL (postgres://… selects PostgreSQL)'))
+    .addOption(opt('--cpe-credentials <user:password>', 'shared bootstrap credential for CPEs').argParser(parseCredentials))
+    .addOption(opt('--allow-unauthenticated-cpes', 'accept CPEs without credentials (lab use only)'))
+    .addOption(opt('--allow-basic-over-http', 'accept HTTP Basic from CPEs without TLS'))
+    .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
+    .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
+    .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
+    .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
+    .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
+    .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug').default('info'))
+    .addOption(opt('--api-open', 'serve the REST API without authentication (local development only)'))
+    .addOption(
+      opt('--connection-request-credentials <user:password>', 'connection-request credential for devices whose own the store does not know').argParser(
+        parseCredentials,
+      ),
+    )
+    .addOption(opt('--allow-basic-connection-requests', 'answer a CPE that asks for Basic on connection requests (the password crosses in clear over http)'))
+    .addOption(
+      opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
+        .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+        .default(DEFAULT_SEARCHABLE_PATHS, 'SoftwareVersion, HardwareVersion, ModelName, ProvisioningCode (TR-181 and TR-098)'),
+    )
+    .addOption(opt('--workers <n>', 'CWMP worker processes on one port (node:cluster); "auto": one per CPU').argParser(parseWorkers).default(1))
+    .addOption(opt('--db-pool-size <n>', 'PostgreSQL connections per process (each worker has its own)').argParser(parsePoolSize).default(10))
+    .action(async (o: ServeOptions) => {
+      if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+        process.stderr.write('flotilla: --tls-cert and --tls-key go together\n');
+        process.exitCode = 2;
+        return;
+      }
+      const logger = pino({
+        level: o.logLevel,
+        // Never log secrets, whatever a caller puts in a log line.
+        redact: ['password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization'],
+      });
+      let plan: ReturnType<typeof planWorkers>;
+      try {
+        plan = planWorkers(o.workers, o.db);
+      } catch (e) {
+        if (!(e instanceof UnsupportedStoreError)) throw e;
+        process.stderr.write(`flotilla: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (plan.workers > 1 && !isClusterWorker()) {
+        if (plan.warning !== null) logger.warn(plan.warning);
+        if (o.apiOpen !== true) {
+          // Once, before the workers (each runs the API on the shared port) start.
+          const tokens = await openStore({ db: o.db, dataDir: o.dataDir });
+          try {
+            printAdminToken((await ensureAdminToken(tokens, adminTokenFromEnv())).generated);
+          } finally {
+            await tokens.close();
+          }
+        }
+        await runPrimary({
+          workers: plan.workers,
+          db: o.db,
+          dataDir: o.dataDir,
+          cpeCredentials: o.cpeCredentials,
+          allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
+          logger,
+          onGeneratedCredential: ({ username, password }) =>
+            process.stdout.write(
+              `\nGenerated the CPE bootstrap credential (shown only now; configure it in your CPEs):\n` +
+                `  username: ${username}\n  password: ${password}\n\n`,
+            ),
+        });
+        return;
+      }
+      let store: Store;
+      try {
+        store = await openStore({
+          db: o.db,
+          dataDir: o.dataDir,
+          poolSize: o.dbPoolSize,
+          onError: (err) => logger.warn({ err: err.message }, 'store connection error (reconnecting)'),
+        });
+      } catch (e) {
+        if (!(e instanceof UnsupportedStoreError)) throw e;
+        process.stderr.write(`flotilla: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const bus = new EventBus();
+      const acs = await startAcs({
+        store,
+        events: bus,
+        host: o.host,
+        cwmpPort: o.cwmpPort,
+        dataDir: o.dataDir,
+        allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
+        allowBasicOverHttp: o.allowBasicOverHttp === true,
+        sessionTimeoutMs: o.sessionTimeout * 1000,
+        maxBodyBytes: o.maxBodyBytes,
+        discoverOnBootstrap: o.discoverOnBootstrap,
+        logger,
+        nonceSecret: nonceSecretFromEnv(),
+        ...(o.cpeCredentials ? { cpeCredentials: o.cpeCredentials } : {}),
+        ...(o.tlsCert && o.tlsKey ? { tlsCert: o.tlsCert, tlsKey: o.tlsKey } : {}),
+      });
+      const generated = acs.bootstrap.generated;
+      if (generated !== null) {
+        // Printed once, on the start that created it; only its hash is kept on disk.
+        process.stdout.write(
+          `\nGenerated the CPE bootstrap credential (shown only now; configure it in your CPEs):\n` +
+            `  username: ${generated.username}\n  password: ${generated.password}\n\n`,
+        );
+      }
+      if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
+      const nbi = await startNbi({
+        store,
+        bus,
+        host: o.host,
+        port: o.apiPort,
+        open: o.apiOpen === true,
+        adminToken: adminTokenFromEnv(),
+        searchablePaths: o.searchableParameters,
+        connectionRequests: {
+          allowBasic: o.allowBasicConnectionRequests === true,
+          ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
+        },
+        logger,
+      });
+      printAdminToken(nbi.generatedAdminToken);
+      if (o.apiOpen === true) logger.warn('the REST API is open: no authentication (local development only)');
+      logger.info({ cwmp: acs.cwmpUrl, api: `${nbi.url}/api/v1`, dataDir: acs.config.dataDir }, 'Flotilla ACS listening');
+      const stop = (): void => {
+        logger.info('shutting down');
+        nbi
+          .close()
+          .then(() => acs.close())
+          .then(() => store.close())
+          .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

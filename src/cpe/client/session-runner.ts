@@ -1,0 +1,179 @@
+/**
+ * One CWMP session over HTTP, CPE side: the thin I/O loop around `CpeSession`.
+ *
+ * It POSTs, parses what the ACS answers, feeds the machine, and asks its host for
+ * decisions (the answer to an ACS request, which own request to send). The device's
+ * lifecycle (events, retries, effects) stays with the host (cpe.ts), so this loop can be
+ * read top to bottom as the session of TR-069 3.7.
+ */
+import { isBlank } from '../../cwmp/charset.js';
+import { buildEnvelope, decodeBody, faultBody, parseEnvelope } from '../../cwmp/codec.js';
+import { CpeSession, type CpeOwnRequest } from '../../cwmp/cpe-session.js';
+import type { AcsRequest, AcsResponse, Envelope, Inform } from '../../cwmp/types.js';
+import type { CpeEffect, RpcOutcome } from '../types.js';
+import type { Credentials } from '../../http/auth-client.js';
+import type { CookieJar } from './cookies.js';
+import { AcsConnection, HttpError, type ConnectionPool, type HttpReply, type TlsOptions } from './http.js';
+import { buildOptions, type Quirks } from './quirks.js';
+
+export interface SessionHost {
+  /** Answer one ACS request (pure: the model, plus what the client owns, like queued transfers). */
+  answer(request: AcsRequest): RpcOutcome;
+  /** The Inform was accepted: its events are delivered. */
+  informAccepted(): void;
+  /** The ACS acknowledged one of our requests. */
+  requestAccepted(request: CpeOwnRequest, response: AcsResponse): void;
+}
+
+export interface SessionPlan {
+  url: URL;
+  credentials: Credentials | null;
+  jar: CookieJar | null;
+  quirks: Quirks;
+  inform: Inform;
+  /** Our own requests to deliver (TransferComplete …), in order. */
+  outbox: readonly CpeOwnRequest[];
+  timeoutMs: number;
+  tls?: TlsOptions;
+  /** Lets the owner abort the session (close the connection) from outside. */
+  onConnection?: (conn: AcsConnection | null) => void;
+  /** Keep-alive connections shared across sessions (off: a new connection per session, like a real CPE). */
+  pool?: ConnectionPool | null;
+}
+
+export interface SessionOutcome {
+  ok: boolean;
+  /** Why it failed: "connect: …", "http 500", "auth", "protocol: …", "acs-fault 8005: …". */
+  error?: string;
+  /** True once the InformResponse arrived (the events were delivered). */
+  informed: boolean;
+  /** What the ACS asked for, in order, with the CWMP fault code we answered (0 = success). */
+  rpcs: { method: string; faultCode: number }[];
+  effects: CpeEffect[];
+  /** The jar as it stands after the session (the ACS may have created it). */
+  jar: CookieJar | null;
+  exchanges: number;
+}
+
+/** The ACS answered with no envelope: 204, or 200 with an empty (or all-whitespace) body. */
+function isEmpty(reply: HttpReply): boolean {
+  return reply.status === 204 || isBlank(reply.body);
+}
+
+export async function runSession(plan: SessionPlan, host: SessionHost): Promise<SessionOutcome> {
+  const quirks = plan.quirks;
+  const build = buildOptions(quirks);
+  const session = new CpeSession({ namespace: quirks.namespace, noMoreRequests: quirks.noMoreRequests });
+  const conn = new AcsConnection({
+    url: plan.url,
+    credentials: plan.credentials,
+    jar: plan.jar,
+    dropCookies: quirks.dropCookies,
+    chunked: quirks.chunked,
+    timeoutMs: plan.timeoutMs,
+    tls: plan.tls,
+    pool: plan.pool,
+  });
+  plan.onConnection?.(conn);
+  let clean = false;
+  const out: SessionOutcome = { ok: false, informed: false, rpcs: [], effects: [], jar: plan.jar, exchanges: 0 };
+  // Own requests the ACS faulted this session: not offered again until the next one.
+  const skipped = new Set<CpeOwnRequest>();
+  const delivered = new Set<CpeOwnRequest>();
+  const nextOwn = (): CpeOwnRequest | undefined => plan.outbox.find((r) => !skipped.has(r) && !delivered.has(r));
+
+  /** On our turn: one of our requests, or the empty POST that hands the floor to the ACS. */
+  const cpeTurn = (): Envelope | null | string => {
+    const own = session.holdRequests ? undefined : nextOwn();
+    if (own !== undefined) {
+      const sent = session.sendRequest(own);
+      return sent.ok ? sent.value : `protocol: ${sent.error.message}`;
+    }
+    const empty = session.sendEmpty();
+    return empty.ok ? null : `protocol: ${empty.error.message}`;
+  };
+
+  try {
+    const first = session.inform(plan.inform);
+    if (!first.ok) return { ...out, error: `protocol: ${first.error.message}` };
+    let message: Envelope | null = first.value;
+    while (true) {
+      const reply = await conn.post(message === null ? null : buildEnvelope(message, build));
+      out.exchanges++;
+      out.jar = conn.jar;
+      if (reply.status === 401) return { ...out, error: 'auth' };
+      if (reply.status !== 200 && reply.status !== 204) return { ...out, error: `http ${reply.status}` };
+      let envelope: Envelope | null = null;
+      if (!isEmpty(reply)) {
+        const text = decodeBody(reply.body, reply.headers['content-type']);
+        if (!text.ok) return { ...out, error: `protocol: ${text.error.message}` };
+        const parsed = parseEnvelope(text.value);
+        if (!parsed.ok) return { ...out, error: `protocol: ${parsed.error.message}` };
+        envelope = parsed.value;
+      }
+      const received = session.receive(envelope);
+      if (!received.ok) {
+        const fault = envelope?.body.method === 'Fault' ? envelope.body.detail : null;
+        return { ...out, error: fault !== null ? `acs-fault ${fault.faultCode}: ${fault.faultString}` : `protocol: ${received.error.message}` };
+      }
+      const r = received.value;
+      let next: Envelope | null | string;
+      switch (r.kind) {
+        case 'informAccepted':
+          out.informed = true;
+          host.informAccepted();
+          next = cpeTurn();
+          break;
+        case 'requestAccepted':
+          delivered.add(r.request);
+          host.requestAccepted(r.request, r.response);
+          next = cpeTurn();
+          break;
+        case 'requestFaulted':
+          skipped.add(r.request);
+          next = cpeTurn();
+          break;
+        case 'acsRequest': {
+          let outcome: RpcOutcome;
+          try {
+            outcome = host.answer(r.request);
+          } catch (e) {
+            // A bug in a model must not kill the session: the ACS gets 9002 and carries on.
+            outcome = { response: faultBody(9002, e instanceof Error ? e.message : String(e)), effects: [] };
+          }
+          out.rpcs.push({ method: r.request.method, faultCode: outcome.response.method === 'Fault' ? outcome.response.detail.faultCode : 0 });
+          out.effects.push(...outcome.effects);
+          let answered = session.respond(outcome.response);
+          if (!answered.ok) answered = session.respond(faultBody(9002, answered.error.message));
+          next = answered.ok ? answered.value : `protocol: ${answered.error.message}`;
+          break;
+        }
+        case 'unsupported':
+          out.rpcs.push({ method: r.name, faultCode: 9000 });
+          next = r.reply;
+          break;
+        case 'acsDone': {
+          // 3.7.1.4: the session ends when neither side has anything left to send.
+          const own = nextOwn();
+          if (own === undefined) {
+            session.finish();
+            clean = true;
+            return { ...out, ok: true };
+          }
+          const sent = session.sendRequest(own);
+          next = sent.ok ? sent.value : `protocol: ${sent.error.message}`;
+          break;
+        }
+      }
+      if (typeof next === 'string') return { ...out, error: next };
+      message = next;
+    }
+  } catch (e) {
+    session.fail();
+    if (e instanceof HttpError) return { ...out, error: `${e.code.toLowerCase()}: ${e.message}` };
+    return { ...out, error: `internal: ${e instanceof Error ? e.message : String(e)}` };
+  } finally {
+    conn.close(clean);
+    plan.onConnection?.(null);
+  }
+}

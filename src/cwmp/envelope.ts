@@ -1,0 +1,233 @@
+/**
+ * SOAP 1.1 envelopes for CWMP: headers (TR-069 §3.4, cwmp-1-0 … cwmp-1-4.xsd) and dispatch of
+ * the body to the RPC family that reads or writes it.
+ *
+ * Elements are matched on namespace URI and local name, never on prefixes. The envelope
+ * elements are accepted in the SOAP envelope namespace and, for devices that confuse the two
+ * (the Thomson `soap` prefix is bound to the encoding namespace), in the encoding namespace.
+ */
+import { ProtocolError, err, ok, type Result } from './errors.js';
+import { buildFaultElement, findCwmpFault, parseFault } from './rpc/fault.js';
+import { controlCodecs } from './rpc/control.js';
+import { informCodecs } from './rpc/inform.js';
+import { objectCodecs } from './rpc/objects.js';
+import { parameterCodecs } from './rpc/parameters.js';
+import { softwareCodecs } from './rpc/software.js';
+import { transferCompleteCodecs } from './rpc/transfer-complete.js';
+import { transferCodecs } from './rpc/transfers.js';
+import { voucherCodecs } from './rpc/vouchers.js';
+import { esc, isCwmpNamespace, type BuildCtx, type CodecTable, type KnownBody, type KnownMethod, type MethodCodec } from './rpc/shared.js';
+import { CWMP_NAMESPACES, type CwmpBody, type CwmpHeader, type CwmpNamespace, type Envelope } from './types.js';
+import { parseBoolean, parseInteger } from './value.js';
+import { DEFAULT_LIMITS, NS, parseXml, type ParseLimits, type XmlElement } from './xml.js';
+
+/** Every known method, each with its reader and writer; the type makes the table complete. */
+const CODECS: CodecTable<KnownMethod> = {
+  ...informCodecs,
+  ...parameterCodecs,
+  ...objectCodecs,
+  ...controlCodecs,
+  ...transferCodecs,
+  ...transferCompleteCodecs,
+  ...softwareCodecs,
+  ...voucherCodecs,
+};
+// A Map, so that body names like "constructor" or "__proto__" cannot reach Object.prototype.
+const BY_NAME = new Map<string, MethodCodec<KnownMethod>>(Object.entries(CODECS) as [string, MethodCodec<KnownMethod>][]);
+
+/** Names of the methods the codec reads and writes (everything but Fault and Unknown). */
+export const KNOWN_METHODS: readonly KnownMethod[] = Object.keys(CODECS) as KnownMethod[];
+
+const SOAP_URIS = new Set<string>([NS.soapEnv, NS.soapEnc]);
+
+function soapChild(el: XmlElement, local: string): XmlElement | undefined {
+  return el.children.find((c) => c.local === local && SOAP_URIS.has(c.uri));
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------
+
+/**
+ * Parse one CWMP SOAP envelope. Never throws: malformed or hostile XML, a non-SOAP document,
+ * an empty Body (NO_BODY) or a structurally broken message (INVALID_MESSAGE) come back as
+ * `{ ok: false }`. A well-formed body whose method we do not know is `{ method: 'Unknown' }`,
+ * so the caller can answer fault 8000/9000.
+ */
+export function parseEnvelope(xml: string, limits?: Partial<ParseLimits>): Result<Envelope> {
+  const doc = parseXml(xml, resolveLimits(limits));
+  if (!doc.ok) return doc;
+  try {
+    return ok(readEnvelope(doc.value));
+  } catch (e) {
+    if (e instanceof ProtocolError) return err(e);
+    // A reader bug must not take the server down; report it as the peer's bad message.
+    return err(new ProtocolError('INVALID_MESSAGE', `unreadable message: ${(e instanceof Error ? e.message : String(e)).slice(0, 200)}`));
+  }
+}
+
+/** Defaults for whatever the caller left out; an undefined or non-numeric limit must not lift the bound. */
+function resolveLimits(limits: Partial<ParseLimits> | undefined): ParseLimits {
+  if (!limits) return DEFAULT_LIMITS;
+  const pick = (v: number | undefined, d: number): number => (typeof v === 'number' && !Number.isNaN(v) ? v : d);
+  return {
+    maxBytes: pick(limits.maxBytes, DEFAULT_LIMITS.maxBytes),
+    maxDepth: pick(limits.maxDepth, DEFAULT_LIMITS.maxDepth),
+    maxElements: pick(limits.maxElements, DEFAULT_LIMITS.maxElements),
+  };
+}
+
+function readEnvelope(root: XmlElement): Envelope {
+  if (root.local !== 'Envelope' || !SOAP_URIS.has(root.uri)) {
+    throw new ProtocolError('NOT_SOAP_ENVELOPE', `root element is {${root.uri.slice(0, 100)}}${root.local.slice(0, 100)}`);
+  }
+  const headerEl = soapChild(root, 'Header');
+  const bodyEl = soapChild(root, 'Body');
+  const method = bodyEl?.children[0];
+  if (!method) throw new ProtocolError('NO_BODY', 'SOAP Body is missing or empty');
+  const header = headerEl ? readHeader(headerEl) : {};
+
+  if (method.local === 'Fault' && SOAP_URIS.has(method.uri)) {
+    const fault = parseFault(method);
+    return { namespace: inferNamespace(findCwmpFault(method)?.uri, headerEl, method), header, body: fault };
+  }
+  // Unqualified method elements are tolerated as CWMP; any other namespace is someone else's.
+  const codec = method.uri === '' || isCwmpNamespace(method.uri) ? BY_NAME.get(method.local) : undefined;
+  const body: CwmpBody = codec ? codec.parse(method) : { method: 'Unknown', name: method.local, namespaceUri: method.uri };
+  return { namespace: inferNamespace(method.uri, headerEl, method), header, body };
+}
+
+/** The CWMP namespace in use: the method's, else a header's, else one declared in scope. */
+function inferNamespace(uri: string | undefined, headerEl: XmlElement | undefined, method: XmlElement): CwmpNamespace {
+  if (uri !== undefined && isCwmpNamespace(uri)) return uri;
+  if (headerEl) for (const h of headerEl.children) if (isCwmpNamespace(h.uri)) return h.uri;
+  for (const prefix in method.ns) {
+    const u = method.ns[prefix]!;
+    if (isCwmpNamespace(u)) return u;
+  }
+  return CWMP_NAMESPACES[0];
+}
+
+/** Header entries by local name in any namespace (some CPEs leave them unqualified). */
+function readHeader(h: XmlElement): CwmpHeader {
+  const out: CwmpHeader = {};
+  for (const e of h.children) {
+    switch (e.local) {
+      case 'ID':
+        // Kept exactly as sent: the response must echo the same ID.
+        out.id = e.text;
+        break;
+      case 'HoldRequests': {
+        const v = parseBoolean(e.text);
+        if (v !== null) out.holdRequests = v;
+        break;
+      }
+      case 'NoMoreRequests': {
+        const v = parseBoolean(e.text);
+        if (v !== null) out.noMoreRequests = v;
+        break;
+      }
+      case 'SessionTimeout': {
+        const v = parseInteger(e.text);
+        if (v !== null) out.sessionTimeout = v;
+        break;
+      }
+      case 'SupportedCWMPVersions':
+        out.supportedCwmpVersions = e.text.trim();
+        break;
+      case 'UseCWMPVersion':
+        out.useCwmpVersion = e.text.trim();
+        break;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Building
+// ---------------------------------------------------------------------------
+
+/** Quirk knobs the CPE simulator uses to imitate real devices; the defaults are conformant. */
+export interface BuildOptions {
+  /** Leave xsi:type off parameter values (some CPEs never send it). */
+  omitXsiType?: boolean;
+  /** SOAP-ENC:arrayType size: exact N, none at all, N+1, or zero-padded to 4 digits ("[0008]"). */
+  arraySize?: 'exact' | 'none' | 'wrong' | 'padded';
+  /** Prefixes for the envelope and CWMP namespaces (defaults "soap-env" and "cwmp"). */
+  prefixes?: { soapenv?: string; cwmp?: string };
+  /** xsd:boolean arguments as 1/0 (default, what most CPEs send) or true/false. */
+  booleans?: 'numeric' | 'words';
+}
+
+const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const FIXED_PREFIXES = ['soap-enc', 'xsd', 'xsi'];
+
+function prefix(p: string | undefined, dflt: string, what: string): string {
+  if (p === undefined) return dflt;
+  if (!NCNAME.test(p) || /^xml/i.test(p) || FIXED_PREFIXES.includes(p)) {
+    throw new ProtocolError('INVALID_MESSAGE', `unusable ${what} prefix "${p}"`, 'local');
+  }
+  return p;
+}
+
+function context(opts: BuildOptions): BuildCtx {
+  const env = prefix(opts.prefixes?.soapenv, 'soap-env', 'soapenv');
+  const cwmp = prefix(opts.prefixes?.cwmp, 'cwmp', 'cwmp');
+  if (env === cwmp) throw new ProtocolError('INVALID_MESSAGE', 'soapenv and cwmp prefixes must differ', 'local');
+  return { env, cwmp, enc: 'soap-enc', omitXsiType: opts.omitXsiType ?? false, arraySize: opts.arraySize ?? 'exact', booleans: opts.booleans ?? 'numeric' };
+}
+
+function buildHeader(ctx: BuildCtx, h: CwmpHeader): string {
+  const c = ctx.cwmp;
+  const mu = (v: 0 | 1): string => ' ' + ctx.env + ':mustUnderstand="' + v + '">';
+  let s = '';
+  if (h.id !== undefined) s += '<' + c + ':ID' + mu(1) + esc(h.id) + '</' + c + ':ID>';
+  if (h.holdRequests !== undefined) s += '<' + c + ':HoldRequests' + mu(1) + (h.holdRequests ? '1' : '0') + '</' + c + ':HoldRequests>';
+  // Deprecated in 1.1; mustUnderstand 0 so a newer peer may ignore it.
+  if (h.noMoreRequests !== undefined) s += '<' + c + ':NoMoreRequests' + mu(0) + (h.noMoreRequests ? '1' : '0') + '</' + c + ':NoMoreRequests>';
+  if (h.sessionTimeout !== undefined) {
+    const v = Number.isFinite(h.sessionTimeout) ? Math.trunc(h.sessionTimeout) : 0;
+    s += '<' + c + ':SessionTimeout' + mu(0) + v + '</' + c + ':SessionTimeout>';
+  }
+  if (h.supportedCwmpVersions !== undefined) s += '<' + c + ':SupportedCWMPVersions' + mu(0) + esc(h.supportedCwmpVersions) + '</' + c + ':SupportedCWMPVersions>';
+  if (h.useCwmpVersion !== undefined) s += '<' + c + ':UseCWMPVersion' + mu(1) + esc(h.useCwmpVersion) + '</' + c + ':UseCWMPVersion>';
+  return s === '' ? '' : '<' + ctx.env + ':Header>' + s + '</' + ctx.env + ':Header>';
+}
+
+function buildBody(ctx: BuildCtx, env: Envelope): string {
+  const body = env.body;
+  switch (body.method) {
+    case 'Fault':
+      return buildFaultElement(ctx, body);
+    case 'Unknown': {
+      // For the simulator's "unsupported method" scenarios.
+      if (!NCNAME.test(body.name)) throw new ProtocolError('INVALID_MESSAGE', `invalid element name "${body.name}"`, 'local');
+      if (body.namespaceUri === env.namespace) return '<' + ctx.cwmp + ':' + body.name + '/>';
+      if (body.namespaceUri === '') return '<' + body.name + '/>';
+      return '<u:' + body.name + ' xmlns:u="' + esc(body.namespaceUri) + '"/>';
+    }
+    default: {
+      const codec = CODECS[body.method] as unknown as MethodCodec<KnownMethod>;
+      const inner = codec.build(body as KnownBody, ctx);
+      const tag = ctx.cwmp + ':' + body.method;
+      return inner === '' ? '<' + tag + '/>' : '<' + tag + '>' + inner + '</' + tag + '>';
+    }
+  }
+}
+
+/**
+ * Serialise an envelope. Declares soap-env, soap-enc, xsd, xsi and cwmp on the Envelope,
+ * escapes every text, and drops characters XML 1.0 cannot carry. Throws a `local`
+ * ProtocolError only for caller mistakes (an unusable prefix or Unknown element name).
+ */
+export function buildEnvelope(env: Envelope, opts: BuildOptions = {}): string {
+  const ctx = context(opts);
+  const e = ctx.env;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<' + e + ':Envelope xmlns:' + e + '="' + NS.soapEnv + '" xmlns:soap-enc="' + NS.soapEnc +
+    '" xmlns:xsd="' + NS.xsd + '" xmlns:xsi="' + NS.xsi + '" xmlns:' + ctx.cwmp + '="' + env.namespace + '">' +
+    buildHeader(ctx, env.header) +
+    '<' + e + ':Body>' + buildBody(ctx, env) + '</' + e + ':Body></' + e + ':Envelope>'
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * NBI authentication: bearer tokens with roles.
+ *
+ * A token is 32 random bytes, shown once (`flt_<base64url>`). The store keeps only its
+ * SHA-256 and a 16-hex-character prefix of that hash to find the row; the full hash is then
+ * compared in constant time. FLOTILLA_ADMIN_TOKEN may be any string of 16+ characters (an
+ * automation secret), hashed the same way.
+ *
+ * Roles are ordered: read-only < operator < admin. A route states the least role it needs.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ApiRole, ApiTokenRecord, Store } from '../store/types.js';
+
+export const ROLES: readonly ApiRole[] = ['read-only', 'operator', 'admin'];
+const RANK: Record<ApiRole, number> = { 'read-only': 0, operator: 1, admin: 2 };
+
+export const roleAllows = (have: ApiRole, need: ApiRole): boolean => RANK[have] >= RANK[need];
+
+export function hashToken(token: string): { lookup: string; hash: string } {
+  const hash = createHash('sha256').update(token, 'utf8').digest('hex');
+  return { lookup: hash.slice(0, 16), hash };
+}
+
+export function generateToken(): string {
+  return `flt_${randomBytes(32).toString('base64url')}`;
+}
+
+export const MIN_TOKEN_LENGTH = 16;
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: ApiRole;
+}
+
+/** Make a token, store its hash, return the token (the only time it exists in clear). */
+export async function issueToken(store: Store, name: string, role: ApiRole, now = Date.now()): Promise<{ token: string; record: ApiTokenRecord }> {
+  const token = generateToken();
+  const record: ApiTokenRecord = { id: randomUUID(), name, role, ...hashToken(token), createdAt: now };
+  await store.createApiToken(record);
+  return { token, record };
+}
+
+/**
+ * At start: FLOTILLA_ADMIN_TOKEN (when given) is made an admin token if the store does not
+ * have it yet; otherwise, when the store has no token at all, one admin token is generated
+ * and returned so the caller can print it — once.
+ */
+export async function ensureAdminToken(store: Store, fromEnv: string | undefined, now = Date.now()): Promise<{ generated: string | null }> {
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv.length < MIN_TOKEN_LENGTH) throw new Error(`FLOTILLA_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters`);
+    const h = hashToken(fromEnv);
+    const existing = await store.findApiToken(h.lookup);
+    if (existing === null) {
+      await store.createApiToken({ id: randomUUID(), name: 'FLOTILLA_ADMIN_TOKEN', role: 'admin', ...h, createdAt: now });
+    } else if (!safeEqualHex(existing.hash, h.hash) || existing.role !== 'admin') {
+      throw new Error('FLOTILLA_ADMIN_TOKEN collides with a stored token; choose another');
+    }
+    return { generated: null };
+  }
+  if ((await store.listApiTokens()).length > 0) return { generated: null };
+  const { token } = await issueToken(store, 'first admin', 'admin', now);
+  return { generated: token };
+}
+
+function safeEqualHex(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'hex');
+  const bb = Buffer.from(b, 'hex');
+  return ab.length === bb.length && ab.length > 0 && timingSafeEqual(ab, bb);
+}
+
+/**
+ * Checks `Authorization: Bearer …`. Lookups are cached briefly (a deleted token stops
+ * working within `cacheMs` on other processes, at once on this one).
+ */
+export class Authenticator {
+  readonly #store: Store;
+  readonly #cacheMs: number;
+  readonly #cache = new Map<string, { record: ApiTokenRecord | null; until: number }>();
+
+  constructor(store: Store, opts: { cacheMs?: number } = {}) {
+    this.#store = store;
+    this.#cacheMs = opts.cacheMs ?? 5_000;
+  }
+
+  async authenticate(header: string | undefined, now = Date.now()): Promise<Principal | null> {
+    if (header === undefined) return null;
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    if (m === null) return null;
+    const token = m[1]!;
+    if (token.length < MIN_TOKEN_LENGTH || token.length > 512) return null;
+    const { lookup, hash } = hashToken(token);
+    let cached = this.#cache.get(lookup);
+    if (cached === undefined || cached.until < now) {
+      cached = { record: await this.#store.findApiToken(lookup), until: now + this.#cacheMs };
+      if (this.#cache.size > 10_000) this.#cache.clear();
+      this.#cache.set(lookup, cached);
+    }
+    const record = cached.record;
+    if (record === null || !safeEqualHex(record.hash, hash)) return null;
+    return { tokenId: record.id, name: record.name, role: record.role };
+  }
+
+  /** Forget cached lookups (a token was deleted here). */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+}

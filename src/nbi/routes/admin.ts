@@ -1,0 +1,154 @@
+/**
+ * Tokens and webhooks (admin), and the event stream (any role).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { EVENT_TYPES } from '../../events/bus.js';
+import type { ApiRole } from '../../store/types.js';
+import { issueToken, ROLES } from '../auth.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { iso } from '../present.js';
+import { ERRORS, ID_PARAMS } from '../schemas.js';
+import type { NbiContext } from '../server.js';
+
+const TOKEN_INFO = {
+  type: 'object',
+  properties: { id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: [...ROLES] }, createdAt: { type: 'string' } },
+};
+const WEBHOOK_INFO = {
+  type: 'object',
+  properties: { id: { type: 'string' }, url: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, createdAt: { type: 'string' } },
+};
+
+export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void {
+  const { store } = ctx;
+
+  api.get(
+    '/tokens',
+    { config: { role: 'admin' }, schema: { summary: 'API tokens (never the tokens themselves)', tags: ['admin'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: TOKEN_INFO } } }, ...ERRORS } } },
+    async () => ({
+      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt) })),
+    }),
+  );
+
+  api.post<{ Body: { name: string; role: ApiRole } }>(
+    '/tokens',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Create a token; the answer is the only time it is shown',
+        tags: ['admin'],
+        body: {
+          type: 'object',
+          properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, role: { type: 'string', enum: [...ROLES] } },
+          required: ['name', 'role'],
+          additionalProperties: false,
+        },
+        response: { 201: { ...TOKEN_INFO, properties: { ...TOKEN_INFO.properties, token: { type: 'string' } } }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      const { token, record } = await issueToken(store, req.body.name, req.body.role, ctx.now());
+      return reply.code(201).send({ id: record.id, name: record.name, role: record.role, createdAt: iso(record.createdAt), token });
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/tokens/:id',
+    { config: { role: 'admin' }, schema: { summary: 'Revoke a token', tags: ['admin'], params: ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } } },
+    async (req, reply) => {
+      if (req.principal?.tokenId === req.params.id) throw conflict('a token cannot revoke itself');
+      if (!(await store.deleteApiToken(req.params.id))) throw notFound(`token ${req.params.id}`);
+      ctx.auth.invalidate();
+      return reply.code(204).send();
+    },
+  );
+
+  api.get(
+    '/webhooks',
+    { config: { role: 'admin' }, schema: { summary: 'Webhooks (secrets are not shown)', tags: ['events'], response: { 200: { type: 'object', properties: { webhooks: { type: 'array', items: WEBHOOK_INFO } } }, ...ERRORS } } },
+    async () => ({
+      webhooks: (await store.listWebhooks()).map((w) => ({ id: w.id, url: w.url, events: w.events, createdAt: iso(w.createdAt) })),
+    }),
+  );
+
+  api.post<{ Body: { url: string; events?: string[]; secret?: string } }>(
+    '/webhooks',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Subscribe a URL to events; deliveries are signed with the secret (shown once when generated)',
+        description:
+          'POST of the event JSON with X-Flotilla-Signature: sha256=hex(HMAC-SHA256(secret, "<X-Flotilla-Timestamp>.<body>")), ' +
+          'retried with exponential back-off until a 2xx.',
+        tags: ['events'],
+        body: {
+          type: 'object',
+          properties: {
+            url: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
+            events: { type: 'array', maxItems: EVENT_TYPES.length, items: { type: 'string', enum: [...EVENT_TYPES] } },
+            secret: { type: 'string', minLength: 16, maxLength: 256 },
+          },
+          required: ['url'],
+          additionalProperties: false,
+        },
+        response: { 201: { ...WEBHOOK_INFO, properties: { ...WEBHOOK_INFO.properties, secret: { type: 'string' } } }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      try {
+        new URL(req.body.url);
+      } catch {
+        throw badRequest('url: not a URL');
+      }
+      const secret = req.body.secret ?? randomBytes(32).toString('base64url');
+      const record = { id: randomUUID(), url: req.body.url, secret, events: req.body.events ?? [], createdAt: ctx.now() };
+      await store.createWebhook(record);
+      ctx.webhooks.invalidate();
+      return reply.code(201).send({ id: record.id, url: record.url, events: record.events, createdAt: iso(record.createdAt), secret });
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/webhooks/:id',
+    { config: { role: 'admin' }, schema: { summary: 'Remove a webhook', tags: ['events'], params: ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } } },
+    async (req, reply) => {
+      if (!(await store.deleteWebhook(req.params.id))) throw notFound(`webhook ${req.params.id}`);
+      ctx.webhooks.invalidate();
+      return reply.code(204).send();
+    },
+  );
+
+  api.get<{ Querystring: { types?: string; deviceId?: string; lastEventId?: string } }>(
+    '/events',
+    {
+      schema: {
+        summary: 'Server-sent events: device.registered, device.booted, device.inform, task.done, task.faulted, task.expired',
+        description: 'text/event-stream; each event has an id (resume with Last-Event-ID within the replay window), a type and JSON data.',
+        tags: ['events'],
+        querystring: {
+          type: 'object',
+          properties: {
+            types: { type: 'string', description: 'comma-separated event types (default all)' },
+            deviceId: { type: 'string' },
+            lastEventId: { type: 'string', description: 'as the Last-Event-ID header' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const types = (req.query.types ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+      const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+      if (unknown.length > 0) throw badRequest(`types: unknown event type ${unknown.join(', ')}`);
+      const header = req.headers['last-event-id'];
+      const lastEventId = req.query.lastEventId ?? (typeof header === 'string' ? header : undefined);
+      reply.hijack();
+      ctx.hub.open(reply.raw, {
+        types,
+        ...(req.query.deviceId !== undefined ? { deviceId: req.query.deviceId } : {}),
+        ...(lastEventId !== undefined ? { lastEventId } : {}),
+      });
+    },
+  );
+}

@@ -1,0 +1,331 @@
+/**
+ * /devices: search (filters, sort, cursor or offset paging, total, field projection), one
+ * device with its tree or a subtree, deletion, tags, its tasks, faults, session history,
+ * CPE messages, and a bare connection request.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { DeviceQuery } from '../../store/types.js';
+import { ApiError, badRequest, notFound } from '../errors.js';
+import { presentListItem, presentParameters, presentSession, presentSummary, presentTask } from '../present.js';
+import { decodeCursor, encodeCursor, parseFields, parseFilters, parseSort } from '../query.js';
+import { DEVICE_ID_PARAMS, ERRORS, PAGING } from '../schemas.js';
+import type { NbiContext } from '../server.js';
+import type { TaskBody } from '../task-service.js';
+
+interface ListQuery {
+  filter?: string[];
+  sort?: string;
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+  fields?: string;
+}
+
+const FILTER_DOC =
+  'Repeatable; all must hold. `<field> <op> <value>` with ops = != < <= > >= ^= (starts with) ~= (glob * ?), or `exists(<path>)` / `!exists(<path>)`. ' +
+  'Fields: id, manufacturer, oui, productClass, serialNumber, tag, firstInform, lastInform, lastBoot, lastBootstrap (ISO 8601, epoch ms, or -15m/-2h/-7d), or a parameter path.';
+
+export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): void {
+  const { store } = ctx;
+
+  const mustExist = async (id: string): Promise<void> => {
+    const page = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: id }], limit: 0 });
+    if (page.total === 0) throw notFound(`device ${id}`);
+  };
+
+  api.get<{ Querystring: ListQuery }>(
+    '/devices',
+    {
+      schema: {
+        summary: 'Search devices',
+        tags: ['devices'],
+        querystring: {
+          type: 'object',
+          properties: {
+            filter: { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 32, description: FILTER_DOC },
+            sort: { type: 'string', description: 'a field or parameter path; "-" in front for descending (default id)' },
+            ...PAGING,
+            cursor: { type: 'string', maxLength: 4096, description: 'the `next` of the previous page (keyset paging; same filter and sort)' },
+            fields: { type: 'string', maxLength: 8192, description: 'comma-separated: summary fields and/or parameter paths or subtrees ("X.Y.")' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: { $ref: 'DevicePage#' }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const sortText = q.sort ?? 'id';
+      const sort = parseSort(q.sort);
+      const { summary, parameters } = parseFields(q.fields);
+      const query: DeviceQuery = {
+        filters: parseFilters(q.filter, ctx.now()),
+        sort: { key: sort.key, descending: sort.descending },
+        limit: q.limit ?? 100,
+        ...(q.offset !== undefined ? { offset: q.offset } : {}),
+        ...(q.cursor !== undefined ? { after: decodeCursor(q.cursor, sortText) } : {}),
+        ...(parameters !== undefined ? { parameters } : {}),
+      };
+      const page = await store.listDevices(query);
+      return {
+        total: page.total,
+        devices: page.devices.map((d) => presentListItem(d, summary)),
+        next: page.next === null ? null : encodeCursor(sortText, page.next),
+      };
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { subtree?: string } }>(
+    '/devices/:id',
+    {
+      schema: {
+        summary: 'One device with its parameter tree (or a subtree)',
+        tags: ['devices'],
+        params: DEVICE_ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { subtree: { type: 'string', maxLength: 256, description: 'an object path ("X.Y.") or one parameter' } },
+          additionalProperties: false,
+        },
+        response: { 200: { $ref: 'Device#' }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const d = await store.getDevice(req.params.id, req.query.subtree === undefined ? undefined : { subtree: req.query.subtree });
+      if (d === null) throw notFound(`device ${req.params.id}`);
+      return { ...presentSummary(d), parameters: presentParameters(d.parameters) };
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/devices/:id',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'Forget a device and everything about it', tags: ['devices'], params: DEVICE_ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } },
+    },
+    async (req, reply) => {
+      if (!(await store.deleteDevice(req.params.id))) throw notFound(`device ${req.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  const TAG = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\s,]+$' };
+  api.post<{ Params: { id: string }; Body: { add?: string[]; remove?: string[] } }>(
+    '/devices/:id/tags',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Add and remove tags',
+        tags: ['devices'],
+        params: DEVICE_ID_PARAMS,
+        body: {
+          type: 'object',
+          properties: { add: { type: 'array', maxItems: 100, items: TAG }, remove: { type: 'array', maxItems: 100, items: TAG } },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' } } } }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const ok = await store.setTags(req.params.id, req.body.add ?? [], req.body.remove ?? []);
+      if (!ok) throw notFound(`device ${req.params.id}`);
+      const d = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: req.params.id }], limit: 1 });
+      return { tags: d.devices[0]?.tags ?? [] };
+    },
+  );
+
+  api.put<{ Params: { id: string; tag: string } }>(
+    '/devices/:id/tags/:tag',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Add one tag',
+        tags: ['devices'],
+        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 1024 }, tag: TAG }, required: ['id', 'tag'] },
+        response: { 204: { type: 'null' }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      if (!(await store.setTags(req.params.id, [req.params.tag], []))) throw notFound(`device ${req.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  api.delete<{ Params: { id: string; tag: string } }>(
+    '/devices/:id/tags/:tag',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Remove one tag',
+        tags: ['devices'],
+        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 1024 }, tag: TAG }, required: ['id', 'tag'] },
+        response: { 204: { type: 'null' }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      if (!(await store.setTags(req.params.id, [], [req.params.tag]))) throw notFound(`device ${req.params.id}`);
+      return reply.code(204).send();
+    },
+  );
+
+  api.post<{ Params: { id: string }; Querystring: { connectionRequest?: boolean; wait?: number; expiry?: number }; Body: TaskBody }>(
+    '/devices/:id/tasks',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Queue a task for the device',
+        description:
+          'With connectionRequest=true the device is asked to connect now; with wait=S the answer waits up to S seconds for the task to finish ' +
+          '(200 when it did, 202 when it is still queued or running).',
+        tags: ['tasks'],
+        params: DEVICE_ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: {
+            connectionRequest: { type: 'boolean' },
+            wait: { type: 'number', minimum: 0, maximum: 3600 },
+            expiry: { type: 'integer', minimum: 0, description: 'seconds until the task expires if not run (0: never; default 7 days)' },
+          },
+          additionalProperties: false,
+        },
+        body: { $ref: 'Task#' },
+        response: { 200: { $ref: 'TaskRecord#' }, 202: { $ref: 'TaskRecord#' }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      const wait = req.query.wait ?? 0;
+      if (wait > ctx.maxWaitSeconds) throw badRequest(`wait: at most ${ctx.maxWaitSeconds} seconds`);
+      const { task, finished } = await ctx.tasks.createForDevice(req.params.id, req.body, {
+        connectionRequest: req.query.connectionRequest === true,
+        waitSeconds: wait,
+        ...(req.query.expiry !== undefined ? { expirySeconds: req.query.expiry } : {}),
+      });
+      return reply.code(finished ? 200 : 202).header('location', `/api/v1/tasks/${task.id}`).send(presentTask(task));
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { state?: string[]; limit?: number; offset?: number } }>(
+    '/devices/:id/tasks',
+    {
+      schema: {
+        summary: "The device's tasks, in queue order",
+        tags: ['tasks'],
+        params: DEVICE_ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { state: { type: 'array', items: { type: 'string', enum: ['queued', 'running', 'done', 'fault', 'expired'] } }, ...PAGING },
+          additionalProperties: false,
+        },
+        response: { 200: { $ref: 'TaskPage#' }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const page = await store.listTasks({
+        deviceId: req.params.id,
+        ...(req.query.state ? { states: req.query.state as never } : {}),
+        limit: req.query.limit ?? 100,
+        offset: req.query.offset ?? 0,
+      });
+      return { total: page.total, tasks: page.tasks.map(presentTask) };
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number } }>(
+    '/devices/:id/faults',
+    {
+      schema: {
+        summary: "The device's faulted tasks",
+        tags: ['faults'],
+        params: DEVICE_ID_PARAMS,
+        querystring: { type: 'object', properties: PAGING, additionalProperties: false },
+        response: { 200: { $ref: 'TaskPage#' }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const page = await store.listTasks({ deviceId: req.params.id, states: ['fault'], limit: req.query.limit ?? 100, offset: req.query.offset ?? 0 });
+      return { total: page.total, tasks: page.tasks.map(presentTask) };
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/devices/:id/faults',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: "Clear the device's faults (delete its faulted tasks)",
+        tags: ['faults'],
+        params: DEVICE_ID_PARAMS,
+        response: { 200: { type: 'object', properties: { cleared: { type: 'integer' } } }, ...ERRORS },
+      },
+    },
+    async (req) => ({ cleared: await store.deleteTasks({ deviceId: req.params.id, states: ['fault'] }) }),
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
+    '/devices/:id/sessions',
+    {
+      schema: {
+        summary: 'Session history, newest first: time, events, RPCs, outcome',
+        tags: ['devices'],
+        params: DEVICE_ID_PARAMS,
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } }, additionalProperties: false },
+        response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: { $ref: 'Session#' } } } }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      await mustExist(req.params.id);
+      return { sessions: (await store.listSessions(req.params.id, req.query.limit ?? 100)).map(presentSession) };
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
+    '/devices/:id/messages',
+    {
+      schema: {
+        summary: "The CPE's own requests (TransferComplete, Kicked …), newest first",
+        tags: ['devices'],
+        params: DEVICE_ID_PARAMS,
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } }, additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            properties: { messages: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+          },
+          ...ERRORS,
+        },
+      },
+    },
+    async (req) => {
+      await mustExist(req.params.id);
+      const list = await store.listCpeMessages(req.params.id, req.query.limit ?? 100);
+      return { messages: list.map((m) => ({ at: new Date(m.at).toISOString(), message: m.message })) };
+    },
+  );
+
+  api.post<{ Params: { id: string } }>(
+    '/devices/:id/connection-request',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Ask the device to connect now (HTTP connection request)',
+        description: '200 with the outcome; 429 (Retry-After) when the per-device or global limit holds it back.',
+        tags: ['devices'],
+        params: DEVICE_ID_PARAMS,
+        response: {
+          200: { type: 'object', properties: { outcome: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } } },
+          429: { $ref: 'Error#' },
+          ...ERRORS,
+        },
+      },
+    },
+    async (req) => {
+      if (ctx.requester === null) throw badRequest('connection requests are disabled on this server');
+      await mustExist(req.params.id);
+      const r = await ctx.requester.request(req.params.id);
+      if (r.outcome === 'rate-limited') {
+        throw new ApiError(429, 'RATE_LIMITED', r.detail ?? 'rate limited', { 'retry-after': String(Math.ceil((r.retryAfterMs ?? 1000) / 1000)) });
+      }
+      return { outcome: r.outcome, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.detail !== undefined ? { detail: r.detail } : {}) };
+    },
+  );
+}

@@ -1,0 +1,153 @@
+/**
+ * Shared JSON Schemas of NBI answers and common parameters (components of the OpenAPI
+ * document). Answers allow additional properties: the schemas document, they do not prune.
+ */
+
+type Schema = Record<string, unknown>;
+
+const TIME = { type: 'string', format: 'date-time', nullable: true };
+
+export const PARAMETER: Schema = {
+  $id: 'Parameter',
+  type: 'object',
+  description: 'One node of the tree. Objects have "object": true and no value.',
+  properties: {
+    object: { type: 'boolean' },
+    value: { type: 'string', nullable: true },
+    type: { type: 'string', nullable: true },
+    writable: { type: 'boolean', nullable: true },
+    notification: { type: 'integer', nullable: true },
+    accessList: { type: 'array', items: { type: 'string' }, nullable: true },
+    valueAt: TIME,
+    namesAt: TIME,
+    attributesAt: TIME,
+  },
+  additionalProperties: true,
+};
+
+const DEVICE_PROPERTIES: Schema = {
+  id: { type: 'string', description: '<OUI>-<ProductClass>-<SerialNumber>, parts percent-encoded' },
+  deviceId: {
+    type: 'object',
+    properties: { manufacturer: { type: 'string' }, oui: { type: 'string' }, productClass: { type: 'string' }, serialNumber: { type: 'string' } },
+  },
+  firstInform: TIME,
+  lastInform: TIME,
+  lastBoot: TIME,
+  lastBootstrap: TIME,
+  lastEvents: { type: 'array', items: { type: 'object', properties: { eventCode: { type: 'string' }, commandKey: { type: 'string' } } } },
+  tags: { type: 'array', items: { type: 'string' } },
+  parameters: { type: 'object', additionalProperties: { $ref: 'Parameter#' } },
+};
+
+export const DEVICE: Schema = {
+  $id: 'Device',
+  type: 'object',
+  properties: DEVICE_PROPERTIES,
+  additionalProperties: true,
+};
+
+export const DEVICE_PAGE: Schema = {
+  $id: 'DevicePage',
+  type: 'object',
+  properties: {
+    total: { type: 'integer', description: 'devices matching the filters' },
+    devices: { type: 'array', items: { $ref: 'Device#' } },
+    next: { type: 'string', nullable: true, description: 'cursor of the next page (pass as ?cursor=), null on the last' },
+  },
+  additionalProperties: true,
+};
+
+const FAULT: Schema = {
+  type: 'object',
+  nullable: true,
+  description: 'The CPE fault (TR-069 A.5): code, string and per-parameter detail',
+  properties: {
+    faultCode: { type: 'integer' },
+    faultString: { type: 'string' },
+    setParameterValuesFault: {
+      type: 'array',
+      items: { type: 'object', properties: { parameterName: { type: 'string' }, faultCode: { type: 'integer' }, faultString: { type: 'string' } } },
+    },
+  },
+};
+
+export const TASK_RECORD: Schema = {
+  $id: 'TaskRecord',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    deviceId: { type: 'string' },
+    type: { type: 'string' },
+    task: { type: 'object', additionalProperties: true, description: 'the normalised task (secrets shown as ***)' },
+    state: { type: 'string', enum: ['queued', 'running', 'done', 'fault', 'expired'] },
+    seq: { type: 'integer' },
+    createdAt: TIME,
+    updatedAt: TIME,
+    expiresAt: TIME,
+    attempts: { type: 'integer' },
+    commandKey: { type: 'string', nullable: true },
+    response: { type: 'object', nullable: true, additionalProperties: true, description: "the CPE's answer (TR-069 field names)" },
+    fault: FAULT,
+    connectionRequest: {
+      type: 'object',
+      nullable: true,
+      properties: {
+        at: TIME,
+        outcome: { type: 'string', enum: ['answered', 'auth-failed', 'unreachable', 'refused', 'rate-limited', 'no-url'] },
+        status: { type: 'integer' },
+        detail: { type: 'string' },
+      },
+    },
+  },
+  additionalProperties: true,
+};
+
+export const TASK_PAGE: Schema = {
+  $id: 'TaskPage',
+  type: 'object',
+  properties: { total: { type: 'integer' }, tasks: { type: 'array', items: { $ref: 'TaskRecord#' } } },
+  additionalProperties: true,
+};
+
+export const SESSION: Schema = {
+  $id: 'Session',
+  type: 'object',
+  properties: {
+    startedAt: TIME,
+    endedAt: TIME,
+    events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    rpcs: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    cpeRequests: { type: 'array', items: { type: 'string' } },
+    outcome: { type: 'string' },
+    linkedTasks: { type: 'array', items: { type: 'string' } },
+  },
+  additionalProperties: true,
+};
+
+export const SHARED_SCHEMAS: Schema[] = [PARAMETER, DEVICE, DEVICE_PAGE, TASK_RECORD, TASK_PAGE, SESSION];
+
+/** Error answers every route documents. */
+export const ERRORS = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+};
+
+export const DEVICE_ID_PARAMS: Schema = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 1024, description: 'device id, URL-encoded (its % escapes become %25)' } },
+  required: ['id'],
+};
+
+export const ID_PARAMS: Schema = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+  required: ['id'],
+};
+
+export const PAGING: Schema = {
+  limit: { type: 'integer', minimum: 0, maximum: 10000, default: 100 },
+  offset: { type: 'integer', minimum: 0 },
+};

@@ -1,0 +1,113 @@
+/**
+ * Devices: identity and Inform times (written by the commit function), tags, parameter
+ * reads, CPE credentials, deletion. Each call is one statement: reads that need several
+ * tables aggregate them in the database, writes that touch several tables are one
+ * statement of data-modifying CTEs (one transaction, one round trip).
+ */
+import { EV, hasEvent } from '../../cwmp/events.js';
+import type { DeviceIdStruct, EventStruct } from '../../cwmp/types.js';
+import { prefixUpperBound, subtreePrefix } from '../tree.js';
+import type { CpeCredential, DeviceRecord, StoredParameter } from '../types.js';
+import type { PgDb } from './db.js';
+import { DEVICE_JSON, PARAMETER_JSON, toCredential, toDeviceSummary, type CredentialRow, type DeviceJson } from './rows.js';
+
+/** The device row a commit upserts; first_inform is only written on insert (see the commit function). */
+export function deviceRowOf(identity: DeviceIdStruct, informAt: number, events: readonly EventStruct[]) {
+  return {
+    manufacturer: identity.manufacturer,
+    oui: identity.oui,
+    productClass: identity.productClass,
+    serialNumber: identity.serialNumber,
+    at: informAt,
+    boot: hasEvent(events, EV.BOOT) ? informAt : null,
+    bootstrap: hasEvent(events, EV.BOOTSTRAP) ? informAt : null,
+    events: JSON.stringify(events),
+  };
+}
+
+
+const PARAMS_ALL = `SELECT coalesce(json_agg(${PARAMETER_JSON} ORDER BY p.path), '[]'::json)
+  FROM parameters p WHERE p.device_id = d.id`;
+/** [path, hi) bounds the index range; the OR only drops look-alikes such as "X.a-b" for "X.a". */
+const PARAMS_RANGE = `SELECT coalesce(json_agg(${PARAMETER_JSON} ORDER BY p.path), '[]'::json)
+  FROM parameters p WHERE p.device_id = d.id AND p.path >= $2 AND p.path < $3 AND (p.path = $2 OR p.path >= $4)`;
+
+/** The summary and the rows in one statement, hence one snapshot. */
+const DEVICE_ALL = `SELECT ${DEVICE_JSON} AS device, (${PARAMS_ALL}) AS parameters FROM devices d WHERE d.id = $1`;
+const DEVICE_RANGE = `SELECT ${DEVICE_JSON} AS device, (${PARAMS_RANGE}) AS parameters FROM devices d WHERE d.id = $1`;
+
+/** Everything keyed by device, in one statement. */
+const DELETE_DEVICE = `
+WITH gone AS (DELETE FROM devices WHERE id = $1 RETURNING 1),
+  t AS (DELETE FROM device_tags WHERE device_id = $1),
+  p AS (DELETE FROM parameters WHERE device_id = $1),
+  c AS (DELETE FROM cpe_credentials WHERE device_id = $1),
+  l AS (DELETE FROM session_locks WHERE device_id = $1),
+  r AS (DELETE FROM tasks WHERE device_id = $1),
+  s AS (DELETE FROM session_log WHERE device_id = $1),
+  m AS (DELETE FROM cpe_messages WHERE device_id = $1)
+SELECT EXISTS (SELECT 1 FROM gone) AS existed`;
+
+/**
+ * Removals first, then additions, as if in that order: a tag both removed and added ends up
+ * present, which is why removal skips the tags being added (one statement's CTEs all see
+ * the same snapshot, so they cannot be sequenced).
+ */
+const SET_TAGS = `
+WITH dev AS (SELECT 1 FROM devices WHERE id = $1),
+  removed AS (DELETE FROM device_tags WHERE device_id = $1 AND tag = ANY ($3::text[]) AND NOT (tag = ANY ($2::text[]))
+    AND EXISTS (SELECT 1 FROM dev)),
+  added AS (INSERT INTO device_tags (device_id, tag) SELECT DISTINCT $1, t FROM unnest($2::text[]) AS t
+    WHERE EXISTS (SELECT 1 FROM dev) ON CONFLICT DO NOTHING)
+SELECT EXISTS (SELECT 1 FROM dev) AS found`;
+
+const CREDENTIAL = 'SELECT device_id, username, realm, ha1 FROM cpe_credentials WHERE device_id = $1';
+const CREDENTIAL_BY_USER = 'SELECT device_id, username, realm, ha1 FROM cpe_credentials WHERE username = $1';
+const SET_CREDENTIAL = `INSERT INTO cpe_credentials (device_id, username, realm, ha1) VALUES ($1, $2, $3, $4)
+ON CONFLICT (device_id) DO UPDATE SET username = excluded.username, realm = excluded.realm, ha1 = excluded.ha1`;
+
+/**
+ * `subtree` "X.Y." selects that object and everything under it; a parameter path selects
+ * that parameter. Rows come in byte order of path.
+ */
+export async function getDevice(db: PgDb, id: string, subtree?: string): Promise<DeviceRecord | null> {
+  const lo = subtree === undefined ? '' : subtreePrefix(subtree);
+  const hi = prefixUpperBound(lo);
+  const rows =
+    hi === null
+      ? await db.query<{ device: DeviceJson; parameters: StoredParameter[] }>(DEVICE_ALL, [id])
+      : await db.query<{ device: DeviceJson; parameters: StoredParameter[] }>(DEVICE_RANGE, [id, subtree ?? lo, hi, lo]);
+  const row = rows[0];
+  if (row === undefined) return null;
+  return { ...toDeviceSummary(row.device), parameters: row.parameters };
+}
+
+// Listing (filters, sort, paging, projection) is query.ts.
+
+export async function deleteDevice(db: PgDb, id: string): Promise<boolean> {
+  const [row] = await db.query<{ existed: boolean }>(DELETE_DEVICE, [id]);
+  return row?.existed === true;
+}
+
+export async function setTags(db: PgDb, id: string, add: readonly string[], remove: readonly string[]): Promise<boolean> {
+  const [row] = await db.query<{ found: boolean }>(SET_TAGS, [id, [...add], [...remove]]);
+  return row?.found === true;
+}
+
+export async function getCredential(db: PgDb, id: string): Promise<CpeCredential | null> {
+  const [row] = await db.query<CredentialRow>(CREDENTIAL, [id]);
+  return row ? toCredential(row) : null;
+}
+
+export async function getCredentialByUsername(
+  db: PgDb,
+  username: string,
+): Promise<{ deviceId: string; credential: CpeCredential } | null> {
+  const [row] = await db.query<CredentialRow>(CREDENTIAL_BY_USER, [username]);
+  return row ? { deviceId: row.device_id, credential: toCredential(row) } : null;
+}
+
+/** Throws if another device already uses the username (it must identify one device). */
+export async function setCredential(db: PgDb, id: string, c: CpeCredential): Promise<void> {
+  await db.run(SET_CREDENTIAL, [id, c.username, c.realm, c.ha1]);
+}

@@ -1,0 +1,380 @@
+/**
+ * Versioned schema migrations of the PostgreSQL backend. Each entry is applied once, in
+ * version order, and recorded in schema_migrations; never edit an applied entry — append.
+ *
+ * The same schema concepts as sqlite/migrations.ts (same tables and columns, times in ms
+ * since the epoch, no foreign keys, no row id leaves the backend), in PostgreSQL's types:
+ *  - every id and path is `text COLLATE "C"`: byte order, so the subtree range predicates
+ *    of ../tree.ts are exact (and comparisons skip the locale machinery);
+ *  - parameters are one row per node, clustered by the primary key (device_id, path) —
+ *    measured against one JSONB document per device (bench/pg-params.ts): rows make an idle
+ *    periodic session write nothing and a changed value write one row, where a document is
+ *    rewritten whole (47 kB of WAL per session for a 5,000-node tree). See docs/scaling.md;
+ *  - JSON that is stored and read back whole (events, requests, answers, logs) is `json`,
+ *    which keeps the text as written;
+ *  - every table is keyed by its device first, so a distributed PostgreSQL (Citus) can shard
+ *    all of them by device id and keep a device's rows on one node (docs/scaling.md).
+ *
+ * Round trips: openSession is one statement (sessions.ts) and commitSession one call of
+ * flotilla_commit_session, a PL/pgSQL function that applies the whole commit inside the
+ * database — one network round trip and one transaction however many parameter ops it has.
+ * The function only runs primitive steps that the client planned (parameters.ts), so the
+ * semantics live in TypeScript next to the SQLite twin, and the function stays a loop.
+ */
+import type { PgDb } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+const SCHEMA_V1 = `
+-- Every text that is compared, sorted or range-scanned is COLLATE "C": byte order.
+CREATE TABLE devices (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  manufacturer text COLLATE "C" NOT NULL,
+  oui text COLLATE "C" NOT NULL,
+  product_class text COLLATE "C" NOT NULL,
+  serial_number text COLLATE "C" NOT NULL,
+  first_inform bigint NOT NULL,
+  last_inform bigint NOT NULL,
+  last_boot bigint,
+  last_bootstrap bigint,
+  last_events json NOT NULL
+) WITH (fillfactor = 90);
+-- Device listing sorted or filtered by these answers from an index, not a scan. (The first
+-- makes every session's device update a non-HOT one: one index entry per session.)
+CREATE INDEX devices_by_last_inform ON devices (last_inform);
+CREATE INDEX devices_by_serial ON devices (serial_number);
+
+CREATE TABLE device_tags (
+  device_id text COLLATE "C" NOT NULL,
+  tag text COLLATE "C" NOT NULL,
+  PRIMARY KEY (device_id, tag)
+);
+CREATE INDEX device_tags_by_tag ON device_tags (tag, device_id);
+
+-- One row per node (objects end with "."). fillfactor leaves room on each page so that a
+-- changed value is a HOT update (no index write).
+CREATE TABLE parameters (
+  device_id text COLLATE "C" NOT NULL,
+  path text COLLATE "C" NOT NULL,
+  object boolean NOT NULL,
+  value text COLLATE "C",
+  type text,
+  writable boolean,
+  notification smallint,
+  access_list text[],
+  value_at bigint,
+  names_at bigint,
+  attributes_at bigint,
+  PRIMARY KEY (device_id, path)
+) WITH (fillfactor = 90);
+
+CREATE TABLE cpe_credentials (
+  device_id text COLLATE "C" NOT NULL PRIMARY KEY,
+  username text COLLATE "C" NOT NULL UNIQUE,
+  realm text NOT NULL,
+  ha1 text NOT NULL
+);
+
+-- Written twice per session (take, release): small, hot, mostly dead tuples.
+CREATE TABLE session_locks (
+  device_id text COLLATE "C" NOT NULL PRIMARY KEY,
+  owner text COLLATE "C" NOT NULL,
+  expires_at bigint NOT NULL
+) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.05);
+
+-- seq orders one device's tasks; a sequence hands out increasing numbers to concurrent
+-- creators in any number of processes without a read-modify-write of max(seq).
+CREATE SEQUENCE tasks_seq;
+CREATE TABLE tasks (
+  device_id text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('tasks_seq'),
+  type text NOT NULL,
+  task json NOT NULL,
+  command_key text,
+  state text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'fault', 'expired')),
+  response json,
+  fault json,
+  attempts integer NOT NULL DEFAULT 0,
+  connection_request json,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  expires_at bigint,
+  PRIMARY KEY (device_id, id),
+  UNIQUE (device_id, seq)
+);
+ALTER SEQUENCE tasks_seq OWNED BY tasks.seq;
+CREATE INDEX tasks_by_id ON tasks (id);
+-- openSession reads only the pending ones; finished tasks pile up beside them.
+CREATE INDEX tasks_pending ON tasks (device_id, seq) WHERE state IN ('queued', 'running');
+-- Fleet-wide listings (faults, every task) in creation order, and the expiry sweep.
+CREATE INDEX tasks_by_state ON tasks (state, created_at);
+CREATE INDEX tasks_by_created ON tasks (created_at, seq);
+CREATE INDEX tasks_expiring ON tasks (expires_at) WHERE state = 'queued' AND expires_at IS NOT NULL;
+
+CREATE TABLE session_log (
+  device_id text COLLATE "C" NOT NULL,
+  id bigserial NOT NULL,
+  started_at bigint NOT NULL,
+  ended_at bigint NOT NULL,
+  events json NOT NULL,
+  rpcs json NOT NULL,
+  cpe_requests json NOT NULL,
+  outcome text NOT NULL,
+  linked_requests json NOT NULL,
+  PRIMARY KEY (device_id, id)
+);
+
+CREATE TABLE cpe_messages (
+  device_id text COLLATE "C" NOT NULL,
+  id bigserial NOT NULL,
+  at bigint NOT NULL,
+  message json NOT NULL,
+  PRIMARY KEY (device_id, id)
+);
+
+-- Which parameters have a search index (a partial index named index_name on parameters).
+CREATE TABLE search_paths (
+  path text COLLATE "C" NOT NULL PRIMARY KEY,
+  index_name text NOT NULL UNIQUE
+);
+
+CREATE TABLE api_tokens (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  role text NOT NULL CHECK (role IN ('read-only', 'operator', 'admin')),
+  lookup text COLLATE "C" NOT NULL UNIQUE,
+  hash text NOT NULL,
+  created_at bigint NOT NULL
+);
+
+CREATE TABLE webhooks (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  url text NOT NULL,
+  secret text NOT NULL,
+  events json NOT NULL,
+  created_at bigint NOT NULL
+);
+
+-- The number a decimal string denotes, else NULL (so it never compares true): device
+-- filters compare values numerically when the operand is a decimal number.
+CREATE FUNCTION flotilla_num(v text) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN v ~ '^-?[0-9]+([.][0-9]+)?$' THEN v::numeric END $$;
+`;
+
+/**
+ * The whole commitSession. Arguments: the device, the lock owner, whether to release the
+ * lock, the history caps, the device's identity row, the planned parameter steps (see
+ * parameters.ts for their meaning), request outcomes, CPE messages and the session log.
+ * JSON that is stored as-is travels as JSON *text* inside these arguments, so the stored
+ * text is exactly what the client serialised.
+ *
+ * The text by version: v1 (migration 2), v2 (migration 3: a failed TransferComplete faults
+ * the transfer task with its CommandKey; the client marks such messages `transferFault`).
+ * A later change is a new version here and a new migration that replaces the function.
+ */
+const commitFunction = (version: 1 | 2): string => `
+CREATE OR REPLACE FUNCTION flotilla_commit_session(
+  p_device text, p_owner text, p_release boolean, p_keep_log integer, p_keep_messages integer,
+  p_identity json, p_steps json, p_outcomes json, p_messages json, p_log json
+) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  s json;
+  v_at bigint;
+  v_lo text;
+  v_hi text;
+  v_child text;
+  v_prefix text;
+BEGIN
+  INSERT INTO devices AS d (id, manufacturer, oui, product_class, serial_number,
+    first_inform, last_inform, last_boot, last_bootstrap, last_events)
+  VALUES (p_device, p_identity->>'manufacturer', p_identity->>'oui', p_identity->>'productClass',
+    p_identity->>'serialNumber', (p_identity->>'at')::bigint, (p_identity->>'at')::bigint,
+    (p_identity->>'boot')::bigint, (p_identity->>'bootstrap')::bigint, (p_identity->>'events')::json)
+  ON CONFLICT (id) DO UPDATE SET
+    manufacturer = excluded.manufacturer, oui = excluded.oui,
+    product_class = excluded.product_class, serial_number = excluded.serial_number,
+    last_inform = excluded.last_inform,
+    last_boot = coalesce(excluded.last_boot, d.last_boot),
+    last_bootstrap = coalesce(excluded.last_bootstrap, d.last_bootstrap),
+    last_events = excluded.last_events;
+
+  FOR s IN SELECT value FROM json_array_elements(p_steps) LOOP
+    v_at := (s->>'at')::bigint;
+    v_lo := s->>'lo';
+    v_hi := s->>'hi';
+    CASE s->>'k'
+    WHEN 'clear' THEN
+      DELETE FROM parameters WHERE device_id = p_device;
+    WHEN 'values' THEN
+      IF (s->>'touch')::boolean THEN
+        INSERT INTO parameters AS p (device_id, path, object, value, type, value_at)
+        SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, v_at FROM json_array_elements(s->'items') AS e
+        ON CONFLICT (device_id, path) DO UPDATE
+        SET value = excluded.value, type = excluded.type, value_at = excluded.value_at;
+      ELSE
+        -- Unchanged rows are filtered out before the upsert: ON CONFLICT … WHERE false would
+        -- still lock (and so dirty) each row, and an idle periodic session must write nothing.
+        INSERT INTO parameters AS p (device_id, path, object, value, type, value_at)
+        SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, v_at FROM json_array_elements(s->'items') AS e
+        WHERE NOT EXISTS (SELECT 1 FROM parameters o WHERE o.device_id = p_device AND o.path = e->>0
+          AND o.value IS NOT DISTINCT FROM e->>1 AND o.type IS NOT DISTINCT FROM e->>2)
+        ON CONFLICT (device_id, path) DO UPDATE
+        SET value = excluded.value, type = excluded.type, value_at = excluded.value_at
+        WHERE p.value IS DISTINCT FROM excluded.value OR p.type IS DISTINCT FROM excluded.type;
+      END IF;
+    WHEN 'names' THEN
+      INSERT INTO parameters AS p (device_id, path, object, writable, names_at)
+      SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::boolean, v_at FROM json_array_elements(s->'items') AS e
+      ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at;
+    WHEN 'ensure' THEN
+      INSERT INTO parameters (device_id, path, object, names_at)
+      SELECT p_device, e, true, v_at FROM json_array_elements_text(s->'items') AS e
+      ON CONFLICT (device_id, path) DO NOTHING;
+    WHEN 'attrs' THEN
+      INSERT INTO parameters AS p (device_id, path, object, notification, access_list, attributes_at)
+      SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::smallint,
+        CASE WHEN json_typeof(e->2) = 'array' THEN ARRAY(SELECT json_array_elements_text(e->2)) END, v_at
+      FROM json_array_elements(s->'items') AS e
+      ON CONFLICT (device_id, path) DO UPDATE
+      SET notification = excluded.notification, access_list = excluded.access_list, attributes_at = excluded.attributes_at;
+    WHEN 'add' THEN
+      INSERT INTO parameters (device_id, path, object, names_at) VALUES (p_device, s->>'path', true, v_at)
+      ON CONFLICT (device_id, path) DO UPDATE SET names_at = excluded.names_at;
+    WHEN 'delete' THEN
+      IF s->>'exact' IS NOT NULL THEN
+        DELETE FROM parameters WHERE device_id = p_device AND path = s->>'exact';
+      END IF;
+      IF v_hi IS NULL THEN
+        DELETE FROM parameters WHERE device_id = p_device AND path >= v_lo;
+      ELSE
+        DELETE FROM parameters WHERE device_id = p_device AND path >= v_lo AND path < v_hi;
+      END IF;
+    WHEN 'prune' THEN
+      IF v_hi IS NULL THEN
+        DELETE FROM parameters WHERE device_id = p_device AND path > v_lo
+          AND path NOT IN (SELECT json_array_elements_text(s->'keep'));
+      ELSE
+        DELETE FROM parameters WHERE device_id = p_device AND path > v_lo AND path < v_hi
+          AND path NOT IN (SELECT json_array_elements_text(s->'keep'));
+      END IF;
+    WHEN 'prune_children' THEN
+      -- Direct children of lo that the answer did not vouch for go, with their subtrees.
+      FOR v_child IN
+        SELECT path FROM parameters WHERE device_id = p_device AND path > v_lo AND (v_hi IS NULL OR path < v_hi)
+          AND strpos(substr(path, length(v_lo) + 1), '.') IN (0, length(path) - length(v_lo))
+          AND path NOT IN (SELECT json_array_elements_text(s->'keep'))
+      LOOP
+        IF right(v_child, 1) <> '.' THEN
+          DELETE FROM parameters WHERE device_id = p_device AND path = v_child;
+          v_prefix := v_child || '.';
+        ELSE
+          v_prefix := v_child;
+        END IF;
+        -- Every prefix ends with "." (0x2E), so "/" (0x2F) bounds its range.
+        DELETE FROM parameters WHERE device_id = p_device AND path >= v_prefix AND path < left(v_prefix, -1) || '/';
+      END LOOP;
+    ELSE
+      RAISE EXCEPTION 'flotilla_commit_session: unknown step %', s->>'k';
+    END CASE;
+  END LOOP;
+
+  -- An outcome is recorded whatever the task's state (if it expired or was retried meanwhile,
+  -- the answer is still what happened on the device); then whatever is still running (sent
+  -- but unanswered, or never sent) goes back to the queue.
+  UPDATE tasks r SET state = o->>'state', response = (o->>'response')::json, fault = (o->>'fault')::json,
+    updated_at = (o->>'at')::bigint
+  FROM json_array_elements(p_outcomes) AS o
+  WHERE r.device_id = p_device AND r.id = o->>'id';
+  UPDATE tasks SET state = 'queued', updated_at = (p_log->>'endedAt')::bigint WHERE device_id = p_device AND state = 'running';
+${
+  version < 2
+    ? ''
+    : `
+  -- A TransferComplete that reports a failure faults the transfer task with its CommandKey
+  -- (that task was done when the CPE accepted the transfer, status 1).
+  FOR s IN SELECT m FROM json_array_elements(p_messages) WITH ORDINALITY AS x(m, n) WHERE m->'transferFault' IS NOT NULL ORDER BY n LOOP
+    UPDATE tasks SET state = 'fault', fault = (s->'transferFault'->>'fault')::json, updated_at = (s->>'at')::bigint
+    WHERE device_id = p_device AND command_key = s->'transferFault'->>'commandKey'
+      AND type IN ('download', 'upload', 'scheduleDownload') AND state IN ('done', 'running');
+  END LOOP;
+`
+}
+  IF json_array_length(p_messages) > 0 THEN
+    INSERT INTO cpe_messages (device_id, at, message)
+    SELECT p_device, (m->>'at')::bigint, (m->>'message')::json
+    FROM json_array_elements(p_messages) WITH ORDINALITY AS x(m, n) ORDER BY n;
+    DELETE FROM cpe_messages WHERE device_id = p_device AND id <=
+      (SELECT id FROM cpe_messages WHERE device_id = p_device ORDER BY id DESC LIMIT 1 OFFSET p_keep_messages);
+  END IF;
+
+  INSERT INTO session_log (device_id, started_at, ended_at, events, rpcs, cpe_requests, outcome, linked_requests)
+  VALUES (p_device, (p_log->>'startedAt')::bigint, (p_log->>'endedAt')::bigint, (p_log->>'events')::json,
+    (p_log->>'rpcs')::json, (p_log->>'cpeRequests')::json, p_log->>'outcome', (p_log->>'linkedRequests')::json);
+  DELETE FROM session_log WHERE device_id = p_device AND id <=
+    (SELECT id FROM session_log WHERE device_id = p_device ORDER BY id DESC LIMIT 1 OFFSET p_keep_log);
+
+  IF p_release THEN
+    DELETE FROM session_locks WHERE device_id = p_device AND owner = p_owner;
+  END IF;
+END
+$fn$;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', up: SCHEMA_V1 },
+  { version: 2, name: 'commit function', up: commitFunction(1) },
+  { version: 3, name: 'commit function: failed TransferComplete faults its transfer task', up: commitFunction(2) },
+];
+
+const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version integer NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  applied_at bigint NOT NULL
+)`;
+
+/** Any constant: the key of the advisory lock that serialises migrators across processes. */
+const MIGRATION_LOCK = 0x466c6f74; // "Flot"
+
+/**
+ * Apply the pending migrations in one transaction and return the versions applied. An
+ * advisory transaction lock makes processes that start together take turns, so each
+ * migration is applied once; DDL is transactional, so a failed migration leaves nothing.
+ * Refuses a database written by a newer Flotilla.
+ */
+export async function runMigrations(db: PgDb, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): Promise<number[]> {
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version <= migrations[i - 1]!.version) {
+      throw new Error(`migrations out of order at version ${migrations[i]!.version}`);
+    }
+  }
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.exec(BOOKKEEPING);
+    const applied = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const known = migrations.at(-1)?.version ?? 0;
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new Error(`database schema version ${newest} is newer than this Flotilla knows (${known})`);
+    }
+    const done: number[] = [];
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      await tx.exec(m.up);
+      await tx.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now]);
+      done.push(m.version);
+    }
+    return done;
+  });
+}
+
+/** Versions recorded as applied, ascending. */
+export async function appliedVersions(db: PgDb): Promise<number[]> {
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (exists[0]?.t == null) return [];
+  return (await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
+}

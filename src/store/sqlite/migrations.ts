@@ -1,0 +1,236 @@
+/**
+ * Versioned schema migrations. Each entry is applied once, in version order, and recorded
+ * in schema_migrations; never edit an applied entry — append a new one.
+ *
+ * Conventions that keep the PostgreSQL twin (postgres/migrations.ts) able to mirror this:
+ * ids are TEXT, times are INTEGER milliseconds since the epoch, JSON is TEXT, booleans are
+ * 0/1, and no row id ever leaves the backend (session_log.id and cpe_messages.id only order
+ * rows). There are no foreign keys: a session lock or a queued request may exist before the
+ * device's first Inform, and deleteDevice removes every table's rows explicitly.
+ */
+import type { Db } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up: `
+CREATE TABLE devices (
+  id TEXT NOT NULL PRIMARY KEY,
+  manufacturer TEXT NOT NULL,
+  oui TEXT NOT NULL,
+  product_class TEXT NOT NULL,
+  serial_number TEXT NOT NULL,
+  first_inform INTEGER NOT NULL,
+  last_inform INTEGER NOT NULL,
+  last_boot INTEGER,
+  last_bootstrap INTEGER,
+  last_events TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE device_tags (
+  device_id TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (device_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX device_tags_by_tag ON device_tags (tag, device_id);
+
+-- One row per node (objects end with "."). The primary key clusters a device's tree in
+-- path order, so a subtree is one contiguous range.
+CREATE TABLE parameters (
+  device_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  object INTEGER NOT NULL,
+  value TEXT,
+  type TEXT,
+  writable INTEGER,
+  notification INTEGER,
+  access_list TEXT,
+  value_at INTEGER,
+  names_at INTEGER,
+  attributes_at INTEGER,
+  PRIMARY KEY (device_id, path)
+) WITHOUT ROWID;
+-- "Which devices have path = value": the NBI's device search. (Dropped by version 2.)
+CREATE INDEX parameters_by_value ON parameters (path, value);
+
+CREATE TABLE cpe_credentials (
+  device_id TEXT NOT NULL PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  realm TEXT NOT NULL,
+  ha1 TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE session_locks (
+  device_id TEXT NOT NULL PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE acs_requests (
+  id TEXT NOT NULL PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  request TEXT NOT NULL,
+  command_key TEXT,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'done', 'fault', 'expired')),
+  response TEXT,
+  fault TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  UNIQUE (device_id, seq)
+);
+-- openSession reads only the queued ones; done requests pile up beside them.
+CREATE INDEX acs_requests_queued ON acs_requests (device_id, seq) WHERE state = 'queued';
+
+CREATE TABLE session_log (
+  id INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL,
+  events TEXT NOT NULL,
+  rpcs TEXT NOT NULL,
+  cpe_requests TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  linked_requests TEXT NOT NULL
+);
+CREATE INDEX session_log_by_device ON session_log (device_id, id);
+
+CREATE TABLE cpe_messages (
+  id INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX cpe_messages_by_device ON cpe_messages (device_id, id);
+`,
+  },
+  {
+    version: 2,
+    name: 'drop the fleet-wide (path, value) index',
+    // Measured: it made a 5,000-parameter bootstrap 3-4x slower (its entries land all over
+    // one fleet-wide index) and doubled the size of the parameter table. Searchable
+    // parameters will get partial indexes instead — ON parameters (value) WHERE path = '…'
+    // — from a later migration or from configuration.
+    up: 'DROP INDEX IF EXISTS parameters_by_value',
+  },
+  {
+    version: 3,
+    name: 'tasks, NBI tokens, webhooks, search indexes',
+    // The request queue becomes the task queue. acs_requests only ever held requests queued
+    // through the store API by tests (no API could create them), so it is dropped rather
+    // than converted. 'running' is new: openSession marks what it hands out.
+    up: `
+DROP TABLE IF EXISTS acs_requests;
+
+CREATE TABLE tasks (
+  id TEXT NOT NULL PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  task TEXT NOT NULL,
+  command_key TEXT,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'fault', 'expired')),
+  response TEXT,
+  fault TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  connection_request TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  UNIQUE (device_id, seq)
+);
+-- openSession reads only the pending ones; finished tasks pile up beside them.
+CREATE INDEX tasks_pending ON tasks (device_id, seq) WHERE state IN ('queued', 'running');
+-- Fleet-wide listings (faults, every task) in creation order, and the expiry sweep.
+CREATE INDEX tasks_by_state ON tasks (state, created_at);
+CREATE INDEX tasks_by_created ON tasks (created_at, seq);
+CREATE INDEX tasks_expiring ON tasks (expires_at) WHERE state = 'queued' AND expires_at IS NOT NULL;
+
+-- Device listing sorted or filtered by these answers from an index, not a scan.
+CREATE INDEX devices_by_last_inform ON devices (last_inform);
+CREATE INDEX devices_by_serial ON devices (serial_number);
+
+-- Which parameters have a search index (a partial index named index_name on parameters).
+CREATE TABLE search_paths (
+  path TEXT NOT NULL PRIMARY KEY,
+  index_name TEXT NOT NULL UNIQUE
+) WITHOUT ROWID;
+
+CREATE TABLE api_tokens (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('read-only', 'operator', 'admin')),
+  lookup TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE webhooks (
+  id TEXT NOT NULL PRIMARY KEY,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  events TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+];
+
+const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+)`;
+
+/**
+ * Apply the pending migrations in one IMMEDIATE transaction (so two processes starting
+ * together cannot both apply one) and return the versions applied. Refuses a database
+ * written by a newer Flotilla rather than guessing at a schema it does not know.
+ */
+export function runMigrations(db: Db, migrations: readonly Migration[] = MIGRATIONS, now = Date.now()): number[] {
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version <= migrations[i - 1]!.version) {
+      throw new Error(`migrations out of order at version ${migrations[i]!.version}`);
+    }
+  }
+  db.raw.exec(BOOKKEEPING);
+  return db.immediate(() => {
+    const applied = new Set(
+      db.raw
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => (r as { version: number }).version),
+    );
+    const known = migrations.at(-1)?.version ?? 0;
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new Error(`database schema version ${newest} is newer than this Flotilla knows (${known})`);
+    }
+    const done: number[] = [];
+    const record = db.raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      db.raw.exec(m.up);
+      record.run(m.version, m.name, now);
+      done.push(m.version);
+    }
+    return done;
+  });
+}
+
+/** Versions recorded as applied, ascending (for tests and `flotilla` diagnostics). */
+export function appliedVersions(db: Db): number[] {
+  db.raw.exec(BOOKKEEPING);
+  return db.raw
+    .prepare('SELECT version FROM schema_migrations ORDER BY version')
+    .all()
+    .map((r) => (r as { version: number }).version);
+}

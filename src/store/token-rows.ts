@@ -1,0 +1,24 @@
+/**
+ * API tokens as rows: the same columns and mapping in every SQL backend.
+ */
+import type { ApiRole, ApiTokenRecord } from './types.js';
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: ApiRole;
+  lookup: string;
+  hash: string;
+  created_at: number;
+}
+
+export const TOKEN_COLUMNS = 'id, name, role, lookup, hash, created_at';
+
+export const toToken = (r: TokenRow): ApiTokenRecord => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  lookup: r.lookup,
+  hash: r.hash,
+  createdAt: r.created_at,
+});

@@ -1,0 +1,323 @@
+/**
+ * The planner: a device's ordered tasks → the fewest RPCs, one at a time, learning from each
+ * answer. Pure (no I/O, no clock): the session asks `next()` for the request to send and
+ * feeds the CPE's answer to `learn()`, which returns the task outcomes it settles.
+ *
+ * Order is kept: tasks run in their queue order. What is merged:
+ *  - a run of adjacent reads — getParameterValues and refresh — becomes, first, one
+ *    GetParameterNames (NextLevel false) per refresh, then GetParameterValues of every name
+ *    the run needs (each name once), in batches of `batchSize` names;
+ *  - a run of adjacent getParameterAttributes becomes GetParameterAttributes batches alike.
+ * A merged RPC that faults is split — each task's names retried alone — so a fault lands on
+ * the task that caused it, not on its neighbours. Other tasks are one RPC each, except
+ * addObject with initial values: AddObject, then SetParameterValues on the new instance.
+ */
+import type { RpcOutcome } from '../cwmp/acs-session.js';
+import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
+import type { RequestOutcome, TaskRecord } from '../store/types.js';
+import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
+import type { Task } from './types.js';
+
+export interface PlannedRpc {
+  request: AcsRequest;
+  /** The task ids the RPC serves, comma-separated (the session log's requestId). */
+  tag: string;
+}
+
+export interface PlanOptions {
+  /** Most names in one GetParameterValues / GetParameterAttributes (default 256). */
+  batchSize?: number;
+}
+
+interface Unit {
+  /** The next RPC, or null when the unit is finished. */
+  next(): PlannedRpc | null;
+  /** The answer to the RPC `next` returned last. */
+  learn(outcome: RpcOutcome, at: number): RequestOutcome[];
+}
+
+export class TaskPlan {
+  readonly #units: Unit[];
+  #index = 0;
+  #waiting: Unit | null = null;
+
+  constructor(tasks: readonly TaskRecord[], opts: PlanOptions = {}) {
+    this.#units = buildUnits(tasks, Math.max(1, opts.batchSize ?? 256));
+  }
+
+  next(): PlannedRpc | null {
+    if (this.#waiting !== null) throw new Error('TaskPlan.next called before the previous answer was learnt');
+    while (this.#index < this.#units.length) {
+      const unit = this.#units[this.#index]!;
+      const rpc = unit.next();
+      if (rpc !== null) {
+        this.#waiting = unit;
+        return rpc;
+      }
+      this.#index++;
+    }
+    return null;
+  }
+
+  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+    const unit = this.#waiting;
+    if (unit === null) throw new Error('TaskPlan.learn without a request outstanding');
+    this.#waiting = null;
+    return unit.learn(outcome, at);
+  }
+}
+
+type ReadKind = 'values' | 'attributes';
+
+function readKindOf(task: Task): ReadKind | null {
+  if (task.type === 'getParameterValues' || task.type === 'refresh') return 'values';
+  if (task.type === 'getParameterAttributes') return 'attributes';
+  return null;
+}
+
+function buildUnits(tasks: readonly TaskRecord[], batchSize: number): Unit[] {
+  const units: Unit[] = [];
+  let run: TaskRecord[] = [];
+  let runKind: ReadKind | null = null;
+  const flush = (): void => {
+    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, batchSize));
+    run = [];
+    runKind = null;
+  };
+  for (const t of tasks) {
+    const kind = readKindOf(t.task);
+    if (kind !== null && kind === runKind) {
+      run.push(t);
+      continue;
+    }
+    flush();
+    if (kind !== null) {
+      run = [t];
+      runKind = kind;
+    } else if (t.task.type === 'addObject') {
+      units.push(new AddObjectUnit(t));
+    } else {
+      units.push(new SingleUnit(t, t.task as SingleRpcTask));
+    }
+  }
+  flush();
+  return units;
+}
+
+const done = (t: TaskRecord, response: CpeResponse, at: number): RequestOutcome => ({ requestId: t.id, state: 'done', response, at });
+const faulted = (t: TaskRecord, fault: Fault['detail'], at: number, response: CpeResponse | null = null): RequestOutcome => ({
+  requestId: t.id,
+  state: 'fault',
+  fault,
+  at,
+  response,
+});
+
+class SingleUnit implements Unit {
+  #sent = false;
+  constructor(
+    readonly record: TaskRecord,
+    readonly task: SingleRpcTask,
+  ) {}
+
+  next(): PlannedRpc | null {
+    if (this.#sent) return null;
+    this.#sent = true;
+    return { request: requestFor(this.task), tag: this.record.id };
+  }
+
+  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+    return [outcome.ok ? done(this.record, outcome.response, at) : faulted(this.record, outcome.fault, at)];
+  }
+}
+
+const withDot = (path: string): string => (path.endsWith('.') ? path : `${path}.`);
+
+class AddObjectUnit implements Unit {
+  #step: 'add' | 'set' | 'done' = 'add';
+  #added: CpeResponse | null = null;
+  #instance = 0;
+  readonly #task: Extract<Task, { type: 'addObject' }>;
+
+  constructor(readonly record: TaskRecord) {
+    this.#task = record.task as Extract<Task, { type: 'addObject' }>;
+  }
+
+  next(): PlannedRpc | null {
+    const t = this.#task;
+    if (this.#step === 'add') {
+      return { request: { method: 'AddObject', objectName: t.objectName, parameterKey: t.parameterKey }, tag: this.record.id };
+    }
+    if (this.#step === 'set') {
+      const base = `${withDot(t.objectName)}${this.#instance}.`;
+      const parameterList = toParameterValues(t.parameterValues).map((p) => ({ ...p, name: base + p.name }));
+      return { request: { method: 'SetParameterValues', parameterList, parameterKey: t.parameterKey }, tag: this.record.id };
+    }
+    return null;
+  }
+
+  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+    if (!outcome.ok) {
+      this.#step = 'done';
+      return [faulted(this.record, outcome.fault, at, this.#added)];
+    }
+    if (this.#step === 'add' && outcome.response.method === 'AddObjectResponse') {
+      this.#added = outcome.response;
+      this.#instance = outcome.response.instanceNumber;
+      if (this.#task.parameterValues.length > 0) {
+        this.#step = 'set';
+        return [];
+      }
+    }
+    this.#step = 'done';
+    return [done(this.record, this.#added ?? outcome.response, at)];
+  }
+}
+
+interface Batch {
+  names: string[];
+  /** Each task the batch serves, with its names in it. */
+  owners: Map<TaskRecord, string[]>;
+}
+
+type ReadItem = ParameterValue | ParameterAttribute;
+
+/** A run of adjacent reads of one kind (see the file comment). */
+class ReadUnit implements Unit {
+  readonly #kind: ReadKind;
+  readonly #batchSize: number;
+  readonly #tasks: TaskRecord[];
+  /** Refresh tasks still waiting for their GetParameterNames, in order. */
+  readonly #toList: TaskRecord[];
+  readonly #names = new Map<TaskRecord, string[]>();
+  #batches: Batch[] | null = null;
+  readonly #remaining = new Map<TaskRecord, number>();
+  readonly #collected = new Map<TaskRecord, Map<string, ReadItem>>();
+  readonly #finished = new Set<TaskRecord>();
+  #pending: { kind: 'names'; task: TaskRecord } | { kind: 'batch'; batch: Batch } | null = null;
+
+  constructor(kind: ReadKind, tasks: TaskRecord[], batchSize: number) {
+    this.#kind = kind;
+    this.#batchSize = batchSize;
+    this.#tasks = tasks;
+    this.#toList = tasks.filter((t) => t.task.type === 'refresh');
+    for (const t of tasks) {
+      if (t.task.type === 'getParameterValues' || t.task.type === 'getParameterAttributes') this.#names.set(t, t.task.parameterNames);
+    }
+  }
+
+  next(): PlannedRpc | null {
+    const listing = this.#toList[0];
+    if (listing !== undefined && listing.task.type === 'refresh') {
+      this.#pending = { kind: 'names', task: listing };
+      return { request: { method: 'GetParameterNames', parameterPath: listing.task.objectName, nextLevel: false }, tag: listing.id };
+    }
+    this.#batches ??= this.#plan();
+    while (this.#batches.length > 0) {
+      const batch = this.#batches.shift()!;
+      // Drop what belongs only to tasks that have faulted meanwhile.
+      for (const t of [...batch.owners.keys()]) if (this.#finished.has(t)) batch.owners.delete(t);
+      if (batch.owners.size === 0) continue;
+      const live = new Set([...batch.owners.values()].flat());
+      batch.names = batch.names.filter((n) => live.has(n));
+      this.#pending = { kind: 'batch', batch };
+      const tag = [...batch.owners.keys()].map((t) => t.id).join(',');
+      const request: AcsRequest =
+        this.#kind === 'values'
+          ? { method: 'GetParameterValues', parameterNames: batch.names }
+          : { method: 'GetParameterAttributes', parameterNames: batch.names };
+      return { request, tag };
+    }
+    return null;
+  }
+
+  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+    const pending = this.#pending;
+    this.#pending = null;
+    if (pending === null) return [];
+    if (pending.kind === 'names') {
+      this.#toList.shift();
+      const t = pending.task;
+      if (!outcome.ok) return this.#fail(t, outcome.fault, at);
+      if (outcome.response.method !== 'GetParameterNamesResponse') return [];
+      const leaves = outcome.response.parameterList.filter((p) => !p.name.endsWith('.')).map((p) => p.name);
+      this.#names.set(t, leaves);
+      if (leaves.length === 0) {
+        this.#finished.add(t);
+        return [done(t, { method: 'GetParameterValuesResponse', parameterList: [] }, at)];
+      }
+      return [];
+    }
+    const { batch } = pending;
+    if (!outcome.ok) {
+      if (batch.owners.size === 1) {
+        const [t] = batch.owners.keys();
+        return this.#fail(t!, outcome.fault, at);
+      }
+      // Split: each task's names alone, in front, so the fault finds its owner.
+      const alone = [...batch.owners].map(([t, names]): Batch => ({ names, owners: new Map([[t, names]]) }));
+      this.#batches!.unshift(...alone);
+      return [];
+    }
+    const items: ReadItem[] =
+      outcome.response.method === 'GetParameterValuesResponse' || outcome.response.method === 'GetParameterAttributesResponse'
+        ? outcome.response.parameterList
+        : [];
+    const out: RequestOutcome[] = [];
+    for (const [t, names] of batch.owners) {
+      const mine = this.#collected.get(t) ?? new Map<string, ReadItem>();
+      this.#collected.set(t, mine);
+      for (const item of items) if (names.some((n) => covers(n, item.name))) mine.set(item.name, item);
+      const left = (this.#remaining.get(t) ?? 1) - 1;
+      this.#remaining.set(t, left);
+      if (left === 0 && !this.#finished.has(t)) {
+        this.#finished.add(t);
+        out.push(done(t, this.#response([...mine.values()]), at));
+      }
+    }
+    return out;
+  }
+
+  #response(items: ReadItem[]): CpeResponse {
+    return this.#kind === 'values'
+      ? { method: 'GetParameterValuesResponse', parameterList: items as ParameterValue[] }
+      : { method: 'GetParameterAttributesResponse', parameterList: items as ParameterAttribute[] };
+  }
+
+  #fail(t: TaskRecord, fault: Fault['detail'], at: number): RequestOutcome[] {
+    if (this.#finished.has(t)) return [];
+    this.#finished.add(t);
+    return [faulted(t, fault, at)];
+  }
+
+  /** Every live task's names, each name once, in task order, cut into batches. */
+  #plan(): Batch[] {
+    const batches: Batch[] = [];
+    const placed = new Map<string, Batch>();
+    for (const t of this.#tasks) {
+      if (this.#finished.has(t)) continue;
+      const names = this.#names.get(t) ?? [];
+      const mine = new Set<Batch>();
+      for (const name of names) {
+        let batch = placed.get(name);
+        if (batch === undefined) {
+          batch = batches.at(-1);
+          if (batch === undefined || batch.names.length >= this.#batchSize) batches.push((batch = { names: [], owners: new Map() }));
+          batch.names.push(name);
+          placed.set(name, batch);
+        }
+        const owned = batch.owners.get(t) ?? [];
+        if (owned.length === 0) batch.owners.set(t, owned);
+        owned.push(name);
+        mine.add(batch);
+      }
+      this.#remaining.set(t, mine.size);
+    }
+    return batches;
+  }
+}
+
+/** Whether an answer item belongs to a requested name: itself, or under a requested object path. */
+function covers(requested: string, item: string): boolean {
+  return requested === item || (requested.endsWith('.') && item.startsWith(requested));
+}

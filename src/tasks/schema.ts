@@ -1,0 +1,171 @@
+/**
+ * JSON Schemas of task bodies as the NBI accepts them: one branch per type, selected by the
+ * `type` discriminator, no unknown fields. They validate the shape (fastify/ajv) and document
+ * it (OpenAPI); validate.ts then checks what a schema cannot say (xsd values, paths) and
+ * fills the defaults.
+ */
+
+type Schema = Record<string, unknown>;
+
+/** A TR-069 path: no blanks or control characters, at most 256 characters (TR-106 3.6). */
+export const PATH_SCHEMA: Schema = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\s.][^\\s]*$' };
+/** An object path: ends with ".". */
+export const OBJECT_PATH_SCHEMA: Schema = { type: 'string', minLength: 2, maxLength: 256, pattern: '^[^\\s.][^\\s]*\\.$' };
+const KEY32: Schema = { type: 'string', maxLength: 32 };
+const TEXT256: Schema = { type: 'string', maxLength: 256 };
+const URL_SCHEMA: Schema = { type: 'string', minLength: 1, maxLength: 1024, pattern: '^(https?|ftps?)://' };
+const SECONDS: Schema = { type: 'integer', minimum: 0, maximum: 4294967295 };
+const FILE_TYPE: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  description: 'e.g. "1 Firmware Upgrade Image", "3 Vendor Configuration File", "X <OUI> <name>"',
+};
+const SCALAR: Schema = { anyOf: [{ type: 'string', maxLength: 65536 }, { type: 'number' }, { type: 'boolean' }] };
+
+/**
+ * [path, value, xsdType?]; relative paths for addObject. The positions are checked by
+ * validate.ts: OpenAPI 3.0 has no tuple schemas, so the items here are "a scalar each".
+ */
+function valueTuples(description: string): Schema {
+  return {
+    type: 'array',
+    maxItems: 10000,
+    items: {
+      type: 'array',
+      minItems: 2,
+      maxItems: 3,
+      description,
+      items: SCALAR,
+    },
+  };
+}
+
+const NAMES: Schema = { type: 'array', minItems: 1, maxItems: 10000, items: PATH_SCHEMA };
+
+function branch(type: string, properties: Schema = {}, required: string[] = [], description?: string): Schema {
+  return {
+    type: 'object',
+    title: type,
+    ...(description ? { description } : {}),
+    properties: { type: { type: 'string', enum: [type] }, ...properties },
+    required: ['type', ...required],
+    additionalProperties: false,
+  };
+}
+
+const TRANSFER = {
+  commandKey: KEY32,
+  fileType: FILE_TYPE,
+  url: URL_SCHEMA,
+  username: TEXT256,
+  password: TEXT256,
+};
+
+const DU_OPERATION: Schema = {
+  type: 'object',
+  properties: {
+    op: { type: 'string', enum: ['Install', 'Update', 'Uninstall'] },
+    url: { type: 'string', maxLength: 1024 },
+    uuid: { type: 'string', maxLength: 36 },
+    username: TEXT256,
+    password: TEXT256,
+    executionEnvRef: TEXT256,
+    version: { type: 'string', maxLength: 32 },
+  },
+  required: ['op'],
+  additionalProperties: false,
+};
+
+const TIME_WINDOW: Schema = {
+  type: 'object',
+  properties: {
+    windowStart: SECONDS,
+    windowEnd: SECONDS,
+    windowMode: { type: 'string', minLength: 1, maxLength: 64, description: '"1 At Any Time", "2 Immediately", "3 When Idle", "4 Confirmation Needed"' },
+    userMessage: TEXT256,
+    maxRetries: { type: 'integer', minimum: -1 },
+  },
+  required: ['windowStart', 'windowEnd', 'windowMode'],
+  additionalProperties: false,
+};
+
+export const TASK_BRANCHES: Schema[] = [
+  branch('getParameterValues', { parameterNames: NAMES }, ['parameterNames']),
+  branch('getParameterNames', { parameterPath: { type: 'string', maxLength: 256 }, nextLevel: { type: 'boolean' } }, ['parameterPath']),
+  branch(
+    'setParameterValues',
+    { parameterValues: { ...valueTuples('[path, value, xsdType?], e.g. ["Device.WiFi.SSID.1.SSID", "lab"] or [path, 300, "xsd:unsignedInt"]'), minItems: 1 }, parameterKey: KEY32 },
+    ['parameterValues'],
+    'xsdType defaults to the type stored for the parameter, else xsd:string',
+  ),
+  branch('getParameterAttributes', { parameterNames: NAMES }, ['parameterNames']),
+  branch(
+    'setParameterAttributes',
+    {
+      parameterAttributes: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 10000,
+        items: {
+          type: 'object',
+          properties: {
+            name: PATH_SCHEMA,
+            notification: { type: 'integer', minimum: 0, maximum: 6 },
+            accessList: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 64 } },
+          },
+          required: ['name'],
+          additionalProperties: false,
+        },
+      },
+    },
+    ['parameterAttributes'],
+    'An omitted notification or accessList is left unchanged',
+  ),
+  branch(
+    'addObject',
+    { objectName: OBJECT_PATH_SCHEMA, parameterValues: valueTuples('[name relative to the new instance, value, xsdType?]'), parameterKey: KEY32 },
+    ['objectName'],
+    'parameterValues names are relative to the new instance and are set right after AddObject',
+  ),
+  branch('deleteObject', { objectName: OBJECT_PATH_SCHEMA, parameterKey: KEY32 }, ['objectName']),
+  branch('reboot', { commandKey: KEY32 }),
+  branch('factoryReset'),
+  branch(
+    'download',
+    {
+      ...TRANSFER,
+      fileSize: SECONDS,
+      targetFileName: TEXT256,
+      delaySeconds: SECONDS,
+      successURL: { type: 'string', maxLength: 1024 },
+      failureURL: { type: 'string', maxLength: 1024 },
+    },
+    ['fileType', 'url'],
+  ),
+  branch('upload', { ...TRANSFER, delaySeconds: SECONDS }, ['fileType', 'url']),
+  branch('scheduleInform', { delaySeconds: { type: 'integer', minimum: 1, maximum: 4294967295 }, commandKey: KEY32 }, ['delaySeconds']),
+  branch('refresh', { objectName: PATH_SCHEMA }, ['objectName'], 'GetParameterNames of the subtree, then GetParameterValues of its parameters'),
+  branch('getRPCMethods'),
+  branch('getQueuedTransfers'),
+  branch('getAllQueuedTransfers'),
+  branch(
+    'scheduleDownload',
+    { ...TRANSFER, fileSize: SECONDS, targetFileName: TEXT256, timeWindows: { type: 'array', minItems: 1, maxItems: 2, items: TIME_WINDOW } },
+    ['fileType', 'url', 'timeWindows'],
+  ),
+  branch('cancelTransfer', { commandKey: KEY32 }, ['commandKey']),
+  branch('changeDUState', { operations: { type: 'array', minItems: 1, maxItems: 16, items: DU_OPERATION }, commandKey: KEY32 }, ['operations']),
+  branch('setVouchers', { voucherList: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', maxLength: 65536 } } }, ['voucherList']),
+  branch('getOptions', { optionName: { type: 'string', maxLength: 64 } }, ['optionName']),
+];
+
+/** A task body: the branch named by `type` (ajv's discriminator keyword). */
+export const TASK_SCHEMA: Schema = {
+  $id: 'Task',
+  type: 'object',
+  description: 'A task: one RPC, or a small plan of them (addObject with values, refresh)',
+  discriminator: { propertyName: 'type' },
+  required: ['type'],
+  oneOf: TASK_BRANCHES,
+};

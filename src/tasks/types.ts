@@ -1,0 +1,106 @@
+/**
+ * Tasks: what an operator asks of one device, as stored and as the NBI accepts it. One
+ * union member per kind, discriminated by `type`; the planner (planner.ts) turns a
+ * device's ordered tasks into the fewest RPCs.
+ *
+ * Bodies follow GenieACS's NBI where it has a convention (`parameterNames`,
+ * `parameterValues: [[path, value, xsdType]]`, `objectName`), so integrators can move over.
+ * Stored tasks are normalised (validate.ts): every optional RPC argument has its value,
+ * every value its xsd type, and the CommandKey of a method that produces an `M …` event is
+ * set, so a task's stored form is exactly what the CPE will be sent.
+ */
+import type { Download, DownloadFile, DuOperation, Notification, TimeWindow, Upload } from '../cwmp/types.js';
+
+/** [path, value, xsdType]; the type is filled in at creation when the caller left it out. */
+export type ParameterValueTuple = [string, string, string];
+
+export interface ParameterAttributeChange {
+  name: string;
+  /** Omitted: leave the notification as it is (NotificationChange false). */
+  notification?: Notification;
+  /** Omitted: leave the access list as it is (AccessListChange false). */
+  accessList?: string[];
+}
+
+export type Task =
+  | { type: 'getParameterValues'; parameterNames: string[] }
+  | { type: 'getParameterNames'; parameterPath: string; nextLevel: boolean }
+  | { type: 'setParameterValues'; parameterValues: ParameterValueTuple[]; parameterKey: string }
+  | { type: 'getParameterAttributes'; parameterNames: string[] }
+  | { type: 'setParameterAttributes'; parameterAttributes: ParameterAttributeChange[] }
+  /**
+   * AddObject, then (when `parameterValues` is not empty) one SetParameterValues on the new
+   * instance; names in `parameterValues` are relative to it ("SSID", "Security.ModeEnabled").
+   */
+  | { type: 'addObject'; objectName: string; parameterValues: ParameterValueTuple[]; parameterKey: string }
+  | { type: 'deleteObject'; objectName: string; parameterKey: string }
+  | { type: 'reboot'; commandKey: string }
+  | { type: 'factoryReset' }
+  | ({ type: 'download' } & Omit<Download, 'method'>)
+  | ({ type: 'upload' } & Omit<Upload, 'method'>)
+  | { type: 'scheduleInform'; delaySeconds: number; commandKey: string }
+  /** Re-read a subtree: GetParameterNames (NextLevel false), then GetParameterValues of its leaves. */
+  | { type: 'refresh'; objectName: string }
+  | { type: 'getRPCMethods' }
+  | { type: 'getQueuedTransfers' }
+  | { type: 'getAllQueuedTransfers' }
+  | ({ type: 'scheduleDownload'; timeWindows: TimeWindow[] } & DownloadFile)
+  | { type: 'cancelTransfer'; commandKey: string }
+  | { type: 'changeDUState'; operations: DuOperation[]; commandKey: string }
+  | { type: 'setVouchers'; voucherList: string[] }
+  | { type: 'getOptions'; optionName: string };
+
+export type TaskType = Task['type'];
+
+export const TASK_TYPES = [
+  'getParameterValues',
+  'getParameterNames',
+  'setParameterValues',
+  'getParameterAttributes',
+  'setParameterAttributes',
+  'addObject',
+  'deleteObject',
+  'reboot',
+  'factoryReset',
+  'download',
+  'upload',
+  'scheduleInform',
+  'refresh',
+  'getRPCMethods',
+  'getQueuedTransfers',
+  'getAllQueuedTransfers',
+  'scheduleDownload',
+  'cancelTransfer',
+  'changeDUState',
+  'setVouchers',
+  'getOptions',
+] as const satisfies readonly TaskType[];
+
+export type TaskState = 'queued' | 'running' | 'done' | 'fault' | 'expired';
+export const TASK_STATES: readonly TaskState[] = ['queued', 'running', 'done', 'fault', 'expired'];
+/** States a task does not leave by itself (retry moves fault/expired back to queued). */
+export const FINAL_TASK_STATES: readonly TaskState[] = ['done', 'fault', 'expired'];
+
+/** How the connection request sent for a task went (TR-069 3.2.2). */
+export type ConnectionRequestOutcome =
+  /** The CPE answered 2xx: it will open a session with 6 CONNECTION REQUEST. */
+  | 'answered'
+  /** The CPE refused our credentials (401/403 after answering its challenge). */
+  | 'auth-failed'
+  /** No connection, a reset, a TLS failure or no answer within the timeout. */
+  | 'unreachable'
+  /** The CPE answered with another status (503 when it rate-limits, …). */
+  | 'refused'
+  /** Our own per-device or global limit held it back; the task waits for the next Inform. */
+  | 'rate-limited'
+  /** The device has no usable ConnectionRequestURL (none, or not http/https). */
+  | 'no-url';
+
+export interface ConnectionRequestRecord {
+  at: number;
+  outcome: ConnectionRequestOutcome;
+  /** The CPE's HTTP status, when it answered. */
+  status?: number;
+  /** A short reason for humans ("timeout after 5000 ms", "ECONNREFUSED"); never a secret. */
+  detail?: string;
+}

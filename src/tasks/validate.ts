@@ -1,0 +1,282 @@
+/**
+ * From a task body that passed its JSON Schema (schema.ts) to the stored, normalised Task:
+ * what a schema cannot say is checked here (xsd types and values, path shapes), and every
+ * default is filled in, so a stored task is exactly what the CPE will be sent.
+ *
+ * Types of setParameterValues / addObject values: the caller's `xsdType`, else the type the
+ * store holds for that parameter on the device (for addObject, for the same parameter of
+ * another instance), else xsd:string. A value that is not a legal lexical form of its type
+ * is refused here (400) rather than faulted by the CPE later (9006/9007).
+ */
+import { randomBytes } from 'node:crypto';
+import type { DuOperation, Notification, TimeWindow } from '../cwmp/types.js';
+import { XSD_TYPES, checkValue } from '../datamodel/values.js';
+import type { ParameterAttributeChange, ParameterValueTuple, Task, TaskType } from './types.js';
+
+/** What validation may know of the device: stored parameter types by path. */
+export interface TaskContext {
+  typeOf(path: string): string | null;
+}
+
+export const NO_CONTEXT: TaskContext = { typeOf: () => null };
+
+/** A context over stored rows (e.g. a device's subtree or a query projection). */
+export function contextOf(rows: readonly { path: string; type: string | null }[]): TaskContext {
+  const types = new Map<string, string>();
+  for (const r of rows) if (r.type !== null && r.type !== '') types.set(r.path, r.type);
+  return { typeOf: (path) => types.get(path) ?? null };
+}
+
+export class TaskValidationError extends Error {}
+
+type Body = Record<string, unknown> & { type: TaskType };
+
+/** Stored paths a body's types may be inferred from (the NBI fetches these before `normalizeTask`). */
+export function pathsToType(body: Body): string[] {
+  if (body.type === 'setParameterValues') return (body.parameterValues as unknown[][]).map((t) => t[0]).filter((p): p is string => typeof p === 'string');
+  if (body.type === 'addObject') return [String(body.objectName)];
+  return [];
+}
+
+export function generateCommandKey(): string {
+  return `flotilla-${randomBytes(4).toString('hex')}`;
+}
+
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
+
+function checkPath(path: string, where: string): void {
+  if (path.includes('..')) throw new TaskValidationError(`${where}: "${path}" is not a parameter path (empty segment)`);
+}
+
+function fullType(t: string, where: string): string {
+  const full = t.startsWith('xsd:') ? t : `xsd:${t}`;
+  if (!(XSD_TYPES as readonly string[]).includes(full)) {
+    throw new TaskValidationError(`${where}: unknown type "${t}" (one of ${XSD_TYPES.join(', ')})`);
+  }
+  return full;
+}
+
+function storedType(t: string | null): string {
+  if (t === null || t === '') return 'xsd:string';
+  const full = t.startsWith('xsd:') ? t : `xsd:${t}`;
+  return (XSD_TYPES as readonly string[]).includes(full) ? full : 'xsd:string';
+}
+
+/** [path, value, xsdType?]: the schema says "2 or 3 scalars"; the positions are checked here. */
+function tupleName(raw: unknown[], where: string): string {
+  const name = raw[0];
+  if (typeof name !== 'string' || !/^[^\s.][^\s]*$/.test(name) || name.length > 256) {
+    throw new TaskValidationError(`${where}: the first item must be a parameter path`);
+  }
+  if (raw[2] !== undefined && typeof raw[2] !== 'string') throw new TaskValidationError(`${where}: the third item must be an xsd type`);
+  checkPath(name, where);
+  if (name.endsWith('.')) throw new TaskValidationError(`${where}: ${name} is an object, not a parameter`);
+  return name;
+}
+
+function tuple(raw: unknown[], name: string, inferred: string | null, where: string): ParameterValueTuple {
+  const value = raw[1];
+  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+  const type = typeof raw[2] === 'string' ? fullType(raw[2], where) : storedType(inferred);
+  const check = checkValue(type, text);
+  if (check !== 0) throw new TaskValidationError(`${where}: "${text}" is not a valid ${type} value for ${name}`);
+  return [name, text, type];
+}
+
+/** The type of `rel` under any instance of `object` (deviceContext answers "O.{i}.rel"). */
+function instanceTypeOf(ctx: TaskContext, object: string, rel: string): string | null {
+  return ctx.typeOf(`${object}{i}.${rel}`);
+}
+
+export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
+  switch (body.type) {
+    case 'getParameterValues':
+    case 'getParameterAttributes': {
+      const names = (body.parameterNames as string[]).map((n, i) => {
+        checkPath(n, `parameterNames[${i}]`);
+        return n;
+      });
+      return { type: body.type, parameterNames: names };
+    }
+    case 'getParameterNames': {
+      const path = str(body.parameterPath);
+      if (path !== '') checkPath(path, 'parameterPath');
+      return { type: 'getParameterNames', parameterPath: path, nextLevel: body.nextLevel === true };
+    }
+    case 'setParameterValues': {
+      const seen = new Set<string>();
+      const list = (body.parameterValues as unknown[][]).map((raw, i) => {
+        const where = `parameterValues[${i}]`;
+        const name = tupleName(raw, where);
+        if (seen.has(name)) throw new TaskValidationError(`${where}: ${name} is set twice`);
+        seen.add(name);
+        return tuple(raw, name, ctx.typeOf(name), where);
+      });
+      return { type: 'setParameterValues', parameterValues: list, parameterKey: str(body.parameterKey) };
+    }
+    case 'setParameterAttributes': {
+      const list = (body.parameterAttributes as Record<string, unknown>[]).map((a, i): ParameterAttributeChange => {
+        const name = str(a.name);
+        checkPath(name, `parameterAttributes[${i}]`);
+        if (a.notification === undefined && a.accessList === undefined) {
+          throw new TaskValidationError(`parameterAttributes[${i}]: give notification, accessList or both`);
+        }
+        return {
+          name,
+          ...(a.notification !== undefined ? { notification: a.notification as Notification } : {}),
+          ...(a.accessList !== undefined ? { accessList: [...(a.accessList as string[])] } : {}),
+        };
+      });
+      return { type: 'setParameterAttributes', parameterAttributes: list };
+    }
+    case 'addObject': {
+      const object = str(body.objectName);
+      checkPath(object, 'objectName');
+      const values = ((body.parameterValues as unknown[][] | undefined) ?? []).map((raw, i) => {
+        const where = `parameterValues[${i}]`;
+        const rel = tupleName(raw, where);
+        return tuple(raw, rel, instanceTypeOf(ctx, object, rel), where);
+      });
+      return { type: 'addObject', objectName: object, parameterValues: values, parameterKey: str(body.parameterKey) };
+    }
+    case 'deleteObject': {
+      const object = str(body.objectName);
+      checkPath(object, 'objectName');
+      return { type: 'deleteObject', objectName: object, parameterKey: str(body.parameterKey) };
+    }
+    case 'reboot':
+      return { type: 'reboot', commandKey: str(body.commandKey, generateCommandKey()) };
+    case 'factoryReset':
+    case 'getRPCMethods':
+    case 'getQueuedTransfers':
+    case 'getAllQueuedTransfers':
+      return { type: body.type };
+    case 'download':
+      return {
+        type: 'download',
+        commandKey: str(body.commandKey, generateCommandKey()),
+        fileType: str(body.fileType),
+        url: str(body.url),
+        username: str(body.username),
+        password: str(body.password),
+        fileSize: num(body.fileSize),
+        targetFileName: str(body.targetFileName),
+        delaySeconds: num(body.delaySeconds),
+        successURL: str(body.successURL),
+        failureURL: str(body.failureURL),
+      };
+    case 'upload':
+      return {
+        type: 'upload',
+        commandKey: str(body.commandKey, generateCommandKey()),
+        fileType: str(body.fileType),
+        url: str(body.url),
+        username: str(body.username),
+        password: str(body.password),
+        delaySeconds: num(body.delaySeconds),
+      };
+    case 'scheduleInform':
+      return { type: 'scheduleInform', delaySeconds: num(body.delaySeconds, 1), commandKey: str(body.commandKey, generateCommandKey()) };
+    case 'refresh': {
+      const path = str(body.objectName);
+      checkPath(path, 'objectName');
+      return { type: 'refresh', objectName: path };
+    }
+    case 'scheduleDownload': {
+      const windows = (body.timeWindows as Record<string, unknown>[]).map(
+        (w): TimeWindow => ({
+          windowStart: num(w.windowStart),
+          windowEnd: num(w.windowEnd),
+          windowMode: str(w.windowMode),
+          userMessage: str(w.userMessage),
+          maxRetries: num(w.maxRetries, -1),
+        }),
+      );
+      windows.forEach((w, i) => {
+        if (w.windowEnd < w.windowStart) throw new TaskValidationError(`timeWindows[${i}]: windowEnd is before windowStart`);
+      });
+      return {
+        type: 'scheduleDownload',
+        commandKey: str(body.commandKey, generateCommandKey()),
+        fileType: str(body.fileType),
+        url: str(body.url),
+        username: str(body.username),
+        password: str(body.password),
+        fileSize: num(body.fileSize),
+        targetFileName: str(body.targetFileName),
+        timeWindows: windows,
+      };
+    }
+    case 'cancelTransfer':
+      return { type: 'cancelTransfer', commandKey: str(body.commandKey) };
+    case 'changeDUState': {
+      const ops = (body.operations as Record<string, unknown>[]).map((o, i): DuOperation => {
+        switch (o.op) {
+          case 'Install':
+            if (str(o.url) === '') throw new TaskValidationError(`operations[${i}]: Install needs a url`);
+            return { op: 'Install', url: str(o.url), uuid: str(o.uuid), username: str(o.username), password: str(o.password), executionEnvRef: str(o.executionEnvRef) };
+          case 'Update':
+            return { op: 'Update', uuid: str(o.uuid), version: str(o.version), url: str(o.url), username: str(o.username), password: str(o.password) };
+          default:
+            return { op: 'Uninstall', uuid: str(o.uuid), version: str(o.version), executionEnvRef: str(o.executionEnvRef) };
+        }
+      });
+      return { type: 'changeDUState', operations: ops, commandKey: str(body.commandKey, generateCommandKey()) };
+    }
+    case 'setVouchers':
+      return { type: 'setVouchers', voucherList: [...(body.voucherList as string[])] };
+    case 'getOptions':
+      return { type: 'getOptions', optionName: str(body.optionName) };
+    default: {
+      const never: never = body.type;
+      throw new TaskValidationError(`unknown task type ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * A context from stored rows that also answers "O.{i}.rel": the type of rel under any
+ * instance of O the device has.
+ */
+export function deviceContext(rows: readonly { path: string; type: string | null }[]): TaskContext {
+  const exact = contextOf(rows);
+  const generic = new Map<string, string>();
+  for (const r of rows) {
+    if (r.type === null || r.type === '') continue;
+    // Every "O.<n>.rel" split: the instance may be at any depth.
+    const parts = r.path.split('.');
+    for (let i = 1; i < parts.length - 1; i++) {
+      if (!/^\d+$/.test(parts[i]!)) continue;
+      const key = `${parts.slice(0, i).join('.')}.{i}.${parts.slice(i + 1).join('.')}`;
+      if (!generic.has(key)) generic.set(key, r.type);
+    }
+  }
+  return { typeOf: (path) => exact.typeOf(path) ?? generic.get(path) ?? null };
+}
+
+/** Secrets a task carries (file-server and DU passwords), hidden when a task is shown. */
+export function redactTask(task: Task): Task {
+  switch (task.type) {
+    case 'download':
+    case 'upload':
+    case 'scheduleDownload':
+      return task.password === '' ? task : { ...task, password: '***' };
+    case 'changeDUState':
+      return {
+        ...task,
+        operations: task.operations.map((o) => ('password' in o && o.password !== '' ? { ...o, password: '***' } : o)),
+      };
+    case 'setParameterValues':
+      return { ...task, parameterValues: task.parameterValues.map((t) => (isSecretPath(t[0]) ? [t[0], '***', t[2]] : t)) };
+    case 'addObject':
+      return { ...task, parameterValues: task.parameterValues.map((t) => (isSecretPath(t[0]) ? [t[0], '***', t[2]] : t)) };
+    default:
+      return task;
+  }
+}
+
+/** Parameters that hold secrets (TR-069 says a CPE reads them back empty; so do we). */
+export function isSecretPath(path: string): boolean {
+  return /(^|\.)[A-Za-z_]*(Password|Passphrase|PreSharedKey|KeyPassphrase|WEPKey|Secret)$/i.test(path);
+}

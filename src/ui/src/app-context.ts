@@ -1,0 +1,22 @@
+/** What every page gets: the API client, the token's role, the live event stream and the activity list. */
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { Api, Role } from './api';
+import type { Activity } from './activity';
+import type { EventStream } from './events';
+
+export interface AppContext {
+  api: Api;
+  role: Role;
+  stream: EventStream;
+  activity: Activity;
+  signOut: () => void;
+}
+
+export const Ctx = createContext<AppContext | null>(null);
+
+export function useApp(): AppContext {
+  const c = useContext(Ctx);
+  if (c === null) throw new Error('useApp outside the signed-in app');
+  return c;
+}

@@ -1,0 +1,139 @@
+/** The console's entry: sign-in, the shell (navigation, live indicator, activity), the pages. */
+import type { JSX } from 'preact';
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Activity } from './activity';
+import { Ctx, type AppContext } from './app-context';
+import { ActivityPanel } from './components/activity-panel';
+import { EventStream, type StreamState } from './events';
+import { DevicePage } from './pages/Device';
+import { DevicesPage } from './pages/Devices';
+import { FaultsPage } from './pages/Faults';
+import { OverviewPage } from './pages/Overview';
+import { SignIn } from './pages/SignIn';
+import { interceptLinks, useRoute, type Route } from './router';
+import { forgetToken, signIn, storedToken, type SignedIn } from './session';
+import './styles.css';
+
+function LiveIndicator({ stream }: { stream: EventStream }): JSX.Element {
+  const [state, setState] = useState<StreamState>(stream.state);
+  useEffect(() => stream.onState(setState), [stream]);
+  const text = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline';
+  return (
+    <span class={`live live-${state}`} role="status" title="Live updates from the event stream">
+      <span class="dot" aria-hidden="true" />
+      {text}
+    </span>
+  );
+}
+
+function Page({ route }: { route: Route }): JSX.Element {
+  switch (route.page) {
+    case 'overview':
+      return <OverviewPage />;
+    case 'devices':
+      return <DevicesPage query={route.query} />;
+    case 'device':
+      return <DevicePage key={route.id} id={route.id} tab={route.tab} />;
+    case 'faults':
+      return <FaultsPage />;
+    case 'not-found':
+      return (
+        <div class="page">
+          <h1>Not found</h1>
+          <p>
+            Nothing at {route.path}. Go to the <a href="/">overview</a>.
+          </p>
+        </div>
+      );
+  }
+}
+
+function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => void }): JSX.Element {
+  const route = useRoute();
+  const ctx = useMemo<AppContext>(() => {
+    const stream = new EventStream(session.api.token);
+    return { api: session.api, role: session.role, stream, activity: new Activity(), signOut: onSignOut };
+    // One stream per sign-in, not per render.
+    // (onSignOut is stable: App passes the same function for the session's life.)
+  }, [session]);
+  useEffect(() => {
+    ctx.stream.start();
+    return () => ctx.stream.stop();
+  }, [ctx]);
+  useEffect(() => {
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', 'not-found': 'Not found' };
+    document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
+  }, [route]);
+  const nav = (href: string, label: string, active: boolean): JSX.Element => (
+    <a href={href} class={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <Ctx.Provider value={ctx}>
+      <a href="#main" class="skip-link">
+        Skip to content
+      </a>
+      <div class="shell">
+        <header class="topbar">
+          <a href="/" class="brand">
+            <span class="logo" aria-hidden="true" />
+            Flotilla
+          </a>
+          <nav aria-label="Main" class="nav">
+            {nav('/', 'Overview', route.page === 'overview')}
+            {nav('/devices', 'Devices', route.page === 'devices' || route.page === 'device')}
+            {nav('/faults', 'Faults', route.page === 'faults')}
+          </nav>
+          <div class="topbar-end">
+            <LiveIndicator stream={ctx.stream} />
+            <span class="role-badge" title="The role of your API token">
+              <span class="visually-hidden">Role: </span>
+              {session.role}
+            </span>
+            <button type="button" class="btn btn-ghost btn-sm" onClick={onSignOut}>
+              Sign out
+            </button>
+          </div>
+        </header>
+        <main id="main" class="content" tabIndex={-1}>
+          <Page route={route} />
+        </main>
+        <ActivityPanel activity={ctx.activity} />
+      </div>
+    </Ctx.Provider>
+  );
+}
+
+function App(): JSX.Element {
+  const [session, setSession] = useState<SignedIn | null>(null);
+  const [restoring, setRestoring] = useState(() => storedToken() !== null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const signOut = useMemo(
+    () => (reason?: string) => {
+      forgetToken();
+      setSession(null);
+      setNotice(reason ?? null);
+    },
+    [],
+  );
+  const expired = (): void => signOut('Your token is no longer accepted. Sign in again.');
+  const signOutNow = useMemo(() => () => signOut(), [signOut]);
+  useEffect(() => {
+    const token = storedToken();
+    if (token === null) return;
+    signIn(token, expired).then(
+      (s) => setSession(s),
+      () => {
+        forgetToken();
+      },
+    ).finally(() => setRestoring(false));
+  }, []);
+  if (restoring) return <div class="loading" role="status">Signing in…</div>;
+  if (session === null) return <SignIn notice={notice} onSubmit={async (t) => setSession(await signIn(t, expired))} />;
+  return <Shell session={session} onSignOut={signOutNow} />;
+}
+
+interceptLinks();
+render(<App />, document.getElementById('app')!);

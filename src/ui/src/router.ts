@@ -1,0 +1,64 @@
+/** History routing: /, /devices, /devices/<id>, /faults. Links are plain <a href>; clicks are intercepted. */
+import { useEffect, useState } from 'preact/hooks';
+
+export type Route =
+  | { page: 'overview' }
+  | { page: 'devices'; query: URLSearchParams }
+  | { page: 'device'; id: string; tab: string | null }
+  | { page: 'faults' }
+  | { page: 'not-found'; path: string };
+
+export function parseRoute(pathname: string, search: string): Route {
+  const parts = pathname.split('/').filter((p) => p !== '');
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'overview')) return { page: 'overview' };
+  if (parts[0] === 'devices' && parts.length === 1) return { page: 'devices', query: new URLSearchParams(search) };
+  if (parts[0] === 'devices' && parts.length === 2) {
+    let id: string;
+    try {
+      id = decodeURIComponent(parts[1]!);
+    } catch {
+      return { page: 'not-found', path: pathname };
+    }
+    return { page: 'device', id, tab: new URLSearchParams(search).get('tab') };
+  }
+  if (parts[0] === 'faults' && parts.length === 1) return { page: 'faults' };
+  return { page: 'not-found', path: pathname };
+}
+
+export const deviceHref = (id: string, tab?: string): string => `/devices/${encodeURIComponent(id)}${tab ? `?tab=${tab}` : ''}`;
+
+const listeners = new Set<() => void>();
+
+export function navigate(href: string, replace = false): void {
+  if (href === location.pathname + location.search) return;
+  if (replace) history.replaceState(null, '', href);
+  else history.pushState(null, '', href);
+  for (const l of listeners) l();
+}
+
+export function useRoute(): Route {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const l = (): void => setTick((t) => t + 1);
+    listeners.add(l);
+    window.addEventListener('popstate', l);
+    return () => {
+      listeners.delete(l);
+      window.removeEventListener('popstate', l);
+    };
+  }, []);
+  return parseRoute(location.pathname, location.search);
+}
+
+/** Same-origin <a> clicks become history navigation (modifier clicks still open tabs). */
+export function interceptLinks(): void {
+  document.addEventListener('click', (ev) => {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const a = (ev.target as Element | null)?.closest?.('a');
+    if (!a || a.target || a.hasAttribute('download')) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+    ev.preventDefault();
+    navigate(url.pathname + url.search);
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * Sign-in state: the bearer token lives in sessionStorage (gone with the tab, never in a URL,
+ * never in localStorage); the role is found by asking the API (api.ts detectRole).
+ */
+import { Api, detectRole, type Role } from './api';
+
+const TOKEN_KEY = 'flotilla.token';
+
+export interface SignedIn {
+  api: Api;
+  role: Role;
+}
+
+export function storedToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function forgetToken(): void {
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: nothing kept anyway
+  }
+}
+
+/** Check the token against the API, learn its role, keep it for this tab. */
+export async function signIn(token: string, onUnauthorized: () => void): Promise<SignedIn> {
+  const api = new Api(token.trim(), onUnauthorized);
+  const role = await detectRole(api);
+  try {
+    sessionStorage.setItem(TOKEN_KEY, api.token);
+  } catch {
+    // storage disabled: signed in for this page only
+  }
+  return { api, role };
+}

@@ -1,0 +1,140 @@
+/**
+ * `flotilla serve --workers N`: worker processes on one port (node:cluster).
+ *  - PostgreSQL: two workers share the load, a Digest challenge issued by one worker is
+ *    accepted by the other (shared nonce secret), a worker that dies is replaced, SIGTERM
+ *    stops them all and frees every device;
+ *  - SQLite: more workers than its single writer can use are reduced, with a warning, and
+ *    the two it runs serve the fleet on one database file.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { buildEnvelope } from '../../src/cwmp/codec.js';
+import type { Inform } from '../../src/cwmp/types.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import { claimPgShared, createTestDatabase, describePg, sql, type TestDatabase } from '../store/pg-helpers.js';
+import { ensureBuilt, MODEL, runFleet, sleep, startServe, type ServeProcess } from './helpers.js';
+
+const describeWithPg = await describePg();
+
+function inform(serial: string): string {
+  const body: Inform = {
+    method: 'Inform',
+    deviceId: { manufacturer: 'Acme', oui: '00D09E', productClass: 'IGD', serialNumber: serial },
+    event: [{ eventCode: '2 PERIODIC', commandKey: '' }],
+    maxEnvelopes: 1,
+    currentTime: new Date().toISOString(),
+    retryCount: 0,
+    parameterList: [],
+  };
+  return buildEnvelope({ namespace: 'urn:dslforum-org:cwmp-1-2', header: { id: '1' }, body });
+}
+
+/** One POST on a connection of its own (no keep-alive), as a CPE that reconnects does. */
+function post(url: string, body: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { 'Content-Type': 'text/xml', Connection: 'close', ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const pidsOfSessions = (output: string): Set<number> =>
+  new Set([...output.matchAll(/"pid":(\d+)[^\n]*"msg":"session started"/g)].map((m) => Number(m[1])));
+
+describeWithPg('flotilla serve --workers on PostgreSQL', () => {
+  let db: TestDatabase;
+  let release: () => void = () => undefined;
+  let serve: ServeProcess | undefined;
+
+  beforeAll(async () => {
+    release = await claimPgShared();
+    await ensureBuilt();
+    db = await createTestDatabase();
+  }, 180_000);
+  afterAll(async () => {
+    await serve?.kill();
+    await db?.drop();
+    release();
+  });
+
+  it('spreads sessions over the workers, shares Digest nonces, replaces a dead worker and stops cleanly', async () => {
+    serve = await startServe(['--db', db.url, '--workers', '2', '--cpe-credentials', 'cpe:secret', '--log-level', 'debug']);
+    const s = serve;
+
+    // A challenge from one worker, answered on a new connection (the other worker, in turn).
+    for (let i = 0; i < 4; i++) {
+      const body = inform(`DIGEST${i}`);
+      const challenge = await post(s.url, body);
+      expect(challenge.status).toBe(401);
+      const authorize = respondTo(parseChallenges(challenge.headers['www-authenticate']), { username: 'cpe', password: 'secret' });
+      expect(authorize).not.toBeNull();
+      const answered = await post(s.url, body, { Authorization: authorize!('POST', '/') });
+      expect(answered.status, `attempt ${i}`).toBe(200);
+    }
+
+    const run = runFleet({
+      acsUrl: s.url,
+      count: 20,
+      model: MODEL,
+      credentials: { username: 'cpe', password: 'secret' },
+      informInterval: 1,
+      connectionRequests: 'off',
+      retry: { minimumWait: 1, multiplier: 1500 },
+      durationMs: 8_000,
+      drainMs: 5_000,
+    });
+    await sleep(3_000);
+    // Kill one worker: the primary starts another; sessions go on.
+    const [firstPid] = [...pidsOfSessions(s.output())];
+    expect(firstPid).toBeDefined();
+    process.kill(firstPid!, 'SIGKILL');
+    const killedAt = Date.now();
+    await run.done;
+    const ok = run.reports.filter((r) => r.ok);
+    expect(ok.length).toBeGreaterThan(40);
+    expect(ok.filter((r) => r.startedAt > killedAt + 1_000).length, 'sessions after the worker died').toBeGreaterThan(10);
+    expect(s.output()).toMatch(/worker died; starting another/);
+    expect(pidsOfSessions(s.output()).size, 'sessions in at least three workers (two, then the replacement)').toBeGreaterThanOrEqual(3);
+
+    // SIGTERM: every worker ends its sessions and exits, then the primary.
+    await s.stop();
+    expect(await s.exited).toBe(0);
+    const locks = await sql<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM session_locks');
+    // The SIGKILLed worker's sessions (if any were open) are the only locks left.
+    expect(locks[0]!.n).toBeLessThanOrEqual(20);
+    serve = undefined;
+  }, 120_000);
+});
+
+describe('flotilla serve --workers on SQLite', () => {
+  let serve: ServeProcess | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 180_000);
+  afterAll(async () => {
+    await serve?.kill();
+  });
+
+  it('runs at most two workers on one database file, and they share it', async () => {
+    serve = await startServe(['--workers', '4', '--allow-unauthenticated-cpes', '--log-level', 'debug']);
+    const s = serve;
+    expect(s.output()).toMatch(/SQLite has one writer at a time[^"]*running 2 workers, not 4/);
+    expect(s.output()).toMatch(/"workers":2/);
+    const run = runFleet({ acsUrl: s.url, count: 20, model: MODEL, informInterval: 1, connectionRequests: 'off', durationMs: 6_000, drainMs: 5_000 });
+    const summary = await run.done;
+    expect(summary.failures).toBe(0);
+    expect(summary.sessions).toBeGreaterThan(40);
+    expect(pidsOfSessions(s.output()).size).toBe(2);
+    const dataDir = /"dataDir":"([^"]+)"/.exec(s.output())?.[1];
+    const store = await createSqliteStore({ dataDir: dataDir! });
+    expect((await store.listDevices()).total).toBe(20);
+    await store.close();
+    await s.stop();
+    expect(await s.exited).toBe(0);
+    serve = undefined;
+  }, 120_000);
+});

@@ -1,0 +1,335 @@
+/**
+ * The PostgreSQL backend: the shared conformance suite against the real server, then what
+ * only PostgreSQL has (migration bookkeeping across processes, locks taken by many pools at
+ * once, statement counts, byte-order paths, surviving dropped connections). Each run uses
+ * its own database, dropped after.
+ */
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { countingStore } from '../../src/store/counting.js';
+import { deviceIdOf } from '../../src/store/device-id.js';
+import { openStore } from '../../src/store/open.js';
+import {
+  appliedVersions,
+  createPostgresStore,
+  MIGRATIONS,
+  PgDb,
+  runMigrations,
+  type PostgresStore,
+  type PostgresStoreOptions,
+} from '../../src/store/postgres/index.js';
+import type { SessionCommit } from '../../src/store/types.js';
+import { storeConformance } from './conformance.js';
+import { storeConformanceNbi } from './conformance-nbi.js';
+import { claimPgShared, createTestDatabase, describePg, sql, truncateAll, type TestDatabase } from './pg-helpers.js';
+
+const describeWithPg = await describePg();
+
+const T0 = 1_700_000_000_000;
+const ID = deviceIdOf({ oui: '00D09E', productClass: 'IGD', serialNumber: 'S1' });
+const idOf = (i: number) => deviceIdOf({ oui: '00D09E', productClass: 'IGD', serialNumber: `S${i}` });
+
+function periodic(at: number, params: [string, string][], over: Partial<SessionCommit> = {}): SessionCommit {
+  const deviceId = over.deviceId ?? ID;
+  return {
+    deviceId,
+    lockOwner: 'a',
+    identity: { manufacturer: 'Acme', oui: '00D09E', productClass: 'IGD', serialNumber: deviceId.split('-')[2] ?? 'S1' },
+    informAt: at,
+    events: [{ eventCode: '2 PERIODIC', commandKey: '' }],
+    parameterOps: [{ op: 'setValues', at, touch: false, params: params.map(([name, value]) => ({ name, value, type: 'xsd:string' })) }],
+    requestOutcomes: [],
+    cpeMessages: [],
+    log: { deviceId, startedAt: at, endedAt: at, events: [], rpcs: [], cpeRequests: [], outcome: 'ok', linkedRequests: [] },
+    releaseLock: true,
+    ...over,
+  };
+}
+
+let conformanceDb: TestDatabase | undefined;
+let release: (() => void) | undefined;
+beforeAll(async () => {
+  if (describeWithPg !== describe.skip) release = await claimPgShared();
+});
+afterAll(async () => {
+  await conformanceDb?.drop();
+  release?.();
+});
+
+/** An empty, migrated store on this file's database (tables emptied between tests). */
+async function pgFactory() {
+  conformanceDb ??= await createTestDatabase();
+  await truncateAll(conformanceDb.url);
+  const store = await createPostgresStore({ url: conformanceDb.url, poolSize: 4 });
+  return { store, cleanup: () => store.close() };
+}
+
+describeWithPg('PostgreSQL', () => {
+  storeConformance('postgres', pgFactory);
+  storeConformanceNbi('postgres', pgFactory);
+});
+
+describeWithPg('PostgreSQL backend', () => {
+  let db: TestDatabase;
+  const opened: PostgresStore[] = [];
+  const open = async (opts: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> => {
+    const s = await createPostgresStore({ url: db.url, poolSize: 4, ...opts });
+    opened.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+    await truncateAll(db.url);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('openStore picks PostgreSQL for postgres:// and postgresql:// URLs', async () => {
+    for (const url of [db.url, db.url.replace(/^postgresql:/, 'postgres:')]) {
+      const store = await openStore({ db: url, dataDir: '/nonexistent' });
+      expect((await store.listDevices()).total).toBe(0);
+      await store.close();
+    }
+  });
+
+  it('records each migration once, also when several processes start together', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      // Four pools migrating at once, as four workers starting together would.
+      const stores = await Promise.all([0, 1, 2, 3].map(() => createPostgresStore({ url: fresh.url, poolSize: 1 })));
+      const rows = await sql<{ version: number }>(fresh.url, 'SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      await stores[0]!.migrate();
+      expect(await sql(fresh.url, 'SELECT count(*)::int AS n FROM schema_migrations')).toEqual([{ n: MIGRATIONS.length }]);
+      for (const s of stores) await s.close();
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('upgrades a database left at an older version, keeping its data; refuses a newer one', async () => {
+    const fresh = await createTestDatabase();
+    const raw = new PgDb(fresh.url, { onError: () => undefined });
+    try {
+      expect(await runMigrations(raw, MIGRATIONS.slice(0, 1), T0)).toEqual([1]);
+      await raw.query(`INSERT INTO devices VALUES ('d-1', 'm', 'o', '', 's', 1, 2, NULL, NULL, '[]')`);
+      const next = [...MIGRATIONS, { version: 999, name: 'test: add a column', up: 'ALTER TABLE devices ADD COLUMN note text' }];
+      expect(await runMigrations(raw, next, T0 + 1)).toEqual([...MIGRATIONS.slice(1).map((m) => m.version), 999]);
+      expect(await runMigrations(raw, next, T0 + 2)).toEqual([]);
+      expect(await appliedVersions(raw)).toEqual([...MIGRATIONS.map((m) => m.version), 999]);
+      expect(await raw.query('SELECT id, note FROM devices')).toEqual([{ id: 'd-1', note: null }]);
+      await expect(createPostgresStore({ url: fresh.url })).rejects.toThrow(/newer/);
+      await expect(runMigrations(raw, [MIGRATIONS[0]!, { ...MIGRATIONS[0]!, name: 'dup' }])).rejects.toThrow(/order/);
+    } finally {
+      await raw.close();
+      await fresh.drop();
+    }
+  });
+
+  it('a failed migration leaves nothing behind (DDL is transactional)', async () => {
+    const fresh = await createTestDatabase();
+    const raw = new PgDb(fresh.url, { onError: () => undefined });
+    try {
+      const broken = [...MIGRATIONS, { version: 100, name: 'half', up: 'CREATE TABLE half_done (x int); SELECT no_such_function()' }];
+      await expect(runMigrations(raw, broken)).rejects.toThrow(/no_such_function/);
+      expect(await appliedVersions(raw)).toEqual([]);
+      expect(await raw.query(`SELECT to_regclass('half_done') AS t`)).toEqual([{ t: null }]);
+    } finally {
+      await raw.close();
+      await fresh.drop();
+    }
+  });
+
+  it('an idle periodic session is two round trips, two statements, and rewrites no parameter row', async () => {
+    const inner = await open();
+    const store = countingStore(inner);
+    const params: [string, string][] = Array.from({ length: 12 }, (_, i) => [`Device.P${i}`, `v${i}`]);
+    await store.openSession({ deviceId: ID, lockOwner: 'a', lockTtlMs: 1000, now: T0 });
+    await store.commitSession(periodic(T0, params));
+    await sql(
+      db.url,
+      `CREATE TABLE writes (n int); INSERT INTO writes VALUES (0);
+       CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE writes SET n = n + 1; RETURN NULL; END $$;
+       CREATE TRIGGER count_write AFTER INSERT OR UPDATE ON parameters FOR EACH ROW EXECUTE FUNCTION count_write();`,
+    );
+    try {
+      const writes = async () => (await sql<{ n: number }>(db.url, 'SELECT n FROM writes'))[0]!.n;
+      store.reset();
+      const before = inner.statements();
+      await store.openSession({ deviceId: ID, lockOwner: 'a', lockTtlMs: 1000, now: T0 + 1 });
+      await store.commitSession(periodic(T0 + 1, params));
+      expect(store.byMethod()).toEqual({ openSession: 1, commitSession: 1 });
+      expect(inner.statements() - before).toBe(2);
+      expect(await writes()).toBe(0);
+      params[3] = ['Device.P3', 'changed'];
+      await store.openSession({ deviceId: ID, lockOwner: 'a', lockTtlMs: 1000, now: T0 + 2 });
+      await store.commitSession(periodic(T0 + 2, params));
+      expect(await writes()).toBe(1);
+    } finally {
+      await sql(db.url, 'DROP TRIGGER count_write ON parameters; DROP FUNCTION count_write(); DROP TABLE writes');
+    }
+  });
+
+  it('a bootstrap of thousands of nodes is still one statement', async () => {
+    const store = await open();
+    const names = Array.from({ length: 3000 }, (_, i) => `Device.Obj${Math.floor(i / 50)}.P${i % 50}`);
+    await store.openSession({ deviceId: ID, lockOwner: 'a', lockTtlMs: 1000, now: T0 });
+    const before = store.statements();
+    await store.commitSession(
+      periodic(T0, [], {
+        events: [{ eventCode: '0 BOOTSTRAP', commandKey: '' }],
+        parameterOps: [
+          { op: 'clearTree' },
+          { op: 'setNames', at: T0, root: 'Device.', nextLevel: false, params: names.map((name) => ({ name, writable: true })) },
+          { op: 'setValues', at: T0, touch: true, params: names.map((name) => ({ name, value: name, type: 'xsd:string' })) },
+        ],
+      }),
+    );
+    expect(store.statements() - before).toBe(1);
+    const d = await store.getDevice(ID);
+    // 3,000 parameters, 60 "Device.ObjN." objects and "Device." itself.
+    expect(d?.parameters).toHaveLength(3061);
+    expect(d?.parameters.find((p) => p.path === 'Device.Obj3.P7')).toMatchObject({ value: 'Device.Obj3.P7', writable: true });
+  });
+
+  it('orders paths by bytes (COLLATE "C"), as SQLite does, whatever the database locale', async () => {
+    const store = await open();
+    const paths = ['Device.a', 'Device.Z', 'Device.Ä', 'Device._x', 'Device.-y', 'Device.~'];
+    await store.openSession({ deviceId: ID, lockOwner: 'a', lockTtlMs: 1000, now: T0 });
+    await store.commitSession(periodic(T0, paths.map((p) => [p, '1'])));
+    const byBytes = [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect((await store.getDevice(ID))?.parameters.map((p) => p.path)).toEqual(byBytes);
+  });
+
+  it('takes each lock exactly once when several processes race for the same devices', async () => {
+    const pools = await Promise.all([open(), open(), open()]);
+    const devices = Array.from({ length: 40 }, (_, i) => idOf(i));
+    for (let round = 0; round < 3; round++) {
+      const now = T0 + round * 10;
+      const attempts = devices.flatMap((deviceId) =>
+        pools.flatMap((store, p) =>
+          [0, 1].map(async (k) => ({
+            deviceId,
+            owner: `p${p}-${k}-${round}`,
+            lock: (await store.openSession({ deviceId, lockOwner: `p${p}-${k}-${round}`, lockTtlMs: 60_000, now })).lock,
+          })),
+        ),
+      );
+      const results = await Promise.all(attempts);
+      for (const deviceId of devices) {
+        const winners = results.filter((r) => r.deviceId === deviceId && r.lock === 'acquired');
+        expect(winners, deviceId).toHaveLength(1);
+        await pools[0]!.releaseLock(deviceId, winners[0]!.owner);
+      }
+    }
+  });
+
+  it('hands out distinct, increasing sequence numbers to concurrent enqueuers', async () => {
+    const pools = await Promise.all([open(), open()]);
+    const rpc = { method: 'GetParameterValues' as const, parameterNames: ['Device.'] };
+    const made = await Promise.all(Array.from({ length: 40 }, (_, i) => pools[i % 2]!.enqueueRequest(ID, rpc, { now: T0 + i })));
+    const seqs = made.map((r) => r.seq);
+    expect(new Set(seqs).size).toBe(40);
+    const listed = await pools[0]!.listRequests(ID);
+    expect(listed.map((r) => r.seq)).toEqual([...seqs].sort((a, b) => a - b));
+    const opened = await pools[1]!.openSession({ deviceId: ID, lockOwner: 'x', lockTtlMs: 1000, now: T0 + 100 });
+    expect(opened.queue.map((r) => r.id)).toEqual(listed.map((r) => r.id));
+  });
+
+  it('several processes declaring the search indexes at once build each one once, without deadlock', async () => {
+    const pools = await Promise.all([open(), open(), open()]);
+    const wanted = ['Device.DeviceInfo.SoftwareVersion', "Device.X_Vendor.It's"];
+    await Promise.all(pools.map((s) => s.setSearchablePaths(wanted)));
+    for (const s of pools) expect(await s.searchablePaths()).toEqual([...wanted].sort());
+    const indexes = await sql<{ n: number }>(
+      db.url,
+      `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'parameters' AND indexname LIKE 'parameters_search_%'`,
+    );
+    expect(indexes[0]!.n).toBe(2);
+    // Shrinking the set drops the index; an unchanged set is a read.
+    await Promise.all(pools.map((s) => s.setSearchablePaths([wanted[0]!])));
+    expect(await sql(db.url, `SELECT path FROM search_paths`)).toEqual([{ path: wanted[0] }]);
+    await pools[0]!.setSearchablePaths([]);
+  });
+
+  it('caps the session log and CPE messages per device', async () => {
+    const store = await open({ sessionsPerDevice: 3, cpeMessagesPerDevice: 2 });
+    for (let i = 0; i < 6; i++) {
+      await store.commitSession(
+        periodic(T0 + i, [], {
+          cpeMessages: [{ at: T0 + i, message: { method: 'GetRPCMethods' } }],
+          log: { deviceId: ID, startedAt: T0 + i, endedAt: T0 + i, events: [], rpcs: [], cpeRequests: [], outcome: 'ok', linkedRequests: [] },
+        }),
+      );
+    }
+    expect((await store.listSessions(ID)).map((s) => s.startedAt)).toEqual([T0 + 5, T0 + 4, T0 + 3]);
+    expect((await store.listCpeMessages(ID)).map((m) => m.at)).toEqual([T0 + 5, T0 + 4]);
+  });
+
+  it('survives its connections being killed: no crash, the error is reported, the next call reconnects', async () => {
+    const errors: Error[] = [];
+    const store = await open({ onError: (e) => errors.push(e) });
+    await store.commitSession(periodic(T0, [['Device.a', '1']]));
+    const killed = await sql<{ n: number }>(
+      db.url,
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'flotilla' AND pid <> pg_backend_pid()`,
+    );
+    expect(killed[0]!.n).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(errors.length).toBeGreaterThan(0);
+    expect((await store.getDevice(ID))?.parameters.map((p) => p.value)).toEqual(['1']);
+  });
+
+  it('a call in flight when its connection dies fails cleanly and writes nothing', async () => {
+    const store = await open({ onError: () => undefined });
+    await store.commitSession(periodic(T0, [['Device.a', '1']]));
+    // Hold the device row so the next commit waits inside the server, then kill its backend.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM devices WHERE id = $1 FOR UPDATE`, [ID]);
+      const commit = store.commitSession(periodic(T0 + 1, [['Device.a', '2']]));
+      const outcome = commit.then(
+        () => 'committed',
+        (e: Error) => e.message,
+      );
+      let victims = 0;
+      for (let i = 0; i < 50 && victims === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const rows = await blocker.query<{ n: number }>(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'flotilla' AND wait_event_type = 'Lock'`,
+        );
+        victims = rows.rows[0]!.n;
+      }
+      expect(victims).toBe(1);
+      expect(await outcome).toMatch(/terminat|Connection/i);
+      await blocker.query('ROLLBACK');
+    } finally {
+      await blocker.end();
+    }
+    const d = await store.getDevice(ID);
+    expect([d?.lastInform, d?.parameters[0]?.value]).toEqual([T0, '1']);
+    expect(await store.listSessions(ID)).toHaveLength(1);
+  });
+
+  it('fails fast, without the password, when the server cannot be reached', async () => {
+    const start = Date.now();
+    const url = 'postgres://flotilla:very-secret@127.0.0.1:1/none';
+    const failure = await createPostgresStore({ url, connectTimeoutMs: 2000 }).then(
+      () => 'opened',
+      (e: Error) => e.message,
+    );
+    expect(failure).toMatch(/ECONNREFUSED|connect/);
+    expect(failure).toContain('127.0.0.1:1');
+    expect(failure).not.toContain('very-secret');
+    expect(Date.now() - start).toBeLessThan(5000);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * The planner in memory: which RPCs a device's ordered tasks become, and which outcome each
+ * task gets from which answer. A fake CPE answers from a small tree and can fault names.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RpcOutcome } from '../../src/cwmp/acs-session.js';
+import type { AcsRequest, ParameterValue } from '../../src/cwmp/types.js';
+import type { RequestOutcome, TaskRecord } from '../../src/store/types.js';
+import { TaskPlan } from '../../src/tasks/planner.js';
+import type { Task } from '../../src/tasks/types.js';
+
+let n = 0;
+function rec(task: Task): TaskRecord {
+  n++;
+  return {
+    id: `t${n}`,
+    deviceId: 'D',
+    task,
+    seq: n,
+    createdAt: 0,
+    expiresAt: null,
+    state: 'running',
+    commandKey: 'commandKey' in task ? task.commandKey : null,
+    response: null,
+    fault: null,
+    updatedAt: 0,
+    attempts: 1,
+    connectionRequest: null,
+  };
+}
+
+const TREE: Record<string, string> = {
+  'Device.DeviceInfo.UpTime': '7',
+  'Device.DeviceInfo.SoftwareVersion': '1.0',
+  'Device.WiFi.SSID.1.SSID': 'home',
+  'Device.WiFi.SSID.1.Enable': 'true',
+  'Device.WiFi.SSID.2.SSID': 'guest',
+};
+
+const fault = (code: number) => ({ faultCode: code, faultString: `fault ${code}`, setParameterValuesFault: [] });
+
+/** Answers like a CPE: GetParameterValues faults 9005 if any name is unknown. */
+function answer(req: AcsRequest, opts: { instance?: number; spvFault?: boolean } = {}): RpcOutcome {
+  const values = (names: string[]): ParameterValue[] | null => {
+    const out: ParameterValue[] = [];
+    for (const name of names) {
+      const hits = Object.keys(TREE).filter((p) => p === name || (name.endsWith('.') && p.startsWith(name)));
+      if (hits.length === 0) return null;
+      for (const p of hits) out.push({ name: p, value: TREE[p]!, type: 'xsd:string' });
+    }
+    return out;
+  };
+  switch (req.method) {
+    case 'GetParameterValues': {
+      const list = values(req.parameterNames);
+      return list === null ? { ok: false, faultcode: 'Client', fault: fault(9005) } : { ok: true, response: { method: 'GetParameterValuesResponse', parameterList: list } };
+    }
+    case 'GetParameterAttributes': {
+      const list = values(req.parameterNames);
+      return list === null
+        ? { ok: false, faultcode: 'Client', fault: fault(9005) }
+        : { ok: true, response: { method: 'GetParameterAttributesResponse', parameterList: list.map((v) => ({ name: v.name, notification: 0, accessList: [] })) } };
+    }
+    case 'GetParameterNames': {
+      const hits = Object.keys(TREE).filter((p) => p.startsWith(req.parameterPath));
+      if (hits.length === 0) return { ok: false, faultcode: 'Client', fault: fault(9005) };
+      return { ok: true, response: { method: 'GetParameterNamesResponse', parameterList: [{ name: req.parameterPath, writable: false }, ...hits.map((name) => ({ name, writable: true }))] } };
+    }
+    case 'AddObject':
+      return { ok: true, response: { method: 'AddObjectResponse', instanceNumber: opts.instance ?? 3, status: 0 } };
+    case 'SetParameterValues':
+      return opts.spvFault === true ? { ok: false, faultcode: 'Client', fault: fault(9007) } : { ok: true, response: { method: 'SetParameterValuesResponse', status: 0 } };
+    case 'Reboot':
+      return { ok: true, response: { method: 'RebootResponse' } };
+    default:
+      return { ok: false, faultcode: 'Client', fault: fault(9000) };
+  }
+}
+
+/** Run a plan to the end: the RPCs sent (with tags) and every outcome. */
+function run(tasks: TaskRecord[], opts: { batchSize?: number; instance?: number; spvFault?: boolean } = {}) {
+  const plan = new TaskPlan(tasks, { batchSize: opts.batchSize ?? 100 });
+  const rpcs: { request: AcsRequest; tag: string }[] = [];
+  const outcomes: RequestOutcome[] = [];
+  for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
+    rpcs.push(rpc);
+    outcomes.push(...plan.learn(answer(rpc.request, opts), 1));
+    if (rpcs.length > 100) throw new Error('runaway plan');
+  }
+  const byTask = new Map(outcomes.map((o) => [o.requestId, o]));
+  return { rpcs, outcomes, byTask };
+}
+
+const gpv = (...parameterNames: string[]): Task => ({ type: 'getParameterValues', parameterNames });
+
+describe('TaskPlan', () => {
+  it('merges adjacent getParameterValues into one RPC and gives each task its own values', () => {
+    const a = rec(gpv('Device.DeviceInfo.UpTime'));
+    const b = rec(gpv('Device.WiFi.SSID.1.', 'Device.DeviceInfo.UpTime'));
+    const { rpcs, byTask } = run([a, b]);
+    expect(rpcs.map((r) => r.request)).toEqual([
+      { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime', 'Device.WiFi.SSID.1.'] },
+    ]);
+    expect(rpcs[0]!.tag).toBe(`${a.id},${b.id}`);
+    expect(byTask.get(a.id)).toMatchObject({ state: 'done', response: { parameterList: [{ name: 'Device.DeviceInfo.UpTime', value: '7' }] } });
+    const bValues = (byTask.get(b.id) as { response: { parameterList: ParameterValue[] } }).response.parameterList.map((p) => p.name);
+    expect(bValues.sort()).toEqual(['Device.DeviceInfo.UpTime', 'Device.WiFi.SSID.1.Enable', 'Device.WiFi.SSID.1.SSID']);
+  });
+
+  it('keeps order: a write between reads splits them', () => {
+    const tasks = [rec(gpv('Device.DeviceInfo.UpTime')), rec({ type: 'reboot', commandKey: 'k' }), rec(gpv('Device.DeviceInfo.SoftwareVersion'))];
+    expect(run(tasks).rpcs.map((r) => r.request.method)).toEqual(['GetParameterValues', 'Reboot', 'GetParameterValues']);
+  });
+
+  it('refresh: GetParameterNames of the subtree, then its leaves read together with neighbouring reads', () => {
+    const r = rec({ type: 'refresh', objectName: 'Device.WiFi.' });
+    const g = rec(gpv('Device.DeviceInfo.UpTime'));
+    const { rpcs, byTask } = run([g, r]);
+    expect(rpcs.map((x) => x.request)).toEqual([
+      { method: 'GetParameterNames', parameterPath: 'Device.WiFi.', nextLevel: false },
+      {
+        method: 'GetParameterValues',
+        parameterNames: ['Device.DeviceInfo.UpTime', 'Device.WiFi.SSID.1.SSID', 'Device.WiFi.SSID.1.Enable', 'Device.WiFi.SSID.2.SSID'],
+      },
+    ]);
+    expect((byTask.get(r.id) as { response: { parameterList: unknown[] } }).response.parameterList).toHaveLength(3);
+    expect(byTask.get(g.id)?.state).toBe('done');
+  });
+
+  it('batches by size, each name once; a task spanning batches is done after its last', () => {
+    const a = rec(gpv('Device.DeviceInfo.UpTime', 'Device.DeviceInfo.SoftwareVersion', 'Device.WiFi.SSID.1.SSID'));
+    const b = rec(gpv('Device.DeviceInfo.SoftwareVersion'));
+    const { rpcs, outcomes } = run([a, b], { batchSize: 2 });
+    expect(rpcs.map((r) => (r.request as { parameterNames: string[] }).parameterNames)).toEqual([
+      ['Device.DeviceInfo.UpTime', 'Device.DeviceInfo.SoftwareVersion'],
+      ['Device.WiFi.SSID.1.SSID'],
+    ]);
+    expect(outcomes.map((o) => [o.requestId, o.state])).toEqual([
+      [b.id, 'done'],
+      [a.id, 'done'],
+    ]);
+  });
+
+  it('a fault on a merged read is split so it lands on its own task only', () => {
+    const good = rec(gpv('Device.DeviceInfo.UpTime'));
+    const bad = rec(gpv('Device.Nope'));
+    const alsoGood = rec(gpv('Device.WiFi.SSID.2.SSID'));
+    const { rpcs, byTask } = run([good, bad, alsoGood]);
+    expect(rpcs.map((r) => (r.request as { parameterNames: string[] }).parameterNames)).toEqual([
+      ['Device.DeviceInfo.UpTime', 'Device.Nope', 'Device.WiFi.SSID.2.SSID'],
+      ['Device.DeviceInfo.UpTime'],
+      ['Device.Nope'],
+      ['Device.WiFi.SSID.2.SSID'],
+    ]);
+    expect([byTask.get(good.id)?.state, byTask.get(bad.id)?.state, byTask.get(alsoGood.id)?.state]).toEqual(['done', 'fault', 'done']);
+    expect(byTask.get(bad.id)).toMatchObject({ fault: { faultCode: 9005 } });
+  });
+
+  it('a refresh of a subtree the CPE does not have faults at GetParameterNames; the rest goes on', () => {
+    const r = rec({ type: 'refresh', objectName: 'Device.Nope.' });
+    const g = rec(gpv('Device.DeviceInfo.UpTime'));
+    const { rpcs, byTask } = run([r, g]);
+    expect(rpcs.map((x) => x.request.method)).toEqual(['GetParameterNames', 'GetParameterValues']);
+    expect(byTask.get(r.id)).toMatchObject({ state: 'fault', fault: { faultCode: 9005 } });
+    expect(byTask.get(g.id)?.state).toBe('done');
+  });
+
+  it('merges getParameterAttributes alike, but not with getParameterValues', () => {
+    const tasks = [
+      rec({ type: 'getParameterAttributes', parameterNames: ['Device.DeviceInfo.UpTime'] }),
+      rec({ type: 'getParameterAttributes', parameterNames: ['Device.WiFi.SSID.1.SSID'] }),
+      rec(gpv('Device.DeviceInfo.UpTime')),
+    ];
+    const { rpcs, outcomes } = run(tasks);
+    expect(rpcs.map((r) => r.request.method)).toEqual(['GetParameterAttributes', 'GetParameterValues']);
+    expect(outcomes.every((o) => o.state === 'done')).toBe(true);
+  });
+
+  it('addObject with values: AddObject, then SetParameterValues on the new instance', () => {
+    const t = rec({ type: 'addObject', objectName: 'Device.WiFi.SSID.', parameterValues: [['SSID', 'lab', 'xsd:string']], parameterKey: 'pk' });
+    const { rpcs, byTask } = run([t], { instance: 7 });
+    expect(rpcs.map((r) => r.request)).toEqual([
+      { method: 'AddObject', objectName: 'Device.WiFi.SSID.', parameterKey: 'pk' },
+      { method: 'SetParameterValues', parameterList: [{ name: 'Device.WiFi.SSID.7.SSID', value: 'lab', type: 'xsd:string' }], parameterKey: 'pk' },
+    ]);
+    expect(byTask.get(t.id)).toMatchObject({ state: 'done', response: { method: 'AddObjectResponse', instanceNumber: 7 } });
+  });
+
+  it('addObject whose values are refused faults, and keeps the AddObject answer (the instance exists)', () => {
+    const t = rec({ type: 'addObject', objectName: 'Device.WiFi.SSID.', parameterValues: [['SSID', 'x', 'xsd:string']], parameterKey: '' });
+    const { byTask } = run([t], { spvFault: true });
+    expect(byTask.get(t.id)).toMatchObject({ state: 'fault', fault: { faultCode: 9007 }, response: { method: 'AddObjectResponse', instanceNumber: 3 } });
+  });
+
+  it('addObject without values is one RPC', () => {
+    const t = rec({ type: 'addObject', objectName: 'Device.WiFi.SSID.', parameterValues: [], parameterKey: '' });
+    expect(run([t]).rpcs).toHaveLength(1);
+  });
+
+  it('every other task is one RPC, faulted by the CPE when it says so', () => {
+    const t = rec({ type: 'getOptions', optionName: 'x' });
+    const { rpcs, byTask } = run([t]);
+    expect(rpcs.map((r) => r.request)).toEqual([{ method: 'GetOptions', optionName: 'x' }]);
+    expect(byTask.get(t.id)).toMatchObject({ state: 'fault', fault: { faultCode: 9000 } });
+  });
+
+  it('an empty plan sends nothing', () => {
+    expect(new TaskPlan([]).next()).toBeNull();
+  });
+});

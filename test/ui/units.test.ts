@@ -1,0 +1,65 @@
+/** The console's pure helpers: value type checks, CSV, the search box's filters, online status. */
+import { describe, expect, it } from 'vitest';
+import { checkValue, inputKind } from '../../src/ui/src/xsd.js';
+import { csvField, csvLine, isOnline } from '../../src/ui/src/format.js';
+import { build, isExpression, searchFilter } from '../../src/ui/src/filters.js';
+
+describe('checkValue', () => {
+  it('accepts and normalises each type, refuses what the CPE would refuse', () => {
+    expect(checkValue('xsd:unsignedInt', ' 42 ')).toEqual({ ok: true, value: '42' });
+    expect(checkValue('xsd:unsignedInt', '-1').ok).toBe(false);
+    expect(checkValue('xsd:unsignedInt', '4294967296').ok).toBe(false);
+    expect(checkValue('xsd:int', '-2147483648')).toEqual({ ok: true, value: '-2147483648' });
+    expect(checkValue('xsd:int', '1.5').ok).toBe(false);
+    expect(checkValue('xsd:unsignedLong', '18446744073709551615').ok).toBe(true);
+    expect(checkValue('xsd:long', 'abc')).toEqual({ ok: false, error: 'long: a whole number is needed' });
+    expect(checkValue('xsd:boolean', '1')).toEqual({ ok: true, value: 'true' });
+    expect(checkValue('xsd:boolean', 'FALSE')).toEqual({ ok: true, value: 'false' });
+    expect(checkValue('xsd:boolean', 'yes').ok).toBe(false);
+    expect(checkValue('xsd:dateTime', '2024-01-31T12:00:00Z').ok).toBe(true);
+    expect(checkValue('xsd:dateTime', '2024-13-31').ok).toBe(false);
+    expect(checkValue('xsd:hexBinary', '0aFF').ok).toBe(true);
+    expect(checkValue('xsd:hexBinary', 'abc').ok).toBe(false);
+    expect(checkValue('xsd:base64', 'aGk=').ok).toBe(true);
+    expect(checkValue('xsd:base64', 'a').ok).toBe(false);
+    expect(checkValue('xsd:string', '  keep blanks ')).toEqual({ ok: true, value: '  keep blanks ' });
+    expect(checkValue(null, 'x')).toEqual({ ok: true, value: 'x' });
+    expect(inputKind('xsd:boolean')).toBe('boolean');
+    expect(inputKind('xsd:unsignedInt')).toBe('integer');
+    expect(inputKind('xsd:string')).toBe('text');
+  });
+});
+
+describe('CSV', () => {
+  it('quotes what needs quoting and defuses spreadsheet formulas', () => {
+    expect(csvLine(['a', 'b,c', 'say "hi"', null, ['t1', 't2']])).toBe('a,"b,c","say ""hi""",,t1 t2\r\n');
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvField('-5')).toBe('-5');
+    expect(csvField('-cmd')).toBe("'-cmd");
+    expect(csvField('line\nbreak')).toBe('"line\nbreak"');
+  });
+});
+
+describe('search box', () => {
+  it('passes filter expressions through and turns other text into an id match', () => {
+    expect(searchFilter('')).toBeNull();
+    expect(searchFilter('SN0001')).toBe('id ~= *SN0001*');
+    expect(searchFilter('SN*1')).toBe('id ~= SN*1');
+    expect(searchFilter('has blank')).toBe('id ~= "*has blank*"');
+    expect(searchFilter('tag = lab')).toBe('tag = lab');
+    expect(searchFilter('Device.DeviceInfo.SoftwareVersion ^= 2.')).toBe('Device.DeviceInfo.SoftwareVersion ^= 2.');
+    expect(searchFilter('exists(Device.WiFi.)')).toBe('exists(Device.WiFi.)');
+    expect(isExpression('lastInform < -1h')).toBe(true);
+    expect(build('tag', '=', 'a b')).toBe('tag = "a b"');
+  });
+});
+
+describe('online', () => {
+  it('is an inform within the interval plus a grace', () => {
+    const now = Date.parse('2024-01-01T12:00:00Z');
+    expect(isOnline('2024-01-01T11:55:00Z', 300, now)).toBe(true);
+    expect(isOnline('2024-01-01T11:53:00Z', 300, now)).toBe(false);
+    expect(isOnline('2024-01-01T11:10:00Z', null, now)).toBe(true);
+    expect(isOnline(null, 300, now)).toBe(false);
+  });
+});
