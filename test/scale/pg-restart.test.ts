@@ -1,5 +1,5 @@
 /**
- * PostgreSQL restarting under load (`pg_ctlcluster … restart`): the ACS process stays up,
+ * PostgreSQL restarting under load (`pg_ctlcluster … stop`, then `start`): the ACS process stays up,
  * sessions caught by the restart fail cleanly (the CPE gets an error and retries), the
  * store reconnects by itself, and nothing is half-written.
  *
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
 import { claimPgExclusive, createTestDatabase, describePg, pgReachable, sql, type TestDatabase } from '../store/pg-helpers.js';
+import { informBody, ScriptedCpe, type Reply } from '../helpers/scripted-cpe.js';
 import { ensureBuilt, installLockAudit, lockTtlFor, lockViolations, MODEL, runFleet, sleep, startServe, type ServeProcess } from './helpers.js';
 
 const enabled = process.env.CI === 'true' || process.env.FLOTILLA_TEST_PG_RESTART === '1';
@@ -24,11 +25,15 @@ if (!enabled) console.log('PostgreSQL restart test skipped (it restarts the serv
 const DEVICES = 30;
 const SESSION_TIMEOUT = 10;
 
-/** Asynchronously: the simulator runs in this process and must keep going meanwhile. */
-async function restartPostgres(): Promise<void> {
+/**
+ * Stop and start are separate steps, not one `restart`: a restart can be over before any
+ * session reaches the store, and then the test would prove nothing about failing cleanly.
+ * Asynchronously, because the simulator runs in this process and must keep going meanwhile.
+ */
+async function postgresCluster(action: 'stop' | 'start'): Promise<void> {
   const version = readdirSync('/etc/postgresql')[0];
   if (version === undefined) throw new Error('no cluster under /etc/postgresql');
-  await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { timeout: 60_000 });
+  await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action], { timeout: 60_000 });
 }
 
 /** Poll until the server answers again (it may take a few seconds after a restart). */
@@ -90,9 +95,22 @@ describeWithPg('PostgreSQL restarting under load', () => {
     // Steady periodic load first (every device bootstrapped, then informing every ~2 s).
     for (let i = 0; i < 400 && run.reports.filter((r) => r.ok).length < DEVICES * 2; i++) await sleep(50);
     const restartAt = Date.now();
-    await restartPostgres();
+    let probe: Reply | undefined;
+    try {
+      await postgresCluster('stop');
+      // While the database is down: a new session is refused with a 5xx, not a hang or a
+      // crash, and the fleet's own sessions fail too (they keep informing every ~2 s).
+      const cpe = new ScriptedCpe(server.url);
+      probe = await cpe.post(informBody({ serial: 'PROBE-DURING-OUTAGE' }));
+      cpe.close();
+      const caught = () => run.reports.filter((r) => !r.ok && r.startedAt + r.durationMs >= restartAt).length;
+      for (let i = 0; i < 300 && caught() === 0; i++) await sleep(50);
+    } finally {
+      await postgresCluster('start');
+    }
     await waitForPostgres();
     const backAt = Date.now();
+    expect(probe?.status, 'an Inform while the database is down').toBeGreaterThanOrEqual(500);
 
     await run.done;
     expect(server.child.exitCode, `the server died:\n${server.output()}`).toBeNull();
@@ -100,7 +118,7 @@ describeWithPg('PostgreSQL restarting under load', () => {
 
     const failed = run.reports.filter((r) => !r.ok && r.startedAt + r.durationMs >= restartAt);
     const okAfter = run.reports.filter((r) => r.ok && r.startedAt > backAt);
-    expect(failed.length, 'sessions caught by the restart fail (and the CPEs retry)').toBeGreaterThan(0);
+    expect(failed.length, 'sessions caught by the outage fail (and the CPEs retry)').toBeGreaterThan(0);
     expect(okAfter.length, 'sessions succeed again after the restart').toBeGreaterThan(DEVICES);
     expect(server.output()).toMatch(/store connection error|session failed|session commit failed/);
 
