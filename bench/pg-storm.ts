@@ -12,7 +12,10 @@
  * whether more than one worker is worth it there).
  *
  *   npm run build && node dist/bench/pg-storm.js [--url postgresql://postgres@127.0.0.1:5432/postgres]
- *      [--cpes 4000] [--window 15] [--workers 1,2] [--sqlite]
+ *      [--cpes 4000] [--window 15] [--workers 1,2] [--sqlite] [--relay-compare]
+ *
+ * --relay-compare runs each PostgreSQL storm twice, with and without --no-events-relay:
+ * what sharing events between processes over LISTEN/NOTIFY costs a session.
  *
  * Each PostgreSQL run uses a scratch database created and dropped here.
  */
@@ -40,6 +43,8 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '15' },
     workers: { type: 'string', default: '1,2' },
     sqlite: { type: 'boolean', default: false },
+    /** Also run each PostgreSQL storm with --no-events-relay: what sharing events costs. */
+    'relay-compare': { type: 'boolean', default: false },
   },
 });
 const CPES = Number(args.cpes);
@@ -138,12 +143,12 @@ interface Serve {
   stop(): Promise<void>;
 }
 
-async function serve(db: string[], workers: number, dataDir: string): Promise<Serve> {
+async function serve(db: string[], workers: number, dataDir: string, extra: string[] = []): Promise<Serve> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [CLI, 'serve', '--host', '127.0.0.1', '--cwmp-port', String(port), '--api-port', String(await freePort()), '--data-dir', dataDir,
-      ...db, '--workers', String(workers), '--allow-unauthenticated-cpes', '--no-discover-on-bootstrap'],
+      ...db, '--workers', String(workers), '--allow-unauthenticated-cpes', '--no-discover-on-bootstrap', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -169,6 +174,8 @@ async function serve(db: string[], workers: number, dataDir: string): Promise<Se
 interface Figure {
   store: string;
   workers: number;
+  /** Events shared with the other processes (LISTEN/NOTIFY on PostgreSQL). */
+  relay: boolean;
   cpes: number;
   windowSeconds: number;
   sessions: number;
@@ -183,7 +190,7 @@ interface Figure {
   cpuMsPerSession: { acs: number; postgres: number; simulator: number };
 }
 
-async function storm(url: string, servePid: number, template: Template, prefix: string, txUrl?: string): Promise<Omit<Figure, 'store' | 'workers'>> {
+async function storm(url: string, servePid: number, template: Template, prefix: string, txUrl?: string): Promise<Omit<Figure, 'store' | 'workers' | 'relay'>> {
   const fleet = new Fleet({
     acsUrl: url,
     count: CPES,
@@ -275,15 +282,17 @@ async function main(): Promise<void> {
   const template = loadModel('tr181-router');
   const figures: Figure[] = [];
   for (const workers of WORKERS) {
-    const db = await scratchDatabase();
-    const dir = await mkdtemp(join(tmpdir(), 'flotilla-pg-storm-'));
-    const s = await serve(['--db', db.url], workers, dir);
-    try {
-      figures.push({ store: 'postgres', workers, ...(await storm(s.url, s.child.pid!, template, `PG${workers}W`, db.url)) });
-    } finally {
-      await s.stop();
-      await db.drop();
-      await rm(dir, { recursive: true, force: true });
+    for (const relay of args['relay-compare'] ? [true, false] : [true]) {
+      const db = await scratchDatabase();
+      const dir = await mkdtemp(join(tmpdir(), 'flotilla-pg-storm-'));
+      const s = await serve(['--db', db.url], workers, dir, relay ? [] : ['--no-events-relay']);
+      try {
+        figures.push({ store: 'postgres', workers, relay, ...(await storm(s.url, s.child.pid!, template, `PG${workers}W`, db.url)) });
+      } finally {
+        await s.stop();
+        await db.drop();
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   }
   if (args.sqlite) {
@@ -291,7 +300,7 @@ async function main(): Promise<void> {
       const dir = await mkdtemp(join(tmpdir(), 'flotilla-sqlite-storm-'));
       const s = await serve([], workers, dir);
       try {
-        figures.push({ store: 'sqlite', workers, ...(await storm(s.url, s.child.pid!, template, `SQ${workers}W`)) });
+        figures.push({ store: 'sqlite', workers, relay: workers > 1, ...(await storm(s.url, s.child.pid!, template, `SQ${workers}W`)) });
       } finally {
         await s.stop();
         await rm(dir, { recursive: true, force: true });
@@ -301,7 +310,7 @@ async function main(): Promise<void> {
   const rt = await roundTrips(template);
   for (const f of figures) {
     process.stdout.write(
-      `pg-storm  ${f.store.padEnd(8)} ${f.workers} worker(s): ${String(f.sessionsPerSecond).padStart(7)} sessions/s  ` +
+      `pg-storm  ${f.store.padEnd(8)} ${f.workers} worker(s)${f.relay ? '' : ', no events relay'}: ${String(f.sessionsPerSecond).padStart(7)} sessions/s  ` +
         `p50 ${f.p50ms} ms  p99 ${f.p99ms} ms  ${f.failures} failed  CPU ms/session: ACS ${f.cpuMsPerSession.acs}, ` +
         `PostgreSQL ${f.cpuMsPerSession.postgres}, simulator ${f.cpuMsPerSession.simulator}` +
         (f.transactionsPerSession === undefined ? '' : `  ${f.transactionsPerSession} transactions and ${f.walBytesPerSession} WAL bytes/session`) +

@@ -38,6 +38,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { resolveBootstrapCredential } from '../acs/bootstrap-credential.js';
 import { DEFAULT_ACS_CONFIG } from '../acs/config.js';
+import { relayBetweenWorkers } from '../events/cluster-relay.js';
 import { openStore, storeKind } from '../store/open.js';
 
 export const NONCE_SECRET_ENV = 'FLOTILLA_NONCE_SECRET';
@@ -184,5 +185,8 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
   process.once('SIGINT', () => stop(0));
   process.once('SIGTERM', () => stop(0));
 
+  // Workers on SQLite pass their events through here (on PostgreSQL they use NOTIFY and
+  // send nothing this way), so an SSE stream on any worker sees every worker's sessions.
+  relayBetweenWorkers();
   for (let i = 0; i < o.workers; i++) fork();
 }

@@ -1,14 +1,17 @@
 /**
  * `flotilla serve`: the CWMP endpoint and the REST API (src/nbi) on one process, sharing
- * one store (embedded SQLite by default) and one event bus.
+ * one store (embedded SQLite by default) and one event bus, joined to the other processes'
+ * buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster primary for workers).
  */
 import type { Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { startAcs } from '../acs/server.js';
-import { EventBus } from '../events/bus.js';
+import { EventBus, type EventRelay } from '../events/bus.js';
+import { ClusterWorkerRelay } from '../events/cluster-relay.js';
+import { PgNotifyRelay } from '../events/pg-relay.js';
 import { ensureAdminToken } from '../nbi/auth.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
-import { openStore, UnsupportedStoreError } from '../store/open.js';
+import { openStore, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
@@ -34,6 +37,7 @@ interface ServeOptions {
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
   searchableParameters: string[];
+  eventsRelay: boolean;
 }
 
 /** FLOTILLA_ADMIN_TOKEN: the first admin API token, for automation (an environment variable only: argv is visible to every user). */
@@ -74,6 +78,9 @@ export function registerServeCommand(program: Command): void {
       opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
         .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
         .default(DEFAULT_SEARCHABLE_PATHS, 'SoftwareVersion, HardwareVersion, ModelName, ProvisioningCode (TR-181 and TR-098)'),
+    )
+    .addOption(
+      opt('--no-events-relay', "do not share events with other processes (each API process streams only its own sessions' events; needed behind a PgBouncer in transaction mode, which has no LISTEN)"),
     )
     .addOption(opt('--workers <n>', 'CWMP worker processes on one port (node:cluster); "auto": one per CPU').argParser(parseWorkers).default(1))
     .addOption(opt('--db-pool-size <n>', 'PostgreSQL connections per process (each worker has its own)').argParser(parsePoolSize).default(10))
@@ -138,6 +145,16 @@ export function registerServeCommand(program: Command): void {
         return;
       }
       const bus = new EventBus();
+      // Every process's events on every process's streams (src/events/bus.ts).
+      let relay: EventRelay | null = null;
+      if (!o.eventsRelay) {
+        // Asked for: this process's streams show its own sessions only.
+      } else if (o.db !== undefined && storeKind(o.db) === 'postgres') {
+        relay = new PgNotifyRelay({ url: o.db, onError: (err) => logger.warn({ err: err.message }, 'events connection error (reconnecting)') });
+      } else if (isClusterWorker()) {
+        relay = new ClusterWorkerRelay();
+      }
+      if (relay !== null) await bus.attach(relay);
       const acs = await startAcs({
         store,
         events: bus,
@@ -185,6 +202,7 @@ export function registerServeCommand(program: Command): void {
         nbi
           .close()
           .then(() => acs.close())
+          .then(() => bus.close())
           .then(() => store.close())
           .then(
           () => process.exit(0),

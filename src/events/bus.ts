@@ -1,12 +1,19 @@
 /**
- * The in-process event bus: the ACS session publishes what happened (after its commit, so a
- * listener that reads the store sees it), the NBI fans it out to server-sent-event streams
- * and webhooks (src/nbi/events.ts), and waiters (a task POST with ?wait=) listen for their
- * task. Synchronous and in memory; a listener that throws is dropped from that delivery
- * only, never breaks the publisher.
+ * The event bus: the ACS session publishes what happened (after its commit, so a listener
+ * that reads the store sees it), the NBI fans it out to server-sent-event streams and
+ * webhooks (src/nbi/events.ts), and waiters (a task POST with ?wait=) listen for their task.
+ * Synchronous and in memory; a listener that throws is dropped from that delivery only,
+ * never breaks the publisher.
  *
- * Ids count up per process, so a stream can resume from `Last-Event-ID` within the replay
- * window (the last `replay` events).
+ * Across processes: with a relay attached (src/events/relay.ts: PostgreSQL LISTEN/NOTIFY, or
+ * node:cluster messages between workers), what this process publishes goes to the others
+ * and what they publish is delivered here too, so an SSE stream on any process sees the
+ * whole fleet. Webhooks subscribe with `origin: 'local'`, so each event is delivered by the
+ * one process whose session made it, never once per process.
+ *
+ * Ids count up per process, in the order events reach it (relayed ones included), so a
+ * stream can resume from `Last-Event-ID` on the same process within the replay window (the
+ * last `replay` events).
  */
 
 export const EVENT_TYPES = [
@@ -35,28 +42,64 @@ export interface FlotillaEvent {
 export type EventInput = Omit<FlotillaEvent, 'id'>;
 export type Listener = (event: FlotillaEvent) => void;
 
+/** Carries events between the processes of one deployment (src/events/relay.ts). */
+export interface EventRelay {
+  /** An event this process published, for the others (sent in batches, in order). */
+  send(event: EventInput): void;
+  /** From now on, events the other processes published go to `receive`. */
+  start(receive: (event: EventInput) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** 'local': only events this process published (not relayed ones). Default: all. */
+  origin?: 'local' | 'any';
+}
+
 /** What a publisher needs (the ACS session takes only this). */
 export interface EventSink {
   publish(event: EventInput): void;
 }
 
 export class EventBus implements EventSink {
-  readonly #listeners = new Set<Listener>();
+  /** listener → whether it wants relayed events too. */
+  readonly #listeners = new Map<Listener, boolean>();
   readonly #recent: FlotillaEvent[] = [];
   readonly #replay: number;
+  #relay: EventRelay | null = null;
   #seq = 0;
 
   constructor(opts: { replay?: number } = {}) {
     this.#replay = Math.max(0, opts.replay ?? 1000);
   }
 
+  /** What this process's sessions and API did: delivered here, and to the other processes. */
   publish(input: EventInput): void {
+    this.#deliver(input, true);
+    this.#relay?.send(input);
+  }
+
+  /** Join the other processes through `relay`; `close()` leaves them. */
+  async attach(relay: EventRelay): Promise<void> {
+    if (this.#relay !== null) throw new Error('the bus already has a relay');
+    this.#relay = relay;
+    await relay.start((input) => this.#deliver(input, false));
+  }
+
+  async close(): Promise<void> {
+    const relay = this.#relay;
+    this.#relay = null;
+    await relay?.close();
+  }
+
+  #deliver(input: EventInput, local: boolean): void {
     const event: FlotillaEvent = { id: String(++this.#seq), ...input };
     if (this.#replay > 0) {
       this.#recent.push(event);
       if (this.#recent.length > this.#replay) this.#recent.splice(0, this.#recent.length - this.#replay);
     }
-    for (const listener of [...this.#listeners]) {
+    for (const [listener, any] of [...this.#listeners]) {
+      if (!local && !any) continue;
       try {
         listener(event);
       } catch {
@@ -65,8 +108,8 @@ export class EventBus implements EventSink {
     }
   }
 
-  subscribe(listener: Listener): () => void {
-    this.#listeners.add(listener);
+  subscribe(listener: Listener, opts: SubscribeOptions = {}): () => void {
+    this.#listeners.set(listener, opts.origin !== 'local');
     return () => {
       this.#listeners.delete(listener);
     };

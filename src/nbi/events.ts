@@ -1,6 +1,7 @@
 /**
  * Events out of the NBI, so an OSS does not have to poll: a server-sent-events stream and
- * webhooks, both fed by the in-process bus (src/events/bus.ts).
+ * webhooks, both fed by the event bus (src/events/bus.ts): streams see every process's
+ * events (relayed), webhooks only this process's, so each is delivered once.
  *
  * Webhook deliveries are POSTs of the event as JSON, signed:
  *   X-Flotilla-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
@@ -130,7 +131,9 @@ export class WebhookDispatcher {
       concurrency: opts.concurrency ?? 16,
       maxPending: opts.maxPending ?? 10_000,
     };
-    this.#unsubscribe = bus.subscribe((e) => this.#onEvent(e));
+    // Local events only: every process delivers what its own sessions did, so each event
+    // goes out once however many processes relay it.
+    this.#unsubscribe = bus.subscribe((e) => this.#onEvent(e), { origin: 'local' });
   }
 
   /** Webhooks changed (created/deleted): reload before the next event. */

@@ -85,7 +85,8 @@ export class TaskService {
 
   /**
    * Wait until the task is done/fault/expired or `ms` pass; returns it as it is then. Events
-   * from this process's sessions wake us at once; a poll covers sessions in other processes.
+   * (this process's, and the others' through the relay) wake us at once; a poll once a second
+   * covers an event lost on the way.
    */
   async waitFor(taskId: string, ms: number): Promise<TaskRecord | null> {
     const { store, bus } = this.#o;

@@ -6,14 +6,31 @@
  *  - SQLite: more workers than its single writer can use are reduced, with a warning, and
  *    the two it runs serve the fleet on one database file.
  */
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
 import { buildEnvelope } from '../../src/cwmp/codec.js';
 import type { Inform } from '../../src/cwmp/types.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { claimPgShared, createTestDatabase, describePg, sql, type TestDatabase } from '../store/pg-helpers.js';
-import { ensureBuilt, MODEL, runFleet, sleep, startServe, type ServeProcess } from './helpers.js';
+import { apiUrlOf, ensureBuilt, MODEL, openEventStream, runFleet, sleep, startServe, until, type ServeProcess } from './helpers.js';
+
+/** A webhook endpoint: the device of every delivery it got. */
+async function startWebhookReceiver(): Promise<{ url: string; received: string[]; close: () => Promise<void> }> {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push((JSON.parse(body) as { deviceId: string }).deviceId);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((r) => server.close(() => r())) };
+}
 
 const describeWithPg = await describePg();
 
@@ -119,16 +136,39 @@ describe('flotilla serve --workers on SQLite', () => {
     await serve?.kill();
   });
 
-  it('runs at most two workers on one database file, and they share it', async () => {
-    serve = await startServe(['--workers', '4', '--allow-unauthenticated-cpes', '--log-level', 'debug']);
+  it('runs at most two workers on one database file, and they share it and their events', async () => {
+    serve = await startServe(['--workers', '4', '--allow-unauthenticated-cpes', '--log-level', 'debug', '--api-open']);
     const s = serve;
     expect(s.output()).toMatch(/SQLite has one writer at a time[^"]*running 2 workers, not 4/);
     expect(s.output()).toMatch(/"workers":2/);
+    // One event stream and one webhook, each served by whichever worker took the connection.
+    const api = await apiUrlOf(s);
+    const stream = await openEventStream(`${api}/events?types=device.registered,device.inform`);
+    const hook = await startWebhookReceiver();
+    const created = await fetch(`${api}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: hook.url, events: ['device.registered'] }),
+    });
+    expect(created.status).toBe(201);
+
     const run = runFleet({ acsUrl: s.url, count: 20, model: MODEL, informInterval: 1, connectionRequests: 'off', durationMs: 6_000, drainMs: 5_000 });
     const summary = await run.done;
     expect(summary.failures).toBe(0);
     expect(summary.sessions).toBeGreaterThan(40);
     expect(pidsOfSessions(s.output()).size).toBe(2);
+
+    // The stream saw every session of both workers, once; each registration was posted once.
+    const informs = () => stream.events.filter((e) => e.type === 'device.inform');
+    await until(() => informs().length >= summary.sessions, 10_000, 'every session on the stream');
+    await until(() => hook.received.length >= 20, 10_000, 'every registration posted');
+    await sleep(300);
+    await stream.close();
+    await hook.close();
+    expect(informs()).toHaveLength(summary.sessions);
+    expect(new Set(stream.events.filter((e) => e.type === 'device.registered').map((e) => e.deviceId)).size).toBe(20);
+    expect(hook.received).toHaveLength(20);
+    expect(new Set(hook.received).size).toBe(20);
     const dataDir = /"dataDir":"([^"]+)"/.exec(s.output())?.[1];
     const store = await createSqliteStore({ dataDir: dataDir! });
     expect((await store.listDevices()).total).toBe(20);

@@ -270,3 +270,54 @@ export async function lockViolations(url: string, ttlMs: number): Promise<string
 export const lockTtlFor = (sessionTimeoutSeconds: number) => Math.max(60_000, sessionTimeoutSeconds * 2000);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The REST API base (…/api/v1) a serve process (or its workers) listens on, once it does. */
+export async function apiUrlOf(s: ServeProcess): Promise<string> {
+  const pattern = /"api":"(http:\/\/[^"]+)"/;
+  await until(() => pattern.test(s.output()), 15_000, 'the API to listen');
+  return pattern.exec(s.output())![1]!;
+}
+
+export interface SseEvent {
+  id: string;
+  type: string;
+  deviceId: string;
+  data: Record<string, unknown>;
+}
+
+/** Read a server-sent-events stream into `events` until `close()`. */
+export async function openEventStream(url: string, headers: Record<string, string> = {}): Promise<{ events: SseEvent[]; close: () => Promise<void> }> {
+  const ctrl = new AbortController();
+  const res = await fetch(url, { headers, signal: ctrl.signal });
+  if (res.status !== 200 || res.body === null) throw new Error(`event stream: HTTP ${res.status}`);
+  const events: SseEvent[] = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body!) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data) events.push(JSON.parse(data.slice(6)) as SseEvent);
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    events,
+    close: async () => {
+      ctrl.abort();
+      await reading;
+    },
+  };
+}
+
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

@@ -14,7 +14,7 @@ import { deviceIdOf } from '../../src/store/device-id.js';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/index.js';
 import type { NewTask } from '../../src/store/types.js';
 import { claimPgShared, createTestDatabase, describePg, sql, type TestDatabase } from '../store/pg-helpers.js';
-import { ensureBuilt, installLockAudit, lockTtlFor, lockViolations, MODEL, runFleet, startServe, type ServeProcess } from './helpers.js';
+import { apiUrlOf, ensureBuilt, installLockAudit, lockTtlFor, lockViolations, MODEL, openEventStream, runFleet, sleep, startServe, until, type ServeProcess } from './helpers.js';
 
 const describeWithPg = await describePg();
 
@@ -44,9 +44,11 @@ describeWithPg('two ACS processes on one PostgreSQL database', () => {
   });
 
   it('keeps every device in one session at a time, runs every task once and loses nothing', async () => {
-    const args = ['--db', db.url, '--allow-unauthenticated-cpes', '--session-timeout', String(SESSION_TIMEOUT)];
+    const args = ['--db', db.url, '--allow-unauthenticated-cpes', '--session-timeout', String(SESSION_TIMEOUT), '--api-open'];
     servers.push(await startServe(args), await startServe(args));
     const [a, b] = servers as [ServeProcess, ServeProcess];
+    // An OSS watching one process sees the sessions of both (LISTEN/NOTIFY between them).
+    const stream = await openEventStream(`${await apiUrlOf(a)}/events?types=device.inform`);
 
     const common = {
       count: DEVICES,
@@ -76,6 +78,10 @@ describeWithPg('two ACS processes on one PostgreSQL database', () => {
     const created = await store.createTasks(tasks, Date.now());
 
     const [summaryA, summaryB] = await Promise.all([runA.done, runB.done]);
+    const okBoth = [...runA.reports, ...runB.reports].filter((r) => r.ok).length;
+    await until(() => stream.events.length >= okBoth, 10_000, 'every session of both servers on the stream');
+    await sleep(300);
+    await stream.close();
     await a.stop();
     await b.stop();
 
@@ -108,6 +114,8 @@ describeWithPg('two ACS processes on one PostgreSQL database', () => {
     // Nothing lost: every completed session is logged, and each device is at its newest session.
     const logs = await sql<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM session_log');
     expect(logs[0]!.n).toBe(okA + okB);
+    expect(stream.events, 'each committed session once on the stream').toHaveLength(okA + okB);
+    expect(new Set(stream.events.map((e) => e.deviceId)).size).toBe(DEVICES);
     const mismatched = await sql(
       db.url,
       `SELECT d.id FROM devices d WHERE d.last_inform <> (SELECT max(started_at) FROM session_log l WHERE l.device_id = d.id)`,
