@@ -1,8 +1,10 @@
 /**
- * HTTP connection requests (TR-069 3.2.2): a GET to the device's ConnectionRequestURL with
+ * Connection requests (TR-069 3.2.2): a GET to the device's ConnectionRequestURL with
  * Digest authentication (Basic only when allowed), over HTTP or HTTPS, bounded in time. The
- * CPE answers 200/204 and opens a session with 6 CONNECTION REQUEST; a device we cannot
- * reach simply gets its tasks at its next Inform.
+ * CPE answers 200/204 and opens a session with 6 CONNECTION REQUEST. A device behind a NAT
+ * that reports a UDPConnectionRequestAddress gets a signed UDP request instead when HTTP
+ * cannot reach it (Annex G, ./udp-connection-request.ts). A device we cannot reach simply
+ * gets its tasks at its next Inform.
  *
  * The URL comes from the CPE (its Inform), so it is untrusted: only http: and https: are
  * followed, redirects are not, response bodies are discarded unread, and nothing is logged
@@ -17,6 +19,7 @@ import { parseChallenges, respondTo, type Credentials } from '../http/auth-clien
 import type { Store } from '../store/types.js';
 import type { ConnectionRequestOutcome, ConnectionRequestRecord } from '../tasks/types.js';
 import { ConnectionRequestLimiter, type BucketSpec } from './rate-limit.js';
+import { sendUdpConnectionRequest, type UdpSendOptions } from './udp-connection-request.js';
 
 export interface ConnectionRequestOptions {
   /** Whole exchange, challenge included (default 5000 ms). */
@@ -25,6 +28,11 @@ export interface ConnectionRequestOptions {
   allowBasic?: boolean;
   /** Verify the CPE's certificate on https (default false: CPEs have self-signed ones). */
   verifyTls?: boolean;
+  /**
+   * UDP connection requests (Annex G) to devices that report a UDPConnectionRequestAddress,
+   * when HTTP cannot reach them (no URL, or unreachable: a NAT). Default on; false: never.
+   */
+  udp?: UdpSendOptions | false;
 }
 
 export interface ConnectionRequestResult {
@@ -98,7 +106,7 @@ export async function sendConnectionRequest(
   }
 }
 
-const MS_NAMES = ['ConnectionRequestURL', 'ConnectionRequestUsername', 'ConnectionRequestPassword'] as const;
+const MS_NAMES = ['ConnectionRequestURL', 'ConnectionRequestUsername', 'ConnectionRequestPassword', 'UDPConnectionRequestAddress'] as const;
 const ROOTS = ['Device.', 'InternetGatewayDevice.'];
 
 export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
@@ -129,19 +137,32 @@ export class ConnectionRequester {
   }
 
   /** Where to reach a device, from its stored ManagementServer parameters. */
-  async target(deviceId: string): Promise<{ url: string | null; credentials: Credentials | null }> {
+  async target(deviceId: string): Promise<{ url: string | null; udpAddress: string | null; credentials: Credentials | null }> {
     const paths = ROOTS.flatMap((root) => MS_NAMES.map((n) => `${root}ManagementServer.${n}`));
     const page = await this.#opts.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: paths, limit: 1 });
     const rows = page.devices[0]?.parameters ?? [];
     const value = (name: string): string | null => rows.find((r) => r.path.endsWith(`ManagementServer.${name}`))?.value ?? null;
     const url = value('ConnectionRequestURL');
+    const udpAddress = value('UDPConnectionRequestAddress');
     const username = value('ConnectionRequestUsername');
     const password = value('ConnectionRequestPassword');
     const credentials =
       username !== null && username !== '' && password !== null && password !== ''
         ? { username, password }
         : (this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null));
-    return { url: url === null || url === '' ? null : url, credentials };
+    return { url: url === null || url === '' ? null : url, udpAddress: udpAddress === null || udpAddress.trim() === '' ? null : udpAddress, credentials };
+  }
+
+  /** HTTP first; UDP when HTTP has no URL or cannot reach the device and it has a UDP address. */
+  async #send(t: { url: string | null; udpAddress: string | null; credentials: Credentials | null }): Promise<ConnectionRequestResult> {
+    const http: ConnectionRequestResult =
+      t.url === null ? { outcome: 'no-url', detail: 'no ConnectionRequestURL stored' } : await sendConnectionRequest(t.url, t.credentials, this.#opts);
+    const udp = this.#opts.udp;
+    if (udp === false || t.udpAddress === null || (http.outcome !== 'no-url' && http.outcome !== 'unreachable')) return http;
+    // The UDP message is signed with the device's credentials: without them it would be ignored.
+    if (t.credentials === null) return { ...http, detail: `${http.detail ?? http.outcome}; no credentials to sign a UDP connection request` };
+    const sent = await sendUdpConnectionRequest(t.udpAddress, t.credentials, udp ?? {});
+    return t.url === null ? sent : { ...sent, detail: `HTTP ${http.detail ?? 'unreachable'}; ${sent.detail ?? ''}` };
   }
 
   /**
@@ -167,8 +188,7 @@ export class ConnectionRequester {
         retryAfterMs: admitted.retryAfterMs,
       };
     } else {
-      const { url, credentials } = await this.target(deviceId);
-      result = url === null ? { outcome: 'no-url', detail: 'no ConnectionRequestURL stored' } : await sendConnectionRequest(url, credentials, this.#opts);
+      result = await this.#send(await this.target(deviceId));
     }
     const record: ConnectionRequestRecord = {
       at: this.#now(),

@@ -53,6 +53,7 @@ interface SimFlags {
   crMode: ConnectionRequestMode;
   crHost: string;
   crPort: number;
+  udpCr?: boolean;
   concurrency: number;
   duration?: number;
   sessions?: number;
@@ -82,6 +83,7 @@ export function flagsToOptions(f: SimFlags): FleetOptions {
     connectionRequests: f.crMode,
     connectionRequestHost: f.crHost,
     connectionRequestPort: f.crPort,
+    udpConnectionRequests: f.udpCr === true,
     maxConcurrentSessions: f.concurrency,
     durationMs: f.duration !== undefined ? f.duration * 1000 : undefined,
     sessions: f.sessions,
@@ -114,6 +116,7 @@ export function registerSimCommand(program: Command): void {
     .addOption(opt('--cr-mode <mode>', 'connection-request listeners: shared, per-device or off').argParser(parseMode).default('shared'))
     .addOption(opt('--cr-host <address>', 'bind address of connection-request listeners').default('127.0.0.1'))
     .addOption(opt('--cr-port <port>', 'shared listener port, or first port per device (0 = any)').argParser(parsePort).default(0))
+    .addOption(opt('--udp-cr', 'also take UDP connection requests (TR-069 Annex G, devices behind NAT): a UDP socket per CPE on --cr-host'))
     .addOption(opt('--concurrency <n>', 'sessions in flight at once, at most').argParser(parseCount).default(256))
     .addOption(opt('--duration <seconds>', 'stop after this long').argParser(parsePositive))
     .addOption(opt('--sessions <n>', 'stop after this many sessions').argParser(parseCount))

@@ -94,7 +94,12 @@ export type ConnectionRequestOutcome =
   /** Our own per-device or global limit held it back; the task waits for the next Inform. */
   | 'rate-limited'
   /** The device has no usable ConnectionRequestURL (none, or not http/https). */
-  | 'no-url';
+  | 'no-url'
+  /**
+   * Sent over UDP (TR-069 Annex G) to a device behind a NAT, because it has no reachable
+   * ConnectionRequestURL. UDP is unacknowledged: the task shows whether the device came.
+   */
+  | 'udp-sent';
 
 export interface ConnectionRequestRecord {
   at: number;

@@ -11,20 +11,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DigestVerifier, type Credentials } from '../../http/auth-client.js';
+import { TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface ConnectionRequestTarget {
   connectionRequest(): void;
   connectionRequestCredentials(): Credentials;
 }
 
-export interface RateLimit {
-  /** Requests accepted back to back. */
-  burst: number;
-  /** Seconds to earn one more. */
-  refillSeconds: number;
-}
-
-export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 3, refillSeconds: 10 };
+export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.js';
 
 export interface ConnectionRequestServerOptions {
   /** Address to bind (default 127.0.0.1). */
@@ -40,25 +34,18 @@ export interface ConnectionRequestServerOptions {
   onRequest?: (key: string, outcome: 'accepted' | 'unauthorized' | 'limited' | 'unknown') => void;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export class ConnectionRequestServer {
   readonly #server: http.Server;
   readonly #targets = new Map<string, ConnectionRequestTarget>();
-  /** Only CPEs that were asked get a bucket. */
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets: TokenBuckets;
   readonly #verifier: DigestVerifier;
-  readonly #rate: RateLimit;
   readonly #now: () => number;
   readonly #onRequest: ConnectionRequestServerOptions['onRequest'];
   #base = '';
 
   private constructor(opts: ConnectionRequestServerOptions) {
     this.#verifier = new DigestVerifier(opts.realm ?? 'Flotilla CPE');
-    this.#rate = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+    this.#buckets = new TokenBuckets(opts.rateLimit);
     this.#now = opts.now ?? Date.now;
     this.#onRequest = opts.onRequest;
     this.#server = http.createServer((req, res) => this.#handle(req, res));
@@ -96,7 +83,7 @@ export class ConnectionRequestServer {
 
   unregister(key: string): void {
     this.#targets.delete(key);
-    this.#buckets.delete(key);
+    this.#buckets.forget(key);
   }
 
   url(key: string): string {
@@ -135,26 +122,13 @@ export class ConnectionRequestServer {
         return end(res, 401, { 'www-authenticate': this.#verifier.challenge(now, verdict === 'stale') });
       }
     }
-    if (!this.#take(key, now)) {
+    if (!this.#buckets.take(key, now)) {
       this.#onRequest?.(key, 'limited');
-      return end(res, 503, { 'retry-after': String(this.#rate.refillSeconds) });
+      return end(res, 503, { 'retry-after': String(this.#buckets.rate.refillSeconds) });
     }
     this.#onRequest?.(key, 'accepted');
     end(res, 200);
     target.connectionRequest();
-  }
-
-  #take(key: string, now: number): boolean {
-    const { burst, refillSeconds } = this.#rate;
-    const b = this.#buckets.get(key) ?? { tokens: burst, at: now };
-    b.tokens = Math.min(burst, b.tokens + (now - b.at) / (refillSeconds * 1000));
-    b.at = now;
-    const ok = b.tokens >= 1;
-    if (ok) b.tokens -= 1;
-    // A full bucket is the default: drop it so idle CPEs cost nothing.
-    if (b.tokens >= burst) this.#buckets.delete(key);
-    else this.#buckets.set(key, b);
-    return ok;
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { closeTransferAgents } from '../client/http.js';
 import { ConnectionRequestServer, type RateLimit } from '../client/connection-request.js';
+import { UdpConnectionRequestListener, type UdpRequestOutcome } from '../client/udp-connection-request.js';
 import { createCpe, type TemplateCpe } from '../client/create.js';
 import type { Credentials } from '../../http/auth-client.js';
 import { HeapScheduler } from '../client/scheduler.js';
@@ -40,6 +41,12 @@ export interface FleetOptions {
   /** Shared: the port (0 = any). Per device: the first port, the others follow (0 = any for each). */
   connectionRequestPort?: number;
   connectionRequestRateLimit?: RateLimit;
+  /**
+   * UDP connection requests (TR-069 Annex G), as devices behind a NAT take them: a UDP
+   * socket per device on connectionRequestHost, its address in UDPConnectionRequestAddress.
+   * With connectionRequests 'off' it is the only way to reach the devices.
+   */
+  udpConnectionRequests?: boolean;
   maxConcurrentSessions?: number;
   sessionTimeoutMs?: number;
   rebootDelayMs?: number;
@@ -68,7 +75,7 @@ export class Fleet {
   readonly stats = new FleetStats();
   readonly runtime: CpeRuntime;
   readonly cpes: TemplateCpe[] = [];
-  readonly #servers: ConnectionRequestServer[] = [];
+  readonly #servers: { close(): Promise<void> }[] = [];
   readonly #scheduler = new HeapScheduler();
   #startedAt = 0;
   #stoppedAt = 0;
@@ -138,6 +145,11 @@ export class Fleet {
     const onRequest = (key: string, outcome: 'accepted' | 'unauthorized' | 'limited' | 'unknown'): void => {
       if (outcome !== 'unknown') this.runtime.observer.connectionRequest?.(key, outcome);
     };
+    const onUdpRequest = (serial: string, outcome: UdpRequestOutcome): void => {
+      // Copies and replays are dropped by design, not refused: not worth a statistic.
+      if (outcome === 'accepted' || outcome === 'limited') onRequest(serial, outcome);
+      else if (outcome === 'wrong-username' || outcome === 'bad-signature') onRequest(serial, 'unauthorized');
+    };
     const host = o.connectionRequestHost ?? '127.0.0.1';
     const rateLimit = o.connectionRequestRateLimit;
     let sharedServer: ConnectionRequestServer | null = null;
@@ -155,8 +167,20 @@ export class Fleet {
         server = await ConnectionRequestServer.listen({ host, port, rateLimit, onRequest });
         this.#servers.push(server);
       }
-      const overrides = server !== null && has(`${ms}ConnectionRequestURL`) ? { ...shared, [`${ms}ConnectionRequestURL`]: server.url(serialNumber) } : shared;
-      const cpe = createCpe({ template: this.template, serialNumber, overrides, runtime: this.runtime });
+      let overrides = server !== null && has(`${ms}ConnectionRequestURL`) ? { ...shared, [`${ms}ConnectionRequestURL`]: server.url(serialNumber) } : shared;
+      // Filled in below: the socket must exist before the device, which answers through it.
+      const late: { cpe?: TemplateCpe } = {};
+      if (o.udpConnectionRequests === true && has(`${ms}UDPConnectionRequestAddress`)) {
+        // The socket first, so its address is in the device from the start (a real device
+        // learns its public one through STUN); the device answers through it once created.
+        const udp = await UdpConnectionRequestListener.listen(
+          { connectionRequest: () => late.cpe?.connectionRequest(), connectionRequestCredentials: () => late.cpe!.connectionRequestCredentials() },
+          { host, rateLimit, onRequest: (outcome) => onUdpRequest(serialNumber, outcome) },
+        );
+        this.#servers.push(udp);
+        overrides = { ...overrides, [`${ms}UDPConnectionRequestAddress`]: udp.address };
+      }
+      const cpe = (late.cpe = createCpe({ template: this.template, serialNumber, overrides, runtime: this.runtime }));
       server?.register(serialNumber, cpe);
       this.cpes.push(cpe);
     }
