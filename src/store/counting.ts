@@ -42,6 +42,11 @@ const METHODS = {
   createWebhook: true,
   listWebhooks: true,
   deleteWebhook: true,
+  enqueueWebhookDeliveries: true,
+  claimWebhookDeliveries: true,
+  finishWebhookDelivery: true,
+  listWebhookDeliveries: true,
+  pruneWebhookDeliveries: true,
 } as const satisfies Record<keyof Store, true>;
 
 export type CountingStore = Store & {

@@ -5,7 +5,7 @@
  *
  * The copy is table by table at the row level, not through the Store interface (which would
  * re-stamp times and re-number tasks): every row of every table keyed by device, plus the
- * NBI's tokens and webhooks, in key order, in batches. Rows travel in a neutral form —
+ * NBI's tokens, webhooks and webhook deliveries, in key order, in batches. Rows travel in a neutral form —
  * booleans, numbers, strings, parsed JSON, string arrays — so SQLite's 0/1 and JSON text
  * become PostgreSQL's boolean, json and text[] and back. Session locks are not copied (a
  * store being migrated has no live sessions); row ids that only order rows (session log,
@@ -137,6 +137,25 @@ export const TABLES: readonly TableSpec[] = [
   {
     name: 'webhooks',
     columns: { id: 'text', url: 'text', secret: 'text', events: 'json', created_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
+  // After webhooks: each row references its webhook. Pending ones are sent by the target's
+  // ACS (leases copied as they are; a stopped source holds none that matter for long).
+  {
+    name: 'webhook_deliveries',
+    columns: {
+      id: 'text',
+      webhook_id: 'text',
+      event: 'json',
+      attempts: 'int',
+      state: 'text',
+      next_at: 'int',
+      lease_until: 'int',
+      last_error: 'text',
+      created_at: 'int',
+      updated_at: 'int',
+    },
     key: ['id'],
     perDevice: false,
   },

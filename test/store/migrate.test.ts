@@ -62,6 +62,11 @@ async function fill(store: Store): Promise<void> {
   }
   await store.createApiToken({ id: 'tok1', name: 'ops', role: 'admin', lookup: 'abc', hash: 'f'.repeat(64), createdAt: T0 });
   await store.createWebhook({ id: 'wh1', url: 'http://127.0.0.1:9/hook', secret: 's3', events: ['device.registered'], createdAt: T0 });
+  // One delivery retried (lease cleared, error kept), one still leased.
+  const event = (n: number) => ({ id: String(n), type: 'device.registered', at: T0 + n, deviceId: ids[n]!, data: { note: `grüße ${n}` } });
+  await store.enqueueWebhookDeliveries([{ webhookId: 'wh1', event: event(0) }, { webhookId: 'wh1', event: event(1) }], T0);
+  const [retried] = await store.claimWebhookDeliveries(T0, 2, 60_000);
+  await store.finishWebhookDelivery(retried!.id, { state: 'retry', nextAt: T0 + 5000, error: 'HTTP 503' }, T0 + 1);
   await store.setSearchablePaths(['Device.A.x']);
 }
 
@@ -83,6 +88,7 @@ async function snapshot(store: Store) {
     tasks: await store.listTasks(),
     tokens: await store.listApiTokens(),
     webhooks: await store.listWebhooks(),
+    deliveries: await store.listWebhookDeliveries('wh1', { limit: 100 }),
     searchable: await store.searchablePaths(),
   };
 }
@@ -122,7 +128,7 @@ describeWithPg('flotilla migrate', () => {
     const progress: string[] = [];
     const report = await migrateStore(`sqlite:${dir}`, db.url, { batchSize: 2, onProgress: (m) => progress.push(m) });
     expect(report.ok).toBe(true);
-    expect(report.copied).toMatchObject({ devices: 4, parameters: 16, tasks: 12, session_log: 8, cpe_messages: 4, device_tags: 8, api_tokens: 1 });
+    expect(report.copied).toMatchObject({ devices: 4, parameters: 16, tasks: 12, session_log: 8, cpe_messages: 4, device_tags: 8, api_tokens: 1, webhook_deliveries: 2 });
     for (const t of report.tables) expect([t.table, t.target]).toEqual([t.table, t.source]);
     expect(report.searchablePaths).toEqual({ source: ['Device.A.x'], target: ['Device.A.x'] });
     expect(progress.at(-1)).toBe('verifying');

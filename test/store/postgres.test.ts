@@ -241,6 +241,52 @@ describeWithPg('PostgreSQL backend', () => {
     expect(opened.queue.map((r) => r.id)).toEqual(listed.map((r) => r.id));
   });
 
+  it('webhook deliveries: every call is one statement; processes claiming at once never share one', async () => {
+    const pools = await Promise.all([open(), open(), open()]);
+    const first = pools[0]!;
+    await first.createWebhook({ id: 'w1', url: 'https://oss.example/hook', secret: 's'.repeat(32), events: [], createdAt: T0 });
+    const n = 150;
+    const items = Array.from({ length: n }, (_, i) => ({
+      webhookId: 'w1',
+      event: { id: String(i), type: 'device.inform', at: T0, deviceId: idOf(i), data: {} },
+    }));
+    const statements = async (call: () => Promise<unknown>): Promise<number> => {
+      const before = first.statements();
+      await call();
+      return first.statements() - before;
+    };
+    expect(await statements(() => first.enqueueWebhookDeliveries(items, T0))).toBe(1);
+    // Two connections open in every pool first, so the claims below overlap from the start.
+    await Promise.all(pools.flatMap((store) => [store.listWebhooks(), store.listWebhooks()]));
+    // Each process claims in two loops at once, as a dispatcher's pump and poll could.
+    const claimedBy = new Map<string, number>();
+    let duplicates = 0;
+    await Promise.all(
+      pools.flatMap((store, p) =>
+        [0, 1].map(async () => {
+          for (let round = 0; round < 200 && claimedBy.size < n; round++) {
+            for (const d of await store.claimWebhookDeliveries(T0 + 1, 7, 60_000)) {
+              if (claimedBy.has(d.id)) duplicates++;
+              claimedBy.set(d.id, p);
+            }
+          }
+        }),
+      ),
+    );
+    expect(duplicates).toBe(0);
+    expect(claimedBy.size).toBe(n);
+    expect(await statements(() => first.claimWebhookDeliveries(T0 + 2, n, 60_000))).toBe(1);
+    const [id] = claimedBy.keys();
+    expect(await statements(() => first.finishWebhookDelivery(id!, { state: 'delivered' }, T0 + 3))).toBe(1);
+    expect(await statements(() => first.listWebhookDeliveries('w1', { state: 'delivered', limit: 10 }))).toBe(1);
+    expect(await statements(() => first.listWebhookDeliveries('nope', { limit: 10 }))).toBe(1);
+    expect(await statements(() => first.pruneWebhookDeliveries(T0 + 4))).toBe(1);
+    expect((await first.listWebhookDeliveries('w1', { limit: n }))?.filter((d) => d.state === 'pending')).toHaveLength(n - 1);
+    // The other processes' leases hold; when they lapse (those processes died), one claim takes all.
+    expect(await pools[1]!.claimWebhookDeliveries(T0 + 60_000, n, 60_000)).toEqual([]);
+    expect(await pools[1]!.claimWebhookDeliveries(T0 + 1 + 60_000, n, 60_000)).toHaveLength(n - 1);
+  });
+
   it('several processes declaring the search indexes at once build each one once, without deadlock', async () => {
     const pools = await Promise.all([open(), open(), open()]);
     const wanted = ['Device.DeviceInfo.SoftwareVersion', "Device.X_Vendor.It's"];

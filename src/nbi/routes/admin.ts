@@ -1,10 +1,10 @@
 /**
- * Tokens and webhooks (admin), and the event stream (any role).
+ * Tokens, webhooks and their deliveries (admin), and the event stream (any role).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EVENT_TYPES } from '../../events/bus.js';
-import type { ApiRole } from '../../store/types.js';
+import type { ApiRole, WebhookDeliveryState } from '../../store/types.js';
 import { issueToken, ROLES } from '../auth.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
@@ -18,6 +18,23 @@ const TOKEN_INFO = {
 const WEBHOOK_INFO = {
   type: 'object',
   properties: { id: { type: 'string' }, url: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, createdAt: { type: 'string' } },
+};
+
+const DELIVERY_STATES: readonly WebhookDeliveryState[] = ['pending', 'delivered', 'failed'];
+const DELIVERY_INFO = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'sent as X-Flotilla-Delivery' },
+    eventId: { type: 'string' },
+    eventType: { type: 'string' },
+    deviceId: { type: 'string' },
+    state: { type: 'string', enum: [...DELIVERY_STATES] },
+    attempts: { type: 'integer', description: 'POSTs made so far' },
+    nextAt: { type: 'string', format: 'date-time', description: 'when a pending delivery is (re)tried' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    lastError: { type: 'string', nullable: true, description: 'why the last failed attempt failed ("HTTP 503", "timeout", "ECONNREFUSED" …)' },
+  },
 };
 
 export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void {
@@ -80,7 +97,8 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
         summary: 'Subscribe a URL to events; deliveries are signed with the secret (shown once when generated)',
         description:
           'POST of the event JSON with X-Flotilla-Signature: sha256=hex(HMAC-SHA256(secret, "<X-Flotilla-Timestamp>.<body>")), ' +
-          'retried with exponential back-off until a 2xx.',
+          'retried with exponential back-off until a 2xx. Deliveries are kept in the store (see GET /webhooks/{id}/deliveries), ' +
+          'so a restart loses none.',
         tags: ['events'],
         body: {
           type: 'object',
@@ -116,6 +134,51 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       if (!(await store.deleteWebhook(req.params.id))) throw notFound(`webhook ${req.params.id}`);
       ctx.webhooks.invalidate();
       return reply.code(204).send();
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { state?: WebhookDeliveryState; limit?: number } }>(
+    '/webhooks/:id/deliveries',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: "A webhook's deliveries, newest first",
+        description:
+          'Every event sent to the webhook is a delivery: pending until a 2xx (retried with back-off), then delivered, ' +
+          'or failed after the last attempt. Delivered and failed ones are kept for 7 days.',
+        tags: ['events'],
+        params: ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: {
+            state: { type: 'string', enum: [...DELIVERY_STATES] },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', properties: { deliveries: { type: 'array', items: DELIVERY_INFO } } }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const deliveries = await store.listWebhookDeliveries(req.params.id, {
+        limit: req.query.limit ?? 100,
+        ...(req.query.state !== undefined ? { state: req.query.state } : {}),
+      });
+      if (deliveries === null) throw notFound(`webhook ${req.params.id}`);
+      return {
+        deliveries: deliveries.map((d) => ({
+          id: d.id,
+          eventId: d.event.id,
+          eventType: d.event.type,
+          deviceId: d.event.deviceId,
+          state: d.state,
+          attempts: d.attempts,
+          nextAt: iso(d.nextAt),
+          createdAt: iso(d.createdAt),
+          updatedAt: iso(d.updatedAt),
+          lastError: d.lastError,
+        })),
+      };
     },
   );
 

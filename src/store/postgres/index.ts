@@ -20,6 +20,7 @@ import type {
   DeviceQuery,
   DeviceRecord,
   NewTask,
+  NewWebhookDelivery,
   SessionCommit,
   SessionLogRecord,
   SessionOpenInput,
@@ -27,6 +28,10 @@ import type {
   Store,
   TaskQuery,
   TaskRecord,
+  WebhookDelivery,
+  WebhookDeliveryOutcome,
+  WebhookDeliveryRecord,
+  WebhookDeliveryState,
   WebhookRecord,
 } from '../types.js';
 import { PgDb, type PgTuning } from './db.js';
@@ -214,6 +219,26 @@ export class PostgresStore implements Store {
 
   deleteWebhook(id: string): Promise<boolean> {
     return tokens.deleteWebhook(this.#db, id);
+  }
+
+  enqueueWebhookDeliveries(items: NewWebhookDelivery[], now: number): Promise<void> {
+    return tokens.enqueueDeliveries(this.#db, items, now);
+  }
+
+  claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDeliveryRecord[]> {
+    return tokens.claimDeliveries(this.#db, now, limit, leaseMs);
+  }
+
+  finishWebhookDelivery(id: string, outcome: WebhookDeliveryOutcome, now: number): Promise<boolean> {
+    return tokens.finishDelivery(this.#db, id, outcome, now);
+  }
+
+  listWebhookDeliveries(webhookId: string, q: { state?: WebhookDeliveryState; limit: number }): Promise<WebhookDelivery[] | null> {
+    return tokens.listDeliveries(this.#db, webhookId, q);
+  }
+
+  pruneWebhookDeliveries(before: number): Promise<number> {
+    return tokens.pruneDeliveries(this.#db, before);
   }
 }
 

@@ -3,7 +3,8 @@
  * version order, and recorded in schema_migrations; never edit an applied entry — append.
  *
  * The same schema concepts as sqlite/migrations.ts (same tables and columns, times in ms
- * since the epoch, no foreign keys, no row id leaves the backend), in PostgreSQL's types:
+ * since the epoch, no foreign keys but webhook deliveries → webhooks, no row id leaves the
+ * backend), in PostgreSQL's types:
  *  - every id and path is `text COLLATE "C"`: byte order, so the subtree range predicates
  *    of ../tree.ts are exact (and comparisons skip the locale machinery);
  *  - parameters are one row per node, clustered by the primary key (device_id, path) —
@@ -325,10 +326,37 @@ END
 $fn$;
 `;
 
+/**
+ * Deliveries wait in the database rather than in a process's memory, so a restart loses none
+ * and any process sends what another left behind (src/nbi/events.ts; claimed with FOR UPDATE
+ * SKIP LOCKED, tokens.ts). The schema's one foreign key: a delivery means nothing without its
+ * webhook, and the cascade removes them with it.
+ */
+const WEBHOOK_DELIVERIES = `
+CREATE TABLE webhook_deliveries (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  webhook_id text COLLATE "C" NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event json NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  state text NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  next_at bigint NOT NULL,
+  lease_until bigint,
+  last_error text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+-- The claim reads only what is pending; sent deliveries pile up beside them until pruned.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state = 'pending';
+-- A webhook's deliveries newest first, and the cascade's lookup.
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHERE state <> 'pending';
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
   { version: 3, name: 'commit function: failed TransferComplete faults its transfer task', up: commitFunction(2) },
+  { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

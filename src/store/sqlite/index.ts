@@ -19,6 +19,7 @@ import type {
   DeviceQuery,
   DeviceRecord,
   NewTask,
+  NewWebhookDelivery,
   SessionCommit,
   SessionLogRecord,
   SessionOpenInput,
@@ -26,6 +27,10 @@ import type {
   Store,
   TaskQuery,
   TaskRecord,
+  WebhookDelivery,
+  WebhookDeliveryOutcome,
+  WebhookDeliveryRecord,
+  WebhookDeliveryState,
   WebhookRecord,
 } from '../types.js';
 import { Db, type SqliteTuning } from './db.js';
@@ -205,6 +210,26 @@ class SqliteStore implements Store {
 
   async deleteWebhook(id: string): Promise<boolean> {
     return tokens.deleteWebhook(this.#db, id);
+  }
+
+  async enqueueWebhookDeliveries(items: NewWebhookDelivery[], now: number): Promise<void> {
+    tokens.enqueueDeliveries(this.#db, items, now);
+  }
+
+  async claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDeliveryRecord[]> {
+    return tokens.claimDeliveries(this.#db, now, limit, leaseMs);
+  }
+
+  async finishWebhookDelivery(id: string, outcome: WebhookDeliveryOutcome, now: number): Promise<boolean> {
+    return tokens.finishDelivery(this.#db, id, outcome, now);
+  }
+
+  async listWebhookDeliveries(webhookId: string, q: { state?: WebhookDeliveryState; limit: number }): Promise<WebhookDelivery[] | null> {
+    return tokens.listDeliveries(this.#db, webhookId, q);
+  }
+
+  async pruneWebhookDeliveries(before: number): Promise<number> {
+    return tokens.pruneDeliveries(this.#db, before);
   }
 }
 

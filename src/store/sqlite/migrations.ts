@@ -5,8 +5,9 @@
  * Conventions that keep the PostgreSQL twin (postgres/migrations.ts) able to mirror this:
  * ids are TEXT, times are INTEGER milliseconds since the epoch, JSON is TEXT, booleans are
  * 0/1, and no row id ever leaves the backend (session_log.id and cpe_messages.id only order
- * rows). There are no foreign keys: a session lock or a queued request may exist before the
- * device's first Inform, and deleteDevice removes every table's rows explicitly.
+ * rows). There are no foreign keys on device rows: a session lock or a queued request may
+ * exist before the device's first Inform, and deleteDevice removes every table's rows
+ * explicitly. (Webhook deliveries, version 4, reference their webhook.)
  */
 import type { Db } from './db.js';
 
@@ -180,6 +181,33 @@ CREATE TABLE webhooks (
   events TEXT NOT NULL,
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 4,
+    name: 'webhook deliveries',
+    // Deliveries wait here rather than in the dispatcher's memory, so a restart loses none
+    // and any process can send what another left behind (src/nbi/events.ts). The one foreign
+    // key of the schema: a delivery has no meaning without its webhook, and the cascade
+    // (db.ts turns foreign_keys on) removes them with it.
+    up: `
+CREATE TABLE webhook_deliveries (
+  id TEXT NOT NULL PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  next_at INTEGER NOT NULL,
+  lease_until INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The claim reads only what is pending; sent deliveries pile up beside them until pruned.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE state = 'pending';
+-- A webhook's deliveries newest first, and the cascade's lookup.
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHERE state <> 'pending';
 `,
   },
 ];
