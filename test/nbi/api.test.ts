@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
+import { openEventStream } from '../helpers/sse.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { ADMIN, Api, SimFleet, startStack, until, inPath, type Stack } from './helpers.js';
 
@@ -465,28 +466,11 @@ describe('connection requests', () => {
 
 describe('events', () => {
   it('server-sent events: registered, booted, inform, task done/faulted, filtered by type', async () => {
-    const ctrl = new AbortController();
-    const res = await fetch(`${s.nbi.url}/api/v1/events?types=device.registered,device.booted,task.done,task.faulted`, {
-      headers: { authorization: `Bearer ${ADMIN}` },
-      signal: ctrl.signal,
+    const stream = await openEventStream(`${s.nbi.url}/api/v1/events?types=device.registered,device.booted,task.done,task.faulted`, {
+      authorization: `Bearer ${ADMIN}`,
     });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const events: { type: string; deviceId: string; data: Record<string, unknown> }[] = [];
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (data) events.push(JSON.parse(data.slice(6)));
-        }
-      }
-    })().catch(() => undefined);
+    expect(stream.contentType).toMatch(/text\/event-stream/);
+    const events = stream.events;
     try {
       const { id } = await fleet.add(nextSerial());
       const ok = await api.post(`/devices/${inPath(id)}/tasks?connectionRequest=true&wait=10`, { type: 'getRPCMethods' });
@@ -498,8 +482,7 @@ describe('events', () => {
       expect(mine[3]!.data).toMatchObject({ taskId: bad.body.id, fault: { faultCode: 9000 } });
       expect(events.some((e) => e.type === 'device.inform')).toBe(false);
     } finally {
-      ctrl.abort();
-      await reading;
+      await stream.close();
     }
   });
 
