@@ -22,8 +22,6 @@ export interface UdpSendOptions {
   copies?: number;
   /** Between copies (default 100 ms). */
   intervalMs?: number;
-  /** Seconds since the epoch (the message's ts). */
-  nowSeconds?: () => number;
 }
 
 /** "host:port" or "[v6]:port" → its parts; null when it is neither. */
@@ -48,7 +46,7 @@ export async function sendUdpConnectionRequest(address: string, credentials: Cre
     return { outcome: 'unreachable', detail: (e as { code?: string }).code ?? 'lookup failed' };
   }
   const fields = {
-    ts: opts.nowSeconds?.() ?? Math.floor(Date.now() / 1000),
+    ts: Math.floor(Date.now() / 1000),
     id: randomBytes(4).toString('hex'),
     un: credentials.username,
     cn: randomBytes(8).toString('hex'),

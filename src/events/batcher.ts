@@ -4,7 +4,7 @@
  * second at any session rate. Bounded: while the transport is down, the oldest events beyond
  * `maxBuffered` are dropped (and counted), never the process's memory.
  */
-import { EVENT_TYPES, type EventInput } from './bus.js';
+import type { EventInput } from './bus.js';
 
 export interface BatcherOptions {
   /** How long an event may wait for others to share its message (default 10 ms). */
@@ -77,19 +77,4 @@ export class EventBatcher {
       this.dropped += over;
     }
   }
-}
-
-/** A relayed event is only these fields; anything else a peer sends is refused. */
-export function isEventInput(value: unknown): value is EventInput {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.type === 'string' &&
-    (EVENT_TYPES as readonly string[]).includes(v.type) &&
-    typeof v.at === 'number' &&
-    typeof v.deviceId === 'string' &&
-    typeof v.data === 'object' &&
-    v.data !== null &&
-    !Array.isArray(v.data)
-  );
 }

@@ -42,6 +42,21 @@ export interface FlotillaEvent {
 export type EventInput = Omit<FlotillaEvent, 'id'>;
 export type Listener = (event: FlotillaEvent) => void;
 
+/** A relayed event is only these fields; anything else a peer sends is refused. */
+export function isEventInput(value: unknown): value is EventInput {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.type === 'string' &&
+    (EVENT_TYPES as readonly string[]).includes(v.type) &&
+    typeof v.at === 'number' &&
+    typeof v.deviceId === 'string' &&
+    typeof v.data === 'object' &&
+    v.data !== null &&
+    !Array.isArray(v.data)
+  );
+}
+
 /** Carries events between the processes of one deployment (src/events/relay.ts). */
 export interface EventRelay {
   /** An event this process published, for the others (sent in batches, in order). */

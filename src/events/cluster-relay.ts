@@ -5,8 +5,8 @@
  * channel; the primary passes them to every other worker.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { EventBatcher, isEventInput, type BatcherOptions } from './batcher.js';
-import type { EventInput, EventRelay } from './bus.js';
+import { EventBatcher, type BatcherOptions } from './batcher.js';
+import { isEventInput, type EventInput, type EventRelay } from './bus.js';
 
 const MESSAGE_TYPE = 'flotilla:events';
 

@@ -14,8 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { EventBatcher, isEventInput, type BatcherOptions } from './batcher.js';
-import type { EventInput, EventRelay } from './bus.js';
+import { EventBatcher, type BatcherOptions } from './batcher.js';
+import { isEventInput, type EventInput, type EventRelay } from './bus.js';
 
 /** NOTIFY payloads must be shorter than 8,000 bytes; leave room for the envelope. */
 const MAX_PAYLOAD_BYTES = 7_800;

@@ -117,8 +117,6 @@ export interface WebhookOptions {
   leaseMs?: number;
   /** How long close() waits for POSTs in flight before abandoning them to their lease (default 2000 ms). */
   closeTimeoutMs?: number;
-  /** @deprecated Pending deliveries wait in the store now, unbounded by memory; ignored. */
-  maxPending?: number;
   logger?: Logger;
 }
 
@@ -141,7 +139,7 @@ function failureOf(e: unknown, timedOut: boolean): string {
 
 export class WebhookDispatcher {
   readonly #store: Store;
-  readonly #opts: Required<Omit<WebhookOptions, 'logger' | 'maxPending'>>;
+  readonly #opts: Required<Omit<WebhookOptions, 'logger'>>;
   readonly #log: Logger | undefined;
   #hooks: WebhookRecord[] | null = null;
   /** When #hooks was read: other processes may add webhooks, so the list is re-read now and then. */
@@ -268,7 +266,7 @@ export class WebhookDispatcher {
         async (hooks) => {
           const items: NewWebhookDelivery[] = hooks
             .filter((h) => wants(h.events, event))
-            .map((h) => ({ webhookId: h.id, event: { id: event.id, type: event.type, at: event.at, deviceId: event.deviceId, data: event.data } }));
+            .map((h) => ({ webhookId: h.id, event }));
           if (items.length === 0) return;
           try {
             await this.#store.enqueueWebhookDeliveries(items, Date.now());

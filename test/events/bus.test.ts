@@ -4,8 +4,8 @@
  * bus numbers what it delivers, and the batcher keeps order and bounds its buffer.
  */
 import { describe, expect, it } from 'vitest';
-import { EventBatcher, isEventInput } from '../../src/events/batcher.js';
-import { EventBus, type EventInput, type EventRelay, type FlotillaEvent } from '../../src/events/bus.js';
+import { EventBatcher } from '../../src/events/batcher.js';
+import { EventBus, isEventInput, type EventInput, type EventRelay, type FlotillaEvent } from '../../src/events/bus.js';
 import { encodePayloads } from '../../src/events/pg-relay.js';
 
 /** Two relays wired to each other, like two processes on one channel. */

@@ -49,6 +49,11 @@ describeWithPg('PgNotifyRelay', () => {
     const a = await make(atA, 'relay-test-a');
     const b = await make(atB, 'relay-test-b');
 
+    // Whatever else is NOTIFYed on the channel (a stray client, a hostile one) is dropped.
+    for (const junk of ['not json', '[]', '{"o":"x","e":"no"}', '{"o":"x","e":[{"type":"device.exploded","at":1,"deviceId":"d","data":{}},{"type":"device.inform"}]}']) {
+      await sql(db.url, "SELECT pg_notify('flotilla_events', $1)", [junk]);
+    }
+
     const first = Array.from({ length: 2_000 }, (_, i) => ev(i, 'a'));
     for (const e of first) a.send(e);
     b.send(ev(0, 'b'));
