@@ -20,6 +20,9 @@ import type { Store } from '../store/types.js';
 import type { ConnectionRequestOutcome, ConnectionRequestRecord } from '../tasks/types.js';
 import { ConnectionRequestLimiter, type BucketSpec } from './rate-limit.js';
 import { sendUdpConnectionRequest, type UdpSendOptions } from './udp-connection-request.js';
+import type { ReachStore } from '../store/reach.js';
+import { reached, sendOverPaths } from '../reach/paths.js';
+import type { XmppConnectionRequester } from '../reach/xmpp.js';
 
 export interface ConnectionRequestOptions {
   /** Whole exchange, challenge included (default 5000 ms). */
@@ -39,6 +42,8 @@ export interface ConnectionRequestResult {
   outcome: ConnectionRequestOutcome;
   status?: number;
   detail?: string;
+  /** Which path the outcome is of (src/reach/paths.ts). */
+  path?: 'http' | 'udp' | 'xmpp';
 }
 
 interface Reply {
@@ -106,7 +111,14 @@ export async function sendConnectionRequest(
   }
 }
 
-const MS_NAMES = ['ConnectionRequestURL', 'ConnectionRequestUsername', 'ConnectionRequestPassword', 'UDPConnectionRequestAddress'] as const;
+const MS_NAMES = [
+  'ConnectionRequestURL',
+  'ConnectionRequestUsername',
+  'ConnectionRequestPassword',
+  'UDPConnectionRequestAddress',
+  'ConnReqJabberID',
+  'NATDetected',
+] as const;
 const ROOTS = ['Device.', 'InternetGatewayDevice.'];
 
 export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
@@ -116,7 +128,13 @@ export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
   perDevice?: BucketSpec;
   global?: BucketSpec;
   now?: () => number;
+  /** STUN bindings and the path that last worked (src/store/reach.ts); UDP goes to the binding. */
+  reach?: ReachStore;
+  /** XMPP connection requests (Annex K), when the ACS has an XMPP account. */
+  xmpp?: XmppConnectionRequester;
 }
+
+type Target = { url: string | null; udpAddress: string | null; jid: string | null; natDetected: boolean | null; credentials: Credentials | null };
 
 /**
  * Connection requests for the NBI: where and how to reach a device (from the store), the
@@ -137,7 +155,7 @@ export class ConnectionRequester {
   }
 
   /** Where to reach a device, from its stored ManagementServer parameters. */
-  async target(deviceId: string): Promise<{ url: string | null; udpAddress: string | null; credentials: Credentials | null }> {
+  async target(deviceId: string): Promise<Target> {
     const paths = ROOTS.flatMap((root) => MS_NAMES.map((n) => `${root}ManagementServer.${n}`));
     const page = await this.#opts.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: paths, limit: 1 });
     const rows = page.devices[0]?.parameters ?? [];
@@ -150,19 +168,40 @@ export class ConnectionRequester {
       username !== null && username !== '' && password !== null && password !== ''
         ? { username, password }
         : (this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null));
-    return { url: url === null || url === '' ? null : url, udpAddress: udpAddress === null || udpAddress.trim() === '' ? null : udpAddress, credentials };
+    const jid = value('ConnReqJabberID');
+    const nat = value('NATDetected');
+    return {
+      url: url === null || url === '' ? null : url,
+      udpAddress: udpAddress === null || udpAddress.trim() === '' ? null : udpAddress,
+      jid: jid === null || jid.trim() === '' ? null : jid.trim(),
+      natDetected: nat === null || nat === '' ? null : nat === '1' || nat === 'true',
+      credentials,
+    };
   }
 
-  /** HTTP first; UDP when HTTP has no URL or cannot reach the device and it has a UDP address. */
-  async #send(t: { url: string | null; udpAddress: string | null; credentials: Credentials | null }): Promise<ConnectionRequestResult> {
-    const http: ConnectionRequestResult =
-      t.url === null ? { outcome: 'no-url', detail: 'no ConnectionRequestURL stored' } : await sendConnectionRequest(t.url, t.credentials, this.#opts);
+  /** Paths in the order what we know suggests (src/reach/path-choice.ts); the STUN binding wins over the reported address. */
+  async #sendByPath(deviceId: string, t: Target): Promise<ConnectionRequestResult> {
+    const reach = (await this.#opts.reach?.get(deviceId)) ?? null;
+    const b = reach?.binding ?? null;
     const udp = this.#opts.udp;
-    if (udp === false || t.udpAddress === null || (http.outcome !== 'no-url' && http.outcome !== 'unreachable')) return http;
-    // The UDP message is signed with the device's credentials: without them it would be ignored.
-    if (t.credentials === null) return { ...http, detail: `${http.detail ?? http.outcome}; no credentials to sign a UDP connection request` };
-    const sent = await sendUdpConnectionRequest(t.udpAddress, t.credentials, udp ?? {});
-    return t.url === null ? sent : { ...sent, detail: `HTTP ${http.detail ?? 'unreachable'}; ${sent.detail ?? ''}` };
+    const xmpp = this.#opts.xmpp;
+    const result = await sendOverPaths(
+      {
+        url: t.url,
+        udpAddress: b !== null ? `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}` : t.udpAddress,
+        jid: t.jid,
+        natDetected: b !== null ? b.natDetected : t.natDetected,
+        lastPath: reach?.lastPath ?? null,
+      },
+      t.credentials,
+      {
+        http: (url, creds) => sendConnectionRequest(url, creds, this.#opts),
+        udp: udp === false ? null : (address, creds) => sendUdpConnectionRequest(address, creds, udp ?? {}),
+        xmpp: xmpp === undefined ? null : (jid, creds) => xmpp.connectionRequest(jid, creds),
+      },
+    );
+    if (reached(result) && result.path !== undefined) await this.#opts.reach?.recordSuccess(deviceId, result.path, this.#now()).catch(() => undefined);
+    return result;
   }
 
   /**
@@ -188,13 +227,14 @@ export class ConnectionRequester {
         retryAfterMs: admitted.retryAfterMs,
       };
     } else {
-      result = await this.#send(await this.target(deviceId));
+      result = await this.#sendByPath(deviceId, await this.target(deviceId));
     }
     const record: ConnectionRequestRecord = {
       at: this.#now(),
       outcome: result.outcome,
       ...(result.status !== undefined ? { status: result.status } : {}),
       ...(result.detail !== undefined ? { detail: result.detail } : {}),
+      ...(result.path !== undefined ? { path: result.path } : {}),
     };
     if (taskIds.length > 0) await this.#opts.store.recordConnectionRequest(taskIds, record);
     return { ...record, ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}) };

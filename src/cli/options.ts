@@ -31,3 +31,11 @@ export function parseCredentials(value: string): { username: string; password: s
   if (colon <= 0 || colon === value.length - 1) throw new InvalidArgumentError('expected user:password');
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
 }
+
+/** "host:port" (a v6 host in brackets). */
+export function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port < 1 || port > 65535) throw new InvalidArgumentError('expected host:port');
+  return { host: m[1] ?? m[2]!, port };
+}

@@ -15,6 +15,7 @@ import { openStore, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
+import { startReach } from '../reach/start.js';
 
 interface ServeOptions {
   cwmpPort: number;
@@ -38,6 +39,11 @@ interface ServeOptions {
   allowBasicConnectionRequests?: boolean;
   searchableParameters: string[];
   eventsRelay: boolean;
+  stunPort: number;
+  stun: boolean;
+  xmppService?: string;
+  xmppJid?: string;
+  xmppPassword?: string;
 }
 
 /** FLOTILLA_ADMIN_TOKEN: the first admin API token, for automation (an environment variable only: argv is visible to every user). */
@@ -82,9 +88,14 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       opt('--no-events-relay', "do not share events with other processes (each API process streams only its own sessions' events; needed behind a PgBouncer in transaction mode, which has no LISTEN)"),
     )
+    .addOption(opt('--stun-port <port>', 'UDP port of the built-in STUN server (TR-069 Annex G: devices behind a NAT)').argParser(parsePort).default(3478))
+    .addOption(opt('--no-stun', 'do not run the STUN server'))
+    .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
+    .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
+    .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
     .addOption(opt('--workers <n>', 'CWMP worker processes on one port (node:cluster); "auto": one per CPU').argParser(parseWorkers).default(1))
     .addOption(opt('--db-pool-size <n>', 'PostgreSQL connections per process (each worker has its own)').argParser(parsePoolSize).default(10))
-    .action(async (o: ServeOptions) => {
+    .action(async (o: ServeOptions, cmd: Command) => {
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
         process.stderr.write('flotilla: --tls-cert and --tls-key go together\n');
         process.exitCode = 2;
@@ -180,6 +191,22 @@ export function registerServeCommand(program: Command): void {
         );
       }
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
+      if ((o.xmppService === undefined) !== (o.xmppJid === undefined)) {
+        process.stderr.write('flotilla: --xmpp-service and --xmpp-jid go together\n');
+        process.exitCode = 2;
+        await acs.close();
+        return;
+      }
+      const reach = await startReach({
+        store,
+        db: o.db,
+        dataDir: o.dataDir,
+        host: o.host,
+        stunPort: o.stun ? o.stunPort : null,
+        stunPortIsDefault: cmd.getOptionValueSource('stunPort') === 'default',
+        xmpp: o.xmppService !== undefined && o.xmppJid !== undefined ? { service: o.xmppService, jid: o.xmppJid, password: o.xmppPassword ?? '' } : undefined,
+        logger,
+      });
       const nbi = await startNbi({
         store,
         bus,
@@ -190,18 +217,24 @@ export function registerServeCommand(program: Command): void {
         searchablePaths: o.searchableParameters,
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
+          reach: reach.reach,
+          ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
         },
         logger,
       });
       printAdminToken(nbi.generatedAdminToken);
       if (o.apiOpen === true) logger.warn('the REST API is open: no authentication (local development only)');
-      logger.info({ cwmp: acs.cwmpUrl, api: `${nbi.url}/api/v1`, dataDir: acs.config.dataDir }, 'Flotilla ACS listening');
+      logger.info(
+        { cwmp: acs.cwmpUrl, api: `${nbi.url}/api/v1`, dataDir: acs.config.dataDir, ...(reach.stun !== null ? { stunPort: reach.stun.port } : {}), xmpp: reach.xmpp !== null },
+        'Flotilla ACS listening',
+      );
       const stop = (): void => {
         logger.info('shutting down');
         nbi
           .close()
           .then(() => acs.close())
+          .then(() => reach.close())
           .then(() => bus.close())
           .then(() => store.close())
           .then(

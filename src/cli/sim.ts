@@ -7,7 +7,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parseQuirks, QUIRK_NAMES } from '../cpe/client/quirks.js';
 import { Fleet, type ConnectionRequestMode, type FleetOptions } from '../cpe/sim/fleet.js';
 import { startProgress } from '../cpe/sim/progress.js';
-import { opt, parsePort, parsePositive } from './options.js';
+import { opt, parseHostPort, parsePort, parsePositive } from './options.js';
+import { fleetStun } from '../cpe/sim/stun.js';
 
 function parseCount(value: string): number {
   const n = Number(value);
@@ -54,6 +55,11 @@ interface SimFlags {
   crHost: string;
   crPort: number;
   udpCr?: boolean;
+  stun?: { host: string; port: number };
+  stunKeepalive: number;
+  xmppService?: string;
+  xmppDomain?: string;
+  xmppPassword?: string;
   concurrency: number;
   duration?: number;
   sessions?: number;
@@ -84,6 +90,11 @@ export function flagsToOptions(f: SimFlags): FleetOptions {
     connectionRequestHost: f.crHost,
     connectionRequestPort: f.crPort,
     udpConnectionRequests: f.udpCr === true,
+    stun: f.stun !== undefined ? fleetStun(f.stun.host, f.stun.port, f.stunKeepalive) : undefined,
+    xmpp:
+      f.xmppService !== undefined
+        ? { service: f.xmppService, domain: f.xmppDomain ?? new URL(f.xmppService).hostname, password: () => f.xmppPassword ?? '' }
+        : undefined,
     maxConcurrentSessions: f.concurrency,
     durationMs: f.duration !== undefined ? f.duration * 1000 : undefined,
     sessions: f.sessions,
@@ -117,6 +128,11 @@ export function registerSimCommand(program: Command): void {
     .addOption(opt('--cr-host <address>', 'bind address of connection-request listeners').default('127.0.0.1'))
     .addOption(opt('--cr-port <port>', 'shared listener port, or first port per device (0 = any)').argParser(parsePort).default(0))
     .addOption(opt('--udp-cr', 'also take UDP connection requests (TR-069 Annex G, devices behind NAT): a UDP socket per CPE on --cr-host'))
+    .addOption(opt('--stun <host:port>', 'keep a STUN binding from each CPE\'s UDP socket (Annex G; implies --udp-cr); the ACS sets the credentials').argParser(parseHostPort))
+    .addOption(opt('--stun-keepalive <seconds>', 'STUNMinimumKeepAlivePeriod the CPEs start with').argParser(parsePositive).default(30))
+    .addOption(opt('--xmpp-service <url>', 'XMPP server the CPEs log into for connection requests (Annex K), xmpp://host:port'))
+    .addOption(opt('--xmpp-domain <domain>', 'XMPP domain of the CPE accounts (<serial lower-cased>@domain; default: the service host)'))
+    .addOption(opt('--xmpp-password <password>', 'password of every CPE\'s XMPP account'))
     .addOption(opt('--concurrency <n>', 'sessions in flight at once, at most').argParser(parseCount).default(256))
     .addOption(opt('--duration <seconds>', 'stop after this long').argParser(parsePositive))
     .addOption(opt('--sessions <n>', 'stop after this many sessions').argParser(parseCount))

@@ -97,6 +97,7 @@ export const TASK_RECORD: Schema = {
         outcome: { type: 'string', enum: ['answered', 'auth-failed', 'unreachable', 'refused', 'rate-limited', 'no-url', 'udp-sent'] },
         status: { type: 'integer' },
         detail: { type: 'string' },
+        path: { type: 'string', enum: ['http', 'udp', 'xmpp'] },
       },
     },
   },

@@ -108,4 +108,6 @@ export interface ConnectionRequestRecord {
   status?: number;
   /** A short reason for humans ("timeout after 5000 ms", "ECONNREFUSED"); never a secret. */
   detail?: string;
+  /** The path the outcome is of (src/reach/path-choice.ts): HTTP, UDP through the STUN binding (Annex G), XMPP (Annex K). */
+  path?: 'http' | 'udp' | 'xmpp';
 }

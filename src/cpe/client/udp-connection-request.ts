@@ -8,6 +8,7 @@
  */
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
+import { isStun } from '../../cwmp/stun-message.js';
 import { checkUdpConnectionRequest, parseUdpConnectionRequest, remember, type UdpReplayState, type UdpVerdict } from '../../cwmp/udp-connection-request.js';
 import type { ConnectionRequestTarget } from './connection-request.js';
 import { TokenBuckets, type RateLimit } from './rate-limit.js';
@@ -23,6 +24,8 @@ export interface UdpListenerOptions {
   rateLimit?: RateLimit;
   now?: () => number;
   onRequest?: (outcome: UdpRequestOutcome) => void;
+  /** STUN answers arriving on this socket (Annex G: the binding is this socket's; stun-client.ts). */
+  onStun?: (datagram: Buffer) => void;
 }
 
 export class UdpConnectionRequestListener {
@@ -31,6 +34,7 @@ export class UdpConnectionRequestListener {
   readonly #buckets: TokenBuckets;
   readonly #now: () => number;
   readonly #onRequest: UdpListenerOptions['onRequest'];
+  readonly #onStun: UdpListenerOptions['onStun'];
   readonly #state: UdpReplayState = { lastTs: 0, lastId: null };
   #address = '';
 
@@ -40,6 +44,7 @@ export class UdpConnectionRequestListener {
     this.#buckets = new TokenBuckets(opts.rateLimit);
     this.#now = opts.now ?? Date.now;
     this.#onRequest = opts.onRequest;
+    this.#onStun = opts.onStun;
   }
 
   static async listen(target: ConnectionRequestTarget, opts: UdpListenerOptions = {}): Promise<UdpConnectionRequestListener> {
@@ -66,11 +71,17 @@ export class UdpConnectionRequestListener {
     return this.#address;
   }
 
+  /** Send from this socket (STUN Binding Requests, so the NAT binding is this socket's). */
+  send(datagram: Buffer, port: number, host: string): void {
+    this.#socket.send(datagram, port, host, () => undefined);
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => this.#socket.close(() => resolve()));
   }
 
   #handle(datagram: Buffer): void {
+    if (isStun(datagram)) return this.#onStun?.(datagram);
     const parsed = parseUdpConnectionRequest(datagram);
     if (!parsed.ok) return this.#onRequest?.('malformed');
     const verdict = checkUdpConnectionRequest(parsed.request, this.#target.connectionRequestCredentials(), this.#state);

@@ -7,6 +7,8 @@
 import { closeTransferAgents } from '../client/http.js';
 import { ConnectionRequestServer, type RateLimit } from '../client/connection-request.js';
 import { UdpConnectionRequestListener, type UdpRequestOutcome } from '../client/udp-connection-request.js';
+import { XmppConnectionRequestListener, type XmppRequestOutcome } from '../client/xmpp-connection-request.js';
+import { attachStun, type FleetStunOptions, type StunHandle } from './stun.js';
 import { createCpe, type TemplateCpe } from '../client/create.js';
 import type { Credentials } from '../../http/auth-client.js';
 import { HeapScheduler } from '../client/scheduler.js';
@@ -47,6 +49,13 @@ export interface FleetOptions {
    * With connectionRequests 'off' it is the only way to reach the devices.
    */
   udpConnectionRequests?: boolean;
+  /** STUN (Annex G) from each device's UDP socket: binding discovery, keep-alives, change reports (./stun.ts). */
+  stun?: FleetStunOptions;
+  /**
+   * XMPP connection requests (Annex K): each device logs in as `<serial lower-cased>@domain/cwmp`
+   * (its ConnReqJabberID) with `password(serial)`; the accounts must exist on the server.
+   */
+  xmpp?: { service: string; domain: string; password: (serialNumber: string) => string; allowedJids?: string };
   maxConcurrentSessions?: number;
   sessionTimeoutMs?: number;
   rebootDelayMs?: number;
@@ -76,6 +85,8 @@ export class Fleet {
   readonly runtime: CpeRuntime;
   readonly cpes: TemplateCpe[] = [];
   readonly #servers: { close(): Promise<void> }[] = [];
+  /** STUN bindings kept per device (FleetOptions.stun), started with the fleet. */
+  readonly stunClients: StunHandle[] = [];
   readonly #scheduler = new HeapScheduler();
   #startedAt = 0;
   #stoppedAt = 0;
@@ -119,6 +130,9 @@ export class Fleet {
     this.#startedAt = Date.now();
     const ramp = (o.rampSeconds ?? 0) * 1000;
     this.cpes.forEach((cpe, i) => cpe.start(o.count > 1 ? Math.round((ramp * i) / o.count) : 0));
+    // Spread the first Binding Requests over a second (or the ramp), not all at once.
+    const spread = Math.max(1000, ramp);
+    this.stunClients.forEach((s, i) => s.client.start(Math.round((spread * i) / Math.max(1, this.stunClients.length))));
   }
 
   /** Create the devices and their connection-request listeners, powered off (the memory benchmark measures here). */
@@ -170,15 +184,43 @@ export class Fleet {
       let overrides = server !== null && has(`${ms}ConnectionRequestURL`) ? { ...shared, [`${ms}ConnectionRequestURL`]: server.url(serialNumber) } : shared;
       // Filled in below: the socket must exist before the device, which answers through it.
       const late: { cpe?: TemplateCpe } = {};
-      if (o.udpConnectionRequests === true && has(`${ms}UDPConnectionRequestAddress`)) {
+      if ((o.udpConnectionRequests === true || o.stun !== undefined) && has(`${ms}UDPConnectionRequestAddress`)) {
         // The socket first, so its address is in the device from the start (a real device
         // learns its public one through STUN); the device answers through it once created.
+        const onStun = { handle: (_d: Buffer): void => undefined };
         const udp = await UdpConnectionRequestListener.listen(
           { connectionRequest: () => late.cpe?.connectionRequest(), connectionRequestCredentials: () => late.cpe!.connectionRequestCredentials() },
-          { host, rateLimit, onRequest: (outcome) => onUdpRequest(serialNumber, outcome) },
+          { host, rateLimit, onRequest: (outcome) => onUdpRequest(serialNumber, outcome), onStun: (d) => onStun.handle(d) },
         );
         this.#servers.push(udp);
         overrides = { ...overrides, [`${ms}UDPConnectionRequestAddress`]: udp.address };
+        if (o.stun !== undefined) {
+          overrides = { ...overrides, ...o.stun.initial(ms, serialNumber, has) };
+          const handle = attachStun(o.stun, udp, late, ms, host, onStun);
+          this.stunClients.push(handle);
+          this.#servers.push(handle);
+        }
+      }
+      if (o.xmpp !== undefined) {
+        const jid = `${serialNumber.toLowerCase()}@${o.xmpp.domain}/cwmp`;
+        overrides = { ...overrides };
+        if (has(`${ms}ConnReqJabberID`)) overrides[`${ms}ConnReqJabberID`] = jid;
+        if (o.xmpp.allowedJids !== undefined && has(`${ms}ConnReqAllowedJabberIDs`)) overrides[`${ms}ConnReqAllowedJabberIDs`] = o.xmpp.allowedJids;
+        const param = (n: string): string => late.cpe?.model.get(`${ms}${n}`)?.value ?? '';
+        const onXmpp = (outcome: XmppRequestOutcome): void => {
+          if (outcome === 'accepted' || outcome === 'limited') onRequest(serialNumber, outcome);
+          else if (outcome === 'not-allowed' || outcome === 'bad-credentials') onRequest(serialNumber, 'unauthorized');
+        };
+        this.#servers.push(
+          await XmppConnectionRequestListener.connect(
+            {
+              connectionRequest: () => late.cpe?.connectionRequest(),
+              connectionRequestCredentials: () => late.cpe!.connectionRequestCredentials(),
+              allowedJabberIds: () => param('ConnReqAllowedJabberIDs'),
+            },
+            { service: o.xmpp.service, jid, password: o.xmpp.password(serialNumber), ...(rateLimit ? { rateLimit } : {}), onRequest: onXmpp },
+          ),
+        );
       }
       const cpe = (late.cpe = createCpe({ template: this.template, serialNumber, overrides, runtime: this.runtime }));
       server?.register(serialNumber, cpe);
