@@ -215,6 +215,7 @@ export function registerServeCommand(program: Command): void {
         open: o.apiOpen === true,
         adminToken: adminTokenFromEnv(),
         searchablePaths: o.searchableParameters,
+        reach: { store: reach.reach, stunCredentials: reach.stunCredentials, ...(o.xmppJid !== undefined ? { xmppJid: o.xmppJid } : {}) },
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,

@@ -23,6 +23,7 @@ import { registerConsole } from './console.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerTaskRoutes } from './routes/tasks.js';
+import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { TaskService } from './task-service.js';
 
@@ -62,6 +63,8 @@ export interface NbiOptions {
   adminToken?: string;
   /** Connection requests; false disables them. */
   connectionRequests?: Omit<ConnectionRequesterOptions, 'store'> | false;
+  /** /devices/{id}/reach (STUN binding, last path) and configuring STUN/XMPP on devices (src/reach). */
+  reach?: NbiReach;
   /** Parameters with a search index (default DEFAULT_SEARCHABLE_PATHS). */
   searchablePaths?: string[];
   /** Default task lifetime in seconds (default 7 days; 0 = none). */
@@ -249,6 +252,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
+      if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },
   );

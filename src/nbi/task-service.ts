@@ -72,7 +72,8 @@ export class TaskService {
       const requester = this.#o.requester;
       if (requester === null) throw new ApiError(400, 'BAD_REQUEST', 'connection requests are disabled on this server');
       const cr = await requester.request(deviceId, [record.id]);
-      reachable = cr.outcome === 'answered';
+      // UDP has no answer, but the datagrams left: worth waiting for the device.
+      reachable = cr.outcome === 'answered' || cr.outcome === 'udp-sent';
     }
     const wait = Math.max(0, opts.waitSeconds ?? 0);
     if (wait > 0 && reachable) {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { openReachStore, type ReachStore } from '../store/reach.js';
 import type { Store } from '../store/types.js';
 import { natDetectedFromStore } from './nat-detect.js';
-import { loadStunCredentials } from './stun-credentials.js';
+import { loadStunCredentials, type StunCredentials } from './stun-credentials.js';
 import { StunServer } from './stun-server.js';
 import { XmppConnectionRequester } from './xmpp.js';
 
@@ -26,6 +26,7 @@ export interface ReachOptions {
 
 export interface ReachServices {
   reach: ReachStore;
+  stunCredentials: StunCredentials;
   stun: StunServer | null;
   xmpp: XmppConnectionRequester | null;
   close(): Promise<void>;
@@ -33,6 +34,7 @@ export interface ReachServices {
 
 export async function startReach(o: ReachOptions): Promise<ReachServices> {
   const reach = await openReachStore({ db: o.db, dataDir: o.dataDir });
+  const stunCredentials = await loadStunCredentials(o.dataDir);
   let stun: StunServer | null = null;
   let xmpp: XmppConnectionRequester | null = null;
   try {
@@ -40,7 +42,7 @@ export async function startReach(o: ReachOptions): Promise<ReachServices> {
       stun = await StunServer.listen({
         host: o.host,
         port: o.stunPort,
-        credentials: await loadStunCredentials(o.dataDir),
+        credentials: stunCredentials,
         reach,
         natDetected: natDetectedFromStore(o.store),
         onError: (err) => o.logger?.warn({ err: err.message }, 'could not store a STUN binding'),
@@ -65,6 +67,7 @@ export async function startReach(o: ReachOptions): Promise<ReachServices> {
   }
   return {
     reach,
+    stunCredentials,
     stun,
     xmpp,
     close: async () => {

@@ -61,10 +61,8 @@ export class XmppConnectionRequester {
     });
     xmpp.middleware.use((ctx, next) => {
       const s = ctx.stanza;
-      // Our own IQ answers go on to the caller; anything else addressed to us is not ours to act on.
-      if (s.name === 'iq' && (s.attrs.type === 'result' || s.attrs.type === 'error')) return next();
-      if (s.name === 'presence') return next();
-      r.counters.unknown++;
+      // Our own IQ answers go on to the caller; requests and messages addressed to us are not ours to act on.
+      if ((s.name === 'iq' && (s.attrs.type === 'get' || s.attrs.type === 'set')) || s.name === 'message') r.counters.unknown++;
       return next();
     });
     await xmpp.start();
@@ -88,14 +86,14 @@ export class XmppConnectionRequester {
     try {
       await this.#xmpp.iqCaller.request(iq, this.#timeoutMs);
       this.counters.answered++;
-      return { outcome: 'answered', detail: 'XMPP IQ result' };
+      return { outcome: 'answered', detail: 'IQ result' };
     } catch (e) {
       const condition = (e as { condition?: string }).condition;
-      if (condition === undefined) return { outcome: 'unreachable', detail: `XMPP: ${(e as { name?: string }).name === 'TimeoutError' ? `no answer in ${this.#timeoutMs} ms` : 'error'}` };
+      if (condition === undefined) return { outcome: 'unreachable', detail: (e as { name?: string }).name === 'TimeoutError' ? `no answer in ${this.#timeoutMs} ms` : 'error' };
       this.counters.refused++;
-      if (condition === 'not-authorized') return { outcome: 'auth-failed', detail: 'XMPP not-authorized' };
-      if (TERMINAL_UNREACHABLE.has(condition)) return { outcome: 'unreachable', detail: `XMPP ${condition}` };
-      return { outcome: 'refused', detail: `XMPP ${condition}` };
+      if (condition === 'not-authorized') return { outcome: 'auth-failed', detail: 'not-authorized' };
+      if (TERMINAL_UNREACHABLE.has(condition)) return { outcome: 'unreachable', detail: condition };
+      return { outcome: 'refused', detail: condition };
     }
   }
 
