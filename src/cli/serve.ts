@@ -197,16 +197,26 @@ export function registerServeCommand(program: Command): void {
         await acs.close();
         return;
       }
-      const reach = await startReach({
-        store,
-        db: o.db,
-        dataDir: o.dataDir,
-        host: o.host,
-        stunPort: o.stun ? o.stunPort : null,
-        stunPortIsDefault: cmd.getOptionValueSource('stunPort') === 'default',
-        xmpp: o.xmppService !== undefined && o.xmppJid !== undefined ? { service: o.xmppService, jid: o.xmppJid, password: o.xmppPassword ?? '' } : undefined,
-        logger,
-      });
+      let reach: Awaited<ReturnType<typeof startReach>>;
+      try {
+        reach = await startReach({
+          store,
+          db: o.db,
+          dataDir: o.dataDir,
+          host: o.host,
+          stunPort: o.stun ? o.stunPort : null,
+          stunPortIsDefault: cmd.getOptionValueSource('stunPort') === 'default',
+          xmpp: o.xmppService !== undefined && o.xmppJid !== undefined ? { service: o.xmppService, jid: o.xmppJid, password: o.xmppPassword ?? '' } : undefined,
+          logger,
+        });
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        process.stderr.write(`flotilla: ${code === 'EADDRINUSE' || code === 'EACCES' ? `STUN port ${o.stunPort}: ${code}` : e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 2;
+        await acs.close();
+        await store.close();
+        return;
+      }
       const nbi = await startNbi({
         store,
         bus,
