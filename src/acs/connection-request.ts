@@ -189,9 +189,11 @@ export class ConnectionRequester {
       {
         url: t.url,
         udpAddress: b !== null ? `${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port}` : t.udpAddress,
+        udpFromBinding: b !== null,
         jid: t.jid,
         natDetected: b !== null ? b.natDetected : t.natDetected,
         lastPath: reach?.lastPath ?? null,
+        bindingNewer: b !== null && (reach?.lastSuccessAt ?? 0) < b.changedAt,
       },
       t.credentials,
       {

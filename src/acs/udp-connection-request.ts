@@ -22,6 +22,11 @@ export interface UdpSendOptions {
   copies?: number;
   /** Between copies (default 100 ms). */
   intervalMs?: number;
+  /**
+   * Send from this socket instead of a fresh one: the STUN server's (src/reach/stun-server.ts),
+   * since most NATs let in only datagrams from the address and port the binding was made with.
+   */
+  send?: (datagram: Buffer, port: number, host: string) => Promise<void>;
 }
 
 /** "host:port" or "[v6]:port" → its parts; null when it is neither. */
@@ -52,18 +57,19 @@ export async function sendUdpConnectionRequest(address: string, credentials: Cre
     cn: randomBytes(8).toString('hex'),
   };
   const message = Buffer.from(buildUdpConnectionRequest(address.trim(), fields, credentials.password), 'latin1');
-  const socket = dgram.createSocket(isIP(ip) === 6 ? 'udp6' : 'udp4');
-  socket.on('error', () => undefined);
+  const socket = opts.send === undefined ? dgram.createSocket(isIP(ip) === 6 ? 'udp6' : 'udp4') : null;
+  socket?.on('error', () => undefined);
+  const send = opts.send ?? ((m: Buffer, port: number, host: string) => new Promise<void>((resolve, reject) => socket!.send(m, port, host, (err) => (err ? reject(err) : resolve()))));
   const copies = Math.max(1, opts.copies ?? 3);
   try {
     for (let i = 0; i < copies; i++) {
       if (i > 0) await sleep(opts.intervalMs ?? 100);
-      await new Promise<void>((resolve, reject) => socket.send(message, target.port, ip, (err) => (err ? reject(err) : resolve())));
+      await send(message, target.port, ip);
     }
     return { outcome: 'udp-sent', detail: `${copies} datagram${copies === 1 ? '' : 's'} to ${target.host}:${target.port}` };
   } catch (e) {
     return { outcome: 'unreachable', detail: (e as { code?: string }).code ?? 'send failed' };
   } finally {
-    socket.close();
+    socket?.close();
   }
 }

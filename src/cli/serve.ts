@@ -229,6 +229,7 @@ export function registerServeCommand(program: Command): void {
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
+          ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : {}),
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
         },

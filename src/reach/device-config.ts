@@ -33,6 +33,14 @@ export function stunParameterValues(root: string, deviceId: string, s: StunSetti
   ];
 }
 
+/**
+ * Annex G: the ACS must hear at once when the binding changes, so UDPConnectionRequestAddress
+ * gets Active notification (2): a setParameterAttributes task body.
+ */
+export function bindingNotification(root: string): { name: string; notification: number }[] {
+  return [{ name: `${root}ManagementServer.UDPConnectionRequestAddress`, notification: 2 }];
+}
+
 export function xmppParameterValues(root: string, allowedJids: string[]): ParameterValue[] {
   return [[`${root}ManagementServer.ConnReqAllowedJabberIDs`, allowedJids.join(','), 'xsd:string']];
 }

@@ -87,6 +87,14 @@ export class StunServer {
     return (this.#socket.address() as AddressInfo).port;
   }
 
+  /**
+   * Send a datagram from the STUN port: UDP connection requests go out this way, because a
+   * NAT that filters by address and port lets in only what comes from where the binding went.
+   */
+  sendFrom(datagram: Buffer, port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => this.#socket.send(datagram, port, host, (err) => (err ? reject(err) : resolve())));
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => this.#socket.close(() => resolve()));
   }

@@ -42,6 +42,7 @@ beforeAll(async () => {
   }
   const dir = (await import('node:fs/promises')).mkdtemp(join((await import('node:os')).tmpdir(), 'flotilla-reach-'));
   reach = SqliteReachStore.open(join(await dir, 'flotilla.db'));
+  stun = await StunServer.listen({ host: '127.0.0.1', port: 0, credentials: creds, reach, natDetected: async () => true });
   stack = await startStack({
     dir: await dir,
     nbi: {
@@ -50,13 +51,13 @@ beforeAll(async () => {
         timeoutMs: 1_000,
         perDevice: { burst: 1000, perSecond: 1000 },
         reach,
-        udp: { copies: 2, intervalMs: 20 },
+        // From the STUN port, as `flotilla serve` sends them (NATs filter by address and port).
+        udp: { copies: 2, intervalMs: 20, send: (d, port, host) => stun.sendFrom(d, port, host) },
         ...(xmpp !== null ? { xmpp } : {}),
       },
       reach: { store: reach, stunCredentials: creds, ...(prosody !== null ? { xmppJid: `acs@${prosody.domain}` } : {}) },
     },
   });
-  stun = await StunServer.listen({ host: '127.0.0.1', port: 0, credentials: creds, reach, natDetected: async () => true });
 }, 60_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * (src/reach/device-config.ts) as one setParameterValues task.
  */
 import type { FastifyInstance } from 'fastify';
-import { rootOf, stunParameterValues, xmppParameterValues, type ParameterValue } from '../../reach/device-config.js';
+import { bindingNotification, rootOf, stunParameterValues, xmppParameterValues, type ParameterValue } from '../../reach/device-config.js';
 import type { StunCredentials } from '../../reach/stun-credentials.js';
 import type { ReachStore } from '../../store/reach.js';
 import { badRequest, notFound } from '../errors.js';
@@ -91,7 +91,8 @@ export function registerReachRoutes(api: FastifyInstance, ctx: NbiContext, reach
     {
       config: { role: 'operator' },
       schema: {
-        summary: 'Configure STUN (Annex G) and/or XMPP connection requests (Annex K) on the device: one setParameterValues task',
+        summary: 'Configure STUN (Annex G) and/or XMPP connection requests (Annex K) on the device: a setParameterValues task (returned)',
+        // With STUN, a setParameterAttributes task before it gives UDPConnectionRequestAddress Active notification.
         description: 'STUN credentials are per device, derived by the ACS; they never appear in the answer (the task shows them masked).',
         tags: ['devices'],
         params: DEVICE_ID_PARAMS,
@@ -131,6 +132,10 @@ export function registerReachRoutes(api: FastifyInstance, ctx: NbiContext, reach
       if (req.body.xmpp !== undefined) {
         const jids = req.body.xmpp.allowedJids ?? (reach.xmppJid !== undefined ? [reach.xmppJid.split('/')[0]!] : []);
         values.push(...xmppParameterValues(r, jids));
+      }
+      if (req.body.stun !== undefined) {
+        // Queued first, so it is there when the values task's connection request brings the device.
+        await ctx.tasks.createForDevice(req.params.id, { type: 'setParameterAttributes', parameterAttributes: bindingNotification(r) }, {});
       }
       const { task } = await ctx.tasks.createForDevice(req.params.id, { type: 'setParameterValues', parameterValues: values }, { connectionRequest: req.query.connectionRequest === true });
       reply.code(201);
