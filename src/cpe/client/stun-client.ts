@@ -116,9 +116,14 @@ export class StunBindingClient {
       return;
     }
     this.#pending = null;
+    const wasDiscovering = this.#address === null || this.#changePending;
     if (pending.bindingChange) this.#changePending = false;
     const address = `${mapped.address.includes(':') ? `[${mapped.address}]` : mapped.address}:${mapped.port}`;
-    if (address === this.#address) return;
+    if (address === this.#address) {
+      // Answered while retrying quickly (discovery, a change to report): back to the keep-alive pace.
+      if (wasDiscovering && !this.#changePending) this.#schedule(Math.max(1, this.#opts.config().keepAliveSeconds) * 1000);
+      return;
+    }
     const changed = this.#address !== null;
     this.#address = address;
     this.#opts.onBinding({ address, natDetected: mapped.address !== this.#opts.localHost }, changed);
@@ -126,6 +131,8 @@ export class StunBindingClient {
       // Annex G: tell the server at once, with BINDING-CHANGE.
       this.#changePending = true;
       this.#schedule(0);
+    } else {
+      this.#schedule(Math.max(1, this.#opts.config().keepAliveSeconds) * 1000);
     }
   }
 }
