@@ -96,6 +96,11 @@ VirtualHost "${domain}"
   const [c, a] = wrap(PROSODY, ['--config', config, '-F']);
   let child: ChildProcess | null = spawn(c, a, { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child?.once('exit', () => r()));
+  // If this process dies without close() (a crash, a timeout), the server must not outlive it.
+  const onExit = (): void => {
+    child?.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
   try {
     await waitForPort(host, port, opts.netns);
   } catch (e) {
@@ -110,6 +115,7 @@ VirtualHost "${domain}"
     service: `xmpp://${host}:${port}`,
     register,
     close: async () => {
+      process.off('exit', onExit);
       if (child !== null) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child?.kill('SIGKILL'), 3000);
