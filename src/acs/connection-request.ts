@@ -117,6 +117,7 @@ const MS_NAMES = [
   'ConnectionRequestPassword',
   'UDPConnectionRequestAddress',
   'ConnReqJabberID',
+  'ConnReqXMPPConnection',
   'NATDetected',
 ] as const;
 const ROOTS = ['Device.', 'InternetGatewayDevice.'];
@@ -168,7 +169,14 @@ export class ConnectionRequester {
       username !== null && username !== '' && password !== null && password !== ''
         ? { username, password }
         : (this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null));
-    const jid = value('ConnReqJabberID');
+    let jid = value('ConnReqJabberID');
+    const xmppConnection = value('ConnReqXMPPConnection');
+    if ((jid === null || jid.trim() === '') && xmppConnection !== null && /^Device\.XMPP\.Connection\.\d+\.?$/.test(xmppConnection)) {
+      // TR-181: the JID of the XMPP connection the device uses for connection requests.
+      const path = `${xmppConnection.replace(/\.?$/, '.')}JabberID`;
+      const more = await this.#opts.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: [path], limit: 1 });
+      jid = more.devices[0]?.parameters?.find((r) => r.path === path)?.value ?? null;
+    }
     const nat = value('NATDetected');
     return {
       url: url === null || url === '' ? null : url,

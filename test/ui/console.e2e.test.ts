@@ -118,6 +118,11 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
   it('summons the device (connection request)', async () => {
     await page.getByRole('button', { name: 'Summon' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'connection request' }).textContent()).toContain('answered');
+    // The device page's reachability card names the path that worked (no STUN binding: not behind a NAT here).
+    const reach = page.getByRole('region', { name: 'Reachability' });
+    await expect.poll(() => reach.textContent()).toContain('none');
+    await page.reload();
+    await expect.poll(() => page.getByRole('region', { name: 'Reachability' }).textContent()).toMatch(/Last path that worked\s*HTTP/);
   });
 
   it('checks a value against its type, then changes it and the CPE gets it', async () => {

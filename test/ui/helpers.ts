@@ -16,6 +16,8 @@ import type { Template } from '../../src/cpe/model/template.js';
 import { EventBus } from '../../src/events/bus.js';
 import { issueToken } from '../../src/nbi/auth.js';
 import { startNbi, type Nbi } from '../../src/nbi/server.js';
+import { StunCredentials } from '../../src/reach/stun-credentials.js';
+import { SqliteReachStore } from '../../src/store/sqlite/reach.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -81,13 +83,15 @@ export async function startUiStack(): Promise<UiStack> {
   const store = await createSqliteStore({ dataDir: dir });
   const bus = new EventBus();
   const acs = await startAcs({ store, events: bus, dataDir: dir, host: '127.0.0.1', cwmpPort: 0, allowUnauthenticatedCpes: true, discoverOnBootstrap: true });
+  const reach = SqliteReachStore.open(join(dir, 'flotilla.db'));
   const nbi = await startNbi({
     store,
     bus,
     host: '127.0.0.1',
     port: 0,
     adminToken: ADMIN_TOKEN,
-    connectionRequests: { defaultCredentials: { username: CR_USER, password: CR_PASS }, timeoutMs: 2_000 },
+    connectionRequests: { defaultCredentials: { username: CR_USER, password: CR_PASS }, timeoutMs: 2_000, reach },
+    reach: { store: reach, stunCredentials: new StunCredentials(Buffer.alloc(32, 1)) },
   });
   const operator = (await issueToken(store, 'ui operator', 'operator')).token;
   const readOnly = (await issueToken(store, 'ui viewer', 'read-only')).token;
@@ -101,6 +105,7 @@ export async function startUiStack(): Promise<UiStack> {
     close: async () => {
       await nbi.close();
       await acs.close();
+      await reach.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -11,6 +11,7 @@ import { useApp } from '../app-context';
 import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
 import { ParamTree, type TreeNode } from '../components/param-tree';
+import { ReachCard } from '../components/reach-card';
 import { Badge, Button, Card, Confirm, ErrorBox, Field, Loading, OnlineBadge, Tabs } from '../components/ui';
 import { FIRMWARE_PATHS, HARDWARE_PATHS, MODEL_PATHS, deviceOnline, intervalOf, pick, rootOf } from '../deviceinfo';
 import { ago, localTime } from '../format';
@@ -238,6 +239,7 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
             </dd>
           </dl>
         </Card>
+        <ReachCard id={id} live={live} />
       </div>
 
       <Tabs tabs={TABS} current={current} label="Device details" onChange={(t) => navigate(`${location.pathname}?tab=${t}`, true)} />
