@@ -190,7 +190,9 @@ export class ConnectionRequester {
   /** Paths in the order what we know suggests (src/reach/path-choice.ts); the STUN binding wins over the reported address. */
   async #sendByPath(deviceId: string, t: Target): Promise<ConnectionRequestResult> {
     const reach = (await this.#opts.reach?.get(deviceId)) ?? null;
-    const b = reach?.binding ?? null;
+    // A binding not refreshed for 3 h (the STUN server rewrites a kept one hourly) is no longer kept.
+    const kept = reach?.binding ?? null;
+    const b = kept !== null && this.#now() - kept.seenAt < 3 * 3_600_000 ? kept : null;
     const udp = this.#opts.udp;
     const xmpp = this.#opts.xmpp;
     const result = await sendOverPaths(

@@ -10,7 +10,8 @@
  * - A signed request with CONNECTION-REQUEST-BINDING is the device's connection-request
  *   binding: when it is new to this process, differs from the last one seen, or the CPE
  *   says BINDING-CHANGE, it is written to the reach store (every process reads it there).
- *   Keep-alives that show the same binding write nothing.
+ *   Keep-alives that show the same binding write nothing, except once per `refreshMs` (an
+ *   hour): that keeps `seenAt` honest, so a binding the device stopped keeping goes stale.
  * - Anything else that is not a well-formed Binding Request is dropped and counted; a
  *   hostile sender gets no amplification (answers are never larger than ~100 bytes).
  */
@@ -33,6 +34,8 @@ export interface StunServerOptions {
   /** A device's binding is new to this process or changed (after it is stored). */
   onBinding?: (deviceId: string, binding: StunBinding, reportedChange: boolean) => void;
   now?: () => number;
+  /** Rewrite an unchanged binding this often (default 1 h), so the store knows it is still kept. */
+  refreshMs?: number;
   /** Told about store errors (the answer has gone out anyway). */
   onError?: (err: Error) => void;
 }
@@ -56,8 +59,8 @@ export class StunServer {
   readonly #socket: dgram.Socket;
   readonly #opts: StunServerOptions;
   readonly #now: () => number;
-  /** deviceId → "host:port" last written, so keep-alives cost nothing. */
-  readonly #known = new Map<string, string>();
+  /** deviceId → what was last written and when, so keep-alives cost nothing. */
+  readonly #known = new Map<string, { key: string; at: number; natDetected: boolean | null }>();
   readonly counters: StunCounters = { answered: 0, malformed: 0, badIntegrity: 0, bindingsLearnt: 0, bindingChanges: 0 };
 
   private constructor(socket: dgram.Socket, opts: StunServerOptions) {
@@ -139,18 +142,24 @@ export class StunServer {
 
   #learn(deviceId: string, from: dgram.RemoteInfo, req: BindingRequest): void {
     const key = `${from.address}:${from.port}`;
-    if (this.#known.get(deviceId) === key && !req.bindingChange) return;
+    const now = this.#now();
+    const known = this.#known.get(deviceId);
+    const same = known !== undefined && known.key === key && !req.bindingChange;
+    if (same && now - known.at < (this.#opts.refreshMs ?? 3_600_000)) return;
     if (this.#known.size >= MAX_REMEMBERED) this.#known.clear();
-    this.#known.set(deviceId, key);
-    void this.#store(deviceId, from.address, from.port, req.bindingChange).catch((e: unknown) => {
+    const entry = { key, at: now, natDetected: same ? known.natDetected : null };
+    this.#known.set(deviceId, entry);
+    void this.#store(deviceId, from.address, from.port, req.bindingChange, entry).catch((e: unknown) => {
       // Not written: forget it, so the next keep-alive tries again.
       this.#known.delete(deviceId);
       this.#opts.onError?.(e instanceof Error ? e : new Error(String(e)));
     });
   }
 
-  async #store(deviceId: string, host: string, port: number, reportedChange: boolean): Promise<void> {
-    const natDetected = this.#opts.natDetected === undefined ? true : await this.#opts.natDetected(deviceId, host);
+  async #store(deviceId: string, host: string, port: number, reportedChange: boolean, entry: { natDetected: boolean | null }): Promise<void> {
+    // A refresh of the same binding reuses what was found out about it: no read.
+    const natDetected = entry.natDetected ?? (this.#opts.natDetected === undefined ? true : await this.#opts.natDetected(deviceId, host));
+    entry.natDetected = natDetected;
     const binding: StunBinding = { host, port, natDetected };
     await this.#opts.reach?.recordBinding(deviceId, binding, this.#now());
     this.counters.bindingsLearnt++;

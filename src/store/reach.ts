@@ -6,8 +6,9 @@
  * connection, so the session path (2 round trips per idle periodic session) never touches it.
  * Every ACS process shares it through the same database.
  *
- * Written only when something changes (a new binding, a path that worked): STUN keep-alives
- * that show the same binding cost nothing here (stun-server.ts remembers what it wrote).
+ * Written only when something changes (a new binding, a path that worked), and an unchanged
+ * binding once an hour per process (so a binding the device stopped keeping can be told
+ * apart): STUN keep-alives in between cost nothing here (stun-server.ts remembers what it wrote).
  */
 import { join } from 'node:path';
 import { storeKind, type StoreLocation } from './open.js';
@@ -24,13 +25,14 @@ export interface StunBinding {
 
 export interface DeviceReach {
   deviceId: string;
-  binding: (StunBinding & { changedAt: number; changes: number }) | null;
+  /** `seenAt`: the last write of it (new, changed, or the hourly refresh of an unchanged one). */
+  binding: (StunBinding & { changedAt: number; seenAt: number; changes: number }) | null;
   lastPath: ReachPath | null;
   lastSuccessAt: number | null;
 }
 
 export interface ReachStore {
-  /** Upsert the binding; `changedAt` moves (and `changes` counts) only when host or port differ. */
+  /** Upsert the binding; `seenAt` is `now`; `changedAt` moves (and `changes` counts) only when host or port differ. */
   recordBinding(deviceId: string, binding: StunBinding, now: number): Promise<void>;
   /** The path that reached the device, and when. */
   recordSuccess(deviceId: string, path: ReachPath, at: number): Promise<void>;
@@ -44,6 +46,7 @@ export interface ReachRow {
   binding_port: number | string | null;
   nat_detected: number | boolean | null;
   binding_changed_at: number | string | null;
+  binding_seen_at: number | string | null;
   binding_changes: number | string;
   last_path: string | null;
   last_success_at: number | string | null;
@@ -61,6 +64,7 @@ export function reachFromRow(r: ReachRow): DeviceReach {
             port: Number(r.binding_port),
             natDetected: r.nat_detected === true || r.nat_detected === 1,
             changedAt: Number(r.binding_changed_at ?? 0),
+            seenAt: Number(r.binding_seen_at ?? r.binding_changed_at ?? 0),
             changes: Number(r.binding_changes),
           },
     lastPath: path,

@@ -30,9 +30,9 @@ function cases(open: () => Promise<ReachStore>): void {
     expect(await a.get('dev-1')).toBeNull();
     await a.recordBinding('dev-1', { host: '198.51.100.7', port: 40000, natDetected: true }, 1000);
     await a.recordBinding('dev-1', { host: '198.51.100.7', port: 40000, natDetected: true }, 2000);
-    expect((await b.get('dev-1'))?.binding).toEqual({ host: '198.51.100.7', port: 40000, natDetected: true, changedAt: 1000, changes: 1 });
+    expect((await b.get('dev-1'))?.binding).toEqual({ host: '198.51.100.7', port: 40000, natDetected: true, changedAt: 1000, seenAt: 2000, changes: 1 });
     await b.recordBinding('dev-1', { host: '198.51.100.7', port: 40123, natDetected: true }, 3000);
-    expect((await a.get('dev-1'))?.binding).toEqual({ host: '198.51.100.7', port: 40123, natDetected: true, changedAt: 3000, changes: 2 });
+    expect((await a.get('dev-1'))?.binding).toEqual({ host: '198.51.100.7', port: 40123, natDetected: true, changedAt: 3000, seenAt: 3000, changes: 2 });
   });
 
   it('records the path that worked without touching the binding', async () => {

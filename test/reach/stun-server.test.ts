@@ -120,6 +120,32 @@ describe('STUN server', () => {
     s2.close();
   });
 
+  it('rewrites an unchanged binding once per refresh period, without asking about the NAT again', async () => {
+    let clock = 1_000_000;
+    let asked = 0;
+    const srv = await StunServer.listen({ host: '127.0.0.1', port: 0, credentials: creds, reach, now: () => clock, refreshMs: 60_000, natDetected: async () => (asked++, true) });
+    const s = await socket();
+    const id = 'A1B2C3-Box-REFRESH';
+    const req = (): Buffer => buildBindingRequest({ transactionId: randomBytes(12), username: id, password: creds.password(id), connectionRequestBinding: true });
+    const send = (): Promise<void> =>
+      new Promise((resolve) => {
+        s.once('message', () => resolve());
+        s.send(req(), srv.port, '127.0.0.1');
+      });
+    await send();
+    await until(() => srv.counters.bindingsLearnt === 1);
+    clock += 30_000;
+    await send();
+    expect(srv.counters.bindingsLearnt).toBe(1);
+    clock += 31_000;
+    await send();
+    await until(() => srv.counters.bindingsLearnt === 2);
+    expect((await reach.get(id))?.binding).toMatchObject({ changedAt: 1_000_000, seenAt: 1_061_000, changes: 1 });
+    expect(asked).toBe(1);
+    s.close();
+    await srv.close();
+  });
+
   it('refuses a wrong MESSAGE-INTEGRITY with 401 and learns nothing', async () => {
     const s = await socket();
     const before = server.counters.badIntegrity;

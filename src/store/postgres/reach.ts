@@ -9,20 +9,22 @@ CREATE TABLE IF NOT EXISTS device_reach (
   binding_port INTEGER,
   nat_detected BOOLEAN,
   binding_changed_at BIGINT,
+  binding_seen_at BIGINT,
   binding_changes INTEGER NOT NULL DEFAULT 0,
   last_path TEXT,
   last_success_at BIGINT
 )`;
 
 const RECORD_BINDING = `
-INSERT INTO device_reach AS r (device_id, binding_host, binding_port, nat_detected, binding_changed_at, binding_changes)
-VALUES ($1, $2, $3, $4, $5, 1)
+INSERT INTO device_reach AS r (device_id, binding_host, binding_port, nat_detected, binding_changed_at, binding_seen_at, binding_changes)
+VALUES ($1, $2, $3, $4, $5, $5, 1)
 ON CONFLICT (device_id) DO UPDATE SET
   binding_changes = r.binding_changes + (CASE WHEN r.binding_host IS NOT DISTINCT FROM excluded.binding_host AND r.binding_port IS NOT DISTINCT FROM excluded.binding_port THEN 0 ELSE 1 END),
   binding_changed_at = CASE WHEN r.binding_host IS NOT DISTINCT FROM excluded.binding_host AND r.binding_port IS NOT DISTINCT FROM excluded.binding_port THEN r.binding_changed_at ELSE excluded.binding_changed_at END,
   binding_host = excluded.binding_host,
   binding_port = excluded.binding_port,
-  nat_detected = excluded.nat_detected`;
+  nat_detected = excluded.nat_detected,
+  binding_seen_at = excluded.binding_seen_at`;
 
 const RECORD_SUCCESS = `
 INSERT INTO device_reach AS r (device_id, last_path, last_success_at) VALUES ($1, $2, $3)

@@ -11,20 +11,22 @@ CREATE TABLE IF NOT EXISTS device_reach (
   binding_port INTEGER,
   nat_detected INTEGER,
   binding_changed_at INTEGER,
+  binding_seen_at INTEGER,
   binding_changes INTEGER NOT NULL DEFAULT 0,
   last_path TEXT,
   last_success_at INTEGER
 ) WITHOUT ROWID`;
 
 const RECORD_BINDING = `
-INSERT INTO device_reach (device_id, binding_host, binding_port, nat_detected, binding_changed_at, binding_changes)
-VALUES (@id, @host, @port, @nat, @now, 1)
+INSERT INTO device_reach (device_id, binding_host, binding_port, nat_detected, binding_changed_at, binding_seen_at, binding_changes)
+VALUES (@id, @host, @port, @nat, @now, @now, 1)
 ON CONFLICT (device_id) DO UPDATE SET
   binding_changes = binding_changes + (CASE WHEN binding_host IS excluded.binding_host AND binding_port IS excluded.binding_port THEN 0 ELSE 1 END),
   binding_changed_at = CASE WHEN binding_host IS excluded.binding_host AND binding_port IS excluded.binding_port THEN binding_changed_at ELSE excluded.binding_changed_at END,
   binding_host = excluded.binding_host,
   binding_port = excluded.binding_port,
-  nat_detected = excluded.nat_detected`;
+  nat_detected = excluded.nat_detected,
+  binding_seen_at = excluded.binding_seen_at`;
 
 const RECORD_SUCCESS = `
 INSERT INTO device_reach (device_id, last_path, last_success_at) VALUES (@id, @path, @at)
