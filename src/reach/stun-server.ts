@@ -13,7 +13,8 @@
  *   Keep-alives that show the same binding write nothing, except once per `refreshMs` (an
  *   hour): that keeps `seenAt` honest, so a binding the device stopped keeping goes stale.
  * - Anything else that is not a well-formed Binding Request is dropped and counted; a
- *   hostile sender gets no amplification (answers are never larger than ~100 bytes).
+ *   hostile sender gets little to reflect (answers stay under 100 bytes, no larger than a few
+ *   times the request, as with any RFC 5389 server; errors are never sent to malformed input).
  */
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
