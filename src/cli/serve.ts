@@ -16,6 +16,7 @@ import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from '../reach/start.js';
+import { sendViaPrimary } from '../reach/cluster-stun.js';
 
 interface ServeOptions {
   cwmpPort: number;
@@ -133,6 +134,7 @@ export function registerServeCommand(program: Command): void {
           cpeCredentials: o.cpeCredentials,
           allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
           logger,
+          stun: o.stun ? { host: o.host, port: o.stunPort, portIsDefault: cmd.getOptionValueSource('stunPort') === 'default' } : null,
           onGeneratedCredential: ({ username, password }) =>
             process.stdout.write(
               `\nGenerated the CPE bootstrap credential (shown only now; configure it in your CPEs):\n` +
@@ -204,7 +206,8 @@ export function registerServeCommand(program: Command): void {
           db: o.db,
           dataDir: o.dataDir,
           host: o.host,
-          stunPort: o.stun ? o.stunPort : null,
+          // With --workers the primary runs the one STUN socket (src/reach/cluster-stun.ts).
+        stunPort: o.stun && !isClusterWorker() ? o.stunPort : null,
           stunPortIsDefault: cmd.getOptionValueSource('stunPort') === 'default',
           xmpp: o.xmppService !== undefined && o.xmppJid !== undefined ? { service: o.xmppService, jid: o.xmppJid, password: o.xmppPassword ?? '' } : undefined,
           logger,
@@ -229,7 +232,7 @@ export function registerServeCommand(program: Command): void {
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
-          ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : {}),
+          ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
         },

@@ -65,4 +65,28 @@ describe.skipIf(!existsSync(main))('flotilla serve --stun-port', () => {
     expect(second.status).toBe(2);
     expect(second.stderr).toContain(`flotilla: STUN port ${port}: EADDRINUSE`);
   }, 60_000);
+
+  it('with --workers, the primary holds the one STUN socket and answers', async () => {
+    child?.kill('SIGKILL');
+    const port = await freeUdpPort();
+    child = spawn(process.execPath, [main, 'serve', '--workers', '2', '--stun-port', String(port), '--host', '127.0.0.1', '--cwmp-port', '0', '--api-port', '0', '--data-dir', join(dir, 'w')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`serve did not start:\n${output}`)), 30_000);
+      const on = (d: Buffer): void => {
+        output += d.toString();
+        if (output.includes('STUN server listening (primary)')) {
+          clearTimeout(timer);
+          done();
+        }
+      };
+      child!.stdout?.on('data', on);
+      child!.stderr?.on('data', on);
+      child!.once('exit', (code) => fail(new Error(`serve exited with ${code}:\n${output}`)));
+    });
+    const res = await stun.request(`127.0.0.1:${port}`, {});
+    expect(res.getXorAddress()).toMatchObject({ address: '127.0.0.1' });
+  }, 60_000);
 });
