@@ -1,7 +1,9 @@
 /**
- * `flotilla serve`: the CWMP endpoint and the REST API (src/nbi) on one process, sharing
- * one store (embedded SQLite by default) and one event bus, joined to the other processes'
- * buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster primary for workers).
+ * `flotilla serve`: the CWMP endpoint, the application services with their background jobs
+ * (src/services: webhook delivery, task-expiry sweeps) and the REST API (src/nbi) on one
+ * process, sharing one store (embedded SQLite by default) and one event bus, joined to the
+ * other processes' buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster
+ * primary for workers). Each --workers process runs all of them.
  */
 import type { Command } from 'commander';
 import { pino, type Level } from 'pino';
@@ -11,6 +13,8 @@ import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
 import { ensureAdminToken } from '../nbi/auth.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
+import { createServices } from '../services/index.js';
+import { startJobs } from '../services/jobs.js';
 import { openStore, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
@@ -180,18 +184,25 @@ export function registerServeCommand(program: Command): void {
         );
       }
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
+      const services = createServices({
+        store,
+        bus,
+        connectionRequests: {
+          allowBasic: o.allowBasicConnectionRequests === true,
+          ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
+        },
+      });
+      const jobs = startJobs({ store, bus, logger });
       const nbi = await startNbi({
         store,
         bus,
+        services,
         host: o.host,
         port: o.apiPort,
         open: o.apiOpen === true,
         adminToken: adminTokenFromEnv(),
         searchablePaths: o.searchableParameters,
-        connectionRequests: {
-          allowBasic: o.allowBasicConnectionRequests === true,
-          ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
-        },
+        onWebhooksChanged: () => jobs.webhooks.invalidate(),
         logger,
       });
       printAdminToken(nbi.generatedAdminToken);
@@ -201,6 +212,7 @@ export function registerServeCommand(program: Command): void {
         logger.info('shutting down');
         nbi
           .close()
+          .then(() => jobs.close())
           .then(() => acs.close())
           .then(() => bus.close())
           .then(() => store.close())

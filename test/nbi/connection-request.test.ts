@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendConnectionRequest } from '../../src/acs/connection-request.js';
-import { ConnectionRequestLimiter } from '../../src/acs/rate-limit.js';
+import { sendConnectionRequest } from '../../src/reach/http.js';
+import { ConnectionRequestLimiter } from '../../src/reach/rate-limit.js';
 import { DigestVerifier } from '../../src/http/auth-client.js';
 
 const creds = { username: 'cr', password: 'pw-123' };

@@ -8,8 +8,8 @@ import { conflict, notFound } from '../errors.js';
 import { presentTask } from '../present.js';
 import { parseFilters } from '../query.js';
 import { ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
-import type { NbiContext } from '../server.js';
-import type { TaskBody } from '../task-service.js';
+import type { NbiContext } from '../context.js';
+import type { TaskBody } from '../../services/tasks.js';
 
 const STATES = ['queued', 'running', 'done', 'fault', 'expired'];
 
@@ -52,7 +52,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
     },
     async (req, reply) => {
       const filters = parseFilters(req.body.filter, ctx.now());
-      const result = await ctx.tasks.createForFilter(filters, req.body.task, {
+      const result = await ctx.services.tasks.createForFilter(filters, req.body.task, {
         connectionRequest: req.body.connectionRequest === true,
         ...(req.body.expiry !== undefined ? { expirySeconds: req.body.expiry } : {}),
       });

@@ -1,14 +1,17 @@
 /**
- * Creating tasks for the NBI: normalise the body against what the store knows of each
- * device (types for setParameterValues/addObject), queue it, optionally send a connection
- * request and wait for the outcome. One device, or every device a filter matches.
+ * The task service: normalise a task body against what the store knows of each device
+ * (types for setParameterValues/addObject), queue it, optionally send a connection request
+ * and wait for the outcome. One device, or every device a filter matches. It sits below the
+ * REST API (which maps its ServiceErrors to HTTP) and above the store, the bus and
+ * src/reach; it knows nothing of HTTP.
  */
-import type { ConnectionRequester } from '../acs/connection-request.js';
 import type { EventBus } from '../events/bus.js';
+import type { ConnectionRequester } from '../reach/requester.js';
+import type { ConnectionRequestRecord } from '../tasks/types.js';
 import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '../store/types.js';
 import { FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
-import { ApiError, badRequest, notFound } from './errors.js';
+import { invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
 
 export type TaskBody = Record<string, unknown> & { type: TaskType };
 
@@ -25,6 +28,7 @@ export interface TaskServiceOptions {
 
 const BULK_CHUNK = 1000;
 const CR_CONCURRENCY = 32;
+const CR_DISABLED = 'connection requests are disabled on this server';
 
 export class TaskService {
   readonly #o: TaskServiceOptions;
@@ -48,7 +52,7 @@ export class TaskService {
     try {
       return normalizeTask(body, deviceContext(device.parameters ?? []));
     } catch (e) {
-      if (e instanceof TaskValidationError) throw badRequest(e.message, 'INVALID_TASK');
+      if (e instanceof TaskValidationError) throw new ServiceError('INVALID_TASK', e.message);
       throw e;
     }
   }
@@ -70,7 +74,7 @@ export class TaskService {
     let reachable = true;
     if (opts.connectionRequest === true) {
       const requester = this.#o.requester;
-      if (requester === null) throw new ApiError(400, 'BAD_REQUEST', 'connection requests are disabled on this server');
+      if (requester === null) throw unavailable(CR_DISABLED);
       const cr = await requester.request(deviceId, [record.id]);
       reachable = cr.outcome === 'answered';
     }
@@ -127,11 +131,11 @@ export class TaskService {
   ): Promise<{ count: number; tasks: { id: string; deviceId: string }[]; truncated: boolean }> {
     const { store } = this.#o;
     if (opts.connectionRequest === true && this.#o.requester === null) {
-      throw new ApiError(400, 'BAD_REQUEST', 'connection requests are disabled on this server');
+      throw unavailable(CR_DISABLED);
     }
     const max = this.#o.maxBulkDevices ?? 100_000;
     const first = await store.listDevices({ filters, limit: 0 });
-    if (first.total > max) throw badRequest(`the filter matches ${first.total} devices; at most ${max} per call`);
+    if (first.total > max) throw invalidArgument(`the filter matches ${first.total} devices; at most ${max} per call`);
     const paths = pathsToType(body);
     // Every device's task is normalised before anything is written: a body that is wrong for
     // any device fails with nothing queued.
@@ -153,6 +157,20 @@ export class TaskService {
       tasks: created.slice(0, 10_000).map((t) => ({ id: t.id, deviceId: t.deviceId })),
       truncated: created.length > 10_000,
     };
+  }
+
+  /**
+   * A bare connection request (no task): the device must exist; a rate limit that holds it
+   * back is a RATE_LIMITED error carrying the wait.
+   */
+  async connectionRequest(deviceId: string): Promise<ConnectionRequestRecord> {
+    const requester = this.#o.requester;
+    if (requester === null) throw unavailable(CR_DISABLED);
+    const page = await this.#o.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], limit: 0 });
+    if (page.total === 0) throw notFound(`device ${deviceId}`);
+    const { retryAfterMs, ...record } = await requester.request(deviceId);
+    if (record.outcome === 'rate-limited') throw new ServiceError('RATE_LIMITED', record.detail ?? 'rate limited', retryAfterMs ?? 1000);
+    return record;
   }
 
   async #pokeAll(tasks: readonly TaskRecord[]): Promise<void> {

@@ -15,7 +15,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { buildUdpConnectionRequest } from '../cwmp/udp-connection-request.js';
 import type { Credentials } from '../http/auth-client.js';
-import type { ConnectionRequestResult } from './connection-request.js';
+import type { ConnectionRequestResult } from './types.js';
 
 export interface UdpSendOptions {
   /** Datagrams per request (default 3). */

@@ -1,7 +1,8 @@
 /**
- * Events out of the NBI, so an OSS does not have to poll: a server-sent-events stream and
- * webhooks, both fed by the event bus (src/events/bus.ts): streams see every process's
- * events (relayed), webhooks only this process's, so each is queued once.
+ * Webhooks: events pushed to an OSS's HTTP endpoint, so it does not have to poll. Fed by the
+ * event bus (./bus.ts) with this process's events only, so each is queued once however many
+ * processes relay it. The dispatcher is a background job (src/services/jobs.ts), started by
+ * `flotilla serve`, not by the REST API; the API only manages the webhook records.
  *
  * Webhook deliveries are POSTs of the event as JSON, signed:
  *   X-Flotilla-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
@@ -22,74 +23,14 @@
  * is sent again, with the same X-Flotilla-Delivery.
  */
 import { createHmac } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { EventBus, FlotillaEvent } from '../events/bus.js';
+import { wants, type EventBus, type FlotillaEvent } from './bus.js';
 import type { NewWebhookDelivery, Store, WebhookDeliveryOutcome, WebhookDeliveryRecord, WebhookRecord } from '../store/types.js';
 
 export function signPayload(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
-const wants = (types: readonly string[], event: FlotillaEvent): boolean => types.length === 0 || types.includes(event.type);
-
-// ---------------------------------------------------------------------------
-// Server-sent events
-// ---------------------------------------------------------------------------
-
-export interface SseOptions {
-  types: string[];
-  deviceId?: string;
-  lastEventId?: string;
-  heartbeatMs?: number;
-}
-
-/** Streams open now, so closing the server can end them. */
-export class SseHub {
-  readonly #bus: EventBus;
-  readonly #streams = new Set<ServerResponse>();
-
-  constructor(bus: EventBus) {
-    this.#bus = bus;
-  }
-
-  get size(): number {
-    return this.#streams.size;
-  }
-
-  /** Take over `res` and stream matching events until the client goes away. */
-  open(res: ServerResponse, opts: SseOptions): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const match = (e: FlotillaEvent): boolean => wants(opts.types, e) && (opts.deviceId === undefined || e.deviceId === opts.deviceId);
-    const send = (e: FlotillaEvent): void => {
-      if (!match(e)) return;
-      const ok = res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-      // A client that stops reading does not get to hold our memory.
-      if (!ok && res.writableLength > 1_048_576) res.destroy();
-    };
-    res.write('retry: 5000\n\n');
-    if (opts.lastEventId !== undefined) for (const e of this.#bus.since(opts.lastEventId)) send(e);
-    const unsubscribe = this.#bus.subscribe(send);
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), opts.heartbeatMs ?? 15_000);
-    heartbeat.unref();
-    this.#streams.add(res);
-    res.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      this.#streams.delete(res);
-    });
-  }
-
-  closeAll(): void {
-    for (const res of this.#streams) res.end();
-    this.#streams.clear();
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Webhooks
