@@ -18,7 +18,7 @@ import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
 import type { Cpe } from '../../src/cpe/client/cpe.js';
 import type { SessionReport } from '../../src/cpe/client/runtime.js';
 import { parseQuirks } from '../../src/cpe/client/quirks.js';
-import { createDevice } from '../../src/cpe/model/device.js';
+import { createDevice } from '../../src/cpe/device.js';
 import { Fleet } from '../../src/cpe/sim/fleet.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import type { QueuedRequest } from '../../src/store/types.js';
