@@ -27,7 +27,7 @@ import {
   verifyDigest,
   type Credential,
   type ParsedAuthorization,
-} from '../http/auth-server.js';
+} from '../auth/server.js';
 import { resolveBootstrapCredential, type BootstrapCredential } from './bootstrap-credential.js';
 import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';

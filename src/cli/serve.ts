@@ -11,7 +11,7 @@ import { startAcs } from '../acs/server.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
-import { ensureAdminToken } from '../nbi/auth.js';
+import { ensureAdminToken } from '../auth/tokens.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
 import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';

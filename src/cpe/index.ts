@@ -40,7 +40,7 @@ export {
   respondTo,
   type Challenge,
   type Credentials,
-} from '../http/auth-client.js';
+} from '../auth/client.js';
 export { CookieJar } from './client/cookies.js';
 export { download, upload, type DownloadRequest, type UploadRequest, type TransferResult } from './client/transfer.js';
 export { runDiagnostic, diagnosticKind, type DiagnosticKind } from './client/diagnostics.js';

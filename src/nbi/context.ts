@@ -5,7 +5,7 @@
 import type { EventBus } from '../events/bus.js';
 import type { Services } from '../services/index.js';
 import type { ApiRole, Store } from '../store/types.js';
-import type { Authenticator, Principal } from './auth.js';
+import type { Authenticator, Principal } from '../auth/tokens.js';
 import type { SseHub } from './sse.js';
 
 declare module 'fastify' {

@@ -6,7 +6,7 @@
  * here (errors.ts, fromServiceError). Background jobs (webhook delivery, expiry sweeps) are
  * not started here: `flotilla serve` starts them (src/services/jobs.ts).
  *
- * Every route needs a bearer token (src/nbi/auth.ts) whose role covers the route's
+ * Every route needs a bearer token (src/auth/tokens.ts) whose role covers the route's
  * `config.role`, unless the server was started `open` for local development. Errors are
  * `{ code, message }` with the HTTP status that fits (errors.ts).
  */
@@ -18,7 +18,7 @@ import { EventBus } from '../events/bus.js';
 import { createServices, ServiceError, type Services, type ServicesOptions } from '../services/index.js';
 import type { Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
-import { Authenticator, ensureAdminToken, roleAllows } from './auth.js';
+import { Authenticator, ensureAdminToken, roleAllows } from '../auth/tokens.js';
 import { registerConsole } from './console.js';
 import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';

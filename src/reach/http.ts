@@ -9,11 +9,11 @@
  * but the outcome. Credentials: the device's ConnectionRequestUsername/Password as stored
  * (the ACS learns the password only by setting it), else the configured default.
  *
- * The Digest client is shared with the CPE library (src/http/auth-client.ts): one implementation.
+ * The Digest client is shared with the CPE library (src/auth/client.ts): one implementation.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { parseChallenges, respondTo, type Credentials } from '../http/auth-client.js';
+import { parseChallenges, respondTo, type Credentials } from '../auth/client.js';
 import type { ConnectionRequestResult } from './types.js';
 
 export interface ConnectionRequestOptions {

@@ -5,7 +5,7 @@
  * outcome written on the tasks the request was sent for. New paths (STUN-assisted UDP, XMPP)
  * join the choice in #send; callers see only ConnectionRequester.
  */
-import type { Credentials } from '../http/auth-client.js';
+import type { Credentials } from '../auth/client.js';
 import type { Store } from '../store/types.js';
 import type { ConnectionRequestRecord } from '../tasks/types.js';
 import { sendConnectionRequest, type ConnectionRequestOptions } from './http.js';

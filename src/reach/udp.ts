@@ -14,7 +14,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { buildUdpConnectionRequest } from '../cwmp/udp-connection-request.js';
-import type { Credentials } from '../http/auth-client.js';
+import type { Credentials } from '../auth/client.js';
 import type { ConnectionRequestResult } from './types.js';
 
 export interface UdpSendOptions {

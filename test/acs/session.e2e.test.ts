@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAcs, type AcsServer } from '../../src/acs/server.js';
-import { makeCredential } from '../../src/http/auth-server.js';
+import { makeCredential } from '../../src/auth/server.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AcsSession, type RpcCompletion } from '../../src/cwmp/acs-session.js';
 import { buildEnvelope, buildFault, parseEnvelope } from '../../src/cwmp/codec.js';
 import type { AcsRequest, Envelope, Inform } from '../../src/cwmp/types.js';
-import { DigestVerifier } from '../../src/http/auth-client.js';
+import { DigestVerifier } from '../../src/auth/client.js';
 import { createCpe } from '../../src/cpe/client/create.js';
 import type { Cpe } from '../../src/cpe/client/cpe.js';
 import { closeTransferAgents } from '../../src/cpe/client/http.js';

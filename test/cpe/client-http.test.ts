@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DigestVerifier, parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { DigestVerifier, parseChallenges, respondTo } from '../../src/auth/client.js';
 import { ConnectionRequestServer } from '../../src/cpe/client/connection-request.js';
 import { runDiagnostic } from '../../src/cpe/client/diagnostics.js';
 import { closeTransferAgents, request as httpRequest } from '../../src/cpe/client/http.js';

@@ -84,7 +84,7 @@ describe('connection requests, one port per device', () => {
       // No credentials: 401 with a Digest challenge.
       const status = await new Promise<number>((res) => http.get(urls[1]!, (r) => (r.resume(), res(r.statusCode ?? 0))));
       expect(status).toBe(401);
-      const { parseChallenges, respondTo } = await import('../../src/http/auth-client.js');
+      const { parseChallenges, respondTo } = await import('../../src/auth/client.js');
       const challenge = await new Promise<string>((res) => http.get(urls[1]!, (r) => (r.resume(), res(String(r.headers['www-authenticate'])))));
       const auth = respondTo(parseChallenges(challenge), { username: 'acs', password: '' })!('GET', new URL(urls[1]!).pathname);
       const ok = await new Promise<number>((res) => http.get(urls[1]!, { headers: { authorization: auth } }, (r) => (r.resume(), res(r.statusCode ?? 0))));

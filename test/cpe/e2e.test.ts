@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcs, type AcsServer } from '../../src/acs/server.js';
 import type { AcsRequest, CpeResponse } from '../../src/cwmp/types.js';
-import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { parseChallenges, respondTo } from '../../src/auth/client.js';
 import type { Cpe } from '../../src/cpe/client/cpe.js';
 import type { SessionReport } from '../../src/cpe/client/runtime.js';
 import { parseQuirks } from '../../src/cpe/client/quirks.js';

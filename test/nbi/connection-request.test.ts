@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendConnectionRequest } from '../../src/reach/http.js';
 import { ConnectionRequestLimiter } from '../../src/reach/rate-limit.js';
-import { DigestVerifier } from '../../src/http/auth-client.js';
+import { DigestVerifier } from '../../src/auth/client.js';
 
 const creds = { username: 'cr', password: 'pw-123' };
 const verifier = new DigestVerifier('cpe');

@@ -9,7 +9,7 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { parseChallenges, respondTo } from '../../src/auth/client.js';
 import { buildEnvelope } from '../../src/cwmp/codec.js';
 import type { Inform } from '../../src/cwmp/types.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';

@@ -14,7 +14,7 @@ import { CpeRuntime, type SessionReport } from '../../src/cpe/client/runtime.js'
 import { loadModel } from '../../src/cpe/model/load.js';
 import type { Template } from '../../src/cpe/model/template.js';
 import { EventBus } from '../../src/events/bus.js';
-import { issueToken } from '../../src/nbi/auth.js';
+import { issueToken } from '../../src/auth/tokens.js';
 import { startNbi, type Nbi } from '../../src/nbi/server.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';

@@ -19,7 +19,7 @@ import type {
 } from '../../cwmp/types.js';
 import type { CpeDevice } from '../model/device.js';
 import type { CpeDataModel, CpeEffect, RpcOutcome } from '../types.js';
-import type { Credentials } from '../../http/auth-client.js';
+import type { Credentials } from '../../auth/client.js';
 import type { CookieJar } from './cookies.js';
 import { EV, addEvent, afterInform, afterTransferComplete, retryDelayMs } from './events.js';
 import type { AcsConnection } from './http.js';

@@ -8,7 +8,7 @@ import { closeTransferAgents } from '../client/http.js';
 import { ConnectionRequestServer, type RateLimit } from '../client/connection-request.js';
 import { UdpConnectionRequestListener, type UdpRequestOutcome } from '../client/udp-connection-request.js';
 import { createCpe, type TemplateCpe } from '../client/create.js';
-import type { Credentials } from '../../http/auth-client.js';
+import type { Credentials } from '../../auth/client.js';
 import { HeapScheduler } from '../client/scheduler.js';
 import { CpeRuntime, type CpeObserver } from '../client/runtime.js';
 import type { Quirks } from '../client/quirks.js';

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EVENT_TYPES } from '../../events/bus.js';
 import type { ApiRole, WebhookDeliveryState } from '../../store/types.js';
-import { issueToken, ROLES } from '../auth.js';
+import { issueToken, ROLES } from '../../auth/tokens.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
 import { ERRORS, ID_PARAMS } from '../schemas.js';

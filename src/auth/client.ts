@@ -6,7 +6,7 @@
  * per-request state.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { digestChallenge, makeCredential, NonceIssuer, parseAuthorization as parseServerAuthorization, verifyDigest } from './auth-server.js';
+import { digestChallenge, makeCredential, NonceIssuer, parseAuthorization as parseServerAuthorization, verifyDigest } from './server.js';
 
 export interface Credentials {
   username: string;
@@ -167,7 +167,7 @@ export function respondTo(
 
 /**
  * The server side of Digest for connection requests, on the ACS's own Digest primitives
- * (src/http/auth-server.ts: stateless signed nonces, RFC 7616 check), so the project verifies
+ * (src/auth/server.ts: stateless signed nonces, RFC 7616 check), so the project verifies
  * Digest one way. A nonce older than `maxAgeMs` gets a fresh challenge marked stale.
  */
 export class DigestVerifier {
