@@ -22,6 +22,7 @@ import { createDevice } from '../../src/cpe/device.js';
 import { Fleet } from '../../src/cpe/sim/fleet.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import type { QueuedRequest } from '../../src/store/types.js';
+import { RecordingScheduler } from '../helpers/recording-scheduler.js';
 
 const OUI = 'F2F107';
 const CLASS = 'HGW-181';
@@ -98,6 +99,9 @@ async function sessionWith(cpe: Cpe, codes: string[], after = 0): Promise<Sessio
 
 let next = 0;
 /** A CPE no other test has touched (its bootstrap done). */
+/** The fleet's timer, recording what each CPE scheduled and how far ahead. */
+const scheduler = new RecordingScheduler();
+
 async function freshCpe(): Promise<Cpe> {
   const cpe = fleet.cpes[next++]!;
   await sessionWith(cpe, ['0 BOOTSTRAP']);
@@ -126,6 +130,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
   fleet = new Fleet({
+    scheduler,
     acsUrl: acs.cwmpUrl,
     count: 24,
     model: 'tr181-router',
@@ -338,10 +343,13 @@ describe('every ACS RPC', () => {
 
   it('ScheduleInform: 3 SCHEDULED and M ScheduleInform after the delay', async () => {
     const cpe = await freshCpe();
-    const before = Date.now();
+    const asked = scheduler.delays('scheduleInform').length;
     response(await rpc(cpe, { method: 'ScheduleInform', delaySeconds: 1, commandKey: 'si-1' }), 'ScheduleInformResponse');
-    const s = await sessionWith(cpe, ['3 SCHEDULED', 'M ScheduleInform si-1']);
-    expect(s.startedAt - before).toBeGreaterThanOrEqual(900);
+    await sessionWith(cpe, ['3 SCHEDULED', 'M ScheduleInform si-1']);
+    // The session came from a timer set DelaySeconds ahead (the delay is read a few ms late).
+    const delay = scheduler.delays('scheduleInform')[asked];
+    expect(delay).toBeGreaterThan(1000 - 50);
+    expect(delay).toBeLessThanOrEqual(1000);
   });
 
   it('ScheduleDownload within its window', async () => {

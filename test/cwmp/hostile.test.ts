@@ -48,9 +48,8 @@ describe('XML attacks', () => {
   it('billion laughs', () => {
     let dtd = '<!ENTITY lol "lol">';
     for (let i = 1; i <= 9; i++) dtd += `<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`;
-    const t0 = performance.now();
+    // Refused at the DOCTYPE, so nothing is expanded; how long that takes is bench/hostile.ts's figure.
     expect(code(`<?xml version="1.0"?><!DOCTYPE lolz [${dtd}]><lolz>&lol9;</lolz>`)).toBe('DOCTYPE_FORBIDDEN');
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('an external entity (XXE)', () => {

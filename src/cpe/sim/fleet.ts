@@ -9,7 +9,7 @@ import { ConnectionRequestServer, type RateLimit } from '../client/connection-re
 import { UdpConnectionRequestListener, type UdpRequestOutcome } from '../client/udp-connection-request.js';
 import { createCpe, type TemplateCpe } from '../client/create.js';
 import type { Credentials } from '../../auth/client.js';
-import { HeapScheduler } from '../client/scheduler.js';
+import { HeapScheduler, type Scheduler } from '../client/scheduler.js';
 import { CpeRuntime, type CpeObserver } from '../client/runtime.js';
 import type { Quirks } from '../client/quirks.js';
 import { loadModel } from '../model/load.js';
@@ -65,6 +65,8 @@ export interface FleetOptions {
   bootstrap?: boolean;
   /** Told about every session, transfer … besides the fleet's own statistics (tests, dashboards). */
   observer?: CpeObserver;
+  /** The one timer of the fleet (default a HeapScheduler); tests pass one that records what was scheduled. */
+  scheduler?: Scheduler;
 }
 
 const PORT_STEP_LIMIT = 65535;
@@ -76,7 +78,7 @@ export class Fleet {
   readonly runtime: CpeRuntime;
   readonly cpes: TemplateCpe[] = [];
   readonly #servers: { close(): Promise<void> }[] = [];
-  readonly #scheduler = new HeapScheduler();
+  readonly #scheduler: Scheduler;
   #startedAt = 0;
   #stoppedAt = 0;
   #stop: (() => void) | null = null;
@@ -85,6 +87,7 @@ export class Fleet {
   constructor(opts: FleetOptions) {
     if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error('count must be a positive integer');
     this.opts = opts;
+    this.#scheduler = opts.scheduler ?? new HeapScheduler();
     this.template = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
     this.runtime = new CpeRuntime({
       scheduler: this.#scheduler,
