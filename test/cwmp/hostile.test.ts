@@ -1,6 +1,7 @@
 /**
- * Hostile and broken input: each is `{ ok: false }` with the right ProtocolError code, fast,
- * and nothing ever throws. The fuzzers check the "never throws" half for arbitrary input.
+ * Hostile and broken input: each is `{ ok: false }` with the right ProtocolError code, and
+ * nothing ever throws (how fast each is refused: bench/hostile.ts). The fuzzers check the
+ * "never throws" half for arbitrary input.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
