@@ -11,7 +11,7 @@ import type { ConnectionRequestRecord } from '../tasks/types.js';
 import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '../store/types.js';
 import { FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
-import { invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
+import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
 
 export type TaskBody = Record<string, unknown> & { type: TaskType };
 
@@ -157,6 +157,17 @@ export class TaskService {
       tasks: created.slice(0, 10_000).map((t) => ({ id: t.id, deviceId: t.deviceId })),
       truncated: created.length > 10_000,
     };
+  }
+
+  /** Queue a faulted or expired task again (it keeps its place in the device's order). */
+  async retry(taskId: string): Promise<TaskRecord> {
+    const { store } = this.#o;
+    const before = await store.getTask(taskId);
+    if (before === null) throw notFound(`task ${taskId}`);
+    if (before.state !== 'fault' && before.state !== 'expired') throw conflict(`task is ${before.state}; only fault or expired tasks can be retried`);
+    const after = await store.retryTask(taskId, this.#now());
+    if (after === null) throw notFound(`task ${taskId}`);
+    return after;
   }
 
   /**
