@@ -45,7 +45,7 @@ describe('TaskService errors', () => {
   });
 
   it('CONFLICT when a task that has not failed is retried, and it stays as it was', async () => {
-    const [t] = await store.createTasks([{ deviceId: 'DEV-1', task: { type: 'reboot' }, expiresAt: null }], Date.now());
+    const [t] = await store.createTasks([{ deviceId: 'DEV-1', task: { type: 'reboot', commandKey: '' }, expiresAt: null }], Date.now());
     expect(await codeOf(services.tasks.retry(t!.id))).toBe('CONFLICT');
     expect((await store.getTask(t!.id))?.state).toBe('queued');
   });
