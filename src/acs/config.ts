@@ -28,6 +28,12 @@ export interface AcsConfig {
   discoverOnBootstrap: boolean;
   /** GetParameterValues batch size during discovery. */
   discoveryBatchSize: number;
+  /** Most names the task planner puts in one GetParameterValues / GetParameterAttributes. */
+  taskBatchSize: number;
+  /** Device credentials kept in memory to check CPEs before the store is touched. */
+  credentialCacheSize: number;
+  /** How long a cached credential is trusted before the store is read again. */
+  credentialCacheTtlMs: number;
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -42,4 +48,7 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   bodyTimeoutMs: 20_000,
   discoverOnBootstrap: true,
   discoveryBatchSize: 256,
+  taskBatchSize: 256,
+  credentialCacheSize: 100_000,
+  credentialCacheTtlMs: 10 * 60_000,
 };
