@@ -279,7 +279,10 @@ class ReadUnit implements Unit {
     for (const [t, names] of batch.owners) {
       const mine = this.#collected.get(t) ?? new Map<string, ReadItem>();
       this.#collected.set(t, mine);
-      for (const item of items) if (names.some((n) => covers(n, item.name))) mine.set(item.name, item);
+      // A Set for exact names: a discovery batch is hundreds of names, answered by as many items.
+      const exact = new Set(names);
+      const subtrees = names.filter((n) => n.endsWith('.'));
+      for (const item of items) if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n))) mine.set(item.name, item);
       const left = (this.#remaining.get(t) ?? 1) - 1;
       this.#remaining.set(t, left);
       if (left === 0 && !this.#finished.has(t)) {
@@ -327,9 +330,4 @@ class ReadUnit implements Unit {
     }
     return batches;
   }
-}
-
-/** Whether an answer item belongs to a requested name: itself, or under a requested object path. */
-function covers(requested: string, item: string): boolean {
-  return requested === item || (requested.endsWith('.') && item.startsWith(requested));
 }
