@@ -21,6 +21,8 @@ export interface CredentialCacheOptions {
   /** Most devices kept. */
   max: number;
   ttlMs: number;
+  /** Tests only: a clock for the TTL (milliseconds). Default: the cache's own (performance.now). */
+  clock?: () => number;
 }
 
 /** LRU values must be objects: a device known to have no credential is `{ credential: null }`. */
@@ -42,8 +44,10 @@ export class CredentialCache {
     this.#store = store;
     const max = Math.max(1, opts.max);
     const ttl = Math.max(1, opts.ttlMs);
-    this.#byDevice = new LRUCache({ max, ttl });
-    this.#byUsername = new LRUCache({ max, ttl });
+    const clock = opts.clock;
+    const timing = clock === undefined ? {} : { perf: { now: clock }, ttlResolution: 0 };
+    this.#byDevice = new LRUCache({ max, ttl, ...timing });
+    this.#byUsername = new LRUCache({ max, ttl, ...timing });
   }
 
   /** The device's own credential, or null when it has none. A miss is one store round trip. */
