@@ -39,6 +39,13 @@ async function session(username: string, password: string, serial?: string): Pro
   return r.status;
 }
 
+/**
+ * The store calls a CWMP session can make. The NBI shares the store and polls it in the
+ * background (webhook deliveries, task expiry); those calls are not the session's.
+ */
+const ACS_METHODS = new Set(['openSession', 'commitSession', 'releaseLock', 'extendLock', 'getCpeCredential', 'getCpeCredentialByUsername', 'listDevices']);
+const acsCalls = (): Record<string, number> => Object.fromEntries(Object.entries(counted.byMethod()).filter(([m]) => ACS_METHODS.has(m)));
+
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flotilla-cpe-auth-'));
   counted = countingStore(await createSqliteStore({ dataDir: dir }));
@@ -64,8 +71,8 @@ describe('CPE authentication before the store', () => {
     counted.reset();
     const { inform } = cpe(USER, 'wrong-password');
     expect((await inform()).status).toBe(401);
-    expect(counted.byMethod().openSession).toBeUndefined();
-    expect(counted.byMethod().releaseLock).toBeUndefined();
+    expect(acsCalls().openSession).toBeUndefined();
+    expect(acsCalls().releaseLock).toBeUndefined();
     const after = (await s.api.get(`/tasks/${t.id}`)).body;
     expect(after).toMatchObject({ state: 'queued', attempts: 0 });
     // The right password then runs it, on its first attempt.
@@ -81,7 +88,7 @@ describe('CPE authentication before the store', () => {
   it('an unknown username gets 401 without a lock', async () => {
     counted.reset();
     expect(await session('nobody', 'x')).toBe(401);
-    expect(counted.byMethod()).toEqual({ getCpeCredentialByUsername: 1 });
+    expect(acsCalls()).toEqual({ getCpeCredentialByUsername: 1 });
   });
 
   it('refuses the bootstrap credential of a device with its own, without a lock (fresh process: one read)', async () => {
@@ -93,7 +100,7 @@ describe('CPE authentication before the store', () => {
       const c = new ScriptedCpe(other.cwmpUrl, { username: USER, password: PASS });
       cpes.push(c);
       expect((await c.post(informBody())).status).toBe(401);
-      expect(counted.byMethod()).toEqual({ getCpeCredential: 1 });
+      expect(acsCalls()).toEqual({ getCpeCredential: 1 });
       // Its own credential works, and then the bootstrap one is refused from memory.
       const own = new ScriptedCpe(other.cwmpUrl, OWN);
       cpes.push(own);
@@ -103,7 +110,7 @@ describe('CPE authentication before the store', () => {
       const again = new ScriptedCpe(other.cwmpUrl, { username: USER, password: PASS });
       cpes.push(again);
       expect((await again.post(informBody())).status).toBe(401);
-      expect(counted.roundTrips()).toBe(0);
+      expect(acsCalls()).toEqual({});
     } finally {
       await other.close();
     }
@@ -115,7 +122,7 @@ describe('CPE authentication before the store', () => {
     counted.reset();
     expect(await session(USER, PASS)).toBe(401);
     // The race fallback: the lock was taken and given back, nothing committed.
-    expect(counted.byMethod()).toEqual({ openSession: 1, releaseLock: 1 });
+    expect(acsCalls()).toEqual({ openSession: 1, releaseLock: 1 });
     expect(await session(OWN.username, OWN.password)).toBe(200);
   });
 
@@ -124,26 +131,26 @@ describe('CPE authentication before the store', () => {
     expect(await session(OWN.username, OWN.password)).toBe(200);
     counted.reset();
     expect(await session(OWN.username, OWN.password)).toBe(200);
-    expect(counted.byMethod()).toEqual({ openSession: 1, commitSession: 1 });
+    expect(acsCalls()).toEqual({ openSession: 1, commitSession: 1 });
     // Rotated by another process: the cached credential fails, the store is read once more.
     await s.store.setCpeCredential(ID, makeCredential(OWN.username, 'rotated', 'Flotilla'));
     counted.reset();
     expect(await session(OWN.username, 'rotated')).toBe(200);
-    expect(counted.byMethod()).toEqual({ getCpeCredentialByUsername: 1, openSession: 1, commitSession: 1 });
+    expect(acsCalls()).toEqual({ getCpeCredentialByUsername: 1, openSession: 1, commitSession: 1 });
     // The old password: refused, no lock.
     counted.reset();
     expect(await session(OWN.username, OWN.password)).toBe(401);
-    expect(counted.byMethod().openSession).toBeUndefined();
+    expect(acsCalls().openSession).toBeUndefined();
     // Another device may not use this device's credential.
     counted.reset();
     expect(await session(OWN.username, 'rotated', 'SN0002')).toBe(401);
-    expect(counted.byMethod().openSession).toBeUndefined();
+    expect(acsCalls().openSession).toBeUndefined();
     expect(await s.store.getDevice(deviceIdOf({ ...DEVICE, serialNumber: 'SN0002' }))).toBeNull();
   });
 
   it('an idle periodic session with the bootstrap credential costs 2 round trips', async () => {
     counted.reset();
     expect(await session(USER, PASS)).toBe(200);
-    expect(counted.byMethod()).toEqual({ openSession: 1, commitSession: 1 });
+    expect(acsCalls()).toEqual({ openSession: 1, commitSession: 1 });
   });
 });
