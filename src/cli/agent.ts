@@ -7,7 +7,11 @@
 import { statSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Agent, type AgentOptions } from '../cpe/agent/agent.js';
+import type { Provider } from '../cpe/agent/provider.js';
+import type { RateLimit } from '../cpe/client/rate-limit.js';
 import { opt, parsePort, parsePositive } from './options.js';
 
 interface AgentFlags {
@@ -37,6 +41,34 @@ interface AgentFlags {
   retryMinWait?: number;
   logLevel: Level;
   config?: string;
+  provider?: string[];
+  crRateLimit?: RateLimit;
+}
+
+function parseRate(value: string): RateLimit {
+  const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0) throw new InvalidArgumentError('expected <burst>:<seconds per request>, e.g. 3:10');
+  return { burst: Number(m[1]), refillSeconds: Number(m[2]) };
+}
+
+/**
+ * Load providers from modules (the daemon's plug-ins): each module's default export is a
+ * Provider, an array of them, or a function (sync or async) returning either.
+ */
+async function loadProviders(modules: readonly string[]): Promise<Provider[]> {
+  const out: Provider[] = [];
+  for (const m of modules) {
+    const mod = (await import(pathToFileURL(resolvePath(m)).href)) as { default?: unknown };
+    let v: unknown = mod.default;
+    if (typeof v === 'function') v = await (v as () => unknown)();
+    for (const p of Array.isArray(v) ? v : [v]) {
+      if (typeof p !== 'object' || p === null || typeof (p as Provider).name !== 'string' || typeof (p as Provider).declare !== 'function') {
+        throw new Error(`${m}: the default export is not a provider (name, declare)`);
+      }
+      out.push(p as Provider);
+    }
+  }
+  return out;
 }
 
 function parseUrl(value: string): string {
@@ -107,6 +139,8 @@ export function registerAgentCommand(program: Command): void {
     .addOption(opt('--model-name <name>', 'ModelName (default: DMI product name)'))
     .addOption(opt('--retry-min-wait <seconds>', 'CWMPRetryMinimumWaitInterval override').argParser(parsePositive))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug').default('info'))
+    .addOption(opt('--cr-rate-limit <burst:seconds>', 'connection requests accepted back to back, and seconds to earn one more').argParser(parseRate))
+    .addOption(opt('--provider <module...>', 'JavaScript module(s) whose default export is a provider (your own parameters)'))
     .addOption(opt('--config <file>', 'JSON configuration file (mode 0600)'))
     .action(async (flags: AgentFlags, cmd: Command) => {
       let f: AgentFlags = flags;
@@ -138,7 +172,9 @@ export function registerAgentCommand(program: Command): void {
           ...(f.connectionRequestAdvertisedHost !== undefined ? { advertisedHost: f.connectionRequestAdvertisedHost } : {}),
           ...(f.crUsername !== undefined ? { username: f.crUsername } : {}),
           ...(f.crPassword !== undefined ? { password: f.crPassword } : {}),
+          ...(f.crRateLimit !== undefined ? { rateLimit: typeof f.crRateLimit === 'string' ? parseRate(f.crRateLimit) : f.crRateLimit } : {}),
         },
+        providers: await loadProviders(f.provider === undefined ? [] : Array.isArray(f.provider) ? f.provider : [String(f.provider)]),
         periodicInformInterval: Number(f.periodicInformInterval),
         ...(f.caFile !== undefined ? { caFile: f.caFile } : {}),
         insecure: f.insecure === true,
