@@ -63,6 +63,8 @@ export async function ipPing(p: Read): Promise<DiagnosticResult> {
   args.push(isIP(address) === 6 ? '-6' : '-4', address);
   const r = await run('ping', args, { timeoutMs: count * (timeoutMs + 500) + 5_000 });
   if (r.code === -1 && r.stdout === '') return { state: 'Error_Internal', values: {} };
+  // No summary line: ping could not send at all (no route, a broadcast address …).
+  if (!/packets transmitted/.test(r.stdout)) return { state: /unreachable/i.test(r.stderr) ? 'Error_NoRouteToHost' : 'Error_Other', values: {} };
   const times = [...r.stdout.matchAll(/time[=<]([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
   const ok = times.length;
   const us = (n: number): string => String(Math.round(n));
