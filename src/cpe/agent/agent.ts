@@ -59,13 +59,15 @@ export interface AgentOptions {
   /** Where downloads are staged (default <stateDir>/staging). */
   stagingDir?: string;
   logFile?: string;
-  /** Seconds between polls of parameters with notification on (default 30, at least 5). */
+  /** Seconds between polls of parameters with notification on (default 30, at least 1). */
   pollInterval?: number;
   /** Your own providers, after the built-in ones. */
   providers?: readonly Provider[];
   /** Replace the built-in providers altogether (tests, or a device with its own model). */
   builtinProviders?: boolean;
   retry?: { minimumWait?: number; multiplier?: number };
+  /** After a reboot hook returned without the host going down, carry on as after a boot this much later (default 5 s). */
+  rebootDelayMs?: number;
   log?: AgentLog;
   onSession?: (r: SessionReport) => void;
 }
@@ -211,7 +213,7 @@ export class Agent {
         tls,
         bootstrap: state.state.bootstrappedWith !== acsKey(),
         // A real reboot takes the process down first; if the hook returns, the agent carries on as after a boot.
-        rebootDelayMs: 5_000,
+        rebootDelayMs: o.rebootDelayMs ?? 5_000,
         ...(o.retry !== undefined ? { retry: o.retry } : {}),
         observer: {
           sessionEnded: (r) => {
@@ -232,7 +234,7 @@ export class Agent {
     for (const tc of state.state.transferCompletes) cpe.send(tc);
 
     const agent = new Agent({ cpe, model, state, cr, url, log, recent });
-    agent.#startPolling(Math.max(5, o.pollInterval ?? 30));
+    agent.#startPolling(Math.max(1, o.pollInterval ?? 30));
     cpe.start();
     log.info('agent started', { serialNumber, connectionRequestUrl: url, acs: acsKey() });
     return agent;
