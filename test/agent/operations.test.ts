@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, type AgentOptions } from '../../src/cpe/agent/agent.js';
 import type { Provider } from '../../src/cpe/agent/provider.js';
 import type { SessionReport } from '../../src/cpe/client/runtime.js';
+import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { CR_PASS, CR_USER, inPath, startStack, until, type Json, type Stack } from '../nbi/helpers.js';
 
@@ -212,6 +213,42 @@ describe('agent operations', () => {
     const gaps = sessions.slice(1, 3).map((s, i) => s.startedAt - sessions[i]!.startedAt);
     expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 0.9);
     await new Promise<void>((r) => down.close(() => r()));
+  });
+
+  it('connection requests: Digest with the configured credentials, rate-limited, nothing else', async () => {
+    const { agent } = await agentFor('OPS-CR', { connectionRequest: { host: '127.0.0.1', port: 0, username: CR_USER, password: CR_PASS, rateLimit: { burst: 2, refillSeconds: 600 } } });
+    const url = agent.connectionRequestUrl;
+    const get = async (authorization?: string, method = 'GET'): Promise<Response> => fetch(url, { method, headers: authorization ? { authorization } : {} });
+    const first = await get();
+    expect(first.status).toBe(401);
+    const challenge = parseChallenges(first.headers.get('www-authenticate') ?? '');
+    expect(challenge[0]!.scheme).toBe('digest');
+    const wrong = respondTo(challenge, { username: CR_USER, password: 'not-it' })!;
+    expect((await get(wrong('GET', new URL(url).pathname))).status).toBe(401);
+    const right = respondTo(challenge, { username: CR_USER, password: CR_PASS })!;
+    expect((await get(right('GET', new URL(url).pathname))).status).toBe(200);
+    expect((await get(right('GET', new URL(url).pathname))).status).toBe(200);
+    const limited = await get(right('GET', new URL(url).pathname));
+    expect(limited.status).toBe(503);
+    expect(limited.headers.get('retry-after')).toBe('600');
+    expect((await fetch(`${url}x/../../etc/passwd`)).status).toBe(404);
+  });
+
+  it('hostile writes are refused whole: bad URL, oversized and mistyped values', async () => {
+    const { id } = await agentFor('OPS-HOSTILE');
+    const spv = (pv: unknown[][]): Promise<Json> => task(id, { type: 'setParameterValues', parameterValues: pv });
+    const url = await spv([['Device.ManagementServer.URL', 'ftp://evil.example/'], ['Device.ManagementServer.PeriodicInformInterval', '60', 'xsd:unsignedInt']]);
+    expect(url.state).toBe('fault');
+    expect(url.fault.setParameterValuesFault.map((f: Json) => [f.parameterName, f.faultCode])).toEqual([['Device.ManagementServer.URL', 9007]]);
+    const long = await spv([['Device.DeviceInfo.ProvisioningCode', 'x'.repeat(65)]]);
+    expect(long.fault.setParameterValuesFault[0].faultCode).toBe(9007);
+    const ro = await spv([['Device.DeviceInfo.SerialNumber', 'STOLEN']]);
+    expect(ro.fault.setParameterValuesFault[0].faultCode).toBe(9008);
+    const v = await task(id, { type: 'getParameterValues', parameterNames: ['Device.ManagementServer.PeriodicInformInterval', 'Device.DeviceInfo.SerialNumber'] });
+    expect(v.response.parameterList.map((p: Json) => p.value)).toEqual(['3600', 'OPS-HOSTILE']);
+    // Objects the host owns take no AddObject.
+    const add = await task(id, { type: 'addObject', objectName: 'Device.DeviceInfo.Processor.' });
+    expect(add.state).toBe('fault');
   });
 
   it('a state file someone mangled is read as far as it makes sense', async () => {
