@@ -65,9 +65,9 @@ async function processes(): Promise<Proc[]> {
     return [];
   }
   const tick = 100; // USER_HZ: 100 on every Linux ABI the agent targets
+  const stats = await Promise.all(names.slice(0, MAX_PROCESSES).map(async (n) => [n, await readText(`/proc/${n}/stat`)] as const));
   const out: Proc[] = [];
-  for (const n of names.slice(0, MAX_PROCESSES)) {
-    const stat = await readText(`/proc/${n}/stat`);
+  for (const [n, stat] of stats) {
     if (stat === null) continue;
     // comm may hold spaces and parentheses: the fields start after the last ")".
     const close = stat.lastIndexOf(')');
