@@ -17,6 +17,8 @@ import type { StateFile } from './state.js';
 
 /** Notification values that put a changed value in the next Inform (1, 2, 4, 6; 3 and 5 are UDP-only). */
 const INFORM_NOTIFICATIONS: ReadonlySet<number> = new Set([1, 2, 4, 6]);
+/** Row keys kept per table for stable instance numbers. */
+const MAX_REMEMBERED_ROWS = 2048;
 
 export interface LiveModelOptions {
   providers: readonly Provider[];
@@ -82,6 +84,10 @@ export class LiveModel implements CpeDataModel, DeviceOps {
         const n = map['#next'] ?? 1;
         map[`=${key}`] = n;
         map['#next'] = n + 1;
+        // Rows that come and go (neighbours) must not grow the file forever: forget the
+        // oldest keys; their numbers are still never reused, since #next only grows.
+        const keys = Object.keys(map);
+        if (keys.length > MAX_REMEMBERED_ROWS) for (const k of keys.slice(0, keys.length - MAX_REMEMBERED_ROWS / 2)) if (k !== '#next') delete map[k];
         this.#onPersist();
         return n;
       },
