@@ -80,12 +80,17 @@ export class LiveModel implements CpeDataModel, DeviceOps {
       instance: (table, key) => {
         const map = (s.instances[table] ??= {});
         const known = map[`=${key}`];
-        if (known !== undefined) return known;
+        if (known !== undefined) {
+          // Most recently used last, so the pruning below forgets rows long gone, not live ones.
+          delete map[`=${key}`];
+          map[`=${key}`] = known;
+          return known;
+        }
         const n = map['#next'] ?? 1;
         map[`=${key}`] = n;
         map['#next'] = n + 1;
         // Rows that come and go (neighbours) must not grow the file forever: forget the
-        // oldest keys; their numbers are still never reused, since #next only grows.
+        // least recently seen keys; their numbers are still never reused, since #next only grows.
         const keys = Object.keys(map);
         if (keys.length > MAX_REMEMBERED_ROWS) for (const k of keys.slice(0, keys.length - MAX_REMEMBERED_ROWS / 2)) if (k !== '#next') delete map[k];
         this.#onPersist();
