@@ -270,7 +270,8 @@ describe('flotilla agent in a network namespace', () => {
 
   run('IPPing really pings across the link', async () => {
     const obj = 'Device.IP.Diagnostics.IPPing.';
-    const v = await diagnose(obj, [['Host', HOST_IP], ['NumberOfRepetitions', '3'], ['Timeout', '2000']]);
+    const wan0 = Object.entries(await values(['Device.IP.Interface.'])).find(([k, v]) => k.endsWith('.Name') && v === 'wan0')![0].slice(0, -'.Name'.length);
+    const v = await diagnose(obj, [['Host', HOST_IP], ['NumberOfRepetitions', '3'], ['Timeout', '2000'], ['Interface', wan0]]);
     expect(v[`${obj}DiagnosticsState`]).toBe('Complete');
     expect(v[`${obj}SuccessCount`]).toBe('3');
     expect(v[`${obj}FailureCount`]).toBe('0');
@@ -284,7 +285,7 @@ describe('flotilla agent in a network namespace', () => {
     const unknown = await diagnose(obj, [['Host', 'no-such-host.invalid']]);
     expect(unknown[`${obj}DiagnosticsState`]).toBe('Error_CannotResolveHostName');
     // The namespace has no default route.
-    const away = await diagnose(obj, [['Host', '192.0.2.1']]);
+    const away = await diagnose(obj, [['Host', '192.0.2.1'], ['Interface', '']]);
     expect(away[`${obj}DiagnosticsState`]).toBe('Error_NoRouteToHost');
     // Option injection through Host is refused before anything runs.
     const hostile = await diagnose(obj, [['Host', '-f 127.0.0.1']]);

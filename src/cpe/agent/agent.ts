@@ -174,7 +174,11 @@ export class Agent {
         refresh: async () => void (await model.refresh()),
         hasValueChange: () => model.hasValueChange(),
         runDiagnostic: async (objectPath) => {
-          const read = (n: string): string => model.get(objectPath + n)?.value ?? '';
+          const read = (n: string): string => {
+            const v = model.get(objectPath + n)?.value ?? '';
+            // Interface is a reference ("Device.IP.Interface.2"); the tools want its name.
+            return n === 'Interface' && v.startsWith('Device.') ? (model.get(`${v.replace(/\.$/, '')}.Name`)?.value ?? '') : v;
+          };
           const kind = diagnosticKind(objectPath);
           const r =
             kind === 'IPPing' ? await ipPing(read)
