@@ -242,6 +242,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
         // A provider that cannot read the system leaves its last values; the session goes on.
       }
       if (this.model.live.hasValueChange?.() === true) this.#events = addEvent(this.#events, EV.VALUE_CHANGE);
+      if (this.#phase === 'off') return void this.runtime.gate.leave(); // stopped while reading
     }
     const events = this.#events === null ? [] : this.#events.slice();
     this.#sentEvents = events;
