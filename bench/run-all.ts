@@ -15,6 +15,7 @@ const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'sim.js', args: [], node: ['--expose-gc'] },
   { script: join('storm', 'run.js'), args: [] },
   { script: 'nbi-query.js', args: [] },
+  { script: 'agent.js', args: [] },
 ];
 
 let failed = 0;

@@ -131,7 +131,7 @@ export function registerAgentCommand(program: Command): void {
     .addOption(opt('--factory-reset-hook <command>', 'command that restores factory state (default: refused with 9001)'))
     .addOption(opt('--install-hook <command>', 'command that installs a downloaded file (FLOTILLA_FILE, FLOTILLA_FILE_TYPE, FLOTILLA_SHA256 in its environment; default: Download refused)'))
     .addOption(opt('--staging-dir <dir>', 'where downloads are staged (default <state-dir>/staging)'))
-    .addOption(opt('--log-file <file>', 'file sent for a "2 Vendor Log File" upload (default: the agent\'s recent log)'))
+    .addOption(opt('--log-file <file>', 'file sent for a "2 Vendor Log File" upload, or "journal" (default: the agent\'s recent log)'))
     .addOption(opt('--poll-interval <seconds>', 'how often parameters with notification on are read').argParser(parsePositive).default(30))
     .addOption(opt('--oui <hex>', 'ManufacturerOUI').argParser(parseOui))
     .addOption(opt('--manufacturer <name>', 'Manufacturer (default: DMI vendor)'))

@@ -30,7 +30,7 @@ export interface Hooks {
 export interface OperationsOptions {
   hooks: Hooks;
   stagingDir: string;
-  /** Log uploads: this file's tail, else the agent's own recent log lines. */
+  /** Log uploads: this file's tail, "journal" (the systemd journal's last lines), else the agent's own recent log lines. */
   logFile?: string;
   recentLog: () => string;
   tls?: TlsOptions;
@@ -110,7 +110,7 @@ export class Operations {
       body = f.body;
       contentType = f.contentType;
     } else if (/^(2|4) Vendor Log File/.test(t.fileType)) {
-      body = this.#o.logFile !== undefined ? await tail(this.#o.logFile) : Buffer.from(this.#o.recentLog(), 'utf8');
+      body = this.#o.logFile === 'journal' ? await journal() : this.#o.logFile !== undefined ? await tail(this.#o.logFile) : Buffer.from(this.#o.recentLog(), 'utf8');
     } else return done(fault(9011, `unsupported FileType "${t.fileType}"`), 0);
     const r = await upload({ url: t.url, username: t.username, password: t.password, body, contentType, tls: this.#o.tls });
     return done(r.fault, r.bytes);
@@ -127,5 +127,13 @@ export class Operations {
 
 async function tail(file: string): Promise<Buffer> {
   const all = await readFile(file);
+  return all.length > LOG_TAIL_BYTES ? all.subarray(all.length - LOG_TAIL_BYTES) : all;
+}
+
+/** The host's systemd journal, last lines (what a support engineer asks for first). */
+async function journal(): Promise<Buffer> {
+  const r = await run('journalctl', ['--no-pager', '-q', '-n', '2000', '-o', 'short-iso'], { timeoutMs: 20_000 });
+  if (r.code !== 0) throw new Error(`journalctl exited with ${r.code}`);
+  const all = Buffer.from(r.stdout, 'utf8');
   return all.length > LOG_TAIL_BYTES ? all.subarray(all.length - LOG_TAIL_BYTES) : all;
 }
