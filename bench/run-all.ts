@@ -18,6 +18,7 @@ const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'nbi-query.js', args: [] },
   { script: 'connection-request.js', args: [] },
   { script: 'fleet-timers.js', args: [] },
+  { script: 'agent.js', args: [] },
 ];
 
 let failed = 0;
