@@ -17,6 +17,7 @@ import type { AcsRequest, CpeResponse, EventStruct, ParameterValue } from '../..
 import { deviceIdOf, parseDeviceId } from '../../src/store/device-id.js';
 import { taskFromRequest } from '../../src/tasks/rpc.js';
 import type { ParameterOp, SessionCommit, SessionLogRecord, StoredParameter, Store } from '../../src/store/types.js';
+import { deviceTasks, queueRpc } from '../helpers/queue.js';
 
 export interface StoreFixture {
   store: Store;
@@ -113,18 +114,18 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
 
       it('a second owner is busy while the lock is held, and is handed no queue', async () => {
         const id = idOf('S1');
-        const q = await store.enqueueRequest(id, getRpc, { now: T0 });
+        const q = await queueRpc(store, id, getRpc, { now: T0 });
         expect((await open(id, A, T0)).queue.map((r) => r.id)).toEqual([q.id]);
         const busy = await open(id, B, T0 + 1);
         expect(busy.lock).toBe('busy');
         expect(busy.queue).toEqual([]);
         // Still A's: handed out (running), neither re-read nor re-queued by B.
-        expect((await store.getRequest(q.id))?.state).toBe('running');
+        expect((await store.getTask(q.id))?.state).toBe('running');
       });
 
       it('is re-entrant for the same owner', async () => {
         const id = idOf('S1');
-        await store.enqueueRequest(id, getRpc, { now: T0 });
+        await queueRpc(store, id, getRpc, { now: T0 });
         expect((await open(id, A, T0)).lock).toBe('acquired');
         const again = await open(id, A, T0 + 10);
         expect(again.lock).toBe('acquired');
@@ -475,9 +476,9 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
     describe('request queue', () => {
       it('hands out queued requests in order, each with its fields', async () => {
         const id = idOf('Q1');
-        const r1 = await store.enqueueRequest(id, getRpc, { now: T0 });
-        const r2 = await store.enqueueRequest(id, reboot('rb-1'), { now: T0 + 1, expiresAt: T0 + 60_000 });
-        const r3 = await store.enqueueRequest(id, getRpc, { now: T0 + 2 });
+        const r1 = await queueRpc(store, id, getRpc, { now: T0 });
+        const r2 = await queueRpc(store, id, reboot('rb-1'), { now: T0 + 1, expiresAt: T0 + 60_000 });
+        const r3 = await queueRpc(store, id, getRpc, { now: T0 + 2 });
         expect(new Set([r1.id, r2.id, r3.id]).size).toBe(3);
         expect(r1.seq).toBeLessThan(r2.seq);
         expect(r2.seq).toBeLessThan(r3.seq);
@@ -501,25 +502,25 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         // Handed out means running, in the same transaction.
         const running = [r1, r2, r3].map((r) => ({ ...r, state: 'running', attempts: 1, updatedAt: T0 + 10 }));
         expect(opened.queue).toEqual(running);
-        expect(await store.getRequest(r2.id)).toEqual(running[1]);
-        expect(await store.getRequest('no-such-request')).toBeNull();
+        expect(await store.getTask(r2.id)).toEqual(running[1]);
+        expect(await store.getTask('no-such-request')).toBeNull();
       });
 
       it('does not hand out expired requests, and marks them expired', async () => {
         const id = idOf('Q1');
-        const gone = await store.enqueueRequest(id, getRpc, { now: T0, expiresAt: T0 + 100 });
-        const kept = await store.enqueueRequest(id, getRpc, { now: T0, expiresAt: T0 + 1000 });
-        const forever = await store.enqueueRequest(id, getRpc, { now: T0 });
+        const gone = await queueRpc(store, id, getRpc, { now: T0, expiresAt: T0 + 100 });
+        const kept = await queueRpc(store, id, getRpc, { now: T0, expiresAt: T0 + 1000 });
+        const forever = await queueRpc(store, id, getRpc, { now: T0 });
         const opened = await open(id, A, T0 + 100);
         expect(opened.queue.map((r) => r.id)).toEqual([kept.id, forever.id]);
-        expect(await store.getRequest(gone.id)).toMatchObject({ state: 'expired', updatedAt: T0 + 100 });
+        expect(await store.getTask(gone.id)).toMatchObject({ state: 'expired', updatedAt: T0 + 100 });
       });
 
       it('records outcomes: done with the response, fault with the detail', async () => {
         const id = idOf('Q1');
-        const ok = await store.enqueueRequest(id, getRpc, { now: T0 });
-        const bad = await store.enqueueRequest(id, reboot('k'), { now: T0 });
-        const later = await store.enqueueRequest(id, getRpc, { now: T0 });
+        const ok = await queueRpc(store, id, getRpc, { now: T0 });
+        const bad = await queueRpc(store, id, reboot('k'), { now: T0 });
+        const later = await queueRpc(store, id, getRpc, { now: T0 });
         const response: CpeResponse = { method: 'GetParameterValuesResponse', parameterList: [pv('Device.DeviceInfo.X', 'y')] };
         const fault = { faultCode: 9001, faultString: 'Request denied', setParameterValuesFault: [] };
         await inform(id, {
@@ -529,10 +530,10 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
             { requestId: bad.id, state: 'fault', fault, at: T0 + 45 },
           ],
         });
-        expect(await store.getRequest(ok.id)).toMatchObject({ state: 'done', response, fault: null, updatedAt: T0 + 40 });
-        expect(await store.getRequest(bad.id)).toMatchObject({ state: 'fault', response: null, fault, updatedAt: T0 + 45 });
+        expect(await store.getTask(ok.id)).toMatchObject({ state: 'done', response, fault: null, updatedAt: T0 + 40 });
+        expect(await store.getTask(bad.id)).toMatchObject({ state: 'fault', response: null, fault, updatedAt: T0 + 45 });
         expect((await open(id, A, T0 + 60)).queue.map((r) => r.id)).toEqual([later.id]);
-        expect((await store.listRequests(id)).map((r) => [r.id, r.state])).toEqual([
+        expect((await deviceTasks(store, id)).map((r) => [r.id, r.state])).toEqual([
           [ok.id, 'done'],
           [bad.id, 'fault'],
           [later.id, 'running'],
@@ -540,11 +541,11 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       });
 
       it('keeps each device’s queue to itself', async () => {
-        const r1 = await store.enqueueRequest(idOf('Q1'), getRpc, { now: T0 });
-        const r2 = await store.enqueueRequest(idOf('Q2'), getRpc, { now: T0 });
+        const r1 = await queueRpc(store, idOf('Q1'), getRpc, { now: T0 });
+        const r2 = await queueRpc(store, idOf('Q2'), getRpc, { now: T0 });
         expect((await open(idOf('Q1'), A, T0)).queue.map((r) => r.id)).toEqual([r1.id]);
-        expect((await store.listRequests(idOf('Q2'))).map((r) => r.id)).toEqual([r2.id]);
-        expect(await store.listRequests(idOf('Q3'))).toEqual([]);
+        expect((await deviceTasks(store, idOf('Q2'))).map((r) => r.id)).toEqual([r2.id]);
+        expect(await deviceTasks(store, idOf('Q3'))).toEqual([]);
       });
 
       it('round-trips stored JSON exactly, non-ASCII included', async () => {
@@ -555,7 +556,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
           parameterList: [pv('Device.WiFi.SSID.1.SSID', text), pv('Device.X_ÜBER.n', '-1', 'xsd:int')],
           parameterKey: text,
         };
-        const q = await store.enqueueRequest(id, request, { now: T0 });
+        const q = await queueRpc(store, id, request, { now: T0 });
         const events = [ev('M Download', text), ev('X 00D09E Ärger')];
         const response = { method: 'SetParameterValuesResponse', status: 1 } as const;
         const message = { method: 'Kicked', command: text, referer: 'http://h/ü', arg: '{"a":[1,2]}', next: '' } as const;
@@ -571,7 +572,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         expect(d?.deviceId.serialNumber).toBe('Zürich 東京 / -%_');
         expect(d?.lastEvents).toEqual(events);
         expect(d?.parameters[0]?.value).toBe(text);
-        expect(await store.getRequest(q.id)).toMatchObject({ task: taskFromRequest(request), response });
+        expect(await store.getTask(q.id)).toMatchObject({ task: taskFromRequest(request), response });
         expect(await store.listCpeMessages(id)).toEqual([{ at: T0, message }]);
         expect((await store.listSessions(id))[0]?.outcome).toBe(`protocol-error: ${text}`);
       });
@@ -626,7 +627,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         const id = idOf('X1');
         const other = idOf('X2');
         for (const d of [id, other]) {
-          await store.enqueueRequest(d, getRpc, { now: T0 });
+          await queueRpc(store, d, getRpc, { now: T0 });
           await store.setCpeCredential(d, { username: `u-${d}`, realm: 'r', ha1: 'f'.repeat(32) });
           await inform(d, {
             releaseLock: false,
@@ -638,7 +639,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         expect(await store.deleteDevice(id)).toBe(true);
         expect(await store.deleteDevice(id)).toBe(false);
         expect(await store.getDevice(id)).toBeNull();
-        expect(await store.listRequests(id)).toEqual([]);
+        expect(await deviceTasks(store, id)).toEqual([]);
         expect(await store.getCpeCredential(id)).toBeNull();
         expect(await store.getCpeCredentialByUsername(`u-${id}`)).toBeNull();
         expect(await store.listSessions(id)).toEqual([]);
@@ -648,7 +649,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         // The other device is whole.
         const o = await store.getDevice(other);
         expect([o?.tags, o?.parameters.length]).toEqual([['t'], 1]);
-        expect(await store.listRequests(other)).toHaveLength(1);
+        expect(await deviceTasks(store, other)).toHaveLength(1);
         expect((await open(other, B, T0 + 1)).lock).toBe('busy');
         // Informing again starts afresh.
         await inform(id, { informAt: T0 + 100, lockOwner: B });

@@ -19,6 +19,7 @@ import {
   type PostgresStoreOptions,
 } from '../../src/store/postgres/index.js';
 import type { SessionCommit } from '../../src/store/types.js';
+import { deviceTasks, queueRpc } from '../helpers/queue.js';
 import { storeConformance } from './conformance.js';
 import { storeConformanceNbi } from './conformance-nbi.js';
 import { claimPgShared, createTestDatabase, describePg, sql, truncateAll, type TestDatabase } from './pg-helpers.js';
@@ -232,10 +233,10 @@ describeWithPg('PostgreSQL backend', () => {
   it('hands out distinct, increasing sequence numbers to concurrent enqueuers', async () => {
     const pools = await Promise.all([open(), open()]);
     const rpc = { method: 'GetParameterValues' as const, parameterNames: ['Device.'] };
-    const made = await Promise.all(Array.from({ length: 40 }, (_, i) => pools[i % 2]!.enqueueRequest(ID, rpc, { now: T0 + i })));
+    const made = await Promise.all(Array.from({ length: 40 }, (_, i) => queueRpc(pools[i % 2]!, ID, rpc, { now: T0 + i })));
     const seqs = made.map((r) => r.seq);
     expect(new Set(seqs).size).toBe(40);
-    const listed = await pools[0]!.listRequests(ID);
+    const listed = await deviceTasks(pools[0]!, ID);
     expect(listed.map((r) => r.seq)).toEqual([...seqs].sort((a, b) => a - b));
     const opened = await pools[1]!.openSession({ deviceId: ID, lockOwner: 'x', lockTtlMs: 1000, now: T0 + 100 });
     expect(opened.queue.map((r) => r.id)).toEqual(listed.map((r) => r.id));

@@ -1,6 +1,6 @@
 /**
  * The task queue: create, hand out at session start (sessions.ts, inside openSession:
- * marked `running` in the same statement), record outcomes at commit (the commit function),
+ * marked `running` in the same statement), record outcomes at commit (write ops, ../session-writes.ts),
  * retry, delete, expire. Ids are random UUIDs; `seq` comes from a sequence, so concurrent
  * creators in any number of processes get distinct, increasing numbers without reading
  * max(seq), and one device's tasks keep their creation order.
@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionRequestRecord, TaskState } from '../../tasks/types.js';
 import { commandKeyOf } from '../../tasks/rpc.js';
-import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
+import type { Impl } from '../compose.js';
+import type { NewTask, TaskQuery, TaskRecord, TaskStore } from '../types.js';
 import type { PgDb } from './db.js';
 import { TASK_JSON } from './rows.js';
 
@@ -106,19 +107,13 @@ export async function recordConnectionRequest(db: PgDb, ids: readonly string[], 
   await db.run(CONNECTION_REQUEST, [[...ids], JSON.stringify(record)]);
 }
 
-export async function listDeviceTasks(db: PgDb, deviceId: string): Promise<TaskRecord[]> {
-  return (await db.query<{ r: TaskRecord }>(`SELECT ${TASK_JSON} AS r FROM tasks r WHERE r.device_id = $1 ORDER BY r.seq`, [deviceId])).map(
-    ({ r }) => r,
-  );
-}
-
-/**
- * One UPDATE … FROM applies all outcomes, and it may touch a row only once: keep the last
- * outcome per task, which is what applying them in order (SQLite) leaves.
- */
-export function dedupeOutcomes<T extends { requestId: string }>(outcomes: readonly T[]): T[] {
-  if (outcomes.length < 2) return [...outcomes];
-  const last = new Map<string, T>();
-  for (const o of outcomes) last.set(o.requestId, o);
-  return [...last.values()];
-}
+export const tasks = {
+  createTasks,
+  getTask,
+  listTasks,
+  retryTask,
+  deleteTask,
+  deleteTasks,
+  expireTasks,
+  recordConnectionRequest,
+} satisfies Impl<TaskStore, PgDb>;
