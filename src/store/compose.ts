@@ -1,9 +1,10 @@
 /**
- * How a backend becomes a Store, written once for every backend: each backend module of a
- * concern exports its methods as plain functions taking the backend's handle first
- * (`Impl<Concern, Handle>`, sync or async), and `composeStore` binds them to one handle.
- * So a backend has no hand-written pass-through class, and the compiler checks each
- * module against its concern's interface (`satisfies Impl<…>`).
+ * How a backend becomes a Store, written once for every backend: a backend's concern modules
+ * export the concern's methods under their interface names, as plain functions taking the
+ * backend's handle first (sync or async); the backend spreads the modules into one object,
+ * which the compiler checks against every concern (`Impl<Concerns, Handle>`), and
+ * `composeStore` binds the Store's methods — and only those — to the handle. So no backend
+ * has a pass-through class or a list of its methods.
  */
 import type { Store, StoreLifecycle } from './types.js';
 
@@ -16,13 +17,63 @@ export type Impl<I, H> = {
 export type Concerns = Omit<Store, keyof StoreLifecycle>;
 
 /**
+ * Every method of every concern, by name: what composeStore binds (a module's other exports
+ * are its own helpers) and what counting.ts counts. `satisfies` makes the compiler flag a
+ * concern method missing here.
+ */
+export const CONCERN_METHODS = {
+  // sessions and devices
+  openSession: true,
+  extendLock: true,
+  releaseLock: true,
+  commitSession: true,
+  getDevice: true,
+  readParameters: true,
+  listDevices: true,
+  deleteDevice: true,
+  setTags: true,
+  setSearchablePaths: true,
+  searchablePaths: true,
+  // credentials
+  setCpeCredential: true,
+  getCpeCredential: true,
+  getCpeCredentialByUsername: true,
+  // tasks
+  createTasks: true,
+  getTask: true,
+  listTasks: true,
+  retryTask: true,
+  deleteTask: true,
+  deleteTasks: true,
+  expireTasks: true,
+  recordConnectionRequest: true,
+  // history
+  listSessions: true,
+  listCpeMessages: true,
+  // tokens
+  createApiToken: true,
+  findApiToken: true,
+  listApiTokens: true,
+  deleteApiToken: true,
+  // webhooks
+  createWebhook: true,
+  listWebhooks: true,
+  deleteWebhook: true,
+  enqueueWebhookDeliveries: true,
+  claimWebhookDeliveries: true,
+  finishWebhookDelivery: true,
+  listWebhookDeliveries: true,
+  pruneWebhookDeliveries: true,
+} as const satisfies Record<keyof Concerns, true>;
+
+/**
  * One object with every concern's methods bound to `handle`, each async (a synchronous
- * backend's throw becomes a rejection, as callers expect of a Store). `impl` is the spread
- * of the backend's concern modules; the compiler insists it covers every concern.
+ * backend's throw becomes a rejection, as callers expect of a Store).
  */
 export function composeStore<H, X extends object = object>(handle: H, lifecycle: StoreLifecycle, impl: Impl<Concerns, H>, extra?: X): Store & X {
   const store: Record<string, unknown> = { ...extra };
-  for (const [name, fn] of Object.entries(impl) as [string, (h: H, ...a: unknown[]) => unknown][]) {
+  for (const name of Object.keys(CONCERN_METHODS) as (keyof Concerns)[]) {
+    const fn = impl[name] as (h: H, ...a: unknown[]) => unknown;
     store[name] = async (...args: unknown[]) => fn(handle, ...args);
   }
   store.migrate = lifecycle.migrate;

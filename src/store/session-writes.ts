@@ -67,6 +67,14 @@ export interface HistoryLimits {
   cpeMessagesPerDevice: number;
 }
 
+/** A backend's history caps from its options: 100 each by default, at least 1. */
+export function historyLimits(opts: Partial<HistoryLimits>): HistoryLimits {
+  return {
+    sessionsPerDevice: Math.max(1, opts.sessionsPerDevice ?? 100),
+    cpeMessagesPerDevice: Math.max(1, opts.cpeMessagesPerDevice ?? 100),
+  };
+}
+
 /**
  * Every write of a session, in order. If the lock lapsed and another owner took it, the
  * writes still happen — they are what the CPE really said and did — but `unlock` matches on

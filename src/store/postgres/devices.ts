@@ -5,15 +5,14 @@
  * tables aggregate them in the database, writes that touch several tables are one
  * statement of data-modifying CTEs (one transaction, one round trip).
  */
-import type { Impl } from '../compose.js';
-import type { HistoryLimits } from '../session-writes.js';
 import { prefixUpperBound, subtreePrefix } from '../tree.js';
-import type { DeviceRecord, DeviceStore, StoredParameter } from '../types.js';
+import type { DeviceRecord, StoredParameter } from '../types.js';
 import type { PgDb } from './db.js';
-import { queryDevices, readParameters } from './query.js';
 import { DEVICE_JSON, PARAMETER_JSON, toDeviceSummary, type DeviceJson } from './rows.js';
-import { searchablePaths, setSearchablePaths } from './search.js';
-import { commitSession, extendLock, openSession, releaseLock } from './sessions.js';
+
+export { listDevices, readParameters } from './query.js';
+export { searchablePaths, setSearchablePaths } from './search.js';
+export { commitSession, extendLock, openSession, releaseLock } from './sessions.js';
 
 const PARAMS_ALL = `SELECT coalesce(json_agg(${PARAMETER_JSON} ORDER BY p.path), '[]'::json)
   FROM parameters p WHERE p.device_id = d.id`;
@@ -54,7 +53,8 @@ SELECT EXISTS (SELECT 1 FROM dev) AS found`;
  * `subtree` "X.Y." selects that object and everything under it; a parameter path selects
  * that parameter. Rows come in byte order of path.
  */
-export async function getDevice(db: PgDb, id: string, subtree?: string): Promise<DeviceRecord | null> {
+export async function getDevice(db: PgDb, id: string, opts: { subtree?: string } = {}): Promise<DeviceRecord | null> {
+  const subtree = opts.subtree;
   const lo = subtree === undefined ? '' : subtreePrefix(subtree);
   const hi = prefixUpperBound(lo);
   const rows =
@@ -76,20 +76,4 @@ export async function deleteDevice(db: PgDb, id: string): Promise<boolean> {
 export async function setTags(db: PgDb, id: string, add: readonly string[], remove: readonly string[]): Promise<boolean> {
   const [row] = await db.query<{ found: boolean }>(SET_TAGS, [id, [...add], [...remove]]);
   return row?.found === true;
-}
-
-export function devices(limits: HistoryLimits) {
-  return {
-    openSession,
-    extendLock,
-    releaseLock: (db: PgDb, device: string, owner: string) => releaseLock(db, device, owner),
-    commitSession: (db: PgDb, c) => commitSession(db, c, limits),
-    getDevice: (db: PgDb, id: string, opts?: { subtree?: string }) => getDevice(db, id, opts?.subtree),
-    readParameters,
-    listDevices: queryDevices,
-    deleteDevice,
-    setTags,
-    setSearchablePaths,
-    searchablePaths: async (db: PgDb) => [...(await searchablePaths(db))].sort(),
-  } satisfies Impl<DeviceStore, PgDb>;
 }

@@ -3,8 +3,7 @@
  * capped per device by the commit's write ops (migrations.ts flotilla_op_log, _cpe_messages), in its
  * transaction; here are the reads, newest first.
  */
-import type { Impl } from '../compose.js';
-import type { CpeMessageRecord, HistoryStore, SessionLogRecord } from '../types.js';
+import type { CpeMessageRecord, SessionLogRecord } from '../types.js';
 import type { PgDb } from './db.js';
 
 const LIST_LOG = `SELECT device_id, started_at, ended_at, events, rpcs, cpe_requests, outcome, linked_requests
@@ -43,5 +42,3 @@ export async function listCpeMessages(db: PgDb, device: string, limit = DEFAULT_
     message: r.message,
   }));
 }
-
-export const history = { listSessions, listCpeMessages } satisfies Impl<HistoryStore, PgDb>;

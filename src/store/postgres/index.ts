@@ -9,16 +9,18 @@
  * migrate (one transaction of several statements) and setSearchablePaths (index builds).
  */
 import { composeStore } from '../compose.js';
+import { historyLimits } from '../session-writes.js';
 import { redactUrl } from '../redact.js';
 import type { Store } from '../types.js';
-import { credentials } from './credentials.js';
+import * as credentials from './credentials.js';
 import { PgDb, type PgTuning } from './db.js';
-import { devices } from './devices.js';
-import { history } from './history.js';
+import * as devices from './devices.js';
+import * as history from './history.js';
 import { runMigrations } from './migrations.js';
-import { tasks } from './tasks.js';
-import { tokens } from './tokens.js';
-import { webhooks } from './webhooks.js';
+import * as sessions from './sessions.js';
+import * as tasks from './tasks.js';
+import * as tokens from './tokens.js';
+import * as webhooks from './webhooks.js';
 
 export type PostgresStoreOptions = PgTuning & {
   /** postgres://user:password@host:port/database?… (libpq-style parameters such as sslmode work). */
@@ -54,14 +56,12 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     const reason = e instanceof Error ? e.message : String(e);
     throw new Error(`PostgreSQL store ${redactUrl(opts.url)}: ${reason}`, { cause: e });
   }
-  const limits = {
-    sessionsPerDevice: Math.max(1, opts.sessionsPerDevice ?? 100),
-    cpeMessagesPerDevice: Math.max(1, opts.cpeMessagesPerDevice ?? 100),
-  };
+  const limits = historyLimits(opts);
   return composeStore(
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
-    { ...devices(limits), ...credentials, ...tasks, ...history, ...tokens, ...webhooks },
+    // One module per concern; the commit also needs the history caps.
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

@@ -8,7 +8,7 @@ import { compileDeviceQuery, selectionOf, whereOf, type BindKind, type Dialect }
 import type { DeviceCursor, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
 import type { PgDb } from './db.js';
 import { DEVICE_JSON, PARAMETER_JSON, toDeviceSummary, type DeviceJson } from './rows.js';
-import { searchablePaths } from './search.js';
+import { searchableSet } from './search.js';
 
 
 /** A `*`/`?` glob as a LIKE pattern with `\` as the escape character. */
@@ -38,8 +38,8 @@ interface PageRow {
   parameters: { d: string; p: StoredParameter }[] | null;
 }
 
-export async function queryDevices(db: PgDb, q: DeviceQuery = {}): Promise<DevicePage> {
-  const c = compileDeviceQuery(q, PG_DIALECT, await searchablePaths(db));
+export async function listDevices(db: PgDb, q: DeviceQuery = {}): Promise<DevicePage> {
+  const c = compileDeviceQuery(q, PG_DIALECT, await searchableSet(db));
   const order = `${c.sortExpr} ${c.dir}, d.id ${c.dir}`;
   const page = `SELECT d.id, ${DEVICE_JSON} AS j, ${c.sortExpr} AS k, row_number() OVER (ORDER BY ${order}) AS n
 FROM devices d ${whereOf(c.pageConds)} ORDER BY ${order} LIMIT ${c.bind(c.limit, 'bigint')} OFFSET ${c.bind(c.offset, 'bigint')}`;

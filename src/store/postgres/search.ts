@@ -21,7 +21,7 @@ const CACHE_MS = 5_000;
 const SEARCH_LOCK = 0x466c5365; // "FlSe"
 const cache = new WeakMap<PgDb, { paths: Set<string>; at: number }>();
 
-export async function searchablePaths(db: PgDb): Promise<Set<string>> {
+export async function searchableSet(db: PgDb): Promise<Set<string>> {
   const hit = cache.get(db);
   if (hit !== undefined && Date.now() - hit.at < CACHE_MS) return hit.paths;
   const paths = new Set((await db.query<{ path: string }>('SELECT path FROM search_paths')).map((r) => r.path));
@@ -84,4 +84,9 @@ export async function setSearchablePaths(db: PgDb, paths: readonly string[]): Pr
     client.release(broken);
   }
   cache.set(db, { paths: new Set(wanted), at: Date.now() });
+}
+
+/** The searchable paths, sorted (DeviceStore.searchablePaths). */
+export async function searchablePaths(db: PgDb): Promise<string[]> {
+  return [...(await searchableSet(db))].sort();
 }

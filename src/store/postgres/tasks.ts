@@ -13,8 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionRequestRecord, TaskState } from '../../tasks/types.js';
 import { commandKeyOf } from '../../tasks/rpc.js';
-import type { Impl } from '../compose.js';
-import type { NewTask, TaskQuery, TaskRecord, TaskStore } from '../types.js';
+import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
 import { TASK_JSON } from './rows.js';
 
@@ -106,14 +105,3 @@ export async function recordConnectionRequest(db: PgDb, ids: readonly string[], 
   if (ids.length === 0) return;
   await db.run(CONNECTION_REQUEST, [[...ids], JSON.stringify(record)]);
 }
-
-export const tasks = {
-  createTasks,
-  getTask,
-  listTasks,
-  retryTask,
-  deleteTask,
-  deleteTasks,
-  expireTasks,
-  recordConnectionRequest,
-} satisfies Impl<TaskStore, PgDb>;

@@ -1,12 +1,11 @@
 /**
  * The tokens concern (../concerns/tokens.ts) on PostgreSQL: NBI bearer tokens, hashes only.
  */
-import type { Impl } from '../compose.js';
 import { TOKEN_COLUMNS, toToken, type TokenRow } from '../token-rows.js';
-import type { ApiTokenRecord, TokenStore } from '../types.js';
+import type { ApiTokenRecord } from '../types.js';
 import type { PgDb } from './db.js';
 
-export async function createToken(db: PgDb, t: ApiTokenRecord): Promise<void> {
+export async function createApiToken(db: PgDb, t: ApiTokenRecord): Promise<void> {
   await db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
     t.id,
     t.name,
@@ -17,22 +16,15 @@ export async function createToken(db: PgDb, t: ApiTokenRecord): Promise<void> {
   ]);
 }
 
-export async function findToken(db: PgDb, lookup: string): Promise<ApiTokenRecord | null> {
+export async function findApiToken(db: PgDb, lookup: string): Promise<ApiTokenRecord | null> {
   const [row] = await db.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE lookup = $1`, [lookup]);
   return row ? toToken(row) : null;
 }
 
-export async function listTokens(db: PgDb): Promise<ApiTokenRecord[]> {
+export async function listApiTokens(db: PgDb): Promise<ApiTokenRecord[]> {
   return (await db.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`)).map(toToken);
 }
 
-export async function deleteToken(db: PgDb, id: string): Promise<boolean> {
+export async function deleteApiToken(db: PgDb, id: string): Promise<boolean> {
   return (await db.run('DELETE FROM api_tokens WHERE id = $1', [id])) > 0;
 }
-
-export const tokens = {
-  createApiToken: createToken,
-  findApiToken: findToken,
-  listApiTokens: listTokens,
-  deleteApiToken: deleteToken,
-} satisfies Impl<TokenStore, PgDb>;

@@ -1,7 +1,6 @@
 /**
  * The webhooks concern (../concerns/webhooks.ts) on PostgreSQL: webhooks and their durable deliveries.
  */
-import type { Impl } from '../compose.js';
 import type {
   NewWebhookDelivery,
   WebhookDelivery,
@@ -9,7 +8,6 @@ import type {
   WebhookDeliveryRecord,
   WebhookDeliveryState,
   WebhookRecord,
-  WebhookStore,
 } from '../types.js';
 import {
   DELIVERY_COLUMNS,
@@ -69,7 +67,7 @@ FROM unnest($1::text[], $2::text[], $3::text[]) AS x(id, webhook_id, event)
 JOIN webhooks w ON w.id = x.webhook_id
 FOR KEY SHARE OF w`;
 
-export async function enqueueDeliveries(db: PgDb, items: NewWebhookDelivery[], now: number): Promise<void> {
+export async function enqueueWebhookDeliveries(db: PgDb, items: NewWebhookDelivery[], now: number): Promise<void> {
   if (items.length === 0) return;
   await db.run(ENQUEUE, [items.map(() => newDeliveryId(now)), items.map((i) => i.webhookId), items.map((i) => eventJson(i.event)), now]);
 }
@@ -93,12 +91,12 @@ const CLAIM = `WITH due AS (
 SELECT c.*, w.url, w.secret FROM claimed c JOIN webhooks w ON w.id = c.webhook_id
 ORDER BY c.next_at, c.created_at, c.id`;
 
-export async function claimDeliveries(db: PgDb, now: number, limit: number, leaseMs: number): Promise<WebhookDeliveryRecord[]> {
+export async function claimWebhookDeliveries(db: PgDb, now: number, limit: number, leaseMs: number): Promise<WebhookDeliveryRecord[]> {
   if (limit <= 0) return [];
   return (await db.query<ClaimedRow>(CLAIM, [now, Math.floor(limit), leaseMs])).map(toClaimed);
 }
 
-export async function finishDelivery(db: PgDb, id: string, outcome: WebhookDeliveryOutcome, now: number): Promise<boolean> {
+export async function finishWebhookDelivery(db: PgDb, id: string, outcome: WebhookDeliveryOutcome, now: number): Promise<boolean> {
   const v = finishValues(outcome);
   return (
     (await db.run(
@@ -119,7 +117,7 @@ const LIST = `SELECT d.* FROM webhooks w LEFT JOIN LATERAL (
 WHERE w.id = $1
 ORDER BY d.created_at DESC, d.id DESC`;
 
-export async function listDeliveries(
+export async function listWebhookDeliveries(
   db: PgDb,
   webhookId: string,
   q: { state?: WebhookDeliveryState; limit: number },
@@ -129,17 +127,6 @@ export async function listDeliveries(
   return rows.filter((r): r is DeliveryRow => r.id !== null).map(toDelivery);
 }
 
-export async function pruneDeliveries(db: PgDb, before: number): Promise<number> {
+export async function pruneWebhookDeliveries(db: PgDb, before: number): Promise<number> {
   return db.run(`DELETE FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < $1`, [before]);
 }
-
-export const webhooks = {
-  createWebhook,
-  listWebhooks,
-  deleteWebhook,
-  enqueueWebhookDeliveries: enqueueDeliveries,
-  claimWebhookDeliveries: claimDeliveries,
-  finishWebhookDelivery: finishDelivery,
-  listWebhookDeliveries: listDeliveries,
-  pruneWebhookDeliveries: pruneDeliveries,
-} satisfies Impl<WebhookStore, PgDb>;

@@ -1,8 +1,7 @@
 /**
  * The credentials concern (../concerns/credentials.ts) on SQLite.
  */
-import type { Impl } from '../compose.js';
-import type { CpeCredential, CredentialStore } from '../types.js';
+import type { CpeCredential } from '../types.js';
 import type { Db } from './db.js';
 import { toCredential, type CredentialRow } from './rows.js';
 
@@ -12,12 +11,12 @@ const SET_CREDENTIAL = `INSERT INTO cpe_credentials (device_id, username, realm,
 VALUES (@id, @username, @realm, @ha1)
 ON CONFLICT (device_id) DO UPDATE SET username = excluded.username, realm = excluded.realm, ha1 = excluded.ha1`;
 
-export function getCredential(db: Db, id: string): CpeCredential | null {
+export function getCpeCredential(db: Db, id: string): CpeCredential | null {
   const row = db.get<CredentialRow>(CREDENTIAL, { id });
   return row ? toCredential(row) : null;
 }
 
-export function getCredentialByUsername(
+export function getCpeCredentialByUsername(
   db: Db,
   username: string,
 ): { deviceId: string; credential: CpeCredential } | null {
@@ -26,12 +25,6 @@ export function getCredentialByUsername(
 }
 
 /** Throws if another device already uses the username (it must identify one device). */
-export function setCredential(db: Db, id: string, c: CpeCredential): void {
+export function setCpeCredential(db: Db, id: string, c: CpeCredential): void {
   db.run(SET_CREDENTIAL, { id, username: c.username, realm: c.realm, ha1: c.ha1 });
 }
-
-export const credentials = {
-  setCpeCredential: setCredential,
-  getCpeCredential: getCredential,
-  getCpeCredentialByUsername: getCredentialByUsername,
-} satisfies Impl<CredentialStore, Db>;

@@ -1,17 +1,17 @@
 /**
  * The sessions-and-devices concern (../concerns/devices.ts) on SQLite: the session's two
  * round trips and the lock (sessions.ts), listing (query.ts), search indexes (search.ts),
- * and here the reads of one device, tags and deletion.
+ * and here the reads of one device, tags and deletion. Exports the concern's methods by
+ * their interface names (../compose.ts).
  */
-import type { Impl } from '../compose.js';
-import type { HistoryLimits } from '../session-writes.js';
 import { prefixUpperBound, subtreePrefix } from '../tree.js';
-import type { DeviceRecord, DeviceStore } from '../types.js';
+import type { DeviceRecord } from '../types.js';
 import type { Db } from './db.js';
-import { readParameters, queryDevices } from './query.js';
 import { PARAMETER_COLUMNS, getSummary, toStoredParameter, type ParameterRow } from './rows.js';
-import { searchablePaths, setSearchablePaths } from './search.js';
-import { commitSession, extendLock, openSession, releaseLock } from './sessions.js';
+
+export { listDevices, readParameters } from './query.js';
+export { searchablePaths, setSearchablePaths } from './search.js';
+export { commitSession, extendLock, openSession, releaseLock } from './sessions.js';
 
 const PARAMS_ALL = `SELECT ${PARAMETER_COLUMNS} FROM parameters WHERE device_id = @id ORDER BY path`;
 /** [path, hi) bounds the index range; the OR only drops look-alikes such as "X.a-b" for "X.a". */
@@ -38,11 +38,12 @@ const REMOVE_TAG = 'DELETE FROM device_tags WHERE device_id = @id AND tag = @tag
  * `subtree` "X.Y." selects that object and everything under it; a parameter path selects
  * that parameter. Rows come in byte order of path.
  */
-export function getDevice(db: Db, id: string, subtree?: string): DeviceRecord | null {
+export function getDevice(db: Db, id: string, opts: { subtree?: string } = {}): DeviceRecord | null {
   // One snapshot for the summary and the rows (a read transaction in WAL mode).
   return db.read(() => {
       const summary = getSummary(db, id);
       if (summary === null) return null;
+      const subtree = opts.subtree;
       let rows: ParameterRow[];
       const lo = subtree === undefined ? '' : subtreePrefix(subtree);
       const hi = prefixUpperBound(lo);
@@ -69,20 +70,4 @@ export function setTags(db: Db, id: string, add: readonly string[], remove: read
     for (const tag of add) db.run(ADD_TAG, { id, tag });
     return true;
   });
-}
-
-export function devices(limits: HistoryLimits) {
-  return {
-    openSession,
-    extendLock,
-    releaseLock: (db: Db, device: string, owner: string) => releaseLock(db, device, owner),
-    commitSession: (db: Db, c) => commitSession(db, c, limits),
-    getDevice: (db: Db, id: string, opts?: { subtree?: string }) => getDevice(db, id, opts?.subtree),
-    readParameters,
-    listDevices: queryDevices,
-    deleteDevice,
-    setTags,
-    setSearchablePaths,
-    searchablePaths: (db: Db) => [...searchablePaths(db)].sort(),
-  } satisfies Impl<DeviceStore, Db>;
 }

@@ -3,8 +3,7 @@
  * messages, newest first. They are appended (and capped per device) by the commit's
  * `log` and `cpe_messages` write ops (apply.ts).
  */
-import type { Impl } from '../compose.js';
-import type { CpeMessageRecord, HistoryStore, SessionLogRecord } from '../types.js';
+import type { CpeMessageRecord, SessionLogRecord } from '../types.js';
 import type { Db } from './db.js';
 
 const LIST_LOG = `SELECT device_id, started_at, ended_at, events, rpcs, cpe_requests, outcome, linked_requests
@@ -46,5 +45,3 @@ export function listCpeMessages(db: Db, device: string, limit = DEFAULT_LIST_LIM
     message: JSON.parse(r.message) as CpeMessageRecord['message'],
   }));
 }
-
-export const history = { listSessions, listCpeMessages } satisfies Impl<HistoryStore, Db>;

@@ -9,15 +9,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { composeStore } from '../compose.js';
+import { historyLimits } from '../session-writes.js';
 import type { Store } from '../types.js';
-import { credentials } from './credentials.js';
+import * as credentials from './credentials.js';
 import { Db, type SqliteTuning } from './db.js';
-import { devices } from './devices.js';
-import { history } from './history.js';
+import * as devices from './devices.js';
+import * as history from './history.js';
 import { runMigrations } from './migrations.js';
-import { tasks } from './tasks.js';
-import { tokens } from './tokens.js';
-import { webhooks } from './webhooks.js';
+import * as sessions from './sessions.js';
+import * as tasks from './tasks.js';
+import * as tokens from './tokens.js';
+import * as webhooks from './webhooks.js';
 
 /** File name of the database inside `dataDir`. */
 export const DATABASE_FILE = 'flotilla.db';
@@ -43,14 +45,12 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db.close();
     throw e;
   }
-  const limits = {
-    sessionsPerDevice: Math.max(1, opts.sessionsPerDevice ?? 100),
-    cpeMessagesPerDevice: Math.max(1, opts.cpeMessagesPerDevice ?? 100),
-  };
+  const limits = historyLimits(opts);
   return composeStore(
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
-    { ...devices(limits), ...credentials, ...tasks, ...history, ...tokens, ...webhooks },
+    // One module per concern; the commit also needs the history caps.
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

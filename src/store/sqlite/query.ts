@@ -7,7 +7,7 @@ import { compileDeviceQuery, DECIMAL, selectionOf, whereOf, type Dialect } from 
 import type { DeviceCursor, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
 import { json, type Db, type Params } from './db.js';
 import { DEVICE_COLUMNS, PARAMETER_COLUMNS, toDeviceSummary, toStoredParameter, type DeviceRow, type ParameterRow } from './rows.js';
-import { searchablePaths } from './search.js';
+import { searchableSet } from './search.js';
 
 
 /** flotilla_num(text): the number a decimal string denotes, else NULL (so it never compares true). */
@@ -54,9 +54,9 @@ export const SQLITE_DIALECT: Dialect = {
 const named = (values: readonly unknown[]): Params =>
   Object.fromEntries(values.map((v, i) => [`p${i}`, v as Params[string]]));
 
-export function queryDevices(db: Db, q: DeviceQuery = {}): DevicePage {
+export function listDevices(db: Db, q: DeviceQuery = {}): DevicePage {
   ensureFunctions(db);
-  const c = compileDeviceQuery(q, SQLITE_DIALECT, searchablePaths(db));
+  const c = compileDeviceQuery(q, SQLITE_DIALECT, searchableSet(db));
   const countSql = `SELECT count(*) AS n FROM devices d ${whereOf(c.filterConds)}`;
   const countParams = named(c.values);
   const limit = c.limit ?? -1;

@@ -11,7 +11,7 @@ import type { Db } from './db.js';
 const cache = new WeakMap<Db, Set<string>>();
 
 
-export function searchablePaths(db: Db): Set<string> {
+export function searchableSet(db: Db): Set<string> {
   let set = cache.get(db);
   if (set === undefined) {
     set = new Set(db.all<{ path: string }>('SELECT path FROM search_paths').map((r) => r.path));
@@ -38,4 +38,9 @@ export function setSearchablePaths(db: Db, paths: readonly string[]): void {
     }
   });
   cache.set(db, new Set(wanted));
+}
+
+/** The searchable paths, sorted (DeviceStore.searchablePaths). */
+export function searchablePaths(db: Db): string[] {
+  return [...searchableSet(db)].sort();
 }

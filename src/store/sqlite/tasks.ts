@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionRequestRecord, Task, TaskState } from '../../tasks/types.js';
 import { commandKeyOf } from '../../tasks/rpc.js';
-import type { Impl } from '../compose.js';
-import type { NewTask, TaskQuery, TaskRecord, TaskStore } from '../types.js';
+import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import { json, type Db, type Params } from './db.js';
 
 interface TaskRow {
@@ -164,14 +163,3 @@ export function takeTasks(db: Db, device: string, now: number): TaskRecord[] {
   db.run(MARK_RUNNING, { device, now });
   return db.all<TaskRow>(PENDING, { device }).map(toTask);
 }
-
-export const tasks = {
-  createTasks,
-  getTask,
-  listTasks,
-  retryTask,
-  deleteTask,
-  deleteTasks,
-  expireTasks,
-  recordConnectionRequest,
-} satisfies Impl<TaskStore, Db>;

@@ -1,12 +1,11 @@
 /**
  * The tokens concern (../concerns/tokens.ts) on SQLite: NBI bearer tokens, hashes only.
  */
-import type { Impl } from '../compose.js';
 import { TOKEN_COLUMNS, toToken, type TokenRow } from '../token-rows.js';
-import type { ApiTokenRecord, TokenStore } from '../types.js';
+import type { ApiTokenRecord } from '../types.js';
 import type { Db } from './db.js';
 
-export function createToken(db: Db, t: ApiTokenRecord): void {
+export function createApiToken(db: Db, t: ApiTokenRecord): void {
   db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (@id, @name, @role, @lookup, @hash, @createdAt)`, {
     id: t.id,
     name: t.name,
@@ -17,22 +16,15 @@ export function createToken(db: Db, t: ApiTokenRecord): void {
   });
 }
 
-export function findToken(db: Db, lookup: string): ApiTokenRecord | null {
+export function findApiToken(db: Db, lookup: string): ApiTokenRecord | null {
   const row = db.get<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE lookup = @lookup`, { lookup });
   return row ? toToken(row) : null;
 }
 
-export function listTokens(db: Db): ApiTokenRecord[] {
+export function listApiTokens(db: Db): ApiTokenRecord[] {
   return db.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`).map(toToken);
 }
 
-export function deleteToken(db: Db, id: string): boolean {
+export function deleteApiToken(db: Db, id: string): boolean {
   return db.run('DELETE FROM api_tokens WHERE id = @id', { id }) > 0;
 }
-
-export const tokens = {
-  createApiToken: createToken,
-  findApiToken: findToken,
-  listApiTokens: listTokens,
-  deleteApiToken: deleteToken,
-} satisfies Impl<TokenStore, Db>;

@@ -1,7 +1,6 @@
 /**
  * The webhooks concern (../concerns/webhooks.ts) on SQLite: webhooks and their durable deliveries.
  */
-import type { Impl } from '../compose.js';
 import type {
   NewWebhookDelivery,
   WebhookDelivery,
@@ -9,7 +8,6 @@ import type {
   WebhookDeliveryRecord,
   WebhookDeliveryState,
   WebhookRecord,
-  WebhookStore,
 } from '../types.js';
 import {
   DELIVERY_COLUMNS,
@@ -59,7 +57,7 @@ const ENQUEUE = `INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS})
 SELECT @id, @webhookId, @event, 0, 'pending', @now, NULL, NULL, @now, @now
 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = @webhookId)`;
 
-export function enqueueDeliveries(db: Db, items: NewWebhookDelivery[], now: number): void {
+export function enqueueWebhookDeliveries(db: Db, items: NewWebhookDelivery[], now: number): void {
   if (items.length === 0) return;
   db.immediate(() => {
     for (const item of items) db.run(ENQUEUE, { id: newDeliveryId(now), webhookId: item.webhookId, event: eventJson(item.event), now });
@@ -79,7 +77,7 @@ WHERE state = 'pending' AND next_at <= @now AND (lease_until IS NULL OR lease_un
  * Read and lease in one IMMEDIATE transaction: it holds the write lock from the start, so
  * another process claiming at the same time waits and then sees our leases.
  */
-export function claimDeliveries(db: Db, now: number, limit: number, leaseMs: number): WebhookDeliveryRecord[] {
+export function claimWebhookDeliveries(db: Db, now: number, limit: number, leaseMs: number): WebhookDeliveryRecord[] {
   if (limit <= 0) return [];
   // Dispatchers poll every second or so and mostly find nothing: answer that with a read, so
   // an idle poll never takes the database's one write lock from the sessions.
@@ -92,7 +90,7 @@ export function claimDeliveries(db: Db, now: number, limit: number, leaseMs: num
   });
 }
 
-export function finishDelivery(db: Db, id: string, outcome: WebhookDeliveryOutcome, now: number): boolean {
+export function finishWebhookDelivery(db: Db, id: string, outcome: WebhookDeliveryOutcome, now: number): boolean {
   const v = finishValues(outcome);
   return (
     db.run(
@@ -104,7 +102,7 @@ export function finishDelivery(db: Db, id: string, outcome: WebhookDeliveryOutco
   );
 }
 
-export function listDeliveries(db: Db, webhookId: string, q: { state?: WebhookDeliveryState; limit: number }): WebhookDelivery[] | null {
+export function listWebhookDeliveries(db: Db, webhookId: string, q: { state?: WebhookDeliveryState; limit: number }): WebhookDelivery[] | null {
   // One read snapshot, so a webhook deleted in between cannot answer "exists, no deliveries".
   return db.read(() => {
     if (db.get('SELECT 1 AS x FROM webhooks WHERE id = @webhookId', { webhookId }) === undefined) return null;
@@ -119,17 +117,6 @@ export function listDeliveries(db: Db, webhookId: string, q: { state?: WebhookDe
   });
 }
 
-export function pruneDeliveries(db: Db, before: number): number {
+export function pruneWebhookDeliveries(db: Db, before: number): number {
   return db.run(`DELETE FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < @before`, { before });
 }
-
-export const webhooks = {
-  createWebhook,
-  listWebhooks,
-  deleteWebhook,
-  enqueueWebhookDeliveries: enqueueDeliveries,
-  claimWebhookDeliveries: claimDeliveries,
-  finishWebhookDelivery: finishDelivery,
-  listWebhookDeliveries: listDeliveries,
-  pruneWebhookDeliveries: pruneDeliveries,
-} satisfies Impl<WebhookStore, Db>;
