@@ -91,7 +91,8 @@ export interface SessionCommit {
   requestOutcomes: RequestOutcome[];
   /**
    * A TransferComplete here with a non-zero FaultCode also faults the download/upload/
-   * scheduleDownload task with its CommandKey (state done or running → fault, its fault set).
+   * scheduleDownload task with its CommandKey (state done or running → fault, its fault set;
+   * src/store/rules.ts, with the other rules of a session's writes).
    */
   cpeMessages: CpeMessageRecord[];
   log: SessionLogRecord;

@@ -675,7 +675,7 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
 }
 
 // ---------------------------------------------------------------------------
-// Reference model of the parameter ops (the semantics documented in src/store/types.ts)
+// Reference model of the parameter ops (the semantics documented in src/store/concerns/devices.ts)
 // ---------------------------------------------------------------------------
 
 const OBJECTS = ['D.', 'D.A.', 'D.A.1.', 'D.A.10.', 'D.A_1.', 'D.A%.', 'D.B.'];
