@@ -357,13 +357,20 @@ CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHER
  * runs flotilla_op_<k>(device, op) for each op in order, inside the caller's one statement
  * (one round trip, one transaction). Every op function has that same signature, so a new
  * kind of write is a migration that creates one more flotilla_op_<k>: the dispatcher and
- * the client's call never change. The kind is checked against [a-z_]+ and quoted (%I), so
- * a list can only call flotilla_op_ functions. The op bodies are the statements of the
- * former commit function (versions 1 and 2 above), one per op.
+ * the client's call never change (this migration's kinds are called directly, later ones
+ * found by name with EXECUTE). A name is checked against [a-z_]+ and quoted (%I), so a list
+ * can only call flotilla_op_ functions. The op bodies are the statements of the former
+ * commit function (versions 1 and 2 above), one per op, with the op's fields decoded once.
  */
 const opFunction = (kind: string, body: string, declare = ''): string => `
 CREATE FUNCTION flotilla_op_${kind}(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
-${declare ? `DECLARE\n${declare}\n` : ''}BEGIN
+DECLARE
+  -- Decoded once: \`o->>'at'\` inside a statement would re-parse the whole op (thousands of
+  -- items in a bootstrap) for every row.
+  v_at bigint := (o->>'at')::bigint;
+  v_items json := o->'items';
+${declare}
+BEGIN
 ${body}
 END
 $fn$;`;
@@ -382,10 +389,31 @@ DECLARE
 BEGIN
   FOR o IN SELECT value FROM json_array_elements(p_ops) LOOP
     v_kind := o->>'k';
-    IF v_kind IS NULL OR v_kind !~ '^[a-z_]+$' THEN
-      RAISE EXCEPTION 'flotilla_apply: bad op kind %', v_kind;
-    END IF;
-    EXECUTE format('SELECT %I($1, $2)', 'flotilla_op_' || v_kind) USING p_device, o;
+    -- The kinds of this migration are called directly (no statement to plan per op); any
+    -- other is found by name, so a later kind needs only its flotilla_op_<k> function.
+    CASE v_kind
+      WHEN 'device' THEN PERFORM flotilla_op_device(p_device, o);
+      WHEN 'values' THEN PERFORM flotilla_op_values(p_device, o);
+      WHEN 'requeue' THEN PERFORM flotilla_op_requeue(p_device, o);
+      WHEN 'log' THEN PERFORM flotilla_op_log(p_device, o);
+      WHEN 'unlock' THEN PERFORM flotilla_op_unlock(p_device, o);
+      WHEN 'outcomes' THEN PERFORM flotilla_op_outcomes(p_device, o);
+      WHEN 'clear' THEN PERFORM flotilla_op_clear(p_device, o);
+      WHEN 'names' THEN PERFORM flotilla_op_names(p_device, o);
+      WHEN 'ensure' THEN PERFORM flotilla_op_ensure(p_device, o);
+      WHEN 'attrs' THEN PERFORM flotilla_op_attrs(p_device, o);
+      WHEN 'add' THEN PERFORM flotilla_op_add(p_device, o);
+      WHEN 'delete' THEN PERFORM flotilla_op_delete(p_device, o);
+      WHEN 'prune' THEN PERFORM flotilla_op_prune(p_device, o);
+      WHEN 'prune_children' THEN PERFORM flotilla_op_prune_children(p_device, o);
+      WHEN 'fault_transfer' THEN PERFORM flotilla_op_fault_transfer(p_device, o);
+      WHEN 'cpe_messages' THEN PERFORM flotilla_op_cpe_messages(p_device, o);
+      ELSE
+        IF v_kind IS NULL OR v_kind !~ '^[a-z_]+$' THEN
+          RAISE EXCEPTION 'flotilla_apply: bad op kind %', v_kind;
+        END IF;
+        EXECUTE format('SELECT %I($1, $2)', 'flotilla_op_' || v_kind) USING p_device, o;
+    END CASE;
   END LOOP;
 END
 $fn$;
@@ -395,7 +423,7 @@ ${opFunction(
   INSERT INTO devices AS d (id, manufacturer, oui, product_class, serial_number,
     first_inform, last_inform, last_boot, last_bootstrap, last_events)
   VALUES (p_device, o->>'manufacturer', o->>'oui', o->>'productClass', o->>'serialNumber',
-    (o->>'at')::bigint, (o->>'at')::bigint, (o->>'boot')::bigint, (o->>'bootstrap')::bigint, o->'events')
+    v_at, v_at, (o->>'boot')::bigint, (o->>'bootstrap')::bigint, o->'events')
   ON CONFLICT (id) DO UPDATE SET
     manufacturer = excluded.manufacturer,
     last_inform = excluded.last_inform,
@@ -408,14 +436,14 @@ ${opFunction(
   'values',
   `  IF (o->>'touch')::boolean THEN
     INSERT INTO parameters AS p (device_id, path, object, value, type, value_at)
-    SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, (o->>'at')::bigint FROM json_array_elements(o->'items') AS e
+    SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, v_at FROM json_array_elements(v_items) AS e
     ON CONFLICT (device_id, path) DO UPDATE
     SET value = excluded.value, type = excluded.type, value_at = excluded.value_at;
   ELSE
     -- Unchanged rows are filtered out before the upsert: ON CONFLICT … WHERE false would
     -- still lock (and so dirty) each row, and an idle periodic session must write nothing.
     INSERT INTO parameters AS p (device_id, path, object, value, type, value_at)
-    SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, (o->>'at')::bigint FROM json_array_elements(o->'items') AS e
+    SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, v_at FROM json_array_elements(v_items) AS e
     WHERE NOT EXISTS (SELECT 1 FROM parameters x WHERE x.device_id = p_device AND x.path = e->>0
       AND x.value IS NOT DISTINCT FROM e->>1 AND x.type IS NOT DISTINCT FROM e->>2)
     ON CONFLICT (device_id, path) DO UPDATE
@@ -426,27 +454,27 @@ ${opFunction(
 ${opFunction(
   'names',
   `  INSERT INTO parameters AS p (device_id, path, object, writable, names_at)
-  SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::boolean, (o->>'at')::bigint FROM json_array_elements(o->'items') AS e
+  SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::boolean, v_at FROM json_array_elements(v_items) AS e
   ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at;`,
 )}
 ${opFunction(
   'ensure',
   `  INSERT INTO parameters (device_id, path, object, names_at)
-  SELECT p_device, e, true, (o->>'at')::bigint FROM json_array_elements_text(o->'items') AS e
+  SELECT p_device, e, true, v_at FROM json_array_elements_text(v_items) AS e
   ON CONFLICT (device_id, path) DO NOTHING;`,
 )}
 ${opFunction(
   'attrs',
   `  INSERT INTO parameters AS p (device_id, path, object, notification, access_list, attributes_at)
   SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::smallint,
-    CASE WHEN json_typeof(e->2) = 'array' THEN ARRAY(SELECT json_array_elements_text(e->2)) END, (o->>'at')::bigint
-  FROM json_array_elements(o->'items') AS e
+    CASE WHEN json_typeof(e->2) = 'array' THEN ARRAY(SELECT json_array_elements_text(e->2)) END, v_at
+  FROM json_array_elements(v_items) AS e
   ON CONFLICT (device_id, path) DO UPDATE
   SET notification = excluded.notification, access_list = excluded.access_list, attributes_at = excluded.attributes_at;`,
 )}
 ${opFunction(
   'add',
-  `  INSERT INTO parameters (device_id, path, object, names_at) VALUES (p_device, o->>'path', true, (o->>'at')::bigint)
+  `  INSERT INTO parameters (device_id, path, object, names_at) VALUES (p_device, o->>'path', true, v_at)
   ON CONFLICT (device_id, path) DO UPDATE SET names_at = excluded.names_at;`,
 )}
 ${opFunction(
@@ -454,31 +482,31 @@ ${opFunction(
   `  IF o->>'exact' IS NOT NULL THEN
     DELETE FROM parameters WHERE device_id = p_device AND path = o->>'exact';
   END IF;
-  IF o->>'hi' IS NULL THEN
-    DELETE FROM parameters WHERE device_id = p_device AND path >= o->>'lo';
+  IF v_hi IS NULL THEN
+    DELETE FROM parameters WHERE device_id = p_device AND path >= v_lo;
   ELSE
-    DELETE FROM parameters WHERE device_id = p_device AND path >= o->>'lo' AND path < o->>'hi';
+    DELETE FROM parameters WHERE device_id = p_device AND path >= v_lo AND path < v_hi;
   END IF;`,
+  `  v_lo text := o->>'lo';\n  v_hi text := o->>'hi';`,
 )}
 ${opFunction(
   'prune',
-  `  IF o->>'hi' IS NULL THEN
-    DELETE FROM parameters WHERE device_id = p_device AND path > o->>'lo'
-      AND path NOT IN (SELECT json_array_elements_text(o->'keep'));
+  `  IF v_hi IS NULL THEN
+    DELETE FROM parameters WHERE device_id = p_device AND path > v_lo
+      AND path NOT IN (SELECT unnest(v_keep));
   ELSE
-    DELETE FROM parameters WHERE device_id = p_device AND path > o->>'lo' AND path < o->>'hi'
-      AND path NOT IN (SELECT json_array_elements_text(o->'keep'));
+    DELETE FROM parameters WHERE device_id = p_device AND path > v_lo AND path < v_hi
+      AND path NOT IN (SELECT unnest(v_keep));
   END IF;`,
+  `  v_lo text := o->>'lo';\n  v_hi text := o->>'hi';\n  v_keep text[] := ARRAY(SELECT json_array_elements_text(o->'keep'));`,
 )}
 ${opFunction(
   'prune_children',
-  `  v_lo := o->>'lo';
-  v_hi := o->>'hi';
-  -- Direct children of lo that the answer did not vouch for go, with their subtrees.
+  `  -- Direct children of lo that the answer did not vouch for go, with their subtrees.
   FOR v_child IN
     SELECT path FROM parameters WHERE device_id = p_device AND path > v_lo AND (v_hi IS NULL OR path < v_hi)
       AND strpos(substr(path, length(v_lo) + 1), '.') IN (0, length(path) - length(v_lo))
-      AND path NOT IN (SELECT json_array_elements_text(o->'keep'))
+      AND path NOT IN (SELECT unnest(v_keep))
   LOOP
     IF right(v_child, 1) <> '.' THEN
       DELETE FROM parameters WHERE device_id = p_device AND path = v_child;
@@ -489,19 +517,19 @@ ${opFunction(
     -- Every prefix ends with "." (0x2E), so "/" (0x2F) bounds its range.
     DELETE FROM parameters WHERE device_id = p_device AND path >= v_prefix AND path < left(v_prefix, -1) || '/';
   END LOOP;`,
-  '  v_lo text;\n  v_hi text;\n  v_child text;\n  v_prefix text;',
+  `  v_lo text := o->>'lo';\n  v_hi text := o->>'hi';\n  v_keep text[] := ARRAY(SELECT json_array_elements_text(o->'keep'));\n  v_child text;\n  v_prefix text;`,
 )}
 ${opFunction(
   'outcomes',
   `  UPDATE tasks r SET state = e->>'state', response = flotilla_json(e->'response'), fault = flotilla_json(e->'fault'),
     updated_at = (e->>'at')::bigint
-  FROM json_array_elements(o->'items') AS e
+  FROM json_array_elements(v_items) AS e
   WHERE r.device_id = p_device AND r.id = e->>'id';`,
 )}
-${opFunction('requeue', `  UPDATE tasks SET state = 'queued', updated_at = (o->>'at')::bigint WHERE device_id = p_device AND state = 'running';`)}
+${opFunction('requeue', `  UPDATE tasks SET state = 'queued', updated_at = v_at WHERE device_id = p_device AND state = 'running';`)}
 ${opFunction(
   'fault_transfer',
-  `  UPDATE tasks SET state = 'fault', fault = o->'fault', updated_at = (o->>'at')::bigint
+  `  UPDATE tasks SET state = 'fault', fault = o->'fault', updated_at = v_at
   WHERE device_id = p_device AND command_key = o->>'commandKey'
     AND type IN (SELECT json_array_elements_text(o->'taskTypes')) AND state IN ('done', 'running');`,
 )}
@@ -509,7 +537,7 @@ ${opFunction(
   'cpe_messages',
   `  INSERT INTO cpe_messages (device_id, at, message)
   SELECT p_device, (m->>'at')::bigint, m->'message'
-  FROM json_array_elements(o->'items') WITH ORDINALITY AS x(m, n) ORDER BY n;
+  FROM json_array_elements(v_items) WITH ORDINALITY AS x(m, n) ORDER BY n;
   DELETE FROM cpe_messages WHERE device_id = p_device AND id <=
     (SELECT id FROM cpe_messages WHERE device_id = p_device ORDER BY id DESC LIMIT 1 OFFSET (o->>'keep')::integer);`,
 )}
