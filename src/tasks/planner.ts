@@ -14,9 +14,8 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
-import type { RequestOutcome, TaskRecord } from '../store/types.js';
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
-import type { Task } from './types.js';
+import type { RequestOutcome, Task, TaskRecord } from './types.js';
 
 export interface PlannedRpc {
   request: AcsRequest;

@@ -21,8 +21,9 @@ import { parseQuirks } from '../../src/cpe/client/quirks.js';
 import { createDevice } from '../../src/cpe/device.js';
 import { Fleet } from '../../src/cpe/sim/fleet.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
-import type { QueuedRequest } from '../../src/store/types.js';
+import type { TaskRecord } from '../../src/store/types.js';
 import { RecordingScheduler } from '../helpers/recording-scheduler.js';
+import { queueRpc } from '../helpers/queue.js';
 
 const OUI = 'F2F107';
 const CLASS = 'HGW-181';
@@ -73,11 +74,11 @@ async function connectionRequest(cpe: Cpe): Promise<number> {
 }
 
 /** Queue a request in the ACS store, wake the CPE, wait for the outcome. */
-async function rpc(cpe: Cpe, request: AcsRequest): Promise<QueuedRequest> {
-  const q = await acs.store.enqueueRequest(idOf(cpe), request);
+async function rpc(cpe: Cpe, request: AcsRequest): Promise<TaskRecord> {
+  const q = await queueRpc(acs.store, idOf(cpe), request);
   expect(await connectionRequest(cpe)).toBe(200);
   const done = await until(async () => {
-    const r = await acs.store.getRequest(q.id);
+    const r = await acs.store.getTask(q.id);
     return r !== null && (r.state === 'done' || r.state === 'fault' || r.state === 'expired') ? r : null;
   });
   // The ACS commits before it answers 204, so the CPE may still be closing that session:
@@ -86,7 +87,7 @@ async function rpc(cpe: Cpe, request: AcsRequest): Promise<QueuedRequest> {
   return done;
 }
 
-function response<M extends CpeResponse['method']>(q: QueuedRequest, method: M): Extract<CpeResponse, { method: M }> {
+function response<M extends CpeResponse['method']>(q: TaskRecord, method: M): Extract<CpeResponse, { method: M }> {
   expect(q.state).toBe('done');
   expect(q.response?.method).toBe(method);
   return q.response as Extract<CpeResponse, { method: M }>;

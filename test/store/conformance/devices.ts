@@ -1,109 +1,29 @@
 /**
- * The Store contract as a test suite. Every backend runs it with a few-line factory:
- *
- *   storeConformance('sqlite', async () => {
- *     const dir = await mkdtemp(join(tmpdir(), 'flotilla-'));
- *     const store = await createSqliteStore({ dataDir: dir });
- *     return { store, cleanup: async () => { await store.close(); await rm(dir, { recursive: true }); } };
- *   });
- *
- * The factory is called once per test and must return an empty, migrated store. Tests use
- * only the interface, pass every time explicitly, and use ASCII where order is asserted,
- * so nothing depends on one database's collation or clock.
+ * Concern: sessions and devices (src/store/concerns/devices.ts) — the lock, the session's two
+ * round trips, the parameter tree (against a reference model of the ops), device reads,
+ * tags, deletion, listing with filters, sort, paging and projection (against a reference
+ * model of DeviceFilter, with the parameter searchable and not), readParameters.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AcsRequest, CpeResponse, EventStruct, ParameterValue } from '../../src/cwmp/types.js';
-import { deviceIdOf, parseDeviceId } from '../../src/store/device-id.js';
-import { taskFromRequest } from '../../src/tasks/rpc.js';
-import type { ParameterOp, SessionCommit, SessionLogRecord, StoredParameter, Store } from '../../src/store/types.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AcsRequest } from '../../../src/cwmp/types.js';
+import { prefixUpperBound } from '../../../src/store/tree.js';
+import type { DeviceFilter, DeviceQuery, DeviceSortKey, ParameterOp, Store, StoredParameter } from '../../../src/store/types.js';
+import { deviceTasks, queueRpc } from '../../helpers/queue.js';
+import { A, B, T0, commitOf, ev, harness, idOf, pv, type Spec, type StoreFixture } from './harness.js';
 
-export interface StoreFixture {
-  store: Store;
-  cleanup: () => Promise<void>;
-}
-
-const T0 = 1_700_000_000_000;
-const A = 'acs-a';
-const B = 'acs-b';
-const TTL = 30_000;
-
-const ev = (eventCode: string, commandKey = ''): EventStruct => ({ eventCode, commandKey });
-const pv = (name: string, value: string, type = 'xsd:string'): ParameterValue => ({ name, value, type });
-const idOf = (serial: string, productClass = 'IGD'): string => deviceIdOf({ oui: '00D09E', productClass, serialNumber: serial });
-
-function logOf(deviceId: string, at: number, extra: Partial<SessionLogRecord> = {}): SessionLogRecord {
-  return {
-    deviceId,
-    startedAt: at,
-    endedAt: at + 5,
-    events: [ev('2 PERIODIC')],
-    rpcs: [],
-    cpeRequests: [],
-    outcome: 'ok',
-    linkedRequests: [],
-    ...extra,
-  };
-}
-
-function commitOf(deviceId: string, over: Partial<SessionCommit> = {}): SessionCommit {
-  const at = over.informAt ?? T0;
-  const parsed = parseDeviceId(deviceId);
-  if (parsed === null) throw new Error(`test device id ${deviceId} does not parse`);
-  return {
-    deviceId,
-    lockOwner: A,
-    identity: { manufacturer: 'Acme Ltd', ...parsed },
-    informAt: at,
-    events: [ev('2 PERIODIC')],
-    parameterOps: [],
-    requestOutcomes: [],
-    cpeMessages: [],
-    log: logOf(deviceId, at),
-    releaseLock: true,
-    ...over,
-  };
-}
-
+const SW = 'Device.DeviceInfo.SoftwareVersion';
+const NUM = 'Device.X_Test.Number';
 const getRpc: AcsRequest = { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.'] };
-const reboot = (commandKey: string): AcsRequest => ({ method: 'Reboot', commandKey });
 
-export function storeConformance(name: string, factory: () => Promise<StoreFixture>): void {
-  describe(`Store conformance: ${name}`, () => {
+export function devicesConformance(name: string, factory: () => Promise<StoreFixture>): void {
+  describe(`Store conformance, sessions and devices: ${name}`, () => {
+    const h = harness(factory);
     let store: Store;
-    let cleanup: () => Promise<void>;
-    beforeEach(async () => {
-      ({ store, cleanup } = await factory());
+    beforeEach(() => {
+      store = h.store;
     });
-    afterEach(async () => {
-      await cleanup();
-    });
-
-    /** A whole session: open as A at `informAt`, then commit. */
-    async function inform(deviceId: string, over: Partial<SessionCommit> = {}) {
-      const now = over.informAt ?? T0;
-      const opened = await store.openSession({ deviceId, lockOwner: over.lockOwner ?? A, lockTtlMs: TTL, now });
-      expect(opened.lock).toBe('acquired');
-      await store.commitSession(commitOf(deviceId, over));
-      return opened;
-    }
-    const open = (deviceId: string, lockOwner: string, now: number, lockTtlMs = TTL) =>
-      store.openSession({ deviceId, lockOwner, lockTtlMs, now });
-    async function tree(deviceId: string, subtree?: string): Promise<Map<string, StoredParameter>> {
-      const d = await store.getDevice(deviceId, subtree === undefined ? undefined : { subtree });
-      return new Map((d?.parameters ?? []).map((p) => [p.path, p]));
-    }
-    async function paths(deviceId: string, subtree?: string): Promise<string[]> {
-      return [...(await tree(deviceId, subtree)).keys()];
-    }
-    const values = (at: number, params: ParameterValue[], touch = false): ParameterOp => ({ op: 'setValues', at, touch, params });
-    const names = (at: number, root: string, nextLevel: boolean, list: string[]): ParameterOp => ({
-      op: 'setNames',
-      at,
-      root,
-      nextLevel,
-      params: list.map((n) => ({ name: n, writable: false })),
-    });
+    const { inform, open, tree, paths, values, names, device, ids } = h;
 
     describe('sessions and locks', () => {
       it('opening an unknown device takes the lock and returns no device', async () => {
@@ -113,18 +33,18 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
 
       it('a second owner is busy while the lock is held, and is handed no queue', async () => {
         const id = idOf('S1');
-        const q = await store.enqueueRequest(id, getRpc, { now: T0 });
+        const q = await queueRpc(store, id, getRpc, { now: T0 });
         expect((await open(id, A, T0)).queue.map((r) => r.id)).toEqual([q.id]);
         const busy = await open(id, B, T0 + 1);
         expect(busy.lock).toBe('busy');
         expect(busy.queue).toEqual([]);
         // Still A's: handed out (running), neither re-read nor re-queued by B.
-        expect((await store.getRequest(q.id))?.state).toBe('running');
+        expect((await store.getTask(q.id))?.state).toBe('running');
       });
 
       it('is re-entrant for the same owner', async () => {
         const id = idOf('S1');
-        await store.enqueueRequest(id, getRpc, { now: T0 });
+        await queueRpc(store, id, getRpc, { now: T0 });
         expect((await open(id, A, T0)).lock).toBe('acquired');
         const again = await open(id, A, T0 + 10);
         expect(again.lock).toBe('acquired');
@@ -472,111 +392,6 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       });
     });
 
-    describe('request queue', () => {
-      it('hands out queued requests in order, each with its fields', async () => {
-        const id = idOf('Q1');
-        const r1 = await store.enqueueRequest(id, getRpc, { now: T0 });
-        const r2 = await store.enqueueRequest(id, reboot('rb-1'), { now: T0 + 1, expiresAt: T0 + 60_000 });
-        const r3 = await store.enqueueRequest(id, getRpc, { now: T0 + 2 });
-        expect(new Set([r1.id, r2.id, r3.id]).size).toBe(3);
-        expect(r1.seq).toBeLessThan(r2.seq);
-        expect(r2.seq).toBeLessThan(r3.seq);
-        expect(r2).toEqual({
-          id: r2.id,
-          deviceId: id,
-          task: { type: 'reboot', commandKey: 'rb-1' },
-          seq: r2.seq,
-          createdAt: T0 + 1,
-          expiresAt: T0 + 60_000,
-          state: 'queued',
-          commandKey: 'rb-1',
-          response: null,
-          fault: null,
-          updatedAt: T0 + 1,
-          attempts: 0,
-          connectionRequest: null,
-        });
-        expect(r1.commandKey).toBeNull();
-        const opened = await open(id, A, T0 + 10);
-        // Handed out means running, in the same transaction.
-        const running = [r1, r2, r3].map((r) => ({ ...r, state: 'running', attempts: 1, updatedAt: T0 + 10 }));
-        expect(opened.queue).toEqual(running);
-        expect(await store.getRequest(r2.id)).toEqual(running[1]);
-        expect(await store.getRequest('no-such-request')).toBeNull();
-      });
-
-      it('does not hand out expired requests, and marks them expired', async () => {
-        const id = idOf('Q1');
-        const gone = await store.enqueueRequest(id, getRpc, { now: T0, expiresAt: T0 + 100 });
-        const kept = await store.enqueueRequest(id, getRpc, { now: T0, expiresAt: T0 + 1000 });
-        const forever = await store.enqueueRequest(id, getRpc, { now: T0 });
-        const opened = await open(id, A, T0 + 100);
-        expect(opened.queue.map((r) => r.id)).toEqual([kept.id, forever.id]);
-        expect(await store.getRequest(gone.id)).toMatchObject({ state: 'expired', updatedAt: T0 + 100 });
-      });
-
-      it('records outcomes: done with the response, fault with the detail', async () => {
-        const id = idOf('Q1');
-        const ok = await store.enqueueRequest(id, getRpc, { now: T0 });
-        const bad = await store.enqueueRequest(id, reboot('k'), { now: T0 });
-        const later = await store.enqueueRequest(id, getRpc, { now: T0 });
-        const response: CpeResponse = { method: 'GetParameterValuesResponse', parameterList: [pv('Device.DeviceInfo.X', 'y')] };
-        const fault = { faultCode: 9001, faultString: 'Request denied', setParameterValuesFault: [] };
-        await inform(id, {
-          informAt: T0 + 50,
-          requestOutcomes: [
-            { requestId: ok.id, state: 'done', response, at: T0 + 40 },
-            { requestId: bad.id, state: 'fault', fault, at: T0 + 45 },
-          ],
-        });
-        expect(await store.getRequest(ok.id)).toMatchObject({ state: 'done', response, fault: null, updatedAt: T0 + 40 });
-        expect(await store.getRequest(bad.id)).toMatchObject({ state: 'fault', response: null, fault, updatedAt: T0 + 45 });
-        expect((await open(id, A, T0 + 60)).queue.map((r) => r.id)).toEqual([later.id]);
-        expect((await store.listRequests(id)).map((r) => [r.id, r.state])).toEqual([
-          [ok.id, 'done'],
-          [bad.id, 'fault'],
-          [later.id, 'running'],
-        ]);
-      });
-
-      it('keeps each device’s queue to itself', async () => {
-        const r1 = await store.enqueueRequest(idOf('Q1'), getRpc, { now: T0 });
-        const r2 = await store.enqueueRequest(idOf('Q2'), getRpc, { now: T0 });
-        expect((await open(idOf('Q1'), A, T0)).queue.map((r) => r.id)).toEqual([r1.id]);
-        expect((await store.listRequests(idOf('Q2'))).map((r) => r.id)).toEqual([r2.id]);
-        expect(await store.listRequests(idOf('Q3'))).toEqual([]);
-      });
-
-      it('round-trips stored JSON exactly, non-ASCII included', async () => {
-        const id = idOf('Zürich 東京 / -%_', 'Box "5"');
-        const text = 'Grüße, 東京, emoji 📡, quote " backslash \\ nul-free \u2028 end';
-        const request: AcsRequest = {
-          method: 'SetParameterValues',
-          parameterList: [pv('Device.WiFi.SSID.1.SSID', text), pv('Device.X_ÜBER.n', '-1', 'xsd:int')],
-          parameterKey: text,
-        };
-        const q = await store.enqueueRequest(id, request, { now: T0 });
-        const events = [ev('M Download', text), ev('X 00D09E Ärger')];
-        const response = { method: 'SetParameterValuesResponse', status: 1 } as const;
-        const message = { method: 'Kicked', command: text, referer: 'http://h/ü', arg: '{"a":[1,2]}', next: '' } as const;
-        await inform(id, {
-          events,
-          parameterOps: [values(T0, [pv('Device.WiFi.SSID.1.SSID', text)])],
-          requestOutcomes: [{ requestId: q.id, state: 'done', response, at: T0 }],
-          cpeMessages: [{ at: T0, message }],
-          log: logOf(id, T0, { events, outcome: `protocol-error: ${text}`, cpeRequests: ['Kicked'] }),
-        });
-        const d = await store.getDevice(id);
-        expect(d?.id).toBe(id);
-        expect(d?.deviceId.serialNumber).toBe('Zürich 東京 / -%_');
-        expect(d?.lastEvents).toEqual(events);
-        expect(d?.parameters[0]?.value).toBe(text);
-        expect(await store.getRequest(q.id)).toMatchObject({ task: taskFromRequest(request), response });
-        expect(await store.listCpeMessages(id)).toEqual([{ at: T0, message }]);
-        expect((await store.listSessions(id))[0]?.outcome).toBe(`protocol-error: ${text}`);
-      });
-    });
-
     describe('devices', () => {
       it('tags: add, remove, idempotent, sorted, visible everywhere; unknown device → false', async () => {
         const id = idOf('T1');
@@ -587,24 +402,6 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         expect((await store.getDevice(id))?.tags).toEqual(['alpha', 'beta', 'delta']);
         expect((await store.listDevices()).devices[0]?.tags).toEqual(['alpha', 'beta', 'delta']);
         expect((await open(id, A, T0 + 1)).device?.tags).toEqual(['alpha', 'beta', 'delta']);
-      });
-
-      it('credentials: set, replace, look up by device and by username; usernames are unique', async () => {
-        const id1 = idOf('C1');
-        const id2 = idOf('C2');
-        expect(await store.getCpeCredential(id1)).toBeNull();
-        const c1 = { username: 'u1', realm: 'r', ha1: 'a'.repeat(32) };
-        await store.setCpeCredential(id1, c1);
-        expect(await store.getCpeCredential(id1)).toEqual(c1);
-        const c1b = { username: 'u1b', realm: 'r2', ha1: 'b'.repeat(32) };
-        await store.setCpeCredential(id1, c1b);
-        expect(await store.getCpeCredential(id1)).toEqual(c1b);
-        expect(await store.getCpeCredentialByUsername('u1')).toBeNull();
-        expect(await store.getCpeCredentialByUsername('u1b')).toEqual({ deviceId: id1, credential: c1b });
-        await expect(store.setCpeCredential(id2, { ...c1b, ha1: 'c'.repeat(32) })).rejects.toThrow();
-        expect(await store.getCpeCredential(id2)).toBeNull();
-        await store.setCpeCredential(id1, { ...c1b, ha1: 'd'.repeat(32) });
-        expect((await open(id1, A, T0)).credential?.ha1).toBe('d'.repeat(32));
       });
 
       it('listDevices pages in id order and counts them all', async () => {
@@ -626,7 +423,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         const id = idOf('X1');
         const other = idOf('X2');
         for (const d of [id, other]) {
-          await store.enqueueRequest(d, getRpc, { now: T0 });
+          await queueRpc(store, d, getRpc, { now: T0 });
           await store.setCpeCredential(d, { username: `u-${d}`, realm: 'r', ha1: 'f'.repeat(32) });
           await inform(d, {
             releaseLock: false,
@@ -638,7 +435,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         expect(await store.deleteDevice(id)).toBe(true);
         expect(await store.deleteDevice(id)).toBe(false);
         expect(await store.getDevice(id)).toBeNull();
-        expect(await store.listRequests(id)).toEqual([]);
+        expect(await deviceTasks(store, id)).toEqual([]);
         expect(await store.getCpeCredential(id)).toBeNull();
         expect(await store.getCpeCredentialByUsername(`u-${id}`)).toBeNull();
         expect(await store.listSessions(id)).toEqual([]);
@@ -648,7 +445,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
         // The other device is whole.
         const o = await store.getDevice(other);
         expect([o?.tags, o?.parameters.length]).toEqual([['t'], 1]);
-        expect(await store.listRequests(other)).toHaveLength(1);
+        expect(await deviceTasks(store, other)).toHaveLength(1);
         expect((await open(other, B, T0 + 1)).lock).toBe('busy');
         // Informing again starts afresh.
         await inform(id, { informAt: T0 + 100, lockOwner: B });
@@ -656,37 +453,214 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
       });
     });
 
-    describe('history', () => {
-      it('lists sessions newest first with every field, up to a limit', async () => {
-        const id = idOf('H1');
-        const log = (at: number): SessionLogRecord =>
-          logOf(id, at, {
-            rpcs: [
-              { method: 'GetParameterValues', requestId: 'r1', outcome: 'done' },
-              { method: 'Reboot', requestId: null, outcome: 'fault', faultCode: 9001 },
-            ],
-            cpeRequests: ['TransferComplete'],
-            linkedRequests: ['r0'],
-            outcome: at === T0 + 2 ? 'timeout' : 'ok',
+    describe('device queries', () => {
+      const specs: Spec[] = [
+        { serial: 'S01', at: T0 + 5, boot: true, params: { [SW]: '1.0.0', [NUM]: '10' }, tags: ['lab', 'north'] },
+        { serial: 'S02', at: T0 + 3, params: { [SW]: '1.0.1', [NUM]: '9' }, tags: ['north'] },
+        { serial: 'S03', at: T0 + 9, boot: true, params: { [SW]: '2.0.0', [NUM]: '-3.5' } },
+        { serial: 'S04', at: T0 + 1, params: { [SW]: '1.0.0', [NUM]: 'n/a' }, tags: ['south'] },
+        { serial: 'S05', at: T0 + 7, params: { [SW]: 'beta_[x]*1', 'Device.Other': 'x' } },
+        { serial: 'T06', productClass: 'ONT', at: T0 + 2, params: { [NUM]: '100' }, tags: ['lab'] },
+        { serial: 'T07', productClass: 'ONT', oui: 'AABBCC', at: T0 + 8 },
+      ];
+      let all: string[];
+      beforeEach(async () => {
+        all = [];
+        for (const s of specs) all.push(await device(s));
+      });
+      const q = async (filters: DeviceFilter[], extra: DeviceQuery = {}) => ids(await store.listDevices({ filters, ...extra }));
+      const byIndex = (...n: number[]) => n.map((i) => all[i - 1]!).sort();
+
+      for (const searchable of [false, true]) {
+        describe(searchable ? 'with search indexes' : 'without search indexes', () => {
+          beforeEach(async () => {
+            await store.setSearchablePaths(searchable ? [SW, NUM] : []);
           });
-        for (let i = 0; i < 3; i++) await inform(id, { informAt: T0 + i, log: log(T0 + i) });
-        expect(await store.listSessions(id)).toEqual([log(T0 + 2), log(T0 + 1), log(T0)]);
-        expect(await store.listSessions(id, 1)).toEqual([log(T0 + 2)]);
+
+          it('parameter eq / ne (ne includes devices without it) / exists / notExists', async () => {
+            expect(await q([{ field: 'parameter', path: SW, op: 'eq', value: '1.0.0' }])).toEqual(byIndex(1, 4));
+            expect(await q([{ field: 'parameter', path: SW, op: 'ne', value: '1.0.0' }])).toEqual(byIndex(2, 3, 5, 6, 7));
+            expect(await q([{ field: 'parameter', path: NUM, op: 'exists' }])).toEqual(byIndex(1, 2, 3, 4, 6));
+            expect(await q([{ field: 'parameter', path: NUM, op: 'notExists' }])).toEqual(byIndex(5, 7));
+          });
+
+          it('comparisons: numeric when the operand is a number (non-numbers never match), else byte order', async () => {
+            expect(await q([{ field: 'parameter', path: NUM, op: 'gt', value: '9' }])).toEqual(byIndex(1, 6));
+            expect(await q([{ field: 'parameter', path: NUM, op: 'ge', value: '9' }])).toEqual(byIndex(1, 2, 6));
+            expect(await q([{ field: 'parameter', path: NUM, op: 'lt', value: '0' }])).toEqual(byIndex(3));
+            expect(await q([{ field: 'parameter', path: NUM, op: 'le', value: '-3.5' }])).toEqual(byIndex(3));
+            // As text "10" < "9" and "n/a" > "9".
+            expect(await q([{ field: 'parameter', path: NUM, op: 'gt', value: '9x' }])).toEqual(byIndex(4));
+            expect(await q([{ field: 'parameter', path: SW, op: 'lt', value: '1.0.1' }])).toEqual(byIndex(1, 4));
+          });
+
+          it('prefix and glob take _ % [ literally; glob has * and ?', async () => {
+            expect(await q([{ field: 'parameter', path: SW, op: 'prefix', value: '1.0' }])).toEqual(byIndex(1, 2, 4));
+            expect(await q([{ field: 'parameter', path: SW, op: 'prefix', value: 'beta_[' }])).toEqual(byIndex(5));
+            expect(await q([{ field: 'parameter', path: SW, op: 'prefix', value: 'beta%' }])).toEqual([]);
+            expect(await q([{ field: 'parameter', path: SW, op: 'glob', value: '1.?.?' }])).toEqual(byIndex(1, 2, 4));
+            expect(await q([{ field: 'parameter', path: SW, op: 'glob', value: '*[x]*' }])).toEqual(byIndex(5));
+            expect(await q([{ field: 'parameter', path: SW, op: 'glob', value: '1.0' }])).toEqual([]);
+          });
+        });
+      }
+
+      it('identity fields, tags and times', async () => {
+        expect(await q([{ field: 'productClass', op: 'eq', value: 'ONT' }])).toEqual(byIndex(6, 7));
+        expect(await q([{ field: 'oui', op: 'ne', value: '00D09E' }])).toEqual(byIndex(7));
+        expect(await q([{ field: 'serialNumber', op: 'prefix', value: 'S0' }])).toEqual(byIndex(1, 2, 3, 4, 5));
+        expect(await q([{ field: 'serialNumber', op: 'glob', value: 'T0?' }])).toEqual(byIndex(6, 7));
+        expect(await q([{ field: 'id', op: 'eq', value: all[2]! }])).toEqual(byIndex(3));
+        expect(await q([{ field: 'manufacturer', op: 'eq', value: 'Acme Ltd' }])).toEqual([...all].sort());
+        expect(await q([{ field: 'tag', op: 'eq', value: 'lab' }])).toEqual(byIndex(1, 6));
+        expect(await q([{ field: 'tag', op: 'ne', value: 'lab' }])).toEqual(byIndex(2, 3, 4, 5, 7));
+        expect(await q([{ field: 'tag', op: 'prefix', value: 'no' }])).toEqual(byIndex(1, 2));
+        expect(await q([{ field: 'tag', op: 'glob', value: '*th' }])).toEqual(byIndex(1, 2, 4));
+        expect(await q([{ field: 'lastInform', op: 'ge', value: T0 + 7 }])).toEqual(byIndex(3, 5, 7));
+        expect(await q([{ field: 'lastInform', op: 'lt', value: T0 + 3 }])).toEqual(byIndex(4, 6));
+        expect(await q([{ field: 'lastBoot', op: 'exists' }])).toEqual(byIndex(1, 3));
+        expect(await q([{ field: 'lastBoot', op: 'notExists' }])).toEqual(byIndex(2, 4, 5, 6, 7));
+        expect(await q([{ field: 'lastBoot', op: 'ne', value: T0 + 5 }])).toEqual(byIndex(2, 3, 4, 5, 6, 7));
       });
 
-      it('lists CPE messages newest first, up to a limit', async () => {
-        const id = idOf('H1');
-        const tc = (k: string) => ({
-          method: 'TransferComplete' as const,
-          commandKey: k,
-          faultStruct: { faultCode: 0, faultString: '' },
-          startTime: '2024-01-01T00:00:00Z',
-          completeTime: '2024-01-01T00:01:00Z',
+      it('filters combine with AND; total counts every match whatever the page', async () => {
+        const filters: DeviceFilter[] = [
+          { field: 'parameter', path: NUM, op: 'exists' },
+          { field: 'tag', op: 'ne', value: 'south' },
+        ];
+        const page = await store.listDevices({ filters, limit: 2, offset: 1 });
+        expect(page.total).toBe(4);
+        expect(ids(page)).toEqual(byIndex(1, 2, 3, 6).slice(1, 3));
+        expect((await store.listDevices({ filters, limit: 0 })).total).toBe(4);
+      });
+
+      it('sorts by a field or a parameter, either way, ties by id', async () => {
+        const sorted = async (key: DeviceSortKey, descending = false) => q([], { sort: { key, descending } });
+        expect(await sorted('lastInform')).toEqual([4, 6, 2, 1, 5, 7, 3].map((i) => all[i - 1]));
+        expect(await sorted('lastInform', true)).toEqual([3, 7, 5, 1, 2, 6, 4].map((i) => all[i - 1]));
+        // Null boot times sort first (as -1); ties by id.
+        expect(await sorted('lastBoot')).toEqual([...byIndex(2, 4, 5, 6, 7), all[0], all[2]]);
+        expect(await sorted('productClass', true)).toEqual([...byIndex(6, 7).reverse(), ...byIndex(1, 2, 3, 4, 5).reverse()]);
+        // Absent parameters sort as "" (T06, T07 first), then by value, ties by id.
+        expect(await sorted({ parameter: SW })).toEqual([6, 7, 1, 4, 2, 3, 5].map((i) => all[i - 1]));
+      });
+
+      it('keyset paging walks every sort without gaps or repeats', async () => {
+        const keys: [DeviceSortKey, boolean][] = [
+          ['id', false],
+          ['lastInform', true],
+          ['lastBoot', false],
+          ['serialNumber', true],
+          [{ parameter: SW }, false],
+          [{ parameter: NUM }, true],
+        ];
+        for (const [key, descending] of keys) {
+          const whole = await q([], { sort: { key, descending } });
+          const walked: string[] = [];
+          let after: DeviceQuery['after'];
+          for (let guard = 0; guard < 10; guard++) {
+            const page = await store.listDevices({ sort: { key, descending }, limit: 3, ...(after ? { after } : {}) });
+            walked.push(...ids(page));
+            expect(page.total).toBe(all.length);
+            if (page.next === null) break;
+            after = page.next;
+          }
+          expect(walked).toEqual(whole);
+        }
+      });
+
+      it('projects exact parameters and subtrees, and omits parameters without a projection', async () => {
+        const page = await store.listDevices({ parameters: [NUM, 'Device.DeviceInfo.'], sort: { key: 'id' } });
+        const first = page.devices.find((d) => d.id === all[0]);
+        expect(first?.parameters?.map((p) => [p.path, p.value])).toEqual([
+          [SW, '1.0.0'],
+          [NUM, '10'],
+        ]);
+        expect(page.devices.find((d) => d.id === all[6])?.parameters).toEqual([]);
+        expect((await store.listDevices({ limit: 1 })).devices[0]).not.toHaveProperty('parameters');
+      });
+
+      it('search paths: set, replace, list', async () => {
+        await store.setSearchablePaths([SW, NUM]);
+        expect(await store.searchablePaths()).toEqual([SW, NUM].sort());
+        await store.setSearchablePaths([NUM, 'Device.Other']);
+        expect(await store.searchablePaths()).toEqual(['Device.Other', NUM].sort());
+        expect(await q([{ field: 'parameter', path: 'Device.Other', op: 'eq', value: 'x' }])).toEqual(byIndex(5));
+        await store.setSearchablePaths([]);
+        expect(await store.searchablePaths()).toEqual([]);
+      });
+    });
+
+    it('agrees with a reference model on random fleets and filters, indexed or not', async () => {
+      const value = fc.constantFrom('1', '2', '10', '-1', '1.5', 'a', 'b_c', '', 'x*y', '1.0.0');
+      const fleet = fc.array(fc.record({ v: fc.option(value, { nil: undefined }), w: fc.option(value, { nil: undefined }) }), { minLength: 1, maxLength: 8 });
+      const op = fc.constantFrom('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'prefix', 'glob', 'exists', 'notExists') as fc.Arbitrary<DeviceFilter['op']>;
+      const filter = fc.record({ path: fc.constantFrom('P.v', 'P.w'), op, value: fc.constantFrom('1', '10', '-1', 'a', 'b_', '1.*', '?', '', 'x*y', '1.0.0') });
+      let round = 0;
+      await fc.assert(
+        fc.asyncProperty(fleet, fc.array(filter, { minLength: 1, maxLength: 2 }), fc.boolean(), async (devices, filters, indexed) => {
+          round++;
+          await store.setSearchablePaths(indexed ? ['P.v'] : []);
+          const serials: string[] = [];
+          for (const [i, d] of devices.entries()) {
+            const params: Record<string, string> = {};
+            if (d.v !== undefined) params['P.v'] = d.v;
+            if (d.w !== undefined) params['P.w'] = d.w;
+            serials.push(`R${round}x${i}`);
+            await device({ serial: `R${round}x${i}`, at: T0, params });
+          }
+          const storeFilters: DeviceFilter[] = [
+            { field: 'serialNumber', op: 'prefix', value: `R${round}x` },
+            ...filters.map((f): DeviceFilter =>
+              f.op === 'exists' || f.op === 'notExists'
+                ? { field: 'parameter', path: f.path, op: f.op }
+                : { field: 'parameter', path: f.path, op: f.op, value: f.value },
+            ),
+          ];
+          const got = ids(await store.listDevices({ filters: storeFilters, sort: { key: 'serialNumber' } }));
+          const expected = devices
+            .map((d, i) => ({ id: idOf(serials[i]!), values: { 'P.v': d.v, 'P.w': d.w } as Record<string, string | undefined> }))
+            .filter((d) => filters.every((f) => reference(f, d.values[f.path])))
+            .map((d) => d.id);
+          expect(got).toEqual(expected);
+        }),
+        { numRuns: 40 },
+      );
+    });
+
+    describe('readParameters', () => {
+      it('reads exact paths and subtrees in path order, once each; [] for nothing or an unknown device', async () => {
+        const id = idOf('RP1');
+        await inform(id, {
+          parameterOps: [
+            names(T0, 'D.', false, ['D.', 'D.A.', 'D.A.1.', 'D.A.1.x', 'D.A.10.', 'D.A.10.x', 'D.A-b', 'D.B.', 'D.B.y', 'D.z']),
+            values(T0, [pv('D.A.1.x', 'one'), pv('D.A.10.x', 'ten'), pv('D.A-b', 'ab'), pv('D.B.y', 'why'), pv('D.z', 'zed')]),
+          ],
         });
-        await inform(id, { cpeMessages: [{ at: T0, message: tc('a') }, { at: T0 + 1, message: tc('b') }] });
-        await inform(id, { informAt: T0 + 5, cpeMessages: [{ at: T0 + 5, message: tc('c') }] });
-        expect((await store.listCpeMessages(id)).map((m) => (m.message as { commandKey: string }).commandKey)).toEqual(['c', 'b', 'a']);
-        expect(await store.listCpeMessages(id, 1)).toEqual([{ at: T0 + 5, message: tc('c') }]);
+        const read = async (paths: string[]) => (await store.readParameters(id, paths)).map((p) => p.path);
+        expect(await read(['D.z'])).toEqual(['D.z']);
+        // "D.A.1." is that object and what is under it, not "D.A.10." next to it.
+        expect(await read(['D.A.1.'])).toEqual(['D.A.1.', 'D.A.1.x']);
+        // A subtree and paths inside it or repeated: each row once, in path order.
+        expect(await read(['D.z', 'D.A.', 'D.A.1.x', 'D.A.', 'D.B.y'])).toEqual([
+          'D.A.',
+          'D.A.1.',
+          'D.A.1.x',
+          'D.A.10.',
+          'D.A.10.x',
+          'D.B.y',
+          'D.z',
+        ]);
+        // An exact path is not a prefix ("D.A" is not "D.A-b" nor "D.A.").
+        expect(await read(['D.A', 'D.missing', 'D.Q.'])).toEqual([]);
+        expect(await read([''])).toHaveLength(10);
+        expect(await read([])).toEqual([]);
+        expect(await store.readParameters(idOf('nobody'), ['D.'])).toEqual([]);
+        const [x] = await store.readParameters(id, ['D.A.10.x']);
+        expect(x).toMatchObject({ path: 'D.A.10.x', object: false, value: 'ten', type: 'xsd:string', writable: false, valueAt: T0, namesAt: T0 });
+        // Another device's rows never leak in.
+        await inform(idOf('RP2'), { parameterOps: [values(T0, [pv('D.z', 'other')])] });
+        expect((await store.readParameters(id, ['D.z']))[0]?.value).toBe('zed');
       });
     });
 
@@ -701,7 +675,7 @@ export function storeConformance(name: string, factory: () => Promise<StoreFixtu
 }
 
 // ---------------------------------------------------------------------------
-// Reference model of the parameter ops (the semantics documented in src/store/types.ts)
+// Reference model of the parameter ops (the semantics documented in src/store/concerns/devices.ts)
 // ---------------------------------------------------------------------------
 
 const OBJECTS = ['D.', 'D.A.', 'D.A.1.', 'D.A.10.', 'D.A_1.', 'D.A%.', 'D.B.'];
@@ -819,3 +793,43 @@ class TreeModel {
     }
   }
 }
+
+
+/** DeviceFilter on a parameter, as documented, evaluated in TypeScript. */
+function reference(f: { op: DeviceFilter['op']; value: string }, stored: string | undefined): boolean {
+  const decimal = /^-?\d+(\.\d+)?$/;
+  switch (f.op) {
+    case 'exists':
+      return stored !== undefined;
+    case 'notExists':
+      return stored === undefined;
+    case 'ne':
+      return stored !== f.value;
+    default:
+      break;
+  }
+  if (stored === undefined) return false;
+  switch (f.op) {
+    case 'eq':
+      return stored === f.value;
+    case 'prefix': {
+      const hi = prefixUpperBound(f.value);
+      return stored >= f.value && (hi === null || stored < hi);
+    }
+    case 'glob': {
+      const re = new RegExp(`^${[...f.value].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`, 's');
+      return re.test(stored);
+    }
+    default: {
+      const cmp = (a: number | string, b: number | string): number => (a < b ? -1 : a > b ? 1 : 0);
+      let c: number;
+      if (decimal.test(f.value)) {
+        if (!decimal.test(stored)) return false;
+        c = cmp(Number(stored), Number(f.value));
+      } else c = cmp(stored, f.value);
+      return f.op === 'lt' ? c < 0 : f.op === 'le' ? c <= 0 : f.op === 'gt' ? c > 0 : c >= 0;
+    }
+  }
+}
+
+
