@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerBlocks } from './eslint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/ui/dist/', 'test-artifacts/'] },
@@ -11,4 +12,6 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // Which folder may import which (eslint/layers.json; the table in docs/architecture.md).
+  ...layerBlocks(),
 );

@@ -9,7 +9,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createDevice, loadModel, type CpeDevice } from '../src/cpe/model/index.js';
+import { createDevice } from '../src/cpe/device.js';
+import { loadModel, type CpeDevice } from '../src/cpe/model/index.js';
 import type { AcsRequest } from '../src/cwmp/types.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;

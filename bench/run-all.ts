@@ -9,12 +9,16 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'codec.js', args: [] },
+  { script: 'hostile.js', args: [] },
   { script: 'store.js', args: [] },
   { script: 'session.js', args: ['--seconds', '5'] },
   { script: 'cpe-model.js', args: [], node: ['--expose-gc'] },
   { script: 'sim.js', args: [], node: ['--expose-gc'] },
   { script: join('storm', 'run.js'), args: [] },
   { script: 'nbi-query.js', args: [] },
+  { script: 'connection-request.js', args: [] },
+  { script: 'fleet-timers.js', args: [] },
+  { script: 'agent.js', args: [] },
   { script: 'reach.js', args: [] },
 ];
 

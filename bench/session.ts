@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCwmpServer } from '../src/acs/server.js';
-import { parseChallenges, respondTo } from '../src/http/auth-client.js';
+import { parseChallenges, respondTo } from '../src/auth/client.js';
 import { buildEnvelope } from '../src/cwmp/codec.js';
 import type { Inform } from '../src/cwmp/types.js';
 import { countingStore } from '../src/store/counting.js';

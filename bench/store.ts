@@ -10,6 +10,7 @@
  *    answer for the same 5,000 nodes in the same commit).
  * Devices carry a 300-node tree so the B-trees have a realistic depth.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import type { ParameterValue } from '../src/cwmp/types.js';
 import type { ParameterOp, SessionCommit, Store } from '../src/store/types.js';
 import { countingStore } from '../src/store/counting.js';
 import { deviceIdOf } from '../src/store/device-id.js';
-import { createSqliteStore } from '../src/store/sqlite/index.js';
+import { createSqliteStore, DATABASE_FILE } from '../src/store/sqlite/index.js';
 
 export interface BenchResult {
   name: string;
@@ -156,6 +157,32 @@ export async function runStoreBench(opts: { devices?: number; sessions?: number;
   }
 }
 
+/**
+ * How long a write waits for another process's transaction before giving up (SQLite
+ * busy_timeout): the timing the pass/fail tests no longer assert. The other process is a
+ * second connection holding BEGIN IMMEDIATE, which the synchronous driver cannot release
+ * while we wait, so the wait runs to the end of the timeout.
+ */
+export async function busyWaitMs(busyTimeoutMs = 300): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-busy-'));
+  const store = await createSqliteStore({ dataDir: dir, busyTimeoutMs });
+  const other = new Database(join(dir, DATABASE_FILE));
+  try {
+    other.exec('BEGIN IMMEDIATE');
+    const start = performance.now();
+    const outcome = await store.openSession({ deviceId: idOf(0), lockOwner: OWNER, lockTtlMs: 1000, now: Date.now() }).then(
+      () => 'acquired',
+      () => 'busy',
+    );
+    if (outcome !== 'busy') throw new Error('busy-wait bench: the write went through a held lock');
+    return performance.now() - start;
+  } finally {
+    other.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function formatResults(results: BenchResult[]): string {
   return results
     .map(
@@ -176,4 +203,6 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     bootstraps: values.bootstraps === undefined ? undefined : Number(values.bootstraps),
   });
   console.log(formatResults(results));
+  const waited = await busyWaitMs(300);
+  console.log(`store  busy_timeout 300 ms: a blocked write gave up after ${waited.toFixed(0)} ms (ratio ${(waited / 300).toFixed(2)})`);
 }

@@ -24,6 +24,7 @@ import { loadModel } from '../../src/cpe/model/load.js';
 import type { Template, TParam } from '../../src/cpe/model/template.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
+import { taskFromRequest } from '../../src/tasks/rpc.js';
 import type { AcsRequest } from '../../src/cwmp/types.js';
 import { requireBuild, startFloorChild, startServe, type Child } from './procs.js';
 
@@ -134,7 +135,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
     for (const id of ids) {
       for (const [i, name] of names.entries()) {
         const req: AcsRequest = { method: 'SetParameterValues', parameterList: [{ name, value: `storm-${i}`, type: 'xsd:string' }], parameterKey: `storm-${i}` };
-        await store.enqueueRequest(id, req);
+        await store.createTasks([{ deviceId: id, task: taskFromRequest(req) }], Date.now());
       }
     }
     await store.close();
@@ -159,7 +160,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
     serve = null;
     const check = await createSqliteStore({ dataDir: dir });
     let done = 0;
-    for (const id of ids) done += (await check.listRequests(id)).filter((r) => r.state === 'done').length;
+    for (const id of ids) done += (await check.listTasks({ deviceId: id })).tasks.filter((r) => r.state === 'done').length;
     await check.close();
     return {
       cpes,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeCredential, type Credential } from '../http/auth-server.js';
+import { makeCredential, type Credential } from '../auth/server.js';
 import type { AcsConfig } from './config.js';
 
 export const BOOTSTRAP_FILE = 'cpe-bootstrap-credential.json';

@@ -28,6 +28,21 @@ export interface AcsConfig {
   discoverOnBootstrap: boolean;
   /** GetParameterValues batch size during discovery. */
   discoveryBatchSize: number;
+  /** Most names the task planner puts in one GetParameterValues / GetParameterAttributes. */
+  taskBatchSize: number;
+  /**
+   * Devices whose credential (or lack of one) is kept in memory to check CPEs before the store
+   * is touched. Every session refreshes its device's entry; a bootstrap-credential session of a
+   * device not in the cache costs one extra store read, so size it to the devices this process
+   * serves.
+   */
+  credentialCacheSize: number;
+  /**
+   * How long an entry is trusted without a session refreshing it. Longer than the periodic
+   * inform interval keeps idle sessions at two round trips; a stale entry is safe (the
+   * credential openSession returns is checked again, and a failed check re-reads the store).
+   */
+  credentialCacheTtlMs: number;
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -42,4 +57,7 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   bodyTimeoutMs: 20_000,
   discoverOnBootstrap: true,
   discoveryBatchSize: 256,
+  taskBatchSize: 256,
+  credentialCacheSize: 100_000,
+  credentialCacheTtlMs: 25 * 60 * 60_000,
 };

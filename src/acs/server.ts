@@ -18,21 +18,14 @@ import { deviceIdOf } from '../store/device-id.js';
 import type { EventSink } from '../events/bus.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
-import {
-  basicChallenge,
-  digestChallenge,
-  NonceIssuer,
-  parseAuthorization,
-  verifyBasic,
-  verifyDigest,
-  type Credential,
-  type ParsedAuthorization,
-} from '../http/auth-server.js';
+import { basicChallenge, digestChallenge, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
 import { resolveBootstrapCredential, type BootstrapCredential } from './bootstrap-credential.js';
 import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';
 import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
-import { LiveSession, type Reply } from './session.js';
+import { SessionDriver, type Reply } from '../session/driver.js';
+import { cpeAuthenticator, CredentialCache } from './cpe-auth.js';
+import { programsFor, sessionStorePort } from './session.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -54,6 +47,11 @@ export interface AcsServer {
   /** e.g. "http://127.0.0.1:7547/" */
   readonly cwmpUrl: string;
   readonly bootstrap: BootstrapCredential;
+  /**
+   * Device credentials known to this process. Tell it when this process changes or deletes
+   * one (`forget`); changes made elsewhere are caught without it (src/acs/cpe-auth.ts).
+   */
+  readonly credentials: CredentialCache;
   /** Sessions in progress in this process. */
   activeSessions(): number;
   close(): Promise<void>;
@@ -68,14 +66,22 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
+  const port = sessionStorePort(store);
+  const programs = programsFor(config);
+  const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
+  const authenticator = cpeAuthenticator({
+    allowAnyone: config.allowUnauthenticatedCpes,
+    bootstrap: bootstrap.credential,
+    cache: credentials,
+  });
 
-  const byToken = new Map<string, LiveSession>();
-  const bySocket = new WeakMap<Socket, LiveSession>();
-  const tokens = new WeakMap<LiveSession, string>();
-  const timers = new Map<LiveSession, NodeJS.Timeout>();
-  const busy = new WeakSet<LiveSession>();
+  const byToken = new Map<string, SessionDriver>();
+  const bySocket = new WeakMap<Socket, SessionDriver>();
+  const tokens = new WeakMap<SessionDriver, string>();
+  const timers = new Map<SessionDriver, NodeJS.Timeout>();
+  const busy = new WeakSet<SessionDriver>();
 
-  const forget = (session: LiveSession): void => {
+  const forget = (session: SessionDriver): void => {
     const token = tokens.get(session);
     if (token !== undefined) byToken.delete(token);
     const timer = timers.get(session);
@@ -83,7 +89,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     timers.delete(session);
   };
 
-  const touch = (session: LiveSession): void => {
+  const touch = (session: SessionDriver): void => {
     const old = timers.get(session);
     if (old !== undefined) clearTimeout(old);
     const timer = setTimeout(() => {
@@ -93,7 +99,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     timers.set(session, timer);
   };
 
-  const endQuietly = (session: LiveSession, outcome: string): void => {
+  const endQuietly = (session: SessionDriver, outcome: string): void => {
     session.end(outcome).catch((e: unknown) => {
       log?.error({ err: e, deviceId: session.deviceId }, 'session commit failed');
     });
@@ -134,15 +140,6 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     res.end(body);
   };
 
-  /** Credentials checked against what the store knows of the device, or the bootstrap one. */
-  const authorized = (auth: ParsedAuthorization | null, own: Credential | null, method: string): boolean => {
-    if (config.allowUnauthenticatedCpes) return true;
-    if (auth === null) return false;
-    const credential = own ?? bootstrap.credential;
-    if (credential === null || auth.username !== credential.username) return false;
-    return auth.scheme === 'Digest' ? verifyDigest(auth, credential.ha1, method) : verifyBasic(auth, credential);
-  };
-
   const beginSession = async (req: IncomingMessage, res: ServerResponse, message: Envelope<Inform>): Promise<void> => {
     let auth: ParsedAuthorization | null = null;
     if (!config.allowUnauthenticatedCpes) {
@@ -161,22 +158,33 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     }
     const inform = message.body;
     const deviceId = deviceIdOf(inform.deviceId);
-    const session = new LiveSession(
+    const method = req.method ?? 'POST';
+    // Before the store's session: a wrong password must cost no lock and no task attempt.
+    const decided = await authenticator.check(auth, deviceId, method);
+    if (!decided.ok) {
+      log?.warn({ deviceId, username: auth?.username, reason: decided.reason }, 'CPE authentication failed');
+      challenge(res);
+      return;
+    }
+    const session = new SessionDriver(
       {
-        store,
-        config,
+        store: port,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        programs,
         now,
         lockOwner: `${processTag}:${randomBytes(6).toString('hex')}`,
         onEnded: forget,
+        onProgramError: (program, err) => log?.error({ err, deviceId, program }, 'session program failed; the session goes on without it'),
         ...(opts.events ? { events: opts.events } : {}),
       },
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
     const opened = await session.open(inform, deviceId);
-    if (!authorized(auth, opened.credential, req.method ?? 'POST')) {
+    // The credential changed in another process since we checked (rare): the store decides.
+    if (!authenticator.confirm(decided, auth, deviceId, opened.credential, method)) {
       await session.abandon();
-      log?.warn({ deviceId, username: auth?.username }, 'CPE authentication failed');
+      log?.warn({ deviceId, username: auth?.username }, 'CPE authentication failed against the stored credential');
       challenge(res);
       return;
     }
@@ -310,6 +318,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     store,
     cwmpUrl,
     bootstrap,
+    credentials,
     activeSessions: () => byToken.size,
     close: async () => {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -39,7 +39,7 @@ import type { Logger } from 'pino';
 import { resolveBootstrapCredential } from '../acs/bootstrap-credential.js';
 import { DEFAULT_ACS_CONFIG } from '../acs/config.js';
 import { sendForWorkers } from '../reach/cluster-stun.js';
-import { startReach } from '../reach/start.js';
+import { startReach } from './reach.js';
 import { relayBetweenWorkers } from '../events/cluster-relay.js';
 import { openStore, storeKind } from '../store/open.js';
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `flotilla` command. */
 import { Command } from 'commander';
+import { registerAgentCommand } from './agent.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
@@ -10,6 +11,7 @@ program.name('flotilla').description('TR-069 (CWMP) device management: ACS, CPE 
 registerServeCommand(program);
 registerSimCommand(program);
 registerMigrateCommand(program);
+registerAgentCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`flotilla: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,7 +1,9 @@
 /**
- * `flotilla serve`: the CWMP endpoint and the REST API (src/nbi) on one process, sharing
- * one store (embedded SQLite by default) and one event bus, joined to the other processes'
- * buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster primary for workers).
+ * `flotilla serve`: the CWMP endpoint, the application services with their background jobs
+ * (src/services: webhook delivery, task-expiry sweeps) and the REST API (src/nbi) on one
+ * process, sharing one store (embedded SQLite by default) and one event bus, joined to the
+ * other processes' buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster
+ * primary for workers). Each --workers process runs all of them.
  */
 import type { Command } from 'commander';
 import { pino, type Level } from 'pino';
@@ -9,13 +11,15 @@ import { startAcs } from '../acs/server.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
-import { ensureAdminToken } from '../nbi/auth.js';
+import { ensureAdminToken } from '../auth/tokens.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
+import { createServices } from '../services/index.js';
+import { startJobs } from '../services/jobs.js';
 import { openStore, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
-import { startReach } from '../reach/start.js';
+import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 
 interface ServeOptions {
@@ -207,7 +211,7 @@ export function registerServeCommand(program: Command): void {
           dataDir: o.dataDir,
           host: o.host,
           // With --workers the primary runs the one STUN socket (src/reach/cluster-stun.ts).
-        stunPort: o.stun && !isClusterWorker() ? o.stunPort : null,
+          stunPort: o.stun && !isClusterWorker() ? o.stunPort : null,
           stunPortIsDefault: cmd.getOptionValueSource('stunPort') === 'default',
           xmpp: o.xmppService !== undefined && o.xmppJid !== undefined ? { service: o.xmppService, jid: o.xmppJid, password: o.xmppPassword ?? '' } : undefined,
           logger,
@@ -220,15 +224,9 @@ export function registerServeCommand(program: Command): void {
         await store.close();
         return;
       }
-      const nbi = await startNbi({
+      const services = createServices({
         store,
         bus,
-        host: o.host,
-        port: o.apiPort,
-        open: o.apiOpen === true,
-        adminToken: adminTokenFromEnv(),
-        searchablePaths: o.searchableParameters,
-        reach: { store: reach.reach, stunCredentials: reach.stunCredentials, ...(o.xmppJid !== undefined ? { xmppJid: o.xmppJid } : {}) },
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
@@ -236,6 +234,19 @@ export function registerServeCommand(program: Command): void {
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
         },
+      });
+      const jobs = startJobs({ store, bus, logger });
+      const nbi = await startNbi({
+        store,
+        bus,
+        services,
+        host: o.host,
+        port: o.apiPort,
+        open: o.apiOpen === true,
+        adminToken: adminTokenFromEnv(),
+        searchablePaths: o.searchableParameters,
+        reach: { store: reach.reach, stunCredentials: reach.stunCredentials, ...(o.xmppJid !== undefined ? { xmppJid: o.xmppJid } : {}) },
+        onWebhooksChanged: () => jobs.webhooks.invalidate(),
         logger,
       });
       printAdminToken(nbi.generatedAdminToken);
@@ -248,6 +259,7 @@ export function registerServeCommand(program: Command): void {
         logger.info('shutting down');
         nbi
           .close()
+          .then(() => jobs.close())
           .then(() => acs.close())
           .then(() => reach.close())
           .then(() => bus.close())

@@ -40,7 +40,7 @@ export {
   respondTo,
   type Challenge,
   type Credentials,
-} from '../http/auth-client.js';
+} from '../auth/client.js';
 export { CookieJar } from './client/cookies.js';
 export { download, upload, type DownloadRequest, type UploadRequest, type TransferResult } from './client/transfer.js';
 export { runDiagnostic, diagnosticKind, type DiagnosticKind } from './client/diagnostics.js';
@@ -48,4 +48,5 @@ export { CpeSession, canStep, step, type CpeSessionState, type CpeSessionEvent, 
 export { Fleet, type FleetOptions, type ConnectionRequestMode } from './sim/fleet.js';
 export type { Summary } from './sim/stats.js';
 export type { CpeDataModel, CpeEffect, RpcOutcome } from './types.js';
-export { createDevice, loadModel, type CpeDevice, type DeviceOptions, type Template } from './model/index.js';
+export { createDevice, CPE_SUPPORTED_METHODS } from './device.js';
+export { loadModel, type CpeDevice, type DeviceOptions, type Template } from './model/index.js';

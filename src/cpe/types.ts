@@ -5,7 +5,7 @@
  * An RPC handler never performs I/O: it answers the ACS and returns the side effects that
  * the client must carry out after the session (reboot, transfers, diagnostics, …).
  */
-import type { AcsRequest, CpeResponse, DownloadFile, EventStruct, Fault, ParameterValue, TransferTarget } from '../cwmp/types.js';
+import type { AcsRequest, CpeResponse, DownloadFile, EventStruct, Fault, FaultStruct, ParameterValue, TransferTarget } from '../cwmp/types.js';
 
 /** What the client must do once the current session has ended (or, for some, at once). */
 export type CpeEffect =
@@ -46,6 +46,40 @@ export interface CpeDataModel {
   reset(): void;
   /** Answer one ACS request (TR-069 A.3.2 semantics). */
   handle(request: AcsRequest): RpcOutcome;
+  /** Optional: a model backed by a real system does these itself (see LiveHooks). */
+  readonly live?: LiveHooks;
+}
+
+/** A queued transfer as a live model performs it. */
+export type LiveTransfer = { kind: 'download' | 'upload' | 'scheduleDownload' } & DownloadFile;
+
+export interface LiveTransferOutcome {
+  fault: FaultStruct;
+  bytes: number;
+  startTime: string;
+  completeTime: string;
+  /** The device restarts to finish (a firmware image installed). */
+  reboot: boolean;
+}
+
+/**
+ * What the client simulates for a template-backed device and a model backed by the real
+ * host (`flotilla agent`, src/cpe/agent) does for real. Every hook is optional.
+ */
+export interface LiveHooks {
+  /** Read the system before a session (the Inform and the RPCs' answers are the host's now). */
+  refresh?(): Promise<void>;
+  /** After refresh: a notified parameter changed since the last Inform ("4 VALUE CHANGE"). */
+  hasValueChange?(): boolean;
+  /** Run the diagnostic under `objectPath` (DiagnosticsState was set to Requested); results go in through setInternal. */
+  runDiagnostic?(objectPath: string): Promise<void>;
+  /** Perform a queued Download / Upload / ScheduleDownload. */
+  runTransfer?(transfer: LiveTransfer): Promise<LiveTransferOutcome>;
+  /**
+   * The device is about to restart: a Reboot (commandKey), a FactoryReset, or its own
+   * (commandKey null). `pendingEvents` (with "M Reboot") must outlive a real restart.
+   */
+  restarting?(what: { commandKey: string | null; factoryReset: boolean; pendingEvents: EventStruct[] }): void;
 }
 
 /** Events a CPE keeps until an Inform carrying them succeeds (TR-069 3.7.1.5). */

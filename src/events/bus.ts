@@ -1,7 +1,7 @@
 /**
  * The event bus: the ACS session publishes what happened (after its commit, so a listener
- * that reads the store sees it), the NBI fans it out to server-sent-event streams and
- * webhooks (src/nbi/events.ts), and waiters (a task POST with ?wait=) listen for their task.
+ * that reads the store sees it); server-sent-event streams (src/nbi/sse.ts), webhooks
+ * (src/events/webhooks.ts) and waiters (a task POST with ?wait=) listen.
  * Synchronous and in memory; a listener that throws is dropped from that delivery only,
  * never breaks the publisher.
  *
@@ -40,6 +40,9 @@ export interface FlotillaEvent {
 }
 
 export type EventInput = Omit<FlotillaEvent, 'id'>;
+
+/** A subscription's type filter (SSE ?types=, a webhook's events): empty means every type. */
+export const wants = (types: readonly string[], event: FlotillaEvent): boolean => types.length === 0 || types.includes(event.type);
 export type Listener = (event: FlotillaEvent) => void;
 
 /** A relayed event is only these fields; anything else a peer sends is refused. */

@@ -13,7 +13,7 @@
  * The connection comes back by itself, with back-off.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { EventBatcher, type BatcherOptions } from './batcher.js';
 import { isEventInput, type EventInput, type EventRelay } from './bus.js';
 
@@ -124,7 +124,10 @@ export class PgNotifyRelay implements EventRelay {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const client = (this.#current = new pg.Client({
+    // Loaded here, not at import: a SQLite deployment never loads the PostgreSQL driver.
+    const { default: driver } = await import('pg');
+    if (this.#closed) return;
+    const client = (this.#current = new driver.Client({
       connectionString: this.#opts.url,
       application_name: this.#opts.applicationName ?? 'flotilla-events',
       connectionTimeoutMillis: this.#opts.connectTimeoutMs ?? 5_000,

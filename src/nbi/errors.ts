@@ -1,7 +1,9 @@
 /**
  * NBI errors: every error answer is `{ "code": "<STABLE_CODE>", "message": "…" }` with the
  * matching HTTP status. Codes are stable (clients switch on them); messages are for humans.
+ * The services' domain errors (src/services/errors.ts) become API errors here, in one table.
  */
+import type { ServiceError, ServiceErrorCode } from '../services/errors.js';
 
 export type ApiErrorCode =
   | 'BAD_REQUEST'
@@ -38,3 +40,21 @@ export const ERROR_SCHEMA = {
   properties: { code: { type: 'string' }, message: { type: 'string' } },
   required: ['code', 'message'],
 } as const;
+
+/** Each domain error's HTTP status and API code. Exhaustive: a new domain code must be mapped. */
+const FROM_SERVICE: Record<ServiceErrorCode, { status: number; code: ApiErrorCode }> = {
+  NOT_FOUND: { status: 404, code: 'NOT_FOUND' },
+  INVALID_TASK: { status: 400, code: 'INVALID_TASK' },
+  INVALID_ARGUMENT: { status: 400, code: 'BAD_REQUEST' },
+  CONFLICT: { status: 409, code: 'CONFLICT' },
+  // A request the server is configured not to serve: the client's to change, not a 5xx.
+  UNAVAILABLE: { status: 400, code: 'BAD_REQUEST' },
+  RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
+};
+
+export function fromServiceError(e: ServiceError): ApiError {
+  const { status, code } = FROM_SERVICE[e.code];
+  const headers: Record<string, string> =
+    e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil((e.retryAfterMs ?? 1000) / 1000)) } : {};
+  return new ApiError(status, code, e.message, headers);
+}

@@ -1,10 +1,12 @@
 /**
  * The northbound REST API (NBI): fastify with a JSON Schema on every route and an OpenAPI 3
  * document at /api/v1/openapi.json. It talks to the store, the task queue and the event bus,
- * never to the ACS's CWMP sockets (style.md §8); connection requests go out through
- * src/acs/connection-request.ts.
+ * never to the ACS's CWMP sockets (style.md §8). Task creation and connection requests go
+ * through the application services (src/services), whose domain errors are mapped to HTTP
+ * here (errors.ts, fromServiceError). Background jobs (webhook delivery, expiry sweeps) are
+ * not started here: `flotilla serve` starts them (src/services/jobs.ts).
  *
- * Every route needs a bearer token (src/nbi/auth.ts) whose role covers the route's
+ * Every route needs a bearer token (src/auth/tokens.ts) whose role covers the route's
  * `config.role`, unless the server was started `open` for local development. Errors are
  * `{ code, message }` with the HTTP status that fits (errors.ts).
  */
@@ -12,32 +14,22 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ConnectionRequester, type ConnectionRequesterOptions } from '../acs/connection-request.js';
 import { EventBus } from '../events/bus.js';
-import type { ApiRole, Store } from '../store/types.js';
+import { createServices, ServiceError, type Services, type ServicesOptions } from '../services/index.js';
+import type { Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
-import { Authenticator, ensureAdminToken, roleAllows, type Principal } from './auth.js';
-import { ApiError, ERROR_SCHEMA } from './errors.js';
-import { SseHub, WebhookDispatcher, type WebhookOptions } from './events.js';
+import { Authenticator, ensureAdminToken, roleAllows } from '../auth/tokens.js';
 import { registerConsole } from './console.js';
+import { API_PREFIX, type NbiContext } from './context.js';
+import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
-import { TaskService } from './task-service.js';
+import { SseHub } from './sse.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Least role the route needs (default read-only). */
-    role?: ApiRole;
-  }
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
-}
-
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX, type NbiContext } from './context.js';
 
 /** Parameters indexed for search by default (SQLite/PostgreSQL partial indexes, src/store/sqlite/search.ts). */
 export const DEFAULT_SEARCHABLE_PATHS = [
@@ -61,19 +53,20 @@ export interface NbiOptions {
   open?: boolean;
   /** FLOTILLA_ADMIN_TOKEN: made an admin token (instead of generating one on first start). */
   adminToken?: string;
-  /** Connection requests; false disables them. */
-  connectionRequests?: Omit<ConnectionRequesterOptions, 'store'> | false;
+  /** The application services; built from connectionRequests/taskExpirySeconds when not given. */
+  services?: Services;
+  /** Connection requests (only without `services`); false disables them. */
+  connectionRequests?: ServicesOptions['connectionRequests'];
+  /** Default task lifetime in seconds (only without `services`; default 7 days; 0 = none). */
+  taskExpirySeconds?: number;
   /** /devices/{id}/reach (STUN binding, last path) and configuring STUN/XMPP on devices (src/reach). */
   reach?: NbiReach;
   /** Parameters with a search index (default DEFAULT_SEARCHABLE_PATHS). */
   searchablePaths?: string[];
-  /** Default task lifetime in seconds (default 7 days; 0 = none). */
-  taskExpirySeconds?: number;
   /** Longest ?wait= accepted (default 300 s). */
   maxWaitSeconds?: number;
-  /** How often expired tasks are swept (default 60 s). */
-  expirySweepMs?: number;
-  webhooks?: WebhookOptions;
+  /** Called when webhooks are created or deleted (the process's webhook dispatcher reloads them). */
+  onWebhooksChanged?: () => void;
   /** Largest request body (default 1 MiB). */
   bodyLimit?: number;
   logger?: Logger;
@@ -85,24 +78,10 @@ export interface Nbi {
   /** e.g. "http://127.0.0.1:7557" (no trailing slash). */
   readonly url: string;
   readonly bus: EventBus;
-  readonly tasks: TaskService;
-  readonly webhooks: WebhookDispatcher;
+  readonly services: Services;
   /** The admin token made on first start (print it once), or null. */
   readonly generatedAdminToken: string | null;
   close(): Promise<void>;
-}
-
-/** What the route modules share. */
-export interface NbiContext {
-  store: Store;
-  bus: EventBus;
-  tasks: TaskService;
-  requester: ConnectionRequester | null;
-  hub: SseHub;
-  webhooks: WebhookDispatcher;
-  auth: Authenticator;
-  maxWaitSeconds: number;
-  now: () => number;
 }
 
 /** Query strings arrive as text: numbers, booleans and one-item arrays, as their schema says. */
@@ -142,19 +121,27 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   const generated = opts.open === true && opts.adminToken === undefined ? { generated: null } : await ensureAdminToken(store, opts.adminToken, now());
   await store.setSearchablePaths(opts.searchablePaths ?? DEFAULT_SEARCHABLE_PATHS);
 
-  const requester =
-    opts.connectionRequests === false ? null : new ConnectionRequester({ store, now, ...(opts.connectionRequests ?? {}) });
-  const tasks = new TaskService({
+  const services =
+    opts.services ??
+    createServices({
+      store,
+      bus,
+      now,
+      ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
+      ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
+    });
+  const hub = new SseHub(bus);
+  const auth = new Authenticator(store);
+  const ctx: NbiContext = {
     store,
     bus,
-    requester,
+    services,
+    hub,
+    auth,
+    webhooksChanged: opts.onWebhooksChanged ?? (() => undefined),
+    maxWaitSeconds: opts.maxWaitSeconds ?? 300,
     now,
-    ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
-  });
-  const hub = new SseHub(bus);
-  const webhooks = new WebhookDispatcher(store, bus, { ...(log ? { logger: log } : {}), ...opts.webhooks });
-  const auth = new Authenticator(store);
-  const ctx: NbiContext = { store, bus, tasks, requester, hub, webhooks, auth, maxWaitSeconds: opts.maxWaitSeconds ?? 300, now };
+  };
 
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1_048_576,
@@ -210,7 +197,9 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     coerceQuery(req.routeOptions.schema?.querystring, req.query);
   });
 
-  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | ApiError | ServiceError, req, reply) => {
+    // The one place where the services' domain errors become HTTP answers.
+    const err = thrown instanceof ServiceError ? fromServiceError(thrown) : thrown;
     if (err instanceof ApiError) {
       void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message });
       return;
@@ -257,17 +246,6 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     { prefix: API_PREFIX },
   );
 
-  // Expired tasks leave the queue even for devices that never come back.
-  const sweep = setInterval(() => {
-    store.expireTasks(now()).then(
-      (expired) => {
-        for (const t of expired) bus.publish({ type: 'task.expired', at: now(), deviceId: t.deviceId, data: { taskId: t.id, taskType: t.task.type } });
-      },
-      (e: unknown) => log?.error({ err: e }, 'task expiry sweep failed'),
-    );
-  }, opts.expirySweepMs ?? 60_000);
-  sweep.unref();
-
   await app.listen({ port: opts.port ?? 7557, host: opts.host ?? '0.0.0.0' });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
@@ -276,13 +254,10 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     app,
     url: `http://${host}:${address.port}`,
     bus,
-    tasks,
-    webhooks,
+    services,
     generatedAdminToken: generated.generated,
     close: async () => {
-      clearInterval(sweep);
       hub.closeAll();
-      await webhooks.close();
       await app.close();
     },
   };

@@ -5,7 +5,7 @@
  * its path. The caller has already taken the rate-limit token: one token covers every path
  * tried for one request, so no path is a way around the limits.
  */
-import type { Credentials } from '../http/auth-client.js';
+import type { Credentials } from '../auth/client.js';
 import type { ReachPath } from '../store/reach.js';
 import type { ConnectionRequestOutcome } from '../tasks/types.js';
 import { choosePaths, type PathFacts } from './path-choice.js';

@@ -11,7 +11,7 @@
  */
 import { client, xml, type Element, type XmppClient } from '@xmpp/client';
 import { XMPP_CONN_REQ_NS } from '../cwmp/xmpp-connection-request.js';
-import type { Credentials } from '../http/auth-client.js';
+import type { Credentials } from '../auth/client.js';
 import type { PathResult } from './paths.js';
 
 export interface XmppAcsOptions {

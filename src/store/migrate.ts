@@ -18,8 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { PgDb, runMigrations as runPgMigrations } from './postgres/index.js';
-import { setSearchablePaths as setPgSearchable } from './postgres/search.js';
+import type { PgDb } from './postgres/db.js';
 import { redactUrl } from './redact.js';
 import { Db, type Params } from './sqlite/db.js';
 import { DATABASE_FILE, runMigrations as runSqliteMigrations } from './sqlite/index.js';
@@ -262,9 +261,11 @@ class PostgresSide implements Side {
   }
 
   static async open(url: string): Promise<PostgresSide> {
+    // Imported only when a postgres:// location asks for it (with the `pg` driver).
+    const { PgDb, runMigrations } = await import('./postgres/index.js');
     const db = new PgDb(url, { poolSize: 2, statementTimeoutMs: 0 });
     try {
-      await runPgMigrations(db);
+      await runMigrations(db);
     } catch (e) {
       await db.close();
       throw new Error(`${redactUrl(url)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -341,7 +342,8 @@ class PostgresSide implements Side {
   }
 
   async setSearchablePaths(paths: string[]): Promise<void> {
-    await setPgSearchable(this.#db, paths);
+    const { setSearchablePaths } = await import('./postgres/search.js');
+    await setSearchablePaths(this.#db, paths);
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,9 @@
  *   (none)                    SQLite in <dataDir>/flotilla.db
  *   sqlite:<dir>              SQLite in <dir>/flotilla.db
  *   postgres://…, postgresql://…   PostgreSQL (many ACS processes on one database)
+ *
+ * The PostgreSQL backend (and with it the `pg` driver) is imported only when a URL asks for it.
  */
-import { createPostgresStore } from './postgres/index.js';
 import { redactUrl } from './redact.js';
 import { createSqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
@@ -40,13 +41,15 @@ export async function openStore(where: StoreLocation): Promise<Store> {
   switch (storeKind(db)) {
     case 'sqlite':
       return createSqliteStore({ dataDir: db?.startsWith('sqlite:') ? db.slice('sqlite:'.length) : where.dataDir, migrate });
-    case 'postgres':
+    case 'postgres': {
+      const { createPostgresStore } = await import('./postgres/index.js');
       return createPostgresStore({
         url: db as string,
         migrate,
         ...(where.poolSize === undefined ? {} : { poolSize: where.poolSize }),
         ...(where.onError === undefined ? {} : { onError: where.onError }),
       });
+    }
   }
 }
 

@@ -14,9 +14,8 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
-import type { RequestOutcome, TaskRecord } from '../store/types.js';
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
-import type { Task } from './types.js';
+import type { RequestOutcome, Task, TaskRecord } from './types.js';
 
 export interface PlannedRpc {
   request: AcsRequest;
@@ -27,7 +26,16 @@ export interface PlannedRpc {
 export interface PlanOptions {
   /** Most names in one GetParameterValues / GetParameterAttributes (default 256). */
   batchSize?: number;
+  /**
+   * A faulted batch of a task's own names is skipped (as if answered with nothing) instead of
+   * faulting the task. Discovery uses it: a CPE that cannot read a few of the names it listed
+   * still gets the rest of its tree read.
+   */
+  skipFaultedBatches?: boolean;
 }
+
+/** What the planner needs of a task: its id (the outcomes' requestId) and the task. */
+export type PlannedTask = Pick<TaskRecord, 'id' | 'task'>;
 
 interface Unit {
   /** The next RPC, or null when the unit is finished. */
@@ -41,8 +49,8 @@ export class TaskPlan {
   #index = 0;
   #waiting: Unit | null = null;
 
-  constructor(tasks: readonly TaskRecord[], opts: PlanOptions = {}) {
-    this.#units = buildUnits(tasks, Math.max(1, opts.batchSize ?? 256));
+  constructor(tasks: readonly PlannedTask[], opts: PlanOptions = {}) {
+    this.#units = buildUnits(tasks, Math.max(1, opts.batchSize ?? 256), opts.skipFaultedBatches ?? false);
   }
 
   next(): PlannedRpc | null {
@@ -75,12 +83,12 @@ function readKindOf(task: Task): ReadKind | null {
   return null;
 }
 
-function buildUnits(tasks: readonly TaskRecord[], batchSize: number): Unit[] {
+function buildUnits(tasks: readonly PlannedTask[], batchSize: number, skipFaultedBatches: boolean): Unit[] {
   const units: Unit[] = [];
-  let run: TaskRecord[] = [];
+  let run: PlannedTask[] = [];
   let runKind: ReadKind | null = null;
   const flush = (): void => {
-    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, batchSize));
+    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, batchSize, skipFaultedBatches));
     run = [];
     runKind = null;
   };
@@ -104,8 +112,8 @@ function buildUnits(tasks: readonly TaskRecord[], batchSize: number): Unit[] {
   return units;
 }
 
-const done = (t: TaskRecord, response: CpeResponse, at: number): RequestOutcome => ({ requestId: t.id, state: 'done', response, at });
-const faulted = (t: TaskRecord, fault: Fault['detail'], at: number, response: CpeResponse | null = null): RequestOutcome => ({
+const done = (t: PlannedTask, response: CpeResponse, at: number): RequestOutcome => ({ requestId: t.id, state: 'done', response, at });
+const faulted = (t: PlannedTask, fault: Fault['detail'], at: number, response: CpeResponse | null = null): RequestOutcome => ({
   requestId: t.id,
   state: 'fault',
   fault,
@@ -116,7 +124,7 @@ const faulted = (t: TaskRecord, fault: Fault['detail'], at: number, response: Cp
 class SingleUnit implements Unit {
   #sent = false;
   constructor(
-    readonly record: TaskRecord,
+    readonly record: PlannedTask,
     readonly task: SingleRpcTask,
   ) {}
 
@@ -139,7 +147,7 @@ class AddObjectUnit implements Unit {
   #instance = 0;
   readonly #task: Extract<Task, { type: 'addObject' }>;
 
-  constructor(readonly record: TaskRecord) {
+  constructor(readonly record: PlannedTask) {
     this.#task = record.task as Extract<Task, { type: 'addObject' }>;
   }
 
@@ -177,7 +185,7 @@ class AddObjectUnit implements Unit {
 interface Batch {
   names: string[];
   /** Each task the batch serves, with its names in it. */
-  owners: Map<TaskRecord, string[]>;
+  owners: Map<PlannedTask, string[]>;
 }
 
 type ReadItem = ParameterValue | ParameterAttribute;
@@ -186,19 +194,21 @@ type ReadItem = ParameterValue | ParameterAttribute;
 class ReadUnit implements Unit {
   readonly #kind: ReadKind;
   readonly #batchSize: number;
-  readonly #tasks: TaskRecord[];
+  readonly #skipFaultedBatches: boolean;
+  readonly #tasks: PlannedTask[];
   /** Refresh tasks still waiting for their GetParameterNames, in order. */
-  readonly #toList: TaskRecord[];
-  readonly #names = new Map<TaskRecord, string[]>();
+  readonly #toList: PlannedTask[];
+  readonly #names = new Map<PlannedTask, string[]>();
   #batches: Batch[] | null = null;
-  readonly #remaining = new Map<TaskRecord, number>();
-  readonly #collected = new Map<TaskRecord, Map<string, ReadItem>>();
-  readonly #finished = new Set<TaskRecord>();
-  #pending: { kind: 'names'; task: TaskRecord } | { kind: 'batch'; batch: Batch } | null = null;
+  readonly #remaining = new Map<PlannedTask, number>();
+  readonly #collected = new Map<PlannedTask, Map<string, ReadItem>>();
+  readonly #finished = new Set<PlannedTask>();
+  #pending: { kind: 'names'; task: PlannedTask } | { kind: 'batch'; batch: Batch } | null = null;
 
-  constructor(kind: ReadKind, tasks: TaskRecord[], batchSize: number) {
+  constructor(kind: ReadKind, tasks: PlannedTask[], batchSize: number, skipFaultedBatches: boolean) {
     this.#kind = kind;
     this.#batchSize = batchSize;
+    this.#skipFaultedBatches = skipFaultedBatches;
     this.#tasks = tasks;
     this.#toList = tasks.filter((t) => t.task.type === 'refresh');
     for (const t of tasks) {
@@ -249,7 +259,7 @@ class ReadUnit implements Unit {
       return [];
     }
     const { batch } = pending;
-    if (!outcome.ok) {
+    if (!outcome.ok && !(this.#skipFaultedBatches && batch.owners.size === 1)) {
       if (batch.owners.size === 1) {
         const [t] = batch.owners.keys();
         return this.#fail(t!, outcome.fault, at);
@@ -259,15 +269,19 @@ class ReadUnit implements Unit {
       this.#batches!.unshift(...alone);
       return [];
     }
-    const items: ReadItem[] =
-      outcome.response.method === 'GetParameterValuesResponse' || outcome.response.method === 'GetParameterAttributesResponse'
+    const items: ReadItem[] = !outcome.ok
+      ? []
+      : outcome.response.method === 'GetParameterValuesResponse' || outcome.response.method === 'GetParameterAttributesResponse'
         ? outcome.response.parameterList
         : [];
     const out: RequestOutcome[] = [];
     for (const [t, names] of batch.owners) {
       const mine = this.#collected.get(t) ?? new Map<string, ReadItem>();
       this.#collected.set(t, mine);
-      for (const item of items) if (names.some((n) => covers(n, item.name))) mine.set(item.name, item);
+      // A Set for exact names: a discovery batch is hundreds of names, answered by as many items.
+      const exact = new Set(names);
+      const subtrees = names.filter((n) => n.endsWith('.'));
+      for (const item of items) if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n))) mine.set(item.name, item);
       const left = (this.#remaining.get(t) ?? 1) - 1;
       this.#remaining.set(t, left);
       if (left === 0 && !this.#finished.has(t)) {
@@ -284,7 +298,7 @@ class ReadUnit implements Unit {
       : { method: 'GetParameterAttributesResponse', parameterList: items as ParameterAttribute[] };
   }
 
-  #fail(t: TaskRecord, fault: Fault['detail'], at: number): RequestOutcome[] {
+  #fail(t: PlannedTask, fault: Fault['detail'], at: number): RequestOutcome[] {
     if (this.#finished.has(t)) return [];
     this.#finished.add(t);
     return [faulted(t, fault, at)];
@@ -315,9 +329,4 @@ class ReadUnit implements Unit {
     }
     return batches;
   }
-}
-
-/** Whether an answer item belongs to a requested name: itself, or under a requested object path. */
-function covers(requested: string, item: string): boolean {
-  return requested === item || (requested.endsWith('.') && item.startsWith(requested));
 }

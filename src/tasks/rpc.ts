@@ -90,7 +90,7 @@ export function requestFor(task: SingleRpcTask): AcsRequest {
   }
 }
 
-/** The task that sends exactly `request` (the store's deprecated enqueueRequest uses it). */
+/** The task that sends exactly `request` (tests and benchmarks queue single RPCs with it). */
 export function taskFromRequest(request: AcsRequest): Task {
   switch (request.method) {
     case 'GetParameterValues':

@@ -9,7 +9,7 @@
  * every value its xsd type, and the CommandKey of a method that produces an `M …` event is
  * set, so a task's stored form is exactly what the CPE will be sent.
  */
-import type { Download, DownloadFile, DuOperation, Notification, TimeWindow, Upload } from '../cwmp/types.js';
+import type { CpeResponse, Download, DownloadFile, DuOperation, Fault, Notification, TimeWindow, Upload } from '../cwmp/types.js';
 
 /** [path, value, xsdType]; the type is filled in at creation when the caller left it out. */
 export type ParameterValueTuple = [string, string, string];
@@ -111,3 +111,48 @@ export interface ConnectionRequestRecord {
   /** The path the outcome is of (src/reach/path-choice.ts): HTTP, UDP through the STUN binding (Annex G), XMPP (Annex K). */
   path?: 'http' | 'udp' | 'xmpp';
 }
+
+/**
+ * A task: an operator's intent for one device (above), queued until the device's
+ * next session and then kept with its outcome.
+ *
+ * Lifecycle: `queued` → `running` (handed to a session by `openSession`, in the same
+ * transaction) → `done` | `fault` (recorded by `commitSession`); a task still `running` when
+ * its session ends without an outcome for it (timeout, failure, lock released) goes back to
+ * `queued`. A queued task whose `expiresAt` has passed becomes `expired` (at `openSession`,
+ * or by `expireTasks`). `retryTask` moves `fault`/`expired` back to `queued`.
+ */
+export interface TaskRecord {
+  id: string;
+  deviceId: string;
+  task: Task;
+  /** Lower runs first; one device's tasks run in this order. */
+  seq: number;
+  createdAt: number;
+  expiresAt: number | null;
+  state: TaskState;
+  /** CommandKey the task's RPC carries (Reboot, Download, …) so `M …` events can be linked. */
+  commandKey: string | null;
+  /**
+   * The CPE's answer: for a task merged with others into one RPC, its own share (a
+   * GetParameterValuesResponse of its names); for addObject, the AddObjectResponse; for
+   * refresh, the GetParameterValuesResponse of the subtree's leaves.
+   */
+  response: CpeResponse | null;
+  /** The CPE's fault (code, string, per-parameter detail), or an ACS-side one (8xxx). */
+  fault: Fault['detail'] | null;
+  updatedAt: number;
+  /** How many sessions the task was handed to. */
+  attempts: number;
+  /** The last connection request sent for it, if any. */
+  connectionRequest: ConnectionRequestRecord | null;
+}
+
+/**
+ * A task's outcome, recorded at commit (`requestId` is the task id). A fault may carry the
+ * response of an earlier step (addObject whose SetParameterValues failed: the instance exists).
+ */
+export type RequestOutcome =
+  | { requestId: string; state: 'done'; response: CpeResponse; at: number }
+  | { requestId: string; state: 'fault'; fault: Fault['detail']; at: number; response?: CpeResponse | null };
+

@@ -13,6 +13,7 @@ import { startAcs, type AcsServer } from '../../src/acs/server.js';
 import { buildEnvelope } from '../../src/cwmp/codec.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
+import { deviceTasks, queueRpc } from '../helpers/queue.js';
 
 const ID = deviceIdOf(DEVICE);
 let dir: string;
@@ -123,7 +124,7 @@ describe('hostile and malformed bodies', () => {
 
   it('ends a session on a malformed message mid-session, keeping what was valid', async () => {
     const c = cpe();
-    await acs.store.enqueueRequest(ID, { method: 'GetRPCMethods' });
+    await queueRpc(acs.store, ID, { method: 'GetRPCMethods' });
     expect((await c.post(informBody())).status).toBe(200);
     expect((await c.post(null)).envelope?.body.method).toBe('GetRPCMethods');
     const bad = await c.postRaw('<not-xml');
@@ -132,7 +133,7 @@ describe('hostile and malformed bodies', () => {
     expect(acs.activeSessions()).toBe(0);
     const device = await acs.store.getDevice(ID);
     expect(device?.parameters.find((p) => p.path === 'Device.DeviceInfo.SoftwareVersion')?.value).toBe('1.0.0');
-    expect((await acs.store.listRequests(ID))[0]?.state).toBe('queued');
+    expect((await deviceTasks(acs.store, ID))[0]?.state).toBe('queued');
   });
 });
 

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAcs, type AcsServer } from '../../src/acs/server.js';
-import { makeCredential } from '../../src/http/auth-server.js';
+import { makeCredential } from '../../src/auth/server.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
+import { deviceTasks, queueRpc } from '../helpers/queue.js';
 
 const USER = 'boot';
 const PASS = 'strap-secret';
@@ -50,7 +51,7 @@ afterEach(async () => {
 describe('CWMP session over HTTP', () => {
   it('runs a full session with HoldRequests, a queued request and a commit', async () => {
     await start();
-    await acs.store.enqueueRequest(ID, { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] });
+    await queueRpc(acs.store, ID, { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] });
     const c = cpe();
     const r1 = await c.post(informBody({ events: ['1 BOOT'] }));
     expect(r1.status).toBe(200);
@@ -71,7 +72,7 @@ describe('CWMP session over HTTP', () => {
     const byPath = new Map(device?.parameters.map((p) => [p.path, p]));
     expect(byPath.get('Device.DeviceInfo.UpTime')?.value).toBe('4242');
     expect(byPath.get('Device.DeviceInfo.SoftwareVersion')?.value).toBe('1.0.0');
-    const [req] = await acs.store.listRequests(ID);
+    const [req] = await deviceTasks(acs.store, ID);
     expect(req?.state).toBe('done');
     expect(req?.response?.method).toBe('GetParameterValuesResponse');
     const [log] = await acs.store.listSessions(ID);
@@ -117,7 +118,7 @@ describe('CWMP session over HTTP', () => {
 
   it('keeps a CPE fault on the request and in the session log', async () => {
     await start();
-    const queued = await acs.store.enqueueRequest(ID, {
+    const queued = await queueRpc(acs.store, ID, {
       method: 'SetParameterValues',
       parameterList: [{ name: 'Device.WiFi.SSID.1.SSID', value: 'x'.repeat(40), type: 'xsd:string' }],
       parameterKey: 'k1',
@@ -137,7 +138,7 @@ describe('CWMP session over HTTP', () => {
       },
     });
     expect(end.status).toBe(204);
-    const stored = await acs.store.getRequest(queued.id);
+    const stored = await acs.store.getTask(queued.id);
     expect(stored?.state).toBe('fault');
     expect(stored?.fault?.faultCode).toBe(9003);
     expect(stored?.fault?.setParameterValuesFault[0]).toEqual({
@@ -216,19 +217,19 @@ describe('CPE authentication', () => {
 describe('sessions across connections', () => {
   it('finds a session by its connection when the CPE drops cookies', async () => {
     await start();
-    await acs.store.enqueueRequest(ID, { method: 'GetRPCMethods' });
+    await queueRpc(acs.store, ID, { method: 'GetRPCMethods' });
     const c = cpe({ dropCookies: true });
     await c.post(informBody());
     const req = await c.post(null);
     expect(req.envelope?.body.method).toBe('GetRPCMethods');
     const end = await c.answer(req, { method: 'GetRPCMethodsResponse', methodList: ['GetParameterValues'] });
     expect(end.status).toBe(204);
-    expect((await acs.store.listRequests(ID))[0]?.state).toBe('done');
+    expect((await deviceTasks(acs.store, ID))[0]?.state).toBe('done');
   });
 
   it('carries a session on when the CPE reconnects with its cookie', async () => {
     await start();
-    await acs.store.enqueueRequest(ID, { method: 'GetRPCMethods' });
+    await queueRpc(acs.store, ID, { method: 'GetRPCMethods' });
     const c = cpe();
     await c.post(informBody());
     c.reconnect();
@@ -236,7 +237,7 @@ describe('sessions across connections', () => {
     expect(req.envelope?.body.method).toBe('GetRPCMethods');
     c.reconnect();
     expect((await c.answer(req, { method: 'GetRPCMethodsResponse', methodList: [] })).status).toBe(204);
-    expect((await acs.store.listRequests(ID))[0]?.state).toBe('done');
+    expect((await deviceTasks(acs.store, ID))[0]?.state).toBe('done');
   });
 
   it('allows one session per device: a second Inform gets 8005 until the first ends', async () => {
@@ -297,12 +298,12 @@ describe('events', () => {
 
   it('links an M Reboot event to the queued Reboot by CommandKey instead of rebooting again', async () => {
     await start();
-    const reboot = await acs.store.enqueueRequest(ID, { method: 'Reboot', commandKey: 'reboot-42' });
+    const reboot = await queueRpc(acs.store, ID, { method: 'Reboot', commandKey: 'reboot-42' });
     const c = cpe();
     const r = await c.post(informBody({ events: ['1 BOOT', { eventCode: 'M Reboot', commandKey: 'reboot-42' }] }));
     expect(r.envelope?.header.holdRequests).toBeUndefined();
     expect((await c.post(null)).status).toBe(204);
-    const stored = await acs.store.getRequest(reboot.id);
+    const stored = await acs.store.getTask(reboot.id);
     expect(stored?.state).toBe('done');
     const [log] = await acs.store.listSessions(ID);
     expect(log?.linkedRequests).toEqual([reboot.id]);

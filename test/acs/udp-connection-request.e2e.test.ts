@@ -5,7 +5,7 @@
  * opens a session with 6 CONNECTION REQUEST, which runs the task. Real sockets on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendUdpConnectionRequest, parseUdpAddress } from '../../src/acs/udp-connection-request.js';
+import { sendUdpConnectionRequest, parseUdpAddress } from '../../src/reach/udp.js';
 import type { TemplateCpe } from '../../src/cpe/client/create.js';
 import { UdpConnectionRequestListener, type UdpRequestOutcome } from '../../src/cpe/client/udp-connection-request.js';
 import { Fleet } from '../../src/cpe/index.js';

@@ -5,12 +5,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DigestVerifier, parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { DigestVerifier, parseChallenges, respondTo } from '../../src/auth/client.js';
 import { ConnectionRequestServer } from '../../src/cpe/client/connection-request.js';
 import { runDiagnostic } from '../../src/cpe/client/diagnostics.js';
 import { closeTransferAgents, request as httpRequest } from '../../src/cpe/client/http.js';
 import { download, upload } from '../../src/cpe/client/transfer.js';
-import { createDevice } from '../../src/cpe/model/device.js';
+import { createDevice } from '../../src/cpe/device.js';
 import { loadModel } from '../../src/cpe/model/load.js';
 
 /** A file server: /file (10 bytes), /digest (Digest u:p), /basic (Basic u:p), /cut (dies mid-body), PUT /put. */

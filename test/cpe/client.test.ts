@@ -1,7 +1,7 @@
 /** Small parts of the CPE client: auth, cookies, events, back-off, the timer heap, the gate, quirks. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { basicAuthorization, DigestResponder, DigestVerifier, parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { basicAuthorization, DigestResponder, DigestVerifier, parseChallenges, respondTo } from '../../src/auth/client.js';
 
 /** The parameters of an Authorization header we built. */
 const params = (header: string): Record<string, string> => parseChallenges(header)[0]!.params;

@@ -14,14 +14,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcs, type AcsServer } from '../../src/acs/server.js';
 import type { AcsRequest, CpeResponse } from '../../src/cwmp/types.js';
-import { parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { parseChallenges, respondTo } from '../../src/auth/client.js';
 import type { Cpe } from '../../src/cpe/client/cpe.js';
 import type { SessionReport } from '../../src/cpe/client/runtime.js';
 import { parseQuirks } from '../../src/cpe/client/quirks.js';
-import { createDevice } from '../../src/cpe/model/device.js';
+import { createDevice } from '../../src/cpe/device.js';
 import { Fleet } from '../../src/cpe/sim/fleet.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
-import type { QueuedRequest } from '../../src/store/types.js';
+import type { TaskRecord } from '../../src/store/types.js';
+import { RecordingScheduler } from '../helpers/recording-scheduler.js';
+import { queueRpc } from '../helpers/queue.js';
 
 const OUI = 'F2F107';
 const CLASS = 'HGW-181';
@@ -72,11 +74,11 @@ async function connectionRequest(cpe: Cpe): Promise<number> {
 }
 
 /** Queue a request in the ACS store, wake the CPE, wait for the outcome. */
-async function rpc(cpe: Cpe, request: AcsRequest): Promise<QueuedRequest> {
-  const q = await acs.store.enqueueRequest(idOf(cpe), request);
+async function rpc(cpe: Cpe, request: AcsRequest): Promise<TaskRecord> {
+  const q = await queueRpc(acs.store, idOf(cpe), request);
   expect(await connectionRequest(cpe)).toBe(200);
   const done = await until(async () => {
-    const r = await acs.store.getRequest(q.id);
+    const r = await acs.store.getTask(q.id);
     return r !== null && (r.state === 'done' || r.state === 'fault' || r.state === 'expired') ? r : null;
   });
   // The ACS commits before it answers 204, so the CPE may still be closing that session:
@@ -85,7 +87,7 @@ async function rpc(cpe: Cpe, request: AcsRequest): Promise<QueuedRequest> {
   return done;
 }
 
-function response<M extends CpeResponse['method']>(q: QueuedRequest, method: M): Extract<CpeResponse, { method: M }> {
+function response<M extends CpeResponse['method']>(q: TaskRecord, method: M): Extract<CpeResponse, { method: M }> {
   expect(q.state).toBe('done');
   expect(q.response?.method).toBe(method);
   return q.response as Extract<CpeResponse, { method: M }>;
@@ -98,6 +100,9 @@ async function sessionWith(cpe: Cpe, codes: string[], after = 0): Promise<Sessio
 
 let next = 0;
 /** A CPE no other test has touched (its bootstrap done). */
+/** The fleet's timer, recording what each CPE scheduled and how far ahead. */
+const scheduler = new RecordingScheduler();
+
 async function freshCpe(): Promise<Cpe> {
   const cpe = fleet.cpes[next++]!;
   await sessionWith(cpe, ['0 BOOTSTRAP']);
@@ -126,6 +131,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
   filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
   fleet = new Fleet({
+    scheduler,
     acsUrl: acs.cwmpUrl,
     count: 24,
     model: 'tr181-router',
@@ -338,10 +344,13 @@ describe('every ACS RPC', () => {
 
   it('ScheduleInform: 3 SCHEDULED and M ScheduleInform after the delay', async () => {
     const cpe = await freshCpe();
-    const before = Date.now();
+    const asked = scheduler.delays('scheduleInform').length;
     response(await rpc(cpe, { method: 'ScheduleInform', delaySeconds: 1, commandKey: 'si-1' }), 'ScheduleInformResponse');
-    const s = await sessionWith(cpe, ['3 SCHEDULED', 'M ScheduleInform si-1']);
-    expect(s.startedAt - before).toBeGreaterThanOrEqual(900);
+    await sessionWith(cpe, ['3 SCHEDULED', 'M ScheduleInform si-1']);
+    // The session came from a timer set DelaySeconds ahead (the delay is read a few ms late).
+    const delay = scheduler.delays('scheduleInform')[asked];
+    expect(delay).toBeGreaterThan(1000 - 50);
+    expect(delay).toBeLessThanOrEqual(1000);
   });
 
   it('ScheduleDownload within its window', async () => {

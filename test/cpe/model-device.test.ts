@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createDevice, loadModel, parseJsonModel, type CpeDevice } from '../../src/cpe/model/index.js';
+import { createDevice } from '../../src/cpe/device.js';
+import { loadModel, parseJsonModel, type CpeDevice } from '../../src/cpe/model/index.js';
 import { expandValue } from '../../src/cpe/model/identity.js';
 
 const router = loadModel('tr181-router');

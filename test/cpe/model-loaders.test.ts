@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createDevice, detectFormat, loadModel, parseCsvModel, parseJsonModel, toModelJson, type TObject } from '../../src/cpe/model/index.js';
+import { createDevice } from '../../src/cpe/device.js';
+import { detectFormat, loadModel, parseCsvModel, parseJsonModel, toModelJson, type TObject } from '../../src/cpe/model/index.js';
 import { parseCsv } from '../../src/cpe/model/csv.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AcsRequest, Notification } from '../../src/cwmp/types.js';
-import { createDevice, loadModel, toModelJson, type CpeDevice, type TObject } from '../../src/cpe/model/index.js';
+import { createDevice } from '../../src/cpe/device.js';
+import { loadModel, toModelJson, type CpeDevice, type TObject } from '../../src/cpe/model/index.js';
 
 const t = loadModel('tr098-gateway');
 const templateSnapshot = JSON.stringify(toModelJson(t));

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AcsRequest, CpeResponse, Fault, ParameterValue } from '../../src/cwmp/types.js';
-import { createDevice, loadModel, type CpeDevice } from '../../src/cpe/model/index.js';
+import { createDevice } from '../../src/cpe/device.js';
+import { loadModel, type CpeDevice } from '../../src/cpe/model/index.js';
 import type { RpcOutcome } from '../../src/cpe/types.js';
 
 const router = loadModel('tr181-router');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AcsRequest, AllQueuedTransfer, Download, Fault, ScheduleDownload, TimeWindow, Upload } from '../../src/cwmp/types.js';
-import { CPE_SUPPORTED_METHODS, createDevice, loadModel } from '../../src/cpe/model/index.js';
+import { CPE_SUPPORTED_METHODS, createDevice } from '../../src/cpe/device.js';
+import { loadModel } from '../../src/cpe/model/index.js';
 import type { RpcOutcome } from '../../src/cpe/types.js';
 
 const router = loadModel('tr181-router');

@@ -9,7 +9,8 @@ import { AcsSession } from '../../src/cwmp/acs-session.js';
 import { buildEnvelope, parseEnvelope } from '../../src/cwmp/codec.js';
 import { CpeSession, canStep, step, type CpeSessionEvent, type CpeSessionState } from '../../src/cwmp/cpe-session.js';
 import type { AcsRequest, Envelope, Inform, TransferComplete } from '../../src/cwmp/types.js';
-import { createDevice, type CpeDevice } from '../../src/cpe/model/device.js';
+import { createDevice } from '../../src/cpe/device.js';
+import { type CpeDevice } from '../../src/cpe/model/device.js';
 import { loadModel } from '../../src/cpe/model/load.js';
 import type { Template } from '../../src/cpe/model/template.js';
 

@@ -7,7 +7,7 @@ import { progressLine, startProgress } from '../../src/cpe/sim/progress.js';
 import { FleetStats } from '../../src/cpe/sim/stats.js';
 import { runTransfer, type TransferRec } from '../../src/cpe/client/transfer-job.js';
 import { CpeRuntime } from '../../src/cpe/client/runtime.js';
-import { createDevice } from '../../src/cpe/model/device.js';
+import { createDevice } from '../../src/cpe/device.js';
 import { loadModel } from '../../src/cpe/model/load.js';
 
 const template = loadModel('tr181-router');

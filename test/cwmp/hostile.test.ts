@@ -1,6 +1,7 @@
 /**
- * Hostile and broken input: each is `{ ok: false }` with the right ProtocolError code, fast,
- * and nothing ever throws. The fuzzers check the "never throws" half for arbitrary input.
+ * Hostile and broken input: each is `{ ok: false }` with the right ProtocolError code, and
+ * nothing ever throws (how fast each is refused: bench/hostile.ts). The fuzzers check the
+ * "never throws" half for arbitrary input.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -48,9 +49,8 @@ describe('XML attacks', () => {
   it('billion laughs', () => {
     let dtd = '<!ENTITY lol "lol">';
     for (let i = 1; i <= 9; i++) dtd += `<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`;
-    const t0 = performance.now();
+    // Refused at the DOCTYPE, so nothing is expanded; how long that takes is bench/hostile.ts's figure.
     expect(code(`<?xml version="1.0"?><!DOCTYPE lolz [${dtd}]><lolz>&lol9;</lolz>`)).toBe('DOCTYPE_FORBIDDEN');
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('an external entity (XXE)', () => {

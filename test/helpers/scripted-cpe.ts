@@ -6,7 +6,7 @@
 import { Agent, request } from 'node:http';
 import { buildEnvelope, parseEnvelope } from '../../src/cwmp/codec.js';
 import type { CwmpBody, CwmpNamespace, Envelope, EventStruct, Inform, ParameterValue } from '../../src/cwmp/types.js';
-import { basicAuthorization, parseChallenges, respondTo } from '../../src/http/auth-client.js';
+import { basicAuthorization, parseChallenges, respondTo } from '../../src/auth/client.js';
 
 export interface Reply {
   status: number;

@@ -10,13 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendConnectionRequest } from '../../src/acs/connection-request.js';
-import { ConnectionRequestLimiter } from '../../src/acs/rate-limit.js';
-import { DigestVerifier } from '../../src/http/auth-client.js';
+import { sendConnectionRequest } from '../../src/reach/http.js';
+import { ConnectionRequestLimiter } from '../../src/reach/rate-limit.js';
+import { DigestVerifier } from '../../src/auth/client.js';
 
 const creds = { username: 'cr', password: 'pw-123' };
 const verifier = new DigestVerifier('cpe');
 const seen: http.IncomingHttpHeaders[] = [];
+
+/** Resolved when a /slow request's connection is closed (by the client giving up). */
+const slowClosed: (() => void)[] = [];
 
 function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   seen.push(req.headers);
@@ -27,7 +30,11 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   }
   if (path === '/busy') return void res.writeHead(503, { 'retry-after': '10' }).end();
   if (path === '/moved') return void res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
-  if (path === '/slow') return; // never answers
+  if (path === '/slow') {
+    // Never answers; the client must give up and close the connection.
+    req.socket.once('close', () => slowClosed.splice(0).forEach((resolve) => resolve()));
+    return;
+  }
   if (path === '/open') return void res.writeHead(204).end();
   const verdict = verifier.verify(req.headers.authorization, 'GET', creds, Date.now());
   if (verdict !== 'ok') return void res.writeHead(401, { 'www-authenticate': verifier.challenge(Date.now()) }).end();
@@ -88,9 +95,11 @@ describe('sendConnectionRequest', () => {
   });
 
   it('times out, and refuses URLs that are not http(s)', async () => {
-    const t = Date.now();
+    // The outcome, and the connection closed by the client (not left open): how close to
+    // 300 ms it gives up is bench/connection-request.ts's figure, not a pass/fail matter.
+    const closed = new Promise<void>((resolve) => slowClosed.push(resolve));
     expect(await sendConnectionRequest(`${httpUrl}/slow`, creds, { timeoutMs: 300 })).toEqual({ outcome: 'unreachable', detail: 'timeout after 300 ms' });
-    expect(Date.now() - t).toBeLessThan(2000);
+    await closed;
     for (const url of ['ftp://127.0.0.1/x', 'file:///etc/passwd', 'not a url', '']) {
       expect((await sendConnectionRequest(url, creds)).outcome).toBe('no-url');
     }

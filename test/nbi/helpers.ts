@@ -16,6 +16,7 @@ import { loadModel } from '../../src/cpe/model/load.js';
 import type { Template } from '../../src/cpe/model/template.js';
 import { EventBus } from '../../src/events/bus.js';
 import { startNbi, type Nbi, type NbiOptions } from '../../src/nbi/server.js';
+import { startJobs, type Jobs, type JobsOptions } from '../../src/services/jobs.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -78,12 +79,14 @@ export interface Stack {
   bus: EventBus;
   acs: AcsServer;
   nbi: Nbi;
+  /** The background jobs `flotilla serve` runs beside the API (webhook delivery, expiry sweeps). */
+  jobs: Jobs;
   api: Api;
   close(): Promise<void>;
 }
 
 export async function startStack(
-  opts: { acs?: Partial<AcsConfig>; nbi?: Partial<NbiOptions>; store?: Store; dir?: string } = {},
+  opts: { acs?: Partial<AcsConfig>; nbi?: Partial<NbiOptions>; jobs?: Partial<JobsOptions>; store?: Store; dir?: string } = {},
 ): Promise<Stack> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'flotilla-nbi-')));
   const store = opts.store ?? (await createSqliteStore({ dataDir: dir }));
@@ -98,9 +101,11 @@ export async function startStack(
     discoverOnBootstrap: true,
     ...opts.acs,
   });
+  const jobs = startJobs({ store, bus, ...opts.jobs });
   const nbi = await startNbi({
     store,
     bus,
+    onWebhooksChanged: () => jobs.webhooks.invalidate(),
     host: '127.0.0.1',
     port: 0,
     adminToken: ADMIN,
@@ -117,9 +122,11 @@ export async function startStack(
     bus,
     acs,
     nbi,
+    jobs,
     api: new Api(nbi.url, ADMIN),
     close: async () => {
       await nbi.close();
+      await jobs.close();
       await acs.close();
       await store.close();
       if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });

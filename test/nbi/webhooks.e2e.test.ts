@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/bus.js';
-import { WebhookDispatcher } from '../../src/nbi/events.js';
+import { WebhookDispatcher } from '../../src/events/webhooks.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { type Json, SimFleet, type Stack, startStack, until } from './helpers.js';
@@ -97,7 +97,7 @@ describe('durable webhook deliveries', () => {
     // Retries far enough apart that the first server stops between two of them.
     const webhooks = { baseDelayMs: 200, maxAttempts: 20, pollMs: 50 };
 
-    const first = await startStack({ dir, nbi: { webhooks } });
+    const first = await startStack({ dir, jobs: { webhooks } });
     let firstClosed = false;
     cleanups.push(async () => {
       if (!firstClosed) await first.close();
@@ -115,7 +115,7 @@ describe('durable webhook deliveries', () => {
     });
     expect(failing).toMatchObject({ state: 'pending', eventType: 'device.registered', deviceId, lastError: 'HTTP 503' });
     expect(Date.parse(failing.nextAt)).toBeGreaterThan(Date.parse(failing.createdAt));
-    expect(first.nbi.webhooks.stats.delivered).toBe(0);
+    expect(first.jobs.webhooks.stats.delivered).toBe(0);
     await first.close();
     firstClosed = true;
 
@@ -123,9 +123,9 @@ describe('durable webhook deliveries', () => {
     const refused = receiver.got.length;
     expect(refused).toBeGreaterThanOrEqual(1);
     receiver.status = 204;
-    const second = await startStack({ dir, nbi: { webhooks } });
+    const second = await startStack({ dir, jobs: { webhooks } });
     cleanups.push(() => second.close());
-    await until(() => second.nbi.webhooks.stats.delivered === 1);
+    await until(() => second.jobs.webhooks.stats.delivered === 1);
 
     const [done, ...others] = await deliveries(second, hookId);
     expect(others).toEqual([]);
@@ -148,7 +148,7 @@ describe('durable webhook deliveries', () => {
       expect(signedBy(SECRET, g)).toBe(true);
       expect(JSON.parse(g.body)).toMatchObject({ id: failing.eventId, type: 'device.registered', deviceId });
     }
-    expect(second.nbi.webhooks.stats).toMatchObject({ delivered: 1, failed: 0, retried: 0 });
+    expect(second.jobs.webhooks.stats).toMatchObject({ delivered: 1, failed: 0, retried: 0 });
     expect(await deliveries(second, hookId, '?state=pending')).toEqual([]);
   });
 
@@ -157,7 +157,7 @@ describe('durable webhook deliveries', () => {
     cleanups.push(() => receiver.close());
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
-    const stack = await startStack({ nbi: { logger, webhooks: { baseDelayMs: 20, maxAttempts: 3, pollMs: 50 } } });
+    const stack = await startStack({ nbi: { logger }, jobs: { logger, webhooks: { baseDelayMs: 20, maxAttempts: 3, pollMs: 50 } } });
     cleanups.push(() => stack.close());
     // A URL with a credential in it: it must not reach the log either.
     const url = receiver.url('/hook?token=url-credential-42');
@@ -181,8 +181,8 @@ describe('durable webhook deliveries', () => {
       return list.length > 0 ? list : null;
     });
     expect(unreachable).toMatchObject({ state: 'failed', attempts: 3, lastError: 'ECONNREFUSED' });
-    await until(() => stack.nbi.webhooks.stats.failed === 2);
-    expect(stack.nbi.webhooks.stats).toMatchObject({ delivered: 0, failed: 2, retried: 4, dropped: 0 });
+    await until(() => stack.jobs.webhooks.stats.failed === 2);
+    expect(stack.jobs.webhooks.stats).toMatchObject({ delivered: 0, failed: 2, retried: 4, dropped: 0 });
 
     const givenUp = lines.filter((l) => l.includes('webhook delivery given up'));
     expect(givenUp).toHaveLength(2);
@@ -196,14 +196,14 @@ describe('durable webhook deliveries', () => {
   it('the deliveries route: admin only, 404 for an unknown webhook, filters and limits checked, never the secret', async () => {
     const receiver = await Receiver.start(204);
     cleanups.push(() => receiver.close());
-    const stack = await startStack({ nbi: { webhooks: { pollMs: 50 } } });
+    const stack = await startStack({ jobs: { webhooks: { pollMs: 50 } } });
     cleanups.push(() => stack.close());
     const hook = await stack.api.post('/webhooks', { url: receiver.url(), secret: SECRET });
     const fleet = new SimFleet(stack.acs.cwmpUrl);
     cleanups.push(() => fleet.close());
     await fleet.add('ROUTE01');
     // No filter on the webhook: registered, booted and inform — each its own delivery.
-    await until(() => stack.nbi.webhooks.stats.delivered >= 3);
+    await until(() => stack.jobs.webhooks.stats.delivered >= 3);
 
     const all = await stack.api.get(`/webhooks/${hook.body.id}/deliveries`);
     expect(all.status).toBe(200);

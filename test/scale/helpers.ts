@@ -266,7 +266,7 @@ export async function lockViolations(url: string, ttlMs: number): Promise<string
   return violations;
 }
 
-/** The lock TTL the ACS uses for a --session-timeout (src/acs/session.ts). */
+/** The lock TTL the ACS uses for a --session-timeout (src/session/driver.ts). */
 export const lockTtlFor = (sessionTimeoutSeconds: number) => Math.max(60_000, sessionTimeoutSeconds * 2000);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

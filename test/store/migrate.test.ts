@@ -18,6 +18,7 @@ import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { createSqliteStore, DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import type { SessionCommit, Store } from '../../src/store/types.js';
 import { claimPgShared, createTestDatabase, describePg, sql, type TestDatabase } from './pg-helpers.js';
+import { deviceTasks } from '../helpers/queue.js';
 
 const describeWithPg = await describePg();
 const T0 = 1_700_000_000_000;
@@ -76,7 +77,7 @@ async function snapshot(store: Store) {
   for (const id of ids) {
     devices.push({
       device: await store.getDevice(id),
-      tasks: await store.listRequests(id),
+      tasks: await deviceTasks(store, id),
       sessions: await store.listSessions(id),
       messages: await store.listCpeMessages(id),
       credential: await store.getCpeCredential(id),

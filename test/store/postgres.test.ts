@@ -5,7 +5,7 @@
  * its own database, dropped after.
  */
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countingStore } from '../../src/store/counting.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { openStore } from '../../src/store/open.js';
@@ -19,8 +19,8 @@ import {
   type PostgresStoreOptions,
 } from '../../src/store/postgres/index.js';
 import type { SessionCommit } from '../../src/store/types.js';
-import { storeConformance } from './conformance.js';
-import { storeConformanceNbi } from './conformance-nbi.js';
+import { deviceTasks, queueRpc } from '../helpers/queue.js';
+import { runConformance } from './conformance/index.js';
 import { claimPgShared, createTestDatabase, describePg, sql, truncateAll, type TestDatabase } from './pg-helpers.js';
 
 const describeWithPg = await describePg();
@@ -65,8 +65,7 @@ async function pgFactory() {
 }
 
 describeWithPg('PostgreSQL', () => {
-  storeConformance('postgres', pgFactory);
-  storeConformanceNbi('postgres', pgFactory);
+  runConformance('postgres', pgFactory);
 });
 
 describeWithPg('PostgreSQL backend', () => {
@@ -197,6 +196,30 @@ describeWithPg('PostgreSQL backend', () => {
     expect(d?.parameters.find((p) => p.path === 'Device.Obj3.P7')).toMatchObject({ value: 'Device.Obj3.P7', writable: true });
   });
 
+  it('a new kind of write is one more flotilla_op_<k> function: flotilla_apply and its call stay as they are', async () => {
+    const store = await open();
+    await store.commitSession(periodic(T0, [['Device.a', '1']]));
+    // What a migration adding a write would create: same signature as every op function.
+    await store.db.query(`CREATE FUNCTION flotilla_op_test_tag(p_device text, o json) RETURNS void LANGUAGE sql AS
+      $$ INSERT INTO device_tags (device_id, tag) VALUES (p_device, o->>'tag') $$`);
+    try {
+      await store.db.query('SELECT flotilla_apply($1, $2::json)', [ID, JSON.stringify([{ k: 'test_tag', tag: 'via-op' }])]);
+      expect((await store.getDevice(ID))?.tags).toEqual(['via-op']);
+    } finally {
+      await store.db.query('DROP FUNCTION flotilla_op_test_tag(text, json)');
+    }
+  });
+
+  it('a list with an unknown or malformed op kind applies nothing', async () => {
+    const store = await open();
+    await store.commitSession(periodic(T0, [['Device.a', '1']]));
+    for (const k of ['no_such_op', 'clear); DROP TABLE devices; --', 'Clear', null]) {
+      const ops = JSON.stringify([{ k: 'clear' }, { k }]);
+      await expect(store.db.query('SELECT flotilla_apply($1, $2::json)', [ID, ops])).rejects.toThrow(/flotilla_op_no_such_op|bad op kind/);
+    }
+    expect((await store.getDevice(ID))?.parameters.map((p) => p.value)).toEqual(['1']);
+  });
+
   it('orders paths by bytes (COLLATE "C"), as SQLite does, whatever the database locale', async () => {
     const store = await open();
     const paths = ['Device.a', 'Device.Z', 'Device.Ä', 'Device._x', 'Device.-y', 'Device.~'];
@@ -232,10 +255,10 @@ describeWithPg('PostgreSQL backend', () => {
   it('hands out distinct, increasing sequence numbers to concurrent enqueuers', async () => {
     const pools = await Promise.all([open(), open()]);
     const rpc = { method: 'GetParameterValues' as const, parameterNames: ['Device.'] };
-    const made = await Promise.all(Array.from({ length: 40 }, (_, i) => pools[i % 2]!.enqueueRequest(ID, rpc, { now: T0 + i })));
+    const made = await Promise.all(Array.from({ length: 40 }, (_, i) => queueRpc(pools[i % 2]!, ID, rpc, { now: T0 + i })));
     const seqs = made.map((r) => r.seq);
     expect(new Set(seqs).size).toBe(40);
-    const listed = await pools[0]!.listRequests(ID);
+    const listed = await deviceTasks(pools[0]!, ID);
     expect(listed.map((r) => r.seq)).toEqual([...seqs].sort((a, b) => a - b));
     const opened = await pools[1]!.openSession({ deviceId: ID, lockOwner: 'x', lockTtlMs: 1000, now: T0 + 100 });
     expect(opened.queue.map((r) => r.id)).toEqual(listed.map((r) => r.id));
@@ -327,8 +350,7 @@ describeWithPg('PostgreSQL backend', () => {
        WHERE datname = current_database() AND application_name = 'flotilla' AND pid <> pg_backend_pid()`,
     );
     expect(killed[0]!.n).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(errors.length).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
     expect((await store.getDevice(ID))?.parameters.map((p) => p.value)).toEqual(['1']);
   });
 
@@ -367,7 +389,6 @@ describeWithPg('PostgreSQL backend', () => {
   });
 
   it('fails fast, without the password, when the server cannot be reached', async () => {
-    const start = Date.now();
     const url = 'postgres://flotilla:very-secret@127.0.0.1:1/none';
     const failure = await createPostgresStore({ url, connectTimeoutMs: 2000 }).then(
       () => 'opened',
@@ -376,6 +397,5 @@ describeWithPg('PostgreSQL backend', () => {
     expect(failure).toMatch(/ECONNREFUSED|connect/);
     expect(failure).toContain('127.0.0.1:1');
     expect(failure).not.toContain('very-secret');
-    expect(Date.now() - start).toBeLessThan(5000);
   });
 });

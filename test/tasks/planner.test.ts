@@ -204,6 +204,31 @@ describe('TaskPlan', () => {
     expect(byTask.get(t.id)).toMatchObject({ state: 'fault', fault: { faultCode: 9000 } });
   });
 
+  it('skipFaultedBatches: a refresh whose batch faults goes on with its other batches and is done with what was read', () => {
+    const refresh = rec({ type: 'refresh', objectName: 'Device.' });
+    const plan = new TaskPlan([refresh], { batchSize: 2, skipFaultedBatches: true });
+    const sent: AcsRequest[] = [];
+    const outcomes: RequestOutcome[] = [];
+    for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
+      sent.push(rpc.request);
+      // The first values batch faults; everything else is answered from the tree.
+      const outcome: RpcOutcome = sent.length === 2 ? { ok: false, faultcode: 'Client', fault: fault(9005) } : answer(rpc.request);
+      outcomes.push(...plan.learn(outcome, 1));
+    }
+    expect(sent.map((r) => r.method)).toEqual(['GetParameterNames', 'GetParameterValues', 'GetParameterValues', 'GetParameterValues']);
+    expect(outcomes).toHaveLength(1);
+    const [o] = outcomes;
+    expect(o?.state).toBe('done');
+    const read = o?.state === 'done' && o.response.method === 'GetParameterValuesResponse' ? o.response.parameterList.map((p) => p.name) : [];
+    expect(read).toEqual(Object.keys(TREE).slice(2));
+    // Without the option the same fault ends the refresh.
+    const strict = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })]);
+    const gpn = strict.next()!;
+    strict.learn(answer(gpn.request), 1);
+    strict.next();
+    expect(strict.learn({ ok: false, faultcode: 'Client', fault: fault(9005) }, 1)[0]?.state).toBe('fault');
+  });
+
   it('an empty plan sends nothing', () => {
     expect(new TaskPlan([]).next()).toBeNull();
   });

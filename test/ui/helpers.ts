@@ -14,10 +14,11 @@ import { CpeRuntime, type SessionReport } from '../../src/cpe/client/runtime.js'
 import { loadModel } from '../../src/cpe/model/load.js';
 import type { Template } from '../../src/cpe/model/template.js';
 import { EventBus } from '../../src/events/bus.js';
-import { issueToken } from '../../src/nbi/auth.js';
+import { issueToken } from '../../src/auth/tokens.js';
 import { startNbi, type Nbi } from '../../src/nbi/server.js';
 import { StunCredentials } from '../../src/reach/stun-credentials.js';
 import { SqliteReachStore } from '../../src/store/sqlite/reach.js';
+import { startJobs } from '../../src/services/jobs.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -83,10 +84,13 @@ export async function startUiStack(): Promise<UiStack> {
   const store = await createSqliteStore({ dataDir: dir });
   const bus = new EventBus();
   const acs = await startAcs({ store, events: bus, dataDir: dir, host: '127.0.0.1', cwmpPort: 0, allowUnauthenticatedCpes: true, discoverOnBootstrap: true });
+  // The jobs `flotilla serve` runs beside the API (webhook delivery, expiry sweeps).
+  const jobs = startJobs({ store, bus });
   const reach = SqliteReachStore.open(join(dir, 'flotilla.db'));
   const nbi = await startNbi({
     store,
     bus,
+    onWebhooksChanged: () => jobs.webhooks.invalidate(),
     host: '127.0.0.1',
     port: 0,
     adminToken: ADMIN_TOKEN,
@@ -104,6 +108,7 @@ export async function startUiStack(): Promise<UiStack> {
     tokens: { admin: ADMIN_TOKEN, operator, readOnly },
     close: async () => {
       await nbi.close();
+      await jobs.close();
       await acs.close();
       await reach.close();
       await store.close();

@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DigestVerifier, type Credentials } from '../../http/auth-client.js';
+import { DigestVerifier, type Credentials } from '../../auth/client.js';
 import { TokenBuckets, type RateLimit } from './rate-limit.js';
 
 export interface ConnectionRequestTarget {

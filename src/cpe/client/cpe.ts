@@ -19,7 +19,7 @@ import type {
 } from '../../cwmp/types.js';
 import type { CpeDevice } from '../model/device.js';
 import type { CpeDataModel, CpeEffect, RpcOutcome } from '../types.js';
-import type { Credentials } from '../../http/auth-client.js';
+import type { Credentials } from '../../auth/client.js';
 import type { CookieJar } from './cookies.js';
 import { EV, addEvent, afterInform, afterTransferComplete, retryDelayMs } from './events.js';
 import type { AcsConnection } from './http.js';
@@ -233,6 +233,17 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
 
   async #session(): Promise<void> {
     const startedAt = this.#now();
+    // A live model reads the host first, so the Inform and the answers are the system's now;
+    // notified values it finds changed ride this Inform.
+    if (this.model.live?.refresh !== undefined) {
+      try {
+        await this.model.live.refresh();
+      } catch {
+        // A provider that cannot read the system leaves its last values; the session goes on.
+      }
+      if (this.model.live.hasValueChange?.() === true) this.#events = addEvent(this.#events, EV.VALUE_CHANGE);
+      if (this.#phase === 'off') return void this.runtime.gate.leave(); // stopped while reading
+    }
     const events = this.#events === null ? [] : this.#events.slice();
     this.#sentEvents = events;
     const url = this.#acsUrl();
@@ -386,8 +397,9 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
   }
 
   /** Restart; `commandKey` null for a reboot the device decided itself (firmware install). */
-  #reboot(commandKey: string | null): void {
+  #reboot(commandKey: string | null, factoryReset = false): void {
     if (commandKey !== null) this.#events = addEvent(this.#events, EV.M_REBOOT, commandKey);
+    this.model.live?.restarting?.({ commandKey, factoryReset, pendingEvents: this.pendingEvents });
     this.#phase = 'booting';
     const s = this.runtime.scheduler;
     s.cancel(this.#periodic);
@@ -413,7 +425,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     this.#x = null;
     this.#events = addEvent(null, EV.BOOTSTRAP);
     this.#retryCount = 0;
-    this.#reboot(null);
+    this.#reboot(null, true);
   }
 
   async #transfer(t: TransferRec): Promise<void> {
@@ -425,7 +437,9 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
       lastEvents: (this.#events ?? []).map((e) => e.eventCode),
       now: this.#now(),
     };
-    const result = await runTransfer(t, this.model, this.runtime, facts);
+    const live = this.model.live?.runTransfer;
+    if (live !== undefined) t.state = 2;
+    const result = live !== undefined ? await live.call(this.model.live, t) : await runTransfer(t, this.model, this.runtime, facts);
     const x = this.#x;
     // A factory reset (or stop) while the file moved: the transfer is forgotten.
     if (x === null || !x.transfers.includes(t) || this.#phase === 'off') return;
@@ -451,7 +465,9 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
   }
 
   async #diagnose(objectPath: string): Promise<void> {
-    await runDiagnostic(this.model, objectPath, this.runtime.random);
+    const live = this.model.live?.runDiagnostic;
+    if (live !== undefined) await live.call(this.model.live, objectPath);
+    else await runDiagnostic(this.model, objectPath, this.runtime.random);
     if (this.#phase === 'off') return;
     this.runtime.observer.diagnosticsDone?.(this.serialNumber, objectPath);
     this.#events = addEvent(this.#events, EV.DIAGNOSTICS_COMPLETE);

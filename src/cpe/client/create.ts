@@ -3,7 +3,8 @@
  * transfer queue (GetQueuedTransfers, GetAllQueuedTransfers, CancelTransfer) through a
  * callback, and the client owns that queue, so each needs the other.
  */
-import { createDevice, type CpeDevice } from '../model/device.js';
+import { createDevice } from '../device.js';
+import type { CpeDevice } from '../model/device.js';
 import type { Template } from '../model/template.js';
 import { Cpe } from './cpe.js';
 import type { CpeRuntime, RuntimeOptions } from './runtime.js';

@@ -10,7 +10,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { parseChallenges, respondTo, type Credentials } from '../../http/auth-client.js';
+import { parseChallenges, respondTo, type Credentials } from '../../auth/client.js';
 import { CookieJar } from './cookies.js';
 
 export type HttpErrorCode = 'CONNECT' | 'TIMEOUT' | 'RESET' | 'TOO_LARGE' | 'PROTOCOL';

@@ -3,7 +3,7 @@
  * maker embedding one CPE gets a runtime of its own by default; the simulator builds one
  * for the whole fleet, so the per-CPE object holds only its own state.
  */
-import type { Credentials } from '../../http/auth-client.js';
+import type { Credentials } from '../../auth/client.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './events.js';
 import { ConnectionPool, type TlsOptions } from './http.js';
 import type { Quirks } from './quirks.js';

@@ -11,7 +11,7 @@ import { buildEnvelope, decodeBody, faultBody, parseEnvelope } from '../../cwmp/
 import { CpeSession, type CpeOwnRequest } from '../../cwmp/cpe-session.js';
 import type { AcsRequest, AcsResponse, Envelope, Inform } from '../../cwmp/types.js';
 import type { CpeEffect, RpcOutcome } from '../types.js';
-import type { Credentials } from '../../http/auth-client.js';
+import type { Credentials } from '../../auth/client.js';
 import type { CookieJar } from './cookies.js';
 import { AcsConnection, HttpError, type ConnectionPool, type HttpReply, type TlsOptions } from './http.js';
 import { buildOptions, type Quirks } from './quirks.js';

@@ -6,41 +6,16 @@
  * bytes each. Reads resolve overlay → per-device overrides → template default (with ${…}
  * placeholders filled from the identity). Writes never touch the template.
  *
- * The RPC semantics live in src/cpe/rpc; they work through the DeviceOps methods below.
+ * The RPC semantics live in src/cpe/rpc; they work through the DeviceOps methods below
+ * (./ops.ts). This module does not import them (rpc depends on the model, not the other way
+ * round): the handler is given to the constructor, and src/cpe/device.ts's createDevice
+ * joins the two.
  */
-import type { AcsRequest, AllQueuedTransfer, DeviceIdStruct, Notification, ParameterValue } from '../../cwmp/types.js';
+import type { AcsRequest, AllQueuedTransfer, DeviceIdStruct, ParameterValue } from '../../cwmp/types.js';
 import type { CpeDataModel, RpcOutcome } from '../types.js';
-import { handleRequest } from '../rpc/handle.js';
 import { expandValue, type Identity } from './identity.js';
+import type { Attributes, DeviceOps, Ref } from './ops.js';
 import type { Template, TNode, TObject, TParam } from './template.js';
-
-/** A node reached through a concrete path (instance numbers filled in). */
-export interface Ref<N extends TNode = TNode> {
-  path: string;
-  node: N;
-}
-
-export interface Attributes {
-  readonly notification: Notification;
-  readonly accessList: readonly string[];
-}
-
-/** What the RPC handlers need from a device (implemented by Device; see src/cpe/rpc). */
-export interface DeviceOps {
-  readonly template: Template;
-  lookup(path: string): Ref | undefined;
-  /** Direct children in order; for a table, its instances (template ones first, then added). */
-  children(obj: Ref<TObject>): Ref[];
-  valueOf(ref: Ref<TParam>): string;
-  attributesOf(ref: Ref<TParam>): Attributes;
-  /** ACS writes: no value-change notification (TR-069 3.2.1: the ACS knows what it set). */
-  commitValues(entries: ReadonlyArray<readonly [Ref<TParam>, string]>): void;
-  setAttributes(ref: Ref<TParam>, attrs: Attributes): void;
-  addInstance(table: Ref<TObject>): number;
-  deleteInstance(instance: Ref<TObject>): void;
-  setParameterKey(key: string): void;
-  queuedTransfers(): readonly AllQueuedTransfer[];
-}
 
 export interface DeviceOptions {
   serialNumber: string;
@@ -89,8 +64,14 @@ const NUMERIC = /^\d+$/;
 /** Notification values that put a changed value in the next Inform: passive or active CWMP notification (1, 2, 4, 6); 3 and 5 are lightweight-only (UDP). */
 const INFORM_NOTIFICATIONS: ReadonlySet<number> = new Set([1, 2, 4, 6]);
 
+/** Answers one ACS request against a device's state (src/cpe/rpc/handle.ts). */
+export type RpcHandler = (ops: DeviceOps, request: AcsRequest) => RpcOutcome;
+
+export type { Attributes, DeviceOps, Ref } from './ops.js';
+
 export class Device implements CpeDevice, DeviceOps, Identity {
   readonly template: Template;
+  readonly #handler: RpcHandler;
   readonly serialNumber: string;
   readonly overrides?: ReadonlyMap<string, string>;
   readonly #transfers?: () => readonly AllQueuedTransfer[];
@@ -105,8 +86,9 @@ export class Device implements CpeDevice, DeviceOps, Identity {
   #changed?: Set<string>;
   #activeChange = false;
 
-  constructor(template: Template, opts: DeviceOptions) {
+  constructor(template: Template, opts: DeviceOptions, handler: RpcHandler) {
     this.template = template;
+    this.#handler = handler;
     this.serialNumber = opts.serialNumber;
     const entries = Object.entries(opts.overrides ?? {});
     for (const [p] of entries) {
@@ -307,7 +289,7 @@ export class Device implements CpeDevice, DeviceOps, Identity {
   }
 
   handle(request: AcsRequest): RpcOutcome {
-    return handleRequest(this, request);
+    return this.#handler(this, request);
   }
 
   // ---------------------------------------------------------------- helpers for the client
@@ -345,9 +327,4 @@ export class Device implements CpeDevice, DeviceOps, Identity {
     for (const l of this.#added?.values() ?? []) n += l.length;
     return n + (this.#next?.size ?? 0);
   }
-}
-
-/** A new device over `template`; cheap (no copy of the tree). */
-export function createDevice(template: Template, opts: DeviceOptions): CpeDevice {
-  return new Device(template, opts);
 }

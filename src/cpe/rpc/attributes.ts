@@ -2,7 +2,7 @@
  * GetParameterAttributes (A.3.2.5) and SetParameterAttributes (A.3.2.4).
  */
 import type { GetParameterAttributes, ParameterAttribute, SetParameterAttributes } from '../../cwmp/types.js';
-import type { Attributes, DeviceOps, Ref } from '../model/device.js';
+import type { Attributes, DeviceOps, Ref } from '../model/ops.js';
 import type { TParam } from '../model/template.js';
 import type { RpcOutcome } from '../types.js';
 import { failed, ok } from './faults.js';

@@ -4,7 +4,7 @@
  * Inform, re-reading ManagementServer) comes back as effects for the client.
  */
 import type { AcsRequest } from '../../cwmp/types.js';
-import type { DeviceOps } from '../model/device.js';
+import type { DeviceOps } from '../model/ops.js';
 import type { RpcOutcome } from '../types.js';
 import { getParameterAttributes, setParameterAttributes } from './attributes.js';
 import { failed, ok } from './faults.js';

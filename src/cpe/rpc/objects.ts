@@ -2,7 +2,7 @@
  * AddObject (A.3.2.6) and DeleteObject (A.3.2.7).
  */
 import type { AddObject, DeleteObject } from '../../cwmp/types.js';
-import type { DeviceOps, Ref } from '../model/device.js';
+import type { DeviceOps, Ref } from '../model/ops.js';
 import type { TObject } from '../model/template.js';
 import type { RpcOutcome } from '../types.js';
 import { failed, ok } from './faults.js';

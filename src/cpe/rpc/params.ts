@@ -10,7 +10,7 @@ import type {
   SetParameterValuesFault,
 } from '../../cwmp/types.js';
 import { checkValue, declaredTypeCompatible } from '../../datamodel/values.js';
-import type { DeviceOps, Ref } from '../model/device.js';
+import type { DeviceOps, Ref } from '../model/ops.js';
 import type { TObject, TParam } from '../model/template.js';
 import type { CpeEffect, RpcOutcome } from '../types.js';
 import { failed, ok, spvFault } from './faults.js';

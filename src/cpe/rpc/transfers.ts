@@ -9,7 +9,7 @@
  * cancelTransfer effect for the client to drop the transfer.
  */
 import type { CancelTransfer, Download, ScheduleDownload, Upload } from '../../cwmp/types.js';
-import type { DeviceOps } from '../model/device.js';
+import type { DeviceOps } from '../model/ops.js';
 import type { RpcOutcome } from '../types.js';
 import { failed, ok } from './faults.js';
 

@@ -3,7 +3,7 @@
  * path ending in "." (the object and everything below it), or "" (the whole tree, TR-069
  * A.3.2.2: an empty string is the top of the hierarchy).
  */
-import type { DeviceOps, Ref } from '../model/device.js';
+import type { DeviceOps, Ref } from '../model/ops.js';
 import type { TObject, TParam } from '../model/template.js';
 
 export function resolveName(ops: DeviceOps, name: string): Ref | undefined {

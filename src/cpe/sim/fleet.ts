@@ -10,8 +10,8 @@ import { UdpConnectionRequestListener, type UdpRequestOutcome } from '../client/
 import { XmppConnectionRequestListener, type XmppRequestOutcome } from '../client/xmpp-connection-request.js';
 import { attachStun, type FleetStunOptions, type StunHandle } from './stun.js';
 import { createCpe, type TemplateCpe } from '../client/create.js';
-import type { Credentials } from '../../http/auth-client.js';
-import { HeapScheduler } from '../client/scheduler.js';
+import type { Credentials } from '../../auth/client.js';
+import { HeapScheduler, type Scheduler } from '../client/scheduler.js';
 import { CpeRuntime, type CpeObserver } from '../client/runtime.js';
 import type { Quirks } from '../client/quirks.js';
 import { loadModel } from '../model/load.js';
@@ -74,6 +74,8 @@ export interface FleetOptions {
   bootstrap?: boolean;
   /** Told about every session, transfer … besides the fleet's own statistics (tests, dashboards). */
   observer?: CpeObserver;
+  /** The one timer of the fleet (default a HeapScheduler); tests pass one that records what was scheduled. */
+  scheduler?: Scheduler;
 }
 
 const PORT_STEP_LIMIT = 65535;
@@ -87,7 +89,7 @@ export class Fleet {
   readonly #servers: { close(): Promise<void> }[] = [];
   /** STUN bindings kept per device (FleetOptions.stun), started with the fleet. */
   readonly stunClients: StunHandle[] = [];
-  readonly #scheduler = new HeapScheduler();
+  readonly #scheduler: Scheduler;
   #startedAt = 0;
   #stoppedAt = 0;
   #stop: (() => void) | null = null;
@@ -96,6 +98,7 @@ export class Fleet {
   constructor(opts: FleetOptions) {
     if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error('count must be a positive integer');
     this.opts = opts;
+    this.#scheduler = opts.scheduler ?? new HeapScheduler();
     this.template = typeof opts.model === 'string' ? loadModel(opts.model) : opts.model;
     this.runtime = new CpeRuntime({
       scheduler: this.#scheduler,

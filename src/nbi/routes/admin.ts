@@ -5,11 +5,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EVENT_TYPES } from '../../events/bus.js';
 import type { ApiRole, WebhookDeliveryState } from '../../store/types.js';
-import { issueToken, ROLES } from '../auth.js';
+import { issueToken, ROLES } from '../../auth/tokens.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
 import { ERRORS, ID_PARAMS } from '../schemas.js';
-import type { NbiContext } from '../server.js';
+import type { NbiContext } from '../context.js';
 
 const TOKEN_INFO = {
   type: 'object',
@@ -122,7 +122,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       const secret = req.body.secret ?? randomBytes(32).toString('base64url');
       const record = { id: randomUUID(), url: req.body.url, secret, events: req.body.events ?? [], createdAt: ctx.now() };
       await store.createWebhook(record);
-      ctx.webhooks.invalidate();
+      ctx.webhooksChanged();
       return reply.code(201).send({ id: record.id, url: record.url, events: record.events, createdAt: iso(record.createdAt), secret });
     },
   );
@@ -132,7 +132,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     { config: { role: 'admin' }, schema: { summary: 'Remove a webhook', tags: ['events'], params: ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } } },
     async (req, reply) => {
       if (!(await store.deleteWebhook(req.params.id))) throw notFound(`webhook ${req.params.id}`);
-      ctx.webhooks.invalidate();
+      ctx.webhooksChanged();
       return reply.code(204).send();
     },
   );

@@ -5,12 +5,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { DeviceQuery } from '../../store/types.js';
-import { ApiError, badRequest, notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { presentListItem, presentParameters, presentSession, presentSummary, presentTask } from '../present.js';
 import { decodeCursor, encodeCursor, parseFields, parseFilters, parseSort } from '../query.js';
 import { DEVICE_ID_PARAMS, ERRORS, PAGING } from '../schemas.js';
-import type { NbiContext } from '../server.js';
-import type { TaskBody } from '../task-service.js';
+import type { NbiContext } from '../context.js';
+import type { TaskBody } from '../../services/tasks.js';
 
 interface ListQuery {
   filter?: string[];
@@ -195,7 +195,7 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
     async (req, reply) => {
       const wait = req.query.wait ?? 0;
       if (wait > ctx.maxWaitSeconds) throw badRequest(`wait: at most ${ctx.maxWaitSeconds} seconds`);
-      const { task, finished } = await ctx.tasks.createForDevice(req.params.id, req.body, {
+      const { task, finished } = await ctx.services.tasks.createForDevice(req.params.id, req.body, {
         connectionRequest: req.query.connectionRequest === true,
         waitSeconds: wait,
         ...(req.query.expiry !== undefined ? { expirySeconds: req.query.expiry } : {}),
@@ -319,12 +319,7 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       },
     },
     async (req) => {
-      if (ctx.requester === null) throw badRequest('connection requests are disabled on this server');
-      await mustExist(req.params.id);
-      const r = await ctx.requester.request(req.params.id);
-      if (r.outcome === 'rate-limited') {
-        throw new ApiError(429, 'RATE_LIMITED', r.detail ?? 'rate limited', { 'retry-after': String(Math.ceil((r.retryAfterMs ?? 1000) / 1000)) });
-      }
+      const r = await ctx.services.tasks.connectionRequest(req.params.id);
       return { outcome: r.outcome, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.detail !== undefined ? { detail: r.detail } : {}) };
     },
   );

@@ -10,7 +10,7 @@ import type { ReachStore } from '../../store/reach.js';
 import { badRequest, notFound } from '../errors.js';
 import { presentTask } from '../present.js';
 import { DEVICE_ID_PARAMS, ERRORS } from '../schemas.js';
-import type { NbiContext } from '../server.js';
+import type { NbiContext } from '../context.js';
 
 export interface NbiReach {
   store: ReachStore;
@@ -137,9 +137,9 @@ export function registerReachRoutes(api: FastifyInstance, ctx: NbiContext, reach
       }
       if (req.body.stun !== undefined) {
         // Queued first, so it is there when the values task's connection request brings the device.
-        await ctx.tasks.createForDevice(req.params.id, { type: 'setParameterAttributes', parameterAttributes: bindingNotification(r) }, {});
+        await ctx.services.tasks.createForDevice(req.params.id, { type: 'setParameterAttributes', parameterAttributes: bindingNotification(r) }, {});
       }
-      const { task } = await ctx.tasks.createForDevice(req.params.id, { type: 'setParameterValues', parameterValues: values }, { connectionRequest: req.query.connectionRequest === true });
+      const { task } = await ctx.services.tasks.createForDevice(req.params.id, { type: 'setParameterValues', parameterValues: values }, { connectionRequest: req.query.connectionRequest === true });
       reply.code(201);
       return presentTask(task);
     },

@@ -4,12 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TaskState } from '../../tasks/types.js';
-import { conflict, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { presentTask } from '../present.js';
 import { parseFilters } from '../query.js';
 import { ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
-import type { NbiContext } from '../server.js';
-import type { TaskBody } from '../task-service.js';
+import type { NbiContext } from '../context.js';
+import type { TaskBody } from '../../services/tasks.js';
 
 const STATES = ['queued', 'running', 'done', 'fault', 'expired'];
 
@@ -52,7 +52,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
     },
     async (req, reply) => {
       const filters = parseFilters(req.body.filter, ctx.now());
-      const result = await ctx.tasks.createForFilter(filters, req.body.task, {
+      const result = await ctx.services.tasks.createForFilter(filters, req.body.task, {
         connectionRequest: req.body.connectionRequest === true,
         ...(req.body.expiry !== undefined ? { expirySeconds: req.body.expiry } : {}),
       });
@@ -125,14 +125,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
         response: { 200: { $ref: 'TaskRecord#' }, 409: { $ref: 'Error#' }, ...ERRORS },
       },
     },
-    async (req) => {
-      const before = await store.getTask(req.params.id);
-      if (before === null) throw notFound(`task ${req.params.id}`);
-      if (before.state !== 'fault' && before.state !== 'expired') throw conflict(`task is ${before.state}; only fault or expired tasks can be retried`);
-      const after = await store.retryTask(req.params.id, ctx.now());
-      if (after === null) throw notFound(`task ${req.params.id}`);
-      return presentTask(after);
-    },
+    async (req) => presentTask(await ctx.services.tasks.retry(req.params.id)),
   );
 
   api.get<{ Querystring: { deviceId?: string; limit?: number; offset?: number } }>(

@@ -1,30 +1,18 @@
 /**
- * Devices: identity and Inform times (written by the commit function), tags, parameter
- * reads, CPE credentials, deletion. Each call is one statement: reads that need several
+ * The sessions-and-devices concern (../concerns/devices.ts) on PostgreSQL: the session's two
+ * round trips and the lock (sessions.ts), listing and readParameters (query.ts), search
+ * indexes (search.ts), and here the reads of one device, tags and deletion. Each call is one statement: reads that need several
  * tables aggregate them in the database, writes that touch several tables are one
  * statement of data-modifying CTEs (one transaction, one round trip).
  */
-import { EV, hasEvent } from '../../cwmp/events.js';
-import type { DeviceIdStruct, EventStruct } from '../../cwmp/types.js';
 import { prefixUpperBound, subtreePrefix } from '../tree.js';
-import type { CpeCredential, DeviceRecord, StoredParameter } from '../types.js';
+import type { DeviceRecord, StoredParameter } from '../types.js';
 import type { PgDb } from './db.js';
-import { DEVICE_JSON, PARAMETER_JSON, toCredential, toDeviceSummary, type CredentialRow, type DeviceJson } from './rows.js';
+import { DEVICE_JSON, PARAMETER_JSON, toDeviceSummary, type DeviceJson } from './rows.js';
 
-/** The device row a commit upserts; first_inform is only written on insert (see the commit function). */
-export function deviceRowOf(identity: DeviceIdStruct, informAt: number, events: readonly EventStruct[]) {
-  return {
-    manufacturer: identity.manufacturer,
-    oui: identity.oui,
-    productClass: identity.productClass,
-    serialNumber: identity.serialNumber,
-    at: informAt,
-    boot: hasEvent(events, EV.BOOT) ? informAt : null,
-    bootstrap: hasEvent(events, EV.BOOTSTRAP) ? informAt : null,
-    events: JSON.stringify(events),
-  };
-}
-
+export { listDevices, readParameters } from './query.js';
+export { searchablePaths, setSearchablePaths } from './search.js';
+export { commitSession, extendLock, openSession, releaseLock } from './sessions.js';
 
 const PARAMS_ALL = `SELECT coalesce(json_agg(${PARAMETER_JSON} ORDER BY p.path), '[]'::json)
   FROM parameters p WHERE p.device_id = d.id`;
@@ -61,16 +49,12 @@ WITH dev AS (SELECT 1 FROM devices WHERE id = $1),
     WHERE EXISTS (SELECT 1 FROM dev) ON CONFLICT DO NOTHING)
 SELECT EXISTS (SELECT 1 FROM dev) AS found`;
 
-const CREDENTIAL = 'SELECT device_id, username, realm, ha1 FROM cpe_credentials WHERE device_id = $1';
-const CREDENTIAL_BY_USER = 'SELECT device_id, username, realm, ha1 FROM cpe_credentials WHERE username = $1';
-const SET_CREDENTIAL = `INSERT INTO cpe_credentials (device_id, username, realm, ha1) VALUES ($1, $2, $3, $4)
-ON CONFLICT (device_id) DO UPDATE SET username = excluded.username, realm = excluded.realm, ha1 = excluded.ha1`;
-
 /**
  * `subtree` "X.Y." selects that object and everything under it; a parameter path selects
  * that parameter. Rows come in byte order of path.
  */
-export async function getDevice(db: PgDb, id: string, subtree?: string): Promise<DeviceRecord | null> {
+export async function getDevice(db: PgDb, id: string, opts: { subtree?: string } = {}): Promise<DeviceRecord | null> {
+  const subtree = opts.subtree;
   const lo = subtree === undefined ? '' : subtreePrefix(subtree);
   const hi = prefixUpperBound(lo);
   const rows =
@@ -92,22 +76,4 @@ export async function deleteDevice(db: PgDb, id: string): Promise<boolean> {
 export async function setTags(db: PgDb, id: string, add: readonly string[], remove: readonly string[]): Promise<boolean> {
   const [row] = await db.query<{ found: boolean }>(SET_TAGS, [id, [...add], [...remove]]);
   return row?.found === true;
-}
-
-export async function getCredential(db: PgDb, id: string): Promise<CpeCredential | null> {
-  const [row] = await db.query<CredentialRow>(CREDENTIAL, [id]);
-  return row ? toCredential(row) : null;
-}
-
-export async function getCredentialByUsername(
-  db: PgDb,
-  username: string,
-): Promise<{ deviceId: string; credential: CpeCredential } | null> {
-  const [row] = await db.query<CredentialRow>(CREDENTIAL_BY_USER, [username]);
-  return row ? { deviceId: row.device_id, credential: toCredential(row) } : null;
-}
-
-/** Throws if another device already uses the username (it must identify one device). */
-export async function setCredential(db: PgDb, id: string, c: CpeCredential): Promise<void> {
-  await db.run(SET_CREDENTIAL, [id, c.username, c.realm, c.ha1]);
 }

@@ -1,6 +1,6 @@
 /**
  * Per-device history: the session log and the CPE's own requests. Both are appended and
- * capped per device inside the commit function (migrations.ts), in the commit's
+ * capped per device by the commit's write ops (migrations.ts flotilla_op_log, _cpe_messages), in its
  * transaction; here are the reads, newest first.
  */
 import type { CpeMessageRecord, SessionLogRecord } from '../types.js';
@@ -9,6 +9,8 @@ import type { PgDb } from './db.js';
 const LIST_LOG = `SELECT device_id, started_at, ended_at, events, rpcs, cpe_requests, outcome, linked_requests
 FROM session_log WHERE device_id = $1 ORDER BY id DESC LIMIT $2`;
 const LIST_MESSAGES = 'SELECT at, message FROM cpe_messages WHERE device_id = $1 ORDER BY id DESC LIMIT $2';
+
+const DEFAULT_LIST_LIMIT = 100;
 
 interface LogRow {
   device_id: string;
@@ -21,7 +23,7 @@ interface LogRow {
   linked_requests: string[];
 }
 
-export async function listSessions(db: PgDb, device: string, limit: number): Promise<SessionLogRecord[]> {
+export async function listSessions(db: PgDb, device: string, limit = DEFAULT_LIST_LIMIT): Promise<SessionLogRecord[]> {
   return (await db.query<LogRow>(LIST_LOG, [device, limit])).map((r) => ({
     deviceId: r.device_id,
     startedAt: r.started_at,
@@ -34,7 +36,7 @@ export async function listSessions(db: PgDb, device: string, limit: number): Pro
   }));
 }
 
-export async function listCpeMessages(db: PgDb, device: string, limit: number): Promise<CpeMessageRecord[]> {
+export async function listCpeMessages(db: PgDb, device: string, limit = DEFAULT_LIST_LIMIT): Promise<CpeMessageRecord[]> {
   return (await db.query<{ at: number; message: CpeMessageRecord['message'] }>(LIST_MESSAGES, [device, limit])).map((r) => ({
     at: r.at,
     message: r.message,

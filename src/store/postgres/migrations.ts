@@ -17,10 +17,10 @@
  *    all of them by device id and keep a device's rows on one node (docs/scaling.md).
  *
  * Round trips: openSession is one statement (sessions.ts) and commitSession one call of
- * flotilla_commit_session, a PL/pgSQL function that applies the whole commit inside the
- * database — one network round trip and one transaction however many parameter ops it has.
- * The function only runs primitive steps that the client planned (parameters.ts), so the
- * semantics live in TypeScript next to the SQLite twin, and the function stays a loop.
+ * flotilla_apply (migration 5), which applies the planned write ops inside the database —
+ * one network round trip and one transaction however many ops there are. The functions only
+ * run primitive ops that the client planned (../session-writes.ts), so the semantics live in
+ * TypeScript, shared with SQLite. (Migrations 2 and 3 made the former commit function.)
  */
 import type { PgDb } from './db.js';
 
@@ -352,11 +352,219 @@ CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, cr
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHERE state <> 'pending';
 `;
 
+/**
+ * Session writes as a list of typed ops (../session-writes.ts): flotilla_apply(device, ops)
+ * runs flotilla_op_<k>(device, op) for each op in order, inside the caller's one statement
+ * (one round trip, one transaction). Every op function has that same signature, so a new
+ * kind of write is a migration that creates one more flotilla_op_<k>: the dispatcher and
+ * the client's call never change (this migration's kinds are called directly, later ones
+ * found by name with EXECUTE). A name is checked against [a-z_]+ and quoted (%I), so a list
+ * can only call flotilla_op_ functions. The op bodies are the statements of the former
+ * commit function (versions 1 and 2 above), one per op, with the op's fields decoded once.
+ */
+const opFunction = (kind: string, body: string, declare = ''): string => `
+CREATE FUNCTION flotilla_op_${kind}(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  -- Decoded once: \`o->>'at'\` inside a statement would re-parse the whole op (thousands of
+  -- items in a bootstrap) for every row.
+  v_at bigint := (o->>'at')::bigint;
+  v_items json := o->'items';
+${declare}
+BEGIN
+${body}
+END
+$fn$;`;
+
+const WRITE_OPS = `
+DROP FUNCTION IF EXISTS flotilla_commit_session(text, text, boolean, integer, integer, json, json, json, json, json);
+
+-- A JSON value as SQL: json null (or a missing key) is NULL.
+CREATE FUNCTION flotilla_json(j json) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN json_typeof(j) = 'null' THEN NULL ELSE j END $$;
+
+CREATE FUNCTION flotilla_apply(p_device text, p_ops json) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  o json;
+  v_kind text;
+BEGIN
+  FOR o IN SELECT value FROM json_array_elements(p_ops) LOOP
+    v_kind := o->>'k';
+    -- The kinds of this migration are called directly (no statement to plan per op); any
+    -- other is found by name, so a later kind needs only its flotilla_op_<k> function.
+    CASE v_kind
+      WHEN 'device' THEN PERFORM flotilla_op_device(p_device, o);
+      WHEN 'values' THEN PERFORM flotilla_op_values(p_device, o);
+      WHEN 'requeue' THEN PERFORM flotilla_op_requeue(p_device, o);
+      WHEN 'log' THEN PERFORM flotilla_op_log(p_device, o);
+      WHEN 'unlock' THEN PERFORM flotilla_op_unlock(p_device, o);
+      WHEN 'outcomes' THEN PERFORM flotilla_op_outcomes(p_device, o);
+      WHEN 'clear' THEN PERFORM flotilla_op_clear(p_device, o);
+      WHEN 'names' THEN PERFORM flotilla_op_names(p_device, o);
+      WHEN 'ensure' THEN PERFORM flotilla_op_ensure(p_device, o);
+      WHEN 'attrs' THEN PERFORM flotilla_op_attrs(p_device, o);
+      WHEN 'add' THEN PERFORM flotilla_op_add(p_device, o);
+      WHEN 'delete' THEN PERFORM flotilla_op_delete(p_device, o);
+      WHEN 'prune' THEN PERFORM flotilla_op_prune(p_device, o);
+      WHEN 'prune_children' THEN PERFORM flotilla_op_prune_children(p_device, o);
+      WHEN 'fault_transfer' THEN PERFORM flotilla_op_fault_transfer(p_device, o);
+      WHEN 'cpe_messages' THEN PERFORM flotilla_op_cpe_messages(p_device, o);
+      ELSE
+        IF v_kind IS NULL OR v_kind !~ '^[a-z_]+$' THEN
+          RAISE EXCEPTION 'flotilla_apply: bad op kind %', v_kind;
+        END IF;
+        EXECUTE format('SELECT %I($1, $2)', 'flotilla_op_' || v_kind) USING p_device, o;
+    END CASE;
+  END LOOP;
+END
+$fn$;
+${opFunction(
+  'device',
+  `  -- first_inform only on insert; boot times only move when the op says so (rules.ts).
+  INSERT INTO devices AS d (id, manufacturer, oui, product_class, serial_number,
+    first_inform, last_inform, last_boot, last_bootstrap, last_events)
+  VALUES (p_device, o->>'manufacturer', o->>'oui', o->>'productClass', o->>'serialNumber',
+    v_at, v_at, (o->>'boot')::bigint, (o->>'bootstrap')::bigint, o->'events')
+  ON CONFLICT (id) DO UPDATE SET
+    manufacturer = excluded.manufacturer,
+    last_inform = excluded.last_inform,
+    last_boot = coalesce(excluded.last_boot, d.last_boot),
+    last_bootstrap = coalesce(excluded.last_bootstrap, d.last_bootstrap),
+    last_events = excluded.last_events;`,
+)}
+${opFunction('clear', '  DELETE FROM parameters WHERE device_id = p_device;')}
+${opFunction(
+  'values',
+  `  IF (o->>'touch')::boolean THEN
+    INSERT INTO parameters AS p (device_id, path, object, value, type, value_at)
+    SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, v_at FROM json_array_elements(v_items) AS e
+    ON CONFLICT (device_id, path) DO UPDATE
+    SET value = excluded.value, type = excluded.type, value_at = excluded.value_at;
+  ELSE
+    -- Unchanged rows are filtered out before the upsert: ON CONFLICT … WHERE false would
+    -- still lock (and so dirty) each row, and an idle periodic session must write nothing.
+    INSERT INTO parameters AS p (device_id, path, object, value, type, value_at)
+    SELECT p_device, e->>0, right(e->>0, 1) = '.', e->>1, e->>2, v_at FROM json_array_elements(v_items) AS e
+    WHERE NOT EXISTS (SELECT 1 FROM parameters x WHERE x.device_id = p_device AND x.path = e->>0
+      AND x.value IS NOT DISTINCT FROM e->>1 AND x.type IS NOT DISTINCT FROM e->>2)
+    ON CONFLICT (device_id, path) DO UPDATE
+    SET value = excluded.value, type = excluded.type, value_at = excluded.value_at
+    WHERE p.value IS DISTINCT FROM excluded.value OR p.type IS DISTINCT FROM excluded.type;
+  END IF;`,
+)}
+${opFunction(
+  'names',
+  `  INSERT INTO parameters AS p (device_id, path, object, writable, names_at)
+  SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::boolean, v_at FROM json_array_elements(v_items) AS e
+  ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at;`,
+)}
+${opFunction(
+  'ensure',
+  `  INSERT INTO parameters (device_id, path, object, names_at)
+  SELECT p_device, e, true, v_at FROM json_array_elements_text(v_items) AS e
+  ON CONFLICT (device_id, path) DO NOTHING;`,
+)}
+${opFunction(
+  'attrs',
+  `  INSERT INTO parameters AS p (device_id, path, object, notification, access_list, attributes_at)
+  SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::smallint,
+    CASE WHEN json_typeof(e->2) = 'array' THEN ARRAY(SELECT json_array_elements_text(e->2)) END, v_at
+  FROM json_array_elements(v_items) AS e
+  ON CONFLICT (device_id, path) DO UPDATE
+  SET notification = excluded.notification, access_list = excluded.access_list, attributes_at = excluded.attributes_at;`,
+)}
+${opFunction(
+  'add',
+  `  INSERT INTO parameters (device_id, path, object, names_at) VALUES (p_device, o->>'path', true, v_at)
+  ON CONFLICT (device_id, path) DO UPDATE SET names_at = excluded.names_at;`,
+)}
+${opFunction(
+  'delete',
+  `  IF o->>'exact' IS NOT NULL THEN
+    DELETE FROM parameters WHERE device_id = p_device AND path = o->>'exact';
+  END IF;
+  IF v_hi IS NULL THEN
+    DELETE FROM parameters WHERE device_id = p_device AND path >= v_lo;
+  ELSE
+    DELETE FROM parameters WHERE device_id = p_device AND path >= v_lo AND path < v_hi;
+  END IF;`,
+  `  v_lo text := o->>'lo';\n  v_hi text := o->>'hi';`,
+)}
+${opFunction(
+  'prune',
+  `  IF v_hi IS NULL THEN
+    DELETE FROM parameters WHERE device_id = p_device AND path > v_lo
+      AND path NOT IN (SELECT unnest(v_keep));
+  ELSE
+    DELETE FROM parameters WHERE device_id = p_device AND path > v_lo AND path < v_hi
+      AND path NOT IN (SELECT unnest(v_keep));
+  END IF;`,
+  `  v_lo text := o->>'lo';\n  v_hi text := o->>'hi';\n  v_keep text[] := ARRAY(SELECT json_array_elements_text(o->'keep'));`,
+)}
+${opFunction(
+  'prune_children',
+  `  -- Direct children of lo that the answer did not vouch for go, with their subtrees.
+  FOR v_child IN
+    SELECT path FROM parameters WHERE device_id = p_device AND path > v_lo AND (v_hi IS NULL OR path < v_hi)
+      AND strpos(substr(path, length(v_lo) + 1), '.') IN (0, length(path) - length(v_lo))
+      AND path NOT IN (SELECT unnest(v_keep))
+  LOOP
+    IF right(v_child, 1) <> '.' THEN
+      DELETE FROM parameters WHERE device_id = p_device AND path = v_child;
+      v_prefix := v_child || '.';
+    ELSE
+      v_prefix := v_child;
+    END IF;
+    -- Every prefix ends with "." (0x2E), so "/" (0x2F) bounds its range.
+    DELETE FROM parameters WHERE device_id = p_device AND path >= v_prefix AND path < left(v_prefix, -1) || '/';
+  END LOOP;`,
+  `  v_lo text := o->>'lo';\n  v_hi text := o->>'hi';\n  v_keep text[] := ARRAY(SELECT json_array_elements_text(o->'keep'));\n  v_child text;\n  v_prefix text;`,
+)}
+${opFunction(
+  'outcomes',
+  `  UPDATE tasks r SET state = e->>'state', response = flotilla_json(e->'response'), fault = flotilla_json(e->'fault'),
+    updated_at = (e->>'at')::bigint
+  FROM json_array_elements(v_items) AS e
+  WHERE r.device_id = p_device AND r.id = e->>'id';`,
+)}
+${opFunction('requeue', `  UPDATE tasks SET state = 'queued', updated_at = v_at WHERE device_id = p_device AND state = 'running';`)}
+${opFunction(
+  'fault_transfer',
+  `  UPDATE tasks SET state = 'fault', fault = o->'fault', updated_at = v_at
+  WHERE device_id = p_device AND command_key = o->>'commandKey'
+    AND type IN (SELECT json_array_elements_text(o->'taskTypes')) AND state IN ('done', 'running');`,
+)}
+${opFunction(
+  'cpe_messages',
+  `  INSERT INTO cpe_messages (device_id, at, message)
+  SELECT p_device, (m->>'at')::bigint, m->'message'
+  FROM json_array_elements(v_items) WITH ORDINALITY AS x(m, n) ORDER BY n;
+  DELETE FROM cpe_messages WHERE device_id = p_device AND id <=
+    (SELECT id FROM cpe_messages WHERE device_id = p_device ORDER BY id DESC LIMIT 1 OFFSET (o->>'keep')::integer);`,
+)}
+${opFunction(
+  'log',
+  `  INSERT INTO session_log (device_id, started_at, ended_at, events, rpcs, cpe_requests, outcome, linked_requests)
+  VALUES (p_device, (o->'log'->>'startedAt')::bigint, (o->'log'->>'endedAt')::bigint, o->'log'->'events',
+    o->'log'->'rpcs', o->'log'->'cpeRequests', o->'log'->>'outcome', o->'log'->'linkedRequests');
+  DELETE FROM session_log WHERE device_id = p_device AND id <=
+    (SELECT id FROM session_log WHERE device_id = p_device ORDER BY id DESC LIMIT 1 OFFSET (o->>'keep')::integer);`,
+)}
+${opFunction(
+  'unlock',
+  `  DELETE FROM session_locks WHERE device_id = p_device AND owner = o->>'owner';
+  -- Released without a commit: the tasks the session held go back to the queue.
+  IF FOUND AND o->>'requeueAt' IS NOT NULL THEN
+    UPDATE tasks SET state = 'queued', updated_at = (o->>'requeueAt')::bigint WHERE device_id = p_device AND state = 'running';
+  END IF;`,
+)}
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
   { version: 3, name: 'commit function: failed TransferComplete faults its transfer task', up: commitFunction(2) },
   { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
+  { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

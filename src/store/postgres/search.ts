@@ -14,21 +14,14 @@
  * Each process caches the set for a few seconds. A stale cache never changes an answer, only
  * its speed: a query names a path's literal (so the planner may use the index) or binds it.
  */
-import { createHash } from 'node:crypto';
+import { indexNameOf, sqlLiteral } from '../device-query.js';
 import type { PgDb } from './db.js';
 
 const CACHE_MS = 5_000;
 const SEARCH_LOCK = 0x466c5365; // "FlSe"
 const cache = new WeakMap<PgDb, { paths: Set<string>; at: number }>();
 
-/** A SQL string literal (standard_conforming_strings: only single quotes are doubled). */
-export const sqlLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
-export function indexNameOf(path: string): string {
-  return `parameters_search_${createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 16)}`;
-}
-
-export async function searchablePaths(db: PgDb): Promise<Set<string>> {
+export async function searchableSet(db: PgDb): Promise<Set<string>> {
   const hit = cache.get(db);
   if (hit !== undefined && Date.now() - hit.at < CACHE_MS) return hit.paths;
   const paths = new Set((await db.query<{ path: string }>('SELECT path FROM search_paths')).map((r) => r.path));
@@ -91,4 +84,9 @@ export async function setSearchablePaths(db: PgDb, paths: readonly string[]): Pr
     client.release(broken);
   }
   cache.set(db, { paths: new Set(wanted), at: Date.now() });
+}
+
+/** The searchable paths, sorted (DeviceStore.searchablePaths). */
+export async function searchablePaths(db: PgDb): Promise<string[]> {
+  return [...(await searchableSet(db))].sort();
 }

@@ -11,16 +11,13 @@
  * against the committed row, so exactly one owner gets it; an expired lock (a killed
  * process) is simply taken over.
  *
- * commitSession is ONE call of flotilla_commit_session (migrations.ts): every write and
- * the unlock, in one transaction.
+ * commitSession and releaseLock are ONE call of flotilla_apply (migrations.ts) with the
+ * planned write ops (../session-writes.ts): every write and the unlock, in one transaction.
  */
-import type { SessionCommit, SessionOpenInput, SessionOpenResult } from '../types.js';
+import { planCommit, releaseOps, type HistoryLimits, type WriteOp } from '../session-writes.js';
+import type { CpeCredential, SessionCommit, SessionOpenInput, SessionOpenResult, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
-import { deviceRowOf } from './devices.js';
-import { planParameterOps } from './parameters.js';
 import { CREDENTIAL_JSON, DEVICE_JSON, TASK_JSON, toCredential, toDeviceSummary, type DeviceJson } from './rows.js';
-import { dedupeOutcomes } from './tasks.js';
-import type { CpeCredential, TaskRecord } from '../types.js';
 
 const OPEN_SESSION = `
 WITH lock AS (
@@ -46,17 +43,8 @@ SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
 
 /** Extending a lapsed lock that nobody took is fine: nobody else ran a session meanwhile. */
 const EXTEND_LOCK = 'UPDATE session_locks SET expires_at = $3 WHERE device_id = $1 AND owner = $2';
-/** Freeing our lock without a commit (the session failed): the tasks it held go back to the queue. */
-const RELEASE_LOCK = `
-WITH released AS (DELETE FROM session_locks WHERE device_id = $1 AND owner = $2 RETURNING 1)
-UPDATE tasks SET state = 'queued', updated_at = $3
-WHERE device_id = $1 AND state = 'running' AND EXISTS (SELECT 1 FROM released)`;
-const COMMIT = 'SELECT flotilla_commit_session($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
-
-export interface HistoryLimits {
-  sessionsPerDevice: number;
-  cpeMessagesPerDevice: number;
-}
+/** Any list of write ops, in order, in one transaction: see migrations.ts (flotilla_apply). */
+const APPLY = 'SELECT flotilla_apply($1, $2::json)';
 
 interface OpenRow {
   acquired: boolean;
@@ -79,61 +67,19 @@ export async function extendLock(db: PgDb, device: string, owner: string, ttlMs:
   return (await db.run(EXTEND_LOCK, [device, owner, now + ttlMs])) > 0;
 }
 
-export async function releaseLock(db: PgDb, device: string, owner: string, now = Date.now()): Promise<void> {
-  await db.run(RELEASE_LOCK, [device, owner, now]);
+/**
+ * Apply write ops in one statement (one round trip, one transaction). Serialising happens
+ * before anything is sent, so an unencodable list changes nothing.
+ */
+export async function applyWrites(db: PgDb, device: string, ops: readonly WriteOp[]): Promise<void> {
+  await db.query(APPLY, [device, JSON.stringify(ops)]);
 }
 
-/**
- * Every write of a session, all or nothing (sqlite/sessions.ts has the same contract: a
- * commit after the lock was lost still writes, and leaves the new owner's lock alone).
- * Serialising happens before anything is sent, so an unencodable commit changes nothing.
- */
+export async function releaseLock(db: PgDb, device: string, owner: string, now = Date.now()): Promise<void> {
+  await applyWrites(db, device, releaseOps(owner, now));
+}
+
+/** Every write of a session, all or nothing (../session-writes.ts planCommit). */
 export async function commitSession(db: PgDb, c: SessionCommit, limits: HistoryLimits): Promise<void> {
-  const steps = planParameterOps(c.parameterOps);
-  const outcomes = dedupeOutcomes(c.requestOutcomes).map((o) => {
-    // A fault may carry the answer of an earlier step (addObject whose values failed).
-    const response = o.state === 'done' ? o.response : (o.response ?? null);
-    return {
-      id: o.requestId,
-      state: o.state,
-      response: response === null ? null : JSON.stringify(response),
-      fault: o.state === 'fault' ? JSON.stringify(o.fault) : null,
-      at: o.at,
-    };
-  });
-  const messages = c.cpeMessages.map(({ at, message }) => ({
-    at,
-    message: JSON.stringify(message),
-    // A failed transfer: the commit function faults the task with this CommandKey.
-    ...(message.method === 'TransferComplete' && message.faultStruct.faultCode !== 0
-      ? {
-          transferFault: {
-            commandKey: message.commandKey,
-            fault: JSON.stringify({ faultCode: message.faultStruct.faultCode, faultString: message.faultStruct.faultString, setParameterValuesFault: [] }),
-          },
-        }
-      : {}),
-  }));
-  const log = {
-    startedAt: c.log.startedAt,
-    endedAt: c.log.endedAt,
-    events: JSON.stringify(c.log.events),
-    rpcs: JSON.stringify(c.log.rpcs),
-    cpeRequests: JSON.stringify(c.log.cpeRequests),
-    outcome: c.log.outcome,
-    linkedRequests: JSON.stringify(c.log.linkedRequests),
-  };
-  const params = [
-    c.deviceId,
-    c.lockOwner,
-    c.releaseLock,
-    limits.sessionsPerDevice,
-    limits.cpeMessagesPerDevice,
-    JSON.stringify(deviceRowOf(c.identity, c.informAt, c.events)),
-    JSON.stringify(steps),
-    JSON.stringify(outcomes),
-    JSON.stringify(messages),
-    JSON.stringify(log),
-  ];
-  await db.query(COMMIT, params);
+  await applyWrites(db, c.deviceId, planCommit(c, limits));
 }

@@ -1,6 +1,6 @@
 /**
  * The task queue: create, hand out at session start (sessions.ts, inside openSession:
- * marked `running` in the same statement), record outcomes at commit (the commit function),
+ * marked `running` in the same statement), record outcomes at commit (write ops, ../session-writes.ts),
  * retry, delete, expire. Ids are random UUIDs; `seq` comes from a sequence, so concurrent
  * creators in any number of processes get distinct, increasing numbers without reading
  * max(seq), and one device's tasks keep their creation order.
@@ -104,21 +104,4 @@ export async function expireTasks(db: PgDb, now: number): Promise<TaskRecord[]> 
 export async function recordConnectionRequest(db: PgDb, ids: readonly string[], record: ConnectionRequestRecord): Promise<void> {
   if (ids.length === 0) return;
   await db.run(CONNECTION_REQUEST, [[...ids], JSON.stringify(record)]);
-}
-
-export async function listDeviceTasks(db: PgDb, deviceId: string): Promise<TaskRecord[]> {
-  return (await db.query<{ r: TaskRecord }>(`SELECT ${TASK_JSON} AS r FROM tasks r WHERE r.device_id = $1 ORDER BY r.seq`, [deviceId])).map(
-    ({ r }) => r,
-  );
-}
-
-/**
- * One UPDATE … FROM applies all outcomes, and it may touch a row only once: keep the last
- * outcome per task, which is what applying them in order (SQLite) leaves.
- */
-export function dedupeOutcomes<T extends { requestId: string }>(outcomes: readonly T[]): T[] {
-  if (outcomes.length < 2) return [...outcomes];
-  const last = new Map<string, T>();
-  for (const o of outcomes) last.set(o.requestId, o);
-  return [...last.values()];
 }

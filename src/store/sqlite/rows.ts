@@ -4,6 +4,7 @@
  */
 import type { EventStruct } from '../../cwmp/types.js';
 import type { CpeCredential, DeviceSummary, StoredParameter } from '../types.js';
+import type { Db } from './db.js';
 
 export interface DeviceRow {
   id: string;
@@ -84,3 +85,10 @@ export interface CredentialRow {
 }
 
 export const toCredential = (r: CredentialRow): CpeCredential => ({ username: r.username, realm: r.realm, ha1: r.ha1 });
+
+const SUMMARY = `SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = @id`;
+
+export function getSummary(db: Db, id: string): DeviceSummary | null {
+  const row = db.get<DeviceRow>(SUMMARY, { id });
+  return row ? toDeviceSummary(row) : null;
+}

@@ -5,19 +5,13 @@
  * thousands of other paths of a tree pay nothing (a fleet-wide (path, value) index made a
  * bootstrap 3-4x slower: migration 2). The set lives in search_paths; PostgreSQL does the same.
  */
-import { createHash } from 'node:crypto';
+import { indexNameOf, sqlLiteral } from '../device-query.js';
 import type { Db } from './db.js';
 
 const cache = new WeakMap<Db, Set<string>>();
 
-/** A SQL string literal (single quotes doubled); paths are inlined so the planner can match the partial index. */
-export const sqlLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-export function indexNameOf(path: string): string {
-  return `parameters_search_${createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 16)}`;
-}
-
-export function searchablePaths(db: Db): Set<string> {
+export function searchableSet(db: Db): Set<string> {
   let set = cache.get(db);
   if (set === undefined) {
     set = new Set(db.all<{ path: string }>('SELECT path FROM search_paths').map((r) => r.path));
@@ -44,4 +38,9 @@ export function setSearchablePaths(db: Db, paths: readonly string[]): void {
     }
   });
   cache.set(db, new Set(wanted));
+}
+
+/** The searchable paths, sorted (DeviceStore.searchablePaths). */
+export function searchablePaths(db: Db): string[] {
+  return [...searchableSet(db)].sort();
 }

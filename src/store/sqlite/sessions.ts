@@ -5,12 +5,13 @@
  * already ours, by one upsert whose DO UPDATE … WHERE encodes exactly that rule; RETURNING
  * tells whether we got it (PostgreSQL reads it the same way).
  */
+import { planCommit, releaseOps, type HistoryLimits } from '../session-writes.js';
 import type { SessionCommit, SessionOpenInput, SessionOpenResult } from '../types.js';
+import { applyWrites } from './apply.js';
+import { getCpeCredential } from './credentials.js';
 import type { Db } from './db.js';
-import { getCredential, getSummary, upsertDevice } from './devices.js';
-import { appendCpeMessages, appendSessionLog } from './history.js';
-import { applyParameterOps } from './parameters.js';
-import { recordOutcomes, recordTransferOutcomes, requeueRunning, takeTasks } from './tasks.js';
+import { getSummary } from './rows.js';
+import { takeTasks } from './tasks.js';
 
 const TAKE_LOCK = `
 INSERT INTO session_locks (device_id, owner, expires_at) VALUES (@device, @owner, @expiresAt)
@@ -19,12 +20,6 @@ WHERE session_locks.owner = excluded.owner OR session_locks.expires_at <= @now
 RETURNING owner`;
 /** Extending a lapsed lock that nobody took is fine: nobody else ran a session meanwhile. */
 const EXTEND_LOCK = 'UPDATE session_locks SET expires_at = @expiresAt WHERE device_id = @device AND owner = @owner';
-const RELEASE_LOCK = 'DELETE FROM session_locks WHERE device_id = @device AND owner = @owner';
-
-export interface HistoryLimits {
-  sessionsPerDevice: number;
-  cpeMessagesPerDevice: number;
-}
 
 export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult {
   const device = input.deviceId;
@@ -36,7 +31,7 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
       now: input.now,
     });
     const summary = getSummary(db, device);
-    const credential = getCredential(db, device);
+    const credential = getCpeCredential(db, device);
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
     if (got === undefined) return { lock: 'busy', device: summary, credential, queue: [] };
     return { lock: 'acquired', device: summary, credential, queue: takeTasks(db, device, input.now) };
@@ -49,25 +44,11 @@ export function extendLock(db: Db, device: string, owner: string, ttlMs: number,
 
 /** Freeing our lock without a commit (the session failed): the tasks it held go back to the queue. */
 export function releaseLock(db: Db, device: string, owner: string, now = Date.now()): void {
-  db.immediate(() => {
-    if (db.run(RELEASE_LOCK, { device, owner }) > 0) requeueRunning(db, device, now);
-  });
+  db.immediate(() => applyWrites(db, device, releaseOps(owner, now)));
 }
 
-/**
- * Every write of a session, all or nothing. If our lock lapsed and another owner took it,
- * the writes still happen — they are what the CPE really said and did — but the other
- * owner's lock is left alone (RELEASE_LOCK matches on owner).
- */
+/** Every write of a session, all or nothing: the planned ops (../session-writes.ts), applied in order. */
 export function commitSession(db: Db, c: SessionCommit, limits: HistoryLimits): void {
-  db.immediate(() => {
-    upsertDevice(db, c.deviceId, c.identity, c.informAt, c.events);
-    applyParameterOps(db, c.deviceId, c.parameterOps);
-    recordOutcomes(db, c.deviceId, c.requestOutcomes, c.log.endedAt);
-    recordTransferOutcomes(db, c.deviceId, c.cpeMessages);
-    appendCpeMessages(db, c.deviceId, c.cpeMessages, limits.cpeMessagesPerDevice);
-    // Filed under the commit's device whatever the record says, so deleteDevice finds it.
-    appendSessionLog(db, { ...c.log, deviceId: c.deviceId }, limits.sessionsPerDevice);
-    if (c.releaseLock) db.run(RELEASE_LOCK, { device: c.deviceId, owner: c.lockOwner });
-  });
+  const ops = planCommit(c, limits);
+  db.immediate(() => applyWrites(db, c.deviceId, ops));
 }

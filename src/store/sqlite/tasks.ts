@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionRequestRecord, Task, TaskState } from '../../tasks/types.js';
 import { commandKeyOf } from '../../tasks/rpc.js';
-import type { CpeMessageRecord, NewTask, RequestOutcome, TaskQuery, TaskRecord } from '../types.js';
+import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import { json, type Db, type Params } from './db.js';
 
 interface TaskRow {
@@ -58,9 +58,6 @@ const PENDING = `SELECT ${COLUMNS} FROM tasks
 WHERE device_id = @device AND state IN ('queued', 'running') ORDER BY seq`;
 const MARK_RUNNING = `UPDATE tasks SET state = 'running', attempts = attempts + 1, updated_at = @now
 WHERE device_id = @device AND state IN ('queued', 'running')`;
-const OUTCOME = `UPDATE tasks SET state = @state, response = @response, fault = @fault, updated_at = @at
-WHERE id = @id AND device_id = @device`;
-const REQUEUE = `UPDATE tasks SET state = 'queued', updated_at = @now WHERE device_id = @device AND state = 'running'`;
 const RETRY = `UPDATE tasks SET state = 'queued', fault = NULL, expires_at = NULL, updated_at = @now
 WHERE id = @id AND state IN ('fault', 'expired')`;
 const DELETE = 'DELETE FROM tasks WHERE id = @id';
@@ -165,44 +162,4 @@ export function takeTasks(db: Db, device: string, now: number): TaskRecord[] {
   db.run(EXPIRE_DEVICE, { device, now });
   db.run(MARK_RUNNING, { device, now });
   return db.all<TaskRow>(PENDING, { device }).map(toTask);
-}
-
-/**
- * Inside commitSession. An outcome is recorded whatever the task's state: if it expired or
- * was retried meanwhile, the answer is still what happened on the device. Then whatever is
- * still running (sent but unanswered, or never sent) goes back to the queue.
- */
-export function recordOutcomes(db: Db, device: string, outcomes: readonly RequestOutcome[], now: number): void {
-  for (const o of outcomes) {
-    const response = o.state === 'done' ? o.response : (o.response ?? null);
-    db.run(OUTCOME, {
-      id: o.requestId,
-      device,
-      state: o.state,
-      response: response === null ? null : json(response),
-      fault: o.state === 'fault' ? json(o.fault) : null,
-      at: o.at,
-    });
-  }
-  requeueRunning(db, device, now);
-}
-
-const TRANSFER_FAULT = `UPDATE tasks SET state = 'fault', fault = @fault, updated_at = @at
-WHERE device_id = @device AND command_key = @commandKey AND type IN ('download', 'upload', 'scheduleDownload')
-  AND state IN ('done', 'running')`;
-
-/**
- * Inside commitSession: a TransferComplete that reports a failure faults the transfer task
- * with its CommandKey (that task was `done` when the CPE accepted the transfer, status 1).
- */
-export function recordTransferOutcomes(db: Db, device: string, messages: readonly CpeMessageRecord[]): void {
-  for (const { at, message } of messages) {
-    if (message.method !== 'TransferComplete' || message.faultStruct.faultCode === 0) continue;
-    const fault = { faultCode: message.faultStruct.faultCode, faultString: message.faultStruct.faultString, setParameterValuesFault: [] };
-    db.run(TRANSFER_FAULT, { device, commandKey: message.commandKey, fault: json(fault), at });
-  }
-}
-
-export function requeueRunning(db: Db, device: string, now: number): void {
-  db.run(REQUEUE, { device, now });
 }

@@ -1,0 +1,33 @@
+/**
+ * What the route modules share, and the fastify declarations they rely on. Routes import
+ * this module (types) and never src/nbi/server.ts, which imports them.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { Services } from '../services/index.js';
+import type { ApiRole, Store } from '../store/types.js';
+import type { Authenticator, Principal } from '../auth/tokens.js';
+import type { SseHub } from './sse.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Least role the route needs (default read-only). */
+    role?: ApiRole;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export const API_PREFIX = '/api/v1';
+
+export interface NbiContext {
+  store: Store;
+  bus: EventBus;
+  services: Services;
+  hub: SseHub;
+  auth: Authenticator;
+  /** Webhooks were created or deleted: this process's dispatcher (if it runs one) reloads them. */
+  webhooksChanged: () => void;
+  maxWaitSeconds: number;
+  now: () => number;
+}

@@ -1,0 +1,91 @@
+/**
+ * HTTP connection requests (TR-069 3.2.2): a GET to the device's ConnectionRequestURL with
+ * Digest authentication (Basic only when allowed), over HTTP or HTTPS, bounded in time. The
+ * CPE answers 200/204 and opens a session with 6 CONNECTION REQUEST. Which path a request
+ * takes (this one, UDP for a device behind a NAT) is ./requester.ts's choice.
+ *
+ * The URL comes from the CPE (its Inform), so it is untrusted: only http: and https: are
+ * followed, redirects are not, response bodies are discarded unread, and nothing is logged
+ * but the outcome. Credentials: the device's ConnectionRequestUsername/Password as stored
+ * (the ACS learns the password only by setting it), else the configured default.
+ *
+ * The Digest client is shared with the CPE library (src/auth/client.ts): one implementation.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { parseChallenges, respondTo, type Credentials } from '../auth/client.js';
+import type { ConnectionRequestResult } from './types.js';
+
+export interface ConnectionRequestOptions {
+  /** Whole exchange, challenge included (default 5000 ms). */
+  timeoutMs?: number;
+  /** Answer a Basic challenge (the password crosses the wire in clear over http). Default false. */
+  allowBasic?: boolean;
+  /** Verify the CPE's certificate on https (default false: CPEs have self-signed ones). */
+  verifyTls?: boolean;
+}
+
+interface Reply {
+  status: number;
+  authenticate: string | string[] | undefined;
+}
+
+function get(url: URL, headers: Record<string, string>, deadline: number, verifyTls: boolean): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const left = deadline - Date.now();
+    if (left <= 0) return reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+    const lib = url.protocol === 'https:' ? https : http;
+    const req = lib.request(
+      url,
+      { method: 'GET', headers: { ...headers, 'user-agent': 'Flotilla-ACS' }, agent: false, ...(url.protocol === 'https:' ? { rejectUnauthorized: verifyTls } : {}) },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, authenticate: res.headers['www-authenticate'] });
+      },
+    );
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`timeout after ${left} ms`), { code: 'ETIMEDOUT' })), left);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Send one connection request. Never throws. */
+export async function sendConnectionRequest(
+  rawUrl: string,
+  credentials: Credentials | null,
+  opts: ConnectionRequestOptions = {},
+): Promise<ConnectionRequestResult> {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return { outcome: 'no-url', detail: 'ConnectionRequestURL is not a URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { outcome: 'no-url', detail: `unsupported scheme ${url.protocol}` };
+  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const deadline = Date.now() + timeoutMs;
+  const verifyTls = opts.verifyTls === true;
+  const uri = `${url.pathname}${url.search}`;
+  try {
+    const first = await get(url, {}, deadline, verifyTls);
+    if (first.status >= 200 && first.status < 300) return { outcome: 'answered', status: first.status };
+    if (first.status !== 401) return { outcome: 'refused', status: first.status };
+    if (credentials === null) return { outcome: 'auth-failed', status: 401, detail: 'no connection-request credentials known' };
+    let challenges = parseChallenges(first.authenticate);
+    const basicOnly = challenges.every((c) => c.scheme !== 'digest');
+    if (opts.allowBasic !== true) challenges = challenges.filter((c) => c.scheme !== 'basic');
+    const authorize = respondTo(challenges, credentials);
+    if (authorize === null) {
+      return { outcome: 'auth-failed', status: 401, detail: basicOnly ? 'the CPE offers only Basic, which is not allowed' : 'no usable challenge' };
+    }
+    const second = await get(url, { authorization: authorize('GET', uri) }, deadline, verifyTls);
+    if (second.status >= 200 && second.status < 300) return { outcome: 'answered', status: second.status };
+    if (second.status === 401 || second.status === 403) return { outcome: 'auth-failed', status: second.status };
+    return { outcome: 'refused', status: second.status };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const detail = code === 'ETIMEDOUT' ? `timeout after ${timeoutMs} ms` : (code ?? (e instanceof Error ? e.message : 'error'));
+    return { outcome: 'unreachable', detail };
+  }
+}

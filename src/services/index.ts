@@ -1,0 +1,40 @@
+/**
+ * The application services under the REST API (and any other front end): built once per
+ * process from the store, the bus and the configuration, handed to the API. Background jobs
+ * are separate (./jobs.ts): a process can serve the API without running them.
+ */
+import type { EventBus } from '../events/bus.js';
+import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
+import type { Store } from '../store/types.js';
+import { TaskService } from './tasks.js';
+
+export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
+export { TaskService, type TaskBody } from './tasks.js';
+
+export interface ServicesOptions {
+  store: Store;
+  bus: EventBus;
+  /** Connection requests; false disables them. */
+  connectionRequests?: Omit<ConnectionRequesterOptions, 'store'> | false;
+  /** Default task lifetime in seconds (default 7 days; 0 = none). */
+  taskExpirySeconds?: number;
+  now?: () => number;
+}
+
+export interface Services {
+  readonly tasks: TaskService;
+}
+
+export function createServices(opts: ServicesOptions): Services {
+  const now = opts.now ?? Date.now;
+  const requester =
+    opts.connectionRequests === false ? null : new ConnectionRequester({ store: opts.store, now, ...(opts.connectionRequests ?? {}) });
+  const tasks = new TaskService({
+    store: opts.store,
+    bus: opts.bus,
+    requester,
+    now,
+    ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
+  });
+  return { tasks };
+}

@@ -1,0 +1,67 @@
+/**
+ * Background jobs: work that runs on a timer or off the event bus rather than per request.
+ * `flotilla serve` starts them (every process: jobs share their work through the store,
+ * with leases where two processes must not do the same thing), never the REST API, so an
+ * API process can be started without them (tests, a read-only replica) and new jobs
+ * (firmware campaigns, alarms, time-series roll-ups) join here, not inside the API.
+ *
+ * Today: the webhook dispatcher (src/events/webhooks.ts; its pump also prunes old
+ * deliveries) and the task-expiry sweep.
+ */
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/bus.js';
+import { WebhookDispatcher, type WebhookOptions } from '../events/webhooks.js';
+import type { Store } from '../store/types.js';
+
+export interface JobsOptions {
+  store: Store;
+  bus: EventBus;
+  webhooks?: WebhookOptions;
+  /** How often expired tasks are swept (default 60 s). */
+  expirySweepMs?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface Jobs {
+  readonly webhooks: WebhookDispatcher;
+  /** Stop every job; waits for the work in hand as each job allows (webhook POSTs: closeTimeoutMs). */
+  close(): Promise<void>;
+}
+
+/**
+ * Expired tasks leave the queue even for devices that never come back: every `everyMs`,
+ * mark them expired and publish task.expired. Returns what stops it.
+ */
+export function startTaskExpirySweep(opts: { store: Store; bus: EventBus; everyMs: number; logger?: Logger; now: () => number }): () => void {
+  const { store, bus, now, logger } = opts;
+  const timer = setInterval(() => {
+    store.expireTasks(now()).then(
+      (expired) => {
+        for (const t of expired) bus.publish({ type: 'task.expired', at: now(), deviceId: t.deviceId, data: { taskId: t.id, taskType: t.task.type } });
+      },
+      (e: unknown) => logger?.error({ err: e }, 'task expiry sweep failed'),
+    );
+  }, opts.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export function startJobs(opts: JobsOptions): Jobs {
+  const log = opts.logger;
+  const webhooks = new WebhookDispatcher(opts.store, opts.bus, { ...(log ? { logger: log } : {}), ...opts.webhooks });
+  const stopSweep = startTaskExpirySweep({
+    store: opts.store,
+    bus: opts.bus,
+    everyMs: opts.expirySweepMs ?? 60_000,
+    now: opts.now ?? Date.now,
+    ...(log ? { logger: log } : {}),
+  });
+  return {
+    webhooks,
+    close: async () => {
+      stopSweep();
+      await webhooks.close();
+    },
+  };
+}

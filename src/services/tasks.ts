@@ -1,0 +1,199 @@
+/**
+ * The task service: normalise a task body against what the store knows of each device
+ * (types for setParameterValues/addObject), queue it, optionally send a connection request
+ * and wait for the outcome. One device, or every device a filter matches. It sits below the
+ * REST API (which maps its ServiceErrors to HTTP) and above the store, the bus and
+ * src/reach; it knows nothing of HTTP.
+ */
+import type { EventBus } from '../events/bus.js';
+import type { ConnectionRequester } from '../reach/requester.js';
+import type { ConnectionRequestRecord } from '../tasks/types.js';
+import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '../store/types.js';
+import { FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
+import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
+import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
+
+export type TaskBody = Record<string, unknown> & { type: TaskType };
+
+export interface TaskServiceOptions {
+  store: Store;
+  bus: EventBus;
+  requester: ConnectionRequester | null;
+  now?: () => number;
+  /** Default lifetime of a task (seconds); 0 = none. */
+  defaultExpirySeconds?: number;
+  /** Most devices one bulk call may target. */
+  maxBulkDevices?: number;
+}
+
+const BULK_CHUNK = 1000;
+const CR_CONCURRENCY = 32;
+const CR_DISABLED = 'connection requests are disabled on this server';
+
+export class TaskService {
+  readonly #o: TaskServiceOptions;
+  readonly #now: () => number;
+
+  constructor(opts: TaskServiceOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  get connectionRequests(): boolean {
+    return this.#o.requester !== null;
+  }
+
+  #expiresAt(expirySeconds: number | undefined, now: number): number | null {
+    const s = expirySeconds ?? this.#o.defaultExpirySeconds ?? 7 * 86_400;
+    return s > 0 ? now + s * 1000 : null;
+  }
+
+  #normalize(body: TaskBody, device: DeviceListItem): NewTask['task'] {
+    try {
+      return normalizeTask(body, deviceContext(device.parameters ?? []));
+    } catch (e) {
+      if (e instanceof TaskValidationError) throw new ServiceError('INVALID_TASK', e.message);
+      throw e;
+    }
+  }
+
+  /** Queue a task for one device; with `connectionRequest`, poke it; with `waitSeconds`, wait for the outcome. */
+  async createForDevice(
+    deviceId: string,
+    body: TaskBody,
+    opts: { connectionRequest?: boolean; waitSeconds?: number; expirySeconds?: number },
+  ): Promise<{ task: TaskRecord; finished: boolean }> {
+    const { store } = this.#o;
+    const page = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: pathsToType(body), limit: 1 });
+    const device = page.devices[0];
+    if (device === undefined) throw notFound(`device ${deviceId}`);
+    const now = this.#now();
+    const task = this.#normalize(body, device);
+    const [created] = await store.createTasks([{ deviceId, task, expiresAt: this.#expiresAt(opts.expirySeconds, now) }], now);
+    let record = created!;
+    let reachable = true;
+    if (opts.connectionRequest === true) {
+      const requester = this.#o.requester;
+      if (requester === null) throw unavailable(CR_DISABLED);
+      const cr = await requester.request(deviceId, [record.id]);
+      // UDP has no answer, but the datagrams left: worth waiting for the device.
+      reachable = cr.outcome === 'answered' || cr.outcome === 'udp-sent';
+    }
+    const wait = Math.max(0, opts.waitSeconds ?? 0);
+    if (wait > 0 && reachable) {
+      record = (await this.waitFor(record.id, wait * 1000)) ?? record;
+    } else {
+      record = (await store.getTask(record.id)) ?? record;
+    }
+    return { task: record, finished: FINAL_TASK_STATES.includes(record.state) };
+  }
+
+  /**
+   * Wait until the task is done/fault/expired or `ms` pass; returns it as it is then. Events
+   * (this process's, and the others' through the relay) wake us at once; a poll once a second
+   * covers an event lost on the way.
+   */
+  async waitFor(taskId: string, ms: number): Promise<TaskRecord | null> {
+    const { store, bus } = this.#o;
+    const deadline = Date.now() + ms;
+    let wake: (() => void) | null = null;
+    const unsubscribe = bus.subscribe((e) => {
+      if (e.data.taskId === taskId && wake !== null) wake();
+    });
+    try {
+      while (true) {
+        const t = await store.getTask(taskId);
+        if (t === null || FINAL_TASK_STATES.includes(t.state)) return t;
+        const left = deadline - Date.now();
+        if (left <= 0) return t;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, 1_000));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /**
+   * The same task for every device `filters` match, in chunks of a thousand (each one
+   * transaction). Connection requests, when asked, go out in the background within the rate
+   * limits; their outcomes land on the tasks.
+   */
+  async createForFilter(
+    filters: DeviceFilter[],
+    body: TaskBody,
+    opts: { connectionRequest?: boolean; expirySeconds?: number },
+  ): Promise<{ count: number; tasks: { id: string; deviceId: string }[]; truncated: boolean }> {
+    const { store } = this.#o;
+    if (opts.connectionRequest === true && this.#o.requester === null) {
+      throw unavailable(CR_DISABLED);
+    }
+    const max = this.#o.maxBulkDevices ?? 100_000;
+    const first = await store.listDevices({ filters, limit: 0 });
+    if (first.total > max) throw invalidArgument(`the filter matches ${first.total} devices; at most ${max} per call`);
+    const paths = pathsToType(body);
+    // Every device's task is normalised before anything is written: a body that is wrong for
+    // any device fails with nothing queued.
+    const now = this.#now();
+    const expiresAt = this.#expiresAt(opts.expirySeconds, now);
+    const created: TaskRecord[] = [];
+    let after: { key: string | number; id: string } | undefined;
+    const pages: NewTask[][] = [];
+    while (true) {
+      const page = await store.listDevices({ filters, parameters: paths, limit: BULK_CHUNK, ...(after ? { after } : {}) });
+      if (page.devices.length > 0) pages.push(page.devices.map((d) => ({ deviceId: d.id, task: this.#normalize(body, d), expiresAt })));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    for (const chunk of pages) created.push(...(await store.createTasks(chunk, now)));
+    if (opts.connectionRequest === true) void this.#pokeAll(created);
+    return {
+      count: created.length,
+      tasks: created.slice(0, 10_000).map((t) => ({ id: t.id, deviceId: t.deviceId })),
+      truncated: created.length > 10_000,
+    };
+  }
+
+  /** Queue a faulted or expired task again (it keeps its place in the device's order). */
+  async retry(taskId: string): Promise<TaskRecord> {
+    const { store } = this.#o;
+    const before = await store.getTask(taskId);
+    if (before === null) throw notFound(`task ${taskId}`);
+    if (before.state !== 'fault' && before.state !== 'expired') throw conflict(`task is ${before.state}; only fault or expired tasks can be retried`);
+    const after = await store.retryTask(taskId, this.#now());
+    if (after === null) throw notFound(`task ${taskId}`);
+    return after;
+  }
+
+  /**
+   * A bare connection request (no task): the device must exist; a rate limit that holds it
+   * back is a RATE_LIMITED error carrying the wait.
+   */
+  async connectionRequest(deviceId: string): Promise<ConnectionRequestRecord> {
+    const requester = this.#o.requester;
+    if (requester === null) throw unavailable(CR_DISABLED);
+    const page = await this.#o.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], limit: 0 });
+    if (page.total === 0) throw notFound(`device ${deviceId}`);
+    const { retryAfterMs, ...record } = await requester.request(deviceId);
+    if (record.outcome === 'rate-limited') throw new ServiceError('RATE_LIMITED', record.detail ?? 'rate limited', retryAfterMs ?? 1000);
+    return record;
+  }
+
+  async #pokeAll(tasks: readonly TaskRecord[]): Promise<void> {
+    const requester = this.#o.requester!;
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      while (i < tasks.length) {
+        const t = tasks[i++]!;
+        await requester.request(t.deviceId, [t.id], { paceGlobal: true }).catch(() => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CR_CONCURRENCY, tasks.length) }, worker));
+  }
+}

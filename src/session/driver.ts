@@ -1,0 +1,350 @@
+/**
+ * One live CWMP session on the ACS, without HTTP: the pure machine (src/cwmp/acs-session)
+ * driving the session's programs (./program.ts) against a narrow store port (./port.ts).
+ * It gathers everything the session learns and writes it in ONE commit at the end, so a
+ * device is always either before or after a session, never in between (a crash loses at
+ * most the session, which the CPE retries with its events kept).
+ *
+ * Store round trips: `openSession` at Inform, `commitSession` at the end; one
+ * `readStoredParameters` only when a program declared stored paths; `extendLock` only in
+ * sessions that outlive a third of the lock's TTL. An idle periodic session costs two.
+ */
+import { AcsSession, type RpcCompletion } from '../cwmp/acs-session.js';
+import { EV, hasEvent } from '../cwmp/events.js';
+import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
+import type { EventSink } from '../events/bus.js';
+import type {
+  CpeMessageRecord,
+  DeviceSummary,
+  ParameterOp,
+  RequestOutcome,
+  RpcLogEntry,
+  SessionOpenResult,
+  StoredParameter,
+  TaskRecord,
+} from '../store/types.js';
+import type { SessionStorePort } from './port.js';
+import type { Program, ProgramFactory, SessionRecorder, SessionView } from './program.js';
+
+/** What the transport sends back for one message. */
+export type Reply =
+  | { status: 200; envelope: Envelope }
+  | { status: 204 }
+  /** A SOAP fault that ends the session (e.g. 8005 busy) or answers a broken message. */
+  | { status: 400 | 500; envelope: Envelope | null; reason: string };
+
+export interface SessionDriverDeps {
+  store: SessionStorePort;
+  /** An idle session ends after this long; the lock's TTL is derived from it. */
+  sessionTimeoutMs: number;
+  /** The session's programs, built once the session is open. */
+  programs: ProgramFactory;
+  now: () => number;
+  lockOwner: string;
+  /** Called once when the session is over (committed or abandoned). */
+  onEnded: (session: SessionDriver) => void;
+  /** Told what the session did, after its commit (src/events/bus.ts). */
+  events?: EventSink;
+  /** A program threw: it is dropped for the rest of the session, the others carry on. */
+  onProgramError?: (program: string, error: unknown) => void;
+}
+
+export class SessionDriver {
+  readonly machine: AcsSession;
+  readonly #deps: SessionDriverDeps;
+  readonly startedAt: number;
+  deviceId: string | null = null;
+  #inform: Inform | null = null;
+  #device: DeviceSummary | null = null;
+  /** Every task openSession handed us (for the task events after the commit). */
+  #handed: TaskRecord[] = [];
+  #programs: Program[] = [];
+  #current = 0;
+  /** Programs that threw: finished for the rest of the session. */
+  readonly #failed = new Set<Program>();
+  /** The program whose request is on the wire. */
+  #asker: Program | null = null;
+  #storedPaths: string[] = [];
+  #stored: Map<string, StoredParameter> | null = null;
+  readonly #learnt = new Map<string, ParameterValue>();
+  #known = true;
+  #ops: ParameterOp[] = [];
+  #outcomes: RequestOutcome[] = [];
+  #cpeMessages: CpeMessageRecord[] = [];
+  #rpcs: RpcLogEntry[] = [];
+  #cpeRequestNames: string[] = [];
+  #linked: string[] = [];
+  #lockHeld = false;
+  #lastLockRefresh = 0;
+  #ended = false;
+
+  constructor(deps: SessionDriverDeps, idPrefix: string) {
+    this.#deps = deps;
+    this.machine = new AcsSession({ idPrefix });
+    this.startedAt = deps.now();
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Take the device's lock and read what we know of it. The caller checks the CPE's
+   * credentials against the result before calling `accept`.
+   */
+  async open(inform: Inform, deviceId: string): Promise<SessionOpenResult> {
+    this.deviceId = deviceId;
+    this.#inform = inform;
+    const now = this.#deps.now();
+    const result = await this.#deps.store.openSession({ deviceId, lockOwner: this.#deps.lockOwner, lockTtlMs: this.#lockTtl(), now });
+    if (result.lock === 'acquired') {
+      this.#lockHeld = true;
+      this.#lastLockRefresh = now;
+      this.#handed = result.queue;
+      this.#device = result.device;
+      this.#known = result.device !== null;
+      this.#start(inform, deviceId, result.queue);
+    }
+    return result;
+  }
+
+  /** Answer the Inform with InformResponse; HoldRequests when a program wants to go first. */
+  accept(): Reply {
+    const holdRequests = this.#programs.some((p) => p.holdRequests?.() ?? false);
+    return { status: 200, envelope: this.machine.acceptInform({ holdRequests }) };
+  }
+
+  /** Refuse the Inform (busy: 8005, the CPE retries later) and end without writing. */
+  async reject(faultCode: number, reason: string): Promise<Reply> {
+    const envelope = this.machine.rejectInform(faultCode, reason);
+    await this.abandon();
+    return { status: 500, envelope, reason };
+  }
+
+  /** Every message after the Inform (null: an empty POST). */
+  async handle(message: Envelope | null): Promise<Reply> {
+    const received = this.machine.receive(message);
+    switch (received.kind) {
+      case 'inform':
+        // Only reachable in awaitingInform, which a driver never leaves via handle().
+        return { status: 400, envelope: null, reason: 'unexpected Inform' };
+      case 'cpeRequest':
+        this.#recordCpeRequest(received.request);
+        return { status: 200, envelope: received.reply };
+      case 'unsupported':
+        this.#cpeRequestNames.push(received.name);
+        return { status: 200, envelope: received.reply };
+      case 'acsTurn':
+        if (received.completed !== null) this.#recordCompletion(received.completed);
+        await this.#refreshLockIfDue();
+        return this.#nextOrFinish();
+      case 'ended':
+        await this.end('ok');
+        return { status: 204 };
+      case 'rejected':
+        return { status: 400, envelope: received.reply, reason: received.error.message };
+    }
+  }
+
+  /**
+   * Write everything and free the device. Idempotent. Throws if the store fails, so the
+   * caller can answer the CPE with an error and the CPE retries the session.
+   */
+  async end(outcome: string): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      if (this.#inform !== null && this.deviceId !== null && this.#lockHeld) {
+        const now = this.#deps.now();
+        await this.#deps.store.commitSession({
+          deviceId: this.deviceId,
+          lockOwner: this.#deps.lockOwner,
+          identity: this.#inform.deviceId,
+          informAt: this.startedAt,
+          events: this.#inform.event,
+          parameterOps: this.#ops,
+          requestOutcomes: this.#outcomes,
+          cpeMessages: this.#cpeMessages,
+          log: {
+            deviceId: this.deviceId,
+            startedAt: this.startedAt,
+            endedAt: now,
+            events: this.#inform.event,
+            rpcs: this.#rpcs,
+            cpeRequests: this.#cpeRequestNames,
+            outcome,
+            linkedRequests: this.#linked,
+          },
+          releaseLock: true,
+        });
+        this.#lockHeld = false;
+        this.#publish(outcome);
+      }
+    } finally {
+      this.#deps.onEnded(this);
+    }
+  }
+
+  /** End without writing anything (authentication failed, device busy). */
+  async abandon(): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      if (this.#lockHeld && this.deviceId !== null) {
+        await this.#deps.store.releaseLock(this.deviceId, this.#deps.lockOwner);
+        this.#lockHeld = false;
+      }
+    } finally {
+      this.#deps.onEnded(this);
+    }
+  }
+
+  /** What the Inform itself teaches, then the programs. */
+  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[]): void {
+    // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
+    if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
+    if (inform.parameterList.length > 0) {
+      this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: inform.parameterList });
+    }
+    const record: SessionRecorder = {
+      settle: (outcome) => this.#outcomes.push(outcome),
+      link: (taskId) => this.#linked.push(taskId),
+    };
+    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
+    this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
+  }
+
+  #view(inform: Inform, deviceId: string): SessionView {
+    const stored = (): Map<string, StoredParameter> => this.#stored ?? new Map();
+    return {
+      deviceId,
+      inform,
+      device: this.#device,
+      startedAt: this.startedAt,
+      now: () => this.#deps.now(),
+      learnt: (path) => this.#learnt.get(path),
+      stored: (path) => stored().get(path),
+      storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
+    };
+  }
+
+  async #nextOrFinish(): Promise<Reply> {
+    if (this.#stored === null && this.#storedPaths.length > 0 && this.deviceId !== null) {
+      const rows = await this.#deps.store.readStoredParameters(this.deviceId, this.#storedPaths);
+      this.#stored = new Map(rows.map((r) => [r.path, r]));
+    }
+    while (this.#current < this.#programs.length) {
+      const program = this.#programs[this.#current]!;
+      const rpc = this.#failed.has(program) ? null : this.#guard(program, () => program.next());
+      if (rpc !== null && rpc !== undefined) {
+        this.#asker = program;
+        return { status: 200, envelope: this.machine.sendRequest(rpc.request, rpc.requestId) };
+      }
+      this.#current++;
+    }
+    // Nothing left: 204. If we were holding the CPE's requests the machine stays open
+    // ('released') for them and the commit waits for the session's real end.
+    if (this.machine.finish() === 'ended') await this.end('ok');
+    return { status: 204 };
+  }
+
+  /** Run a program's step; a program that throws is reported and finished, not the session. */
+  #guard<T>(program: Program, step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (e) {
+      this.#failed.add(program);
+      this.#deps.onProgramError?.(program.name, e);
+      return undefined;
+    }
+  }
+
+  #recordCpeRequest(request: Exclude<CpeRequest, Inform>): void {
+    this.#cpeRequestNames.push(request.method);
+    this.#cpeMessages.push({ at: this.#deps.now(), message: request });
+  }
+
+  #recordCompletion(done: RpcCompletion): void {
+    const at = this.#deps.now();
+    const { request, outcome, tag } = done;
+    if (outcome.ok) {
+      this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
+      const op = parameterOpFor(request, outcome.response, at);
+      if (op !== null) this.#apply(op);
+    } else {
+      this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });
+    }
+    const asker = this.#asker;
+    this.#asker = null;
+    if (asker !== null) this.#guard(asker, () => asker.learn(outcome));
+  }
+
+  /** Keep an op for the commit, and what it teaches for the programs' view. */
+  #apply(op: ParameterOp): void {
+    this.#ops.push(op);
+    if (op.op === 'setValues') {
+      for (const p of op.params) this.#learnt.set(p.name, p);
+    } else if (op.op === 'deleteObject' || op.op === 'clearTree') {
+      for (const path of [...this.#learnt.keys()]) if (op.op === 'clearTree' || path.startsWith(op.path)) this.#learnt.delete(path);
+    }
+  }
+
+  /** After the commit: registered / booted / inform, and each task's outcome. */
+  #publish(outcome: string): void {
+    const sink = this.#deps.events;
+    if (sink === undefined || this.#inform === null || this.deviceId === null) return;
+    const deviceId = this.deviceId;
+    const at = this.#deps.now();
+    const codes = this.#inform.event.map((e) => e.eventCode.trim());
+    if (!this.#known) sink.publish({ type: 'device.registered', at, deviceId, data: { deviceId: this.#inform.deviceId } });
+    if (codes.includes('1 BOOT')) sink.publish({ type: 'device.booted', at, deviceId, data: { events: codes } });
+    sink.publish({ type: 'device.inform', at, deviceId, data: { events: codes, outcome, rpcs: this.#rpcs.length } });
+    const types = new Map(this.#handed.map((t) => [t.id, t.task.type]));
+    for (const o of this.#outcomes) {
+      const base = { taskId: o.requestId, taskType: types.get(o.requestId) ?? null };
+      if (o.state === 'done') sink.publish({ type: 'task.done', at, deviceId, data: base });
+      else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
+    }
+  }
+
+  /** Sessions with long discoveries outlive a lock's TTL; push it forward now and then. */
+  async #refreshLockIfDue(): Promise<void> {
+    const now = this.#deps.now();
+    if (!this.#lockHeld || this.deviceId === null || now - this.#lastLockRefresh < this.#lockTtl() / 3) return;
+    this.#lastLockRefresh = now;
+    const kept = await this.#deps.store.extendLock(this.deviceId, this.#deps.lockOwner, this.#lockTtl(), now);
+    if (!kept) throw new Error(`session lock for ${this.deviceId} was lost`);
+  }
+
+  #lockTtl(): number {
+    return Math.max(60_000, this.#deps.sessionTimeoutMs * 2);
+  }
+}
+
+/** What a successful answer teaches us about the device's tree. */
+function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number): ParameterOp | null {
+  switch (response.method) {
+    case 'GetParameterValuesResponse':
+      return { op: 'setValues', at, touch: true, params: response.parameterList };
+    case 'GetParameterNamesResponse':
+      if (request.method !== 'GetParameterNames') return null;
+      return { op: 'setNames', at, root: request.parameterPath, nextLevel: request.nextLevel, params: response.parameterList };
+    case 'GetParameterAttributesResponse':
+      return { op: 'setAttributes', at, params: response.parameterList };
+    case 'SetParameterValuesResponse':
+      if (request.method !== 'SetParameterValues') return null;
+      return { op: 'setValues', at, touch: true, params: request.parameterList };
+    case 'AddObjectResponse':
+      if (request.method !== 'AddObject') return null;
+      return { op: 'addObject', at, path: `${withDot(request.objectName)}${response.instanceNumber}.` };
+    case 'DeleteObjectResponse':
+      if (request.method !== 'DeleteObject') return null;
+      return { op: 'deleteObject', path: withDot(request.objectName) };
+    default:
+      return null;
+  }
+}
+
+function withDot(path: string): string {
+  return path.endsWith('.') ? path : `${path}.`;
+}

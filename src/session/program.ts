@@ -1,0 +1,74 @@
+/**
+ * A session program: one kind of work the ACS does in a CWMP session (the device's queued
+ * tasks, discovery of a new device; later policies, diagnostics, quirks). The driver
+ * (./driver.ts) runs a session's programs in order: it asks the current one for its next RPC
+ * until it has none, then moves to the next, and hands each answer back to the program that
+ * asked for it. Programs never touch the store or the wire: they read the session's view and
+ * report task outcomes through the recorder; the driver writes everything in one commit.
+ */
+import type { RpcOutcome } from '../cwmp/acs-session.js';
+import type { AcsRequest, Inform, ParameterValue } from '../cwmp/types.js';
+import type { DeviceSummary, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
+
+export interface ProgramRpc {
+  request: AcsRequest;
+  /** What the session log names as the RPC's cause: the task id(s), or null for the ACS's own work. */
+  requestId: string | null;
+}
+
+export interface Program {
+  /** For logs ("tasks", "discovery", …). */
+  readonly name: string;
+  /**
+   * Stored values this program reads (exact paths, or subtrees ending in "."). The driver
+   * fetches every program's paths together, in one store round trip, before it first asks
+   * any program for an RPC; with no paths declared it makes no such trip.
+   */
+  readonly storedPaths?: readonly string[];
+  /** True when the ACS should go first (HoldRequests in the InformResponse) for this program. */
+  holdRequests?(): boolean;
+  /** The next RPC to send, or null: the program is finished and is not asked again. */
+  next(): ProgramRpc | null;
+  /** The CPE's answer (response or fault) to the RPC this program's `next` returned last. */
+  learn(answer: RpcOutcome): void;
+}
+
+/** What a program can read about its session. */
+export interface SessionView {
+  readonly deviceId: string;
+  readonly inform: Inform;
+  /** What the store knew of the device when the session opened (null: a new device). */
+  readonly device: DeviceSummary | null;
+  /** When the session began (the Inform's arrival). */
+  readonly startedAt: number;
+  /** A value learnt this session (the Inform's, then each answer's, later ones winning). */
+  learnt(path: string): ParameterValue | undefined;
+  /**
+   * A stored value among the paths programs declared in `storedPaths`, as the store held it
+   * when the session read it; undefined before that read (before the first `next`) or when
+   * the store has no such row.
+   */
+  stored(path: string): StoredParameter | undefined;
+  /** Stored rows under a declared subtree ("X.Y."), in path order. */
+  storedUnder(prefix: string): StoredParameter[];
+  /** The session's clock. */
+  now(): number;
+}
+
+/** How programs report what becomes of tasks; written with the session's commit. */
+export interface SessionRecorder {
+  settle(outcome: RequestOutcome): void;
+  /** A task linked to an `M …` event of the Inform (carried out by the CPE already). */
+  link(taskId: string): void;
+}
+
+/** What a program factory gets: one session, opened, with its lock held. */
+export interface ProgramContext {
+  readonly view: SessionView;
+  /** The device's tasks openSession handed to this session, in order (now `running`). */
+  readonly queue: readonly TaskRecord[];
+  readonly record: SessionRecorder;
+}
+
+/** Builds a session's programs, in the order they run. Called once per session, at Inform. */
+export type ProgramFactory = (ctx: ProgramContext) => Program[];

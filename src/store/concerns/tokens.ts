@@ -1,0 +1,24 @@
+/**
+ * Store concern: NBI bearer tokens (hashes only).
+ * Backends: sqlite/tokens.ts, postgres/tokens.ts; suite: test/store/conformance/tokens.ts.
+ */
+export type ApiRole = 'read-only' | 'operator' | 'admin';
+
+/** A NBI bearer token. Only a hash is stored; the token itself is shown once, at creation. */
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  role: ApiRole;
+  /** A short, unique prefix of the token's hash, to find the row (src/nbi/auth.ts). */
+  lookup: string;
+  /** SHA-256 of the token (hex); compared in constant time. */
+  hash: string;
+  createdAt: number;
+}
+
+export interface TokenStore {
+  createApiToken(token: ApiTokenRecord): Promise<void>;
+  findApiToken(lookup: string): Promise<ApiTokenRecord | null>;
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  deleteApiToken(id: string): Promise<boolean>;
+}

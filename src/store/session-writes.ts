@@ -1,0 +1,173 @@
+/**
+ * A session's writes as a list of typed operations. `planCommit` (pure) turns a SessionCommit
+ * into the ordered ops, applying the domain rules (rules.ts) and working out everything that
+ * needs thought — de-duplication, ancestors, subtree ranges, which nodes a GetParameterNames
+ * answer vouches for — with the shared tree.ts; each backend applies any list generically
+ * (sqlite/apply.ts: a statement or two per op; PostgreSQL: one call of flotilla_apply with the
+ * list as JSON, which runs flotilla_op_<k>(device, op) per op — postgres/migrations.ts).
+ *
+ * A new kind of write is a new member here, a case in sqlite/apply.ts and, on PostgreSQL, a
+ * migration creating flotilla_op_<k>(text, json): no new function signature.
+ *
+ *   device          upsert the device row (rules.ts DeviceWrite)
+ *   clear           forget the device's tree
+ *   values          upsert [path, value, type]; unless touch, skip unchanged rows
+ *   names           upsert [path, writable] with names_at
+ *   ensure          insert object rows [path] that do not exist
+ *   attrs           upsert [path, notification, accessList]
+ *   add             the new instance object row
+ *   delete          the row `exact` and the range [lo, hi) (hi null: to the end)
+ *   prune           rows in (lo, hi) not in keep
+ *   prune_children  direct children of lo not in keep, with their subtrees
+ *   outcomes        set tasks' state/response/fault (last outcome per task wins)
+ *   requeue         the device's `running` tasks → `queued`
+ *   fault_transfer  rules.ts TransferFault: the task of that CommandKey and one of taskTypes
+ *   cpe_messages    append, keep the newest `keep`
+ *   log             append the session log, keep the newest `keep`
+ *   unlock          release our lock; with requeueAt, and only if it was ours, requeue
+ */
+import type { CpeResponse, Fault } from '../cwmp/types.js';
+import type { TaskType } from '../tasks/types.js';
+import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
+import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
+import type { CpeMessageRecord, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
+
+export type ParameterStep =
+  | { k: 'clear' }
+  | { k: 'values'; at: number; touch: boolean; items: [string, string, string][] }
+  | { k: 'names'; at: number; items: [string, boolean][] }
+  | { k: 'ensure'; at: number; items: string[] }
+  | { k: 'attrs'; at: number; items: [string, number, string[] | null][] }
+  | { k: 'add'; at: number; path: string }
+  | { k: 'delete'; exact: string | null; lo: string; hi: string | null }
+  | { k: 'prune' | 'prune_children'; lo: string; hi: string | null; keep: string[] };
+
+export interface OutcomeWrite {
+  id: string;
+  state: 'done' | 'fault';
+  response: CpeResponse | null;
+  fault: Fault['detail'] | null;
+  at: number;
+}
+
+export type WriteOp =
+  | ({ k: 'device' } & DeviceWrite)
+  | ParameterStep
+  | { k: 'outcomes'; items: OutcomeWrite[] }
+  | { k: 'requeue'; at: number }
+  | ({ k: 'fault_transfer'; taskTypes: readonly TaskType[] } & TransferFault)
+  | { k: 'cpe_messages'; items: CpeMessageRecord[]; keep: number }
+  | { k: 'log'; log: Omit<SessionLogRecord, 'deviceId'>; keep: number }
+  | { k: 'unlock'; owner: string; requeueAt: number | null };
+
+export type WriteKind = WriteOp['k'];
+
+export interface HistoryLimits {
+  sessionsPerDevice: number;
+  cpeMessagesPerDevice: number;
+}
+
+/** A backend's history caps from its options: 100 each by default, at least 1. */
+export function historyLimits(opts: Partial<HistoryLimits>): HistoryLimits {
+  return {
+    sessionsPerDevice: Math.max(1, opts.sessionsPerDevice ?? 100),
+    cpeMessagesPerDevice: Math.max(1, opts.cpeMessagesPerDevice ?? 100),
+  };
+}
+
+/**
+ * Every write of a session, in order. If the lock lapsed and another owner took it, the
+ * writes still happen — they are what the CPE really said and did — but `unlock` matches on
+ * owner, so the other owner's lock is left alone.
+ */
+export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
+  const ops: WriteOp[] = [{ k: 'device', ...deviceWrite(c.identity, c.informAt, c.events) }];
+  ops.push(...planParameterOps(c.parameterOps));
+  if (c.requestOutcomes.length > 0) {
+    // An outcome is recorded whatever the task's state: if it expired or was retried
+    // meanwhile, the answer is still what happened on the device. Applying them in order
+    // leaves the last per task, so only that one travels.
+    const last = new Map<string, OutcomeWrite>();
+    for (const o of c.requestOutcomes) {
+      // A fault may carry the answer of an earlier step (addObject whose values failed).
+      const response = o.state === 'done' ? o.response : (o.response ?? null);
+      last.delete(o.requestId);
+      last.set(o.requestId, { id: o.requestId, state: o.state, response, fault: o.state === 'fault' ? o.fault : null, at: o.at });
+    }
+    ops.push({ k: 'outcomes', items: [...last.values()] });
+  }
+  ops.push({ k: 'requeue', at: c.log.endedAt });
+  for (const f of transferFaults(c.cpeMessages)) ops.push({ k: 'fault_transfer', taskTypes: TRANSFER_TASK_TYPES, ...f });
+  if (c.cpeMessages.length > 0) ops.push({ k: 'cpe_messages', items: c.cpeMessages, keep: limits.cpeMessagesPerDevice });
+  const { deviceId: _filedUnderTheCommitsDevice, ...log } = c.log;
+  ops.push({ k: 'log', log, keep: limits.sessionsPerDevice });
+  if (c.releaseLock) ops.push({ k: 'unlock', owner: c.lockOwner, requeueAt: null });
+  return ops;
+}
+
+/** Freeing our lock without a commit (the session failed): the tasks it held go back to the queue. */
+export function releaseOps(owner: string, now: number): WriteOp[] {
+  return [{ k: 'unlock', owner, requeueAt: now }];
+}
+
+export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
+  const steps: ParameterStep[] = [];
+  for (const op of ops) {
+    switch (op.op) {
+      case 'clearTree':
+        steps.push({ k: 'clear' });
+        break;
+      case 'setValues':
+        if (op.params.length === 0) break;
+        steps.push({ k: 'values', at: op.at, touch: op.touch, items: lastByName(op.params).map((p) => [p.name, p.value, p.type]) });
+        break;
+      case 'setNames':
+        planNames(steps, op);
+        break;
+      case 'setAttributes':
+        if (op.params.length === 0) break;
+        steps.push({ k: 'attrs', at: op.at, items: lastByName(op.params).map((p) => [p.name, p.notification, p.accessList]) });
+        break;
+      case 'addObject': {
+        const path = subtreePrefix(op.path);
+        const ancestors = ancestorsOf(path);
+        if (ancestors.length > 0) steps.push({ k: 'ensure', at: op.at, items: ancestors });
+        steps.push({ k: 'add', at: op.at, path });
+        break;
+      }
+      case 'deleteObject': {
+        const lo = subtreePrefix(op.path);
+        steps.push({ k: 'delete', exact: lo !== op.path ? op.path : null, lo, hi: prefixUpperBound(lo) });
+        break;
+      }
+      default: {
+        const never: never = op;
+        throw new Error(`unknown parameter op ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  return steps;
+}
+
+/**
+ * A GetParameterNames answer. Pruning comes first, then the upserts:
+ *  - nextLevel false: the answer is the whole subtree, so every stored node strictly under
+ *    root that is neither listed nor an ancestor of a listed node is gone.
+ *  - nextLevel true: the answer lists root's direct children only, so only a direct child
+ *    that is absent is gone — with its subtree, which cannot outlive it. Deeper nodes of
+ *    children that are still there are not judged by this answer.
+ * A root that is a parameter (no trailing ".") has nothing strictly under it.
+ */
+function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNames' }>): void {
+  const params = lastByName(op.params);
+  const listed = new Set(params.map((p) => p.name));
+  const ancestors = new Set<string>();
+  for (const name of listed) for (const a of ancestorsOf(name)) if (!listed.has(a)) ancestors.add(a);
+
+  if (op.root === '' || op.root.endsWith('.')) {
+    const keep = [...listed, ...ancestors];
+    steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
+  }
+  if (params.length > 0) steps.push({ k: 'names', at: op.at, items: params.map((p) => [p.name, p.writable]) });
+  if (ancestors.size > 0) steps.push({ k: 'ensure', at: op.at, items: [...ancestors] });
+}

@@ -1,0 +1,19 @@
+/**
+ * Every concern's conformance suite: a backend runs them all with one factory. A new
+ * concern adds its suite here.
+ */
+import { credentialsConformance } from './credentials.js';
+import { devicesConformance } from './devices.js';
+import type { StoreFixture } from './harness.js';
+import { historyConformance } from './history.js';
+import { tasksConformance } from './tasks.js';
+import { tokensConformance } from './tokens.js';
+import { webhooksConformance } from './webhooks.js';
+
+export type { StoreFixture } from './harness.js';
+
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance];
+
+export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
+  for (const suite of SUITES) suite(name, factory);
+}

@@ -1,0 +1,101 @@
+/**
+ * The domain rules and the write-op planner (src/store/rules.ts, src/store/session-writes.ts):
+ * pure, so tested here once for every backend; the conformance suites check that each
+ * backend applies the ops to the same effect.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CpeMessageRecord, SessionCommit } from '../../src/store/types.js';
+import { planCommit, releaseOps } from '../../src/store/session-writes.js';
+import { TRANSFER_TASK_TYPES } from '../../src/store/rules.js';
+
+const T0 = 1_700_000_000_000;
+const LIMITS = { sessionsPerDevice: 7, cpeMessagesPerDevice: 3 };
+const identity = { manufacturer: 'Acme', oui: '00D09E', productClass: 'IGD', serialNumber: 'S1' };
+
+function commit(over: Partial<SessionCommit> = {}): SessionCommit {
+  return {
+    deviceId: 'D',
+    lockOwner: 'me',
+    identity,
+    informAt: T0,
+    events: [{ eventCode: '2 PERIODIC', commandKey: '' }],
+    parameterOps: [],
+    requestOutcomes: [],
+    cpeMessages: [],
+    log: { deviceId: 'elsewhere', startedAt: T0, endedAt: T0 + 9, events: [], rpcs: [], cpeRequests: [], outcome: 'ok', linkedRequests: [] },
+    releaseLock: true,
+    ...over,
+  };
+}
+
+const kinds = (c: SessionCommit) => planCommit(c, LIMITS).map((o) => o.k);
+
+describe('planCommit', () => {
+  it('an idle periodic session: the device, its values, requeue, the log, the unlock — in that order', () => {
+    const ops = planCommit(
+      commit({ parameterOps: [{ op: 'setValues', at: T0, touch: false, params: [{ name: 'X.a', value: '1', type: 'xsd:int' }] }] }),
+      LIMITS,
+    );
+    expect(ops.map((o) => o.k)).toEqual(['device', 'values', 'requeue', 'log', 'unlock']);
+    expect(ops[0]).toMatchObject({ at: T0, boot: null, bootstrap: null, ...identity });
+    expect(ops[2]).toEqual({ k: 'requeue', at: T0 + 9 });
+    // Filed under the commit's device, whatever the record says.
+    expect(ops[3]).toMatchObject({ k: 'log', keep: 7 });
+    expect(ops[3]).not.toHaveProperty('log.deviceId');
+    expect(ops[4]).toEqual({ k: 'unlock', owner: 'me', requeueAt: null });
+    expect(kinds(commit({ releaseLock: false }))).toEqual(['device', 'requeue', 'log']);
+  });
+
+  it('1 BOOT sets lastBoot and 0 BOOTSTRAP lastBootstrap to the Inform time; other events set neither', () => {
+    const device = (codes: string[]) =>
+      planCommit(commit({ events: codes.map((eventCode) => ({ eventCode, commandKey: '' })) }), LIMITS)[0];
+    expect(device(['1 BOOT'])).toMatchObject({ boot: T0, bootstrap: null });
+    expect(device(['0 BOOTSTRAP', '1 BOOT'])).toMatchObject({ boot: T0, bootstrap: T0 });
+    expect(device(['M Reboot', '4 VALUE CHANGE'])).toMatchObject({ boot: null, bootstrap: null });
+  });
+
+  it('a failed TransferComplete faults the transfer task of its CommandKey; a successful one does not', () => {
+    const tc = (faultCode: number, commandKey: string, at: number): CpeMessageRecord => ({
+      at,
+      message: { method: 'TransferComplete', commandKey, faultStruct: { faultCode, faultString: faultCode ? 'Download failed' : '' }, startTime: '', completeTime: '' },
+    });
+    const ops = planCommit(commit({ cpeMessages: [tc(9010, 'fw-1', T0 + 1), tc(0, 'fw-2', T0 + 2)] }), LIMITS);
+    expect(ops.filter((o) => o.k === 'fault_transfer')).toEqual([
+      {
+        k: 'fault_transfer',
+        taskTypes: TRANSFER_TASK_TYPES,
+        commandKey: 'fw-1',
+        fault: { faultCode: 9010, faultString: 'Download failed', setParameterValuesFault: [] },
+        at: T0 + 1,
+      },
+    ]);
+    expect(ops.find((o) => o.k === 'cpe_messages')).toMatchObject({ keep: 3 });
+  });
+
+  it('outcomes: the last per task wins, a fault keeps an earlier step’s answer, then the rest is requeued', () => {
+    const response = { method: 'AddObjectResponse' as const, instanceNumber: 3, status: 0 as const };
+    const fault = { faultCode: 9003, faultString: 'Invalid arguments', setParameterValuesFault: [] };
+    const ops = planCommit(
+      commit({
+        requestOutcomes: [
+          { requestId: 't1', state: 'fault', fault, at: T0 + 1 },
+          { requestId: 't2', state: 'fault', fault, at: T0 + 2, response },
+          { requestId: 't1', state: 'done', response, at: T0 + 3 },
+        ],
+      }),
+      LIMITS,
+    );
+    expect(ops.map((o) => o.k)).toEqual(['device', 'outcomes', 'requeue', 'log', 'unlock']);
+    expect(ops[1]).toEqual({
+      k: 'outcomes',
+      items: [
+        { id: 't2', state: 'fault', response, fault, at: T0 + 2 },
+        { id: 't1', state: 'done', response, fault: null, at: T0 + 3 },
+      ],
+    });
+  });
+
+  it('releasing without a commit requeues only if the lock was ours', () => {
+    expect(releaseOps('me', T0)).toEqual([{ k: 'unlock', owner: 'me', requeueAt: T0 }]);
+  });
+});
