@@ -15,10 +15,7 @@ export function sessionStorePort(store: Store): SessionStorePort {
     commitSession: (commit) => store.commitSession(commit),
     extendLock: (deviceId, owner, ttlMs, now) => store.extendLock(deviceId, owner, ttlMs, now),
     releaseLock: (deviceId, owner) => store.releaseLock(deviceId, owner),
-    readStoredParameters: async (deviceId, paths) => {
-      const page = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: [...paths], limit: 1 });
-      return page.devices[0]?.parameters ?? [];
-    },
+    readStoredParameters: (deviceId, paths) => store.readParameters(deviceId, paths),
   };
 }
 
