@@ -10,6 +10,11 @@
  * two ways: a failed check against a cached credential reads the store once more (a rotated
  * password works at once), and the credential `openSession` returns is checked again (a
  * device that got its own credential meanwhile is refused the bootstrap one).
+ *
+ * The bootstrap credential is held in memory too. When it comes from the data directory,
+ * a failed check reads it again (at most once per BOOTSTRAP_RELOAD_MS), so
+ * `flotilla credentials reset` on a running ACS takes effect at the next attempt without
+ * adding anything to a successful session.
  */
 import { LRUCache } from 'lru-cache';
 import { verifyBasic, verifyDigest, type ParsedAuthorization } from '../auth/server.js';
@@ -104,6 +109,8 @@ export function verify(auth: ParsedAuthorization, credential: CpeCredential, met
 }
 
 export interface CpeAuthenticator {
+  /** The shared bootstrap credential from now on (generated after start, or reset). */
+  setBootstrap(credential: CpeCredential | null): void;
   /** Before the store's session: may read credentials (cached), never takes a lock. */
   check(auth: ParsedAuthorization | null, deviceId: string, method: string): Promise<CpeAuthentication>;
   /**
@@ -119,21 +126,37 @@ export interface CpeAuthenticator {
   ): boolean;
 }
 
+/** A failed check re-reads the bootstrap credential at most this often. */
+export const BOOTSTRAP_RELOAD_MS = 2_000;
+
 export function cpeAuthenticator(opts: {
   allowAnyone: boolean;
   bootstrap: CpeCredential | null;
   cache: CredentialCache;
+  /** Reads the bootstrap credential again (its file), for a change made by another process. */
+  reloadBootstrap?: () => Promise<CpeCredential | null>;
+  /** Clock of the reload throttle (ms). */
+  clock?: () => number;
 }): CpeAuthenticator {
-  const { allowAnyone, bootstrap, cache } = opts;
+  const { allowAnyone, cache, reloadBootstrap } = opts;
+  const clock = opts.clock ?? Date.now;
+  let bootstrap = opts.bootstrap;
+  let reloadedAt = -Infinity;
+  const viaBootstrap = async (auth: ParsedAuthorization, deviceId: string, method: string): Promise<CpeAuthentication | null> => {
+    if (bootstrap === null || !verify(auth, bootstrap, method)) return null;
+    // A device with its own credential must use it (the bootstrap one is shared by all).
+    if ((await cache.ofDevice(deviceId)) !== null) return { ok: false, reason: 'bootstrap credential of a device with its own' };
+    return { ok: true, via: 'bootstrap' };
+  };
   return {
+    setBootstrap(credential) {
+      bootstrap = credential;
+    },
     async check(auth, deviceId, method) {
       if (allowAnyone) return { ok: true, via: 'anyone' };
       if (auth === null) return { ok: false, reason: 'no credentials' };
-      if (bootstrap !== null && verify(auth, bootstrap, method)) {
-        // A device with its own credential must use it (the bootstrap one is shared by all).
-        if ((await cache.ofDevice(deviceId)) !== null) return { ok: false, reason: 'bootstrap credential of a device with its own' };
-        return { ok: true, via: 'bootstrap' };
-      }
+      const shared = await viaBootstrap(auth, deviceId, method);
+      if (shared !== null) return shared;
       const matches = (e: UsernameEntry | null): e is UsernameEntry => e !== null && e.deviceId === deviceId && verify(auth, e.credential, method);
       const first = await cache.byUsername(auth.username);
       if (matches(first.entry)) return { ok: true, via: 'own', credential: first.entry.credential };
@@ -141,6 +164,17 @@ export function cpeAuthenticator(opts: {
         // Perhaps rotated by another process: the store's word, once.
         const again = await cache.byUsername(auth.username, true);
         if (matches(again.entry)) return { ok: true, via: 'own', credential: again.entry.credential };
+      }
+      if (reloadBootstrap !== undefined && clock() - reloadedAt >= BOOTSTRAP_RELOAD_MS) {
+        // Perhaps reset by `flotilla credentials reset` meanwhile.
+        reloadedAt = clock();
+        try {
+          bootstrap = await reloadBootstrap();
+        } catch {
+          // Unreadable for now: keep what we had.
+        }
+        const again = await viaBootstrap(auth, deviceId, method);
+        if (again !== null) return again;
       }
       return { ok: false, reason: 'wrong credentials' };
     },

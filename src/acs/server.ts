@@ -19,7 +19,14 @@ import type { EventSink } from '../events/bus.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
-import { resolveBootstrapCredential, type BootstrapCredential } from './bootstrap-credential.js';
+import {
+  bootstrapSource,
+  readBootstrapCredential,
+  readBootstrapFile,
+  resolveBootstrapCredential,
+  writeNewBootstrapCredential,
+  type BootstrapCredential,
+} from './bootstrap-credential.js';
 import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';
 import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
@@ -46,7 +53,13 @@ export interface AcsServer {
   readonly store: Store;
   /** e.g. "http://127.0.0.1:7547/" */
   readonly cwmpUrl: string;
+  /** The bootstrap credential as the start found (or generated) it. */
   readonly bootstrap: BootstrapCredential;
+  /**
+   * With `generateBootstrapAtStart: false`: generate the bootstrap credential now if the data
+   * directory has none, and use it. The clear password is returned once (null: nothing made).
+   */
+  ensureBootstrap(): Promise<{ username: string; password: string } | null>;
   /**
    * Device credentials known to this process. Tell it when this process changes or deletes
    * one (`forget`); changes made elsewhere are caught without it (src/acs/cpe-auth.ts).
@@ -54,6 +67,8 @@ export interface AcsServer {
   readonly credentials: CredentialCache;
   /** Sessions in progress in this process. */
   activeSessions(): number;
+  /** The CWMP socket is listening (readiness). */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -62,7 +77,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const store = opts.store;
   const now = opts.now ?? Date.now;
   const log = opts.logger;
-  const bootstrap = await resolveBootstrapCredential(config);
+  const bootstrap: BootstrapCredential = config.generateBootstrapAtStart
+    ? await resolveBootstrapCredential(config)
+    : { credential: await readBootstrapCredential(config), generated: null };
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
@@ -73,6 +90,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     allowAnyone: config.allowUnauthenticatedCpes,
     bootstrap: bootstrap.credential,
     cache: credentials,
+    ...(bootstrapSource(config) === 'file' ? { reloadBootstrap: () => readBootstrapFile(config) } : {}),
   });
 
   const byToken = new Map<string, SessionDriver>();
@@ -318,8 +336,15 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     store,
     cwmpUrl,
     bootstrap,
+    ensureBootstrap: async () => {
+      if (bootstrapSource(config) !== 'file' || (await readBootstrapFile(config)) !== null) return null;
+      const made = await writeNewBootstrapCredential(config);
+      authenticator.setBootstrap(made.credential);
+      return { username: made.username, password: made.password };
+    },
     credentials,
     activeSessions: () => byToken.size,
+    listening: () => server.listening,
     close: async () => {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least role the route needs (default read-only). */
     role?: ApiRole;
+    /** Served without a token: it holds no data (health probes, the API document). */
+    public?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
