@@ -48,7 +48,7 @@ describe('operational endpoints', () => {
 
   it('unknown paths under /api/ and the reserved operational paths are JSON 404s, with or without a token', async () => {
     for (const path of ['/api/v1/no-such-thing', '/api/v2/devices', '/api', '/api/', '/health', '/livez', '/api/v1/devices/x/no-such']) {
-      for (const headers of [{}, { authorization: 'Bearer test-admin-token-0123456789' }]) {
+      for (const headers of [{}, { authorization: 'Bearer test-admin-token-0123456789' }] as Record<string, string>[]) {
         const r = await get(path, headers);
         expect(r.status, path).toBe(404);
         expect(r.type, path).toMatch(/^application\/json/);
