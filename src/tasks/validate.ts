@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { DuOperation, Notification, TimeWindow } from '../cwmp/types.js';
 import { XSD_TYPES, checkValue } from '../datamodel/values.js';
 import type { ParameterAttributeChange, ParameterValueTuple, Task, TaskType } from './types.js';
+import { isSecretPath } from '../secrets/rules.js';
 
 /** What validation may know of the device: stored parameter types by path. */
 export interface TaskContext {
@@ -276,7 +277,5 @@ export function redactTask(task: Task): Task {
   }
 }
 
-/** Parameters that hold secrets (TR-069 says a CPE reads them back empty; so do we). */
-export function isSecretPath(path: string): boolean {
-  return /(^|\.)[A-Za-z_]*(Password|Passphrase|PreSharedKey|KeyPassphrase|WEPKey|Secret)$/i.test(path);
-}
+/** Parameters that hold secrets: the one list (src/secrets/rules.ts). */
+export { isSecretPath };
