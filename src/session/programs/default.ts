@@ -1,9 +1,11 @@
 /**
- * Today's programs, in today's order: the device's queued tasks, then discovery of a new or
- * bootstrapped device. Later programs (policies, diagnostics, quirks) join this list.
+ * Today's programs, in today's order: the device's own credentials (handed out on its first
+ * session, rotated), its queued tasks, then discovery of a new or bootstrapped device. Later
+ * programs (policies, diagnostics, quirks) join this list.
  */
 import { EV, hasEvent } from '../../cwmp/events.js';
-import type { Program, ProgramFactory } from '../program.js';
+import type { Program, ProgramContext, ProgramFactory, SessionRecorder } from '../program.js';
+import { CredentialsProgram, type CredentialsProgramOptions } from './credentials.js';
 import { DiscoveryProgram, rootOf } from './discovery.js';
 import { TasksProgram } from './tasks.js';
 
@@ -14,15 +16,46 @@ export interface DefaultProgramSettings {
   discoveryBatchSize: number;
   /** GetParameterValues / GetParameterAttributes batch size of the task planner. */
   taskBatchSize: number;
+  /** Per-device credentials (absent: devices keep the credential they came with). */
+  credentials?: CredentialsProgramOptions & {
+    /** After a factoryReset task the CPE acknowledged, the bootstrap credential is accepted this long. */
+    factoryResetWindowMs: number;
+  };
 }
 
 export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactory {
-  return (ctx) => {
-    const programs: Program[] = [new TasksProgram(ctx, { batchSize: settings.taskBatchSize })];
+  return (given) => {
+    const programs: Program[] = [];
+    let ctx = given;
+    const creds = settings.credentials;
+    if (creds !== undefined) {
+      programs.push(new CredentialsProgram(ctx, creds));
+      ctx = watchFactoryResets(ctx, creds.factoryResetWindowMs);
+    }
+    programs.push(new TasksProgram(ctx, { batchSize: settings.taskBatchSize }));
     const { inform, device } = ctx.view;
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
       programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));
     }
     return programs;
   };
+}
+
+/**
+ * A factoryReset the ACS sent and the CPE acknowledged: the device comes back with only the
+ * bootstrap credential, so that credential is accepted for it for a bounded time.
+ */
+function watchFactoryResets(ctx: ProgramContext, windowMs: number): ProgramContext {
+  const inner = ctx.record;
+  const record: SessionRecorder = {
+    link: (taskId) => inner.link(taskId),
+    credentials: (write) => inner.credentials(write),
+    settle: (outcome) => {
+      inner.settle(outcome);
+      if (outcome.state === 'done' && outcome.response.method === 'FactoryResetResponse' && windowMs > 0) {
+        inner.credentials({ kind: 'bootstrapWindow', until: ctx.view.now() + windowMs });
+      }
+    },
+  };
+  return { ...ctx, record };
 }
