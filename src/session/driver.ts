@@ -20,6 +20,7 @@ import type {
   DeviceSummary,
   ParameterOp,
   RequestOutcome,
+  RequestProgress,
   RpcLogEntry,
   SessionOpenResult,
   StoredParameter,
@@ -77,6 +78,7 @@ export class SessionDriver {
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
+  #progress: RequestProgress[] = [];
   #cpeMessages: CpeMessageRecord[] = [];
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
@@ -178,6 +180,7 @@ export class SessionDriver {
           events: this.#inform.event,
           parameterOps: this.#ops,
           requestOutcomes: this.#outcomes,
+          ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
           ...(this.#credentialWrites.length > 0 ? { credentialWrites: this.#credentialWrites } : {}),
           log: {
@@ -225,6 +228,7 @@ export class SessionDriver {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
       credentials: (write) => this.#credentialWrites.push(write),
+      progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];

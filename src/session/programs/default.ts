@@ -1,11 +1,13 @@
 /**
  * Today's programs, in today's order: the device's own credentials (handed out on its first
- * session, rotated), its queued tasks, then discovery of a new or bootstrapped device. Later
- * programs (policies, diagnostics, quirks) join this list.
+ * session, rotated), its queued tasks, then discovery of a new or bootstrapped device;
+ * diagnostic tasks have their own program (they span sessions). Later programs (policies,
+ * quirks) join this list.
  */
 import { EV, hasEvent } from '../../cwmp/events.js';
 import type { Program, ProgramContext, ProgramFactory, SessionRecorder } from '../program.js';
 import { CredentialsProgram, type CredentialsProgramOptions } from './credentials.js';
+import { DiagnosticsProgram, splitDiagnostics } from './diagnostics.js';
 import { DiscoveryProgram, rootOf } from './discovery.js';
 import { TasksProgram } from './tasks.js';
 
@@ -32,8 +34,13 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
       programs.push(new CredentialsProgram(ctx, creds));
       ctx = watchFactoryResets(ctx, creds.factoryResetWindowMs);
     }
-    programs.push(new TasksProgram(ctx, { batchSize: settings.taskBatchSize }));
     const { inform, device } = ctx.view;
+    const { diagnostics, others } = splitDiagnostics(ctx.queue);
+    programs.push(new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize }));
+    if (diagnostics.length > 0) {
+      const root = rootOf(inform.parameterList.map((p) => p.name)) === 'Device.' ? 'Device.' : 'InternetGatewayDevice.';
+      programs.push(new DiagnosticsProgram(ctx, diagnostics, root));
+    }
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
       programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));
     }
@@ -50,6 +57,7 @@ function watchFactoryResets(ctx: ProgramContext, windowMs: number): ProgramConte
   const record: SessionRecorder = {
     link: (taskId) => inner.link(taskId),
     credentials: (write) => inner.credentials(write),
+    progress: (taskId, response) => inner.progress(taskId, response),
     settle: (outcome) => {
       inner.settle(outcome);
       if (outcome.state === 'done' && outcome.response.method === 'FactoryResetResponse' && windowMs > 0) {

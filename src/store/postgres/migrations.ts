@@ -593,6 +593,13 @@ ${opFunction(
 )}
 ${opFunction('cred_window', `  UPDATE cpe_credentials SET bootstrap_until = (o->>'until')::bigint WHERE device_id = p_device;`)}
 `;
+/** A step of a task spanning sessions (session-writes.ts `progress`); only while the session holds it. */
+const PROGRESS_OP = opFunction(
+  'progress',
+  `  UPDATE tasks r SET response = e->'response', updated_at = (e->>'at')::bigint
+  FROM json_array_elements(v_items) AS e
+  WHERE r.device_id = p_device AND r.id = e->>'id' AND r.state = 'running';`,
+);
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
@@ -601,6 +608,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
   { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
+  { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
