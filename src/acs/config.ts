@@ -43,6 +43,11 @@ export interface AcsConfig {
    * credential openSession returns is checked again, and a failed check re-reads the store).
    */
   credentialCacheTtlMs: number;
+  /**
+   * Parameters of the Inform that claim a subscriber binding (besides the serial number): a
+   * device reporting a value registered as a claim code is bound to that subscriber.
+   */
+  subscriberClaimParameters: string[];
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -60,4 +65,5 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   taskBatchSize: 256,
   credentialCacheSize: 100_000,
   credentialCacheTtlMs: 25 * 60 * 60_000,
+  subscriberClaimParameters: ['Device.DeviceInfo.ProvisioningCode', 'InternetGatewayDevice.DeviceInfo.ProvisioningCode'],
 };

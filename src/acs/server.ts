@@ -25,7 +25,7 @@ import { readBody } from './body.js';
 import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
 import { SessionDriver, type Reply } from '../session/driver.js';
 import { cpeAuthenticator, CredentialCache } from './cpe-auth.js';
-import { programsFor, sessionStorePort } from './session.js';
+import { claimsFor, programsFor, sessionStorePort } from './session.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -67,7 +67,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
-  const programs = programsFor(config);
+  const programs = programsFor(config, { store, log });
+  const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
     allowAnyone: config.allowUnauthenticatedCpes,
@@ -171,6 +172,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         store: port,
         sessionTimeoutMs: config.sessionTimeoutMs,
         programs,
+        claims,
         now,
         lockOwner: `${processTag}:${randomBytes(6).toString('hex')}`,
         onEnded: forget,

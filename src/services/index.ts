@@ -6,6 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
+import { SubscriberServiceLayer } from './subscribers.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
@@ -23,6 +24,7 @@ export interface ServicesOptions {
 
 export interface Services {
   readonly tasks: TaskService;
+  readonly subscribers: SubscriberServiceLayer;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -36,5 +38,5 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks };
+  return { tasks, subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }) };
 }

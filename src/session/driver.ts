@@ -14,6 +14,8 @@ import { EV, hasEvent } from '../cwmp/events.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
 import type { EventSink } from '../events/bus.js';
 import type {
+  SessionSubscriber,
+  SubscriberClaims,
   CpeMessageRecord,
   DeviceSummary,
   ParameterOp,
@@ -41,6 +43,8 @@ export interface SessionDriverDeps {
   programs: ProgramFactory;
   now: () => number;
   lockOwner: string;
+  /** What the Inform claims for a subscriber binding (openSession binds a matching pending claim). */
+  claims?: (inform: Inform) => SubscriberClaims | undefined;
   /** Called once when the session is over (committed or abandoned). */
   onEnded: (session: SessionDriver) => void;
   /** Told what the session did, after its commit (src/events/bus.ts). */
@@ -96,14 +100,21 @@ export class SessionDriver {
     this.deviceId = deviceId;
     this.#inform = inform;
     const now = this.#deps.now();
-    const result = await this.#deps.store.openSession({ deviceId, lockOwner: this.#deps.lockOwner, lockTtlMs: this.#lockTtl(), now });
+    const claims = this.#deps.claims?.(inform);
+    const result = await this.#deps.store.openSession({
+      deviceId,
+      lockOwner: this.#deps.lockOwner,
+      lockTtlMs: this.#lockTtl(),
+      now,
+      ...(claims !== undefined ? { claims } : {}),
+    });
     if (result.lock === 'acquired') {
       this.#lockHeld = true;
       this.#lastLockRefresh = now;
       this.#handed = result.queue;
       this.#device = result.device;
       this.#known = result.device !== null;
-      this.#start(inform, deviceId, result.queue);
+      this.#start(inform, deviceId, result.queue, result.subscriber ?? null);
     }
     return result;
   }
@@ -200,7 +211,7 @@ export class SessionDriver {
   }
 
   /** What the Inform itself teaches, then the programs. */
-  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[]): void {
+  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[], subscriber: SessionSubscriber | null): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
     if (inform.parameterList.length > 0) {
@@ -210,7 +221,7 @@ export class SessionDriver {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
     };
-    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
+    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
   }
 
@@ -223,6 +234,7 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
+      learntUnder: (prefix) => [...this.#learnt.keys()].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };

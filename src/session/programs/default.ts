@@ -5,6 +5,8 @@
 import { EV, hasEvent } from '../../cwmp/events.js';
 import type { Program, ProgramFactory } from '../program.js';
 import { DiscoveryProgram, rootOf } from './discovery.js';
+import { BUILTIN_TEMPLATES } from '../../subscribers/builtin.js';
+import { ServicesProgram, type ServicesApplied } from './services.js';
 import { TasksProgram } from './tasks.js';
 
 export interface DefaultProgramSettings {
@@ -14,7 +16,11 @@ export interface DefaultProgramSettings {
   discoveryBatchSize: number;
   /** GetParameterValues / GetParameterAttributes batch size of the task planner. */
   taskBatchSize: number;
+  /** Subscribers' services on their bound devices; absent: never applied. */
+  services?: { applied: (r: ServicesApplied) => void };
 }
+
+const BUILTIN = new Map(BUILTIN_TEMPLATES.map((t) => [t.id, t]));
 
 export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactory {
   return (ctx) => {
@@ -22,6 +28,21 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
     const { inform, device } = ctx.view;
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
       programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));
+    }
+    // A bound device gets its subscriber's services when it is new to them (claimed now, or
+    // reset: its configuration is gone) or they changed since it last got them.
+    const sub = ctx.opened.subscriber;
+    const bootstrap = hasEvent(inform.event, EV.BOOTSTRAP) || device === null;
+    if (settings.services && sub && (bootstrap || sub.claimedNow || sub.binding.appliedRevision !== sub.revision)) {
+      const custom = new Map(sub.templates.map((t) => [t.id, t]));
+      const services = new ServicesProgram(
+        ctx.view,
+        sub,
+        { templates: (id) => BUILTIN.get(id) ?? custom.get(id), applied: settings.services.applied },
+        // A bootstrap's discovery reads the tree anew; otherwise the stored rows are current.
+        !(bootstrap && settings.discoverOnBootstrap),
+      );
+      programs.push(services);
     }
     return programs;
   };

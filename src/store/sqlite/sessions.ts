@@ -11,6 +11,7 @@ import { applyWrites } from './apply.js';
 import { getCpeCredential } from './credentials.js';
 import type { Db } from './db.js';
 import { getSummary } from './rows.js';
+import { sessionSubscriber } from './subscribers.js';
 import { takeTasks } from './tasks.js';
 
 const TAKE_LOCK = `
@@ -34,7 +35,13 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
     const credential = getCpeCredential(db, device);
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
     if (got === undefined) return { lock: 'busy', device: summary, credential, queue: [] };
-    return { lock: 'acquired', device: summary, credential, queue: takeTasks(db, device, input.now) };
+    return {
+      lock: 'acquired',
+      device: summary,
+      credential,
+      queue: takeTasks(db, device, input.now),
+      subscriber: sessionSubscriber(db, device, input.claims, input.now),
+    };
   });
 }
 
