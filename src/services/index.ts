@@ -7,10 +7,12 @@ import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
 import { SubscriberServiceLayer } from './subscribers.js';
+import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
+export { DiagnosticsService } from './diagnostics.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -25,6 +27,7 @@ export interface ServicesOptions {
 export interface Services {
   readonly tasks: TaskService;
   readonly subscribers: SubscriberServiceLayer;
+  readonly diagnostics: DiagnosticsService;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -38,5 +41,5 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks, subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }) };
+  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }) };
 }

@@ -20,6 +20,7 @@ import type {
   DeviceSummary,
   ParameterOp,
   RequestOutcome,
+  RequestProgress,
   RpcLogEntry,
   SessionOpenResult,
   StoredParameter,
@@ -74,6 +75,7 @@ export class SessionDriver {
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
+  #progress: RequestProgress[] = [];
   #cpeMessages: CpeMessageRecord[] = [];
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
@@ -175,6 +177,7 @@ export class SessionDriver {
           events: this.#inform.event,
           parameterOps: this.#ops,
           requestOutcomes: this.#outcomes,
+          ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
           log: {
             deviceId: this.deviceId,
@@ -220,6 +223,7 @@ export class SessionDriver {
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
+      progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];

@@ -70,7 +70,9 @@ export async function openSession(db: PgDb, input: SessionOpenInput): Promise<Se
   const credential = row.credential === null ? null : toCredential(row.credential);
   // A busy device's queue belongs to the session that holds it: neither read nor expired.
   if (!row.acquired) return { lock: 'busy', device, credential, queue: [] };
-  return { lock: 'acquired', device, credential, queue: row.queue, subscriber: toSessionSubscriber(row.subscriber) };
+  const subscriber = toSessionSubscriber(row.subscriber);
+  // Only a device with a subscriber carries the key (most have none).
+  return { lock: 'acquired', device, credential, queue: row.queue, ...(subscriber !== null ? { subscriber } : {}) };
 }
 
 export async function extendLock(db: PgDb, device: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

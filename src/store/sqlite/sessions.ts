@@ -35,13 +35,10 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
     const credential = getCpeCredential(db, device);
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
     if (got === undefined) return { lock: 'busy', device: summary, credential, queue: [] };
-    return {
-      lock: 'acquired',
-      device: summary,
-      credential,
-      queue: takeTasks(db, device, input.now),
-      subscriber: sessionSubscriber(db, device, input.claims, input.now),
-    };
+    const queue = takeTasks(db, device, input.now);
+    // Only a device with a subscriber carries the key (most have none).
+    const subscriber = sessionSubscriber(db, device, input.claims, input.now);
+    return { lock: 'acquired', device: summary, credential, queue, ...(subscriber !== null ? { subscriber } : {}) };
   });
 }
 
