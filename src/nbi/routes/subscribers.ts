@@ -23,7 +23,7 @@ const SERVICES = {
   maxItems: 32,
   items: {
     type: 'object',
-    properties: { template: TEXT(63), inputs: { type: 'object', maxProperties: 64, additionalProperties: { type: ['string', 'number', 'boolean'] } } },
+    properties: { template: TEXT(63), inputs: { type: 'object', maxProperties: 64, additionalProperties: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } } },
     required: ['template'],
     additionalProperties: false,
   },
