@@ -4,6 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { Inform } from '../cwmp/types.js';
+import { issueCredentials } from '../auth/device-credentials.js';
+import type { Sealer } from '../auth/sealing.js';
 import { defaultPrograms } from '../session/programs/default.js';
 import type { ServicesApplied } from '../session/programs/services.js';
 import type { SessionStorePort } from '../session/port.js';
@@ -22,12 +24,24 @@ export function sessionStorePort(store: Store): SessionStorePort {
   };
 }
 
-/** Tasks, discovery of new and bootstrapped devices, then subscribers' services, as configured. */
-export function programsFor(config: AcsConfig, deps: { store: Store; log?: Logger | undefined }): ProgramFactory {
+/**
+ * Credentials (when the ACS checks CPEs and hands out their own), tasks, discovery of new and
+ * bootstrapped devices, then subscribers' services, as configured.
+ */
+export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { store: Store; log?: Logger | undefined }): ProgramFactory {
+  const credentials =
+    config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
+      ? {
+          issue: (deviceId: string) => issueCredentials(deviceId, config.realm, sealer),
+          rotateAfterMs: config.credentialRotationMs,
+          factoryResetWindowMs: config.factoryResetBootstrapWindowMs,
+        }
+      : undefined;
   return defaultPrograms({
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
+    ...(credentials ? { credentials } : {}),
     services: { applied: (r) => void recordServices(deps.store, r).catch((err: unknown) => deps.log?.error({ err, deviceId: r.deviceId }, 'could not record the services applied')) },
   });
 }

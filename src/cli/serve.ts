@@ -13,6 +13,7 @@ import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
 import { ensureAdminToken } from '../auth/tokens.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
+import { configureSecrets } from '../secrets/rules.js';
 import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';
 import { openStore, storeKind, UnsupportedStoreError } from '../store/open.js';
@@ -36,6 +37,9 @@ interface ServeOptions {
   sessionTimeout: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
+  perDeviceCredentials: boolean;
+  bootstrapCredentialScope: 'new-devices' | 'any';
+  credentialRotationDays?: number;
   logLevel: Level;
   workers: number;
   dbPoolSize: number;
@@ -43,6 +47,7 @@ interface ServeOptions {
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
   searchableParameters: string[];
+  secretParameters: string[];
   eventsRelay: boolean;
   stunPort: number;
   stun: boolean;
@@ -77,6 +82,13 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
     .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
     .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
+    .addOption(opt('--no-per-device-credentials', 'do not give devices their own credentials (they keep using the shared bootstrap credential)'))
+    .addOption(
+      opt('--bootstrap-credential-scope <scope>', "who may use the shared bootstrap credential: new-devices, or any (then its holder can claim ANY device)")
+        .choices(['new-devices', 'any'])
+        .default('new-devices'),
+    )
+    .addOption(opt('--credential-rotation-days <days>', "give each device new credentials this many days after its last set (default: only on demand)").argParser(parsePositive))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug').default('info'))
     .addOption(opt('--api-open', 'serve the REST API without authentication (local development only)'))
     .addOption(
@@ -89,6 +101,14 @@ export function registerServeCommand(program: Command): void {
       opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
         .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
         .default(DEFAULT_SEARCHABLE_PATHS, 'SoftwareVersion, HardwareVersion, ModelName, ProvisioningCode (TR-181 and TR-098)'),
+    )
+    .addOption(
+      opt(
+        '--secret-parameters <names>',
+        'comma-separated additions to the secret parameters (masked in every answer, never filtered, sorted or logged): leaf-name endings ("Token"), generic paths ("Device.X_ACME.Auth.{i}.Code") or subtrees ("Device.X_ACME.Vault.")',
+      )
+        .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+        .default([], 'none: the BBF hidden parameters and names ending in Password, Passphrase, Key, PSK, Secret'),
     )
     .addOption(
       opt('--no-events-relay', "do not share events with other processes (each API process streams only its own sessions' events; needed behind a PgBouncer in transaction mode, which has no LISTEN)"),
@@ -106,10 +126,11 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      configureSecrets({ extra: o.secretParameters });
       const logger = pino({
         level: o.logLevel,
         // Never log secrets, whatever a caller puts in a log line.
-        redact: ['password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization'],
+        redact: ['password', '*.password', 'secret', '*.secret', 'token', '*.token', 'authorization', '*.authorization', 'cookie', '*.cookie', 'req.headers.authorization', 'req.headers.cookie'],
       });
       let plan: ReturnType<typeof planWorkers>;
       try {
@@ -183,6 +204,9 @@ export function registerServeCommand(program: Command): void {
         sessionTimeoutMs: o.sessionTimeout * 1000,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
+        perDeviceCredentials: o.perDeviceCredentials,
+        bootstrapCredentialScope: o.bootstrapCredentialScope,
+        credentialRotationMs: (o.credentialRotationDays ?? 0) * 86_400_000,
         logger,
         nonceSecret: nonceSecretFromEnv(),
         ...(o.cpeCredentials ? { cpeCredentials: o.cpeCredentials } : {}),
@@ -197,6 +221,9 @@ export function registerServeCommand(program: Command): void {
         );
       }
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
+      else if (acs.config.bootstrapCredentialScope === 'any') {
+        logger.warn('--bootstrap-credential-scope any: whoever holds the shared bootstrap credential can claim any device');
+      }
       if ((o.xmppService === undefined) !== (o.xmppJid === undefined)) {
         process.stderr.write('flotilla: --xmpp-service and --xmpp-jid go together\n');
         process.exitCode = 2;
@@ -230,6 +257,7 @@ export function registerServeCommand(program: Command): void {
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
+          sealer: acs.sealer,
           ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),

@@ -15,10 +15,10 @@
  * planned write ops (../session-writes.ts): every write and the unlock, in one transaction.
  */
 import { planCommit, releaseOps, type HistoryLimits, type WriteOp } from '../session-writes.js';
-import type { CpeCredential, SessionCommit, SessionOpenInput, SessionOpenResult, TaskRecord } from '../types.js';
+import type { DeviceCredentials, SessionCommit, SessionOpenInput, SessionOpenResult, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
 import { SESSION_SUBSCRIBER_CTES, SESSION_SUBSCRIBER_SELECT, toSessionSubscriber, type SessionSubscriberJson } from './subscribers.js';
-import { CREDENTIAL_JSON, DEVICE_JSON, TASK_JSON, toCredential, toDeviceSummary, type DeviceJson } from './rows.js';
+import { DEVICE_CREDENTIALS_JSON, DEVICE_JSON, TASK_JSON, toCredential, toDeviceSummary, type DeviceJson } from './rows.js';
 
 const OPEN_SESSION = `
 WITH lock AS (
@@ -39,7 +39,7 @@ WITH lock AS (
 )${SESSION_SUBSCRIBER_CTES}
 SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
   (SELECT ${DEVICE_JSON} FROM devices d WHERE d.id = $1) AS device,
-  (SELECT ${CREDENTIAL_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credential,
+  (SELECT ${DEVICE_CREDENTIALS_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credentials,
   (SELECT coalesce(json_agg(${TASK_JSON} ORDER BY r.seq), '[]'::json) FROM taken r) AS queue,
   ${SESSION_SUBSCRIBER_SELECT}`;
 
@@ -51,7 +51,7 @@ const APPLY = 'SELECT flotilla_apply($1, $2::json)';
 interface OpenRow {
   acquired: boolean;
   device: DeviceJson | null;
-  credential: CpeCredential | null;
+  credentials: DeviceCredentials | null;
   queue: TaskRecord[];
   subscriber: SessionSubscriberJson | null;
 }
@@ -67,12 +67,13 @@ export async function openSession(db: PgDb, input: SessionOpenInput): Promise<Se
   ]);
   if (row === undefined) throw new Error('openSession returned no row');
   const device = row.device === null ? null : toDeviceSummary(row.device);
-  const credential = row.credential === null ? null : toCredential(row.credential);
+  const credentials = row.credentials;
+  const credential = credentials === null ? null : toCredential(credentials.current.cpe);
   // A busy device's queue belongs to the session that holds it: neither read nor expired.
-  if (!row.acquired) return { lock: 'busy', device, credential, queue: [] };
+  if (!row.acquired) return { lock: 'busy', device, credential, credentials, queue: [] };
   const subscriber = toSessionSubscriber(row.subscriber);
   // Only a device with a subscriber carries the key (most have none).
-  return { lock: 'acquired', device, credential, queue: row.queue, ...(subscriber !== null ? { subscriber } : {}) };
+  return { lock: 'acquired', device, credential, credentials, queue: row.queue, ...(subscriber !== null ? { subscriber } : {}) };
 }
 
 export async function extendLock(db: PgDb, device: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

@@ -8,7 +8,7 @@
 import { planCommit, releaseOps, type HistoryLimits } from '../session-writes.js';
 import type { SessionCommit, SessionOpenInput, SessionOpenResult } from '../types.js';
 import { applyWrites } from './apply.js';
-import { getCpeCredential } from './credentials.js';
+import { getDeviceCredentials } from './credentials.js';
 import type { Db } from './db.js';
 import { getSummary } from './rows.js';
 import { sessionSubscriber } from './subscribers.js';
@@ -32,13 +32,14 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
       now: input.now,
     });
     const summary = getSummary(db, device);
-    const credential = getCpeCredential(db, device);
+    const credentials = getDeviceCredentials(db, device);
+    const credential = credentials?.current.cpe ?? null;
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
-    if (got === undefined) return { lock: 'busy', device: summary, credential, queue: [] };
+    if (got === undefined) return { lock: 'busy', device: summary, credential, credentials, queue: [] };
     const queue = takeTasks(db, device, input.now);
     // Only a device with a subscriber carries the key (most have none).
     const subscriber = sessionSubscriber(db, device, input.claims, input.now);
-    return { lock: 'acquired', device: summary, credential, queue, ...(subscriber !== null ? { subscriber } : {}) };
+    return { lock: 'acquired', device: summary, credential, credentials, queue, ...(subscriber !== null ? { subscriber } : {}) };
   });
 }
 
