@@ -5,7 +5,7 @@
  * other processes' buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster
  * primary for workers). Each --workers process runs all of them.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { startAcs } from '../acs/server.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
@@ -21,6 +21,17 @@ import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planW
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
+import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
+
+function parseCidrList(value: string): string[] {
+  const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  try {
+    parseAllowedCidrs(list);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return list;
+}
 
 interface ServeOptions {
   cwmpPort: number;
@@ -42,6 +53,7 @@ interface ServeOptions {
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
+  connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   eventsRelay: boolean;
   stunPort: number;
@@ -83,6 +95,14 @@ export function registerServeCommand(program: Command): void {
       opt('--connection-request-credentials <user:password>', 'connection-request credential for devices whose own the store does not know').argParser(
         parseCredentials,
       ),
+    )
+    .addOption(
+      opt(
+        '--connection-request-allowed-cidrs <cidrs>',
+        "comma-separated ranges a device's reported connection-request address may lie in besides the address its sessions come from (e.g. a CGNAT pool)",
+      )
+        .argParser(parseCidrList)
+        .default([]),
     )
     .addOption(opt('--allow-basic-connection-requests', 'answer a CPE that asks for Basic on connection requests (the password crosses in clear over http)'))
     .addOption(
@@ -224,10 +244,14 @@ export function registerServeCommand(program: Command): void {
         await store.close();
         return;
       }
+      // This process's endpoints: a device may not point connection requests at them.
+      const ownEndpoints: Endpoint[] = [{ host: o.host, port: Number(new URL(acs.cwmpUrl).port) }];
+      if (reach.stun !== null) ownEndpoints.push({ host: o.host, port: reach.stun.port });
       const services = createServices({
         store,
         bus,
         connectionRequests: {
+          targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
           ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),
@@ -249,6 +273,7 @@ export function registerServeCommand(program: Command): void {
         onWebhooksChanged: () => jobs.webhooks.invalidate(),
         logger,
       });
+      ownEndpoints.push({ host: o.host, port: Number(new URL(nbi.url).port) });
       printAdminToken(nbi.generatedAdminToken);
       if (o.apiOpen === true) logger.warn('the REST API is open: no authentication (local development only)');
       logger.info(
