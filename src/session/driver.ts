@@ -18,6 +18,7 @@ import type {
   DeviceSummary,
   ParameterOp,
   RequestOutcome,
+  RequestProgress,
   RpcLogEntry,
   SessionOpenResult,
   StoredParameter,
@@ -76,6 +77,7 @@ export class SessionDriver {
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
+  #progress: RequestProgress[] = [];
   #cpeMessages: CpeMessageRecord[] = [];
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
@@ -170,6 +172,7 @@ export class SessionDriver {
           events: this.#inform.event,
           parameterOps: this.#withSource(),
           requestOutcomes: this.#outcomes,
+          ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
           log: {
             deviceId: this.deviceId,
@@ -225,6 +228,7 @@ export class SessionDriver {
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
+      progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
