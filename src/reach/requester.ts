@@ -6,6 +6,7 @@
  * join the choice in #sendByPath (./paths.ts); callers see only ConnectionRequester.
  */
 import type { Credentials } from '../auth/client.js';
+import type { Sealer } from '../auth/sealing.js';
 import type { Store } from '../store/types.js';
 import type { ConnectionRequestRecord } from '../tasks/types.js';
 import { sendConnectionRequest, type Admission, type ConnectionRequestOptions } from './http.js';
@@ -43,6 +44,11 @@ export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
   defaultCredentials?: Credentials | null;
   /** Where requests may go (./target-guard.ts): allowed CIDRs, this ACS's own endpoints. */
   targets?: TargetGuardOptions;
+  /**
+   * Opens the connection-request passwords the ACS handed out (src/auth/sealing.ts). With it,
+   * a device that has its own connection-request credentials is reached with them, and only them.
+   */
+  sealer?: Sealer | null;
   perDevice?: BucketSpec;
   global?: BucketSpec;
   now?: () => number;
@@ -95,7 +101,8 @@ export class ConnectionRequester {
     const udpAddress = value('UDPConnectionRequestAddress');
     const username = value('ConnectionRequestUsername');
     const password = value('ConnectionRequestPassword');
-    const own = username !== null && username !== '' && password !== null && password !== '' ? { username, password } : null;
+    const sealed = await this.#ownCredentials(deviceId);
+    const own = sealed ?? (username !== null && username !== '' && password !== null && password !== '' ? { username, password } : null);
     const credentials = own ?? this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null);
     const source = rows.find((r) => r.path === SESSION_SOURCE_PATH)?.value ?? null;
     let jid = value('ConnReqJabberID');
@@ -116,6 +123,21 @@ export class ConnectionRequester {
       ownCredentials: own,
       sessionSource: source === '' ? null : source,
     };
+  }
+
+  /**
+   * The connection-request credentials the ACS gave the device (or imported), opened. A pending
+   * set wins: the CPE applied it when it acknowledged the SetParameterValues, before it first
+   * used the new CPE→ACS password that promotes it.
+   */
+  async #ownCredentials(deviceId: string): Promise<Credentials | null> {
+    const sealer = this.#opts.sealer;
+    if (sealer == null) return null;
+    const state = await this.#opts.store.getDeviceCredentials(deviceId);
+    const cr = state?.pending?.connectionRequest ?? state?.current.connectionRequest ?? null;
+    if (cr === null) return null;
+    const password = sealer.open(cr.sealed, deviceId);
+    return password === null ? null : { username: cr.username, password };
   }
 
   /** Paths in the order what we know suggests (./path-choice.ts); the STUN binding wins over the reported address. */

@@ -30,7 +30,7 @@ const secret = randomBytes(32);
 const cpes: ScriptedCpe[] = [];
 
 const start = (): Promise<AcsServer> =>
-  startAcs({ store, dataDir: dir, host: '127.0.0.1', cwmpPort: 0, cpeCredentials: { username: USER, password: PASS }, discoverOnBootstrap: false, now: () => clock, nonceSecret: secret });
+  startAcs({ store, dataDir: dir, host: '127.0.0.1', cwmpPort: 0, cpeCredentials: { username: USER, password: PASS }, discoverOnBootstrap: false, perDeviceCredentials: false, now: () => clock, nonceSecret: secret });
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flotilla-digest-'));
