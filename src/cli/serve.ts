@@ -5,7 +5,7 @@
  * other processes' buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster
  * primary for workers). Each --workers process runs all of them.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { startAcs } from '../acs/server.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
@@ -22,6 +22,18 @@ import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planW
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
+import { startMeasure } from '../measure/server.js';
+import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
+
+function parseCidrList(value: string): string[] {
+  const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  try {
+    parseAllowedCidrs(list);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return list;
+}
 
 interface ServeOptions {
   cwmpPort: number;
@@ -46,11 +58,13 @@ interface ServeOptions {
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
+  connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
   eventsRelay: boolean;
   stunPort: number;
   stun: boolean;
+  tr143Port?: number;
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
@@ -96,6 +110,14 @@ export function registerServeCommand(program: Command): void {
         parseCredentials,
       ),
     )
+    .addOption(
+      opt(
+        '--connection-request-allowed-cidrs <cidrs>',
+        "comma-separated ranges a device's reported connection-request address may lie in besides the address its sessions come from (e.g. a CGNAT pool)",
+      )
+        .argParser(parseCidrList)
+        .default([]),
+    )
     .addOption(opt('--allow-basic-connection-requests', 'answer a CPE that asks for Basic on connection requests (the password crosses in clear over http)'))
     .addOption(
       opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
@@ -115,6 +137,10 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(opt('--stun-port <port>', 'UDP port of the built-in STUN server (TR-069 Annex G: devices behind a NAT)').argParser(parsePort).default(3478))
     .addOption(opt('--no-stun', 'do not run the STUN server'))
+    .addOption(
+      opt('--tr143-port <port>', 'serve TR-143 test endpoints on this port (TCP: GET /download?size=N, PUT /upload; UDP: echo, UDPEcho plus); 0: any free port')
+        .argParser(parsePort),
+    )
     .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
     .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
     .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
@@ -160,6 +186,7 @@ export function registerServeCommand(program: Command): void {
           allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
           logger,
           stun: o.stun ? { host: o.host, port: o.stunPort, portIsDefault: cmd.getOptionValueSource('stunPort') === 'default' } : null,
+          measure: o.tr143Port !== undefined ? { host: o.host, port: o.tr143Port } : null,
           onGeneratedCredential: ({ username, password }) =>
             process.stdout.write(
               `\nGenerated the CPE bootstrap credential (shown only now; configure it in your CPEs):\n` +
@@ -251,10 +278,18 @@ export function registerServeCommand(program: Command): void {
         await store.close();
         return;
       }
+      // With --workers the primary serves them (one UDP socket); here only a single process does.
+      const measure = o.tr143Port !== undefined && !isClusterWorker() ? await startMeasure({ host: o.host, port: o.tr143Port }) : null;
+      if (measure !== null) logger.info({ tr143: measure.url }, 'TR-143 test endpoints listening');
+      // This process's endpoints: a device may not point connection requests at them.
+      const ownEndpoints: Endpoint[] = [{ host: o.host, port: Number(new URL(acs.cwmpUrl).port) }];
+      if (reach.stun !== null) ownEndpoints.push({ host: o.host, port: reach.stun.port });
+      if (measure !== null) ownEndpoints.push({ host: o.host, port: Number(new URL(measure.url).port) || o.tr143Port! });
       const services = createServices({
         store,
         bus,
         connectionRequests: {
+          targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
           sealer: acs.sealer,
@@ -277,6 +312,7 @@ export function registerServeCommand(program: Command): void {
         onWebhooksChanged: () => jobs.webhooks.invalidate(),
         logger,
       });
+      ownEndpoints.push({ host: o.host, port: Number(new URL(nbi.url).port) });
       printAdminToken(nbi.generatedAdminToken);
       if (o.apiOpen === true) logger.warn('the REST API is open: no authentication (local development only)');
       logger.info(
@@ -290,6 +326,7 @@ export function registerServeCommand(program: Command): void {
           .then(() => jobs.close())
           .then(() => acs.close())
           .then(() => reach.close())
+          .then(() => measure?.close())
           .then(() => bus.close())
           .then(() => store.close())
           .then(

@@ -64,7 +64,7 @@ export type DiagnosticTask =
   | ({ type: 'uploadDiagnostics'; url: string; size: number } & DiagnosticCommon & { ethernetPriority?: number; connections?: number; testDuration?: number })
   | ({ type: 'udpEcho'; host: string; port: number; count: number } & DiagnosticCommon & { dataBlockSize?: number; interTransmissionTime?: number })
   | ({ type: 'nsLookup'; host: string; dnsServer?: string; count?: number } & DiagnosticCommon)
-  | ({ type: 'serverSelection'; hosts: string[]; protocol: 'ICMP' | 'UDP Echo'; port?: number; count?: number } & DiagnosticCommon)
+  | ({ type: 'serverSelection'; hosts: string[]; protocol: 'ICMP' | 'UDP Echo'; count?: number } & DiagnosticCommon)
   | ({ type: 'ipLayerCapacity'; host: string; port?: number; role?: 'Sender' | 'Receiver'; testDuration?: number } & DiagnosticCommon);
 
 export interface DiagnosticCommon {
@@ -138,6 +138,11 @@ export type ConnectionRequestOutcome =
   | 'rate-limited'
   /** The device has no usable ConnectionRequestURL (none, or not http/https). */
   | 'no-url'
+  /**
+   * Not sent: the target is not where the device is, or is an address no request may go to
+   * (loopback elsewhere, link-local, metadata, this ACS itself; src/reach/target-guard.ts).
+   */
+  | 'blocked'
   /**
    * Sent over UDP (TR-069 Annex G) to a device behind a NAT, because it has no reachable
    * ConnectionRequestURL. UDP is unacknowledged: the task shows whether the device came.
