@@ -10,9 +10,12 @@ import type { SseHub } from './sse.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Least role the route needs (default read-only). */
-    role?: ApiRole;
-    /** Served without a token: it holds no data (health probes, the API document). */
+    /** Least role the route needs (default read-only); `subscriber`: self-service tokens only. */
+    role?: ApiRole | 'subscriber';
+    /**
+     * No token needed: the route holds no data (health probes, the API document) or
+     * authenticates its own way (e.g. an activation code).
+     */
     public?: boolean;
   }
   interface FastifyRequest {
