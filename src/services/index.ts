@@ -6,12 +6,14 @@
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
+import { AuditService } from './audit.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
 export { DiagnosticsService } from './diagnostics.js';
+export { AuditService } from './audit.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -26,6 +28,7 @@ export interface ServicesOptions {
 export interface Services {
   readonly tasks: TaskService;
   readonly diagnostics: DiagnosticsService;
+  readonly audit: AuditService;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -39,5 +42,5 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }) };
+  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }), audit: new AuditService({ store: opts.store }) };
 }

@@ -64,6 +64,9 @@ export const CONCERN_METHODS = {
   finishWebhookDelivery: true,
   listWebhookDeliveries: true,
   pruneWebhookDeliveries: true,
+  // audit
+  appendAudit: true,
+  listAudit: true,
 } as const satisfies Record<keyof Concerns, true>;
 
 /**
