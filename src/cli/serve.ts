@@ -22,6 +22,7 @@ import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planW
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
+import { startMeasure } from '../measure/server.js';
 
 interface ServeOptions {
   cwmpPort: number;
@@ -37,6 +38,9 @@ interface ServeOptions {
   sessionTimeout: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
+  perDeviceCredentials: boolean;
+  bootstrapCredentialScope: 'new-devices' | 'any';
+  credentialRotationDays?: number;
   logLevel: Level;
   workers: number;
   dbPoolSize: number;
@@ -48,6 +52,7 @@ interface ServeOptions {
   eventsRelay: boolean;
   stunPort: number;
   stun: boolean;
+  tr143Port?: number;
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
@@ -79,6 +84,13 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
     .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
     .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
+    .addOption(opt('--no-per-device-credentials', 'do not give devices their own credentials (they keep using the shared bootstrap credential)'))
+    .addOption(
+      opt('--bootstrap-credential-scope <scope>', "who may use the shared bootstrap credential: new-devices, or any (then its holder can claim ANY device)")
+        .choices(['new-devices', 'any'])
+        .default('new-devices'),
+    )
+    .addOption(opt('--credential-rotation-days <days>', "give each device new credentials this many days after its last set (default: only on demand)").argParser(parsePositive))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug').default('info'))
     .addOption(opt('--api-open', 'serve the REST API without authentication (local development only)'))
     .addOption(
@@ -105,6 +117,10 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(opt('--stun-port <port>', 'UDP port of the built-in STUN server (TR-069 Annex G: devices behind a NAT)').argParser(parsePort).default(3478))
     .addOption(opt('--no-stun', 'do not run the STUN server'))
+    .addOption(
+      opt('--tr143-port <port>', 'serve TR-143 test endpoints on this port (TCP: GET /download?size=N, PUT /upload; UDP: echo, UDPEcho plus); 0: any free port')
+        .argParser(parsePort),
+    )
     .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
     .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
     .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
@@ -150,6 +166,7 @@ export function registerServeCommand(program: Command): void {
           allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
           logger,
           stun: o.stun ? { host: o.host, port: o.stunPort, portIsDefault: cmd.getOptionValueSource('stunPort') === 'default' } : null,
+          measure: o.tr143Port !== undefined ? { host: o.host, port: o.tr143Port } : null,
           onGeneratedCredential: ({ username, password }) =>
             process.stdout.write(
               `\nGenerated the CPE bootstrap credential (shown only now; configure it in your CPEs):\n` +
@@ -194,6 +211,9 @@ export function registerServeCommand(program: Command): void {
         sessionTimeoutMs: o.sessionTimeout * 1000,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
+        perDeviceCredentials: o.perDeviceCredentials,
+        bootstrapCredentialScope: o.bootstrapCredentialScope,
+        credentialRotationMs: (o.credentialRotationDays ?? 0) * 86_400_000,
         logger,
         nonceSecret: nonceSecretFromEnv(),
         ...(o.cpeCredentials ? { cpeCredentials: o.cpeCredentials } : {}),
@@ -208,6 +228,9 @@ export function registerServeCommand(program: Command): void {
         );
       }
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
+      else if (acs.config.bootstrapCredentialScope === 'any') {
+        logger.warn('--bootstrap-credential-scope any: whoever holds the shared bootstrap credential can claim any device');
+      }
       if ((o.xmppService === undefined) !== (o.xmppJid === undefined)) {
         process.stderr.write('flotilla: --xmpp-service and --xmpp-jid go together\n');
         process.exitCode = 2;
@@ -235,12 +258,16 @@ export function registerServeCommand(program: Command): void {
         await store.close();
         return;
       }
+      // With --workers the primary serves them (one UDP socket); here only a single process does.
+      const measure = o.tr143Port !== undefined && !isClusterWorker() ? await startMeasure({ host: o.host, port: o.tr143Port }) : null;
+      if (measure !== null) logger.info({ tr143: measure.url }, 'TR-143 test endpoints listening');
       const services = createServices({
         store,
         bus,
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
+          sealer: acs.sealer,
           ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
@@ -273,6 +300,7 @@ export function registerServeCommand(program: Command): void {
           .then(() => jobs.close())
           .then(() => acs.close())
           .then(() => reach.close())
+          .then(() => measure?.close())
           .then(() => bus.close())
           .then(() => store.close())
           .then(
