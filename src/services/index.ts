@@ -7,6 +7,7 @@ import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
 import { AuditService } from './audit.js';
+import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
@@ -27,6 +28,7 @@ export interface ServicesOptions {
 
 export interface Services {
   readonly tasks: TaskService;
+  readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly audit: AuditService;
 }
@@ -42,5 +44,10 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }), audit: new AuditService({ store: opts.store }) };
+  return {
+    tasks,
+    diagnostics: new DiagnosticsService({ store: opts.store }),
+    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    audit: new AuditService({ store: opts.store }),
+  };
 }
