@@ -20,10 +20,19 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** What a changing route tells the audit log beyond its request (server.ts records it). */
+    audit: AuditNote | null;
   }
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** A route's word to the audit log: the thing changed and its state before and after (masked when recorded). */
+export interface AuditNote {
+  target?: string;
+  before?: unknown;
+  after?: unknown;
+}
 
 export interface NbiContext {
   store: Store;

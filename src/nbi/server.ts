@@ -19,14 +19,15 @@ import { EventBus } from '../events/bus.js';
 import { createServices, ServiceError, type Services, type ServicesOptions } from '../services/index.js';
 import { maskSecrets } from '../secrets/rules.js';
 import { SecretQueryError } from '../store/device-query.js';
-import type { Store } from '../store/types.js';
+import type { AuditActor, Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
-import { Authenticator, ensureAdminToken, roleAllows } from '../auth/tokens.js';
+import { Authenticator, ensureAdminToken, roleAllows, type Principal } from '../auth/tokens.js';
 import { registerConsole } from './console.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -36,6 +37,12 @@ import { SHARED_SCHEMAS } from './schemas.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
+
+const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function actorOf(p: Principal): AuditActor {
+  return p.tokenId === 'open' ? { kind: 'open', id: '', name: 'open' } : { kind: 'token', id: p.tokenId, name: p.name };
+}
 
 /** Parameters indexed for search by default (SQLite/PostgreSQL partial indexes, src/store/sqlite/search.ts). */
 export const DEFAULT_SEARCHABLE_PATHS = [
@@ -197,6 +204,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     },
   });
   app.decorateRequest('principal', null);
+  app.decorateRequest('audit', null);
   registerConsole(app); // the web console (console.ts): added before the auth hook, its pages need no token
 
   await app.register(fastifySwagger, {
@@ -234,9 +242,10 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       reply.header('www-authenticate', 'Bearer realm="flotilla"');
       throw new ApiError(401, 'UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <token>)');
     }
+    // Known before the role check, so a refused attempt is audited under its author.
+    req.principal = principal;
     const need = req.routeOptions.config.role ?? 'read-only';
     if (!roleAllows(principal.role, need)) throw new ApiError(403, 'FORBIDDEN', `this needs the ${need} role; the token has ${principal.role}`);
-    req.principal = principal;
   });
   app.addHook('preValidation', async (req) => {
     coerceQuery(req.routeOptions.schema?.querystring, req.query);
@@ -244,6 +253,30 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   // Every JSON answer once more through the one list of secrets, whatever route made it
   // (present.ts masks already; this catches what a new route forgets).
   app.addHook('preSerialization', async (_req, _reply, payload: unknown) => maskSecrets(payload));
+
+  // The audit log: every changing request an authenticated caller made, whatever its answer
+  // (a refused one says someone tried). Reads are not recorded; nor are unauthenticated
+  // requests (anyone could fill the log with them).
+  app.addHook('onResponse', async (req, reply) => {
+    if (!CHANGING_METHODS.has(req.method) || req.principal === null || !req.url.startsWith(API_PREFIX)) return;
+    const note = req.audit ?? {};
+    const params = (req.params ?? {}) as Record<string, unknown>;
+    const route = (req.routeOptions.url ?? req.url.split('?')[0] ?? '').slice(API_PREFIX.length).replace(/:([A-Za-z]+)/g, '{$1}');
+    try {
+      await services.audit.record({
+        at: now(),
+        actor: actorOf(req.principal),
+        source: req.ip,
+        action: `${req.method} ${route}`,
+        target: note.target ?? (typeof params.id === 'string' ? params.id : null),
+        status: reply.statusCode,
+        before: note.before ?? null,
+        after: note.after ?? req.body ?? null,
+      });
+    } catch (e) {
+      log?.error({ err: e, method: req.method, route }, 'could not record an audit entry');
+    }
+  });
 
   app.setErrorHandler((thrown: FastifyError | ApiError | ServiceError, req, reply) => {
     // The one place where the services' domain errors become HTTP answers.
@@ -297,6 +330,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
+      registerAuditRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },

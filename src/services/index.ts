@@ -6,6 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
+import { AuditService } from './audit.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
@@ -13,6 +14,7 @@ import { TaskService } from './tasks.js';
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
 export { DiagnosticsService } from './diagnostics.js';
+export { AuditService } from './audit.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -28,6 +30,7 @@ export interface Services {
   readonly tasks: TaskService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
+  readonly audit: AuditService;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -41,5 +44,10 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }) };
+  return {
+    tasks,
+    diagnostics: new DiagnosticsService({ store: opts.store }),
+    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    audit: new AuditService({ store: opts.store }),
+  };
 }

@@ -70,6 +70,9 @@ export const CONCERN_METHODS = {
   finishWebhookDelivery: true,
   listWebhookDeliveries: true,
   pruneWebhookDeliveries: true,
+  // audit
+  appendAudit: true,
+  listAudit: true,
   // subscribers
   createSubscriber: true,
   getSubscriber: true,

@@ -5,7 +5,7 @@
  *
  * The copy is table by table at the row level, not through the Store interface (which would
  * re-stamp times and re-number tasks): every row of every table keyed by device, plus the
- * NBI's tokens, webhooks and webhook deliveries, in key order, in batches. Rows travel in a neutral form —
+ * NBI's tokens, webhooks, webhook deliveries and the audit log, in key order, in batches. Rows travel in a neutral form —
  * booleans, numbers, strings, parsed JSON, string arrays — so SQLite's 0/1 and JSON text
  * become PostgreSQL's boolean, json and text[] and back. Session locks are not copied (a
  * store being migrated has no live sessions); row ids that only order rows (session log,
@@ -211,6 +211,25 @@ export const TABLES: readonly TableSpec[] = [
     name: 'subscriber_tokens',
     columns: { id: 'text', subscriber_id: 'text', name: 'text', lookup: 'text', hash: 'text', created_at: 'int' },
     key: ['id'],
+    perDevice: false,
+  },
+  // Append-only on both sides: copied in order, ids re-assigned in the same order.
+  {
+    name: 'audit_log',
+    columns: {
+      at: 'int',
+      actor_kind: 'text',
+      actor_id: 'text',
+      actor_name: 'text',
+      source: 'text',
+      action: 'text',
+      target: 'text',
+      status: 'int',
+      before_json: 'text',
+      after_json: 'text',
+    },
+    key: ['id'],
+    orderOnly: ['id'],
     perDevice: false,
   },
 ];

@@ -9,6 +9,7 @@
  * transaction. Every other call is one round trip too, except the administrative
  * `migrate` and `setSearchablePaths`. Times are milliseconds since the epoch.
  */
+import type { AuditStore } from './concerns/audit.js';
 import type { CredentialStore } from './concerns/credentials.js';
 import type { DeviceStore } from './concerns/devices.js';
 import type { HistoryStore } from './concerns/history.js';
@@ -17,6 +18,7 @@ import type { SubscriberStore } from './concerns/subscribers.js';
 import type { TokenStore } from './concerns/tokens.js';
 import type { WebhookStore } from './concerns/webhooks.js';
 
+export type * from './concerns/audit.js';
 export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
 export type * from './concerns/history.js';
@@ -32,4 +34,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & SubscriberStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore;

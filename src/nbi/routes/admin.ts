@@ -66,6 +66,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     },
     async (req, reply) => {
       const { token, record } = await issueToken(store, req.body.name, req.body.role, ctx.now());
+      req.audit = { target: record.id, after: { id: record.id, name: record.name, role: record.role } };
       return reply.code(201).send({ id: record.id, name: record.name, role: record.role, createdAt: iso(record.createdAt), token });
     },
   );
@@ -75,6 +76,8 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     { config: { role: 'admin' }, schema: { summary: 'Revoke a token', tags: ['admin'], params: ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } } },
     async (req, reply) => {
       if (req.principal?.tokenId === req.params.id) throw conflict('a token cannot revoke itself');
+      const before = (await store.listApiTokens()).find((t) => t.id === req.params.id);
+      if (before !== undefined) req.audit = { before: { id: before.id, name: before.name, role: before.role } };
       if (!(await store.deleteApiToken(req.params.id))) throw notFound(`token ${req.params.id}`);
       ctx.auth.invalidate();
       return reply.code(204).send();
@@ -122,6 +125,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       const secret = req.body.secret ?? randomBytes(32).toString('base64url');
       const record = { id: randomUUID(), url: req.body.url, secret, events: req.body.events ?? [], createdAt: ctx.now() };
       await store.createWebhook(record);
+      req.audit = { target: record.id, after: { id: record.id, url: record.url, events: record.events } };
       ctx.webhooksChanged();
       return reply.code(201).send({ id: record.id, url: record.url, events: record.events, createdAt: iso(record.createdAt), secret });
     },

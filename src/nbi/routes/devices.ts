@@ -121,6 +121,8 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       schema: { summary: 'Forget a device and everything about it', tags: ['devices'], params: DEVICE_ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } },
     },
     async (req, reply) => {
+      const before = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: req.params.id }], limit: 1 });
+      if (before.devices[0] !== undefined) req.audit = { before: presentSummary(before.devices[0]) };
       if (!(await store.deleteDevice(req.params.id))) throw notFound(`device ${req.params.id}`);
       return reply.code(204).send();
     },
@@ -144,10 +146,13 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       },
     },
     async (req) => {
+      const one = { filters: [{ field: 'id' as const, op: 'eq' as const, value: req.params.id }], limit: 1 };
+      const before = (await store.listDevices(one)).devices[0]?.tags ?? [];
       const ok = await store.setTags(req.params.id, req.body.add ?? [], req.body.remove ?? []);
       if (!ok) throw notFound(`device ${req.params.id}`);
-      const d = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: req.params.id }], limit: 1 });
-      return { tags: d.devices[0]?.tags ?? [] };
+      const tags = (await store.listDevices(one)).devices[0]?.tags ?? [];
+      req.audit = { before: { tags: before }, after: { tags } };
+      return { tags };
     },
   );
 
@@ -228,7 +233,9 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
         waitSeconds: wait,
         ...(req.query.expiry !== undefined ? { expirySeconds: req.query.expiry } : {}),
       });
-      return reply.code(finished ? 200 : 202).header('location', `/api/v1/tasks/${task.id}`).send(presentTask(task));
+      const shown = presentTask(task);
+      req.audit = { after: shown };
+      return reply.code(finished ? 200 : 202).header('location', `/api/v1/tasks/${task.id}`).send(shown);
     },
   );
 

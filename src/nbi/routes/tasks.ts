@@ -114,6 +114,8 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
       schema: { summary: 'Delete a task (any state)', tags: ['tasks'], params: ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } },
     },
     async (req, reply) => {
+      const before = await store.getTask(req.params.id);
+      if (before !== null) req.audit = { before: presentTask(before) };
       if (!(await store.deleteTask(req.params.id))) throw notFound(`task ${req.params.id}`);
       return reply.code(204).send();
     },

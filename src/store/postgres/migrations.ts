@@ -662,6 +662,31 @@ const PROGRESS_OP = opFunction(
   WHERE r.device_id = p_device AND r.id = e->>'id' AND r.state = 'running';`,
 );
 
+const AUDIT_LOG = `
+CREATE TABLE audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at bigint NOT NULL,
+  actor_kind text NOT NULL,
+  actor_id text NOT NULL,
+  actor_name text NOT NULL,
+  source text NOT NULL,
+  action text COLLATE "C" NOT NULL,
+  target text,
+  status integer NOT NULL,
+  before_json text,
+  after_json text
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_target ON audit_log (target, id) WHERE target IS NOT NULL;
+CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+-- Append-only: history is not rewritten, whatever the code above asks.
+CREATE FUNCTION flotilla_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit log is append-only';
+END $$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION flotilla_audit_append_only();
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -669,6 +694,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
   { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
+  { version: 15, name: 'audit log (append-only)', up: AUDIT_LOG },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];

@@ -225,6 +225,31 @@ ALTER TABLE cpe_credentials ADD COLUMN issued_at INTEGER;
 `,
   },
   {
+    version: 15,
+    name: 'audit log (append-only)',
+    up: `
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT,
+  status INTEGER NOT NULL,
+  before_json TEXT,
+  after_json TEXT
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_target ON audit_log (target, id) WHERE target IS NOT NULL;
+CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+-- Append-only: history is not rewritten, whatever the code above asks.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`,
+  },
+  {
     version: 45,
     name: 'subscribers, bindings, service templates',
     // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is

@@ -2,6 +2,7 @@
  * Every concern's conformance suite: a backend runs them all with one factory. A new
  * concern adds its suite here.
  */
+import { auditConformance } from './audit.js';
 import { credentialsConformance } from './credentials.js';
 import { devicesConformance } from './devices.js';
 import type { StoreFixture } from './harness.js';
@@ -13,7 +14,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, subscribersConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);
