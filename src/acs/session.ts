@@ -25,5 +25,6 @@ export function programsFor(config: AcsConfig): ProgramFactory {
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
+    maxTaskAttempts: config.maxTaskAttempts,
   });
 }

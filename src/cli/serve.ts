@@ -21,6 +21,7 @@ import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planW
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
+import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
 
 interface ServeOptions {
   cwmpPort: number;
@@ -42,6 +43,11 @@ interface ServeOptions {
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
+  connectionRequestDeviceBurst: number;
+  connectionRequestDeviceInterval: number;
+  connectionRequestGlobalBurst: number;
+  connectionRequestGlobalRate: number;
+  maxTaskAttempts: number;
   searchableParameters: string[];
   eventsRelay: boolean;
   stunPort: number;
@@ -84,6 +90,23 @@ export function registerServeCommand(program: Command): void {
         parseCredentials,
       ),
     )
+    .addOption(
+      opt('--connection-request-device-burst <n>', 'connection requests a device may get at once before its limit holds them back')
+        .argParser(parsePositive)
+        .default(DEFAULT_DEVICE_LIMIT.burst),
+    )
+    .addOption(
+      opt('--connection-request-device-interval <seconds>', 'then one more per this many seconds per device')
+        .argParser(parsePositive)
+        .default(1 / DEFAULT_DEVICE_LIMIT.perSecond),
+    )
+    .addOption(opt('--connection-request-global-burst <n>', 'connection requests at once across all devices').argParser(parsePositive).default(DEFAULT_GLOBAL_LIMIT.burst))
+    .addOption(
+      opt('--connection-request-global-rate <per-second>', 'then this many per second across all devices (bulk requests wait their turn)')
+        .argParser(parsePositive)
+        .default(DEFAULT_GLOBAL_LIMIT.perSecond),
+    )
+    .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
     .addOption(opt('--allow-basic-connection-requests', 'answer a CPE that asks for Basic on connection requests (the password crosses in clear over http)'))
     .addOption(
       opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
@@ -183,6 +206,7 @@ export function registerServeCommand(program: Command): void {
         sessionTimeoutMs: o.sessionTimeout * 1000,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
+        maxTaskAttempts: Math.floor(o.maxTaskAttempts),
         logger,
         nonceSecret: nonceSecretFromEnv(),
         ...(o.cpeCredentials ? { cpeCredentials: o.cpeCredentials } : {}),
@@ -229,6 +253,8 @@ export function registerServeCommand(program: Command): void {
         bus,
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
+          perDevice: { burst: o.connectionRequestDeviceBurst, perSecond: 1 / o.connectionRequestDeviceInterval },
+          global: { burst: o.connectionRequestGlobalBurst, perSecond: o.connectionRequestGlobalRate },
           reach: reach.reach,
           ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),

@@ -37,7 +37,7 @@ function get(url: URL, headers: Record<string, string>, deadline: number, verify
     const lib = url.protocol === 'https:' ? https : http;
     const req = lib.request(
       url,
-      { method: 'GET', headers: { ...headers, 'user-agent': 'Flotilla-ACS' }, agent: false, ...(url.protocol === 'https:' ? { rejectUnauthorized: verifyTls } : {}) },
+      { method: 'GET', headers: { ...headers, 'User-Agent': 'Flotilla-ACS' }, agent: false, ...(url.protocol === 'https:' ? { rejectUnauthorized: verifyTls } : {}) },
       (res) => {
         res.resume();
         resolve({ status: res.statusCode ?? 0, authenticate: res.headers['www-authenticate'] });
@@ -79,7 +79,9 @@ export async function sendConnectionRequest(
     if (authorize === null) {
       return { outcome: 'auth-failed', status: 401, detail: basicOnly ? 'the CPE offers only Basic, which is not allowed' : 'no usable challenge' };
     }
-    const second = await get(url, { authorization: authorize('GET', uri) }, deadline, verifyTls);
+    // Capitalised: HTTP header names are case-insensitive, but a widely embedded C client
+    // matches "Authorization: Digest" byte for byte and refuses anything else.
+    const second = await get(url, { Authorization: authorize('GET', uri) }, deadline, verifyTls);
     if (second.status >= 200 && second.status < 300) return { outcome: 'answered', status: second.status };
     if (second.status === 401 || second.status === 403) return { outcome: 'auth-failed', status: second.status };
     return { outcome: 'refused', status: second.status };

@@ -23,6 +23,7 @@ import type {
   StoredParameter,
   TaskRecord,
 } from '../store/types.js';
+import { isSecretParameter } from '../datamodel/secrets.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionRecorder, SessionView } from './program.js';
 
@@ -75,6 +76,7 @@ export class SessionDriver {
   #cpeRequestNames: string[] = [];
   #linked: string[] = [];
   #lockHeld = false;
+  #protocolError: string | null = null;
   #lastLockRefresh = 0;
   #ended = false;
 
@@ -86,6 +88,15 @@ export class SessionDriver {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The first protocol error the session survived, kept for its outcome if it later times out. */
+  get protocolError(): string | null {
+    return this.#protocolError;
+  }
+
+  noteProtocolError(reason: string): void {
+    this.#protocolError ??= reason;
   }
 
   /**
@@ -142,6 +153,7 @@ export class SessionDriver {
         await this.end('ok');
         return { status: 204 };
       case 'rejected':
+        this.noteProtocolError(`protocol-error: ${received.error.message}`);
         return { status: 400, envelope: received.reply, reason: received.error.message };
     }
   }
@@ -203,9 +215,8 @@ export class SessionDriver {
   #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[]): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
-    if (inform.parameterList.length > 0) {
-      this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: inform.parameterList });
-    }
+    const informed = withoutBlankSecrets(inform.parameterList);
+    if (informed.length > 0) this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: informed });
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
@@ -303,7 +314,7 @@ export class SessionDriver {
     for (const o of this.#outcomes) {
       const base = { taskId: o.requestId, taskType: types.get(o.requestId) ?? null };
       if (o.state === 'done') sink.publish({ type: 'task.done', at, deviceId, data: base });
-      else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
+      else if (o.state === 'fault') sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
     }
   }
 
@@ -325,7 +336,7 @@ export class SessionDriver {
 function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number): ParameterOp | null {
   switch (response.method) {
     case 'GetParameterValuesResponse':
-      return { op: 'setValues', at, touch: true, params: response.parameterList };
+      return { op: 'setValues', at, touch: true, params: withoutBlankSecrets(response.parameterList) };
     case 'GetParameterNamesResponse':
       if (request.method !== 'GetParameterNames') return null;
       return { op: 'setNames', at, root: request.parameterPath, nextLevel: request.nextLevel, params: response.parameterList };
@@ -343,6 +354,14 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
     default:
       return null;
   }
+}
+
+/**
+ * A read of a secret answers "" (TR-069 A.3.2.1): it tells nothing, and must not replace the
+ * value the ACS set (src/datamodel/secrets.ts). Our own SetParameterValues is kept as sent.
+ */
+function withoutBlankSecrets(params: ParameterValue[]): ParameterValue[] {
+  return params.some((p) => p.value === '' && isSecretParameter(p.name)) ? params.filter((p) => p.value !== '' || !isSecretParameter(p.name)) : params;
 }
 
 function withDot(path: string): string {

@@ -10,7 +10,8 @@
  * migration creating flotilla_op_<k>(text, json): no new function signature.
  *
  *   device          upsert the device row (rules.ts DeviceWrite)
- *   clear           forget the device's tree
+ *   clear           forget the device's tree, but keep non-empty values of secrets (names ending
+ *                   in one of `keep`): the CPE reads them back as "", only the ACS knows them
  *   values          upsert [path, value, type]; unless touch, skip unchanged rows
  *   names           upsert [path, writable] with names_at
  *   ensure          insert object rows [path] that do not exist
@@ -28,12 +29,13 @@
  */
 import type { CpeResponse, Fault } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
+import { SECRET_NAME_SUFFIXES } from '../datamodel/secrets.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
 import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
 import type { CpeMessageRecord, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
 
 export type ParameterStep =
-  | { k: 'clear' }
+  | { k: 'clear'; keep: readonly string[] }
   | { k: 'values'; at: number; touch: boolean; items: [string, string, string][] }
   | { k: 'names'; at: number; items: [string, boolean][] }
   | { k: 'ensure'; at: number; items: string[] }
@@ -44,7 +46,8 @@ export type ParameterStep =
 
 export interface OutcomeWrite {
   id: string;
-  state: 'done' | 'fault';
+  /** running: a step's progress (the task is requeued at the end of the commit, response kept). */
+  state: 'done' | 'fault' | 'running';
   response: CpeResponse | null;
   fault: Fault['detail'] | null;
   at: number;
@@ -90,9 +93,10 @@ export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
     const last = new Map<string, OutcomeWrite>();
     for (const o of c.requestOutcomes) {
       // A fault may carry the answer of an earlier step (addObject whose values failed).
-      const response = o.state === 'done' ? o.response : (o.response ?? null);
+      const response = o.state === 'fault' ? (o.response ?? null) : o.response;
+      const state = o.state === 'progress' ? 'running' : o.state;
       last.delete(o.requestId);
-      last.set(o.requestId, { id: o.requestId, state: o.state, response, fault: o.state === 'fault' ? o.fault : null, at: o.at });
+      last.set(o.requestId, { id: o.requestId, state, response, fault: o.state === 'fault' ? o.fault : null, at: o.at });
     }
     ops.push({ k: 'outcomes', items: [...last.values()] });
   }
@@ -115,7 +119,7 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
   for (const op of ops) {
     switch (op.op) {
       case 'clearTree':
-        steps.push({ k: 'clear' });
+        steps.push({ k: 'clear', keep: SECRET_NAME_SUFFIXES });
         break;
       case 'setValues':
         if (op.params.length === 0) break;

@@ -34,8 +34,11 @@ export interface PlanOptions {
   skipFaultedBatches?: boolean;
 }
 
-/** What the planner needs of a task: its id (the outcomes' requestId) and the task. */
-export type PlannedTask = Pick<TaskRecord, 'id' | 'task'>;
+/**
+ * What the planner needs of a task: its id (the outcomes' requestId), the task, and what an
+ * earlier session recorded of it (addObject's AddObjectResponse: the instance already made).
+ */
+export type PlannedTask = Pick<TaskRecord, 'id' | 'task'> & { response?: CpeResponse | null };
 
 interface Unit {
   /** The next RPC, or null when the unit is finished. */
@@ -149,6 +152,13 @@ class AddObjectUnit implements Unit {
 
   constructor(readonly record: PlannedTask) {
     this.#task = record.task as Extract<Task, { type: 'addObject' }>;
+    // An earlier session made the instance and then failed: never AddObject again, set its values.
+    const earlier = record.response;
+    if (earlier?.method === 'AddObjectResponse') {
+      this.#added = earlier;
+      this.#instance = earlier.instanceNumber;
+      this.#step = this.#task.parameterValues.length > 0 ? 'set' : 'done';
+    }
   }
 
   next(): PlannedRpc | null {
@@ -174,7 +184,9 @@ class AddObjectUnit implements Unit {
       this.#instance = outcome.response.instanceNumber;
       if (this.#task.parameterValues.length > 0) {
         this.#step = 'set';
-        return [];
+        // Recorded at once: if the session dies before the values are set, the next one
+        // continues with this instance instead of adding another.
+        return [{ requestId: this.record.id, state: 'progress', response: outcome.response, at }];
       }
     }
     this.#step = 'done';

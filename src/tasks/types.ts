@@ -154,5 +154,11 @@ export interface TaskRecord {
  */
 export type RequestOutcome =
   | { requestId: string; state: 'done'; response: CpeResponse; at: number }
+  /**
+   * A non-idempotent step of a task succeeded but the task is not finished (addObject: the
+   * instance exists, its values are not set yet). Recorded on the task, which stays unfinished
+   * (it goes back to `queued`), so the next session continues from there instead of repeating it.
+   */
+  | { requestId: string; state: 'progress'; response: CpeResponse; at: number }
   | { requestId: string; state: 'fault'; fault: Fault['detail']; at: number; response?: CpeResponse | null };
 

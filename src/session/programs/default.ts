@@ -14,11 +14,13 @@ export interface DefaultProgramSettings {
   discoveryBatchSize: number;
   /** GetParameterValues / GetParameterAttributes batch size of the task planner. */
   taskBatchSize: number;
+  /** Sessions a task may be handed to without an outcome before it is faulted (default 5). */
+  maxTaskAttempts?: number;
 }
 
 export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactory {
   return (ctx) => {
-    const programs: Program[] = [new TasksProgram(ctx, { batchSize: settings.taskBatchSize })];
+    const programs: Program[] = [new TasksProgram(ctx, { batchSize: settings.taskBatchSize, maxAttempts: settings.maxTaskAttempts ?? 5 })];
     const { inform, device } = ctx.view;
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
       programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));

@@ -559,12 +559,24 @@ ${opFunction(
 )}
 `;
 
+/** Migration 20: a bootstrap's clear keeps the secrets the ACS set (session-writes.ts 'clear'). */
+const CLEAR_KEEPS_SECRETS = `
+CREATE OR REPLACE FUNCTION flotilla_op_clear(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM parameters p WHERE p.device_id = p_device
+    AND NOT (coalesce(p.value, '') <> '' AND EXISTS (
+      SELECT 1 FROM json_array_elements_text(coalesce(o->'keep', '[]'::json)) AS k(s) WHERE right(p.path, length(k.s)) = k.s));
+END
+$fn$;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
   { version: 3, name: 'commit function: failed TransferComplete faults its transfer task', up: commitFunction(2) },
   { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
+  { version: 20, name: "a bootstrap's clear keeps the secrets the ACS set", up: CLEAR_KEEPS_SECRETS },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

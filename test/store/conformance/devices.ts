@@ -350,6 +350,21 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
         expect(t.get('Device.keep')?.valueAt).toBe(T0 + 1);
       });
 
+      it('clearTree keeps the non-empty secrets the ACS set (the CPE reads them back as "")', async () => {
+        const id = idOf('P1');
+        const ms = 'Device.ManagementServer.';
+        await inform(id, {
+          parameterOps: [
+            values(T0, [pv(`${ms}ConnectionRequestPassword`, 's3cret'), pv(`${ms}Password`, ''), pv('Device.WiFi.AccessPoint.1.Security.KeyPassphrase', 'k')]),
+            values(T0, [pv(`${ms}URL`, 'http://acs'), pv('Device.X_Password_Policy.Enable', '1')]),
+          ],
+        });
+        await inform(id, { informAt: T0 + 1, events: [ev('0 BOOTSTRAP')], parameterOps: [{ op: 'clearTree' }] });
+        const t = await tree(id);
+        expect([...t.keys()]).toEqual([`${ms}ConnectionRequestPassword`, 'Device.WiFi.AccessPoint.1.Security.KeyPassphrase']);
+        expect(t.get(`${ms}ConnectionRequestPassword`)?.value).toBe('s3cret');
+      });
+
       it('applies the ops of one commit in order', async () => {
         const id = idOf('P1');
         await inform(id, {
