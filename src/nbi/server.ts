@@ -24,6 +24,7 @@ import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeviceRoutes } from './routes/devices.js';
+import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -240,6 +241,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
+      registerDiagnosticRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },

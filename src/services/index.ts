@@ -6,10 +6,12 @@
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
+import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
+export { DiagnosticsService } from './diagnostics.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -23,6 +25,7 @@ export interface ServicesOptions {
 
 export interface Services {
   readonly tasks: TaskService;
+  readonly diagnostics: DiagnosticsService;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -36,5 +39,5 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks };
+  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }) };
 }

@@ -18,6 +18,7 @@ import type {
   DeviceSummary,
   ParameterOp,
   RequestOutcome,
+  RequestProgress,
   RpcLogEntry,
   SessionOpenResult,
   StoredParameter,
@@ -71,6 +72,7 @@ export class SessionDriver {
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
+  #progress: RequestProgress[] = [];
   #cpeMessages: CpeMessageRecord[] = [];
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
@@ -176,6 +178,7 @@ export class SessionDriver {
           events: this.#inform.event,
           parameterOps: this.#ops,
           requestOutcomes: this.#outcomes,
+          ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
           log: {
             deviceId: this.deviceId,
@@ -220,6 +223,7 @@ export class SessionDriver {
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
+      progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
@@ -314,7 +318,7 @@ export class SessionDriver {
     for (const o of this.#outcomes) {
       const base = { taskId: o.requestId, taskType: types.get(o.requestId) ?? null };
       if (o.state === 'done') sink.publish({ type: 'task.done', at, deviceId, data: base });
-      else if (o.state === 'fault') sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
+      else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
     }
   }
 

@@ -7,7 +7,7 @@
  * report task outcomes through the recorder; the driver writes everything in one commit.
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
-import type { AcsRequest, Inform, ParameterValue } from '../cwmp/types.js';
+import type { AcsRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
 import type { DeviceSummary, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
@@ -60,6 +60,11 @@ export interface SessionRecorder {
   settle(outcome: RequestOutcome): void;
   /** A task linked to an `M …` event of the Inform (carried out by the CPE already). */
   link(taskId: string): void;
+  /**
+   * A step of a task that spans sessions: its response is kept on the task, which stays open
+   * (back to queued at commit) for a later session to finish.
+   */
+  progress(taskId: string, response: CpeResponse): void;
 }
 
 /** What a program factory gets: one session, opened, with its lock held. */

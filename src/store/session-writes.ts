@@ -21,6 +21,7 @@
  *   prune           rows in (lo, hi) not in keep
  *   prune_children  direct children of lo not in keep, with their subtrees
  *   outcomes        set tasks' state/response/fault (last outcome per task wins)
+ *   progress        set running tasks' response (a step of a task spanning sessions), state kept
  *   requeue         the device's `running` tasks → `queued`
  *   fault_transfer  rules.ts TransferFault: the task of that CommandKey and one of taskTypes
  *   cpe_messages    append, keep the newest `keep`
@@ -46,8 +47,7 @@ export type ParameterStep =
 
 export interface OutcomeWrite {
   id: string;
-  /** running: a step's progress (the task is requeued at the end of the commit, response kept). */
-  state: 'done' | 'fault' | 'running';
+  state: 'done' | 'fault';
   response: CpeResponse | null;
   fault: Fault['detail'] | null;
   at: number;
@@ -57,6 +57,7 @@ export type WriteOp =
   | ({ k: 'device' } & DeviceWrite)
   | ParameterStep
   | { k: 'outcomes'; items: OutcomeWrite[] }
+  | { k: 'progress'; items: { id: string; response: CpeResponse; at: number }[] }
   | { k: 'requeue'; at: number }
   | ({ k: 'fault_transfer'; taskTypes: readonly TaskType[] } & TransferFault)
   | { k: 'cpe_messages'; items: CpeMessageRecord[]; keep: number }
@@ -93,13 +94,16 @@ export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
     const last = new Map<string, OutcomeWrite>();
     for (const o of c.requestOutcomes) {
       // A fault may carry the answer of an earlier step (addObject whose values failed).
-      const response = o.state === 'fault' ? (o.response ?? null) : o.response;
-      const state = o.state === 'progress' ? 'running' : o.state;
+      const response = o.state === 'done' ? o.response : (o.response ?? null);
       last.delete(o.requestId);
-      last.set(o.requestId, { id: o.requestId, state, response, fault: o.state === 'fault' ? o.fault : null, at: o.at });
+      last.set(o.requestId, { id: o.requestId, state: o.state, response, fault: o.state === 'fault' ? o.fault : null, at: o.at });
     }
     ops.push({ k: 'outcomes', items: [...last.values()] });
   }
+  // A step recorded for a task that is also settled this session is moot: the outcome says it all.
+  const settled = new Set(c.requestOutcomes.map((o) => o.requestId));
+  const progress = (c.requestProgress ?? []).filter((p) => !settled.has(p.requestId));
+  if (progress.length > 0) ops.push({ k: 'progress', items: progress.map((p) => ({ id: p.requestId, response: p.response, at: p.at })) });
   ops.push({ k: 'requeue', at: c.log.endedAt });
   for (const f of transferFaults(c.cpeMessages)) ops.push({ k: 'fault_transfer', taskTypes: TRANSFER_TASK_TYPES, ...f });
   if (c.cpeMessages.length > 0) ops.push({ k: 'cpe_messages', items: c.cpeMessages, keep: limits.cpeMessagesPerDevice });

@@ -17,6 +17,14 @@ import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
 import type { RequestOutcome, Task, TaskRecord } from './types.js';
 
+/**
+ * What an answer settles: a task's outcome, or the progress of one (a non-idempotent step
+ * that succeeded while the task is not finished: addObject's instance exists, its values are
+ * not set yet). Progress is kept on the task (SessionRecorder.progress), so a session that
+ * dies next does not make the following one repeat the step.
+ */
+export type PlanOutcome = RequestOutcome | { requestId: string; state: 'progress'; response: CpeResponse; at: number };
+
 export interface PlannedRpc {
   request: AcsRequest;
   /** The task ids the RPC serves, comma-separated (the session log's requestId). */
@@ -44,7 +52,7 @@ interface Unit {
   /** The next RPC, or null when the unit is finished. */
   next(): PlannedRpc | null;
   /** The answer to the RPC `next` returned last. */
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[];
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[];
 }
 
 export class TaskPlan {
@@ -70,7 +78,7 @@ export class TaskPlan {
     return null;
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     const unit = this.#waiting;
     if (unit === null) throw new Error('TaskPlan.learn without a request outstanding');
     this.#waiting = null;
@@ -137,7 +145,7 @@ class SingleUnit implements Unit {
     return { request: requestFor(this.task), tag: this.record.id };
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     return [outcome.ok ? done(this.record, outcome.response, at) : faulted(this.record, outcome.fault, at)];
   }
 }
@@ -174,7 +182,7 @@ class AddObjectUnit implements Unit {
     return null;
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     if (!outcome.ok) {
       this.#step = 'done';
       return [faulted(this.record, outcome.fault, at, this.#added)];
@@ -253,7 +261,7 @@ class ReadUnit implements Unit {
     return null;
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     const pending = this.#pending;
     this.#pending = null;
     if (pending === null) return [];

@@ -51,7 +51,10 @@ export class TasksProgram implements Program {
   }
 
   learn(answer: RpcOutcome): void {
-    for (const outcome of this.#plan.learn(answer, this.#now())) this.#record.settle(outcome);
+    for (const outcome of this.#plan.learn(answer, this.#now())) {
+      if (outcome.state === 'progress') this.#record.progress(outcome.requestId, outcome.response);
+      else this.#record.settle(outcome);
+    }
   }
 }
 

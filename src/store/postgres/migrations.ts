@@ -570,6 +570,14 @@ END
 $fn$;
 `;
 
+/** A step of a task spanning sessions (session-writes.ts `progress`); only while the session holds it. */
+const PROGRESS_OP = opFunction(
+  'progress',
+  `  UPDATE tasks r SET response = e->'response', updated_at = (e->>'at')::bigint
+  FROM json_array_elements(v_items) AS e
+  WHERE r.device_id = p_device AND r.id = e->>'id' AND r.state = 'running';`,
+);
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -577,6 +585,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
   { version: 20, name: "a bootstrap's clear keeps the secrets the ACS set", up: CLEAR_KEEPS_SECRETS },
+
+  { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
