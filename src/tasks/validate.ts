@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { DuOperation, Notification, TimeWindow } from '../cwmp/types.js';
 import { XSD_TYPES, checkValue } from '../datamodel/values.js';
 import type { DiagnosticCommon, DiagnosticTask, DiagnosticType, ParameterAttributeChange, ParameterValueTuple, Task, TaskType } from './types.js';
+import { isSecretPath } from '../secrets/rules.js';
 
 /** What validation may know of the device: stored parameter types by path. */
 export interface TaskContext {
@@ -285,10 +286,8 @@ export function redactTask(task: Task): Task {
   }
 }
 
-/** Parameters that hold secrets (TR-069 says a CPE reads them back empty; so do we). */
-export function isSecretPath(path: string): boolean {
-  return /(^|\.)[A-Za-z_]*(Password|Passphrase|PreSharedKey|KeyPassphrase|WEPKey|Secret)$/i.test(path);
-}
+/** Parameters that hold secrets: the one list (src/secrets/rules.ts). */
+export { isSecretPath };
 
 /** Only the inputs the caller gave: a diagnostic left without one keeps the CPE's own value. */
 function normalizeDiagnostic(body: Record<string, unknown> & { type: DiagnosticType }): DiagnosticTask {
