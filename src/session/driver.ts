@@ -24,7 +24,7 @@ import type {
   StoredParameter,
   TaskRecord,
 } from '../store/types.js';
-import { isSecretParameter } from '../datamodel/secrets.js';
+import { isSecretPath } from '../secrets/rules.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionRecorder, SessionView } from './program.js';
 
@@ -362,10 +362,10 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
 
 /**
  * A read of a secret answers "" (TR-069 A.3.2.1): it tells nothing, and must not replace the
- * value the ACS set (src/datamodel/secrets.ts). Our own SetParameterValues is kept as sent.
+ * value the ACS set (src/secrets/rules.ts). Our own SetParameterValues is kept as sent.
  */
 function withoutBlankSecrets(params: ParameterValue[]): ParameterValue[] {
-  return params.some((p) => p.value === '' && isSecretParameter(p.name)) ? params.filter((p) => p.value !== '' || !isSecretParameter(p.name)) : params;
+  return params.some((p) => p.value === '' && isSecretPath(p.name)) ? params.filter((p) => p.value !== '' || !isSecretPath(p.name)) : params;
 }
 
 function withDot(path: string): string {

@@ -564,8 +564,9 @@ const CLEAR_KEEPS_SECRETS = `
 CREATE OR REPLACE FUNCTION flotilla_op_clear(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   DELETE FROM parameters p WHERE p.device_id = p_device
-    AND NOT (coalesce(p.value, '') <> '' AND EXISTS (
-      SELECT 1 FROM json_array_elements_text(coalesce(o->'keep', '[]'::json)) AS k(s) WHERE right(p.path, length(k.s)) = k.s));
+    AND NOT (coalesce(p.value, '') <> ''
+      AND EXISTS (SELECT 1 FROM json_array_elements_text(coalesce(o->'keep', '[]'::json)) AS k(s) WHERE lower(right(p.path, length(k.s))) = lower(k.s))
+      AND NOT EXISTS (SELECT 1 FROM json_array_elements_text(coalesce(o->'except', '[]'::json)) AS e(s) WHERE right(p.path, length(e.s) + 1) = '.' || e.s));
 END
 $fn$;
 `;

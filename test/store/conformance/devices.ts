@@ -356,12 +356,13 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
         await inform(id, {
           parameterOps: [
             values(T0, [pv(`${ms}ConnectionRequestPassword`, 's3cret'), pv(`${ms}Password`, ''), pv('Device.WiFi.AccessPoint.1.Security.KeyPassphrase', 'k')]),
-            values(T0, [pv(`${ms}URL`, 'http://acs'), pv('Device.X_Password_Policy.Enable', '1')]),
+            values(T0, [pv(`${ms}URL`, 'http://acs'), pv('Device.X_Password_Policy.Enable', '1'), pv(`${ms}ParameterKey`, 'pk')]),
+            values(T0, [pv('Device.X_ACME.wpa_key', 'w')]),
           ],
         });
         await inform(id, { informAt: T0 + 1, events: [ev('0 BOOTSTRAP')], parameterOps: [{ op: 'clearTree' }] });
         const t = await tree(id);
-        expect([...t.keys()]).toEqual([`${ms}ConnectionRequestPassword`, 'Device.WiFi.AccessPoint.1.Security.KeyPassphrase']);
+        expect([...t.keys()]).toEqual([`${ms}ConnectionRequestPassword`, 'Device.WiFi.AccessPoint.1.Security.KeyPassphrase', 'Device.X_ACME.wpa_key']);
         expect(t.get(`${ms}ConnectionRequestPassword`)?.value).toBe('s3cret');
       });
 
