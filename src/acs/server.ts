@@ -24,7 +24,9 @@ import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';
 import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
 import { SessionDriver, type Reply } from '../session/driver.js';
-import { cpeAuthenticator, CredentialCache } from './cpe-auth.js';
+import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe-auth.js';
+import { loadSealer } from './credential-key.js';
+import type { Sealer } from '../auth/sealing.js';
 import { programsFor, sessionStorePort } from './session.js';
 
 const COOKIE = 'flotilla_session';
@@ -39,6 +41,8 @@ export interface AcsServerOptions {
   nonceSecret?: Buffer;
   /** Where sessions publish what happened (device registered/booted/inform, task outcomes). */
   events?: EventSink;
+  /** Seals devices' connection-request passwords; default: the key in the data directory (credential-key.ts). */
+  sealer?: Sealer;
 }
 
 export interface AcsServer {
@@ -52,6 +56,8 @@ export interface AcsServer {
    * one (`forget`); changes made elsewhere are caught without it (src/acs/cpe-auth.ts).
    */
   readonly credentials: CredentialCache;
+  /** Seals the connection-request passwords handed out (null when none are: per-device credentials off). */
+  readonly sealer: Sealer | null;
   /** Sessions in progress in this process. */
   activeSessions(): number;
   close(): Promise<void>;
@@ -67,11 +73,14 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
-  const programs = programsFor(config);
+  const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
+  const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
+  const programs = programsFor(config, sealer);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
     allowAnyone: config.allowUnauthenticatedCpes,
     bootstrap: bootstrap.credential,
+    bootstrapScope: config.bootstrapCredentialScope,
     cache: credentials,
   });
 
@@ -84,6 +93,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const busy = new WeakSet<SessionDriver>();
 
   const forget = (session: SessionDriver): void => {
+    // Its commit changed the device's credentials: the next check reads them again.
+    if (session.changedCredentials && session.deviceId !== null) credentials.forget(session.deviceId);
     const token = tokens.get(session);
     if (token !== undefined) byToken.delete(token);
     const timer = timers.get(session);
@@ -153,6 +164,20 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     res.end(body);
   };
 
+  /** A refused CPE: a log line (never the password), and an event when it was the bootstrap credential. */
+  const refused = (req: IncomingMessage, deviceId: string, auth: ParsedAuthorization | null, why: Extract<CpeAuthentication, { ok: false }>): void => {
+    const address = req.socket.remoteAddress ?? null;
+    if (!why.bootstrapRefused) {
+      log?.warn({ deviceId, username: auth?.username, reason: why.reason }, 'CPE authentication failed');
+      return;
+    }
+    log?.warn(
+      { deviceId, username: auth?.username, address, scope: config.bootstrapCredentialScope },
+      'bootstrap credential refused: this device has its own credentials (a reset device, or someone posing as it); mark it expecting a reset to let it bootstrap again',
+    );
+    opts.events?.publish({ type: 'device.bootstrap-refused', at: now(), deviceId, data: { address, scope: config.bootstrapCredentialScope } });
+  };
+
   const beginSession = async (req: IncomingMessage, res: ServerResponse, message: Envelope<Inform>): Promise<void> => {
     let auth: ParsedAuthorization | null = null;
     if (!config.allowUnauthenticatedCpes) {
@@ -173,9 +198,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const deviceId = deviceIdOf(inform.deviceId);
     const method = req.method ?? 'POST';
     // Before the store's session: a wrong password must cost no lock and no task attempt.
-    const decided = await authenticator.check(auth, deviceId, method);
+    const decided = await authenticator.check(auth, deviceId, method, now());
     if (!decided.ok) {
-      log?.warn({ deviceId, username: auth?.username, reason: decided.reason }, 'CPE authentication failed');
+      refused(req, deviceId, auth, decided);
       challenge(res);
       return;
     }
@@ -201,11 +226,12 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       log?.info({ deviceId, state: stale.machine.state }, 'a new Inform from the device ends its stale session');
       await stale.end(stale.protocolError === null ? 'superseded' : `superseded after ${stale.protocolError}`);
     }
-    const opened = await session.open(inform, deviceId);
-    // The credential changed in another process since we checked (rare): the store decides.
-    if (!authenticator.confirm(decided, auth, deviceId, opened.credential, method)) {
+    const opened = await session.open(inform, deviceId, decided.via);
+    // The credentials changed in another process since we checked (rare): the store decides.
+    const confirmed = authenticator.confirm(decided, auth, deviceId, opened.credentials, method, now());
+    if (!confirmed.ok) {
       await session.abandon();
-      log?.warn({ deviceId, username: auth?.username }, 'CPE authentication failed against the stored credential');
+      refused(req, deviceId, auth, confirmed);
       challenge(res);
       return;
     }
@@ -345,6 +371,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     cwmpUrl,
     bootstrap,
     credentials,
+    sealer,
     activeSessions: () => byToken.size,
     close: async () => {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -369,9 +396,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer },
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -381,6 +408,7 @@ export async function startAcs(
       ...(now ? { now } : {}),
       ...(events ? { events } : {}),
       ...(nonceSecret ? { nonceSecret } : {}),
+      ...(sealer ? { sealer } : {}),
     });
     if (given !== undefined) return server;
     return {

@@ -2,6 +2,8 @@
  * Glue between the CWMP endpoint (./server.ts) and the session driver (src/session): the
  * driver's store port over the Store, and the programs this ACS runs.
  */
+import { issueCredentials } from '../auth/device-credentials.js';
+import type { Sealer } from '../auth/sealing.js';
 import { defaultPrograms } from '../session/programs/default.js';
 import type { SessionStorePort } from '../session/port.js';
 import type { ProgramFactory } from '../session/program.js';
@@ -19,12 +21,24 @@ export function sessionStorePort(store: Store): SessionStorePort {
   };
 }
 
-/** Tasks, then discovery of new and bootstrapped devices, as configured. */
-export function programsFor(config: AcsConfig): ProgramFactory {
+/**
+ * Credentials (when the ACS checks CPEs and hands out their own), tasks, then discovery of new
+ * and bootstrapped devices, as configured.
+ */
+export function programsFor(config: AcsConfig, sealer: Sealer | null): ProgramFactory {
+  const credentials =
+    config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
+      ? {
+          issue: (deviceId: string) => issueCredentials(deviceId, config.realm, sealer),
+          rotateAfterMs: config.credentialRotationMs,
+          factoryResetWindowMs: config.factoryResetBootstrapWindowMs,
+        }
+      : undefined;
   return defaultPrograms({
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
     maxTaskAttempts: config.maxTaskAttempts,
+    ...(credentials ? { credentials } : {}),
   });
 }

@@ -33,6 +33,8 @@ async function start(config: Parameters<typeof startAcs>[0] = {}): Promise<AcsSe
     cwmpPort: 0,
     cpeCredentials: { username: USER, password: PASS },
     discoverOnBootstrap: false,
+    // Scripted to the message: no per-device credentials handed out.
+    perDeviceCredentials: false,
     ...config,
   });
   return acs;
