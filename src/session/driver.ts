@@ -51,6 +51,12 @@ export interface SessionDriverDeps {
   events?: EventSink;
   /** A program threw: it is dropped for the rest of the session, the others carry on. */
   onProgramError?: (program: string, error: unknown) => void;
+  /**
+   * The peer address of the session's Inform, written at the commit as `sourcePath` (a row
+   * like any parameter, unchanged rows cost nothing): connection requests may go only where
+   * a device's sessions come from (src/reach/target-guard.ts).
+   */
+  source?: { path: string; address: string };
 }
 
 export class SessionDriver {
@@ -190,7 +196,7 @@ export class SessionDriver {
           identity: this.#inform.deviceId,
           informAt: this.startedAt,
           events: this.#inform.event,
-          parameterOps: this.#ops,
+          parameterOps: this.#withSource(),
           requestOutcomes: this.#outcomes,
           ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
@@ -213,6 +219,16 @@ export class SessionDriver {
     } finally {
       this.#deps.onEnded(this);
     }
+  }
+
+  /**
+   * The session's ops and, last, where the session came from: last, so nothing the CPE said
+   * (an Inform parameter, a GetParameterValues answer) and no prune of a discovery outlives it.
+   */
+  #withSource(): ParameterOp[] {
+    const src = this.#deps.source;
+    if (src === undefined) return this.#ops;
+    return [...this.#ops, { op: 'setValues', at: this.startedAt, touch: false, params: [{ name: src.path, value: src.address, type: 'xsd:string' }] }];
   }
 
   /** End without writing anything (authentication failed, device busy). */
