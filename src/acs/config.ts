@@ -62,6 +62,11 @@ export interface AcsConfig {
   credentialRotationMs: number;
   /** After a factoryReset task the CPE acknowledged, accept the bootstrap credential for the device this long. */
   factoryResetBootstrapWindowMs: number;
+  /**
+   * Parameters of the Inform that claim a subscriber binding (besides the serial number): a
+   * device reporting a value registered as a claim code is bound to that subscriber.
+   */
+  subscriberClaimParameters: string[];
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -84,4 +89,5 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   bootstrapCredentialScope: 'new-devices',
   credentialRotationMs: 0,
   factoryResetBootstrapWindowMs: 60 * 60_000,
+  subscriberClaimParameters: ['Device.DeviceInfo.ProvisioningCode', 'InternetGatewayDevice.DeviceInfo.ProvisioningCode'],
 };

@@ -28,7 +28,7 @@ import { SessionDriver, type Reply } from '../session/driver.js';
 import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe-auth.js';
 import { loadSealer } from './credential-key.js';
 import type { Sealer } from '../auth/sealing.js';
-import { programsFor, sessionStorePort } from './session.js';
+import { claimsFor, programsFor, sessionStorePort } from './session.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -77,7 +77,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const port = sessionStorePort(store);
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
-  const programs = programsFor(config, sealer);
+  const programs = programsFor(config, sealer, { store, log });
+  const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
     allowAnyone: config.allowUnauthenticatedCpes,
@@ -242,6 +243,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         store: port,
         sessionTimeoutMs: config.sessionTimeoutMs,
         programs,
+        claims,
         now,
         lockOwner: `${processTag}:${randomBytes(6).toString('hex')}`,
         onEnded: forget,

@@ -2,12 +2,15 @@
  * Glue between the CWMP endpoint (./server.ts) and the session driver (src/session): the
  * driver's store port over the Store, and the programs this ACS runs.
  */
+import type { Logger } from 'pino';
+import type { Inform } from '../cwmp/types.js';
 import { issueCredentials } from '../auth/device-credentials.js';
 import type { Sealer } from '../auth/sealing.js';
 import { defaultPrograms } from '../session/programs/default.js';
+import type { ServicesApplied } from '../session/programs/services.js';
 import type { SessionStorePort } from '../session/port.js';
 import type { ProgramFactory } from '../session/program.js';
-import type { Store } from '../store/types.js';
+import type { Store, SubscriberClaims } from '../store/types.js';
 import type { AcsConfig } from './config.js';
 
 /** The driver's store port: each method one Store call, so one round trip. */
@@ -22,10 +25,10 @@ export function sessionStorePort(store: Store): SessionStorePort {
 }
 
 /**
- * Credentials (when the ACS checks CPEs and hands out their own), tasks, then discovery of new
- * and bootstrapped devices, as configured.
+ * Credentials (when the ACS checks CPEs and hands out their own), tasks, discovery of new and
+ * bootstrapped devices, then subscribers' services, as configured.
  */
-export function programsFor(config: AcsConfig, sealer: Sealer | null): ProgramFactory {
+export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { store: Store; log?: Logger | undefined }): ProgramFactory {
   const credentials =
     config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
       ? {
@@ -40,5 +43,22 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null): ProgramFa
     taskBatchSize: config.taskBatchSize,
     maxTaskAttempts: config.maxTaskAttempts,
     ...(credentials ? { credentials } : {}),
+    services: { applied: (r) => void recordServices(deps.store, r).catch((err: unknown) => deps.log?.error({ err, deviceId: r.deviceId }, 'could not record the services applied')) },
+  });
+}
+
+/** The outcome of a services program: on the binding, and one line of the subscriber's history. */
+async function recordServices(store: Store, r: ServicesApplied): Promise<void> {
+  await store.recordServiceStatus(r.bindingId, r.revision, r.statuses);
+  const summary = r.statuses.map((s) => `${s.template} ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.fault ? ` (fault ${s.fault.code})` : ''}`).join(', ');
+  await store.appendSubscriberHistory({ subscriberId: r.subscriberId, at: Date.now(), action: 'services-applied', deviceId: r.deviceId, detail: `revision ${r.revision}: ${summary || 'no services'}` });
+}
+
+/** What an Inform claims: its serial number, and the values of the configured claim parameters. */
+export function claimsFor(config: AcsConfig): (inform: Inform) => SubscriberClaims {
+  const paths = new Set(config.subscriberClaimParameters);
+  return (inform) => ({
+    serialNumber: inform.deviceId.serialNumber,
+    codes: inform.parameterList.filter((p) => paths.has(p.name) && p.value !== '').map((p) => p.value),
   });
 }

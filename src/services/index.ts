@@ -6,6 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
+import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
@@ -25,6 +26,7 @@ export interface ServicesOptions {
 
 export interface Services {
   readonly tasks: TaskService;
+  readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
 }
 
@@ -39,5 +41,5 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }) };
+  return { tasks, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }) };
 }

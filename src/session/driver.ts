@@ -14,6 +14,8 @@ import { EV, hasEvent } from '../cwmp/events.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
 import type { EventSink } from '../events/bus.js';
 import type {
+  SessionSubscriber,
+  SubscriberClaims,
   CpeMessageRecord,
   CredentialWrite,
   DeviceCredentials,
@@ -45,6 +47,8 @@ export interface SessionDriverDeps {
   programs: ProgramFactory;
   now: () => number;
   lockOwner: string;
+  /** What the Inform claims for a subscriber binding (openSession binds a matching pending claim). */
+  claims?: (inform: Inform) => SubscriberClaims | undefined;
   /** Called once when the session is over (committed or abandoned). */
   onEnded: (session: SessionDriver) => void;
   /** Told what the session did, after its commit (src/events/bus.ts). */
@@ -128,7 +132,14 @@ export class SessionDriver {
     this.#auth = auth;
     this.#inform = inform;
     const now = this.#deps.now();
-    const result = await this.#deps.store.openSession({ deviceId, lockOwner: this.#deps.lockOwner, lockTtlMs: this.#lockTtl(), now });
+    const claims = this.#deps.claims?.(inform);
+    const result = await this.#deps.store.openSession({
+      deviceId,
+      lockOwner: this.#deps.lockOwner,
+      lockTtlMs: this.#lockTtl(),
+      now,
+      ...(claims !== undefined ? { claims } : {}),
+    });
     if (result.lock === 'acquired') {
       this.#lockHeld = true;
       this.#lastLockRefresh = now;
@@ -136,7 +147,7 @@ export class SessionDriver {
       this.#device = result.device;
       this.#credentials = result.credentials;
       this.#known = result.device !== null;
-      this.#start(inform, deviceId, result.queue);
+      this.#start(inform, deviceId, result.queue, result.subscriber ?? null);
     }
     return result;
   }
@@ -246,7 +257,7 @@ export class SessionDriver {
   }
 
   /** What the Inform itself teaches, then the programs. */
-  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[]): void {
+  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[], subscriber: SessionSubscriber | null): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
     const informed = withoutBlankSecrets(inform.parameterList);
@@ -257,7 +268,7 @@ export class SessionDriver {
       credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
-    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
+    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
   }
 
@@ -272,6 +283,7 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
+      learntUnder: (prefix) => [...this.#learnt.keys()].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };

@@ -169,6 +169,50 @@ export const TABLES: readonly TableSpec[] = [
     key: ['id'],
     perDevice: false,
   },
+  // Subscribers first: everything below references one.
+  {
+    name: 'subscribers',
+    columns: { id: 'text', external_id: 'text', name: 'text', search: 'text', contact: 'json', services: 'json', revision: 'int', created_at: 'int', updated_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
+    name: 'subscriber_devices',
+    columns: {
+      id: 'text',
+      subscriber_id: 'text',
+      device_id: 'text',
+      claim_kind: 'text',
+      claim_value: 'text',
+      replaces: 'text',
+      applied_revision: 'int',
+      statuses: 'json',
+      created_at: 'int',
+      bound_at: 'int',
+    },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
+    name: 'subscriber_history',
+    columns: { subscriber_id: 'text', at: 'int', action: 'text', device_id: 'text', detail: 'text' },
+    key: ['subscriber_id', 'seq'],
+    orderOnly: ['seq'],
+    perDevice: false,
+  },
+  { name: 'service_templates', columns: { id: 'text', definition: 'json', updated_at: 'int' }, key: ['id'], perDevice: false },
+  {
+    name: 'activation_codes',
+    columns: { hash: 'text', subscriber_id: 'text', expires_at: 'int', used_at: 'int', created_at: 'int' },
+    key: ['hash'],
+    perDevice: false,
+  },
+  {
+    name: 'subscriber_tokens',
+    columns: { id: 'text', subscriber_id: 'text', name: 'text', lookup: 'text', hash: 'text', created_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
 ];
 
 /** Tables a store has that are deliberately not copied. */

@@ -3,6 +3,7 @@
  * session (openSession, commitSession), devices, their parameter trees and listing.
  * Backends: sqlite/devices.ts, postgres/devices.ts; suite: test/store/conformance/devices.ts.
  */
+import type { SessionSubscriber, SubscriberClaims } from './subscribers.js';
 import type { CpeResponse, DeviceIdStruct, EventStruct, ParameterAttribute, ParameterInfo, ParameterValue } from '../../cwmp/types.js';
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential, CredentialWrite, DeviceCredentials } from './credentials.js';
@@ -65,6 +66,11 @@ export interface SessionOpenInput {
   lockOwner: string;
   lockTtlMs: number;
   now: number;
+  /**
+   * What the Inform claims for a subscriber binding (a serial, codes): a pending claim that
+   * matches is bound to the device in the same transaction (concerns/subscribers.ts).
+   */
+  claims?: SubscriberClaims;
 }
 
 export interface SessionOpenResult {
@@ -79,6 +85,8 @@ export interface SessionOpenResult {
    * Tasks left `running` by a session that died are handed out again.
    */
   queue: TaskRecord[];
+  /** The device's subscriber and services, when it has one (read in the same round trip). */
+  subscriber?: SessionSubscriber | null;
 }
 
 export interface RequestProgress {

@@ -3,6 +3,7 @@ import type { JSX } from 'preact';
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Activity } from './activity';
+import type { Role } from './api';
 import { Ctx, type AppContext } from './app-context';
 import { ActivityPanel } from './components/activity-panel';
 import { EventStream, type StreamState } from './events';
@@ -10,7 +11,11 @@ import { DevicePage } from './pages/Device';
 import { DevicesPage } from './pages/Devices';
 import { FaultsPage } from './pages/Faults';
 import { OverviewPage } from './pages/Overview';
+import { SelfServicePage } from './pages/SelfService';
+import { ServiceTemplatesPage } from './pages/ServiceTemplates';
 import { SignIn } from './pages/SignIn';
+import { SubscriberPage } from './pages/Subscriber';
+import { SubscribersPage } from './pages/Subscribers';
 import { interceptLinks, useRoute, type Route } from './router';
 import { forgetToken, signIn, storedToken, type SignedIn } from './session';
 import './styles.css';
@@ -37,6 +42,12 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <DevicePage key={route.id} id={route.id} tab={route.tab} />;
     case 'faults':
       return <FaultsPage />;
+    case 'subscribers':
+      return <SubscribersPage />;
+    case 'subscriber':
+      return <SubscriberPage key={route.id} id={route.id} />;
+    case 'service-templates':
+      return <ServiceTemplatesPage />;
     case 'not-found':
       return (
         <div class="page">
@@ -49,7 +60,7 @@ function Page({ route }: { route: Route }): JSX.Element {
   }
 }
 
-function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => void }): JSX.Element {
+function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onSignOut: () => void }): JSX.Element {
   const route = useRoute();
   const ctx = useMemo<AppContext>(() => {
     const stream = new EventStream(session.api.token);
@@ -62,7 +73,7 @@ function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => voi
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -85,6 +96,8 @@ function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => voi
             {nav('/', 'Overview', route.page === 'overview')}
             {nav('/devices', 'Devices', route.page === 'devices' || route.page === 'device')}
             {nav('/faults', 'Faults', route.page === 'faults')}
+            {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
+            {nav('/service-templates', 'Templates', route.page === 'service-templates')}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />
@@ -132,7 +145,9 @@ function App(): JSX.Element {
   }, []);
   if (restoring) return <div class="loading" role="status">Signing in…</div>;
   if (session === null) return <SignIn notice={notice} onSubmit={async (t) => setSession(await signIn(t, expired))} />;
-  return <Shell session={session} onSignOut={signOutNow} />;
+  if (session.role === 'subscriber') return <SelfServicePage api={session.api} onSignOut={signOutNow} />;
+  // Narrowed above: the same object, so the shell's stream lives as long as the sign-in.
+  return <Shell session={session as SignedIn & { role: Role }} onSignOut={signOutNow} />;
 }
 
 interceptLinks();

@@ -6,6 +6,9 @@ export type Route =
   | { page: 'devices'; query: URLSearchParams }
   | { page: 'device'; id: string; tab: string | null }
   | { page: 'faults' }
+  | { page: 'subscribers' }
+  | { page: 'subscriber'; id: string }
+  | { page: 'service-templates' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -22,6 +25,15 @@ export function parseRoute(pathname: string, search: string): Route {
     return { page: 'device', id, tab: new URLSearchParams(search).get('tab') };
   }
   if (parts[0] === 'faults' && parts.length === 1) return { page: 'faults' };
+  if (parts[0] === 'subscribers' && parts.length === 1) return { page: 'subscribers' };
+  if (parts[0] === 'subscribers' && parts.length === 2) {
+    try {
+      return { page: 'subscriber', id: decodeURIComponent(parts[1]!) };
+    } catch {
+      return { page: 'not-found', path: pathname };
+    }
+  }
+  if (parts[0] === 'service-templates' && parts.length === 1) return { page: 'service-templates' };
   return { page: 'not-found', path: pathname };
 }
 

@@ -8,7 +8,8 @@ const TOKEN_KEY = 'flotilla.token';
 
 export interface SignedIn {
   api: Api;
-  role: Role;
+  /** `subscriber`: a self-service token (fls_…), which sees only its own page. */
+  role: Role | 'subscriber';
 }
 
 export function storedToken(): string | null {
@@ -30,7 +31,8 @@ export function forgetToken(): void {
 /** Check the token against the API, learn its role, keep it for this tab. */
 export async function signIn(token: string, onUnauthorized: () => void): Promise<SignedIn> {
   const api = new Api(token.trim(), onUnauthorized);
-  const role = await detectRole(api);
+  // A subscriber's token reaches only /self: it signs in to the self-service page.
+  const role = api.token.startsWith('fls_') ? (await api.get('/self'), 'subscriber' as const) : await detectRole(api);
   try {
     sessionStorage.setItem(TOKEN_KEY, api.token);
   } catch {
