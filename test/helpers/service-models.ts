@@ -76,6 +76,7 @@ export function tr098ServiceModel(productClass = 'IGD-098S'): Template {
     secret(`${ppp}Password`),
     p(`${ppp}ConnectionStatus`, 'Connected', { writable: false }),
     uint(`${ppp}X_FLOTILLA_VLANID`),
+    uint('InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANIPConnection.1.X_FLOTILLA_VLANID'),
     p(`${profile}SIP.RegistrarServer`),
     p(`${profile}SIP.ProxyServer`),
     p(`${profile}Line.1.Enable`, 'Disabled'),
