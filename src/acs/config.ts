@@ -12,6 +12,12 @@ export interface AcsConfig {
   tlsKey?: string;
   /** Shared bootstrap credential a CPE may use until it has its own. */
   cpeCredentials?: { username: string; password: string };
+  /**
+   * Generate the bootstrap credential (when the data directory has none) while starting.
+   * False: the caller does it once every port is bound (`AcsServer.ensureBootstrap`), so a
+   * start that fails leaves no secret behind.
+   */
+  generateBootstrapAtStart: boolean;
   /** Accept any CPE without authentication. Only when explicitly asked for. */
   allowUnauthenticatedCpes: boolean;
   /** HTTP Basic sends the password in clear: accepted over TLS, over plain HTTP only if this is set. */
@@ -73,6 +79,7 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   host: '0.0.0.0',
   cwmpPort: 7547,
   dataDir: './flotilla-data',
+  generateBootstrapAtStart: true,
   allowUnauthenticatedCpes: false,
   allowBasicOverHttp: false,
   realm: 'Flotilla',

@@ -18,6 +18,11 @@
  * refreshes its device's entry for free. A change made in another process is caught two
  * ways: a failed check against a cached entry reads the store once more (a rotated password
  * works at once), and the credentials `openSession` returns are checked again.
+ *
+ * The bootstrap credential is held in memory too. When it comes from the data directory,
+ * a failed check reads it again (at most once per BOOTSTRAP_RELOAD_MS), so
+ * `flotilla credentials reset` on a running ACS takes effect at the next attempt without
+ * adding anything to a successful session.
  */
 import { LRUCache } from 'lru-cache';
 import { verifyBasic, verifyDigest, type ParsedAuthorization } from '../auth/server.js';
@@ -107,6 +112,8 @@ export function decide(auth: ParsedAuthorization, state: DeviceCredentials | nul
 }
 
 export interface CpeAuthenticator {
+  /** The shared bootstrap credential from now on (generated after start, or reset). */
+  setBootstrap(credential: CpeCredential | null): void;
   /** Before the store's session: may read credentials (cached), never takes a lock. */
   check(auth: ParsedAuthorization | null, deviceId: string, method: string, now: number): Promise<CpeAuthentication>;
   /**
@@ -123,24 +130,49 @@ export interface CpeAuthenticator {
   ): CpeAuthentication;
 }
 
+/** A failed check re-reads the bootstrap credential at most this often. */
+export const BOOTSTRAP_RELOAD_MS = 2_000;
+
 export function cpeAuthenticator(opts: {
   allowAnyone: boolean;
   bootstrap: CpeCredential | null;
   bootstrapScope?: BootstrapScope;
   cache: CredentialCache;
+  /** Reads the bootstrap credential again (its file), for a change made by another process. */
+  reloadBootstrap?: () => Promise<CpeCredential | null>;
+  /** Clock of the reload throttle (ms). */
+  clock?: () => number;
 }): CpeAuthenticator {
-  const { allowAnyone, cache } = opts;
+  const { allowAnyone, cache, reloadBootstrap } = opts;
+  const clock = opts.clock ?? Date.now;
   const policy: AuthPolicy = { bootstrap: opts.bootstrap, bootstrapScope: opts.bootstrapScope ?? 'new-devices' };
+  let reloadedAt = -Infinity;
   return {
+    setBootstrap(credential) {
+      policy.bootstrap = credential;
+    },
     async check(auth, deviceId, method, now) {
       if (allowAnyone) return { ok: true, via: 'anyone' };
       if (auth === null) return { ok: false, reason: 'no credentials', bootstrapRefused: false };
       const first = await cache.ofDevice(deviceId);
-      const decided = decide(auth, first.state, method, now, policy);
-      if (decided.ok || !first.cached) return decided;
-      // Perhaps changed by another process (rotated, marked expecting a reset): the store's word, once.
-      const again = await cache.ofDevice(deviceId, true);
-      return decide(auth, again.state, method, now, policy);
+      let decided = decide(auth, first.state, method, now, policy);
+      let state = first.state;
+      if (!decided.ok && first.cached) {
+        // Perhaps changed by another process (rotated, marked expecting a reset): the store's word, once.
+        state = (await cache.ofDevice(deviceId, true)).state;
+        decided = decide(auth, state, method, now, policy);
+      }
+      if (!decided.ok && !decided.bootstrapRefused && reloadBootstrap !== undefined && clock() - reloadedAt >= BOOTSTRAP_RELOAD_MS) {
+        // Perhaps reset by `flotilla credentials reset` meanwhile.
+        reloadedAt = clock();
+        try {
+          policy.bootstrap = await reloadBootstrap();
+        } catch {
+          // Unreadable for now: keep what we had.
+        }
+        decided = decide(auth, state, method, now, policy);
+      }
+      return decided;
     },
     confirm(decided, auth, deviceId, stored, method, now) {
       cache.learn(deviceId, stored);

@@ -20,7 +20,14 @@ import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, digestUriMatches, NonceCounter, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
 import { formatIp, parseIp, SESSION_SOURCE_PATH } from '../cwmp/address.js';
-import { resolveBootstrapCredential, type BootstrapCredential } from './bootstrap-credential.js';
+import {
+  bootstrapSource,
+  readBootstrapCredential,
+  readBootstrapFile,
+  resolveBootstrapCredential,
+  writeNewBootstrapCredential,
+  type BootstrapCredential,
+} from './bootstrap-credential.js';
 import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';
 import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
@@ -51,7 +58,13 @@ export interface AcsServer {
   readonly store: Store;
   /** e.g. "http://127.0.0.1:7547/" */
   readonly cwmpUrl: string;
+  /** The bootstrap credential as the start found (or generated) it. */
   readonly bootstrap: BootstrapCredential;
+  /**
+   * With `generateBootstrapAtStart: false`: generate the bootstrap credential now if the data
+   * directory has none, and use it. The clear password is returned once (null: nothing made).
+   */
+  ensureBootstrap(): Promise<{ username: string; password: string } | null>;
   /**
    * Device credentials known to this process. Tell it when this process changes or deletes
    * one (`forget`); changes made elsewhere are caught without it (src/acs/cpe-auth.ts).
@@ -61,6 +74,8 @@ export interface AcsServer {
   readonly sealer: Sealer | null;
   /** Sessions in progress in this process. */
   activeSessions(): number;
+  /** The CWMP socket is listening (readiness). */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -69,7 +84,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const store = opts.store;
   const now = opts.now ?? Date.now;
   const log = opts.logger;
-  const bootstrap = await resolveBootstrapCredential(config);
+  const bootstrap: BootstrapCredential = config.generateBootstrapAtStart
+    ? await resolveBootstrapCredential(config)
+    : { credential: await readBootstrapCredential(config), generated: null };
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
   const nonceCounts = new NonceCounter();
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
@@ -85,6 +102,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     bootstrap: bootstrap.credential,
     bootstrapScope: config.bootstrapCredentialScope,
     cache: credentials,
+    ...(bootstrapSource(config) === 'file' ? { reloadBootstrap: () => readBootstrapFile(config) } : {}),
   });
 
   const byToken = new Map<string, SessionDriver>();
@@ -408,9 +426,16 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     store,
     cwmpUrl,
     bootstrap,
+    ensureBootstrap: async () => {
+      if (bootstrapSource(config) !== 'file' || (await readBootstrapFile(config)) !== null) return null;
+      const made = await writeNewBootstrapCredential(config);
+      authenticator.setBootstrap(made.credential);
+      return { username: made.username, password: made.password };
+    },
     credentials,
     sealer,
     activeSessions: () => byToken.size,
+    listening: () => server.listening,
     close: async () => {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -55,7 +55,7 @@ export async function issueToken(store: Store, name: string, role: ApiRole, now 
 
 /**
  * At start: FLOTILLA_ADMIN_TOKEN (when given) is made an admin token if the store does not
- * have it yet; otherwise, when the store has no token at all, one admin token is generated
+ * have it yet; otherwise, when the store has no admin token, one admin token is generated
  * and returned so the caller can print it — once.
  */
 export async function ensureAdminToken(store: Store, fromEnv: string | undefined, now = Date.now()): Promise<{ generated: string | null }> {
@@ -70,7 +70,8 @@ export async function ensureAdminToken(store: Store, fromEnv: string | undefined
     }
     return { generated: null };
   }
-  if ((await store.listApiTokens()).length > 0) return { generated: null };
+  // Tokens made beforehand with `flotilla token create --role read-only` are no way in for an operator.
+  if ((await store.listApiTokens()).some((t) => t.role === 'admin')) return { generated: null };
   const { token } = await issueToken(store, 'first admin', 'admin', now);
   return { generated: token };
 }

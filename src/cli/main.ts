@@ -2,6 +2,8 @@
 /** The `flotilla` command. */
 import { Command } from 'commander';
 import { registerAgentCommand } from './agent.js';
+import { registerDemoCommand } from './demo.js';
+import { registerSecretCommands } from './secrets.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
@@ -12,6 +14,8 @@ registerServeCommand(program);
 registerSimCommand(program);
 registerMigrateCommand(program);
 registerAgentCommand(program);
+registerDemoCommand(program);
+registerSecretCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`flotilla: ${e instanceof Error ? e.message : String(e)}\n`);

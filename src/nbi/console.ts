@@ -19,6 +19,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OPERATIONAL_PATHS } from './health.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -94,8 +95,9 @@ const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>F
 <p>The API is up at <a href="/api/v1/openapi.json">/api/v1</a>. Build the console with <code>npm run build</code>
 (it lands in <code>dist/ui</code>) and restart.</p></body></html>`;
 
+/** The NBI's: /api/… and the operational paths (health, metrics), which answer JSON (a JSON 404 when absent). */
 function isApi(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/');
+  return path === '/api' || path.startsWith('/api/') || OPERATIONAL_PATHS.includes(path.replace(/\/+$/, '') || '/');
 }
 
 function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, status = 200): FastifyReply {

@@ -12,7 +12,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least role the route needs (default read-only); `subscriber`: self-service tokens only. */
     role?: ApiRole | 'subscriber';
-    /** No token needed (the route authenticates its own way, e.g. an activation code). */
+    /**
+     * No token needed: the route holds no data (health probes, the API document) or
+     * authenticates its own way (e.g. an activation code).
+     */
     public?: boolean;
   }
   interface FastifyRequest {

@@ -22,6 +22,7 @@ import type { Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
 import { Authenticator, ensureAdminToken, roleAllows } from '../auth/tokens.js';
 import { registerConsole } from './console.js';
+import { registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -55,6 +56,11 @@ export interface NbiOptions {
   bus?: EventBus;
   /** No authentication at all: every request acts as admin. Local development only. */
   open?: boolean;
+  /**
+   * False: do not generate the first admin token here (`flotilla serve` does it once every
+   * port is bound, with ensureAdminToken). FLOTILLA_ADMIN_TOKEN is registered either way.
+   */
+  generateAdminToken?: boolean;
   /** FLOTILLA_ADMIN_TOKEN: made an admin token (instead of generating one on first start). */
   adminToken?: string;
   /** The application services; built from connectionRequests/taskExpirySeconds when not given. */
@@ -71,6 +77,8 @@ export interface NbiOptions {
   maxWaitSeconds?: number;
   /** Called when webhooks are created or deleted (the process's webhook dispatcher reloads them). */
   onWebhooksChanged?: () => void;
+  /** More for /readyz to ask besides the store (e.g. the CWMP server is listening). */
+  ready?: ReadinessCheck;
   /** Largest request body (default 1 MiB). */
   bodyLimit?: number;
   logger?: Logger;
@@ -122,7 +130,10 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   const now = opts.now ?? Date.now;
   const log = opts.logger;
   const bus = opts.bus ?? new EventBus();
-  const generated = opts.open === true && opts.adminToken === undefined ? { generated: null } : await ensureAdminToken(store, opts.adminToken, now());
+  const generated =
+    (opts.open === true || opts.generateAdminToken === false) && opts.adminToken === undefined
+      ? { generated: null }
+      : await ensureAdminToken(store, opts.adminToken, now());
   await store.setSearchablePaths(opts.searchablePaths ?? DEFAULT_SEARCHABLE_PATHS);
 
   const services =
@@ -150,7 +161,8 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     // Device ids of any allowed length, escaped once more in the path (schemas.ts MAX_DEVICE_ID_LENGTH).
-    routerOptions: { maxParamLength: 8192 },
+    // ignoreTrailingSlash: GenieACS clients call /devices/?query=… (genieacs.ts).
+    routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: true },
     // One line per request is the access log's job; we log failures.
     logController: new LogController({ disableRequestLogging: true }),
     ...(log ? { loggerInstance: log as FastifyBaseLogger } : {}),
@@ -190,6 +202,8 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       req.principal = { tokenId: 'open', name: 'open', role: 'admin' };
       return;
     }
+    // No route here (a JSON 404 follows): nothing to protect, no token asked.
+    if (req.is404) return;
     const principal = await auth.authenticate(req.headers.authorization, now());
     if (principal === null) {
       reply.header('www-authenticate', 'Bearer realm="flotilla"');
@@ -245,13 +259,14 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     log?.error({ err, url: req.url, method: req.method }, 'NBI request failed');
     void reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
   });
+  registerHealthRoutes(app, { store, ...(opts.ready !== undefined ? { ready: opts.ready } : {}) });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
   await app.register(
     async (api) => {
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);

@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(main))('flotilla serve (process)', () => {
     return new Promise((done, fail) => {
       child = spawn(process.execPath, [main, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
-      const timer = setTimeout(() => fail(new Error(`serve did not start:\n${output}`)), 15_000);
+      const timer = setTimeout(() => fail(new Error(`serve did not start:\n${output}`)), 30_000);
       const onData = (d: Buffer): void => {
         output += d.toString();
         const m = /"cwmp":"([^"]+)"/.exec(output);

@@ -30,7 +30,7 @@ describe.skipIf(!existsSync(main))('flotilla serve with the console', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
-      const timer = setTimeout(() => fail(new Error(`serve did not start:\n${out}`)), 20_000);
+      const timer = setTimeout(() => fail(new Error(`serve did not start:\n${out}`)), 40_000);
       const onData = (d: Buffer): void => {
         out += d.toString();
         const m = /"api":"([^"]+)\/api\/v1"/.exec(out);

@@ -12,9 +12,23 @@ import { decodeCursor, encodeCursor, parseFields, parseFilters, parseSort } from
 import { DEVICE_ID, DEVICE_ID_PARAMS, ERRORS, PAGING } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 import type { TaskBody } from '../../services/tasks.js';
+import { fromGenieQuery, fromGenieTaskBody, fromGenieTaskQuery } from '../genieacs.js';
+
+/** GenieACS projections name `_id`, `_tags`, `_lastInform` … and parameter paths. */
+function genieProjection(projection: string): string {
+  const names: Record<string, string> = { _id: 'id', _tags: 'tags', _lastInform: 'lastInform', _registered: 'firstInform', _lastBoot: 'lastBoot', _lastBootstrap: 'lastBootstrap', _deviceId: 'deviceId' };
+  return projection
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => names[p] ?? p.replace(/\._value$/, ''))
+    .join(',');
+}
 
 interface ListQuery {
   filter?: string[];
+  query?: string;
+  projection?: string;
   sort?: string;
   limit?: number;
   offset?: number;
@@ -48,6 +62,8 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
             ...PAGING,
             cursor: { type: 'string', maxLength: 4096, description: 'the `next` of the previous page (keyset paging; same filter and sort)' },
             fields: { type: 'string', maxLength: 8192, description: 'comma-separated: summary fields and/or parameter paths or subtrees ("X.Y.")' },
+            query: { type: 'string', maxLength: 8192, description: 'GenieACS-style MongoDB JSON ($eq $ne $gt $gte $lt $lte $regex $exists, $and), ANDed with filter (docs/from-genieacs.md)' },
+            projection: { type: 'string', maxLength: 8192, description: 'GenieACS name of fields (parameter paths, comma-separated)' },
           },
           additionalProperties: false,
         },
@@ -58,9 +74,9 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       const q = req.query;
       const sortText = q.sort ?? 'id';
       const sort = parseSort(q.sort);
-      const { summary, parameters } = parseFields(q.fields);
+      const { summary, parameters } = parseFields(q.fields ?? (q.projection !== undefined ? genieProjection(q.projection) : undefined));
       const query: DeviceQuery = {
-        filters: parseFilters(q.filter, ctx.now()),
+        filters: [...parseFilters(q.filter, ctx.now()), ...(q.query !== undefined ? fromGenieQuery(q.query) : [])],
         sort: { key: sort.key, descending: sort.descending },
         limit: q.limit ?? 100,
         ...(q.offset !== undefined ? { offset: q.offset } : {}),
@@ -169,10 +185,18 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
     },
   );
 
-  api.post<{ Params: { id: string }; Querystring: { connectionRequest?: boolean; wait?: number; expiry?: number }; Body: TaskBody }>(
+  api.post<{
+    Params: { id: string };
+    Querystring: { connectionRequest?: boolean; wait?: number; expiry?: number; connection_request?: boolean; timeout?: number };
+    Body: TaskBody;
+  }>(
     '/devices/:id/tasks',
     {
       config: { role: 'operator' },
+      // GenieACS bodies ({"name": "reboot"}) become native ones before the schema sees them.
+      preValidation: async (req) => {
+        req.body = fromGenieTaskBody(req.body) as TaskBody;
+      },
       schema: {
         summary: 'Queue a task for the device',
         description:
@@ -188,6 +212,8 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
             connectionRequest: { type: 'boolean' },
             wait: { type: 'number', minimum: 0, maximum: 3600 },
             expiry: { type: 'integer', minimum: 0, description: 'seconds until the task expires if not run (0: never; default 7 days)' },
+            connection_request: { type: 'boolean', description: 'GenieACS name of connectionRequest' },
+            timeout: { type: 'integer', minimum: 0, maximum: 3_600_000, description: 'GenieACS name of wait, in milliseconds' },
           },
           additionalProperties: false,
         },
@@ -196,10 +222,11 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       },
     },
     async (req, reply) => {
-      const wait = req.query.wait ?? 0;
+      const asked = fromGenieTaskQuery(req.query);
+      const wait = asked.wait ?? 0;
       if (wait > ctx.maxWaitSeconds) throw badRequest(`wait: at most ${ctx.maxWaitSeconds} seconds`);
       const { task, finished, waitSkipped } = await ctx.services.tasks.createForDevice(req.params.id, req.body, {
-        connectionRequest: req.query.connectionRequest === true,
+        connectionRequest: asked.connectionRequest,
         waitSeconds: wait,
         ...(req.query.expiry !== undefined ? { expirySeconds: req.query.expiry } : {}),
       });

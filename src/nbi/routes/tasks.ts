@@ -10,6 +10,7 @@ import { parseFilters } from '../query.js';
 import { DEVICE_ID, ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 import type { TaskBody } from '../../services/tasks.js';
+import { fromGenieTaskBody } from '../genieacs.js';
 
 const STATES = ['queued', 'running', 'done', 'fault', 'expired'];
 
@@ -20,6 +21,10 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
     '/tasks',
     {
       config: { role: 'operator' },
+      preValidation: async (req) => {
+        const body = req.body as { task?: unknown } | null;
+        if (body !== null && typeof body === 'object' && 'task' in body) body.task = fromGenieTaskBody(body.task);
+      },
       schema: {
         summary: 'Queue a task on every device a filter matches',
         description:

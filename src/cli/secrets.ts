@@ -1,0 +1,92 @@
+/**
+ * `flotilla token …` and `flotilla credentials reset`: the secrets an operator needs, made
+ * on the store or data directory directly, with `flotilla serve` stopped or running (a
+ * running server looks tokens up in the store and re-reads the bootstrap credential file
+ * when a CPE fails with it, so both take effect at once).
+ *
+ * The secret itself goes to stdout (one line, for `TOKEN=$(flotilla token create …)`);
+ * everything said about it goes to stderr.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { BOOTSTRAP_FILE, writeNewBootstrapCredential } from '../acs/bootstrap-credential.js';
+import { DEFAULT_ACS_CONFIG } from '../acs/config.js';
+import { issueToken, ROLES } from '../auth/tokens.js';
+import { openStore, redactUrl } from '../store/open.js';
+import type { ApiRole, Store } from '../store/types.js';
+import { opt } from './options.js';
+
+interface StoreFlags {
+  dataDir: string;
+  db?: string;
+}
+
+function parseRole(value: string): ApiRole {
+  if ((ROLES as readonly string[]).includes(value)) return value as ApiRole;
+  throw new InvalidArgumentError(`expected one of ${ROLES.join(', ')}`);
+}
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(opt('--data-dir <dir>', 'data directory of the SQLite store and the bootstrap credential').default('./flotilla-data'))
+    .addOption(opt('--db <url>', 'store URL (postgres://… selects PostgreSQL)'));
+}
+
+async function withStore<T>(f: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ db: f.db, dataDir: f.dataDir, poolSize: 1 });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const where = (f: StoreFlags): string => (f.db !== undefined ? redactUrl(f.db) : `${f.dataDir} (SQLite)`);
+
+export function registerSecretCommands(program: Command): void {
+  const token = program.command('token').description('REST API bearer tokens: create, list, revoke (server stopped or running)');
+
+  storeOptions(
+    token
+      .command('create')
+      .description('make a token and print it (once) on stdout')
+      .addOption(opt('--role <role>', `${ROLES.join(', ')}`).argParser(parseRole).default('read-only'))
+      .addOption(opt('--name <name>', 'what the token is for (shown in the token list)')),
+  ).action(async (f: StoreFlags & { role: ApiRole; name?: string }) => {
+    const name = f.name ?? `cli ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`;
+    if (name.length === 0 || name.length > 128) throw new InvalidArgumentError('--name: 1 to 128 characters');
+    const { token: secret, record } = await withStore(f, (store) => issueToken(store, name, f.role));
+    process.stderr.write(`Created ${record.role} token "${record.name}" (id ${record.id}) in ${where(f)}; it is shown only now:\n`);
+    process.stdout.write(`${secret}\n`);
+  });
+
+  storeOptions(token.command('list').description('tokens (never the tokens themselves)')).action(async (f: StoreFlags) => {
+    const tokens = await withStore(f, (store) => store.listApiTokens());
+    for (const t of tokens) process.stdout.write(`${t.id}  ${t.role.padEnd(9)}  ${new Date(t.createdAt).toISOString()}  ${t.name}\n`);
+  });
+
+  storeOptions(token.command('revoke').description('delete a token by id').argument('<id>')).action(async (id: string, f: StoreFlags) => {
+    const ok = await withStore(f, (store) => store.deleteApiToken(id));
+    if (!ok) {
+      process.stderr.write(`flotilla: no token ${id}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    // A running server forgets a cached token within seconds (src/auth/tokens.ts, Authenticator).
+    process.stderr.write(`Revoked token ${id}\n`);
+  });
+
+  const credentials = program.command('credentials').description('the CPE bootstrap credential (server stopped or running)');
+  credentials
+    .command('reset')
+    .description('generate a new CPE bootstrap credential in the data directory and print it once')
+    .addOption(opt('--data-dir <dir>', 'data directory of the credential').default('./flotilla-data'))
+    .addOption(opt('--username <name>', 'its username').default('cpe-bootstrap'))
+    .action(async (f: { dataDir: string; username: string }) => {
+      const made = await writeNewBootstrapCredential({ dataDir: f.dataDir, realm: DEFAULT_ACS_CONFIG.realm }, f.username);
+      process.stderr.write(
+        `New CPE bootstrap credential in ${f.dataDir}/${BOOTSTRAP_FILE} (only its hash is kept; shown only now).\n` +
+          `A running ACS picks it up at the next CPE that fails with the old one. Configure it in your CPEs:\n`,
+      );
+      process.stdout.write(`username: ${made.username}\npassword: ${made.password}\n`);
+    });
+}
