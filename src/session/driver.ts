@@ -28,6 +28,7 @@ import type {
   StoredParameter,
   TaskRecord,
 } from '../store/types.js';
+import { isSecretPath } from '../secrets/rules.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionAuth, SessionRecorder, SessionView } from './program.js';
 
@@ -94,6 +95,7 @@ export class SessionDriver {
   #cpeRequestNames: string[] = [];
   #linked: string[] = [];
   #lockHeld = false;
+  #protocolError: string | null = null;
   #lastLockRefresh = 0;
   #ended = false;
 
@@ -105,6 +107,15 @@ export class SessionDriver {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The first protocol error the session survived, kept for its outcome if it later times out. */
+  get protocolError(): string | null {
+    return this.#protocolError;
+  }
+
+  noteProtocolError(reason: string): void {
+    this.#protocolError ??= reason;
   }
 
   /** The session's programs changed the device's credentials (written with its commit). */
@@ -175,6 +186,7 @@ export class SessionDriver {
         await this.end('ok');
         return { status: 204 };
       case 'rejected':
+        this.noteProtocolError(`protocol-error: ${received.error.message}`);
         return { status: 400, envelope: received.reply, reason: received.error.message };
     }
   }
@@ -248,9 +260,8 @@ export class SessionDriver {
   #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[], subscriber: SessionSubscriber | null): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
-    if (inform.parameterList.length > 0) {
-      this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: inform.parameterList });
-    }
+    const informed = withoutBlankSecrets(inform.parameterList);
+    if (informed.length > 0) this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: informed });
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
@@ -378,7 +389,7 @@ export class SessionDriver {
 function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number): ParameterOp | null {
   switch (response.method) {
     case 'GetParameterValuesResponse':
-      return { op: 'setValues', at, touch: true, params: response.parameterList };
+      return { op: 'setValues', at, touch: true, params: withoutBlankSecrets(response.parameterList) };
     case 'GetParameterNamesResponse':
       if (request.method !== 'GetParameterNames') return null;
       return { op: 'setNames', at, root: request.parameterPath, nextLevel: request.nextLevel, params: response.parameterList };
@@ -396,6 +407,14 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
     default:
       return null;
   }
+}
+
+/**
+ * A read of a secret answers "" (TR-069 A.3.2.1): it tells nothing, and must not replace the
+ * value the ACS set (src/secrets/rules.ts). Our own SetParameterValues is kept as sent.
+ */
+function withoutBlankSecrets(params: ParameterValue[]): ParameterValue[] {
+  return params.some((p) => p.value === '' && isSecretPath(p.name)) ? params.filter((p) => p.value !== '' || !isSecretPath(p.name)) : params;
 }
 
 function withDot(path: string): string {
