@@ -86,6 +86,8 @@ export class SessionDriver {
   #storedPaths: string[] = [];
   #stored: Map<string, StoredParameter> | null = null;
   readonly #learnt = new Map<string, ParameterValue>();
+  /** Secrets read back as "" this session: their values are unknown, but the device has them. */
+  readonly #blankSecrets = new Set<string>();
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
@@ -283,7 +285,7 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
-      learntUnder: (prefix) => [...this.#learnt.keys()].filter((p) => p.startsWith(prefix)),
+      learntUnder: (prefix) => [...this.#learnt.keys(), ...this.#blankSecrets].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };
@@ -335,6 +337,9 @@ export class SessionDriver {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
       const op = parameterOpFor(recordAs ?? request, outcome.response, at);
       if (op !== null) this.#apply(op);
+      if (outcome.response.method === 'GetParameterValuesResponse') {
+        for (const p of outcome.response.parameterList) if (p.value === '' && !this.#learnt.has(p.name) && isSecretPath(p.name)) this.#blankSecrets.add(p.name);
+      }
     } else {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });
     }
