@@ -11,6 +11,7 @@
  * `{ code, message }` with the HTTP status that fits (errors.ts).
  */
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -130,6 +131,30 @@ function validationMessage(err: FastifyError): string {
     return `${where}: "type" must be one of the task types (see the Task schema)`;
   }
   return `${where} ${first.message ?? 'is invalid'}`;
+}
+
+/** Where the readable API page is (start-up and `flotilla demo` print it). */
+export const API_DOCS_PREFIX = '/api/docs';
+
+/**
+ * The API page at /api/docs: swagger-ui's own copy of its assets (no CDN), showing the same
+ * document as /api/v1/openapi.json. It holds no data, so it needs no token: its routes (the
+ * plugin's and @fastify/static's, which take no route config) are marked public as they are
+ * added, inside this encapsulated context only. It lives under /api/, so the console leaves it alone.
+ */
+async function registerApiDocs(app: FastifyInstance): Promise<void> {
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...(route.config ?? {}), public: true };
+    });
+    await docs.register(fastifySwaggerUi, {
+      routePrefix: API_DOCS_PREFIX,
+      // The page's scripts and styles are files of its own: no inline code, nothing from elsewhere.
+      staticCSP: true,
+      uiConfig: { deepLinking: true, persistAuthorization: false },
+      theme: { title: 'Flotilla NBI' },
+    });
+  });
 }
 
 export async function startNbi(opts: NbiOptions): Promise<Nbi> {
@@ -293,6 +318,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     void reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
   });
   registerHealthRoutes(app, { store, ...(opts.ready !== undefined ? { ready: opts.ready } : {}) });
+  await registerApiDocs(app);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });

@@ -68,6 +68,26 @@ describe('operational endpoints', () => {
     expect((await get('/api/v1/tokens')).status).toBe(401);
   });
 
+  it('/api/docs is a readable API page without a token, its own assets and the same document', async () => {
+    for (const path of ['/api/docs', '/api/docs/']) {
+      const page = await get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.type, path).toMatch(/^text\/html/);
+      expect(String(page.body)).toContain('swagger-ui-bundle.js');
+    }
+    const js = await fetch(`${s.nbi.url}/api/docs/static/swagger-ui-bundle.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    expect((await get('/api/docs/static/swagger-initializer.js')).status).toBe(200);
+    const doc = await get('/api/docs/json');
+    expect(doc.status).toBe(200);
+    expect(doc.body).toEqual((await get('/api/v1/openapi.json')).body);
+    // The page's own routes are not part of the API document.
+    expect(Object.keys((doc.body as { paths: Record<string, unknown> }).paths).filter((p) => p.startsWith('/api/docs'))).toEqual([]);
+    expect((await get('/api/docs/no-such-file.js')).status).toBe(404);
+  });
+
   it('console routes still get the console', async () => {
     const r = await fetch(`${s.nbi.url}/devices`);
     expect(r.headers.get('content-type')).toMatch(/text\/html/);
