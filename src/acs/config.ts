@@ -36,6 +36,8 @@ export interface AcsConfig {
   discoveryBatchSize: number;
   /** Most names the task planner puts in one GetParameterValues / GetParameterAttributes. */
   taskBatchSize: number;
+  /** Sessions a task may be handed to without an outcome before it is faulted (src/session/programs/tasks.ts). */
+  maxTaskAttempts: number;
   /**
    * Devices whose credential (or lack of one) is kept in memory to check CPEs before the store
    * is touched. Every session refreshes its device's entry; a bootstrap-credential session of a
@@ -87,6 +89,7 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   discoverOnBootstrap: true,
   discoveryBatchSize: 256,
   taskBatchSize: 256,
+  maxTaskAttempts: 5,
   credentialCacheSize: 100_000,
   credentialCacheTtlMs: 25 * 60 * 60_000,
   perDeviceCredentials: true,

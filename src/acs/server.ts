@@ -106,6 +106,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   });
 
   const byToken = new Map<string, SessionDriver>();
+  /** This process's live session of each device: a new Inform from the device ends it. */
+  const byDevice = new Map<string, SessionDriver>();
   const bySocket = new WeakMap<Socket, SessionDriver>();
   const tokens = new WeakMap<SessionDriver, string>();
   const timers = new Map<SessionDriver, NodeJS.Timeout>();
@@ -121,22 +123,33 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const timer = timers.get(session);
     if (timer !== undefined) clearTimeout(timer);
     timers.delete(session);
+    if (session.deviceId !== null && byDevice.get(session.deviceId) === session) byDevice.delete(session.deviceId);
   };
 
   const touch = (session: SessionDriver): void => {
     const old = timers.get(session);
     if (old !== undefined) clearTimeout(old);
     const timer = setTimeout(() => {
-      endQuietly(session, 'timeout');
+      // Released (held requests were let go and none came): the session was complete.
+      if (session.machine.state === 'released') {
+        endQuietly(session, 'ok');
+        return;
+      }
+      const outcome = session.protocolError === null ? 'timeout' : `timeout after ${session.protocolError}`;
+      log?.info({ deviceId: session.deviceId, state: session.machine.state, idleMs: config.sessionTimeoutMs, outcome }, 'session timed out');
+      endQuietly(session, outcome);
     }, config.sessionTimeoutMs);
     timer.unref();
     timers.set(session, timer);
   };
 
-  const endQuietly = (session: SessionDriver, outcome: string): void => {
+  const endLogged = (session: SessionDriver, outcome: string): Promise<void> =>
     session.end(outcome).catch((e: unknown) => {
       log?.error({ err: e, deviceId: session.deviceId }, 'session commit failed');
     });
+
+  const endQuietly = (session: SessionDriver, outcome: string): void => {
+    void endLogged(session, outcome);
   };
 
   /** A nonce bound to the device the Inform named: a header made for one device opens no other. */
@@ -259,6 +272,14 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
+    // The device is authenticated and starts again: whatever session it had here died with its
+    // connection (a crash, a reset). End that one now — its unanswered tasks go back to the
+    // queue, as at a timeout — instead of refusing the device with 8005 until it times out.
+    const stale = byDevice.get(deviceId);
+    if (stale !== undefined && !stale.ended) {
+      log?.info({ deviceId, state: stale.machine.state }, 'a new Inform from the device ends its stale session');
+      await stale.end(stale.protocolError === null ? 'superseded' : `superseded after ${stale.protocolError}`);
+    }
     const opened = await session.open(inform, deviceId, decided.via);
     // The credentials changed in another process since we checked (rare): the store decides.
     const confirmed = authenticator.confirm(decided, auth, deviceId, opened.credentials, method, now());
@@ -276,6 +297,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const token = randomBytes(16).toString('base64url');
     tokens.set(session, token);
     byToken.set(token, session);
+    byDevice.set(deviceId, session);
     bySocket.set(req.socket, session);
     if (source !== null) sources.set(session, source);
     touch(session);
@@ -303,6 +325,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     }
     if (session !== undefined && busy.has(session)) {
       // A CPE does not pipeline; two POSTs at once for one session is an abuse of it.
+      session.noteProtocolError('protocol-error: two messages at once');
       plainFault(res, 409, 8001, 'a message of this session is already being processed');
       req.resume();
       return;
@@ -315,7 +338,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs);
       if (!body.ok) {
         log?.warn({ deviceId: session?.deviceId, reason: body.reason }, 'request body refused');
-        if (session !== undefined) endQuietly(session, `protocol-error: ${body.reason}`);
+        // Freed before we answer, so the CPE's next Inform finds the device free.
+        if (session !== undefined) await endLogged(session, `protocol-error: ${body.reason}`);
         if (!res.headersSent && !res.destroyed) plainFault(res, body.status, body.status === 413 ? 8004 : 8003, body.reason);
         return;
       }
@@ -325,7 +349,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         const parsed = text.ok ? parseEnvelope(text.value, { maxBytes: config.maxBodyBytes }) : text;
         if (!parsed.ok) {
           log?.warn({ deviceId: session?.deviceId, code: parsed.error.code, reason: parsed.error.message }, 'malformed CWMP message');
-          if (session !== undefined) endQuietly(session, `protocol-error: ${parsed.error.code}`);
+          if (session !== undefined) await endLogged(session, `protocol-error: ${parsed.error.code}`);
           plainFault(res, parsed.error.httpStatus, parsed.error.cwmpFault, parsed.error.message);
           return;
         }
@@ -345,6 +369,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       const reply = await session.handle(message);
       if (reply.status === 400 || reply.status === 500) {
         log?.warn({ deviceId: session.deviceId, reason: reply.reason }, 'CWMP protocol error in session');
+        // The session cannot go on: write what it learnt and free the device now, not at the timeout.
+        await session.end(`protocol-error: ${reply.reason}`);
       }
       send(res, reply);
     } catch (e) {

@@ -41,6 +41,7 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { st
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
+    maxTaskAttempts: config.maxTaskAttempts,
     ...(credentials ? { credentials } : {}),
     services: { applied: (r) => void recordServices(deps.store, r).catch((err: unknown) => deps.log?.error({ err, deviceId: r.deviceId }, 'could not record the services applied')) },
   });

@@ -23,6 +23,7 @@ import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planW
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
+import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
 import { startMeasure } from '../measure/server.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
 
@@ -59,6 +60,11 @@ interface ServeOptions {
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
+  connectionRequestDeviceBurst: number;
+  connectionRequestDeviceInterval: number;
+  connectionRequestGlobalBurst: number;
+  connectionRequestGlobalRate: number;
+  maxTaskAttempts: number;
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
@@ -136,6 +142,23 @@ export function registerServeCommand(program: Command): void {
         parseCredentials,
       ),
     )
+    .addOption(
+      opt('--connection-request-device-burst <n>', 'connection requests a device may get at once before its limit holds them back')
+        .argParser(parsePositive)
+        .default(DEFAULT_DEVICE_LIMIT.burst),
+    )
+    .addOption(
+      opt('--connection-request-device-interval <seconds>', 'then one more per this many seconds per device')
+        .argParser(parsePositive)
+        .default(1 / DEFAULT_DEVICE_LIMIT.perSecond),
+    )
+    .addOption(opt('--connection-request-global-burst <n>', 'connection requests at once across all devices').argParser(parsePositive).default(DEFAULT_GLOBAL_LIMIT.burst))
+    .addOption(
+      opt('--connection-request-global-rate <per-second>', 'then this many per second across all devices (bulk requests wait their turn)')
+        .argParser(parsePositive)
+        .default(DEFAULT_GLOBAL_LIMIT.perSecond),
+    )
+    .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
     .addOption(
       opt(
         '--connection-request-allowed-cidrs <cidrs>',
@@ -256,6 +279,7 @@ export function registerServeCommand(program: Command): void {
         sessionTimeoutMs: o.sessionTimeout * 1000,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
+        maxTaskAttempts: Math.floor(o.maxTaskAttempts),
         // Made after every port is bound (below), or by the cluster primary.
         generateBootstrapAtStart: false,
         perDeviceCredentials: o.perDeviceCredentials,
@@ -310,6 +334,8 @@ export function registerServeCommand(program: Command): void {
         connectionRequests: {
           targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,
+          perDevice: { burst: o.connectionRequestDeviceBurst, perSecond: 1 / o.connectionRequestDeviceInterval },
+          global: { burst: o.connectionRequestGlobalBurst, perSecond: o.connectionRequestGlobalRate },
           reach: reach.reach,
           sealer: acs.sealer,
           ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),

@@ -11,11 +11,9 @@
  * state as it was.
  */
 import { ProtocolError, faultString } from './errors.js';
-import { EV, hasEvent } from './events.js';
 import {
   ACS_REQUEST_RESPONSE,
   ACS_SUPPORTED_METHODS,
-  CPE_REQUEST_METHODS,
   type AcsRequest,
   type AcsResponse,
   type CpeRequest,
@@ -107,7 +105,6 @@ export class AcsSession {
   #counter = 0;
   #pending: PendingRequest | null = null;
   #cpeVersions: string | undefined;
-  #cpeHasRequests = false;
 
   constructor(opts: AcsSessionOptions = {}) {
     this.#idPrefix = opts.idPrefix ?? 'flotilla';
@@ -134,7 +131,6 @@ export class AcsSession {
         this.#namespace = message.namespace;
         this.#informId = message.header.id;
         this.#cpeVersions = message.header.supportedCwmpVersions;
-        this.#cpeHasRequests = EVENTS_WITH_CPE_REQUESTS.some((code) => hasEvent(body.event, code));
         this.#move('inform');
         return { kind: 'inform', inform: body, header: message.header };
       case 'cpeRequests':
@@ -181,12 +177,14 @@ export class AcsSession {
   }
 
   /**
-   * Nothing more to send: the HTTP layer answers 204. If we were holding requests the CPE
-   * announced in its Inform (TransferComplete after `7 TRANSFER COMPLETE`, …), the session
-   * stays open for them (`released`, TR-069 3.7.1.4); otherwise it is over.
+   * Nothing more to send: the HTTP layer answers 204. If we were holding the CPE's requests,
+   * the session stays open for them (`released`, TR-069 3.7.1.4); otherwise it is over.
    */
   finish(): AcsSessionState {
-    const held = this.#hold && this.#cpeHasRequests;
+    // Any CPE that obeyed the hold may have requests we never heard of (a TransferComplete
+    // retried without its event, a GetRPCMethods): the session stays open for them until the
+    // CPE's empty POST (TR-069 3.7.1.4), never cut off by our 204.
+    const held = this.#hold;
     this.#hold = false;
     if (held) {
       this.#move('finishHeld');
@@ -223,9 +221,8 @@ export class AcsSession {
   #receiveCpeRequest(message: Envelope): Received {
     const body = message.body;
     const id = message.header.id;
-    if (this.#hold && isCpeRequestMethod(body.method)) {
-      return this.#reject('UNEXPECTED_MESSAGE', `${body.method} sent while HoldRequests is set`, message, 8003);
-    }
+    // A request sent in spite of HoldRequests is answered and recorded, not faulted: some CPEs
+    // ignore the hold, and one of them loses its TransferComplete when it is refused.
     switch (body.method) {
       case 'TransferComplete':
         return this.#answer(body, { method: 'TransferCompleteResponse' }, id);
@@ -319,20 +316,6 @@ export class AcsSession {
 /** Whether `event` is allowed in `state` (for drivers that want to ask first). */
 export function canStep(state: AcsSessionState, event: AcsSessionEvent): boolean {
   return TRANSITIONS[state][event] !== undefined;
-}
-
-/** Events after which the CPE has requests of its own to send (TR-069 3.7.1.5). */
-const EVENTS_WITH_CPE_REQUESTS: readonly string[] = [
-  EV.TRANSFER_COMPLETE,
-  EV.REQUEST_DOWNLOAD,
-  EV.AUTONOMOUS_TRANSFER_COMPLETE,
-  EV.DU_STATE_CHANGE_COMPLETE,
-  EV.AUTONOMOUS_DU_STATE_CHANGE_COMPLETE,
-];
-
-/** Requests a CPE may make after its Inform (held back while HoldRequests is set). */
-function isCpeRequestMethod(method: string): boolean {
-  return method !== 'Inform' && (CPE_REQUEST_METHODS as readonly string[]).includes(method);
 }
 
 function idHeader(id: string | undefined): CwmpHeader {

@@ -53,7 +53,7 @@ function get(url: URL, headers: Record<string, string>, deadline: number, verify
       url,
       {
         method: 'GET',
-        headers: { ...headers, 'user-agent': 'Flotilla-ACS' },
+        headers: { ...headers, 'User-Agent': 'Flotilla-ACS' },
         agent: false,
         ...(pin !== null ? { lookup: pinnedLookup(pin) as never } : {}),
         ...(url.protocol === 'https:' ? { rejectUnauthorized: verifyTls } : {}),
@@ -111,7 +111,9 @@ export async function sendConnectionRequest(
     if (authorize === null) {
       return { outcome: 'auth-failed', status: 401, detail: basicOnly ? 'the CPE offers only Basic, which is not allowed' : 'no usable challenge' };
     }
-    const second = await get(url, { authorization: authorize('GET', uri) }, deadline, verifyTls, pin);
+    // Capitalised: HTTP header names are case-insensitive, but a widely embedded C client
+    // matches "Authorization: Digest" byte for byte and refuses anything else.
+    const second = await get(url, { Authorization: authorize('GET', uri) }, deadline, verifyTls, pin);
     if (second.status >= 200 && second.status < 300) return { outcome: 'answered', status: second.status };
     if (second.status === 401 || second.status === 403) return { outcome: 'auth-failed', status: second.status };
     return { outcome: 'refused', status: second.status };

@@ -7,7 +7,7 @@
  */
 import type { EventBus } from '../events/bus.js';
 import type { ConnectionRequester } from '../reach/requester.js';
-import type { ConnectionRequestRecord } from '../tasks/types.js';
+import type { ConnectionRequestOutcome, ConnectionRequestRecord } from '../tasks/types.js';
 import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '../store/types.js';
 import { DIAGNOSTIC_TYPES, FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
@@ -31,6 +31,9 @@ const BULK_CHUNK = 1000;
 export const DIAGNOSTIC_EXPIRY_SECONDS = 3600;
 const CR_CONCURRENCY = 32;
 const CR_DISABLED = 'connection requests are disabled on this server';
+
+/** Connection-request outcomes after which `?wait=` waits for the device (see createForDevice). */
+const WAIT_AFTER: ReadonlySet<ConnectionRequestOutcome> = new Set<ConnectionRequestOutcome>(['answered', 'udp-sent', 'rate-limited', 'refused']);
 
 export class TaskService {
   readonly #o: TaskServiceOptions;
@@ -66,7 +69,7 @@ export class TaskService {
     deviceId: string,
     body: TaskBody,
     opts: { connectionRequest?: boolean; waitSeconds?: number; expirySeconds?: number },
-  ): Promise<{ task: TaskRecord; finished: boolean }> {
+  ): Promise<{ task: TaskRecord; finished: boolean; waitSkipped: string | null }> {
     const { store } = this.#o;
     const page = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: pathsToType(body), limit: 1 });
     const device = page.devices[0];
@@ -75,21 +78,26 @@ export class TaskService {
     const task = this.#normalize(body, device);
     const [created] = await store.createTasks([{ deviceId, task, expiresAt: this.#expiresAt(opts.expirySeconds, now, body.type) }], now);
     let record = created!;
-    let reachable = true;
+    let waitSkipped: string | null = null;
     if (opts.connectionRequest === true) {
       const requester = this.#o.requester;
       if (requester === null) throw unavailable(CR_DISABLED);
       const cr = await requester.request(deviceId, [record.id]);
-      // UDP has no answer, but the datagrams left: worth waiting for the device.
-      reachable = cr.outcome === 'answered' || cr.outcome === 'udp-sent';
+      // Worth waiting when the device is coming or may be: it answered, the datagrams left
+      // (UDP has no answer), our own limit held this one back (an earlier request is bringing
+      // it), or it refused (a CPE answers 503 while it is already connecting). Not when it
+      // cannot be reached at all: then the answer says why, at once.
+      if (!WAIT_AFTER.has(cr.outcome)) {
+        waitSkipped = `connection request ${cr.outcome}${cr.detail !== undefined ? ` (${cr.detail})` : ''}: the task runs at the device's next Inform`;
+      }
     }
     const wait = Math.max(0, opts.waitSeconds ?? 0);
-    if (wait > 0 && reachable) {
+    if (wait > 0 && waitSkipped === null) {
       record = (await this.waitFor(record.id, wait * 1000)) ?? record;
     } else {
       record = (await store.getTask(record.id)) ?? record;
     }
-    return { task: record, finished: FINAL_TASK_STATES.includes(record.state) };
+    return { task: record, finished: FINAL_TASK_STATES.includes(record.state), waitSkipped: wait > 0 ? waitSkipped : null };
   }
 
   /**

@@ -28,6 +28,7 @@ import type {
   StoredParameter,
   TaskRecord,
 } from '../store/types.js';
+import { isSecretPath } from '../secrets/rules.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionAuth, SessionRecorder, SessionView } from './program.js';
 
@@ -85,6 +86,8 @@ export class SessionDriver {
   #storedPaths: string[] = [];
   #stored: Map<string, StoredParameter> | null = null;
   readonly #learnt = new Map<string, ParameterValue>();
+  /** Secrets read back as "" this session: their values are unknown, but the device has them. */
+  readonly #blankSecrets = new Set<string>();
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
@@ -94,6 +97,7 @@ export class SessionDriver {
   #cpeRequestNames: string[] = [];
   #linked: string[] = [];
   #lockHeld = false;
+  #protocolError: string | null = null;
   #lastLockRefresh = 0;
   #ended = false;
 
@@ -105,6 +109,15 @@ export class SessionDriver {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The first protocol error the session survived, kept for its outcome if it later times out. */
+  get protocolError(): string | null {
+    return this.#protocolError;
+  }
+
+  noteProtocolError(reason: string): void {
+    this.#protocolError ??= reason;
   }
 
   /** The session's programs changed the device's credentials (written with its commit). */
@@ -175,6 +188,7 @@ export class SessionDriver {
         await this.end('ok');
         return { status: 204 };
       case 'rejected':
+        this.noteProtocolError(`protocol-error: ${received.error.message}`);
         return { status: 400, envelope: received.reply, reason: received.error.message };
     }
   }
@@ -248,9 +262,8 @@ export class SessionDriver {
   #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[], subscriber: SessionSubscriber | null): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
-    if (inform.parameterList.length > 0) {
-      this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: inform.parameterList });
-    }
+    const informed = withoutBlankSecrets(inform.parameterList);
+    if (informed.length > 0) this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: informed });
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
@@ -272,7 +285,7 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
-      learntUnder: (prefix) => [...this.#learnt.keys()].filter((p) => p.startsWith(prefix)),
+      learntUnder: (prefix) => [...this.#learnt.keys(), ...this.#blankSecrets].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };
@@ -324,6 +337,9 @@ export class SessionDriver {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
       const op = parameterOpFor(recordAs ?? request, outcome.response, at);
       if (op !== null) this.#apply(op);
+      if (outcome.response.method === 'GetParameterValuesResponse') {
+        for (const p of outcome.response.parameterList) if (p.value === '' && !this.#learnt.has(p.name) && isSecretPath(p.name)) this.#blankSecrets.add(p.name);
+      }
     } else {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });
     }
@@ -378,7 +394,7 @@ export class SessionDriver {
 function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number): ParameterOp | null {
   switch (response.method) {
     case 'GetParameterValuesResponse':
-      return { op: 'setValues', at, touch: true, params: response.parameterList };
+      return { op: 'setValues', at, touch: true, params: withoutBlankSecrets(response.parameterList) };
     case 'GetParameterNamesResponse':
       if (request.method !== 'GetParameterNames') return null;
       return { op: 'setNames', at, root: request.parameterPath, nextLevel: request.nextLevel, params: response.parameterList };
@@ -396,6 +412,14 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
     default:
       return null;
   }
+}
+
+/**
+ * A read of a secret answers "" (TR-069 A.3.2.1): it tells nothing, and must not replace the
+ * value the ACS set (src/secrets/rules.ts). Our own SetParameterValues is kept as sent.
+ */
+function withoutBlankSecrets(params: ParameterValue[]): ParameterValue[] {
+  return params.some((p) => p.value === '' && isSecretPath(p.name)) ? params.filter((p) => p.value !== '' || !isSecretPath(p.name)) : params;
 }
 
 function withDot(path: string): string {

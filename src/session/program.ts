@@ -58,7 +58,7 @@ export interface SessionView {
   readonly startedAt: number;
   /** A value learnt this session (the Inform's, then each answer's, later ones winning). */
   learnt(path: string): ParameterValue | undefined;
-  /** Paths learnt this session under a prefix ("X.Y."). */
+  /** Paths learnt this session under a prefix ("X.Y."), with secrets read back blank (no value known). */
   learntUnder(prefix: string): string[];
   /**
    * A stored value among the paths programs declared in `storedPaths`, as the store held it

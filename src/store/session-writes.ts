@@ -10,7 +10,9 @@
  * migration creating flotilla_op_<k>(text, json): no new function signature.
  *
  *   device          upsert the device row (rules.ts DeviceWrite)
- *   clear           forget the device's tree
+ *   clear           forget the device's tree, but keep non-empty values of secrets (leaf names
+ *                   ending in one of `keep`, any case, other than `except`): the CPE reads them
+ *                   back as "", only the ACS knows them
  *   values          upsert [path, value, type]; unless touch, skip unchanged rows
  *   names           upsert [path, writable] with names_at
  *   ensure          insert object rows [path] that do not exist
@@ -32,12 +34,15 @@
  */
 import type { CpeResponse, Fault } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
+import { NOT_SECRET_NAMES, SECRET_SUFFIXES } from '../secrets/rules.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
 import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
 import type { CpeMessageRecord, CredentialSet, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
 
+const CLEAR_KEEPS: readonly string[] = [...SECRET_SUFFIXES, 'PIN'];
+
 export type ParameterStep =
-  | { k: 'clear' }
+  | { k: 'clear'; keep: readonly string[]; except: readonly string[] }
   | { k: 'values'; at: number; touch: boolean; items: [string, string, string][] }
   | { k: 'names'; at: number; items: [string, boolean][] }
   | { k: 'ensure'; at: number; items: string[] }
@@ -132,7 +137,9 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
   for (const op of ops) {
     switch (op.op) {
       case 'clearTree':
-        steps.push({ k: 'clear' });
+        // The secrets' name rule (src/secrets) as SQL can test it; the catalogue's few odd names
+        // (USIM.PIN …) are kept by "PIN". A row kept too many is pruned by the rediscovery.
+        steps.push({ k: 'clear', keep: CLEAR_KEEPS, except: NOT_SECRET_NAMES });
         break;
       case 'setValues':
         if (op.params.length === 0) break;

@@ -17,6 +17,14 @@ import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
 import type { RequestOutcome, Task, TaskRecord } from './types.js';
 
+/**
+ * What an answer settles: a task's outcome, or the progress of one (a non-idempotent step
+ * that succeeded while the task is not finished: addObject's instance exists, its values are
+ * not set yet). Progress is kept on the task (SessionRecorder.progress), so a session that
+ * dies next does not make the following one repeat the step.
+ */
+export type PlanOutcome = RequestOutcome | { requestId: string; state: 'progress'; response: CpeResponse; at: number };
+
 export interface PlannedRpc {
   request: AcsRequest;
   /** The task ids the RPC serves, comma-separated (the session log's requestId). */
@@ -34,14 +42,17 @@ export interface PlanOptions {
   skipFaultedBatches?: boolean;
 }
 
-/** What the planner needs of a task: its id (the outcomes' requestId) and the task. */
-export type PlannedTask = Pick<TaskRecord, 'id' | 'task'>;
+/**
+ * What the planner needs of a task: its id (the outcomes' requestId), the task, and what an
+ * earlier session recorded of it (addObject's AddObjectResponse: the instance already made).
+ */
+export type PlannedTask = Pick<TaskRecord, 'id' | 'task'> & { response?: CpeResponse | null };
 
 interface Unit {
   /** The next RPC, or null when the unit is finished. */
   next(): PlannedRpc | null;
   /** The answer to the RPC `next` returned last. */
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[];
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[];
 }
 
 export class TaskPlan {
@@ -67,7 +78,7 @@ export class TaskPlan {
     return null;
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     const unit = this.#waiting;
     if (unit === null) throw new Error('TaskPlan.learn without a request outstanding');
     this.#waiting = null;
@@ -134,7 +145,7 @@ class SingleUnit implements Unit {
     return { request: requestFor(this.task), tag: this.record.id };
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     return [outcome.ok ? done(this.record, outcome.response, at) : faulted(this.record, outcome.fault, at)];
   }
 }
@@ -149,6 +160,13 @@ class AddObjectUnit implements Unit {
 
   constructor(readonly record: PlannedTask) {
     this.#task = record.task as Extract<Task, { type: 'addObject' }>;
+    // An earlier session made the instance and then failed: never AddObject again, set its values.
+    const earlier = record.response;
+    if (earlier?.method === 'AddObjectResponse') {
+      this.#added = earlier;
+      this.#instance = earlier.instanceNumber;
+      this.#step = this.#task.parameterValues.length > 0 ? 'set' : 'done';
+    }
   }
 
   next(): PlannedRpc | null {
@@ -164,7 +182,7 @@ class AddObjectUnit implements Unit {
     return null;
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     if (!outcome.ok) {
       this.#step = 'done';
       return [faulted(this.record, outcome.fault, at, this.#added)];
@@ -174,7 +192,9 @@ class AddObjectUnit implements Unit {
       this.#instance = outcome.response.instanceNumber;
       if (this.#task.parameterValues.length > 0) {
         this.#step = 'set';
-        return [];
+        // Recorded at once: if the session dies before the values are set, the next one
+        // continues with this instance instead of adding another.
+        return [{ requestId: this.record.id, state: 'progress', response: outcome.response, at }];
       }
     }
     this.#step = 'done';
@@ -241,7 +261,7 @@ class ReadUnit implements Unit {
     return null;
   }
 
-  learn(outcome: RpcOutcome, at: number): RequestOutcome[] {
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     const pending = this.#pending;
     this.#pending = null;
     if (pending === null) return [];

@@ -51,14 +51,14 @@ afterEach(async () => {
 });
 
 describe('CWMP session over HTTP', () => {
-  it('runs a full session with HoldRequests, a queued request and a commit', async () => {
+  it('runs a full session with a queued request and a commit', async () => {
     await start();
     await queueRpc(acs.store, ID, { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] });
     const c = cpe();
     const r1 = await c.post(informBody({ events: ['1 BOOT'] }));
     expect(r1.status).toBe(200);
     expect(r1.envelope?.body.method).toBe('InformResponse');
-    expect(r1.envelope?.header.holdRequests).toBe(true);
+    expect(r1.envelope?.header.holdRequests).toBeUndefined();
     expect(c.cookie).toMatch(/^flotilla_session=/);
     const r2 = await c.post(null);
     expect(r2.envelope?.body).toEqual({ method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] });
@@ -242,18 +242,24 @@ describe('sessions across connections', () => {
     expect((await deviceTasks(acs.store, ID))[0]?.state).toBe('done');
   });
 
-  it('allows one session per device: a second Inform gets 8005 until the first ends', async () => {
+  it('allows one session per device: a second authenticated Inform ends the first (a CPE that restarted)', async () => {
     await start();
     const first = cpe();
     const second = cpe();
     expect((await first.post(informBody())).status).toBe(200);
-    const busy = await second.post(informBody());
+    expect((await second.post(informBody())).status).toBe(200);
+    // The first is over: its next message finds no session.
+    expect((await first.post(null)).status).toBe(400);
+    expect((await second.post(null)).status).toBe(204);
+    expect((await acs.store.listSessions(ID)).map((s) => s.outcome).sort()).toEqual(['ok', 'superseded']);
+  });
+
+  it('gives 8005 while another process holds the device', async () => {
+    await start();
+    expect((await acs.store.openSession({ deviceId: ID, lockOwner: 'elsewhere', lockTtlMs: 60_000, now: Date.now() })).lock).toBe('acquired');
+    const busy = await cpe().post(informBody());
     expect(busy.status).toBe(500);
     expect(busy.envelope?.body.method === 'Fault' && busy.envelope.body.detail.faultCode).toBe(8005);
-    expect((await first.post(null)).status).toBe(204);
-    expect((await second.post(informBody())).status).toBe(200);
-    expect((await second.post(null)).status).toBe(204);
-    expect((await acs.store.listSessions(ID)).length).toBe(2);
   });
 
   it('ends an idle session after the timeout and frees the device', async () => {

@@ -109,8 +109,9 @@ describe('AcsSession (pure state machine)', () => {
     s.receive(inform(['7 TRANSFER COMPLETE']));
     const ir = s.acceptInform({ holdRequests: true });
     expect(ir.header.holdRequests).toBe(true);
+    // A CPE that ignores the hold is answered, not faulted (one client loses the request).
     const early = s.receive(msg({ method: 'GetRPCMethods' }));
-    expect(early.kind).toBe('rejected');
+    expect(early.kind).toBe('cpeRequest');
     s.receive(null);
     const req = s.sendRequest({ method: 'GetRPCMethods' });
     expect(req.header.holdRequests).toBe(true);

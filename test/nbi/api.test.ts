@@ -312,7 +312,7 @@ describe('the task lifecycle in a session', () => {
     const c2 = new ScriptedCpe(s.acs.cwmpUrl);
     scripted.push(c2);
     const inform = await c2.post(informBody({ events: ['6 CONNECTION REQUEST'] }));
-    expect(inform.envelope?.header.holdRequests).toBe(true);
+    expect(inform.envelope?.body.method).toBe('InformResponse');
     // Handed to the session: running, both of them.
     expect((await api.get(`/tasks/${t1.id}`)).body).toMatchObject({ state: 'running', attempts: 1 });
     expect((await api.get(`/tasks/${t2.id}`)).body.state).toBe('running');
@@ -392,6 +392,7 @@ describe('connection requests', () => {
       expect(r.status).toBe(202);
       expect(r.body.state).toBe('queued');
       expect(r.body.connectionRequest).toMatchObject({ outcome: 'unreachable', detail: 'timeout after 2000 ms' });
+      expect(r.headers.get('x-flotilla-wait')).toMatch(/^skipped: connection request unreachable \(timeout after 2000 ms\)/);
       expect(sockets.length).toBeGreaterThan(0);
       // The device informs on its own (periodic): it gets the task then.
       cpe.inform('2 PERIODIC');
@@ -447,7 +448,7 @@ describe('connection requests', () => {
       connectionRequests: { defaultCredentials: { username: 'cr-user', password: 'cr-secret-pw' }, perDevice: { burst: 2, perSecond: 0.01 } },
     });
     try {
-      const { id } = await fleet.add(nextSerial());
+      const { id, cpe } = await fleet.add(nextSerial());
       const a = new Api(strict.url, ADMIN);
       expect((await a.post(`/devices/${inPath(id)}/connection-request`)).body.outcome).toBe('answered');
       expect((await a.post(`/devices/${inPath(id)}/connection-request`)).body.outcome).toBe('answered');
@@ -458,6 +459,13 @@ describe('connection requests', () => {
       const task = await a.post(`/devices/${inPath(id)}/tasks?connectionRequest=true`, { type: 'getRPCMethods' });
       expect(task.status).toBe(202);
       expect(task.body.connectionRequest.outcome).toBe('rate-limited');
+      // ?wait= still waits for the device's next Inform when our own limit held the request back.
+      const waiting = a.post(`/devices/${inPath(id)}/tasks?connectionRequest=true&wait=20`, { type: 'getRPCMethods' });
+      await until(async () => (await s.store.listTasks({ deviceId: id, states: ['queued'] })).total === 2);
+      cpe.inform('2 PERIODIC');
+      const waited = await waiting;
+      expect(waited.status).toBe(200);
+      expect(waited.body).toMatchObject({ state: 'done', connectionRequest: { outcome: 'rate-limited' } });
     } finally {
       await strict.close();
     }

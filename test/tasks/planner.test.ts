@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { RpcOutcome } from '../../src/cwmp/acs-session.js';
 import type { AcsRequest, ParameterValue } from '../../src/cwmp/types.js';
 import type { RequestOutcome, TaskRecord } from '../../src/store/types.js';
-import { TaskPlan } from '../../src/tasks/planner.js';
+import { TaskPlan, type PlanOutcome } from '../../src/tasks/planner.js';
 import type { Task } from '../../src/tasks/types.js';
 
 let n = 0;
@@ -82,13 +82,14 @@ function run(tasks: TaskRecord[], opts: { batchSize?: number; instance?: number;
   const plan = new TaskPlan(tasks, { batchSize: opts.batchSize ?? 100 });
   const rpcs: { request: AcsRequest; tag: string }[] = [];
   const outcomes: RequestOutcome[] = [];
+  const progress: PlanOutcome[] = [];
   for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
     rpcs.push(rpc);
-    outcomes.push(...plan.learn(answer(rpc.request, opts), 1));
+    for (const o of plan.learn(answer(rpc.request, opts), 1)) (o.state === 'progress' ? progress : outcomes).push(o as RequestOutcome);
     if (rpcs.length > 100) throw new Error('runaway plan');
   }
   const byTask = new Map(outcomes.map((o) => [o.requestId, o]));
-  return { rpcs, outcomes, byTask };
+  return { rpcs, outcomes, byTask, progress };
 }
 
 const gpv = (...parameterNames: string[]): Task => ({ type: 'getParameterValues', parameterNames });
@@ -186,6 +187,21 @@ describe('TaskPlan', () => {
     expect(byTask.get(t.id)).toMatchObject({ state: 'done', response: { method: 'AddObjectResponse', instanceNumber: 7 } });
   });
 
+  it('addObject records the instance as progress the moment AddObject succeeds', () => {
+    const t = rec({ type: 'addObject', objectName: 'Device.WiFi.SSID.', parameterValues: [['SSID', 'lab', 'xsd:string']], parameterKey: 'pk' });
+    const { progress } = run([t], { instance: 7 });
+    expect(progress).toEqual([{ requestId: t.id, state: 'progress', response: { method: 'AddObjectResponse', instanceNumber: 7, status: 0 }, at: 1 }]);
+  });
+
+  it('addObject with an instance recorded by an earlier session sets its values, never AddObject again', () => {
+    const t = rec({ type: 'addObject', objectName: 'Device.WiFi.SSID.', parameterValues: [['SSID', 'lab', 'xsd:string']], parameterKey: 'pk' });
+    const { rpcs, byTask } = run([{ ...t, response: { method: 'AddObjectResponse', instanceNumber: 4, status: 0 } }]);
+    expect(rpcs.map((r) => r.request)).toEqual([
+      { method: 'SetParameterValues', parameterList: [{ name: 'Device.WiFi.SSID.4.SSID', value: 'lab', type: 'xsd:string' }], parameterKey: 'pk' },
+    ]);
+    expect(byTask.get(t.id)).toMatchObject({ state: 'done', response: { method: 'AddObjectResponse', instanceNumber: 4 } });
+  });
+
   it('addObject whose values are refused faults, and keeps the AddObject answer (the instance exists)', () => {
     const t = rec({ type: 'addObject', objectName: 'Device.WiFi.SSID.', parameterValues: [['SSID', 'x', 'xsd:string']], parameterKey: '' });
     const { byTask } = run([t], { spvFault: true });
@@ -208,7 +224,7 @@ describe('TaskPlan', () => {
     const refresh = rec({ type: 'refresh', objectName: 'Device.' });
     const plan = new TaskPlan([refresh], { batchSize: 2, skipFaultedBatches: true });
     const sent: AcsRequest[] = [];
-    const outcomes: RequestOutcome[] = [];
+    const outcomes: PlanOutcome[] = [];
     for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
       sent.push(rpc.request);
       // The first values batch faults; everything else is answered from the tree.

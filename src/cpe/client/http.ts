@@ -160,7 +160,7 @@ export class AuthenticatingClient {
   async send(opts: RequestOptions): Promise<HttpReply> {
     const uri = `${opts.url.pathname}${opts.url.search}`;
     const withAuth = (): RequestOptions =>
-      this.#authorize === null ? opts : { ...opts, headers: { ...opts.headers, authorization: this.#authorize(opts.method, uri) } };
+      this.#authorize === null ? opts : { ...opts, headers: { ...opts.headers, Authorization: this.#authorize(opts.method, uri) } };
     const first = await request(withAuth());
     if (first.status !== 401 || this.#creds === null) return first;
     const answer = respondTo(parseChallenges(first.headers['www-authenticate']), this.#creds);

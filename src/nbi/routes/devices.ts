@@ -206,7 +206,9 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
         summary: 'Queue a task for the device',
         description:
           'With connectionRequest=true the device is asked to connect now; with wait=S the answer waits up to S seconds for the task to finish ' +
-          '(200 when it did, 202 when it is still queued or running).',
+          '(200 when it did, 202 when it is still queued or running). It waits after a connection request that was answered, sent over UDP, ' +
+          'held back by the rate limits or refused by the CPE; when the device cannot be reached at all (unreachable, auth-failed, no-url) ' +
+          'it answers at once with the header X-Flotilla-Wait saying why.',
         tags: ['tasks'],
         params: DEVICE_ID_PARAMS,
         querystring: {
@@ -228,13 +230,15 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       const asked = fromGenieTaskQuery(req.query);
       const wait = asked.wait ?? 0;
       if (wait > ctx.maxWaitSeconds) throw badRequest(`wait: at most ${ctx.maxWaitSeconds} seconds`);
-      const { task, finished } = await ctx.services.tasks.createForDevice(req.params.id, req.body, {
+      const { task, finished, waitSkipped } = await ctx.services.tasks.createForDevice(req.params.id, req.body, {
         connectionRequest: asked.connectionRequest,
         waitSeconds: wait,
         ...(req.query.expiry !== undefined ? { expirySeconds: req.query.expiry } : {}),
       });
       const shown = presentTask(task);
       req.audit = { after: shown };
+      // Why the answer did not wait, when it did not (the task's connectionRequest has the detail).
+      if (waitSkipped !== null) void reply.header('x-flotilla-wait', `skipped: ${waitSkipped}`);
       return reply.code(finished ? 200 : 202).header('location', `/api/v1/tasks/${task.id}`).send(shown);
     },
   );

@@ -20,6 +20,8 @@ export interface DefaultProgramSettings {
   discoveryBatchSize: number;
   /** GetParameterValues / GetParameterAttributes batch size of the task planner. */
   taskBatchSize: number;
+  /** Sessions a task may be handed to without an outcome before it is faulted (default 5). */
+  maxTaskAttempts?: number;
   /** Per-device credentials (absent: devices keep the credential they came with). */
   credentials?: CredentialsProgramOptions & {
     /** After a factoryReset task the CPE acknowledged, the bootstrap credential is accepted this long. */
@@ -42,7 +44,7 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
     }
     const { inform, device } = ctx.view;
     const { diagnostics, others } = splitDiagnostics(ctx.queue);
-    programs.push(new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize }));
+    programs.push(new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize, maxAttempts: settings.maxTaskAttempts ?? 5 }));
     if (diagnostics.length > 0) {
       const root = rootOf(inform.parameterList.map((p) => p.name)) === 'Device.' ? 'Device.' : 'InternetGatewayDevice.';
       programs.push(new DiagnosticsProgram(ctx, diagnostics, root));

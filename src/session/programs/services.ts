@@ -109,7 +109,9 @@ export class ServicesProgram implements Program {
         const l = view.learnt(path);
         if (l !== undefined) return { value: l.value, type: l.type };
         const s = view.stored(path);
-        return s === undefined || s.object ? undefined : { value: s.value ?? '', type: s.type ?? undefined };
+        if (s !== undefined && !s.object) return { value: s.value ?? '', type: s.type ?? undefined };
+        // A secret the device has, read back blank this session (its value is never known).
+        return view.learntUnder(path).includes(path) ? { value: '' } : undefined;
       },
       *under(prefix) {
         const seen = new Set<string>();

@@ -14,25 +14,35 @@ import type { Program, ProgramContext, ProgramRpc, SessionRecorder } from '../pr
 export interface TasksProgramOptions {
   /** Most names in one GetParameterValues / GetParameterAttributes the planner sends. */
   batchSize: number;
+  /**
+   * Sessions a task may be handed to without an outcome; beyond that it is faulted instead of
+   * sent again (a CPE that dies mid-task every time must not be driven forever). Default 5.
+   */
+  maxAttempts?: number;
 }
+
+/** The fault of a task given up after too many sessions without an outcome. */
+export const TOO_MANY_ATTEMPTS = 8002;
 
 export class TasksProgram implements Program {
   readonly name = 'tasks';
   readonly #plan: TaskPlan;
   readonly #record: SessionRecorder;
   readonly #now: () => number;
-  readonly #queued: number;
 
   constructor(ctx: ProgramContext, opts: TasksProgramOptions) {
     this.#record = ctx.record;
     this.#now = () => ctx.view.now();
-    const queue = linkMethodEvents(ctx, [...ctx.queue]);
-    this.#queued = queue.length;
+    const queue = giveUpExhausted(ctx, linkMethodEvents(ctx, [...ctx.queue]), opts.maxAttempts ?? 5);
     this.#plan = new TaskPlan(queue, { batchSize: opts.batchSize });
   }
 
+  /**
+   * Never: holding the CPE's requests buys our tasks nothing (none depends on going before a
+   * TransferComplete) and costs CPEs that mishandle the hold their requests (issue 11).
+   */
   holdRequests(): boolean {
-    return this.#queued > 0;
+    return false;
   }
 
   next(): ProgramRpc | null {
@@ -41,8 +51,27 @@ export class TasksProgram implements Program {
   }
 
   learn(answer: RpcOutcome): void {
-    for (const outcome of this.#plan.learn(answer, this.#now())) this.#record.settle(outcome);
+    for (const outcome of this.#plan.learn(answer, this.#now())) {
+      if (outcome.state === 'progress') this.#record.progress(outcome.requestId, outcome.response);
+      else this.#record.settle(outcome);
+    }
   }
+}
+
+/** Fault the tasks handed to more than `max` sessions; returns the others. */
+function giveUpExhausted(ctx: ProgramContext, queue: TaskRecord[], max: number): TaskRecord[] {
+  return queue.filter((t) => {
+    if (t.attempts <= max) return true;
+    const faultString = `no outcome after ${max} sessions: given up (retry the task to try again)`;
+    ctx.record.settle({
+      requestId: t.id,
+      state: 'fault',
+      fault: { faultCode: TOO_MANY_ATTEMPTS, faultString, setParameterValuesFault: [] },
+      at: ctx.view.startedAt,
+      response: t.response,
+    });
+    return false;
+  });
 }
 
 /** `M <method>` events name the request that caused them (TR-069 3.7.1.5, Table 7). */

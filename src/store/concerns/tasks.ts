@@ -31,7 +31,7 @@ export interface TaskStore {
   createTasks(tasks: NewTask[], now: number): Promise<TaskRecord[]>;
   getTask(id: string): Promise<TaskRecord | null>;
   listTasks(query?: TaskQuery): Promise<{ total: number; tasks: TaskRecord[] }>;
-  /** fault/expired → queued (fault and response cleared: a retry starts over; expiry lifted); other states are left as they are. Null: no such task. */
+  /** fault/expired → queued (fault and response cleared: a retry starts over; expiry lifted; attempts back to 0); other states are left as they are. Null: no such task. */
   retryTask(id: string, now: number): Promise<TaskRecord | null>;
   deleteTask(id: string): Promise<boolean>;
   /** Delete every task matching (at least one condition required); returns how many. */

@@ -559,6 +559,18 @@ ${opFunction(
 )}
 `;
 
+/** Migration 20: a bootstrap's clear keeps the secrets the ACS set (session-writes.ts 'clear'). */
+const CLEAR_KEEPS_SECRETS = `
+CREATE OR REPLACE FUNCTION flotilla_op_clear(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  DELETE FROM parameters p WHERE p.device_id = p_device
+    AND NOT (coalesce(p.value, '') <> ''
+      AND EXISTS (SELECT 1 FROM json_array_elements_text(coalesce(o->'keep', '[]'::json)) AS k(s) WHERE lower(right(p.path, length(k.s))) = lower(k.s))
+      AND NOT EXISTS (SELECT 1 FROM json_array_elements_text(coalesce(o->'except', '[]'::json)) AS e(s) WHERE right(p.path, length(e.s) + 1) = '.' || e.s));
+END
+$fn$;
+`;
+
 /**
  * Per-device credentials (../concerns/credentials.ts): sets other than the current CPE→ACS
  * one are json; three op kinds of the session's commit (../session-writes.ts cred_*), found by
@@ -695,6 +707,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
   { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
   { version: 15, name: 'audit log (append-only)', up: AUDIT_LOG },
+  { version: 20, name: "a bootstrap's clear keeps the secrets the ACS set", up: CLEAR_KEEPS_SECRETS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];

@@ -23,7 +23,7 @@ FROM json_array_elements($1::json) WITH ORDINALITY AS t(x, n) ORDER BY n
 RETURNING ${TASK_JSON} AS r`;
 const BY_ID = `SELECT ${TASK_JSON} AS r FROM tasks r WHERE r.id = $1`;
 const RETRY = `WITH u AS (
-  UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, updated_at = $2
+  UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, attempts = 0, updated_at = $2
   WHERE id = $1 AND state IN ('fault', 'expired') RETURNING *)
 SELECT x.r FROM (SELECT ${TASK_JSON} AS r, 0 AS o FROM u r UNION ALL SELECT ${TASK_JSON}, 1 FROM tasks r WHERE r.id = $1) x
 ORDER BY x.o LIMIT 1`;

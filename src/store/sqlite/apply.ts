@@ -46,7 +46,11 @@ const ADD_OBJECT = `
 INSERT INTO parameters (device_id, path, object, names_at) VALUES (@device, @path, 1, @at)
 ON CONFLICT (device_id, path) DO UPDATE SET names_at = excluded.names_at`;
 
-const CLEAR_TREE = 'DELETE FROM parameters WHERE device_id = @device';
+// Secrets the ACS set survive (session-writes.ts): their rows are kept when they hold a value.
+const CLEAR_TREE = `DELETE FROM parameters WHERE device_id = @device
+AND NOT (coalesce(parameters.value, '') <> ''
+  AND EXISTS (SELECT 1 FROM json_each(@keep) AS k WHERE substr(lower(parameters.path), -length(k.value)) = lower(k.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(@except) AS e WHERE substr(parameters.path, -length(e.value) - 1) = '.' || e.value))`;
 
 // Range predicates: [lo, hi) is "starts with prefix"; hi is null only for the empty prefix.
 const DELETE_RANGE = 'DELETE FROM parameters WHERE device_id = @device AND path >= @lo AND path < @hi';
@@ -137,7 +141,7 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         });
         break;
       case 'clear':
-        db.run(CLEAR_TREE, { device });
+        db.run(CLEAR_TREE, { device, keep: json(op.keep), except: json(op.except) });
         break;
       case 'values':
         db.run(SET_VALUES, { device, at: op.at, touch: bool(op.touch), items: json(op.items) });

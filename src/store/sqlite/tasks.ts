@@ -58,7 +58,7 @@ const PENDING = `SELECT ${COLUMNS} FROM tasks
 WHERE device_id = @device AND state IN ('queued', 'running') ORDER BY seq`;
 const MARK_RUNNING = `UPDATE tasks SET state = 'running', attempts = attempts + 1, updated_at = @now
 WHERE device_id = @device AND state IN ('queued', 'running')`;
-const RETRY = `UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, updated_at = @now
+const RETRY = `UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, attempts = 0, updated_at = @now
 WHERE id = @id AND state IN ('fault', 'expired')`;
 const DELETE = 'DELETE FROM tasks WHERE id = @id';
 const EXPIRING = `SELECT ${COLUMNS} FROM tasks WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at <= @now`;

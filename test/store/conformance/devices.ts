@@ -350,6 +350,22 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
         expect(t.get('Device.keep')?.valueAt).toBe(T0 + 1);
       });
 
+      it('clearTree keeps the non-empty secrets the ACS set (the CPE reads them back as "")', async () => {
+        const id = idOf('P1');
+        const ms = 'Device.ManagementServer.';
+        await inform(id, {
+          parameterOps: [
+            values(T0, [pv(`${ms}ConnectionRequestPassword`, 's3cret'), pv(`${ms}Password`, ''), pv('Device.WiFi.AccessPoint.1.Security.KeyPassphrase', 'k')]),
+            values(T0, [pv(`${ms}URL`, 'http://acs'), pv('Device.X_Password_Policy.Enable', '1'), pv(`${ms}ParameterKey`, 'pk')]),
+            values(T0, [pv('Device.X_ACME.wpa_key', 'w')]),
+          ],
+        });
+        await inform(id, { informAt: T0 + 1, events: [ev('0 BOOTSTRAP')], parameterOps: [{ op: 'clearTree' }] });
+        const t = await tree(id);
+        expect([...t.keys()]).toEqual([`${ms}ConnectionRequestPassword`, 'Device.WiFi.AccessPoint.1.Security.KeyPassphrase', 'Device.X_ACME.wpa_key']);
+        expect(t.get(`${ms}ConnectionRequestPassword`)?.value).toBe('s3cret');
+      });
+
       it('applies the ops of one commit in order', async () => {
         const id = idOf('P1');
         await inform(id, {
