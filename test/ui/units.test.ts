@@ -1,7 +1,7 @@
 /** The console's pure helpers: value type checks, CSV, the search box's filters, online status. */
 import { describe, expect, it } from 'vitest';
 import { checkValue, inputKind } from '../../src/ui/src/xsd.js';
-import { csvField, csvLine, isOnline } from '../../src/ui/src/format.js';
+import { csvField, csvLine, duration, isOnline } from '../../src/ui/src/format.js';
 import { build, isExpression, SEARCH_HINT, searchFilter } from '../../src/ui/src/filters.js';
 
 describe('checkValue', () => {
@@ -55,6 +55,15 @@ describe('search box', () => {
     expect(SEARCH_HINT).toContain('SIM00010*');
     expect(isExpression('lastInform < -1h')).toBe(true);
     expect(build('tag', '=', 'a b')).toBe('tag = "a b"');
+  });
+});
+
+describe('duration', () => {
+  it('says ms under a second, not 0.0 s', () => {
+    expect(duration('2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.042Z')).toBe('42 ms');
+    expect(duration('2024-01-01T00:00:00.000Z', '2024-01-01T00:00:02.500Z')).toBe('2.5 s');
+    expect(duration('2024-01-01T00:00:00.000Z', '2024-01-01T00:01:05.000Z')).toBe('1 min 5 s');
+    expect(duration(null, '2024-01-01T00:00:00.000Z')).toBe('');
   });
 });
 

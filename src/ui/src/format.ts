@@ -20,6 +20,17 @@ export function localTime(iso: string | null | undefined): string {
 
 export const count = (n: number): string => n.toLocaleString('en-US');
 
+/**
+ * How long a session took. Sessions on a LAN last milliseconds (the store keeps ms), so
+ * under a second says ms rather than rounding every one to "0.0 s".
+ */
+export function duration(startIso: string | null | undefined, endIso: string | null | undefined): string {
+  if (!startIso || !endIso) return '';
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  return ms < 1000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${count(n)} ${n === 1 ? one : many}`;
 }

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { devicePath, errorText, faultText, roleAllows, type SessionRecord, type TaskPage, type TaskRecord } from '../api';
 import { useApp } from '../app-context';
-import { ago, localTime } from '../format';
+import { ago, duration, localTime } from '../format';
 import { Button, ErrorBox, Loading, StateBadge } from './ui';
 
 /** Fetch `path` now, on every `live` tick, and every `pollMs` while `busy` says so. */
@@ -203,7 +203,7 @@ export function DeviceSessions({ id, live }: { id: string; live: number }): JSX.
           {data.sessions.map((s, i) => (
             <tr key={`${s.startedAt}-${i}`}>
               <td title={localTime(s.startedAt)}>{ago(s.startedAt)}</td>
-              <td>{s.startedAt && s.endedAt ? `${((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : ''}</td>
+              <td>{duration(s.startedAt, s.endedAt)}</td>
               <td class="wrap">{s.events.map((e) => e.eventCode).join(', ')}</td>
               <td class="wrap">
                 {s.rpcs.map((r, j) => (
