@@ -43,6 +43,10 @@ export interface AcsConfig {
    * credential openSession returns is checked again, and a failed check re-reads the store).
    */
   credentialCacheTtlMs: number;
+  /** Most SetParameterValues rounds policies may use in one session (src/policies). */
+  policyMaxCycles: number;
+  /** A device faulted on a policy is retried after this long, doubling per faulted try (max 1 day). */
+  policyRetryBaseMs: number;
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -60,4 +64,6 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   taskBatchSize: 256,
   credentialCacheSize: 100_000,
   credentialCacheTtlMs: 25 * 60 * 60_000,
+  policyMaxCycles: 3,
+  policyRetryBaseMs: 10 * 60_000,
 };

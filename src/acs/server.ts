@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import { buildEnvelope, buildFault, decodeBody, parseEnvelope } from '../cwmp/codec.js';
 import type { Envelope, Inform } from '../cwmp/types.js';
 import { deviceIdOf } from '../store/device-id.js';
-import type { EventSink } from '../events/bus.js';
+import { EventBus, type EventSink } from '../events/bus.js';
+import { PolicySource } from '../policies/source.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
@@ -39,6 +40,11 @@ export interface AcsServerOptions {
   nonceSecret?: Buffer;
   /** Where sessions publish what happened (device registered/booted/inform, task outcomes). */
   events?: EventSink;
+  /**
+   * The policy set sessions run (src/policies/source.ts). Default: one loaded from the store,
+   * reloaded on `policy.changed` when `events` is an EventBus, and every minute.
+   */
+  policies?: PolicySource;
 }
 
 export interface AcsServer {
@@ -58,6 +64,7 @@ export interface AcsServer {
 }
 
 export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer> {
+  let unsubscribePolicies: (() => void) | undefined;
   const config: AcsConfig = { ...DEFAULT_ACS_CONFIG, ...opts.config };
   const store = opts.store;
   const now = opts.now ?? Date.now;
@@ -67,7 +74,14 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
-  const programs = programsFor(config);
+  const ownPolicies = opts.policies === undefined;
+  const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
+  if (ownPolicies) {
+    await policies.start();
+    const events = opts.events;
+    if (events instanceof EventBus) unsubscribePolicies = events.subscribe((e) => void (e.type === 'policy.changed' && policies.refresh()));
+  }
+  const programs = programsFor(config, policies);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
     allowAnyone: config.allowUnauthenticatedCpes,
@@ -321,6 +335,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     credentials,
     activeSessions: () => byToken.size,
     close: async () => {
+      unsubscribePolicies?.();
+      if (ownPolicies) policies.close();
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all([...byToken.values()].map((s) => s.end('shutdown').catch(() => undefined)));
@@ -343,9 +359,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer },
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; policies?: PolicySource },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, policies, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -355,6 +371,7 @@ export async function startAcs(
       ...(now ? { now } : {}),
       ...(events ? { events } : {}),
       ...(nonceSecret ? { nonceSecret } : {}),
+      ...(policies ? { policies } : {}),
     });
     if (given !== undefined) return server;
     return {

@@ -2,6 +2,8 @@
  * Glue between the CWMP endpoint (./server.ts) and the session driver (src/session): the
  * driver's store port over the Store, and the programs this ACS runs.
  */
+import { DEFAULT_POLICY_SESSION_SETTINGS, policyProgram } from '../policies/program.js';
+import type { PolicySource } from '../policies/source.js';
 import { defaultPrograms } from '../session/programs/default.js';
 import type { SessionStorePort } from '../session/port.js';
 import type { ProgramFactory } from '../session/program.js';
@@ -19,11 +21,27 @@ export function sessionStorePort(store: Store): SessionStorePort {
   };
 }
 
-/** Tasks, then discovery of new and bootstrapped devices, as configured. */
-export function programsFor(config: AcsConfig): ProgramFactory {
-  return defaultPrograms({
+/**
+ * Tasks, then discovery of new and bootstrapped devices, as configured; then the policies
+ * (after discovery, so a bootstrapped device's values are read once, by discovery).
+ */
+export function programsFor(config: AcsConfig, policies: PolicySource | null): ProgramFactory {
+  const base = defaultPrograms({
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
   });
+  if (policies === null) return base;
+  const settings = {
+    ...DEFAULT_POLICY_SESSION_SETTINGS,
+    maxCycles: config.policyMaxCycles,
+    retryBaseMs: config.policyRetryBaseMs,
+    batchSize: config.taskBatchSize,
+  };
+  return (ctx) => {
+    const programs = base(ctx);
+    const policy = policyProgram(ctx, policies.current(), settings);
+    if (policy !== null) programs.push(policy);
+    return programs;
+  };
 }

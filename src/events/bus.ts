@@ -26,6 +26,8 @@ export const EVENT_TYPES = [
   'task.done',
   'task.faulted',
   'task.expired',
+  /** A provisioning policy was created, changed or deleted (deviceId ""; data: policyId). */
+  'policy.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -27,6 +27,8 @@ import { registerDeviceRoutes } from './routes/devices.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { parseFilter } from './query.js';
+import { registerPolicyRoutes } from './routes/policies.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
@@ -127,6 +129,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       store,
       bus,
       now,
+      parseFilter: (expr) => parseFilter(expr, now()),
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
     });
@@ -201,7 +204,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     // The one place where the services' domain errors become HTTP answers.
     const err = thrown instanceof ServiceError ? fromServiceError(thrown) : thrown;
     if (err instanceof ApiError) {
-      void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message });
+      void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message, ...err.extra });
       return;
     }
     if (err.validation !== undefined) {
@@ -241,6 +244,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
+      registerPolicyRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },

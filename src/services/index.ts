@@ -6,10 +6,13 @@
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
+import type { FilterParser } from '../policies/validate.js';
+import { PolicyService } from './policies.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
+export { PolicyService } from './policies.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -18,11 +21,14 @@ export interface ServicesOptions {
   connectionRequests?: Omit<ConnectionRequesterOptions, 'store'> | false;
   /** Default task lifetime in seconds (default 7 days; 0 = none). */
   taskExpirySeconds?: number;
+  /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
+  parseFilter?: FilterParser;
   now?: () => number;
 }
 
 export interface Services {
   readonly tasks: TaskService;
+  readonly policies: PolicyService;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -36,5 +42,15 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return { tasks };
+  const policies = new PolicyService({
+    store: opts.store,
+    bus: opts.bus,
+    now,
+    parseFilter:
+      opts.parseFilter ??
+      (() => {
+        throw new Error('filters are not available in this process');
+      }),
+  });
+  return { tasks, policies };
 }

@@ -17,6 +17,7 @@ import type {
   CpeMessageRecord,
   DeviceSummary,
   ParameterOp,
+  PolicyCommit,
   RequestOutcome,
   RpcLogEntry,
   SessionOpenResult,
@@ -74,6 +75,8 @@ export class SessionDriver {
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
   #linked: string[] = [];
+  #policy: PolicyCommit | undefined;
+  #policyMemo: string | null = null;
   #lockHeld = false;
   #lastLockRefresh = 0;
   #ended = false;
@@ -102,6 +105,7 @@ export class SessionDriver {
       this.#lastLockRefresh = now;
       this.#handed = result.queue;
       this.#device = result.device;
+      this.#policyMemo = result.policyMemo;
       this.#known = result.device !== null;
       this.#start(inform, deviceId, result.queue);
     }
@@ -176,6 +180,7 @@ export class SessionDriver {
             linkedRequests: this.#linked,
           },
           releaseLock: true,
+          ...(this.#policy !== undefined ? { policy: this.#policy } : {}),
         });
         this.#lockHeld = false;
         this.#publish(outcome);
@@ -209,6 +214,9 @@ export class SessionDriver {
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
+      policy: (commit) => {
+        this.#policy = commit;
+      },
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
@@ -220,6 +228,7 @@ export class SessionDriver {
       deviceId,
       inform,
       device: this.#device,
+      policyMemo: this.#policyMemo,
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),

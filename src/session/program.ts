@@ -8,7 +8,7 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, Inform, ParameterValue } from '../cwmp/types.js';
-import type { DeviceSummary, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
+import type { DeviceSummary, PolicyCommit, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
   request: AcsRequest;
@@ -39,6 +39,8 @@ export interface SessionView {
   readonly inform: Inform;
   /** What the store knew of the device when the session opened (null: a new device). */
   readonly device: DeviceSummary | null;
+  /** The policy engine's memo for this device, as openSession read it (null: none yet). */
+  readonly policyMemo: string | null;
   /** When the session began (the Inform's arrival). */
   readonly startedAt: number;
   /** A value learnt this session (the Inform's, then each answer's, later ones winning). */
@@ -60,6 +62,8 @@ export interface SessionRecorder {
   settle(outcome: RequestOutcome): void;
   /** A task linked to an `M …` event of the Inform (carried out by the CPE already). */
   link(taskId: string): void;
+  /** What policy evaluation concluded (the last call wins); written with the commit. */
+  policy(commit: PolicyCommit): void;
 }
 
 /** What a program factory gets: one session, opened, with its lock held. */

@@ -64,6 +64,15 @@ export const CONCERN_METHODS = {
   finishWebhookDelivery: true,
   listWebhookDeliveries: true,
   pruneWebhookDeliveries: true,
+  // policies
+  createPolicy: true,
+  updatePolicy: true,
+  getPolicy: true,
+  listPolicies: true,
+  deletePolicy: true,
+  listPolicyRevisions: true,
+  policyCompliance: true,
+  deviceCompliance: true,
 } as const satisfies Record<keyof Concerns, true>;
 
 /**

@@ -25,12 +25,13 @@
  *   cpe_messages    append, keep the newest `keep`
  *   log             append the session log, keep the newest `keep`
  *   unlock          release our lock; with requeueAt, and only if it was ours, requeue
+ *   policy          the device's policy memo; compliance rows of the evaluated policies replaced
  */
 import type { CpeResponse, Fault } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
 import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
-import type { CpeMessageRecord, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
+import type { ComplianceFault, ComplianceState, CpeMessageRecord, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
 
 export type ParameterStep =
   | { k: 'clear' }
@@ -58,7 +59,9 @@ export type WriteOp =
   | ({ k: 'fault_transfer'; taskTypes: readonly TaskType[] } & TransferFault)
   | { k: 'cpe_messages'; items: CpeMessageRecord[]; keep: number }
   | { k: 'log'; log: Omit<SessionLogRecord, 'deviceId'>; keep: number }
-  | { k: 'unlock'; owner: string; requeueAt: number | null };
+  | { k: 'unlock'; owner: string; requeueAt: number | null }
+  /** items: [policyId, revision, state, fault]; rows of `evaluated` policies not in items go. */
+  | { k: 'policy'; at: number; memo: string; evaluated: string[]; items: [string, number, ComplianceState, ComplianceFault | null][] };
 
 export type WriteKind = WriteOp['k'];
 
@@ -101,6 +104,10 @@ export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
   if (c.cpeMessages.length > 0) ops.push({ k: 'cpe_messages', items: c.cpeMessages, keep: limits.cpeMessagesPerDevice });
   const { deviceId: _filedUnderTheCommitsDevice, ...log } = c.log;
   ops.push({ k: 'log', log, keep: limits.sessionsPerDevice });
+  if (c.policy !== undefined) {
+    const p = c.policy;
+    ops.push({ k: 'policy', at: c.log.endedAt, memo: p.memo, evaluated: p.evaluated, items: p.compliance.map((r) => [r.policyId, r.revision, r.state, r.fault]) });
+  }
   if (c.releaseLock) ops.push({ k: 'unlock', owner: c.lockOwner, requeueAt: null });
   return ops;
 }

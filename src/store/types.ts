@@ -12,6 +12,7 @@
 import type { CredentialStore } from './concerns/credentials.js';
 import type { DeviceStore } from './concerns/devices.js';
 import type { HistoryStore } from './concerns/history.js';
+import type { PolicyStore } from './concerns/policies.js';
 import type { TaskStore } from './concerns/tasks.js';
 import type { TokenStore } from './concerns/tokens.js';
 import type { WebhookStore } from './concerns/webhooks.js';
@@ -19,6 +20,7 @@ import type { WebhookStore } from './concerns/webhooks.js';
 export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
 export type * from './concerns/history.js';
+export type * from './concerns/policies.js';
 export type * from './concerns/tasks.js';
 export type * from './concerns/tokens.js';
 export type * from './concerns/webhooks.js';
@@ -30,4 +32,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & PolicyStore;

@@ -7,6 +7,7 @@ import type { DeviceIdStruct, EventStruct, ParameterAttribute, ParameterInfo, Pa
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential } from './credentials.js';
 import type { CpeMessageRecord, SessionLogRecord } from './history.js';
+import type { PolicyCommit } from './policy-state.js';
 
 export interface StoredParameter {
   path: string;
@@ -77,6 +78,8 @@ export interface SessionOpenResult {
    * Tasks left `running` by a session that died are handed out again.
    */
   queue: TaskRecord[];
+  /** The policy engine's memo for this device (PolicyCommit.memo of an earlier session), or null. */
+  policyMemo: string | null;
 }
 
 export interface SessionCommit {
@@ -98,6 +101,8 @@ export interface SessionCommit {
   log: SessionLogRecord;
   /** Release the session lock in the same transaction. */
   releaseLock: boolean;
+  /** Policies evaluated in this session: the device's memo and compliance rows. */
+  policy?: PolicyCommit;
 }
 
 /** Identity fields of a device, filterable and sortable. */

@@ -16,6 +16,7 @@ import * as credentials from './credentials.js';
 import { PgDb, type PgTuning } from './db.js';
 import * as devices from './devices.js';
 import * as history from './history.js';
+import * as policies from './policies.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
 import * as tasks from './tasks.js';
@@ -61,7 +62,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

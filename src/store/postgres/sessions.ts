@@ -39,7 +39,8 @@ WITH lock AS (
 SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
   (SELECT ${DEVICE_JSON} FROM devices d WHERE d.id = $1) AS device,
   (SELECT ${CREDENTIAL_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credential,
-  (SELECT coalesce(json_agg(${TASK_JSON} ORDER BY r.seq), '[]'::json) FROM taken r) AS queue`;
+  (SELECT coalesce(json_agg(${TASK_JSON} ORDER BY r.seq), '[]'::json) FROM taken r) AS queue,
+  (SELECT m.memo FROM device_policy m WHERE m.device_id = $1) AS policy_memo`;
 
 /** Extending a lapsed lock that nobody took is fine: nobody else ran a session meanwhile. */
 const EXTEND_LOCK = 'UPDATE session_locks SET expires_at = $3 WHERE device_id = $1 AND owner = $2';
@@ -51,6 +52,7 @@ interface OpenRow {
   device: DeviceJson | null;
   credential: CpeCredential | null;
   queue: TaskRecord[];
+  policy_memo: string | null;
 }
 
 export async function openSession(db: PgDb, input: SessionOpenInput): Promise<SessionOpenResult> {
@@ -59,8 +61,8 @@ export async function openSession(db: PgDb, input: SessionOpenInput): Promise<Se
   const device = row.device === null ? null : toDeviceSummary(row.device);
   const credential = row.credential === null ? null : toCredential(row.credential);
   // A busy device's queue belongs to the session that holds it: neither read nor expired.
-  if (!row.acquired) return { lock: 'busy', device, credential, queue: [] };
-  return { lock: 'acquired', device, credential, queue: row.queue };
+  if (!row.acquired) return { lock: 'busy', device, credential, queue: [], policyMemo: null };
+  return { lock: 'acquired', device, credential, queue: row.queue, policyMemo: row.policy_memo };
 }
 
 export async function extendLock(db: PgDb, device: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

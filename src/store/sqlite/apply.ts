@@ -103,6 +103,19 @@ const PRUNE_MESSAGES = `DELETE FROM cpe_messages WHERE device_id = @device AND i
   (SELECT id FROM cpe_messages WHERE device_id = @device ORDER BY id DESC LIMIT 1 OFFSET @keep)`;
 const RELEASE_LOCK = 'DELETE FROM session_locks WHERE device_id = @device AND owner = @owner';
 
+/** An unchanged memo and unchanged compliance rows are not rewritten (an evaluated but steady device). */
+const SET_POLICY_MEMO = `INSERT INTO device_policy (device_id, memo) VALUES (@device, @memo)
+ON CONFLICT (device_id) DO UPDATE SET memo = excluded.memo WHERE device_policy.memo IS NOT excluded.memo`;
+const DROP_COMPLIANCE = `DELETE FROM policy_compliance WHERE device_id = @device
+  AND policy_id IN (SELECT value FROM json_each(@evaluated))
+  AND policy_id NOT IN (SELECT j.value ->> 0 FROM json_each(@items) AS j)`;
+const SET_COMPLIANCE = `INSERT INTO policy_compliance (device_id, policy_id, revision, state, fault, at)
+SELECT @device, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
+ON CONFLICT (device_id, policy_id) DO UPDATE
+SET revision = excluded.revision, state = excluded.state, fault = excluded.fault, at = excluded.at
+WHERE policy_compliance.revision IS NOT excluded.revision OR policy_compliance.state IS NOT excluded.state
+  OR policy_compliance.fault IS NOT excluded.fault`;
+
 export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): void {
   for (const op of ops) {
     switch (op.k) {
@@ -202,6 +215,14 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
           db.run(REQUEUE, { device, now: op.requeueAt });
         }
         break;
+      case 'policy': {
+        // A fault travels as JSON text inside the item, so json_each hands it back as text.
+        const items = json(op.items.map(([id, rev, state, fault]) => [id, rev, state, fault === null ? null : json(fault)]));
+        db.run(SET_POLICY_MEMO, { device, memo: op.memo });
+        db.run(DROP_COMPLIANCE, { device, evaluated: json(op.evaluated), items });
+        if (op.items.length > 0) db.run(SET_COMPLIANCE, { device, at: op.at, items });
+        break;
+      }
       default: {
         const never: never = op;
         throw new Error(`unknown write op ${JSON.stringify(never)}`);

@@ -15,6 +15,7 @@ import * as credentials from './credentials.js';
 import { Db, type SqliteTuning } from './db.js';
 import * as devices from './devices.js';
 import * as history from './history.js';
+import * as policies from './policies.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
 import * as tasks from './tasks.js';
@@ -50,7 +51,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 
