@@ -14,6 +14,7 @@ import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
 import { ensureAdminToken } from '../auth/tokens.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
+import { configureSecrets } from '../secrets/rules.js';
 import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';
 import { openStore, storeKind, UnsupportedStoreError } from '../store/open.js';
@@ -44,6 +45,7 @@ interface ServeOptions {
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
   searchableParameters: string[];
+  secretParameters: string[];
   eventsRelay: boolean;
   stunPort: number;
   stun: boolean;
@@ -92,6 +94,14 @@ export function registerServeCommand(program: Command): void {
         .default(DEFAULT_SEARCHABLE_PATHS, 'SoftwareVersion, HardwareVersion, ModelName, ProvisioningCode (TR-181 and TR-098)'),
     )
     .addOption(
+      opt(
+        '--secret-parameters <names>',
+        'comma-separated additions to the secret parameters (masked in every answer, never filtered, sorted or logged): leaf-name endings ("Token"), generic paths ("Device.X_ACME.Auth.{i}.Code") or subtrees ("Device.X_ACME.Vault.")',
+      )
+        .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+        .default([], 'none: the BBF hidden parameters and names ending in Password, Passphrase, Key, PSK, Secret'),
+    )
+    .addOption(
       opt('--no-events-relay', "do not share events with other processes (each API process streams only its own sessions' events; needed behind a PgBouncer in transaction mode, which has no LISTEN)"),
     )
     .addOption(opt('--stun-port <port>', 'UDP port of the built-in STUN server (TR-069 Annex G: devices behind a NAT)').argParser(parsePort).default(3478))
@@ -107,10 +117,11 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      configureSecrets({ extra: o.secretParameters });
       const logger = pino({
         level: o.logLevel,
         // Never log secrets, whatever a caller puts in a log line.
-        redact: ['password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization'],
+        redact: ['password', '*.password', 'secret', '*.secret', 'token', '*.token', 'authorization', '*.authorization', 'cookie', '*.cookie', 'req.headers.authorization', 'req.headers.cookie'],
       });
       let plan: ReturnType<typeof planWorkers>;
       try {

@@ -25,6 +25,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { wants, type EventBus, type FlotillaEvent } from './bus.js';
+import { maskSecrets } from '../secrets/rules.js';
 import type { NewWebhookDelivery, Store, WebhookDeliveryOutcome, WebhookDeliveryRecord, WebhookRecord } from '../store/types.js';
 
 export function signPayload(secret: string, timestamp: number, body: string): string {
@@ -205,9 +206,11 @@ export class WebhookDispatcher {
     this.#track(
       this.#currentHooks().then(
         async (hooks) => {
+          // Stored and sent without secret values (src/secrets/rules.ts).
+          const masked = maskSecrets(event);
           const items: NewWebhookDelivery[] = hooks
             .filter((h) => wants(h.events, event))
-            .map((h) => ({ webhookId: h.id, event }));
+            .map((h) => ({ webhookId: h.id, event: masked }));
           if (items.length === 0) return;
           try {
             await this.#store.enqueueWebhookDeliveries(items, Date.now());
@@ -295,7 +298,7 @@ export class WebhookDispatcher {
 
   async #deliver(d: WebhookDeliveryRecord, abort: AbortController): Promise<void> {
     const attempt = d.attempts + 1;
-    const body = JSON.stringify(d.event);
+    const body = JSON.stringify(maskSecrets(d.event));
     const timestamp = Math.floor(Date.now() / 1000);
     let timedOut = false;
     const timer = setTimeout(() => {

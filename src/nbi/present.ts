@@ -1,9 +1,12 @@
 /**
  * Store records → NBI JSON: times as ISO 8601, parameters as `{ "<path>": { … } }`, secrets
- * hidden (file-server passwords in tasks, *Password parameter values).
+ * hidden (file-server passwords in tasks; secret parameters by the one list of
+ * src/secrets/rules.ts, in the tree, task requests and CPE responses, session logs and CPE
+ * messages). server.ts masks every answer once more on its way out.
  */
 import type { DeviceListItem, DeviceSummary, SessionLogRecord, StoredParameter, TaskRecord } from '../store/types.js';
-import { isSecretPath, redactTask } from '../tasks/validate.js';
+import { MASK, isSecretPath, maskSecrets } from '../secrets/rules.js';
+import { redactTask } from '../tasks/validate.js';
 import type { SummaryField } from './query.js';
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -24,7 +27,7 @@ export function presentParameter(p: StoredParameter): ParameterJson {
   const out: ParameterJson = {};
   if (p.object) out.object = true;
   else {
-    out.value = p.value !== null && p.value !== '' && isSecretPath(p.path) ? '***' : p.value;
+    out.value = p.value !== null && p.value !== '' && isSecretPath(p.path) ? MASK : p.value;
     out.type = p.type;
   }
   out.writable = p.writable;
@@ -76,8 +79,8 @@ export function presentTask(t: TaskRecord): Record<string, unknown> {
     expiresAt: iso(t.expiresAt),
     attempts: t.attempts,
     commandKey: t.commandKey,
-    response: t.response,
-    fault: t.fault,
+    response: maskSecrets(t.response),
+    fault: maskSecrets(t.fault),
     connectionRequest: t.connectionRequest === null ? null : { ...t.connectionRequest, at: iso(t.connectionRequest.at) },
   };
 }
@@ -87,7 +90,7 @@ export function presentSession(s: SessionLogRecord): Record<string, unknown> {
     startedAt: iso(s.startedAt),
     endedAt: iso(s.endedAt),
     events: s.events,
-    rpcs: s.rpcs.map((r) => ({ ...r, taskIds: r.requestId === null ? [] : r.requestId.split(',') })),
+    rpcs: s.rpcs.map((r) => maskSecrets({ ...r, taskIds: r.requestId === null ? [] : r.requestId.split(',') })),
     cpeRequests: s.cpeRequests,
     outcome: s.outcome,
     linkedTasks: s.linkedRequests,

@@ -12,6 +12,7 @@
  * keep blanks. Repeated filters all hold.
  */
 import type { CompareOp, DeviceCursor, DeviceFilter, DeviceSortKey, DeviceTextField, DeviceTimeField } from '../store/types.js';
+import { isSecretPath } from '../secrets/rules.js';
 import { badRequest } from './errors.js';
 
 const TEXT_FIELDS = new Set<string>(['id', 'manufacturer', 'oui', 'productClass', 'serialNumber']);
@@ -34,6 +35,11 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 
 function isPath(lhs: string): boolean {
   return lhs.includes('.');
+}
+
+/** Secret parameters are never filtered or sorted on (store/device-query.ts says why). */
+function refuseSecret(path: string, where: string): void {
+  if (isSecretPath(path)) throw badRequest(`${where}: ${path} is a secret parameter; it cannot be filtered or sorted on`, 'INVALID_FILTER');
 }
 
 function unquote(raw: string, expr: string): string {
@@ -63,7 +69,10 @@ export function parseFilter(expr: string, now = Date.now()): DeviceFilter {
     const op = ex[1] === '!' ? 'notExists' : 'exists';
     const lhs = ex[2]!;
     if (TIME_FIELDS.has(lhs)) return { field: lhs as DeviceTimeField, op };
-    if (isPath(lhs)) return { field: 'parameter', path: lhs, op };
+    if (isPath(lhs)) {
+      refuseSecret(lhs, 'filter');
+      return { field: 'parameter', path: lhs, op };
+    }
     throw badRequest(`filter "${expr}": exists() takes a time field or a parameter path`, 'INVALID_FILTER');
   }
   const m = EXPRESSION.exec(expr);
@@ -84,6 +93,7 @@ export function parseFilter(expr: string, now = Date.now()): DeviceFilter {
   }
   if (isPath(lhs)) {
     if (lhs.includes('..')) throw badRequest(`filter "${expr}": not a parameter path`, 'INVALID_FILTER');
+    refuseSecret(lhs, 'filter');
     return { field: 'parameter', path: lhs, op, value };
   }
   throw badRequest(`filter "${expr}": unknown field "${lhs}"`, 'INVALID_FILTER');
@@ -102,7 +112,10 @@ export function parseSort(sort: string | undefined): { key: DeviceSortKey; desce
   const descending = sort.startsWith('-');
   const name = descending ? sort.slice(1) : sort;
   if (TEXT_FIELDS.has(name) || TIME_FIELDS.has(name)) return { key: name as DeviceTextField | DeviceTimeField, descending };
-  if (isPath(name) && !name.endsWith('.') && !name.includes('..')) return { key: { parameter: name }, descending };
+  if (isPath(name) && !name.endsWith('.') && !name.includes('..')) {
+    refuseSecret(name, 'sort');
+    return { key: { parameter: name }, descending };
+  }
   throw badRequest(`sort: unknown field "${name}"`, 'INVALID_FILTER');
 }
 

@@ -136,9 +136,22 @@ export const ERRORS = {
   404: { $ref: 'Error#' },
 };
 
+/**
+ * The longest device id: three 64-character identity fields (TR-069 A.3.3.1), every character
+ * a 4-byte UTF-8 sequence written %XX%XX%XX%XX, and two separators.
+ */
+export const MAX_DEVICE_ID_LENGTH = 3 * 64 * 12 + 2;
+
+export const DEVICE_ID: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_DEVICE_ID_LENGTH,
+  description: 'device id, URL-encoded (its % escapes become %25)',
+};
+
 export const DEVICE_ID_PARAMS: Schema = {
   type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 1024, description: 'device id, URL-encoded (its % escapes become %25)' } },
+  properties: { id: DEVICE_ID },
   required: ['id'],
 };
 
@@ -148,7 +161,10 @@ export const ID_PARAMS: Schema = {
   required: ['id'],
 };
 
+/** Largest ?offset= (deeper pages: use the cursor). Bounded so no store sees a number it cannot bind. */
+export const MAX_OFFSET = 1_000_000_000;
+
 export const PAGING: Schema = {
   limit: { type: 'integer', minimum: 0, maximum: 10000, default: 100 },
-  offset: { type: 'integer', minimum: 0 },
+  offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET },
 };

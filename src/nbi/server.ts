@@ -16,6 +16,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { EventBus } from '../events/bus.js';
 import { createServices, ServiceError, type Services, type ServicesOptions } from '../services/index.js';
+import { maskSecrets } from '../secrets/rules.js';
+import { SecretQueryError } from '../store/device-query.js';
 import type { Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
 import { Authenticator, ensureAdminToken, roleAllows } from '../auth/tokens.js';
@@ -24,6 +26,7 @@ import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeviceRoutes } from './routes/devices.js';
+import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -148,7 +151,8 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
 
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    routerOptions: { maxParamLength: 1024 },
+    // Device ids of any allowed length, escaped once more in the path (schemas.ts MAX_DEVICE_ID_LENGTH).
+    routerOptions: { maxParamLength: 8192 },
     // One line per request is the access log's job; we log failures.
     logController: new LogController({ disableRequestLogging: true }),
     ...(log ? { loggerInstance: log as FastifyBaseLogger } : {}),
@@ -199,10 +203,18 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   app.addHook('preValidation', async (req) => {
     coerceQuery(req.routeOptions.schema?.querystring, req.query);
   });
+  // Every JSON answer once more through the one list of secrets, whatever route made it
+  // (present.ts masks already; this catches what a new route forgets).
+  app.addHook('preSerialization', async (_req, _reply, payload: unknown) => maskSecrets(payload));
 
   app.setErrorHandler((thrown: FastifyError | ApiError | ServiceError, req, reply) => {
     // The one place where the services' domain errors become HTTP answers.
-    const err = thrown instanceof ServiceError ? fromServiceError(thrown) : thrown;
+    const err =
+      thrown instanceof ServiceError
+        ? fromServiceError(thrown)
+        : thrown instanceof SecretQueryError
+          ? new ApiError(400, 'INVALID_FILTER', thrown.message)
+          : thrown;
     if (err instanceof ApiError) {
       void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message, ...err.extra });
       return;
@@ -243,6 +255,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
+      registerDiagnosticRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);

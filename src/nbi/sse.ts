@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { wants, type EventBus, type FlotillaEvent } from '../events/bus.js';
+import { maskSecrets } from '../secrets/rules.js';
 
 export interface SseOptions {
   types: string[];
@@ -37,7 +38,7 @@ export class SseHub {
     const match = (e: FlotillaEvent): boolean => wants(opts.types, e) && (opts.deviceId === undefined || e.deviceId === opts.deviceId);
     const send = (e: FlotillaEvent): void => {
       if (!match(e)) return;
-      const ok = res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      const ok = res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(maskSecrets(e))}\n\n`);
       // A client that stops reading does not get to hold our memory.
       if (!ok && res.writableLength > 1_048_576) res.destroy();
     };

@@ -8,11 +8,13 @@ import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/r
 import type { Store } from '../store/types.js';
 import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
+import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
+export { DiagnosticsService } from './diagnostics.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -29,6 +31,7 @@ export interface ServicesOptions {
 export interface Services {
   readonly tasks: TaskService;
   readonly policies: PolicyService;
+  readonly diagnostics: DiagnosticsService;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -52,5 +55,5 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies };
+  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }) };
 }

@@ -9,7 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ConnectionRequester } from '../reach/requester.js';
 import type { ConnectionRequestRecord } from '../tasks/types.js';
 import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '../store/types.js';
-import { FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
+import { DIAGNOSTIC_TYPES, FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
 import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
 
@@ -27,6 +27,8 @@ export interface TaskServiceOptions {
 }
 
 const BULK_CHUNK = 1000;
+/** Default deadline of a diagnostic task (a run that has not completed by then expires). */
+export const DIAGNOSTIC_EXPIRY_SECONDS = 3600;
 const CR_CONCURRENCY = 32;
 const CR_DISABLED = 'connection requests are disabled on this server';
 
@@ -43,8 +45,10 @@ export class TaskService {
     return this.#o.requester !== null;
   }
 
-  #expiresAt(expirySeconds: number | undefined, now: number): number | null {
-    const s = expirySeconds ?? this.#o.defaultExpirySeconds ?? 7 * 86_400;
+  #expiresAt(expirySeconds: number | undefined, now: number, type: TaskType): number | null {
+    // A diagnostic is a measurement of now: one the device has not run within the hour is stale.
+    const fallback = (DIAGNOSTIC_TYPES as readonly string[]).includes(type) ? DIAGNOSTIC_EXPIRY_SECONDS : (this.#o.defaultExpirySeconds ?? 7 * 86_400);
+    const s = expirySeconds ?? fallback;
     return s > 0 ? now + s * 1000 : null;
   }
 
@@ -69,7 +73,7 @@ export class TaskService {
     if (device === undefined) throw notFound(`device ${deviceId}`);
     const now = this.#now();
     const task = this.#normalize(body, device);
-    const [created] = await store.createTasks([{ deviceId, task, expiresAt: this.#expiresAt(opts.expirySeconds, now) }], now);
+    const [created] = await store.createTasks([{ deviceId, task, expiresAt: this.#expiresAt(opts.expirySeconds, now, body.type) }], now);
     let record = created!;
     let reachable = true;
     if (opts.connectionRequest === true) {
@@ -141,7 +145,7 @@ export class TaskService {
     // Every device's task is normalised before anything is written: a body that is wrong for
     // any device fails with nothing queued.
     const now = this.#now();
-    const expiresAt = this.#expiresAt(opts.expirySeconds, now);
+    const expiresAt = this.#expiresAt(opts.expirySeconds, now, body.type);
     const created: TaskRecord[] = [];
     let after: { key: string | number; id: string } | undefined;
     const pages: NewTask[][] = [];

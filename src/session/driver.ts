@@ -19,6 +19,7 @@ import type {
   ParameterOp,
   PolicyCommit,
   RequestOutcome,
+  RequestProgress,
   RpcLogEntry,
   SessionOpenResult,
   StoredParameter,
@@ -71,6 +72,7 @@ export class SessionDriver {
   #known = true;
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
+  #progress: RequestProgress[] = [];
   #cpeMessages: CpeMessageRecord[] = [];
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
@@ -168,6 +170,7 @@ export class SessionDriver {
           events: this.#inform.event,
           parameterOps: this.#ops,
           requestOutcomes: this.#outcomes,
+          ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
           log: {
             deviceId: this.deviceId,
@@ -217,6 +220,7 @@ export class SessionDriver {
       policy: (commit) => {
         this.#policy = commit;
       },
+      progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];

@@ -7,7 +7,7 @@
  * report task outcomes through the recorder; the driver writes everything in one commit.
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
-import type { AcsRequest, Inform, ParameterValue } from '../cwmp/types.js';
+import type { AcsRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
 import type { DeviceSummary, PolicyCommit, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
@@ -64,6 +64,11 @@ export interface SessionRecorder {
   link(taskId: string): void;
   /** What policy evaluation concluded (the last call wins); written with the commit. */
   policy(commit: PolicyCommit): void;
+  /**
+   * A step of a task that spans sessions: its response is kept on the task, which stays open
+   * (back to queued at commit) for a later session to finish.
+   */
+  progress(taskId: string, response: CpeResponse): void;
 }
 
 /** What a program factory gets: one session, opened, with its lock held. */

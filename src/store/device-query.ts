@@ -15,6 +15,7 @@
  * partial index is used only when the query names its literal.
  */
 import { createHash } from 'node:crypto';
+import { isSecretPath } from '../secrets/rules.js';
 import { prefixUpperBound } from './tree.js';
 import type { DeviceFilter, DeviceQuery, DeviceSortKey, DeviceTextField, DeviceTimeField } from './types.js';
 
@@ -85,7 +86,27 @@ export interface CompiledDeviceQuery {
   bind(value: unknown, kind: BindKind): string;
 }
 
+/**
+ * A filter or sort on a secret parameter (src/secrets/rules.ts) is refused: `^=` answers one
+ * yes/no per query, which rebuilds a Wi-Fi key in a few hundred queries, and a sort leaks
+ * the order of values. The NBI refuses these with 400 before they get here; this check makes
+ * every other caller of the compiler obey the same rule.
+ */
+export class SecretQueryError extends Error {
+  override readonly name = 'SecretQueryError';
+  constructor(readonly path: string, readonly use: 'filter' | 'sort') {
+    super(`${path} is a secret parameter: it cannot be used to ${use} devices`);
+  }
+}
+
+export function assertNoSecrets(q: DeviceQuery): void {
+  for (const f of q.filters ?? []) if (f.field === 'parameter' && isSecretPath(f.path)) throw new SecretQueryError(f.path, 'filter');
+  const key = q.sort?.key;
+  if (typeof key === 'object' && isSecretPath(key.parameter)) throw new SecretQueryError(key.parameter, 'sort');
+}
+
 export function compileDeviceQuery(q: DeviceQuery, dialect: Dialect, searchable: ReadonlySet<string>): CompiledDeviceQuery {
+  assertNoSecrets(q);
   const c = new Compiler(dialect, searchable);
   const filterConds = (q.filters ?? []).map((f) => c.filter(f));
   const desc = q.sort?.descending === true;

@@ -20,6 +20,7 @@
  *   prune           rows in (lo, hi) not in keep
  *   prune_children  direct children of lo not in keep, with their subtrees
  *   outcomes        set tasks' state/response/fault (last outcome per task wins)
+ *   progress        set running tasks' response (a step of a task spanning sessions), state kept
  *   requeue         the device's `running` tasks → `queued`
  *   fault_transfer  rules.ts TransferFault: the task of that CommandKey and one of taskTypes
  *   cpe_messages    append, keep the newest `keep`
@@ -55,6 +56,7 @@ export type WriteOp =
   | ({ k: 'device' } & DeviceWrite)
   | ParameterStep
   | { k: 'outcomes'; items: OutcomeWrite[] }
+  | { k: 'progress'; items: { id: string; response: CpeResponse; at: number }[] }
   | { k: 'requeue'; at: number }
   | ({ k: 'fault_transfer'; taskTypes: readonly TaskType[] } & TransferFault)
   | { k: 'cpe_messages'; items: CpeMessageRecord[]; keep: number }
@@ -99,6 +101,10 @@ export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
     }
     ops.push({ k: 'outcomes', items: [...last.values()] });
   }
+  // A step recorded for a task that is also settled this session is moot: the outcome says it all.
+  const settled = new Set(c.requestOutcomes.map((o) => o.requestId));
+  const progress = (c.requestProgress ?? []).filter((p) => !settled.has(p.requestId));
+  if (progress.length > 0) ops.push({ k: 'progress', items: progress.map((p) => ({ id: p.requestId, response: p.response, at: p.at })) });
   ops.push({ k: 'requeue', at: c.log.endedAt });
   for (const f of transferFaults(c.cpeMessages)) ops.push({ k: 'fault_transfer', taskTypes: TRANSFER_TASK_TYPES, ...f });
   if (c.cpeMessages.length > 0) ops.push({ k: 'cpe_messages', items: c.cpeMessages, keep: limits.cpeMessagesPerDevice });

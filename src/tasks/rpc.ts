@@ -3,13 +3,15 @@
  * decides what is merged or split across several RPCs.
  */
 import type { AcsRequest } from '../cwmp/types.js';
-import type { ParameterValueTuple, Task } from './types.js';
+import { isDiagnosticTask, type DiagnosticTask, type ParameterValueTuple, type Task } from './types.js';
 
 /** Tasks that are one RPC, always sent as such. */
-export type SingleRpcTask = Exclude<Task, { type: 'refresh' } | { type: 'addObject' }>;
+export type SingleRpcTask = Exclude<Task, { type: 'refresh' } | { type: 'addObject' } | DiagnosticTask>;
 
 /** The RPC a task is sent as (for addObject and refresh: their first RPC). */
 export function rpcMethodOf(task: Task): AcsRequest['method'] {
+  // A diagnostic starts with the SetParameterValues that requests it (src/session/programs/diagnostics.ts).
+  if (isDiagnosticTask(task)) return 'SetParameterValues';
   switch (task.type) {
     case 'refresh':
       return 'GetParameterNames';

@@ -90,6 +90,76 @@ const TIME_WINDOW: Schema = {
   additionalProperties: false,
 };
 
+const HOST: Schema = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\s,]+$' };
+const uint = (minimum: number, maximum: number): Schema => ({ type: 'integer', minimum, maximum });
+const DIAG_COMMON = {
+  timeout: { ...uint(1, 4294967295), description: 'milliseconds' },
+  dscp: uint(0, 63),
+  interface: { type: 'string', maxLength: 256, description: 'data model path of the interface, e.g. Device.IP.Interface.1' },
+};
+const TRANSFER_DIAG = {
+  url: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^(https?|ftp)://' },
+  ethernetPriority: uint(0, 7),
+  connections: uint(1, 64),
+  testDuration: { ...uint(0, 999), description: 'seconds; 0 = a file-size test' },
+  dscp: uint(0, 63),
+  interface: DIAG_COMMON.interface,
+};
+
+/**
+ * Diagnostics (src/tasks/diagnostics.ts): inputs in plain words, mapped to the device's data
+ * model (TR-181 or TR-098) when the session runs. Absent optional inputs are not sent.
+ */
+function DIAGNOSTIC_BRANCHES(): Schema[] {
+  const after = 'Requested at the next session; the results are read after "8 DIAGNOSTICS COMPLETE" (GET /devices/{id}/diagnostics)';
+  return [
+    branch('ipPing', { host: HOST, count: uint(1, 10000), dataBlockSize: uint(1, 65535), ...DIAG_COMMON }, ['host'], `IPPing (count default 4). ${after}`),
+    branch(
+      'traceRoute',
+      { host: HOST, tries: uint(1, 10), dataBlockSize: uint(1, 65535), maxHopCount: uint(1, 64), ...DIAG_COMMON },
+      ['host'],
+      `TraceRoute. ${after}`,
+    ),
+    branch('downloadDiagnostics', { ...TRANSFER_DIAG }, ['url'], `TR-143 DownloadDiagnostics of url. ${after}`),
+    branch(
+      'uploadDiagnostics',
+      { ...TRANSFER_DIAG, size: { ...uint(1, 4294967295), description: 'TestFileLength in bytes (default 1 MiB)' } },
+      ['url'],
+      `TR-143 UploadDiagnostics to url. ${after}`,
+    ),
+    branch(
+      'udpEcho',
+      { host: HOST, port: uint(1, 65535), count: uint(1, 10000), dataBlockSize: uint(1, 65535), interTransmissionTime: uint(1, 65535), ...DIAG_COMMON },
+      ['host', 'port'],
+      `TR-143 UDPEchoDiagnostics (TR-181). ${after}`,
+    ),
+    branch(
+      'nsLookup',
+      { host: HOST, hostName: HOST, dnsServer: { type: 'string', maxLength: 256 }, count: uint(1, 100), ...DIAG_COMMON },
+      [],
+      `NSLookupDiagnostics of host (alias hostName). ${after}`,
+    ),
+    branch(
+      'serverSelection',
+      {
+        hosts: { type: 'array', minItems: 1, maxItems: 10, items: HOST },
+        protocol: { type: 'string', enum: ['ICMP', 'UDP Echo'] },
+        port: uint(1, 65535),
+        count: uint(1, 100),
+        ...DIAG_COMMON,
+      },
+      ['hosts'],
+      `ServerSelectionDiagnostics (TR-181): the fastest of hosts. ${after}`,
+    ),
+    branch(
+      'ipLayerCapacity',
+      { host: HOST, port: uint(1, 65535), role: { type: 'string', enum: ['Sender', 'Receiver'] }, testDuration: uint(1, 60), ...DIAG_COMMON },
+      ['host'],
+      `TR-471 IPLayerCapacityMetrics, where the device has it. ${after}`,
+    ),
+  ];
+}
+
 export const TASK_BRANCHES: Schema[] = [
   branch('getParameterValues', { parameterNames: NAMES }, ['parameterNames']),
   branch('getParameterNames', { parameterPath: { type: 'string', maxLength: 256 }, nextLevel: { type: 'boolean' } }, ['parameterPath']),
@@ -158,6 +228,7 @@ export const TASK_BRANCHES: Schema[] = [
   branch('changeDUState', { operations: { type: 'array', minItems: 1, maxItems: 16, items: DU_OPERATION }, commandKey: KEY32 }, ['operations']),
   branch('setVouchers', { voucherList: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', maxLength: 65536 } } }, ['voucherList']),
   branch('getOptions', { optionName: { type: 'string', maxLength: 64 } }, ['optionName']),
+  ...DIAGNOSTIC_BRANCHES(),
 ];
 
 /** A task body: the branch named by `type` (ajv's discriminator keyword). */

@@ -48,7 +48,49 @@ export type Task =
   | { type: 'cancelTransfer'; commandKey: string }
   | { type: 'changeDUState'; operations: DuOperation[]; commandKey: string }
   | { type: 'setVouchers'; voucherList: string[] }
-  | { type: 'getOptions'; optionName: string };
+  | { type: 'getOptions'; optionName: string }
+  | DiagnosticTask;
+
+/**
+ * A diagnostic (TR-143, TR-181 IP/DNS diagnostics, TR-098 *Diagnostics): set the inputs and
+ * DiagnosticsState = Requested, wait for "8 DIAGNOSTICS COMPLETE" (a later session), read the
+ * results (src/session/programs/diagnostics.ts; paths and result parsing in ./diagnostics.ts).
+ * Optional inputs left out are not sent: the CPE keeps its own value. Times in milliseconds.
+ */
+export type DiagnosticTask =
+  | ({ type: 'ipPing'; host: string; count: number } & DiagnosticCommon & { dataBlockSize?: number })
+  | ({ type: 'traceRoute'; host: string } & DiagnosticCommon & { tries?: number; dataBlockSize?: number; maxHopCount?: number })
+  | ({ type: 'downloadDiagnostics'; url: string } & DiagnosticCommon & { ethernetPriority?: number; connections?: number; testDuration?: number })
+  | ({ type: 'uploadDiagnostics'; url: string; size: number } & DiagnosticCommon & { ethernetPriority?: number; connections?: number; testDuration?: number })
+  | ({ type: 'udpEcho'; host: string; port: number; count: number } & DiagnosticCommon & { dataBlockSize?: number; interTransmissionTime?: number })
+  | ({ type: 'nsLookup'; host: string; dnsServer?: string; count?: number } & DiagnosticCommon)
+  | ({ type: 'serverSelection'; hosts: string[]; protocol: 'ICMP' | 'UDP Echo'; port?: number; count?: number } & DiagnosticCommon)
+  | ({ type: 'ipLayerCapacity'; host: string; port?: number; role?: 'Sender' | 'Receiver'; testDuration?: number } & DiagnosticCommon);
+
+export interface DiagnosticCommon {
+  /** Timeout (ms) where the diagnostic has one. */
+  timeout?: number;
+  dscp?: number;
+  /** The data model path of the interface to test over ("" or absent: the CPE's routing). */
+  interface?: string;
+}
+
+export type DiagnosticType = DiagnosticTask['type'];
+
+export const DIAGNOSTIC_TYPES = [
+  'ipPing',
+  'traceRoute',
+  'downloadDiagnostics',
+  'uploadDiagnostics',
+  'udpEcho',
+  'nsLookup',
+  'serverSelection',
+  'ipLayerCapacity',
+] as const satisfies readonly DiagnosticType[];
+
+export function isDiagnosticTask(task: Task): task is DiagnosticTask {
+  return (DIAGNOSTIC_TYPES as readonly string[]).includes(task.type);
+}
 
 export type TaskType = Task['type'];
 
@@ -74,6 +116,7 @@ export const TASK_TYPES = [
   'changeDUState',
   'setVouchers',
   'getOptions',
+  ...DIAGNOSTIC_TYPES,
 ] as const satisfies readonly TaskType[];
 
 export type TaskState = 'queued' | 'running' | 'done' | 'fault' | 'expired';

@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DuOperation, Notification, TimeWindow } from '../cwmp/types.js';
 import { XSD_TYPES, checkValue } from '../datamodel/values.js';
-import type { ParameterAttributeChange, ParameterValueTuple, Task, TaskType } from './types.js';
+import type { DiagnosticCommon, DiagnosticTask, DiagnosticType, ParameterAttributeChange, ParameterValueTuple, Task, TaskType } from './types.js';
+import { isSecretPath } from '../secrets/rules.js';
 
 /** What validation may know of the device: stored parameter types by path. */
 export interface TaskContext {
@@ -228,6 +229,15 @@ export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
       return { type: 'setVouchers', voucherList: [...(body.voucherList as string[])] };
     case 'getOptions':
       return { type: 'getOptions', optionName: str(body.optionName) };
+    case 'ipPing':
+    case 'traceRoute':
+    case 'downloadDiagnostics':
+    case 'uploadDiagnostics':
+    case 'udpEcho':
+    case 'nsLookup':
+    case 'serverSelection':
+    case 'ipLayerCapacity':
+      return normalizeDiagnostic(body as Record<string, unknown> & { type: DiagnosticType });
     default: {
       const never: never = body.type;
       throw new TaskValidationError(`unknown task type ${String(never)}`);
@@ -276,7 +286,63 @@ export function redactTask(task: Task): Task {
   }
 }
 
-/** Parameters that hold secrets (TR-069 says a CPE reads them back empty; so do we). */
-export function isSecretPath(path: string): boolean {
-  return /(^|\.)[A-Za-z_]*(Password|Passphrase|PreSharedKey|KeyPassphrase|WEPKey|Secret)$/i.test(path);
+/** Parameters that hold secrets: the one list (src/secrets/rules.ts). */
+export { isSecretPath };
+
+/** Only the inputs the caller gave: a diagnostic left without one keeps the CPE's own value. */
+function normalizeDiagnostic(body: Record<string, unknown> & { type: DiagnosticType }): DiagnosticTask {
+  const opt = (key: string): { [k: string]: number } => (typeof body[key] === 'number' ? { [key]: body[key] } : {});
+  const common: DiagnosticCommon = {
+    ...opt('timeout'),
+    ...opt('dscp'),
+    ...(typeof body.interface === 'string' ? { interface: body.interface } : {}),
+  };
+  const host = str(body.host, str(body.hostName));
+  const url = str(body.url);
+  switch (body.type) {
+    case 'ipPing':
+      return { type: 'ipPing', host, count: num(body.count, 4), ...opt('dataBlockSize'), ...common };
+    case 'traceRoute':
+      return { type: 'traceRoute', host, ...opt('tries'), ...opt('dataBlockSize'), ...opt('maxHopCount'), ...common };
+    case 'downloadDiagnostics':
+      return { type: 'downloadDiagnostics', url, ...opt('ethernetPriority'), ...opt('connections'), ...opt('testDuration'), ...common };
+    case 'uploadDiagnostics':
+      return {
+        type: 'uploadDiagnostics',
+        url,
+        size: num(body.size, 1024 * 1024),
+        ...opt('ethernetPriority'),
+        ...opt('connections'),
+        ...opt('testDuration'),
+        ...common,
+      };
+    case 'udpEcho':
+      return { type: 'udpEcho', host, port: num(body.port), count: num(body.count, 4), ...opt('dataBlockSize'), ...opt('interTransmissionTime'), ...common };
+    case 'nsLookup':
+      if (host === '') throw new TaskValidationError('nsLookup needs host (or hostName)');
+      if (body.host !== undefined && body.hostName !== undefined) throw new TaskValidationError('nsLookup: give host or hostName, not both');
+      return { type: 'nsLookup', host, ...(typeof body.dnsServer === 'string' ? { dnsServer: body.dnsServer } : {}), ...opt('count'), ...common };
+    case 'serverSelection':
+      return {
+        type: 'serverSelection',
+        hosts: [...(body.hosts as string[])],
+        protocol: body.protocol === 'UDP Echo' ? 'UDP Echo' : 'ICMP',
+        ...opt('port'),
+        ...opt('count'),
+        ...common,
+      };
+    case 'ipLayerCapacity':
+      return {
+        type: 'ipLayerCapacity',
+        host,
+        ...opt('port'),
+        ...(body.role === 'Sender' || body.role === 'Receiver' ? { role: body.role } : {}),
+        ...opt('testDuration'),
+        ...common,
+      };
+    default: {
+      const never: never = body.type;
+      throw new TaskValidationError(`unknown diagnostic ${String(never)}`);
+    }
+  }
 }

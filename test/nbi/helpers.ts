@@ -136,6 +136,9 @@ export async function startStack(
 
 let template: Template | null = null;
 export const routerTemplate = (): Template => (template ??= loadModel('tr181-router'));
+let gateway: Template | null = null;
+/** The TR-098 model (InternetGatewayDevice.). */
+export const gatewayTemplate = (): Template => (gateway ??= loadModel('tr098-gateway'));
 
 /** Simulated CPEs (src/cpe) with one shared connection-request listener. */
 export class SimFleet {
@@ -144,10 +147,13 @@ export class SimFleet {
   readonly runtime: CpeRuntime;
   #cr: ConnectionRequestServer | null = null;
 
+  readonly #template: () => Template;
+
   constructor(
     readonly acsUrl: string,
-    opts: { rebootDelayMs?: number } = {},
+    opts: { rebootDelayMs?: number; template?: () => Template } = {},
   ) {
+    this.#template = opts.template ?? routerTemplate;
     this.runtime = new CpeRuntime({
       retry: { minimumWait: 0.05, multiplier: 2000 },
       rebootDelayMs: opts.rebootDelayMs ?? 30,
@@ -158,15 +164,17 @@ export class SimFleet {
   async add(serial: string, overrides: Record<string, string> = {}): Promise<{ cpe: Cpe; id: string }> {
     this.#cr ??= await ConnectionRequestServer.listen({ rateLimit: { burst: 100, refillSeconds: 0.01 } });
     const cr = this.#cr;
+    const template = this.#template();
+    const ms = `${template.root}ManagementServer.`;
     const cpe = createCpe({
-      template: routerTemplate(),
+      template,
       serialNumber: serial,
       overrides: {
-        'Device.ManagementServer.URL': this.acsUrl,
-        'Device.ManagementServer.ConnectionRequestURL': cr.url(serial),
-        'Device.ManagementServer.ConnectionRequestUsername': CR_USER,
-        'Device.ManagementServer.ConnectionRequestPassword': CR_PASS,
-        'Device.ManagementServer.PeriodicInformEnable': 'false',
+        [`${ms}URL`]: this.acsUrl,
+        [`${ms}ConnectionRequestURL`]: cr.url(serial),
+        [`${ms}ConnectionRequestUsername`]: CR_USER,
+        [`${ms}ConnectionRequestPassword`]: CR_PASS,
+        [`${ms}PeriodicInformEnable`]: 'false',
         ...overrides,
       },
       runtime: this.runtime,

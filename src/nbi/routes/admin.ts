@@ -8,7 +8,7 @@ import type { ApiRole, WebhookDeliveryState } from '../../store/types.js';
 import { issueToken, ROLES } from '../../auth/tokens.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
-import { ERRORS, ID_PARAMS } from '../schemas.js';
+import { DEVICE_ID, ERRORS, ID_PARAMS } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 
 const TOKEN_INFO = {
@@ -192,9 +192,9 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
         querystring: {
           type: 'object',
           properties: {
-            types: { type: 'string', description: 'comma-separated event types (default all)' },
-            deviceId: { type: 'string' },
-            lastEventId: { type: 'string', description: 'as the Last-Event-ID header' },
+            types: { type: 'string', maxLength: 1024, description: 'comma-separated event types (default all)' },
+            deviceId: DEVICE_ID,
+            lastEventId: { type: 'string', maxLength: 64, description: 'as the Last-Event-ID header' },
           },
           additionalProperties: false,
         },

@@ -4,11 +4,12 @@
  * CPE messages, and a bare connection request.
  */
 import type { FastifyInstance } from 'fastify';
+import { maskSecrets } from '../../secrets/rules.js';
 import type { DeviceQuery } from '../../store/types.js';
 import { badRequest, notFound } from '../errors.js';
 import { presentListItem, presentParameters, presentSession, presentSummary, presentTask } from '../present.js';
 import { decodeCursor, encodeCursor, parseFields, parseFilters, parseSort } from '../query.js';
-import { DEVICE_ID_PARAMS, ERRORS, PAGING } from '../schemas.js';
+import { DEVICE_ID, DEVICE_ID_PARAMS, ERRORS, PAGING } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 import type { TaskBody } from '../../services/tasks.js';
 
@@ -141,7 +142,7 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       schema: {
         summary: 'Add one tag',
         tags: ['devices'],
-        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 1024 }, tag: TAG }, required: ['id', 'tag'] },
+        params: { type: 'object', properties: { id: DEVICE_ID, tag: TAG }, required: ['id', 'tag'] },
         response: { 204: { type: 'null' }, ...ERRORS },
       },
     },
@@ -158,7 +159,7 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       schema: {
         summary: 'Remove one tag',
         tags: ['devices'],
-        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 1024 }, tag: TAG }, required: ['id', 'tag'] },
+        params: { type: 'object', properties: { id: DEVICE_ID, tag: TAG }, required: ['id', 'tag'] },
         response: { 204: { type: 'null' }, ...ERRORS },
       },
     },
@@ -298,7 +299,7 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
     async (req) => {
       await mustExist(req.params.id);
       const list = await store.listCpeMessages(req.params.id, req.query.limit ?? 100);
-      return { messages: list.map((m) => ({ at: new Date(m.at).toISOString(), message: m.message })) };
+      return { messages: list.map((m) => ({ at: new Date(m.at).toISOString(), message: maskSecrets(m.message) })) };
     },
   );
 

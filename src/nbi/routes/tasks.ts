@@ -7,7 +7,7 @@ import type { TaskState } from '../../tasks/types.js';
 import { notFound } from '../errors.js';
 import { presentTask } from '../present.js';
 import { parseFilters } from '../query.js';
-import { ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
+import { DEVICE_ID, ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 import type { TaskBody } from '../../services/tasks.js';
 
@@ -69,7 +69,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
         querystring: {
           type: 'object',
           properties: {
-            deviceId: { type: 'string' },
+            deviceId: DEVICE_ID,
             state: { type: 'array', items: { type: 'string', enum: STATES } },
             order: { type: 'string', enum: ['oldest', 'newest'] },
             ...PAGING,
@@ -134,7 +134,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
       schema: {
         summary: 'Faulted tasks, newest first, with the CPE fault (code, string, per-parameter detail)',
         tags: ['faults'],
-        querystring: { type: 'object', properties: { deviceId: { type: 'string' }, ...PAGING }, additionalProperties: false },
+        querystring: { type: 'object', properties: { deviceId: DEVICE_ID, ...PAGING }, additionalProperties: false },
         response: { 200: { $ref: 'TaskPage#' }, ...ERRORS },
       },
     },

@@ -1,9 +1,11 @@
 /**
  * Today's programs, in today's order: the device's queued tasks, then discovery of a new or
- * bootstrapped device. Later programs (policies, diagnostics, quirks) join this list.
+ * bootstrapped device; diagnostic tasks have their own program (they span sessions). Later
+ * programs (policies, quirks) join this list.
  */
 import { EV, hasEvent } from '../../cwmp/events.js';
 import type { Program, ProgramFactory } from '../program.js';
+import { DiagnosticsProgram, splitDiagnostics } from './diagnostics.js';
 import { DiscoveryProgram, rootOf } from './discovery.js';
 import { TasksProgram } from './tasks.js';
 
@@ -18,8 +20,13 @@ export interface DefaultProgramSettings {
 
 export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactory {
   return (ctx) => {
-    const programs: Program[] = [new TasksProgram(ctx, { batchSize: settings.taskBatchSize })];
     const { inform, device } = ctx.view;
+    const { diagnostics, others } = splitDiagnostics(ctx.queue);
+    const programs: Program[] = [new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize })];
+    if (diagnostics.length > 0) {
+      const root = rootOf(inform.parameterList.map((p) => p.name)) === 'Device.' ? 'Device.' : 'InternetGatewayDevice.';
+      programs.push(new DiagnosticsProgram(ctx, diagnostics, root));
+    }
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
       programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));
     }

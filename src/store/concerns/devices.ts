@@ -3,7 +3,7 @@
  * session (openSession, commitSession), devices, their parameter trees and listing.
  * Backends: sqlite/devices.ts, postgres/devices.ts; suite: test/store/conformance/devices.ts.
  */
-import type { DeviceIdStruct, EventStruct, ParameterAttribute, ParameterInfo, ParameterValue } from '../../cwmp/types.js';
+import type { CpeResponse, DeviceIdStruct, EventStruct, ParameterAttribute, ParameterInfo, ParameterValue } from '../../cwmp/types.js';
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential } from './credentials.js';
 import type { CpeMessageRecord, SessionLogRecord } from './history.js';
@@ -82,6 +82,12 @@ export interface SessionOpenResult {
   policyMemo: string | null;
 }
 
+export interface RequestProgress {
+  requestId: string;
+  response: CpeResponse;
+  at: number;
+}
+
 export interface SessionCommit {
   deviceId: string;
   lockOwner: string;
@@ -92,6 +98,12 @@ export interface SessionCommit {
   parameterOps: ParameterOp[];
   /** Tasks handed out by openSession and not named here go back to `queued`. */
   requestOutcomes: RequestOutcome[];
+  /**
+   * A step of a task that spans sessions (a diagnostic: requested now, read after
+   * "8 DIAGNOSTICS COMPLETE"): its response is kept and it goes back to `queued` like any
+   * unfinished task, so the next session sees where it stands. Optional: most sessions have none.
+   */
+  requestProgress?: RequestProgress[];
   /**
    * A TransferComplete here with a non-zero FaultCode also faults the download/upload/
    * scheduleDownload task with its CommandKey (state done or running → fault, its fault set;

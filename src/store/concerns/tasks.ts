@@ -3,7 +3,7 @@
  * Tasks are handed out and finished by the session's two round trips (devices.ts).
  * Backends: sqlite/tasks.ts, postgres/tasks.ts; suite: test/store/conformance/tasks.ts.
  */
-import type { ConnectionRequestRecord, Task, TaskRecord, TaskState } from '../../tasks/types.js';
+import type { ConnectionRequestRecord, Task, TaskRecord, TaskState, TaskType } from '../../tasks/types.js';
 
 export type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 
@@ -18,6 +18,8 @@ export interface TaskQuery {
   deviceId?: string;
   /** Any of these states (default: all). */
   states?: TaskState[];
+  /** Any of these types (default: all). */
+  types?: readonly TaskType[];
   /** Default: creation order (createdAt, then seq); newest first reverses it. */
   newestFirst?: boolean;
   limit?: number;
@@ -29,7 +31,7 @@ export interface TaskStore {
   createTasks(tasks: NewTask[], now: number): Promise<TaskRecord[]>;
   getTask(id: string): Promise<TaskRecord | null>;
   listTasks(query?: TaskQuery): Promise<{ total: number; tasks: TaskRecord[] }>;
-  /** fault/expired → queued (fault cleared, expiry lifted); other states are left as they are. Null: no such task. */
+  /** fault/expired → queued (fault and response cleared: a retry starts over; expiry lifted); other states are left as they are. Null: no such task. */
   retryTask(id: string, now: number): Promise<TaskRecord | null>;
   deleteTask(id: string): Promise<boolean>;
   /** Delete every task matching (at least one condition required); returns how many. */

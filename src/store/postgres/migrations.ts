@@ -609,6 +609,13 @@ const POLICY_OP = `${opFunction(
   SET revision = excluded.revision, state = excluded.state, fault = excluded.fault, at = excluded.at
   WHERE c.revision <> excluded.revision OR c.state <> excluded.state OR c.fault::text IS DISTINCT FROM excluded.fault::text;`,
 )}`;
+/** A step of a task spanning sessions (session-writes.ts `progress`); only while the session holds it. */
+const PROGRESS_OP = opFunction(
+  'progress',
+  `  UPDATE tasks r SET response = e->'response', updated_at = (e->>'at')::bigint
+  FROM json_array_elements(v_items) AS e
+  WHERE r.device_id = p_device AND r.id = e->>'id' AND r.state = 'running';`,
+);
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
@@ -618,6 +625,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
+  { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

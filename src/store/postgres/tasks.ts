@@ -11,7 +11,7 @@
  * two processes sweep at once, each task is expired (and reported) by exactly one of them.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConnectionRequestRecord, TaskState } from '../../tasks/types.js';
+import type { ConnectionRequestRecord, TaskState, TaskType } from '../../tasks/types.js';
 import { commandKeyOf } from '../../tasks/rpc.js';
 import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
@@ -23,7 +23,7 @@ FROM json_array_elements($1::json) WITH ORDINALITY AS t(x, n) ORDER BY n
 RETURNING ${TASK_JSON} AS r`;
 const BY_ID = `SELECT ${TASK_JSON} AS r FROM tasks r WHERE r.id = $1`;
 const RETRY = `WITH u AS (
-  UPDATE tasks SET state = 'queued', fault = NULL, expires_at = NULL, updated_at = $2
+  UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, updated_at = $2
   WHERE id = $1 AND state IN ('fault', 'expired') RETURNING *)
 SELECT x.r FROM (SELECT ${TASK_JSON} AS r, 0 AS o FROM u r UNION ALL SELECT ${TASK_JSON}, 1 FROM tasks r WHERE r.id = $1) x
 ORDER BY x.o LIMIT 1`;
@@ -52,7 +52,7 @@ export async function getTask(db: PgDb, id: string): Promise<TaskRecord | null> 
 }
 
 /** WHERE for the optional device and states; parameters from $3 on (so $1, $2 stay free). */
-function where(q: { deviceId?: string; states?: readonly TaskState[] }, params: unknown[]): string {
+function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: readonly TaskType[] }, params: unknown[]): string {
   const conds: string[] = [];
   if (q.deviceId !== undefined) {
     params.push(q.deviceId);
@@ -61,6 +61,10 @@ function where(q: { deviceId?: string; states?: readonly TaskState[] }, params: 
   if (q.states !== undefined) {
     params.push([...q.states]);
     conds.push(`r.state = ANY ($${params.length}::text[])`);
+  }
+  if (q.types !== undefined) {
+    params.push([...q.types]);
+    conds.push(`r.type = ANY ($${params.length}::text[])`);
   }
   return conds.length === 0 ? '' : `WHERE ${conds.join(' AND ')}`;
 }

@@ -87,6 +87,8 @@ ON CONFLICT (id) DO UPDATE SET
 
 const OUTCOME = `UPDATE tasks SET state = @state, response = @response, fault = @fault, updated_at = @at
 WHERE id = @id AND device_id = @device`;
+/** Only a task this session still holds: an outcome (or a retry elsewhere) is not overwritten. */
+const PROGRESS = `UPDATE tasks SET response = @response, updated_at = @at WHERE id = @id AND device_id = @device AND state = 'running'`;
 const REQUEUE = `UPDATE tasks SET state = 'queued', updated_at = @now WHERE device_id = @device AND state = 'running'`;
 const TRANSFER_FAULT = `UPDATE tasks SET state = 'fault', fault = @fault, updated_at = @at
 WHERE device_id = @device AND command_key = @commandKey AND type IN (SELECT value FROM json_each(@types))
@@ -184,6 +186,9 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
             at: o.at,
           });
         }
+        break;
+      case 'progress':
+        for (const p of op.items) db.run(PROGRESS, { id: p.id, device, response: json(p.response), at: p.at });
         break;
       case 'requeue':
         db.run(REQUEUE, { device, now: op.at });

@@ -6,7 +6,7 @@
  * Portable on purpose: plain INSERT/UPDATE/SELECT, JSON kept as TEXT, no triggers.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConnectionRequestRecord, Task, TaskState } from '../../tasks/types.js';
+import type { ConnectionRequestRecord, Task, TaskState, TaskType } from '../../tasks/types.js';
 import { commandKeyOf } from '../../tasks/rpc.js';
 import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import { json, type Db, type Params } from './db.js';
@@ -58,7 +58,7 @@ const PENDING = `SELECT ${COLUMNS} FROM tasks
 WHERE device_id = @device AND state IN ('queued', 'running') ORDER BY seq`;
 const MARK_RUNNING = `UPDATE tasks SET state = 'running', attempts = attempts + 1, updated_at = @now
 WHERE device_id = @device AND state IN ('queued', 'running')`;
-const RETRY = `UPDATE tasks SET state = 'queued', fault = NULL, expires_at = NULL, updated_at = @now
+const RETRY = `UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, updated_at = @now
 WHERE id = @id AND state IN ('fault', 'expired')`;
 const DELETE = 'DELETE FROM tasks WHERE id = @id';
 const EXPIRING = `SELECT ${COLUMNS} FROM tasks WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at <= @now`;
@@ -91,7 +91,7 @@ export function getTask(db: Db, id: string): TaskRecord | null {
   return row ? toTask(row) : null;
 }
 
-function where(q: { deviceId?: string; states?: readonly TaskState[] }, params: Params): string {
+function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: readonly TaskType[] }, params: Params): string {
   const conds: string[] = [];
   if (q.deviceId !== undefined) {
     conds.push('device_id = @device');
@@ -100,6 +100,10 @@ function where(q: { deviceId?: string; states?: readonly TaskState[] }, params: 
   if (q.states !== undefined) {
     conds.push('state IN (SELECT value FROM json_each(@states))');
     params.states = json(q.states);
+  }
+  if (q.types !== undefined) {
+    conds.push('type IN (SELECT value FROM json_each(@types))');
+    params.types = json(q.types);
   }
   return conds.length === 0 ? '' : `WHERE ${conds.join(' AND ')}`;
 }

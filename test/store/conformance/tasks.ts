@@ -195,6 +195,37 @@ export function tasksConformance(name: string, factory: () => Promise<StoreFixtu
         expect((await open(T0 + 30)).queue.map((t) => [t.id, t.attempts])).toEqual([[t3!.id, 2]]);
       });
 
+      it('a step of a task spanning sessions keeps its response and re-queues it; retry starts it over; list by type', async () => {
+        const ping: Task = { type: 'ipPing', host: '127.0.0.1', count: 3 };
+        const [diag, plain, settled] = await store.createTasks([{ deviceId: id, task: ping }, { deviceId: id, task: gpv }, { deviceId: id, task: ping }], T0);
+        await open(T0 + 10);
+        const spv: CpeResponse = { method: 'SetParameterValuesResponse', status: 0 };
+        const done: CpeResponse = { method: 'GetParameterValuesResponse', parameterList: [] };
+        await store.commitSession(
+          commitOf(id, {
+            informAt: T0 + 10,
+            requestOutcomes: [{ requestId: settled!.id, state: 'done', response: done, at: T0 + 12 }],
+            // A step for a settled task is moot: the outcome wins.
+            requestProgress: [
+              { requestId: diag!.id, response: spv, at: T0 + 11 },
+              { requestId: settled!.id, response: spv, at: T0 + 11 },
+            ],
+          }),
+        );
+        expect(await store.getTask(diag!.id)).toMatchObject({ state: 'queued', response: spv, attempts: 1 });
+        expect(await store.getTask(plain!.id)).toMatchObject({ state: 'queued', response: null });
+        expect(await store.getTask(settled!.id)).toMatchObject({ state: 'done', response: done });
+        // Only a task the session holds takes a step (not one already expired or finished).
+        await store.commitSession(commitOf(id, { informAt: T0 + 20, requestProgress: [{ requestId: plain!.id, response: spv, at: T0 + 21 }] }));
+        expect((await store.getTask(plain!.id))?.response).toBeNull();
+        const diagnostics = await store.listTasks({ deviceId: id, types: ['ipPing', 'traceRoute'], newestFirst: true });
+        expect([diagnostics.total, diagnostics.tasks.map((t) => t.id)]).toEqual([2, [settled!.id, diag!.id]]);
+        expect((await store.expireTasks(T0 + 10_000_000)).length).toBe(0);
+        await store.createTasks([{ deviceId: id, task: ping, expiresAt: T0 + 50 }], T0 + 30);
+        const [gone] = await store.expireTasks(T0 + 60);
+        expect(await store.retryTask(gone!.id, T0 + 70)).toMatchObject({ state: 'queued', response: null });
+      });
+
       it('a session that dies gives its tasks back: releaseLock, or a lapsed lock taken by another', async () => {
         const [t1] = await store.createTasks([{ deviceId: id, task: gpv }], T0);
         await open(T0);
