@@ -43,6 +43,23 @@ export interface AcsConfig {
    * credential openSession returns is checked again, and a failed check re-reads the store).
    */
   credentialCacheTtlMs: number;
+  /**
+   * Give every device that comes in with the bootstrap credential its own credentials
+   * (ManagementServer.Username/Password and ConnectionRequestUsername/Password), after which
+   * the bootstrap credential no longer opens a session for it. On by default.
+   */
+  perDeviceCredentials: boolean;
+  /**
+   * Who may use the shared bootstrap credential: `new-devices` (devices with no credentials of
+   * their own, those marked as expecting a reset, and those inside the window after a
+   * factoryReset the ACS sent) or `any` (every device: a holder of the shared credential can
+   * then claim any device).
+   */
+  bootstrapCredentialScope: 'new-devices' | 'any';
+  /** Hand a device new credentials this long after its last set (0: only on demand). */
+  credentialRotationMs: number;
+  /** After a factoryReset task the CPE acknowledged, accept the bootstrap credential for the device this long. */
+  factoryResetBootstrapWindowMs: number;
   /** Most SetParameterValues rounds policies may use in one session (src/policies). */
   policyMaxCycles: number;
   /** A device faulted on a policy is retried after this long, doubling per faulted try (max 1 day). */
@@ -64,6 +81,10 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   taskBatchSize: 256,
   credentialCacheSize: 100_000,
   credentialCacheTtlMs: 25 * 60 * 60_000,
+  perDeviceCredentials: true,
+  bootstrapCredentialScope: 'new-devices',
+  credentialRotationMs: 0,
+  factoryResetBootstrapWindowMs: 60 * 60_000,
   policyMaxCycles: 3,
   policyRetryBaseMs: 10 * 60_000,
 };

@@ -1,21 +1,32 @@
 /**
  * CPE authentication before the store is touched: the Authorization header is checked
- * against the bootstrap credential (in memory) or the device's own credential, found through
+ * against the bootstrap credential (in memory) or the device's own credentials, found through
  * an in-process cache, before the session takes the device's lock or hands it its tasks. A
  * wrong password therefore costs no lock and no task attempt.
  *
+ * Who may use the shared bootstrap credential (`bootstrapScope`): with `new-devices` (the
+ * default) only a device with no credentials of its own (never seen, or never given any), one
+ * an operator marked as expecting a reset, or one inside the window after a factoryReset the
+ * ACS sent (`bootstrapUntil`). Anyone else presenting it is refused (`bootstrapRefused`): it
+ * is the one way to pose as another device. With `any`, every device may use it.
+ *
+ * A device's own credentials are its current set, a pending set handed out by a rotation and
+ * not used yet, and a factory set imported from procurement (src/store/concerns/credentials.ts).
+ *
  * The cache (bounded LRU, entries trusted for a TTL) keeps an idle periodic session at two
- * store round trips: `openSession` returns the device's credential anyway, so every session
- * refreshes its device's entry for free. A credential changed in another process is caught
- * two ways: a failed check against a cached credential reads the store once more (a rotated
- * password works at once), and the credential `openSession` returns is checked again (a
- * device that got its own credential meanwhile is refused the bootstrap one).
+ * store round trips: `openSession` returns the device's credentials anyway, so every session
+ * refreshes its device's entry for free. A change made in another process is caught two
+ * ways: a failed check against a cached entry reads the store once more (a rotated password
+ * works at once), and the credentials `openSession` returns are checked again.
  */
 import { LRUCache } from 'lru-cache';
 import { verifyBasic, verifyDigest, type ParsedAuthorization } from '../auth/server.js';
-import type { CpeCredential, Store } from '../store/types.js';
+import type { SessionAuth } from '../session/program.js';
+import type { CpeCredential, DeviceCredentials, Store } from '../store/types.js';
 
-type CredentialStore = Pick<Store, 'getCpeCredential' | 'getCpeCredentialByUsername'>;
+type CredentialStore = Pick<Store, 'getDeviceCredentials'>;
+
+export type BootstrapScope = 'new-devices' | 'any';
 
 export interface CredentialCacheOptions {
   /** Most devices kept. */
@@ -25,20 +36,14 @@ export interface CredentialCacheOptions {
   clock?: () => number;
 }
 
-/** LRU values must be objects: a device known to have no credential is `{ credential: null }`. */
+/** LRU values must be objects: a device known to have no credentials is `{ state: null }`. */
 interface DeviceEntry {
-  credential: CpeCredential | null;
-}
-
-interface UsernameEntry {
-  deviceId: string;
-  credential: CpeCredential;
+  state: DeviceCredentials | null;
 }
 
 export class CredentialCache {
   readonly #store: CredentialStore;
   readonly #byDevice: LRUCache<string, DeviceEntry>;
-  readonly #byUsername: LRUCache<string, UsernameEntry>;
 
   constructor(store: CredentialStore, opts: CredentialCacheOptions) {
     this.#store = store;
@@ -47,113 +52,101 @@ export class CredentialCache {
     const clock = opts.clock;
     const timing = clock === undefined ? {} : { perf: { now: clock }, ttlResolution: 0 };
     this.#byDevice = new LRUCache({ max, ttl, ...timing });
-    this.#byUsername = new LRUCache({ max, ttl, ...timing });
   }
 
-  /** The device's own credential, or null when it has none. A miss is one store round trip. */
-  async ofDevice(deviceId: string): Promise<CpeCredential | null> {
-    const hit = this.#byDevice.get(deviceId);
-    if (hit !== undefined) return hit.credential;
-    const credential = await this.#store.getCpeCredential(deviceId);
-    this.learn(deviceId, credential);
-    return credential;
-  }
-
-  /**
-   * The device and credential a username names. `fresh` skips the cache. Unknown usernames
-   * are not cached, so a credential created elsewhere is found at its first use.
-   */
-  async byUsername(username: string, fresh = false): Promise<{ entry: UsernameEntry | null; cached: boolean }> {
-    const hit = fresh ? undefined : this.#byUsername.get(username);
-    if (hit !== undefined) return { entry: hit, cached: true };
-    const found = await this.#store.getCpeCredentialByUsername(username);
-    if (found === null) {
-      this.#byUsername.delete(username);
-      return { entry: null, cached: false };
-    }
-    this.learn(found.deviceId, found.credential);
-    return { entry: found, cached: false };
+  /** The device's credentials (null: none of its own). A miss, or `fresh`, is one store round trip. */
+  async ofDevice(deviceId: string, fresh = false): Promise<{ state: DeviceCredentials | null; cached: boolean }> {
+    const hit = fresh ? undefined : this.#byDevice.get(deviceId);
+    if (hit !== undefined) return { state: hit.state, cached: true };
+    const state = await this.#store.getDeviceCredentials(deviceId);
+    this.learn(deviceId, state);
+    return { state, cached: false };
   }
 
   /** What the store says now (an openSession result, a change made in this process). */
-  learn(deviceId: string, credential: CpeCredential | null): void {
-    const old = this.#byDevice.get(deviceId)?.credential;
-    if (old != null && old.username !== credential?.username) this.#byUsername.delete(old.username);
-    this.#byDevice.set(deviceId, { credential });
-    if (credential !== null) this.#byUsername.set(credential.username, { deviceId, credential });
+  learn(deviceId: string, state: DeviceCredentials | null): void {
+    this.#byDevice.set(deviceId, { state });
   }
 
-  /** Drop what is known of a device (deleted, or its credential changed by this process). */
+  /** Drop what is known of a device (deleted, or its credentials changed by this process). */
   forget(deviceId: string): void {
-    const old = this.#byDevice.get(deviceId)?.credential;
-    if (old != null) this.#byUsername.delete(old.username);
     this.#byDevice.delete(deviceId);
   }
 }
 
-/** How a CPE got in: no check, the shared bootstrap credential, or its own. */
+/** How a CPE got in, or why not. */
 export type CpeAuthentication =
-  | { ok: true; via: 'anyone' }
-  | { ok: true; via: 'bootstrap' }
-  | { ok: true; via: 'own'; credential: CpeCredential }
-  | { ok: false; reason: string };
+  | { ok: true; via: SessionAuth }
+  | { ok: false; reason: string; bootstrapRefused: boolean };
 
 export function verify(auth: ParsedAuthorization, credential: CpeCredential, method: string): boolean {
   if (auth.username !== credential.username) return false;
   return auth.scheme === 'Digest' ? verifyDigest(auth, credential.ha1, method) : verifyBasic(auth, credential);
 }
 
+export interface AuthPolicy {
+  bootstrap: CpeCredential | null;
+  bootstrapScope: BootstrapScope;
+}
+
+/** The decision for one header against what is known of the device (pure). */
+export function decide(auth: ParsedAuthorization, state: DeviceCredentials | null, method: string, now: number, policy: AuthPolicy): CpeAuthentication {
+  if (policy.bootstrap !== null && verify(auth, policy.bootstrap, method)) {
+    if (state === null) return { ok: true, via: 'bootstrap' };
+    if (state.bootstrapUntil !== null && state.bootstrapUntil > now) return { ok: true, via: 'bootstrap' };
+    if (policy.bootstrapScope === 'any') return { ok: true, via: 'bootstrap' };
+    return { ok: false, reason: 'bootstrap credential of a device with its own', bootstrapRefused: true };
+  }
+  if (state !== null) {
+    // Factory first: a device still on its imported set is given its own at this session.
+    if (state.factory !== null && verify(auth, state.factory.cpe, method)) return { ok: true, via: 'factory' };
+    if (verify(auth, state.current.cpe, method)) return { ok: true, via: 'current' };
+    if (state.pending !== null && verify(auth, state.pending.cpe, method)) return { ok: true, via: 'pending' };
+  }
+  return { ok: false, reason: 'wrong credentials', bootstrapRefused: false };
+}
+
 export interface CpeAuthenticator {
   /** Before the store's session: may read credentials (cached), never takes a lock. */
-  check(auth: ParsedAuthorization | null, deviceId: string, method: string): Promise<CpeAuthentication>;
+  check(auth: ParsedAuthorization | null, deviceId: string, method: string, now: number): Promise<CpeAuthentication>;
   /**
-   * After openSession, against the credential it returned (the store's truth at lock time):
-   * whether the earlier decision still holds. Also refreshes the cache.
+   * After openSession, against the credentials it returned (the store's truth at lock time):
+   * the decision that holds now. Also refreshes the cache.
    */
   confirm(
     decided: Extract<CpeAuthentication, { ok: true }>,
     auth: ParsedAuthorization | null,
     deviceId: string,
-    stored: CpeCredential | null,
+    stored: DeviceCredentials | null,
     method: string,
-  ): boolean;
+    now: number,
+  ): CpeAuthentication;
 }
 
 export function cpeAuthenticator(opts: {
   allowAnyone: boolean;
   bootstrap: CpeCredential | null;
+  bootstrapScope?: BootstrapScope;
   cache: CredentialCache;
 }): CpeAuthenticator {
-  const { allowAnyone, bootstrap, cache } = opts;
+  const { allowAnyone, cache } = opts;
+  const policy: AuthPolicy = { bootstrap: opts.bootstrap, bootstrapScope: opts.bootstrapScope ?? 'new-devices' };
   return {
-    async check(auth, deviceId, method) {
+    async check(auth, deviceId, method, now) {
       if (allowAnyone) return { ok: true, via: 'anyone' };
-      if (auth === null) return { ok: false, reason: 'no credentials' };
-      if (bootstrap !== null && verify(auth, bootstrap, method)) {
-        // A device with its own credential must use it (the bootstrap one is shared by all).
-        if ((await cache.ofDevice(deviceId)) !== null) return { ok: false, reason: 'bootstrap credential of a device with its own' };
-        return { ok: true, via: 'bootstrap' };
-      }
-      const matches = (e: UsernameEntry | null): e is UsernameEntry => e !== null && e.deviceId === deviceId && verify(auth, e.credential, method);
-      const first = await cache.byUsername(auth.username);
-      if (matches(first.entry)) return { ok: true, via: 'own', credential: first.entry.credential };
-      if (first.cached) {
-        // Perhaps rotated by another process: the store's word, once.
-        const again = await cache.byUsername(auth.username, true);
-        if (matches(again.entry)) return { ok: true, via: 'own', credential: again.entry.credential };
-      }
-      return { ok: false, reason: 'wrong credentials' };
+      if (auth === null) return { ok: false, reason: 'no credentials', bootstrapRefused: false };
+      const first = await cache.ofDevice(deviceId);
+      const decided = decide(auth, first.state, method, now, policy);
+      if (decided.ok || !first.cached) return decided;
+      // Perhaps changed by another process (rotated, marked expecting a reset): the store's word, once.
+      const again = await cache.ofDevice(deviceId, true);
+      return decide(auth, again.state, method, now, policy);
     },
-    confirm(decided, auth, deviceId, stored, method) {
+    confirm(decided, auth, deviceId, stored, method, now) {
       cache.learn(deviceId, stored);
-      switch (decided.via) {
-        case 'anyone':
-          return true;
-        case 'bootstrap':
-          return stored === null;
-        case 'own':
-          return stored !== null && auth !== null && verify(auth, stored, method);
-      }
+      if (decided.via === 'anyone') return decided;
+      if (auth === null) return { ok: false, reason: 'no credentials', bootstrapRefused: false };
+      return decide(auth, stored, method, now, policy);
     },
   };
 }

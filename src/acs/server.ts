@@ -25,7 +25,9 @@ import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';
 import { DEFAULT_ACS_CONFIG, type AcsConfig } from './config.js';
 import { SessionDriver, type Reply } from '../session/driver.js';
-import { cpeAuthenticator, CredentialCache } from './cpe-auth.js';
+import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe-auth.js';
+import { loadSealer } from './credential-key.js';
+import type { Sealer } from '../auth/sealing.js';
 import { programsFor, sessionStorePort } from './session.js';
 
 const COOKIE = 'flotilla_session';
@@ -40,6 +42,8 @@ export interface AcsServerOptions {
   nonceSecret?: Buffer;
   /** Where sessions publish what happened (device registered/booted/inform, task outcomes). */
   events?: EventSink;
+  /** Seals devices' connection-request passwords; default: the key in the data directory (credential-key.ts). */
+  sealer?: Sealer;
   /**
    * The policy set sessions run (src/policies/source.ts). Default: one loaded from the store,
    * reloaded on `policy.changed` when `events` is an EventBus, and every minute.
@@ -58,6 +62,8 @@ export interface AcsServer {
    * one (`forget`); changes made elsewhere are caught without it (src/acs/cpe-auth.ts).
    */
   readonly credentials: CredentialCache;
+  /** Seals the connection-request passwords handed out (null when none are: per-device credentials off). */
+  readonly sealer: Sealer | null;
   /** Sessions in progress in this process. */
   activeSessions(): number;
   close(): Promise<void>;
@@ -74,6 +80,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
+  const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
+  const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
+  
   const ownPolicies = opts.policies === undefined;
   const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
   if (ownPolicies) {
@@ -81,11 +90,12 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const events = opts.events;
     if (events instanceof EventBus) unsubscribePolicies = events.subscribe((e) => void (e.type === 'policy.changed' && policies.refresh()));
   }
-  const programs = programsFor(config, policies);
+  const programs = programsFor(config, sealer, policies);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
     allowAnyone: config.allowUnauthenticatedCpes,
     bootstrap: bootstrap.credential,
+    bootstrapScope: config.bootstrapCredentialScope,
     cache: credentials,
   });
 
@@ -96,6 +106,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const busy = new WeakSet<SessionDriver>();
 
   const forget = (session: SessionDriver): void => {
+    // Its commit changed the device's credentials: the next check reads them again.
+    if (session.changedCredentials && session.deviceId !== null) credentials.forget(session.deviceId);
     const token = tokens.get(session);
     if (token !== undefined) byToken.delete(token);
     const timer = timers.get(session);
@@ -154,6 +166,20 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     res.end(body);
   };
 
+  /** A refused CPE: a log line (never the password), and an event when it was the bootstrap credential. */
+  const refused = (req: IncomingMessage, deviceId: string, auth: ParsedAuthorization | null, why: Extract<CpeAuthentication, { ok: false }>): void => {
+    const address = req.socket.remoteAddress ?? null;
+    if (!why.bootstrapRefused) {
+      log?.warn({ deviceId, username: auth?.username, reason: why.reason }, 'CPE authentication failed');
+      return;
+    }
+    log?.warn(
+      { deviceId, username: auth?.username, address, scope: config.bootstrapCredentialScope },
+      'bootstrap credential refused: this device has its own credentials (a reset device, or someone posing as it); mark it expecting a reset to let it bootstrap again',
+    );
+    opts.events?.publish({ type: 'device.bootstrap-refused', at: now(), deviceId, data: { address, scope: config.bootstrapCredentialScope } });
+  };
+
   const beginSession = async (req: IncomingMessage, res: ServerResponse, message: Envelope<Inform>): Promise<void> => {
     let auth: ParsedAuthorization | null = null;
     if (!config.allowUnauthenticatedCpes) {
@@ -174,9 +200,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const deviceId = deviceIdOf(inform.deviceId);
     const method = req.method ?? 'POST';
     // Before the store's session: a wrong password must cost no lock and no task attempt.
-    const decided = await authenticator.check(auth, deviceId, method);
+    const decided = await authenticator.check(auth, deviceId, method, now());
     if (!decided.ok) {
-      log?.warn({ deviceId, username: auth?.username, reason: decided.reason }, 'CPE authentication failed');
+      refused(req, deviceId, auth, decided);
       challenge(res);
       return;
     }
@@ -194,11 +220,12 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
-    const opened = await session.open(inform, deviceId);
-    // The credential changed in another process since we checked (rare): the store decides.
-    if (!authenticator.confirm(decided, auth, deviceId, opened.credential, method)) {
+    const opened = await session.open(inform, deviceId, decided.via);
+    // The credentials changed in another process since we checked (rare): the store decides.
+    const confirmed = authenticator.confirm(decided, auth, deviceId, opened.credentials, method, now());
+    if (!confirmed.ok) {
       await session.abandon();
-      log?.warn({ deviceId, username: auth?.username }, 'CPE authentication failed against the stored credential');
+      refused(req, deviceId, auth, confirmed);
       challenge(res);
       return;
     }
@@ -333,6 +360,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     cwmpUrl,
     bootstrap,
     credentials,
+    sealer,
     activeSessions: () => byToken.size,
     close: async () => {
       unsubscribePolicies?.();
@@ -359,9 +387,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; policies?: PolicySource },
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, policies, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -371,6 +399,7 @@ export async function startAcs(
       ...(now ? { now } : {}),
       ...(events ? { events } : {}),
       ...(nonceSecret ? { nonceSecret } : {}),
+      ...(sealer ? { sealer } : {}),
       ...(policies ? { policies } : {}),
     });
     if (given !== undefined) return server;

@@ -4,6 +4,8 @@
  */
 import { DEFAULT_POLICY_SESSION_SETTINGS, policyProgram } from '../policies/program.js';
 import type { PolicySource } from '../policies/source.js';
+import { issueCredentials } from '../auth/device-credentials.js';
+import type { Sealer } from '../auth/sealing.js';
 import { defaultPrograms } from '../session/programs/default.js';
 import type { SessionStorePort } from '../session/port.js';
 import type { ProgramFactory } from '../session/program.js';
@@ -22,14 +24,24 @@ export function sessionStorePort(store: Store): SessionStorePort {
 }
 
 /**
- * Tasks, then discovery of new and bootstrapped devices, as configured; then the policies
+ * Credentials (when the ACS checks CPEs and hands out their own), tasks, then discovery of new
+ * and bootstrapped devices, as configured; then the policies
  * (after discovery, so a bootstrapped device's values are read once, by discovery).
  */
-export function programsFor(config: AcsConfig, policies: PolicySource | null): ProgramFactory {
+export function programsFor(config: AcsConfig, sealer: Sealer | null, policies: PolicySource | null = null): ProgramFactory {
+  const credentials =
+    config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
+      ? {
+          issue: (deviceId: string) => issueCredentials(deviceId, config.realm, sealer),
+          rotateAfterMs: config.credentialRotationMs,
+          factoryResetWindowMs: config.factoryResetBootstrapWindowMs,
+        }
+      : undefined;
   const base = defaultPrograms({
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
+    ...(credentials ? { credentials } : {}),
   });
   if (policies === null) return base;
   const settings = {

@@ -38,6 +38,9 @@ interface ServeOptions {
   sessionTimeout: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
+  perDeviceCredentials: boolean;
+  bootstrapCredentialScope: 'new-devices' | 'any';
+  credentialRotationDays?: number;
   logLevel: Level;
   workers: number;
   dbPoolSize: number;
@@ -80,6 +83,13 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
     .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
     .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
+    .addOption(opt('--no-per-device-credentials', 'do not give devices their own credentials (they keep using the shared bootstrap credential)'))
+    .addOption(
+      opt('--bootstrap-credential-scope <scope>', "who may use the shared bootstrap credential: new-devices, or any (then its holder can claim ANY device)")
+        .choices(['new-devices', 'any'])
+        .default('new-devices'),
+    )
+    .addOption(opt('--credential-rotation-days <days>', "give each device new credentials this many days after its last set (default: only on demand)").argParser(parsePositive))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug').default('info'))
     .addOption(opt('--api-open', 'serve the REST API without authentication (local development only)'))
     .addOption(
@@ -195,6 +205,9 @@ export function registerServeCommand(program: Command): void {
         sessionTimeoutMs: o.sessionTimeout * 1000,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
+        perDeviceCredentials: o.perDeviceCredentials,
+        bootstrapCredentialScope: o.bootstrapCredentialScope,
+        credentialRotationMs: (o.credentialRotationDays ?? 0) * 86_400_000,
         logger,
         nonceSecret: nonceSecretFromEnv(),
         ...(o.cpeCredentials ? { cpeCredentials: o.cpeCredentials } : {}),
@@ -209,6 +222,9 @@ export function registerServeCommand(program: Command): void {
         );
       }
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
+      else if (acs.config.bootstrapCredentialScope === 'any') {
+        logger.warn('--bootstrap-credential-scope any: whoever holds the shared bootstrap credential can claim any device');
+      }
       if ((o.xmppService === undefined) !== (o.xmppJid === undefined)) {
         process.stderr.write('flotilla: --xmpp-service and --xmpp-jid go together\n');
         process.exitCode = 2;
@@ -243,6 +259,7 @@ export function registerServeCommand(program: Command): void {
         connectionRequests: {
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
+          sealer: acs.sealer,
           ...(reach.stun !== null ? { udp: { send: reach.stun.sendFrom.bind(reach.stun) } } : isClusterWorker() && o.stun ? { udp: { send: sendViaPrimary } } : {}),
           ...(reach.xmpp !== null ? { xmpp: reach.xmpp } : {}),
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),

@@ -26,6 +26,11 @@ export const EVENT_TYPES = [
   'task.done',
   'task.faulted',
   'task.expired',
+  /**
+   * The shared bootstrap credential was presented for a device that has its own (and is not
+   * expecting a reset): a reset device, or someone posing as it. Refused.
+   */
+  'device.bootstrap-refused',
   /** A provisioning policy was created, changed or deleted (deviceId ""; data: policyId). */
   'policy.changed',
 ] as const;

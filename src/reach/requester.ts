@@ -6,6 +6,7 @@
  * join the choice in #sendByPath (./paths.ts); callers see only ConnectionRequester.
  */
 import type { Credentials } from '../auth/client.js';
+import type { Sealer } from '../auth/sealing.js';
 import type { Store } from '../store/types.js';
 import type { ConnectionRequestRecord } from '../tasks/types.js';
 import { sendConnectionRequest, type ConnectionRequestOptions } from './http.js';
@@ -36,6 +37,11 @@ export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
   udp?: UdpSendOptions | false;
   /** Used when the store knows no ConnectionRequestUsername/Password for the device. */
   defaultCredentials?: Credentials | null;
+  /**
+   * Opens the connection-request passwords the ACS handed out (src/auth/sealing.ts). With it,
+   * a device that has its own connection-request credentials is reached with them, and only them.
+   */
+  sealer?: Sealer | null;
   perDevice?: BucketSpec;
   global?: BucketSpec;
   now?: () => number;
@@ -76,9 +82,10 @@ export class ConnectionRequester {
     const username = value('ConnectionRequestUsername');
     const password = value('ConnectionRequestPassword');
     const credentials =
-      username !== null && username !== '' && password !== null && password !== ''
+      (await this.#ownCredentials(deviceId)) ??
+      (username !== null && username !== '' && password !== null && password !== ''
         ? { username, password }
-        : (this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null));
+        : (this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null)));
     let jid = value('ConnReqJabberID');
     const xmppConnection = value('ConnReqXMPPConnection');
     if ((jid === null || jid.trim() === '') && xmppConnection !== null && /^Device\.XMPP\.Connection\.\d+\.?$/.test(xmppConnection)) {
@@ -95,6 +102,21 @@ export class ConnectionRequester {
       natDetected: nat === null || nat === '' ? null : nat === '1' || nat === 'true',
       credentials,
     };
+  }
+
+  /**
+   * The connection-request credentials the ACS gave the device (or imported), opened. A pending
+   * set wins: the CPE applied it when it acknowledged the SetParameterValues, before it first
+   * used the new CPE→ACS password that promotes it.
+   */
+  async #ownCredentials(deviceId: string): Promise<Credentials | null> {
+    const sealer = this.#opts.sealer;
+    if (sealer == null) return null;
+    const state = await this.#opts.store.getDeviceCredentials(deviceId);
+    const cr = state?.pending?.connectionRequest ?? state?.current.connectionRequest ?? null;
+    if (cr === null) return null;
+    const password = sealer.open(cr.sealed, deviceId);
+    return password === null ? null : { username: cr.username, password };
   }
 
   /** Paths in the order what we know suggests (./path-choice.ts); the STUN binding wins over the reported address. */

@@ -15,6 +15,8 @@ import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterVa
 import type { EventSink } from '../events/bus.js';
 import type {
   CpeMessageRecord,
+  CredentialWrite,
+  DeviceCredentials,
   DeviceSummary,
   ParameterOp,
   PolicyCommit,
@@ -26,7 +28,7 @@ import type {
   TaskRecord,
 } from '../store/types.js';
 import type { SessionStorePort } from './port.js';
-import type { Program, ProgramFactory, SessionRecorder, SessionView } from './program.js';
+import type { Program, ProgramFactory, SessionAuth, SessionRecorder, SessionView } from './program.js';
 
 /** What the transport sends back for one message. */
 export type Reply =
@@ -58,6 +60,11 @@ export class SessionDriver {
   deviceId: string | null = null;
   #inform: Inform | null = null;
   #device: DeviceSummary | null = null;
+  #auth: SessionAuth = 'anyone';
+  #credentials: DeviceCredentials | null = null;
+  #credentialWrites: CredentialWrite[] = [];
+  /** What the tree records of the request on the wire, when a program said (ProgramRpc.recordAs). */
+  #recordAs: AcsRequest | null = null;
   /** Every task openSession handed us (for the task events after the commit). */
   #handed: TaskRecord[] = [];
   #programs: Program[] = [];
@@ -93,12 +100,18 @@ export class SessionDriver {
     return this.#ended;
   }
 
+  /** The session's programs changed the device's credentials (written with its commit). */
+  get changedCredentials(): boolean {
+    return this.#credentialWrites.length > 0;
+  }
+
   /**
    * Take the device's lock and read what we know of it. The caller checks the CPE's
    * credentials against the result before calling `accept`.
    */
-  async open(inform: Inform, deviceId: string): Promise<SessionOpenResult> {
+  async open(inform: Inform, deviceId: string, auth: SessionAuth = 'anyone'): Promise<SessionOpenResult> {
     this.deviceId = deviceId;
+    this.#auth = auth;
     this.#inform = inform;
     const now = this.#deps.now();
     const result = await this.#deps.store.openSession({ deviceId, lockOwner: this.#deps.lockOwner, lockTtlMs: this.#lockTtl(), now });
@@ -108,6 +121,7 @@ export class SessionDriver {
       this.#handed = result.queue;
       this.#device = result.device;
       this.#policyMemo = result.policyMemo;
+      this.#credentials = result.credentials;
       this.#known = result.device !== null;
       this.#start(inform, deviceId, result.queue);
     }
@@ -172,6 +186,7 @@ export class SessionDriver {
           requestOutcomes: this.#outcomes,
           ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
+          ...(this.#credentialWrites.length > 0 ? { credentialWrites: this.#credentialWrites } : {}),
           log: {
             deviceId: this.deviceId,
             startedAt: this.startedAt,
@@ -220,6 +235,7 @@ export class SessionDriver {
       policy: (commit) => {
         this.#policy = commit;
       },
+      credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
@@ -233,6 +249,8 @@ export class SessionDriver {
       inform,
       device: this.#device,
       policyMemo: this.#policyMemo,
+      auth: this.#auth,
+      credentials: this.#credentials,
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
@@ -251,6 +269,7 @@ export class SessionDriver {
       const rpc = this.#failed.has(program) ? null : this.#guard(program, () => program.next());
       if (rpc !== null && rpc !== undefined) {
         this.#asker = program;
+        this.#recordAs = rpc.recordAs ?? null;
         return { status: 200, envelope: this.machine.sendRequest(rpc.request, rpc.requestId) };
       }
       this.#current++;
@@ -280,9 +299,11 @@ export class SessionDriver {
   #recordCompletion(done: RpcCompletion): void {
     const at = this.#deps.now();
     const { request, outcome, tag } = done;
+    const recordAs = this.#recordAs;
+    this.#recordAs = null;
     if (outcome.ok) {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
-      const op = parameterOpFor(request, outcome.response, at);
+      const op = parameterOpFor(recordAs ?? request, outcome.response, at);
       if (op !== null) this.#apply(op);
     } else {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });

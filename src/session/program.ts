@@ -8,13 +8,24 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
-import type { DeviceSummary, PolicyCommit, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
+import type { CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
   request: AcsRequest;
   /** What the session log names as the RPC's cause: the task id(s), or null for the ACS's own work. */
   requestId: string | null;
+  /**
+   * What the stored tree records of the request once answered, when not the request itself
+   * (a SetParameterValues of passwords records them blank: the tree never holds them).
+   */
+  recordAs?: AcsRequest;
 }
+
+/**
+ * How the CPE opened the session: no check, the shared bootstrap credential, or one of its
+ * own (the current set, a pending one it uses for the first time, its factory set).
+ */
+export type SessionAuth = 'anyone' | 'bootstrap' | 'current' | 'pending' | 'factory';
 
 export interface Program {
   /** For logs ("tasks", "discovery", …). */
@@ -41,6 +52,10 @@ export interface SessionView {
   readonly device: DeviceSummary | null;
   /** The policy engine's memo for this device, as openSession read it (null: none yet). */
   readonly policyMemo: string | null;
+  /** How the CPE authenticated (the ACS's check before the session opened). */
+  readonly auth: SessionAuth;
+  /** The device's credentials as openSession read them (null: none of its own). */
+  readonly credentials: DeviceCredentials | null;
   /** When the session began (the Inform's arrival). */
   readonly startedAt: number;
   /** A value learnt this session (the Inform's, then each answer's, later ones winning). */
@@ -64,6 +79,8 @@ export interface SessionRecorder {
   link(taskId: string): void;
   /** What policy evaluation concluded (the last call wins); written with the commit. */
   policy(commit: PolicyCommit): void;
+  /** A change of the device's credentials, written with the commit. */
+  credentials(write: CredentialWrite): void;
   /**
    * A step of a task that spans sessions: its response is kept on the task, which stays open
    * (back to queued at commit) for a later session to finish.

@@ -38,6 +38,12 @@ export const CONCERN_METHODS = {
   setCpeCredential: true,
   getCpeCredential: true,
   getCpeCredentialByUsername: true,
+  getDeviceCredentials: true,
+  importCredentials: true,
+  setBootstrapWindow: true,
+  requestCredentialRotation: true,
+  listCredentialDevices: true,
+  resealCredentials: true,
   // tasks
   createTasks: true,
   getTask: true,

@@ -26,13 +26,16 @@
  *   cpe_messages    append, keep the newest `keep`
  *   log             append the session log, keep the newest `keep`
  *   unlock          release our lock; with requeueAt, and only if it was ours, requeue
+ *   cred_promote    the pending credential set named `username` becomes current
+ *   cred_issue      a handed-out set: current at once (`replace`) or pending beside current
+ *   cred_window     accept the bootstrap credential until `until`
  *   policy          the device's policy memo; compliance rows of the evaluated policies replaced
  */
 import type { CpeResponse, Fault } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
 import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
-import type { ComplianceFault, ComplianceState, CpeMessageRecord, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
+import type { ComplianceFault, ComplianceState, CpeMessageRecord, CredentialSet, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
 
 export type ParameterStep =
   | { k: 'clear' }
@@ -62,6 +65,9 @@ export type WriteOp =
   | { k: 'cpe_messages'; items: CpeMessageRecord[]; keep: number }
   | { k: 'log'; log: Omit<SessionLogRecord, 'deviceId'>; keep: number }
   | { k: 'unlock'; owner: string; requeueAt: number | null }
+  | { k: 'cred_promote'; username: string }
+  | { k: 'cred_issue'; mode: 'replace' | 'pending'; set: CredentialSet; at: number }
+  | { k: 'cred_window'; until: number }
   /** items: [policyId, revision, state, fault]; rows of `evaluated` policies not in items go. */
   | { k: 'policy'; at: number; memo: string; evaluated: string[]; items: [string, number, ComplianceState, ComplianceFault | null][] };
 
@@ -88,6 +94,11 @@ export function historyLimits(opts: Partial<HistoryLimits>): HistoryLimits {
 export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
   const ops: WriteOp[] = [{ k: 'device', ...deviceWrite(c.identity, c.informAt, c.events) }];
   ops.push(...planParameterOps(c.parameterOps));
+  for (const w of c.credentialWrites ?? []) {
+    if (w.kind === 'promote') ops.push({ k: 'cred_promote', username: w.username });
+    else if (w.kind === 'issue') ops.push({ k: 'cred_issue', mode: w.mode, set: w.set, at: w.at });
+    else ops.push({ k: 'cred_window', until: w.until });
+  }
   if (c.requestOutcomes.length > 0) {
     // An outcome is recorded whatever the task's state: if it expired or was retried
     // meanwhile, the answer is still what happened on the device. Applying them in order

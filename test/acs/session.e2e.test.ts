@@ -27,6 +27,8 @@ async function start(config: Parameters<typeof startAcs>[0] = {}): Promise<AcsSe
     cwmpPort: 0,
     cpeCredentials: { username: USER, password: PASS },
     discoverOnBootstrap: false,
+    // These exchanges are scripted to the message: no credentials handed out (credentials.e2e.test.ts).
+    perDeviceCredentials: false,
     ...config,
   });
   return acs;

@@ -54,7 +54,7 @@ describe('HTTPS endpoint', () => {
 
   it('serves CWMP over TLS and accepts Basic there', async () => {
     const { cert, key } = selfSigned();
-    acs = await startAcs({ dataDir: dir, host: '127.0.0.1', cwmpPort: 0, tlsCert: cert, tlsKey: key, cpeCredentials: { username: 'u', password: 'p' }, discoverOnBootstrap: false });
+    acs = await startAcs({ dataDir: dir, host: '127.0.0.1', cwmpPort: 0, tlsCert: cert, tlsKey: key, cpeCredentials: { username: 'u', password: 'p' }, discoverOnBootstrap: false, perDeviceCredentials: false });
     expect(acs.cwmpUrl).toMatch(/^https:\/\//);
     const inform = buildEnvelope({ namespace: 'urn:dslforum-org:cwmp-1-0', header: { id: '1' }, body: informBody() });
     const denied = await postTls(acs.cwmpUrl, inform, { Authorization: `Basic ${Buffer.from('u:wrong').toString('base64')}` });

@@ -113,6 +113,7 @@ export async function startStack(
       defaultCredentials: { username: CR_USER, password: CR_PASS },
       timeoutMs: 2_000,
       perDevice: { burst: 1000, perSecond: 1000 },
+      sealer: acs.sealer,
     },
     ...opts.nbi,
   });

@@ -1,10 +1,12 @@
 /**
- * Today's programs, in today's order: the device's queued tasks, then discovery of a new or
- * bootstrapped device; diagnostic tasks have their own program (they span sessions). Later
- * programs (policies, quirks) join this list.
+ * Today's programs, in today's order: the device's own credentials (handed out on its first
+ * session, rotated), its queued tasks, then discovery of a new or bootstrapped device;
+ * diagnostic tasks have their own program (they span sessions). Later programs (policies,
+ * quirks) join this list.
  */
 import { EV, hasEvent } from '../../cwmp/events.js';
-import type { Program, ProgramFactory } from '../program.js';
+import type { Program, ProgramContext, ProgramFactory, SessionRecorder } from '../program.js';
+import { CredentialsProgram, type CredentialsProgramOptions } from './credentials.js';
 import { DiagnosticsProgram, splitDiagnostics } from './diagnostics.js';
 import { DiscoveryProgram, rootOf } from './discovery.js';
 import { TasksProgram } from './tasks.js';
@@ -16,13 +18,25 @@ export interface DefaultProgramSettings {
   discoveryBatchSize: number;
   /** GetParameterValues / GetParameterAttributes batch size of the task planner. */
   taskBatchSize: number;
+  /** Per-device credentials (absent: devices keep the credential they came with). */
+  credentials?: CredentialsProgramOptions & {
+    /** After a factoryReset task the CPE acknowledged, the bootstrap credential is accepted this long. */
+    factoryResetWindowMs: number;
+  };
 }
 
 export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactory {
-  return (ctx) => {
+  return (given) => {
+    const programs: Program[] = [];
+    let ctx = given;
+    const creds = settings.credentials;
+    if (creds !== undefined) {
+      programs.push(new CredentialsProgram(ctx, creds));
+      ctx = watchFactoryResets(ctx, creds.factoryResetWindowMs);
+    }
     const { inform, device } = ctx.view;
     const { diagnostics, others } = splitDiagnostics(ctx.queue);
-    const programs: Program[] = [new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize })];
+    programs.push(new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize }));
     if (diagnostics.length > 0) {
       const root = rootOf(inform.parameterList.map((p) => p.name)) === 'Device.' ? 'Device.' : 'InternetGatewayDevice.';
       programs.push(new DiagnosticsProgram(ctx, diagnostics, root));
@@ -32,4 +46,25 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
     }
     return programs;
   };
+}
+
+/**
+ * A factoryReset the ACS sent and the CPE acknowledged: the device comes back with only the
+ * bootstrap credential, so that credential is accepted for it for a bounded time.
+ */
+function watchFactoryResets(ctx: ProgramContext, windowMs: number): ProgramContext {
+  const inner = ctx.record;
+  const record: SessionRecorder = {
+    link: (taskId) => inner.link(taskId),
+    credentials: (write) => inner.credentials(write),
+    progress: (taskId, response) => inner.progress(taskId, response),
+    policy: (commit) => inner.policy(commit),
+    settle: (outcome) => {
+      inner.settle(outcome);
+      if (outcome.state === 'done' && outcome.response.method === 'FactoryResetResponse' && windowMs > 0) {
+        inner.credentials({ kind: 'bootstrapWindow', until: ctx.view.now() + windowMs });
+      }
+    },
+  };
+  return { ...ctx, record };
 }

@@ -5,7 +5,7 @@
  */
 import type { CpeResponse, DeviceIdStruct, EventStruct, ParameterAttribute, ParameterInfo, ParameterValue } from '../../cwmp/types.js';
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
-import type { CpeCredential } from './credentials.js';
+import type { CpeCredential, CredentialWrite, DeviceCredentials } from './credentials.js';
 import type { CpeMessageRecord, SessionLogRecord } from './history.js';
 import type { PolicyCommit } from './policy-state.js';
 
@@ -73,6 +73,8 @@ export interface SessionOpenResult {
   device: DeviceSummary | null;
   /** The device's own CPE→ACS credential, if it has one. */
   credential: CpeCredential | null;
+  /** Everything known of the device's credentials (`credential` is its `current.cpe`). */
+  credentials: DeviceCredentials | null;
   /**
    * The device's pending tasks in order, now marked `running` (empty when the lock is busy).
    * Tasks left `running` by a session that died are handed out again.
@@ -111,6 +113,8 @@ export interface SessionCommit {
    */
   cpeMessages: CpeMessageRecord[];
   log: SessionLogRecord;
+  /** Credential changes the session made (hand-out, first use of a pending set …), in order. */
+  credentialWrites?: CredentialWrite[];
   /** Release the session lock in the same transaction. */
   releaseLock: boolean;
   /** Policies evaluated in this session: the device's memo and compliance rows. */

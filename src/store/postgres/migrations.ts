@@ -559,6 +559,40 @@ ${opFunction(
 )}
 `;
 
+/**
+ * Per-device credentials (../concerns/credentials.ts): sets other than the current CPE→ACS
+ * one are json; three op kinds of the session's commit (../session-writes.ts cred_*), found by
+ * flotilla_apply by name.
+ */
+const DEVICE_CREDENTIALS = `
+ALTER TABLE cpe_credentials ADD COLUMN connection_request json;
+ALTER TABLE cpe_credentials ADD COLUMN pending json;
+ALTER TABLE cpe_credentials ADD COLUMN factory json;
+ALTER TABLE cpe_credentials ADD COLUMN bootstrap_until bigint;
+ALTER TABLE cpe_credentials ADD COLUMN rotate_requested boolean NOT NULL DEFAULT false;
+ALTER TABLE cpe_credentials ADD COLUMN issued_at bigint;
+${opFunction(
+  'cred_issue',
+  `  IF o->>'mode' = 'replace' THEN
+    INSERT INTO cpe_credentials AS c (device_id, username, realm, ha1, connection_request, pending, bootstrap_until, rotate_requested, issued_at)
+    VALUES (p_device, o->'set'->'cpe'->>'username', o->'set'->'cpe'->>'realm', o->'set'->'cpe'->>'ha1',
+      flotilla_json(o->'set'->'connectionRequest'), NULL, NULL, false, v_at)
+    ON CONFLICT (device_id) DO UPDATE SET username = excluded.username, realm = excluded.realm, ha1 = excluded.ha1,
+      connection_request = excluded.connection_request, pending = NULL, bootstrap_until = NULL, rotate_requested = false,
+      issued_at = excluded.issued_at;
+  ELSE
+    UPDATE cpe_credentials SET pending = o->'set', bootstrap_until = NULL, rotate_requested = false, issued_at = v_at
+    WHERE device_id = p_device;
+  END IF;`,
+)}
+${opFunction(
+  'cred_promote',
+  `  UPDATE cpe_credentials SET username = pending->'cpe'->>'username', realm = pending->'cpe'->>'realm',
+    ha1 = pending->'cpe'->>'ha1', connection_request = flotilla_json(pending->'connectionRequest'), pending = NULL
+  WHERE device_id = p_device AND pending->'cpe'->>'username' = o->>'username';`,
+)}
+${opFunction('cred_window', `  UPDATE cpe_credentials SET bootstrap_until = (o->>'until')::bigint WHERE device_id = p_device;`)}
+`;
 /** Provisioning policies (src/policies): see sqlite/migrations.ts version 25. */
 const POLICIES = `
 CREATE TABLE policies (
@@ -623,6 +657,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'commit function: failed TransferComplete faults its transfer task', up: commitFunction(2) },
   { version: 4, name: 'webhook deliveries', up: WEBHOOK_DELIVERIES },
   { version: 5, name: 'session writes as typed ops: flotilla_apply and flotilla_op_*', up: WRITE_OPS },
+  { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },

@@ -66,4 +66,10 @@ export interface CredentialRow {
 
 export const CREDENTIAL_JSON = `json_build_object('username', c.username, 'realm', c.realm, 'ha1', c.ha1)`;
 
+/** A cpe_credentials row `c` as DeviceCredentials (../concerns/credentials.ts). */
+export const DEVICE_CREDENTIALS_JSON = `json_build_object(
+  'current', json_build_object('cpe', ${CREDENTIAL_JSON}, 'connectionRequest', c.connection_request),
+  'pending', c.pending, 'factory', c.factory, 'bootstrapUntil', c.bootstrap_until,
+  'rotateRequested', c.rotate_requested, 'issuedAt', c.issued_at)`;
+
 export const toCredential = (r: CpeCredential | CredentialRow): CpeCredential => ({ username: r.username, realm: r.realm, ha1: r.ha1 });

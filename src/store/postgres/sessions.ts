@@ -15,9 +15,9 @@
  * planned write ops (../session-writes.ts): every write and the unlock, in one transaction.
  */
 import { planCommit, releaseOps, type HistoryLimits, type WriteOp } from '../session-writes.js';
-import type { CpeCredential, SessionCommit, SessionOpenInput, SessionOpenResult, TaskRecord } from '../types.js';
+import type { DeviceCredentials, SessionCommit, SessionOpenInput, SessionOpenResult, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
-import { CREDENTIAL_JSON, DEVICE_JSON, TASK_JSON, toCredential, toDeviceSummary, type DeviceJson } from './rows.js';
+import { DEVICE_CREDENTIALS_JSON, DEVICE_JSON, TASK_JSON, toCredential, toDeviceSummary, type DeviceJson } from './rows.js';
 
 const OPEN_SESSION = `
 WITH lock AS (
@@ -38,7 +38,7 @@ WITH lock AS (
 )
 SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
   (SELECT ${DEVICE_JSON} FROM devices d WHERE d.id = $1) AS device,
-  (SELECT ${CREDENTIAL_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credential,
+  (SELECT ${DEVICE_CREDENTIALS_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credentials,
   (SELECT coalesce(json_agg(${TASK_JSON} ORDER BY r.seq), '[]'::json) FROM taken r) AS queue,
   (SELECT m.memo FROM device_policy m WHERE m.device_id = $1) AS policy_memo`;
 
@@ -50,7 +50,7 @@ const APPLY = 'SELECT flotilla_apply($1, $2::json)';
 interface OpenRow {
   acquired: boolean;
   device: DeviceJson | null;
-  credential: CpeCredential | null;
+  credentials: DeviceCredentials | null;
   queue: TaskRecord[];
   policy_memo: string | null;
 }
@@ -59,10 +59,11 @@ export async function openSession(db: PgDb, input: SessionOpenInput): Promise<Se
   const [row] = await db.query<OpenRow>(OPEN_SESSION, [input.deviceId, input.lockOwner, input.now + input.lockTtlMs, input.now]);
   if (row === undefined) throw new Error('openSession returned no row');
   const device = row.device === null ? null : toDeviceSummary(row.device);
-  const credential = row.credential === null ? null : toCredential(row.credential);
+  const credentials = row.credentials;
+  const credential = credentials === null ? null : toCredential(credentials.current.cpe);
   // A busy device's queue belongs to the session that holds it: neither read nor expired.
-  if (!row.acquired) return { lock: 'busy', device, credential, queue: [], policyMemo: null };
-  return { lock: 'acquired', device, credential, queue: row.queue, policyMemo: row.policy_memo };
+  if (!row.acquired) return { lock: 'busy', device, credential, credentials, queue: [], policyMemo: null };
+  return { lock: 'acquired', device, credential, credentials, queue: row.queue, policyMemo: row.policy_memo };
 }
 
 export async function extendLock(db: PgDb, device: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

@@ -105,6 +105,20 @@ const PRUNE_MESSAGES = `DELETE FROM cpe_messages WHERE device_id = @device AND i
   (SELECT id FROM cpe_messages WHERE device_id = @device ORDER BY id DESC LIMIT 1 OFFSET @keep)`;
 const RELEASE_LOCK = 'DELETE FROM session_locks WHERE device_id = @device AND owner = @owner';
 
+/** Credential ops (../concerns/credentials.ts CredentialWrite); sets are JSON text. */
+const CRED_REPLACE = `
+INSERT INTO cpe_credentials (device_id, username, realm, ha1, connection_request, pending, bootstrap_until, rotate_requested, issued_at)
+VALUES (@device, @username, @realm, @ha1, @cr, NULL, NULL, 0, @at)
+ON CONFLICT (device_id) DO UPDATE SET username = excluded.username, realm = excluded.realm, ha1 = excluded.ha1,
+  connection_request = excluded.connection_request, pending = NULL, bootstrap_until = NULL, rotate_requested = 0,
+  issued_at = excluded.issued_at`;
+const CRED_PENDING = `UPDATE cpe_credentials SET pending = @set, bootstrap_until = NULL, rotate_requested = 0, issued_at = @at
+WHERE device_id = @device`;
+const CRED_PROMOTE = `UPDATE cpe_credentials SET username = json_extract(pending, '$.cpe.username'),
+  realm = json_extract(pending, '$.cpe.realm'), ha1 = json_extract(pending, '$.cpe.ha1'),
+  connection_request = json_extract(pending, '$.connectionRequest'), pending = NULL
+WHERE device_id = @device AND json_extract(pending, '$.cpe.username') = @username`;
+const CRED_WINDOW = 'UPDATE cpe_credentials SET bootstrap_until = @until WHERE device_id = @device';
 /** An unchanged memo and unchanged compliance rows are not rewritten (an evaluated but steady device). */
 const SET_POLICY_MEMO = `INSERT INTO device_policy (device_id, memo) VALUES (@device, @memo)
 ON CONFLICT (device_id) DO UPDATE SET memo = excluded.memo WHERE device_policy.memo IS NOT excluded.memo`;
@@ -219,6 +233,18 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         if (db.run(RELEASE_LOCK, { device, owner: op.owner }) > 0 && op.requeueAt !== null) {
           db.run(REQUEUE, { device, now: op.requeueAt });
         }
+        break;
+      case 'cred_issue':
+        if (op.mode === 'replace') {
+          const { cpe, connectionRequest } = op.set;
+          db.run(CRED_REPLACE, { device, ...cpe, cr: connectionRequest === null ? null : json(connectionRequest), at: op.at });
+        } else db.run(CRED_PENDING, { device, set: json(op.set), at: op.at });
+        break;
+      case 'cred_promote':
+        db.run(CRED_PROMOTE, { device, username: op.username });
+        break;
+      case 'cred_window':
+        db.run(CRED_WINDOW, { device, until: op.until });
         break;
       case 'policy': {
         // A fault travels as JSON text inside the item, so json_each hands it back as text.

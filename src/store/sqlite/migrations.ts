@@ -211,6 +211,20 @@ CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHER
 `,
   },
   {
+    version: 10,
+    name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation',
+    // Sets other than the current CPE→ACS one are JSON ({cpe: {username, realm, ha1},
+    // connectionRequest: {username, sealed} | null}); sealed secrets are AES-GCM (src/auth/sealing.ts).
+    up: `
+ALTER TABLE cpe_credentials ADD COLUMN connection_request TEXT;
+ALTER TABLE cpe_credentials ADD COLUMN pending TEXT;
+ALTER TABLE cpe_credentials ADD COLUMN factory TEXT;
+ALTER TABLE cpe_credentials ADD COLUMN bootstrap_until INTEGER;
+ALTER TABLE cpe_credentials ADD COLUMN rotate_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cpe_credentials ADD COLUMN issued_at INTEGER;
+`,
+  },
+  {
     version: 25,
     name: 'provisioning policies: policies, revisions, compliance, per-device memo',
     up: `

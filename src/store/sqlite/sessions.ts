@@ -8,7 +8,7 @@
 import { planCommit, releaseOps, type HistoryLimits } from '../session-writes.js';
 import type { SessionCommit, SessionOpenInput, SessionOpenResult } from '../types.js';
 import { applyWrites } from './apply.js';
-import { getCpeCredential } from './credentials.js';
+import { getDeviceCredentials } from './credentials.js';
 import type { Db } from './db.js';
 import { getSummary } from './rows.js';
 import { takeTasks } from './tasks.js';
@@ -32,11 +32,12 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
       now: input.now,
     });
     const summary = getSummary(db, device);
-    const credential = getCpeCredential(db, device);
+    const credentials = getDeviceCredentials(db, device);
+    const credential = credentials?.current.cpe ?? null;
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
-    if (got === undefined) return { lock: 'busy', device: summary, credential, queue: [], policyMemo: null };
+    if (got === undefined) return { lock: 'busy', device: summary, credential, credentials, queue: [], policyMemo: null };
     const memo = db.get<{ memo: string }>(POLICY_MEMO, { device })?.memo ?? null;
-    return { lock: 'acquired', device: summary, credential, queue: takeTasks(db, device, input.now), policyMemo: memo };
+    return { lock: 'acquired', device: summary, credential, credentials, queue: takeTasks(db, device, input.now), policyMemo: memo };
   });
 }
 
