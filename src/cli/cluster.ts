@@ -39,6 +39,7 @@ import type { Logger } from 'pino';
 import { resolveBootstrapCredential } from '../acs/bootstrap-credential.js';
 import { DEFAULT_ACS_CONFIG } from '../acs/config.js';
 import { sendForWorkers } from '../reach/cluster-stun.js';
+import { startMeasure } from '../measure/server.js';
 import { startReach } from './reach.js';
 import { relayBetweenWorkers } from '../events/cluster-relay.js';
 import { openStore, storeKind } from '../store/open.js';
@@ -104,6 +105,8 @@ export interface PrimaryOptions {
   onGeneratedCredential: (c: { username: string; password: string }) => void;
   /** The STUN server runs here, one socket for all workers (src/reach/cluster-stun.ts); null: none. */
   stun?: { host: string; port: number; portIsDefault: boolean } | null;
+  /** The TR-143 test endpoints (src/measure/) run here, once for all workers; null: none. */
+  measure?: { host: string; port: number } | null;
 }
 
 /**
@@ -124,6 +127,10 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     log.info({ stunPort: reach.stun.port }, 'STUN server listening (primary)');
   }
   if (reach === null) await store.close();
+  if (o.measure != null) {
+    const measure = await startMeasure(o.measure);
+    log.info({ tr143: measure.url }, 'TR-143 test endpoints listening (primary)');
+  }
   const bootstrap = await resolveBootstrapCredential({
     ...DEFAULT_ACS_CONFIG,
     dataDir: o.dataDir,

@@ -23,6 +23,7 @@ import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planW
 import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
+import { startMeasure } from '../measure/server.js';
 
 interface ServeOptions {
   cwmpPort: number;
@@ -52,6 +53,7 @@ interface ServeOptions {
   eventsRelay: boolean;
   stunPort: number;
   stun: boolean;
+  tr143Port?: number;
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
@@ -116,6 +118,10 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(opt('--stun-port <port>', 'UDP port of the built-in STUN server (TR-069 Annex G: devices behind a NAT)').argParser(parsePort).default(3478))
     .addOption(opt('--no-stun', 'do not run the STUN server'))
+    .addOption(
+      opt('--tr143-port <port>', 'serve TR-143 test endpoints on this port (TCP: GET /download?size=N, PUT /upload; UDP: echo, UDPEcho plus); 0: any free port')
+        .argParser(parsePort),
+    )
     .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
     .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
     .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
@@ -161,6 +167,7 @@ export function registerServeCommand(program: Command): void {
           allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
           logger,
           stun: o.stun ? { host: o.host, port: o.stunPort, portIsDefault: cmd.getOptionValueSource('stunPort') === 'default' } : null,
+          measure: o.tr143Port !== undefined ? { host: o.host, port: o.tr143Port } : null,
           onGeneratedCredential: ({ username, password }) =>
             process.stdout.write(
               `\nGenerated the CPE bootstrap credential (shown only now; configure it in your CPEs):\n` +
@@ -252,6 +259,9 @@ export function registerServeCommand(program: Command): void {
         await store.close();
         return;
       }
+      // With --workers the primary serves them (one UDP socket); here only a single process does.
+      const measure = o.tr143Port !== undefined && !isClusterWorker() ? await startMeasure({ host: o.host, port: o.tr143Port }) : null;
+      if (measure !== null) logger.info({ tr143: measure.url }, 'TR-143 test endpoints listening');
       const services = createServices({
         store,
         bus,
@@ -292,6 +302,7 @@ export function registerServeCommand(program: Command): void {
           .then(() => jobs.close())
           .then(() => acs.close())
           .then(() => reach.close())
+          .then(() => measure?.close())
           .then(() => bus.close())
           .then(() => store.close())
           .then(

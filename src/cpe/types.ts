@@ -44,6 +44,11 @@ export interface CpeDataModel {
   markInformed(): void;
   /** Back to the template's defaults (FactoryReset). */
   reset(): void;
+  /**
+   * The device's own firmware rewriting a result table (TraceRoute.RouteHops, NSLookup Result):
+   * its instances become 1..count. Optional: a model without it reports fewer rows.
+   */
+  resizeTable?(table: string, count: number): void;
   /** Answer one ACS request (TR-069 A.3.2 semantics). */
   handle(request: AcsRequest): RpcOutcome;
   /** Optional: a model backed by a real system does these itself (see LiveHooks). */

@@ -92,7 +92,6 @@ function inputs(task: DiagnosticTask): ParameterValueTuple[] {
     case 'serverSelection':
       add('HostList', task.hosts.join(','), STR);
       add('Protocol', task.protocol, STR);
-      add('Port', task.port, UINT);
       add('NumberOfRepetitions', task.count, UINT);
       common();
       break;
@@ -212,18 +211,21 @@ export function parseResult(type: DiagnosticType, objectPath: string, params: re
         successCount: ok,
         failureCount: bad,
         lossPercent: ok === null || bad === null || total === 0 ? null : Math.round((bad / total) * 10000) / 100,
-        rtt: rtt(values),
+        // IPPing reports ms (and µs in …Detailed); UDPEchoDiagnostics reports µs.
+        rtt: type === 'udpEcho' ? microRtt(values) : rtt(values),
         ipAddressUsed: values.get('IPAddressUsed') ?? null,
       };
     }
     case 'traceRoute': {
       const hops: TraceHop[] = [];
-      for (let i = 1; values.has(`RouteHops.${i}.Host`) || values.has(`RouteHops.${i}.HostAddress`); i++) {
+      // TR-098 prefixes a hop's fields with "Hop" (HopHost …); TR-181 does not.
+      const f = [...values.keys()].some((k) => /^RouteHops\.\d+\.Hop/.test(k)) ? 'Hop' : '';
+      for (let i = 1; values.has(`RouteHops.${i}.${f}Host`) || values.has(`RouteHops.${i}.${f}HostAddress`); i++) {
         hops.push({
-          host: values.get(`RouteHops.${i}.Host`) ?? '',
-          address: values.get(`RouteHops.${i}.HostAddress`) ?? '',
-          errorCode: int(values.get(`RouteHops.${i}.ErrorCode`)),
-          rttMs: (values.get(`RouteHops.${i}.RTTimes`) ?? '')
+          host: values.get(`RouteHops.${i}.${f}Host`) ?? '',
+          address: values.get(`RouteHops.${i}.${f}HostAddress`) ?? '',
+          errorCode: int(values.get(`RouteHops.${i}.${f}ErrorCode`)),
+          rttMs: (values.get(`RouteHops.${i}.${f}RTTimes`) ?? '')
             .split(',')
             .map((t) => t.trim())
             .filter((t) => t !== '')
@@ -279,11 +281,7 @@ export function parseResult(type: DiagnosticType, objectPath: string, params: re
         ...head,
         kind: 'serverSelection',
         fastestHost: values.get('FastestHost') ?? null,
-        rtt: {
-          minMs: micro(values.get('MinimumResponseTime')),
-          avgMs: micro(values.get('AverageResponseTime')),
-          maxMs: micro(values.get('MaximumResponseTime')),
-        },
+        rtt: microRtt(values),
         ipAddressUsed: values.get('IPAddressUsed') ?? null,
       };
     case 'ipLayerCapacity': {
@@ -296,6 +294,10 @@ export function parseResult(type: DiagnosticType, objectPath: string, params: re
       throw new Error(`unknown diagnostic ${String(never)}`);
     }
   }
+}
+
+function microRtt(values: Map<string, string>): RttFigures {
+  return { minMs: micro(values.get('MinimumResponseTime')), avgMs: micro(values.get('AverageResponseTime')), maxMs: micro(values.get('MaximumResponseTime')) };
 }
 
 function micro(v: string | undefined): number | null {

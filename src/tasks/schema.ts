@@ -144,7 +144,6 @@ function DIAGNOSTIC_BRANCHES(): Schema[] {
       {
         hosts: { type: 'array', minItems: 1, maxItems: 10, items: HOST },
         protocol: { type: 'string', enum: ['ICMP', 'UDP Echo'] },
-        port: uint(1, 65535),
         count: uint(1, 100),
         ...DIAG_COMMON,
       },

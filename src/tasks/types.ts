@@ -64,7 +64,7 @@ export type DiagnosticTask =
   | ({ type: 'uploadDiagnostics'; url: string; size: number } & DiagnosticCommon & { ethernetPriority?: number; connections?: number; testDuration?: number })
   | ({ type: 'udpEcho'; host: string; port: number; count: number } & DiagnosticCommon & { dataBlockSize?: number; interTransmissionTime?: number })
   | ({ type: 'nsLookup'; host: string; dnsServer?: string; count?: number } & DiagnosticCommon)
-  | ({ type: 'serverSelection'; hosts: string[]; protocol: 'ICMP' | 'UDP Echo'; port?: number; count?: number } & DiagnosticCommon)
+  | ({ type: 'serverSelection'; hosts: string[]; protocol: 'ICMP' | 'UDP Echo'; count?: number } & DiagnosticCommon)
   | ({ type: 'ipLayerCapacity'; host: string; port?: number; role?: 'Sender' | 'Receiver'; testDuration?: number } & DiagnosticCommon);
 
 export interface DiagnosticCommon {

@@ -327,7 +327,6 @@ function normalizeDiagnostic(body: Record<string, unknown> & { type: DiagnosticT
         type: 'serverSelection',
         hosts: [...(body.hosts as string[])],
         protocol: body.protocol === 'UDP Echo' ? 'UDP Echo' : 'ICMP',
-        ...opt('port'),
         ...opt('count'),
         ...common,
       };

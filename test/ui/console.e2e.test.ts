@@ -125,6 +125,19 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
     await expect.poll(() => page.getByRole('region', { name: 'Reachability' }).textContent()).toMatch(/Last path that worked\s*HTTP/);
   });
 
+  it('runs a ping from the Diagnostics tab: the run completes in a later session and is charted', async () => {
+    await page.getByRole('tab', { name: 'Diagnostics' }).click();
+    await page.getByLabel('Diagnostic', { exact: true }).selectOption('ipPing');
+    await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+    await page.getByRole('button', { name: 'Run' }).click();
+    const row = page.locator('table[aria-label="Diagnostic runs"] tbody tr').first();
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('complete');
+    await expect.poll(() => row.textContent()).toMatch(/0% loss, avg [\d.]+ ms/);
+    await expect.poll(() => page.locator('.timechart canvas').count()).toBeGreaterThan(0);
+    await shot('04-device-diagnostics');
+    await page.getByRole('tab', { name: 'Parameters' }).click();
+  });
+
   it('checks a value against its type, then changes it and the CPE gets it', async () => {
     const cpe = fleet.cpes.get('UIA000003')!;
     await page.getByRole('searchbox', { name: 'Search parameters' }).fill('PeriodicInformInterval');

@@ -6,16 +6,23 @@
  * stable per host and device (a hash picks the base latency), with jitter per sample, and
  * the documentation prefixes (192.0.2.0/24 …, *.invalid) behaving as unreachable and
  * unresolvable. Download and Upload diagnostics really move the bytes over HTTP and report
- * the measured times. Results go only to parameters the model has.
+ * the measured times; UDPEcho really sends its datagrams (TR-143 UDPEcho plus framing) and
+ * times the echoes. NSLookup, ServerSelection over ICMP and IPLayerCapacity are computed the
+ * same plausible way. Results go only to parameters the model has.
  */
 import { hash32 } from '../model/identity.js';
+import { udpEcho } from './udp-echo.js';
 import type { CpeDataModel } from '../types.js';
 import { HttpError, request, transferAgent, type HttpReply } from './http.js';
 
-export type DiagnosticKind = 'IPPing' | 'TraceRoute' | 'Download' | 'Upload' | 'Other';
+export type DiagnosticKind = 'IPPing' | 'TraceRoute' | 'Download' | 'Upload' | 'UDPEcho' | 'NSLookup' | 'ServerSelection' | 'Capacity' | 'Other';
 
 export function diagnosticKind(objectPath: string): DiagnosticKind {
   if (/IPPing/i.test(objectPath)) return 'IPPing';
+  if (/UDPEchoDiagnostics/i.test(objectPath)) return 'UDPEcho';
+  if (/NSLookupDiagnostics/i.test(objectPath)) return 'NSLookup';
+  if (/ServerSelectionDiagnostics/i.test(objectPath)) return 'ServerSelection';
+  if (/IPLayerCapacityMetrics/i.test(objectPath)) return 'Capacity';
   if (/TraceRoute/i.test(objectPath)) return 'TraceRoute';
   if (/DownloadDiagnostics/i.test(objectPath)) return 'Download';
   if (/UploadDiagnostics/i.test(objectPath)) return 'Upload';
@@ -100,16 +107,19 @@ export async function runDiagnostic(model: CpeDataModel, objectPath: string, ran
         setIf(model, p('RouteHopsNumberOfEntries'), 0);
         return setIf(model, p('DiagnosticsState'), 'Error_MaxHopCountExceeded');
       }
-      // Hop rows only where the model has instances; the count says how many we filled.
+      // The device rewrites its hop table; a model that cannot gets only the rows it has.
+      model.resizeTable?.(`${objectPath}RouteHops.`, hops);
       let filled = 0;
+      // TR-098 names a hop's fields HopHost, HopHostAddress …; TR-181 Host, HostAddress ….
+      const f = model.root === 'InternetGatewayDevice.' ? 'Hop' : '';
       for (let i = 1; i <= hops; i++) {
         const hop = `${objectPath}RouteHops.${i}.`;
-        if (model.get(`${hop}Host`) === undefined) break;
+        if (model.get(`${hop}${f}Host`) === undefined) break;
         const rtt = Math.round((host.baseUs * i) / hops / 1000) + 1;
-        setIf(model, `${hop}Host`, i === hops ? read(model, p('Host')) : `hop${i}.isp.example`);
-        setIf(model, `${hop}HostAddress`, i === hops ? read(model, p('Host')) : `10.${i}.0.1`);
-        setIf(model, `${hop}ErrorCode`, 0);
-        setIf(model, `${hop}RTTimes`, `${rtt},${rtt + 1},${rtt}`);
+        setIf(model, `${hop}${f}Host`, i === hops ? read(model, p('Host')) : `hop${i}.isp.example`);
+        setIf(model, `${hop}${f}HostAddress`, i === hops ? read(model, p('Host')) : `10.${i}.0.1`);
+        setIf(model, `${hop}${f}ErrorCode`, 0);
+        setIf(model, `${hop}${f}RTTimes`, `${rtt},${rtt + 1},${rtt}`);
         filled++;
       }
       setIf(model, p('RouteHopsNumberOfEntries'), filled);
@@ -120,9 +130,122 @@ export async function runDiagnostic(model: CpeDataModel, objectPath: string, ran
       return transferDiagnostic(model, objectPath, 'GET', done);
     case 'Upload':
       return transferDiagnostic(model, objectPath, 'PUT', done);
+    case 'UDPEcho':
+      return udpEchoDiagnostic(model, objectPath);
+    case 'NSLookup':
+      return nsLookup(model, objectPath, serial, random);
+    case 'ServerSelection':
+      return serverSelection(model, objectPath, serial);
+    case 'Capacity':
+      return capacity(model, objectPath, serial);
     case 'Other':
       return setIf(model, p('DiagnosticsState'), done);
   }
+}
+
+function stats(samplesUs: readonly number[]): { min: number; avg: number; max: number } {
+  if (samplesUs.length === 0) return { min: 0, avg: 0, max: 0 };
+  return {
+    min: Math.min(...samplesUs),
+    avg: Math.round(samplesUs.reduce((a, b) => a + b, 0) / samplesUs.length),
+    max: Math.max(...samplesUs),
+  };
+}
+
+/** UDPEchoDiagnostics (TR-181): real datagrams to Host:Port; response times in microseconds. */
+async function udpEchoDiagnostic(model: CpeDataModel, objectPath: string): Promise<void> {
+  const p = (name: string): string => `${objectPath}${name}`;
+  const host = read(model, p('Host')).trim();
+  if (host === '' || host.toLowerCase().endsWith('.invalid')) return setIf(model, p('DiagnosticsState'), 'Error_CannotResolveHostName');
+  const port = readInt(model, p('Port'), 7, 65535);
+  const result = await udpEcho({
+    host,
+    port,
+    count: readInt(model, p('NumberOfRepetitions'), 1, 1000),
+    timeoutMs: readInt(model, p('Timeout'), 1000, 60_000),
+    size: readInt(model, p('DataBlockSize'), 24, 65_000),
+    intervalMs: readInt(model, p('InterTransmissionTime'), 1000, 65_535),
+  }).catch(() => null);
+  if (result === null) return setIf(model, p('DiagnosticsState'), 'Error_CannotResolveHostName');
+  const s = stats(result.rttUs);
+  setIf(model, p('SuccessCount'), result.rttUs.length);
+  setIf(model, p('FailureCount'), result.sent - result.rttUs.length);
+  setIf(model, p('AverageResponseTime'), s.avg);
+  setIf(model, p('MinimumResponseTime'), s.min);
+  setIf(model, p('MaximumResponseTime'), s.max);
+  setIf(model, p('IPAddressUsed'), result.localAddress);
+  return setIf(model, p('DiagnosticsState'), 'Complete');
+}
+
+/** A plausible answer per repetition: loopback for localhost, a stable benchmark-range address otherwise. */
+function nsLookup(model: CpeDataModel, objectPath: string, serial: string, random: () => number): void {
+  const p = (name: string): string => `${objectPath}${name}`;
+  const name = read(model, p('HostName')).trim();
+  const n = readInt(model, p('NumberOfRepetitions'), 1, 10);
+  const server = read(model, p('DNSServer')) || '192.168.1.1';
+  const host = profile(name, serial);
+  model.resizeTable?.(`${objectPath}Result.`, n);
+  const x = hash32(name.toLowerCase());
+  const address = name === 'localhost' ? '127.0.0.1' : /^\d+\.\d+\.\d+\.\d+$/.test(name) ? name : `198.${18 + (x & 1)}.${(x >>> 8) & 255}.${(x >>> 16) & 255}`;
+  for (let i = 1; i <= n; i++) {
+    const r = `${objectPath}Result.${i}.`;
+    setIf(model, `${r}Status`, host.resolvable ? 'Success' : 'Error_HostNameNotResolved');
+    setIf(model, `${r}AnswerType`, host.resolvable ? 'NonAuthoritative' : 'None');
+    setIf(model, `${r}HostNameReturned`, host.resolvable ? name : '');
+    setIf(model, `${r}IPAddresses`, host.resolvable ? address : '');
+    setIf(model, `${r}DNSServerIP`, server);
+    setIf(model, `${r}ResponseTime`, Math.max(1, Math.round((host.baseUs || 5_000) / 1000 * (0.5 + random() * 0.5))));
+  }
+  setIf(model, p('SuccessCount'), host.resolvable ? n : 0);
+  setIf(model, p('DiagnosticsState'), 'Complete');
+}
+
+/** The host of HostList with the smallest average round trip (ICMP computed; UDP Echo measured). */
+async function serverSelection(model: CpeDataModel, objectPath: string, serial: string): Promise<void> {
+  const p = (name: string): string => `${objectPath}${name}`;
+  const hosts = read(model, p('HostList')).split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const reps = readInt(model, p('NumberOfRepetitions'), 3, 100);
+  let best: { host: string; rtt: { min: number; avg: number; max: number } } | null = null;
+  for (const h of hosts) {
+    let samples: number[] = [];
+    if (read(model, p('Protocol')) === 'UDP Echo') {
+      // ServerSelectionDiagnostics has no Port: the echo service's (7), or a "host:port" entry (the simulator's own convenience).
+      const m = /^([^:]+):(\d{1,5})$/.exec(h);
+      const r = await udpEcho({ host: m?.[1] ?? h, port: m !== null ? Number(m[2]) : 7, count: reps, timeoutMs: readInt(model, p('Timeout'), 1000, 60_000), size: 24, intervalMs: 10 }).catch(() => null);
+      samples = r?.rttUs ?? [];
+    } else {
+      const prof = profile(h, serial);
+      if (prof.reachable) samples = Array.from({ length: reps }, (_, i) => Math.round(prof.baseUs * (0.9 + ((hash32(`${h}|${i}`) % 20) / 100))));
+    }
+    if (samples.length === 0) continue;
+    const s = stats(samples);
+    if (best === null || s.avg < best.rtt.avg) best = { host: h, rtt: s };
+  }
+  if (best === null) return setIf(model, p('DiagnosticsState'), hosts.every((h) => !profile(h, serial).resolvable) ? 'Error_CannotResolveHostName' : 'Error_Other');
+  setIf(model, p('FastestHost'), best.host);
+  setIf(model, p('MinimumResponseTime'), best.rtt.min);
+  setIf(model, p('AverageResponseTime'), best.rtt.avg);
+  setIf(model, p('MaximumResponseTime'), best.rtt.max);
+  setIf(model, p('IPAddressUsed'), '192.168.1.2');
+  setIf(model, p('DiagnosticsState'), 'Complete');
+}
+
+/** TR-471 figures as a line of a given speed would give them (stable per host and device). */
+function capacity(model: CpeDataModel, objectPath: string, serial: string): void {
+  const p = (name: string): string => `${objectPath}${name}`;
+  const host = profile(read(model, p('Host')), serial);
+  if (!host.resolvable) return setIf(model, p('DiagnosticsState'), 'Error_CannotResolveHostName');
+  if (!host.reachable) return setIf(model, p('DiagnosticsState'), 'Error_NoResponse');
+  const mbps = 50 + (hash32(`${serial}|cap`) % 900);
+  const now = Date.now();
+  setIf(model, p('BOMTime'), microTime(now - 10_000));
+  setIf(model, p('EOMTime'), microTime(now));
+  setIf(model, p('MaxIPLayerCapacity'), mbps.toFixed(2));
+  setIf(model, p('IPLayerCapacitySummary'), (mbps * 0.97).toFixed(2));
+  setIf(model, p('LossRatioAtMax'), '0.000100');
+  setIf(model, p('RTTRangeAtMax'), (host.baseUs / 4000).toFixed(3));
+  setIf(model, p('MinRTTSummary'), (host.baseUs / 1000).toFixed(3));
+  setIf(model, p('DiagnosticsState'), 'Complete');
 }
 
 async function transferDiagnostic(model: CpeDataModel, objectPath: string, method: 'GET' | 'PUT', done: string): Promise<void> {

@@ -238,6 +238,17 @@ export class Device implements CpeDevice, DeviceOps, Identity {
     if (table?.node.kind === 'object') this.#updateCount(table as Ref<TObject>);
   }
 
+  /** A result table rewritten by the device itself: every instance goes, then 1..count are made. */
+  resizeTable(path: string, count: number): void {
+    const table = this.lookup(path);
+    if (table?.node.kind !== 'object' || !table.node.table) return;
+    const ref = table as Ref<TObject>;
+    for (const child of this.children(ref)) if (child.node.kind === 'object') this.deleteInstance(child as Ref<TObject>);
+    // Numbered afresh, as a device's result tables are, unless the template's own rows are in the way.
+    if (![...(this.#deleted ?? [])].some((k) => k.startsWith(path))) (this.#next ??= new Map()).set(path, 1);
+    for (let i = 0; i < count; i++) this.addInstance(ref);
+  }
+
   /** Keep "<Table>NumberOfEntries" beside a table in step with its instances. */
   #updateCount(table: Ref<TObject>): void {
     const base = table.path.slice(0, -1);

@@ -107,3 +107,55 @@ export function TimeBars({ x, y, label, height = 180 }: { x: number[]; y: number
   const total = y.reduce((s, v) => s + v, 0);
   return <div ref={box} class="timechart" role="img" aria-label={`${label}: ${total} in the last ${x.length} minutes`} />;
 }
+
+/**
+ * One or more series over time as lines with points (uPlot): e.g. a device's ping round trips
+ * and download throughput per run. `x` in seconds since the epoch; a null is a gap.
+ */
+export function TimeLines({
+  x,
+  series,
+  label,
+  height = 200,
+}: {
+  x: number[];
+  series: { label: string; values: (number | null)[]; unit: string }[];
+  label: string;
+  height?: number;
+}): JSX.Element {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const key = series.map((s) => `${s.label}|${s.unit}`).join(',');
+  useEffect(() => {
+    const el = box.current;
+    if (el === null) return;
+    const fg = cssVar('--muted', '#57606a');
+    const grid = cssVar('--border', '#d0d7de');
+    const colours = [cssVar('--accent', '#0969da'), '#bf8700', '#1a7f37', '#cf222e'];
+    const units = [...new Set(series.map((s) => s.unit))];
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      cursor: { drag: { x: false, y: false } },
+      // One point alone would stretch the time axis over years: show the hour around it.
+      scales: { x: { time: true, range: (_u: uPlot, min: number, max: number): [number, number] => (max - min < 60 ? [min - 1800, max + 1800] : [min, max]) }, ...Object.fromEntries(units.map((u) => [u, { range: (_u: uPlot, _min: number, max: number): [number, number] => [0, Math.max(1, max * 1.1)] }])) },
+      axes: [
+        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+        ...units.map((u, i) => ({ scale: u, label: u, stroke: fg, side: i === 0 ? 3 : 1, grid: { show: i === 0, stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 56 })),
+      ],
+      series: [{}, ...series.map((s, i) => ({ label: `${s.label} (${s.unit})`, scale: s.unit, stroke: colours[i % colours.length]!, width: 2, points: { show: true, size: 6 }, spanGaps: true }))],
+    };
+    plot.current = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, el);
+    const resize = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [height, key]);
+  useEffect(() => {
+    plot.current?.setData([x, ...series.map((s) => s.values)] as uPlot.AlignedData);
+  }, [x, series]);
+  return <div ref={box} class="timechart" role="img" aria-label={`${label}: ${x.length} points`} />;
+}

@@ -10,6 +10,7 @@ import { ApiError, devicePath, errorText, roleAllows, type DeviceSummary, type P
 import { useApp } from '../app-context';
 import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
+import { DeviceDiagnostics } from '../components/diagnostics-panel';
 import { ParamTree, type TreeNode } from '../components/param-tree';
 import { ReachCard } from '../components/reach-card';
 import { Badge, Button, Card, Confirm, ErrorBox, Field, Loading, OnlineBadge, Tabs } from '../components/ui';
@@ -25,6 +26,7 @@ const TABS = [
   { id: 'tasks', label: 'Tasks' },
   { id: 'faults', label: 'Faults' },
   { id: 'sessions', label: 'Sessions' },
+  { id: 'diagnostics', label: 'Diagnostics' },
 ];
 
 /** Replace what the device had under `subtree` with a fresh read of it. */
@@ -266,6 +268,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceTasks id={id} live={live} />
         ) : current === 'faults' ? (
           <DeviceFaults id={id} live={live} />
+        ) : current === 'diagnostics' ? (
+          <DeviceDiagnostics id={id} live={live} />
         ) : (
           <DeviceSessions id={id} live={live} />
         )}
