@@ -64,6 +64,11 @@ export interface AcsConfig {
   policyMaxCycles: number;
   /** A device faulted on a policy is retried after this long, doubling per faulted try (max 1 day). */
   policyRetryBaseMs: number;
+  /**
+   * Parameters of the Inform that claim a subscriber binding (besides the serial number): a
+   * device reporting a value registered as a claim code is bound to that subscriber.
+   */
+  subscriberClaimParameters: string[];
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -87,4 +92,5 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   factoryResetBootstrapWindowMs: 60 * 60_000,
   policyMaxCycles: 3,
   policyRetryBaseMs: 10 * 60_000,
+  subscriberClaimParameters: ['Device.DeviceInfo.ProvisioningCode', 'InternetGatewayDevice.DeviceInfo.ProvisioningCode'],
 };

@@ -19,7 +19,8 @@ import { EventBus, type EventSink } from '../events/bus.js';
 import { PolicySource } from '../policies/source.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
-import { basicChallenge, digestChallenge, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
+import { basicChallenge, digestChallenge, digestUriMatches, NonceCounter, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
+import { formatIp, parseIp, SESSION_SOURCE_PATH } from '../cwmp/address.js';
 import { resolveBootstrapCredential, type BootstrapCredential } from './bootstrap-credential.js';
 import { isBlank } from '../cwmp/charset.js';
 import { readBody } from './body.js';
@@ -28,7 +29,7 @@ import { SessionDriver, type Reply } from '../session/driver.js';
 import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe-auth.js';
 import { loadSealer } from './credential-key.js';
 import type { Sealer } from '../auth/sealing.js';
-import { programsFor, sessionStorePort } from './session.js';
+import { claimsFor, programsFor, sessionStorePort } from './session.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -77,12 +78,12 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const log = opts.logger;
   const bootstrap = await resolveBootstrapCredential(config);
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
+  const nonceCounts = new NonceCounter();
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const processTag = randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
-  
   const ownPolicies = opts.policies === undefined;
   const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
   if (ownPolicies) {
@@ -90,7 +91,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const events = opts.events;
     if (events instanceof EventBus) unsubscribePolicies = events.subscribe((e) => void (e.type === 'policy.changed' && policies.refresh()));
   }
-  const programs = programsFor(config, sealer, policies);
+  const programs = programsFor(config, sealer, { store, log }, policies);
+  const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
     allowAnyone: config.allowUnauthenticatedCpes,
@@ -104,6 +106,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const tokens = new WeakMap<SessionDriver, string>();
   const timers = new Map<SessionDriver, NodeJS.Timeout>();
   const busy = new WeakSet<SessionDriver>();
+  /** Where each session's Inform came from: a cookie from elsewhere does not reach it. */
+  const sources = new WeakMap<SessionDriver, string>();
 
   const forget = (session: SessionDriver): void => {
     // Its commit changed the device's credentials: the next check reads them again.
@@ -131,8 +135,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     });
   };
 
-  const challenge = (res: ServerResponse, stale = false): void => {
-    const headers: string[] = [digestChallenge(config.realm, nonces.issue(now()), stale)];
+  /** A nonce bound to the device the Inform named: a header made for one device opens no other. */
+  const challenge = (res: ServerResponse, deviceId: string, stale = false): void => {
+    const headers: string[] = [digestChallenge(config.realm, nonces.issue(now(), deviceId), stale)];
     if (tls || config.allowBasicOverHttp) headers.push(basicChallenge(config.realm));
     res.writeHead(401, { 'WWW-Authenticate': headers, 'Content-Length': '0' });
     res.end();
@@ -180,42 +185,72 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     opts.events?.publish({ type: 'device.bootstrap-refused', at: now(), deviceId, data: { address, scope: config.bootstrapCredentialScope } });
   };
 
-  const beginSession = async (req: IncomingMessage, res: ServerResponse, message: Envelope<Inform>): Promise<void> => {
+  /**
+   * An Inform: authenticate, then (only then) end the session it replaces, then open. `previous`
+   * is the session this request's cookie or connection was in; it ends only if the new session
+   * is authenticated and is the same device's or on the same connection: a cookie alone ends
+   * nothing.
+   */
+  const beginSession = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    message: Envelope<Inform>,
+    previous: { session: SessionDriver; viaSocket: boolean } | undefined,
+  ): Promise<void> => {
+    const inform = message.body;
+    const deviceId = deviceIdOf(inform.deviceId);
     let auth: ParsedAuthorization | null = null;
     if (!config.allowUnauthenticatedCpes) {
       auth = parseAuthorization(req.headers.authorization);
       if (auth === null || (auth.scheme === 'Basic' && !tls && !config.allowBasicOverHttp)) {
-        challenge(res);
+        challenge(res, deviceId);
         return;
       }
       if (auth.scheme === 'Digest') {
-        const nonce = nonces.check(auth.nonce, now());
+        const nonce = nonces.check(auth.nonce, now(), deviceId);
         if (nonce !== 'ok') {
-          challenge(res, nonce === 'stale');
+          if (nonce === 'invalid') log?.warn({ deviceId, username: auth.username }, 'Digest nonce not issued for this device (or forged)');
+          challenge(res, deviceId, nonce === 'stale');
+          return;
+        }
+        if (!digestUriMatches(auth.uri, req.url ?? '/')) {
+          log?.warn({ deviceId, username: auth.username }, 'Digest uri does not name this request');
+          challenge(res, deviceId);
           return;
         }
       }
     }
-    const inform = message.body;
-    const deviceId = deviceIdOf(inform.deviceId);
     const method = req.method ?? 'POST';
     // Before the store's session: a wrong password must cost no lock and no task attempt.
     const decided = await authenticator.check(auth, deviceId, method, now());
     if (!decided.ok) {
       refused(req, deviceId, auth, decided);
-      challenge(res);
+      challenge(res, deviceId);
       return;
     }
+    // A header seen before (same nonce, same or lower nc) is a replay: counted only once it verified.
+    if (auth?.scheme === 'Digest' && !nonceCounts.accept(auth.nonce, auth.nc ?? '')) {
+      log?.warn({ deviceId, username: auth.username }, 'Digest nonce count not increasing (replayed header)');
+      challenge(res, deviceId);
+      return;
+    }
+    if (previous !== undefined && !previous.session.ended && (previous.viaSocket || previous.session.deviceId === deviceId)) {
+      // A new Inform opens a new session; the one this CPE was in is over.
+      await previous.session.end('superseded');
+    }
+    const source = peerAddress(req);
     const session = new SessionDriver(
       {
         store: port,
         sessionTimeoutMs: config.sessionTimeoutMs,
         programs,
+        claims,
         now,
         lockOwner: `${processTag}:${randomBytes(6).toString('hex')}`,
         onEnded: forget,
         onProgramError: (program, err) => log?.error({ err, deviceId, program }, 'session program failed; the session goes on without it'),
         ...(opts.events ? { events: opts.events } : {}),
+        ...(source !== null ? { source: { path: SESSION_SOURCE_PATH, address: source } } : {}),
       },
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
@@ -226,7 +261,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     if (!confirmed.ok) {
       await session.abandon();
       refused(req, deviceId, auth, confirmed);
-      challenge(res);
+      challenge(res, deviceId);
       return;
     }
     if (opened.lock === 'busy') {
@@ -238,6 +273,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     tokens.set(session, token);
     byToken.set(token, session);
     bySocket.set(req.socket, session);
+    if (source !== null) sources.set(session, source);
     touch(session);
     log?.debug({ deviceId, events: inform.event.map((e) => e.eventCode) }, 'session started');
     const cookie = `${COOKIE}=${token}; Path=/; HttpOnly${tls ? '; Secure' : ''}`;
@@ -253,9 +289,13 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     }
     const token = cookieValue(req.headers.cookie, COOKIE);
     let session = token === undefined ? undefined : byToken.get(token);
-    if (session === undefined) {
-      const bound = bySocket.get(req.socket);
-      if (bound !== undefined && !bound.ended) session = bound;
+    // A cookie is a bearer token: from another address it reaches nothing (a stolen one does not take a session over).
+    if (session !== undefined && sources.get(session) !== (peerAddress(req) ?? undefined)) session = undefined;
+    let viaSocket = false;
+    const bound = bySocket.get(req.socket);
+    if (bound !== undefined && !bound.ended && (session === undefined || session === bound)) {
+      session = bound;
+      viaSocket = true;
     }
     if (session !== undefined && busy.has(session)) {
       // A CPE does not pipeline; two POSTs at once for one session is an abuse of it.
@@ -266,7 +306,6 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     if (session !== undefined) {
       busy.add(session);
       touch(session);
-      bySocket.set(req.socket, session);
     }
     try {
       const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs);
@@ -289,18 +328,16 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         message = parsed.value;
       }
       if (message !== null && message.body.method === 'Inform') {
-        // A new Inform always opens a new session; one still open on this connection is over.
-        if (session !== undefined) {
-          busy.delete(session);
-          await session.end('superseded');
-        }
-        await beginSession(req, res, message as Envelope<Inform>);
+        if (session !== undefined) busy.delete(session);
+        await beginSession(req, res, message as Envelope<Inform>, session === undefined ? undefined : { session, viaSocket });
         return;
       }
       if (session === undefined) {
         plainFault(res, 400, 8003, 'no session: a CWMP session begins with an Inform');
         return;
       }
+      // This connection now carries the session (for CPEs that drop the cookie later).
+      bySocket.set(req.socket, session);
       const reply = await session.handle(message);
       if (reply.status === 400 || reply.status === 500) {
         log?.warn({ deviceId: session.deviceId, reason: reply.reason }, 'CWMP protocol error in session');
@@ -371,6 +408,13 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       await closing;
     },
   };
+}
+
+/** The peer's address, canonical (an IPv4 peer of a dual-stack socket is plain IPv4). */
+function peerAddress(req: IncomingMessage): string | null {
+  const raw = req.socket.remoteAddress;
+  const ip = raw === undefined ? null : parseIp(raw);
+  return ip === null ? null : formatIp(ip);
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

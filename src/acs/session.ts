@@ -4,12 +4,15 @@
  */
 import { DEFAULT_POLICY_SESSION_SETTINGS, policyProgram } from '../policies/program.js';
 import type { PolicySource } from '../policies/source.js';
+import type { Logger } from 'pino';
+import type { Inform } from '../cwmp/types.js';
 import { issueCredentials } from '../auth/device-credentials.js';
 import type { Sealer } from '../auth/sealing.js';
 import { defaultPrograms } from '../session/programs/default.js';
+import type { ServicesApplied } from '../session/programs/services.js';
 import type { SessionStorePort } from '../session/port.js';
 import type { ProgramFactory } from '../session/program.js';
-import type { Store } from '../store/types.js';
+import type { Store, SubscriberClaims } from '../store/types.js';
 import type { AcsConfig } from './config.js';
 
 /** The driver's store port: each method one Store call, so one round trip. */
@@ -24,11 +27,10 @@ export function sessionStorePort(store: Store): SessionStorePort {
 }
 
 /**
- * Credentials (when the ACS checks CPEs and hands out their own), tasks, then discovery of new
- * and bootstrapped devices, as configured; then the policies
- * (after discovery, so a bootstrapped device's values are read once, by discovery).
+ * Credentials (when the ACS checks CPEs and hands out their own), tasks, discovery of new and
+ * bootstrapped devices, then subscribers' services, as configured; then the policies.
  */
-export function programsFor(config: AcsConfig, sealer: Sealer | null, policies: PolicySource | null = null): ProgramFactory {
+export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { store: Store; log?: Logger | undefined }, policies: PolicySource | null = null): ProgramFactory {
   const credentials =
     config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
       ? {
@@ -42,6 +44,7 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, policies: 
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
     ...(credentials ? { credentials } : {}),
+    services: { applied: (r) => void recordServices(deps.store, r).catch((err: unknown) => deps.log?.error({ err, deviceId: r.deviceId }, 'could not record the services applied')) },
   });
   if (policies === null) return base;
   const settings = {
@@ -56,4 +59,20 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, policies: 
     if (policy !== null) programs.push(policy);
     return programs;
   };
+}
+
+/** The outcome of a services program: on the binding, and one line of the subscriber's history. */
+async function recordServices(store: Store, r: ServicesApplied): Promise<void> {
+  await store.recordServiceStatus(r.bindingId, r.revision, r.statuses);
+  const summary = r.statuses.map((s) => `${s.template} ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.fault ? ` (fault ${s.fault.code})` : ''}`).join(', ');
+  await store.appendSubscriberHistory({ subscriberId: r.subscriberId, at: Date.now(), action: 'services-applied', deviceId: r.deviceId, detail: `revision ${r.revision}: ${summary || 'no services'}` });
+}
+
+/** What an Inform claims: its serial number, and the values of the configured claim parameters. */
+export function claimsFor(config: AcsConfig): (inform: Inform) => SubscriberClaims {
+  const paths = new Set(config.subscriberClaimParameters);
+  return (inform) => ({
+    serialNumber: inform.deviceId.serialNumber,
+    codes: inform.parameterList.filter((p) => paths.has(p.name) && p.value !== '').map((p) => p.value),
+  });
 }

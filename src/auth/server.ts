@@ -2,9 +2,13 @@
  * CPE → ACS authentication (TR-069 3.4.4): HTTP Basic (only over TLS unless allowed) and
  * Digest (RFC 7616 with MD5 and qop=auth, which is what CPEs implement).
  *
- * Nonces are stateless: a timestamp signed with a per-process-group secret, so a nonce is
- * valid on any TCP connection and, with a shared secret, on any ACS process. A stale nonce
- * gets a fresh challenge with `stale=true` so the CPE retries without asking its user.
+ * Nonces are stateless: a timestamp signed with a per-process-group secret (HMAC), so a nonce
+ * is valid on any TCP connection and, with a shared secret, on any ACS process. The HMAC also
+ * covers a binding (the ACS binds a nonce to the device id of the Inform it challenged), so a
+ * captured header cannot open a session for another device. A stale nonce gets a fresh
+ * challenge with `stale=true` so the CPE retries without asking its user. Replays of the same
+ * header are stopped by NonceCounter (`nc` must grow per nonce), and qop=auth is required:
+ * RFC 2069 Digest has neither nc nor cnonce, so nothing would stop a replay.
  *
  * Passwords are never kept in clear: a credential is its HA1 = MD5(user:realm:password).
  */
@@ -105,26 +109,74 @@ export class NonceIssuer {
     this.#lifetimeMs = opts.lifetimeMs ?? 5 * 60_000;
   }
 
-  issue(now: number): string {
+  /** A nonce for `binding` (the ACS: the device id it challenges; '' for none). */
+  issue(now: number, binding = ''): string {
     const payload = `${now.toString(36)}.${randomBytes(8).toString('hex')}`;
-    return `${payload}.${this.#sign(payload)}`;
+    return `${payload}.${this.#sign(payload, binding)}`;
   }
 
-  /** 'ok', 'stale' (well signed but old: re-challenge with stale=true) or 'invalid'. */
-  check(nonce: string, now: number): 'ok' | 'stale' | 'invalid' {
+  /**
+   * 'ok', 'stale' (well signed but old: re-challenge with stale=true) or 'invalid' (forged,
+   * from another secret, or issued for another binding).
+   */
+  check(nonce: string, now: number, binding = ''): 'ok' | 'stale' | 'invalid' {
+    if (nonce.length > 128) return 'invalid';
     const last = nonce.lastIndexOf('.');
     if (last < 0) return 'invalid';
     const payload = nonce.slice(0, last);
     const sig = Buffer.from(nonce.slice(last + 1));
-    const expected = Buffer.from(this.#sign(payload));
+    const expected = Buffer.from(this.#sign(payload, binding));
     if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return 'invalid';
     const issued = parseInt(payload.split('.')[0] ?? '', 36);
     if (!Number.isFinite(issued) || issued > now + 60_000) return 'invalid';
     return now - issued > this.#lifetimeMs ? 'stale' : 'ok';
   }
 
-  #sign(payload: string): string {
-    return createHmac('sha256', this.#secret).update(payload).digest('base64url').slice(0, 22);
+  #sign(payload: string, binding: string): string {
+    // The binding is length-prefixed so no (payload, binding) pair reads as another.
+    return createHmac('sha256', this.#secret).update(`${binding.length}:${binding}|${payload}`).digest('base64url').slice(0, 22);
+  }
+}
+
+/**
+ * The highest `nc` accepted per nonce, in this process (bounded, oldest first out): a header
+ * seen once is refused the second time. Nonces live minutes, so entries age out with them.
+ * Another process does not see these counts; the device binding of the nonce still keeps a
+ * replay to the device the header was made for.
+ */
+export class NonceCounter {
+  readonly #seen = new Map<string, number>();
+  readonly #max: number;
+
+  constructor(max = 100_000) {
+    this.#max = Math.max(1, max);
+  }
+
+  /** Accept `nc` (8 hex digits) for `nonce` when it is higher than any accepted before. */
+  accept(nonce: string, nc: string): boolean {
+    if (!/^[0-9a-fA-F]{8}$/.test(nc)) return false;
+    const n = parseInt(nc, 16);
+    const last = this.#seen.get(nonce);
+    if (last !== undefined && n <= last) return false;
+    this.#seen.delete(nonce);
+    this.#seen.set(nonce, n);
+    if (this.#seen.size > this.#max) this.#seen.delete(this.#seen.keys().next().value as string);
+    return true;
+  }
+}
+
+/**
+ * Whether a Digest `uri` names the request's target: the same path and query, given as sent
+ * (origin form) or as an absolute URI (RFC 7616 3.4: "the URI from the request-target").
+ */
+export function digestUriMatches(digestUri: string, requestTarget: string): boolean {
+  if (digestUri === requestTarget) return true;
+  if (!/^https?:\/\//i.test(digestUri)) return false;
+  try {
+    const u = new URL(digestUri);
+    return `${u.pathname}${u.search}` === requestTarget;
+  } catch {
+    return false;
   }
 }
 
@@ -139,16 +191,10 @@ export function basicChallenge(realm: string): string {
 /** Check a Digest answer against a stored HA1. `method` is the HTTP method of the request. */
 export function verifyDigest(auth: Extract<ParsedAuthorization, { scheme: 'Digest' }>, ha1: string, method: string): boolean {
   if (auth.algorithm !== undefined && auth.algorithm.toUpperCase() !== 'MD5') return false;
+  // qop=auth only: RFC 2069 Digest (no qop) has no nc or cnonce, so nothing tells a replay.
+  if (auth.qop !== 'auth' || auth.nc === undefined || auth.cnonce === undefined) return false;
   const ha2 = md5(`${method}:${auth.uri}`);
-  let expected: string;
-  if (auth.qop === undefined) {
-    // RFC 2069 compatibility: some old CPEs omit qop.
-    expected = md5(`${ha1}:${auth.nonce}:${ha2}`);
-  } else if (auth.qop === 'auth' && auth.nc !== undefined && auth.cnonce !== undefined) {
-    expected = md5(`${ha1}:${auth.nonce}:${auth.nc}:${auth.cnonce}:${auth.qop}:${ha2}`);
-  } else {
-    return false;
-  }
+  const expected = md5(`${ha1}:${auth.nonce}:${auth.nc}:${auth.cnonce}:${auth.qop}:${ha2}`);
   return safeEqual(expected, auth.response.toLowerCase());
 }
 

@@ -9,12 +9,22 @@
  * Roles are ordered: read-only < operator < admin. A route states the least role it needs.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ApiRole, ApiTokenRecord, Store } from '../store/types.js';
+import type { ApiRole, ApiTokenRecord, Store, SubscriberTokenRecord } from '../store/types.js';
 
 export const ROLES: readonly ApiRole[] = ['read-only', 'operator', 'admin'];
 const RANK: Record<ApiRole, number> = { 'read-only': 0, operator: 1, admin: 2 };
 
-export const roleAllows = (have: ApiRole, need: ApiRole): boolean => RANK[have] >= RANK[need];
+/**
+ * A subscriber's self-service token (src/services/subscribers.ts) has the `subscriber` role:
+ * it passes only routes that ask for exactly that role, and no other.
+ */
+export type PrincipalRole = ApiRole | 'subscriber';
+
+export const roleAllows = (have: PrincipalRole, need: PrincipalRole): boolean =>
+  need === 'subscriber' || have === 'subscriber' ? have === need : RANK[have] >= RANK[need];
+
+/** Self-service tokens start with this, so one lookup finds their table. */
+export const SUBSCRIBER_TOKEN_PREFIX = 'fls_';
 
 export function hashToken(token: string): { lookup: string; hash: string } {
   const hash = createHash('sha256').update(token, 'utf8').digest('hex');
@@ -30,7 +40,9 @@ export const MIN_TOKEN_LENGTH = 16;
 export interface Principal {
   tokenId: string;
   name: string;
-  role: ApiRole;
+  role: PrincipalRole;
+  /** Set exactly for the `subscriber` role: whose devices the token may see. */
+  subscriberId?: string;
 }
 
 /** Make a token, store its hash, return the token (the only time it exists in clear). */
@@ -77,6 +89,7 @@ export class Authenticator {
   readonly #store: Store;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, { record: ApiTokenRecord | null; until: number }>();
+  readonly #subscriberCache = new Map<string, { record: SubscriberTokenRecord | null; until: number }>();
 
   constructor(store: Store, opts: { cacheMs?: number } = {}) {
     this.#store = store;
@@ -90,6 +103,7 @@ export class Authenticator {
     const token = m[1]!;
     if (token.length < MIN_TOKEN_LENGTH || token.length > 512) return null;
     const { lookup, hash } = hashToken(token);
+    if (token.startsWith(SUBSCRIBER_TOKEN_PREFIX)) return this.#subscriber(lookup, hash, now);
     let cached = this.#cache.get(lookup);
     if (cached === undefined || cached.until < now) {
       cached = { record: await this.#store.findApiToken(lookup), until: now + this.#cacheMs };
@@ -101,8 +115,21 @@ export class Authenticator {
     return { tokenId: record.id, name: record.name, role: record.role };
   }
 
+  async #subscriber(lookup: string, hash: string, now: number): Promise<Principal | null> {
+    let cached = this.#subscriberCache.get(lookup);
+    if (cached === undefined || cached.until < now) {
+      cached = { record: await this.#store.findSubscriberToken(lookup), until: now + this.#cacheMs };
+      if (this.#subscriberCache.size > 10_000) this.#subscriberCache.clear();
+      this.#subscriberCache.set(lookup, cached);
+    }
+    const record = cached.record;
+    if (record === null || !safeEqualHex(record.hash, hash)) return null;
+    return { tokenId: record.id, name: record.name, role: 'subscriber', subscriberId: record.subscriberId };
+  }
+
   /** Forget cached lookups (a token was deleted here). */
   invalidate(): void {
     this.#cache.clear();
+    this.#subscriberCache.clear();
   }
 }

@@ -5,7 +5,7 @@
  * other processes' buses when there are any (PostgreSQL LISTEN/NOTIFY, or the cluster
  * primary for workers). Each --workers process runs all of them.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { parseFilter } from '../nbi/query.js';
 import { startAcs } from '../acs/server.js';
@@ -24,6 +24,17 @@ import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { startMeasure } from '../measure/server.js';
+import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
+
+function parseCidrList(value: string): string[] {
+  const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  try {
+    parseAllowedCidrs(list);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return list;
+}
 
 interface ServeOptions {
   cwmpPort: number;
@@ -48,6 +59,7 @@ interface ServeOptions {
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
+  connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
   eventsRelay: boolean;
@@ -98,6 +110,14 @@ export function registerServeCommand(program: Command): void {
       opt('--connection-request-credentials <user:password>', 'connection-request credential for devices whose own the store does not know').argParser(
         parseCredentials,
       ),
+    )
+    .addOption(
+      opt(
+        '--connection-request-allowed-cidrs <cidrs>',
+        "comma-separated ranges a device's reported connection-request address may lie in besides the address its sessions come from (e.g. a CGNAT pool)",
+      )
+        .argParser(parseCidrList)
+        .default([]),
     )
     .addOption(opt('--allow-basic-connection-requests', 'answer a CPE that asks for Basic on connection requests (the password crosses in clear over http)'))
     .addOption(
@@ -262,11 +282,16 @@ export function registerServeCommand(program: Command): void {
       // With --workers the primary serves them (one UDP socket); here only a single process does.
       const measure = o.tr143Port !== undefined && !isClusterWorker() ? await startMeasure({ host: o.host, port: o.tr143Port }) : null;
       if (measure !== null) logger.info({ tr143: measure.url }, 'TR-143 test endpoints listening');
+      // This process's endpoints: a device may not point connection requests at them.
+      const ownEndpoints: Endpoint[] = [{ host: o.host, port: Number(new URL(acs.cwmpUrl).port) }];
+      if (reach.stun !== null) ownEndpoints.push({ host: o.host, port: reach.stun.port });
+      if (measure !== null) ownEndpoints.push({ host: o.host, port: Number(new URL(measure.url).port) || o.tr143Port! });
       const services = createServices({
         store,
         bus,
         parseFilter: (expr) => parseFilter(expr),
         connectionRequests: {
+          targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,
           reach: reach.reach,
           sealer: acs.sealer,
@@ -289,6 +314,7 @@ export function registerServeCommand(program: Command): void {
         onWebhooksChanged: () => jobs.webhooks.invalidate(),
         logger,
       });
+      ownEndpoints.push({ host: o.host, port: Number(new URL(nbi.url).port) });
       printAdminToken(nbi.generatedAdminToken);
       if (o.apiOpen === true) logger.warn('the REST API is open: no authentication (local development only)');
       logger.info(

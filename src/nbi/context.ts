@@ -10,8 +10,10 @@ import type { SseHub } from './sse.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Least role the route needs (default read-only). */
-    role?: ApiRole;
+    /** Least role the route needs (default read-only); `subscriber`: self-service tokens only. */
+    role?: ApiRole | 'subscriber';
+    /** No token needed (the route authenticates its own way, e.g. an activation code). */
+    public?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -94,7 +94,7 @@ export const TASK_RECORD: Schema = {
       nullable: true,
       properties: {
         at: TIME,
-        outcome: { type: 'string', enum: ['answered', 'auth-failed', 'unreachable', 'refused', 'rate-limited', 'no-url', 'udp-sent'] },
+        outcome: { type: 'string', enum: ['answered', 'auth-failed', 'unreachable', 'refused', 'rate-limited', 'no-url', 'blocked', 'udp-sent'] },
         status: { type: 'integer' },
         detail: { type: 'string' },
         path: { type: 'string', enum: ['http', 'udp', 'xmpp'] },

@@ -29,6 +29,7 @@ import { registerDeviceRoutes } from './routes/devices.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
+import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
@@ -187,6 +188,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
 
   app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.config.public === true) return;
     if (opts.open === true) {
       req.principal = { tokenId: 'open', name: 'open', role: 'admin' };
       return;
@@ -258,6 +260,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDiagnosticRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
+      registerSubscriberRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },

@@ -6,8 +6,9 @@
  *
  * The URL comes from the CPE (its Inform), so it is untrusted: only http: and https: are
  * followed, redirects are not, response bodies are discarded unread, and nothing is logged
- * but the outcome. Credentials: the device's ConnectionRequestUsername/Password as stored
- * (the ACS learns the password only by setting it), else the configured default.
+ * but the outcome. Before anything is sent, `admit` (the requester's target guard,
+ * ./target-guard.ts) decides whether the host may be contacted at all and with which
+ * credentials; the connection then goes to the address it checked, whatever DNS says later.
  *
  * The Digest client is shared with the CPE library (src/auth/client.ts): one implementation.
  */
@@ -25,19 +26,38 @@ export interface ConnectionRequestOptions {
   verifyTls?: boolean;
 }
 
+/** The requester's word on a target: where to connect, and the credentials it may receive. */
+export type Admission = { ok: true; address: string; family: 4 | 6; credentials: Credentials | null } | { ok: false; detail: string };
+
 interface Reply {
   status: number;
   authenticate: string | string[] | undefined;
 }
 
-function get(url: URL, headers: Record<string, string>, deadline: number, verifyTls: boolean): Promise<Reply> {
+type Pin = { address: string; family: 4 | 6 } | null;
+
+/** A lookup that answers the checked address only (net asks with `all` when it races families). */
+function pinnedLookup(pin: { address: string; family: 4 | 6 }) {
+  return (_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void): void => {
+    if (opts.all === true) cb(null, [pin]);
+    else cb(null, pin.address, pin.family);
+  };
+}
+
+function get(url: URL, headers: Record<string, string>, deadline: number, verifyTls: boolean, pin: Pin): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const left = deadline - Date.now();
     if (left <= 0) return reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
     const lib = url.protocol === 'https:' ? https : http;
     const req = lib.request(
       url,
-      { method: 'GET', headers: { ...headers, 'user-agent': 'Flotilla-ACS' }, agent: false, ...(url.protocol === 'https:' ? { rejectUnauthorized: verifyTls } : {}) },
+      {
+        method: 'GET',
+        headers: { ...headers, 'user-agent': 'Flotilla-ACS' },
+        agent: false,
+        ...(pin !== null ? { lookup: pinnedLookup(pin) as never } : {}),
+        ...(url.protocol === 'https:' ? { rejectUnauthorized: verifyTls } : {}),
+      },
       (res) => {
         res.resume();
         resolve({ status: res.statusCode ?? 0, authenticate: res.headers['www-authenticate'] });
@@ -50,11 +70,14 @@ function get(url: URL, headers: Record<string, string>, deadline: number, verify
   });
 }
 
-/** Send one connection request. Never throws. */
+/**
+ * Send one connection request. Never throws. With `admit`, a target it refuses is not
+ * contacted ('blocked'), and the credentials are the ones it hands back.
+ */
 export async function sendConnectionRequest(
   rawUrl: string,
-  credentials: Credentials | null,
-  opts: ConnectionRequestOptions = {},
+  given: Credentials | null,
+  opts: ConnectionRequestOptions & { admit?: (host: string, port: number) => Promise<Admission> } = {},
 ): Promise<ConnectionRequestResult> {
   let url: URL;
   try {
@@ -67,8 +90,17 @@ export async function sendConnectionRequest(
   const deadline = Date.now() + timeoutMs;
   const verifyTls = opts.verifyTls === true;
   const uri = `${url.pathname}${url.search}`;
+  let credentials = given;
+  let pin: Pin = null;
+  if (opts.admit !== undefined) {
+    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    const admitted = await opts.admit(url.hostname, port);
+    if (!admitted.ok) return { outcome: 'blocked', detail: admitted.detail };
+    credentials = admitted.credentials;
+    pin = { address: admitted.address, family: admitted.family };
+  }
   try {
-    const first = await get(url, {}, deadline, verifyTls);
+    const first = await get(url, {}, deadline, verifyTls, pin);
     if (first.status >= 200 && first.status < 300) return { outcome: 'answered', status: first.status };
     if (first.status !== 401) return { outcome: 'refused', status: first.status };
     if (credentials === null) return { outcome: 'auth-failed', status: 401, detail: 'no connection-request credentials known' };
@@ -79,7 +111,7 @@ export async function sendConnectionRequest(
     if (authorize === null) {
       return { outcome: 'auth-failed', status: 401, detail: basicOnly ? 'the CPE offers only Basic, which is not allowed' : 'no usable challenge' };
     }
-    const second = await get(url, { authorization: authorize('GET', uri) }, deadline, verifyTls);
+    const second = await get(url, { authorization: authorize('GET', uri) }, deadline, verifyTls, pin);
     if (second.status >= 200 && second.status < 300) return { outcome: 'answered', status: second.status };
     if (second.status === 401 || second.status === 403) return { outcome: 'auth-failed', status: second.status };
     return { outcome: 'refused', status: second.status };

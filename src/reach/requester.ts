@@ -9,7 +9,8 @@ import type { Credentials } from '../auth/client.js';
 import type { Sealer } from '../auth/sealing.js';
 import type { Store } from '../store/types.js';
 import type { ConnectionRequestRecord } from '../tasks/types.js';
-import { sendConnectionRequest, type ConnectionRequestOptions } from './http.js';
+import { sendConnectionRequest, type Admission, type ConnectionRequestOptions } from './http.js';
+import { SESSION_SOURCE_PATH, TargetGuard, type TargetGuardOptions } from './target-guard.js';
 import { ConnectionRequestLimiter, type BucketSpec } from './rate-limit.js';
 import type { ConnectionRequestResult } from './types.js';
 import { sendUdpConnectionRequest, type UdpSendOptions } from './udp.js';
@@ -35,8 +36,14 @@ export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
    * when HTTP cannot reach them (no URL, or unreachable: a NAT). Default on; false: never.
    */
   udp?: UdpSendOptions | false;
-  /** Used when the store knows no ConnectionRequestUsername/Password for the device. */
+  /**
+   * Used when the store knows no ConnectionRequestUsername/Password for the device, and only
+   * toward the address the device's sessions (or STUN binding) come from: never to an address
+   * the device merely reported (an allowed-CIDR target gets the device's own credential only).
+   */
   defaultCredentials?: Credentials | null;
+  /** Where requests may go (./target-guard.ts): allowed CIDRs, this ACS's own endpoints. */
+  targets?: TargetGuardOptions;
   /**
    * Opens the connection-request passwords the ACS handed out (src/auth/sealing.ts). With it,
    * a device that has its own connection-request credentials is reached with them, and only them.
@@ -51,7 +58,18 @@ export interface ConnectionRequesterOptions extends ConnectionRequestOptions {
   xmpp?: XmppConnectionRequester;
 }
 
-type Target = { url: string | null; udpAddress: string | null; jid: string | null; natDetected: boolean | null; credentials: Credentials | null };
+type Target = {
+  url: string | null;
+  udpAddress: string | null;
+  jid: string | null;
+  natDetected: boolean | null;
+  /** The device's own (or the default, for XMPP and for observed addresses only). */
+  credentials: Credentials | null;
+  /** Only what the store knows of this device. */
+  ownCredentials: Credentials | null;
+  /** The address its last session came from (SESSION_SOURCE_PATH). */
+  sessionSource: string | null;
+};
 
 /**
  * Connection requests for the services above (task creation): where and how to reach a
@@ -61,10 +79,12 @@ export class ConnectionRequester {
   readonly #opts: ConnectionRequesterOptions;
   readonly #limiter: ConnectionRequestLimiter;
   readonly #now: () => number;
+  readonly guard: TargetGuard;
 
   constructor(opts: ConnectionRequesterOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
+    this.guard = new TargetGuard(opts.targets ?? {});
     this.#limiter = new ConnectionRequestLimiter(
       { ...(opts.perDevice ? { device: opts.perDevice } : {}), ...(opts.global ? { global: opts.global } : {}) },
       this.#now(),
@@ -73,7 +93,7 @@ export class ConnectionRequester {
 
   /** Where to reach a device, from its stored ManagementServer parameters. */
   async target(deviceId: string): Promise<Target> {
-    const paths = ROOTS.flatMap((root) => MS_NAMES.map((n) => `${root}ManagementServer.${n}`));
+    const paths = [...ROOTS.flatMap((root) => MS_NAMES.map((n) => `${root}ManagementServer.${n}`)), SESSION_SOURCE_PATH];
     const page = await this.#opts.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], parameters: paths, limit: 1 });
     const rows = page.devices[0]?.parameters ?? [];
     const value = (name: string): string | null => rows.find((r) => r.path.endsWith(`ManagementServer.${name}`))?.value ?? null;
@@ -81,11 +101,10 @@ export class ConnectionRequester {
     const udpAddress = value('UDPConnectionRequestAddress');
     const username = value('ConnectionRequestUsername');
     const password = value('ConnectionRequestPassword');
-    const credentials =
-      (await this.#ownCredentials(deviceId)) ??
-      (username !== null && username !== '' && password !== null && password !== ''
-        ? { username, password }
-        : (this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null)));
+    const sealed = await this.#ownCredentials(deviceId);
+    const own = sealed ?? (username !== null && username !== '' && password !== null && password !== '' ? { username, password } : null);
+    const credentials = own ?? this.#opts.defaultCredentials ?? (username !== null && username !== '' ? { username, password: password ?? '' } : null);
+    const source = rows.find((r) => r.path === SESSION_SOURCE_PATH)?.value ?? null;
     let jid = value('ConnReqJabberID');
     const xmppConnection = value('ConnReqXMPPConnection');
     if ((jid === null || jid.trim() === '') && xmppConnection !== null && /^Device\.XMPP\.Connection\.\d+\.?$/.test(xmppConnection)) {
@@ -101,6 +120,8 @@ export class ConnectionRequester {
       jid: jid === null || jid.trim() === '' ? null : jid.trim(),
       natDetected: nat === null || nat === '' ? null : nat === '1' || nat === 'true',
       credentials,
+      ownCredentials: own,
+      sessionSource: source === '' ? null : source,
     };
   }
 
@@ -127,6 +148,18 @@ export class ConnectionRequester {
     const b = kept !== null && this.#now() - kept.seenAt < 3 * 3_600_000 ? kept : null;
     const udp = this.#opts.udp;
     const xmpp = this.#opts.xmpp;
+    // Where the device is seen: its sessions' source, and for UDP the binding STUN saw.
+    const seenHttp = t.sessionSource === null ? [] : [t.sessionSource];
+    const seenUdp = b === null ? seenHttp : [...seenHttp, b.host];
+    const admit =
+      (seen: string[]) =>
+      async (host: string, port: number): Promise<Admission> => {
+        const v = await this.guard.check(host, port, seen);
+        if (!v.ok) return v;
+        // A fleet-wide default goes only where the device was seen, never to a reported address.
+        const credentials = t.ownCredentials ?? (v.observed ? t.credentials : null);
+        return { ok: true, address: v.address, family: v.family, credentials };
+      };
     const result = await sendOverPaths(
       {
         url: t.url,
@@ -139,8 +172,8 @@ export class ConnectionRequester {
       },
       t.credentials,
       {
-        http: (url, creds) => sendConnectionRequest(url, creds, this.#opts),
-        udp: udp === false ? null : (address, creds) => sendUdpConnectionRequest(address, creds, udp ?? {}),
+        http: (url, creds) => sendConnectionRequest(url, creds, { ...this.#opts, admit: admit(seenHttp) }),
+        udp: udp === false ? null : (address, creds) => sendUdpConnectionRequest(address, creds, { ...(udp ?? {}), admit: admit(seenUdp) }),
         xmpp: xmpp === undefined ? null : (jid, creds) => xmpp.connectionRequest(jid, creds),
       },
     );

@@ -7,7 +7,9 @@
  * the CPE came shows on the task (the session it opens runs it). Datagrams get lost, so a
  * few copies go out a little apart; the CPE takes the first and ignores the rest (one id).
  * The address comes from the CPE, so it is untrusted: only a literal IP or a host name and a
- * port are accepted, and nothing but the outcome is logged.
+ * port are accepted, the requester's target guard (`admit`, ./target-guard.ts) decides where
+ * it may go and with which credentials (the same rules as HTTP), and nothing but the outcome
+ * is logged.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -16,6 +18,7 @@ import { isIP } from 'node:net';
 import { buildUdpConnectionRequest } from '../cwmp/udp-connection-request.js';
 import type { Credentials } from '../auth/client.js';
 import type { ConnectionRequestResult } from './types.js';
+import type { Admission } from './http.js';
 
 export interface UdpSendOptions {
   /** Datagrams per request (default 3). */
@@ -40,11 +43,26 @@ export function parseUdpAddress(address: string): { host: string; port: number }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Send one UDP connection request (its copies). Never throws. */
-export async function sendUdpConnectionRequest(address: string, credentials: Credentials, opts: UdpSendOptions = {}): Promise<ConnectionRequestResult> {
+/**
+ * Send one UDP connection request (its copies). Never throws. With `admit`, a target it
+ * refuses gets nothing ('blocked'), and the datagram is signed with the credentials it hands back.
+ */
+export async function sendUdpConnectionRequest(
+  address: string,
+  given: Credentials,
+  opts: UdpSendOptions & { admit?: (host: string, port: number) => Promise<Admission> } = {},
+): Promise<ConnectionRequestResult> {
   const target = parseUdpAddress(address);
   if (target === null) return { outcome: 'no-url', detail: 'UDPConnectionRequestAddress is not host:port' };
   let ip = target.host;
+  let credentials: Credentials | null = given;
+  if (opts.admit !== undefined) {
+    const admitted = await opts.admit(target.host, target.port);
+    if (!admitted.ok) return { outcome: 'blocked', detail: admitted.detail };
+    ip = admitted.address;
+    credentials = admitted.credentials;
+    if (credentials === null) return { outcome: 'auth-failed', detail: 'no credentials of its own to sign a UDP connection request' };
+  }
   try {
     if (isIP(ip) === 0) ip = (await lookup(ip)).address;
   } catch (e) {

@@ -8,6 +8,7 @@ import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/r
 import type { Store } from '../store/types.js';
 import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
+import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
@@ -31,6 +32,7 @@ export interface ServicesOptions {
 export interface Services {
   readonly tasks: TaskService;
   readonly policies: PolicyService;
+  readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
 }
 
@@ -55,5 +57,5 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }) };
+  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }) };
 }

@@ -14,6 +14,8 @@ import { EV, hasEvent } from '../cwmp/events.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
 import type { EventSink } from '../events/bus.js';
 import type {
+  SessionSubscriber,
+  SubscriberClaims,
   CpeMessageRecord,
   CredentialWrite,
   DeviceCredentials,
@@ -45,12 +47,20 @@ export interface SessionDriverDeps {
   programs: ProgramFactory;
   now: () => number;
   lockOwner: string;
+  /** What the Inform claims for a subscriber binding (openSession binds a matching pending claim). */
+  claims?: (inform: Inform) => SubscriberClaims | undefined;
   /** Called once when the session is over (committed or abandoned). */
   onEnded: (session: SessionDriver) => void;
   /** Told what the session did, after its commit (src/events/bus.ts). */
   events?: EventSink;
   /** A program threw: it is dropped for the rest of the session, the others carry on. */
   onProgramError?: (program: string, error: unknown) => void;
+  /**
+   * The peer address of the session's Inform, written at the commit as `sourcePath` (a row
+   * like any parameter, unchanged rows cost nothing): connection requests may go only where
+   * a device's sessions come from (src/reach/target-guard.ts).
+   */
+  source?: { path: string; address: string };
 }
 
 export class SessionDriver {
@@ -114,7 +124,14 @@ export class SessionDriver {
     this.#auth = auth;
     this.#inform = inform;
     const now = this.#deps.now();
-    const result = await this.#deps.store.openSession({ deviceId, lockOwner: this.#deps.lockOwner, lockTtlMs: this.#lockTtl(), now });
+    const claims = this.#deps.claims?.(inform);
+    const result = await this.#deps.store.openSession({
+      deviceId,
+      lockOwner: this.#deps.lockOwner,
+      lockTtlMs: this.#lockTtl(),
+      now,
+      ...(claims !== undefined ? { claims } : {}),
+    });
     if (result.lock === 'acquired') {
       this.#lockHeld = true;
       this.#lastLockRefresh = now;
@@ -123,7 +140,7 @@ export class SessionDriver {
       this.#policyMemo = result.policyMemo;
       this.#credentials = result.credentials;
       this.#known = result.device !== null;
-      this.#start(inform, deviceId, result.queue);
+      this.#start(inform, deviceId, result.queue, result.subscriber ?? null);
     }
     return result;
   }
@@ -182,7 +199,7 @@ export class SessionDriver {
           identity: this.#inform.deviceId,
           informAt: this.startedAt,
           events: this.#inform.event,
-          parameterOps: this.#ops,
+          parameterOps: this.#withSource(),
           requestOutcomes: this.#outcomes,
           ...(this.#progress.length > 0 ? { requestProgress: this.#progress } : {}),
           cpeMessages: this.#cpeMessages,
@@ -208,6 +225,16 @@ export class SessionDriver {
     }
   }
 
+  /**
+   * The session's ops and, last, where the session came from: last, so nothing the CPE said
+   * (an Inform parameter, a GetParameterValues answer) and no prune of a discovery outlives it.
+   */
+  #withSource(): ParameterOp[] {
+    const src = this.#deps.source;
+    if (src === undefined) return this.#ops;
+    return [...this.#ops, { op: 'setValues', at: this.startedAt, touch: false, params: [{ name: src.path, value: src.address, type: 'xsd:string' }] }];
+  }
+
   /** End without writing anything (authentication failed, device busy). */
   async abandon(): Promise<void> {
     if (this.#ended) return;
@@ -223,7 +250,7 @@ export class SessionDriver {
   }
 
   /** What the Inform itself teaches, then the programs. */
-  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[]): void {
+  #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[], subscriber: SessionSubscriber | null): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
     if (inform.parameterList.length > 0) {
@@ -238,7 +265,7 @@ export class SessionDriver {
       credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
-    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record });
+    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
   }
 
@@ -254,6 +281,7 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
+      learntUnder: (prefix) => [...this.#learnt.keys()].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };

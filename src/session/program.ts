@@ -8,7 +8,7 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
-import type { CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, StoredParameter, TaskRecord } from '../store/types.js';
+import type { CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, SessionOpenResult, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
   request: AcsRequest;
@@ -60,6 +60,8 @@ export interface SessionView {
   readonly startedAt: number;
   /** A value learnt this session (the Inform's, then each answer's, later ones winning). */
   learnt(path: string): ParameterValue | undefined;
+  /** Paths learnt this session under a prefix ("X.Y."). */
+  learntUnder(prefix: string): string[];
   /**
    * A stored value among the paths programs declared in `storedPaths`, as the store held it
    * when the session read it; undefined before that read (before the first `next`) or when
@@ -94,6 +96,8 @@ export interface ProgramContext {
   /** The device's tasks openSession handed to this session, in order (now `running`). */
   readonly queue: readonly TaskRecord[];
   readonly record: SessionRecorder;
+  /** What openSession said beyond the device and queue (the device's subscriber, …). */
+  readonly opened: Pick<SessionOpenResult, 'subscriber'>;
 }
 
 /** Builds a session's programs, in the order they run. Called once per session, at Inform. */

@@ -79,6 +79,27 @@ export const CONCERN_METHODS = {
   listPolicyRevisions: true,
   policyCompliance: true,
   deviceCompliance: true,
+  // subscribers
+  createSubscriber: true,
+  getSubscriber: true,
+  updateSubscriber: true,
+  listSubscribers: true,
+  deleteSubscriber: true,
+  addBinding: true,
+  removeBinding: true,
+  listBindings: true,
+  bindingOfDevice: true,
+  recordServiceStatus: true,
+  appendSubscriberHistory: true,
+  listSubscriberHistory: true,
+  putServiceTemplate: true,
+  listServiceTemplates: true,
+  deleteServiceTemplate: true,
+  countTemplateUses: true,
+  createActivationCode: true,
+  redeemActivationCode: true,
+  createSubscriberToken: true,
+  findSubscriberToken: true,
 } as const satisfies Record<keyof Concerns, true>;
 
 /**

@@ -14,6 +14,7 @@ import type { DeviceStore } from './concerns/devices.js';
 import type { HistoryStore } from './concerns/history.js';
 import type { PolicyStore } from './concerns/policies.js';
 import type { TaskStore } from './concerns/tasks.js';
+import type { SubscriberStore } from './concerns/subscribers.js';
 import type { TokenStore } from './concerns/tokens.js';
 import type { WebhookStore } from './concerns/webhooks.js';
 
@@ -22,6 +23,7 @@ export type * from './concerns/devices.js';
 export type * from './concerns/history.js';
 export type * from './concerns/policies.js';
 export type * from './concerns/tasks.js';
+export type * from './concerns/subscribers.js';
 export type * from './concerns/tokens.js';
 export type * from './concerns/webhooks.js';
 
@@ -32,4 +34,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & PolicyStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & SubscriberStore & PolicyStore;

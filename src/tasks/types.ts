@@ -139,6 +139,11 @@ export type ConnectionRequestOutcome =
   /** The device has no usable ConnectionRequestURL (none, or not http/https). */
   | 'no-url'
   /**
+   * Not sent: the target is not where the device is, or is an address no request may go to
+   * (loopback elsewhere, link-local, metadata, this ACS itself; src/reach/target-guard.ts).
+   */
+  | 'blocked'
+  /**
    * Sent over UDP (TR-069 Annex G) to a device behind a NAT, because it has no reachable
    * ConnectionRequestURL. UDP is unacknowledged: the task shows whether the device came.
    */

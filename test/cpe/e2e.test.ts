@@ -167,8 +167,10 @@ describe('bootstrap', () => {
     const dev = await acs.store.getDevice(idOf(cpe));
     expect(dev!.deviceId).toEqual({ manufacturer: 'Flotilla', oui: OUI, productClass: CLASS, serialNumber: cpe.serialNumber });
     expect(dev!.lastEvents.map((e) => e.eventCode)).toEqual(['0 BOOTSTRAP', '1 BOOT']);
-    const leaves = dev!.parameters.filter((p) => !p.object);
+    // The device's own tree, and the ACS's note of where its sessions come from.
+    const leaves = dev!.parameters.filter((p) => !p.object && !p.path.startsWith('Flotilla.'));
     expect(leaves.length).toBe(fleet.template.parameterCount);
+    expect(dev!.parameters.find((p) => p.path === 'Flotilla.SessionSourceAddress')?.value).toBe('127.0.0.1');
     expect(await storedValue(cpe, 'Device.DeviceInfo.SerialNumber')).toBe(cpe.serialNumber);
   });
 });

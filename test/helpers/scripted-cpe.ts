@@ -22,6 +22,10 @@ export interface ScriptedCpeOptions {
   basic?: boolean;
   dropCookies?: boolean;
   namespace?: CwmpNamespace;
+  /** Send from this local address (e.g. 127.0.0.2: another host on loopback). */
+  localAddress?: string;
+  /** Send exactly this Authorization header on every request (a captured or forged one). */
+  authorization?: string;
 }
 
 export class ScriptedCpe {
@@ -35,7 +39,11 @@ export class ScriptedCpe {
   constructor(url: string, opts: ScriptedCpeOptions = {}) {
     this.url = new URL(url);
     this.#opts = opts;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    this.agent = this.#newAgent();
+    if (opts.authorization !== undefined) {
+      const header = opts.authorization;
+      this.#authorize = () => header;
+    }
     if (opts.basic && opts.username !== undefined) {
       const header = basicAuthorization({ username: opts.username, password: opts.password ?? '' });
       this.#authorize = () => header;
@@ -45,8 +53,15 @@ export class ScriptedCpe {
   /** A new TCP connection from now on (the cookie, if any, is kept). */
   reconnect(): void {
     this.agent.destroy();
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    this.agent = this.#newAgent();
   }
+
+  #newAgent(): Agent {
+    return new Agent({ keepAlive: true, maxSockets: 1, ...(this.#opts?.localAddress !== undefined ? { localAddress: this.#opts.localAddress } : {}) });
+  }
+
+  /** The Authorization header the last request carried (to replay it elsewhere). */
+  lastAuthorization: string | undefined;
 
   close(): void {
     this.agent.destroy();
@@ -55,7 +70,7 @@ export class ScriptedCpe {
   /** POST raw bytes; answers a 401 once with the configured credentials. */
   async postRaw(body: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
     const first = await this.#send(body, headers);
-    if (first.status !== 401 || this.#opts.username === undefined || this.#opts.basic) return first;
+    if (first.status !== 401 || this.#opts.username === undefined || this.#opts.basic || this.#opts.authorization !== undefined) return first;
     this.#authorize = respondTo(parseChallenges(first.headers['www-authenticate']), {
       username: this.#opts.username,
       password: this.#opts.password ?? '',
@@ -84,6 +99,7 @@ export class ScriptedCpe {
       const h: Record<string, string> = { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '', ...headers };
       if (this.cookie !== undefined && !this.#opts.dropCookies) h.Cookie = this.cookie;
       if (this.#authorize !== null) h.Authorization = this.#authorize('POST', this.url.pathname);
+      this.lastAuthorization = h.Authorization;
       const req = request(this.url, { method: 'POST', agent: this.agent, headers: h }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

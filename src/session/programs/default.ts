@@ -9,6 +9,8 @@ import type { Program, ProgramContext, ProgramFactory, SessionRecorder } from '.
 import { CredentialsProgram, type CredentialsProgramOptions } from './credentials.js';
 import { DiagnosticsProgram, splitDiagnostics } from './diagnostics.js';
 import { DiscoveryProgram, rootOf } from './discovery.js';
+import { BUILTIN_TEMPLATES } from '../../subscribers/builtin.js';
+import { ServicesProgram, type ServicesApplied } from './services.js';
 import { TasksProgram } from './tasks.js';
 
 export interface DefaultProgramSettings {
@@ -23,7 +25,11 @@ export interface DefaultProgramSettings {
     /** After a factoryReset task the CPE acknowledged, the bootstrap credential is accepted this long. */
     factoryResetWindowMs: number;
   };
+  /** Subscribers' services on their bound devices; absent: never applied. */
+  services?: { applied: (r: ServicesApplied) => void };
 }
+
+const BUILTIN = new Map(BUILTIN_TEMPLATES.map((t) => [t.id, t]));
 
 export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactory {
   return (given) => {
@@ -43,6 +49,21 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
     }
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
       programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));
+    }
+    // A bound device gets its subscriber's services when it is new to them (claimed now, or
+    // reset: its configuration is gone) or they changed since it last got them.
+    const sub = ctx.opened.subscriber;
+    const bootstrap = hasEvent(inform.event, EV.BOOTSTRAP) || device === null;
+    if (settings.services && sub && (bootstrap || sub.claimedNow || sub.binding.appliedRevision !== sub.revision)) {
+      const custom = new Map(sub.templates.map((t) => [t.id, t]));
+      const services = new ServicesProgram(
+        ctx.view,
+        sub,
+        { templates: (id) => BUILTIN.get(id) ?? custom.get(id), applied: settings.services.applied },
+        // A bootstrap's discovery reads the tree anew; otherwise the stored rows are current.
+        !(bootstrap && settings.discoverOnBootstrap),
+      );
+      programs.push(services);
     }
     return programs;
   };

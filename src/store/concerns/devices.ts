@@ -3,6 +3,7 @@
  * session (openSession, commitSession), devices, their parameter trees and listing.
  * Backends: sqlite/devices.ts, postgres/devices.ts; suite: test/store/conformance/devices.ts.
  */
+import type { SessionSubscriber, SubscriberClaims } from './subscribers.js';
 import type { CpeResponse, DeviceIdStruct, EventStruct, ParameterAttribute, ParameterInfo, ParameterValue } from '../../cwmp/types.js';
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential, CredentialWrite, DeviceCredentials } from './credentials.js';
@@ -66,6 +67,11 @@ export interface SessionOpenInput {
   lockOwner: string;
   lockTtlMs: number;
   now: number;
+  /**
+   * What the Inform claims for a subscriber binding (a serial, codes): a pending claim that
+   * matches is bound to the device in the same transaction (concerns/subscribers.ts).
+   */
+  claims?: SubscriberClaims;
 }
 
 export interface SessionOpenResult {
@@ -82,6 +88,8 @@ export interface SessionOpenResult {
   queue: TaskRecord[];
   /** The policy engine's memo for this device (PolicyCommit.memo of an earlier session), or null. */
   policyMemo: string | null;
+  /** The device's subscriber and services, when it has one (read in the same round trip). */
+  subscriber?: SessionSubscriber | null;
 }
 
 export interface RequestProgress {

@@ -21,6 +21,7 @@ import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
 import * as tasks from './tasks.js';
 import * as tokens from './tokens.js';
+import * as subscribers from './subscribers.js';
 import * as webhooks from './webhooks.js';
 
 export type PostgresStoreOptions = PgTuning & {
@@ -62,7 +63,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...subscribers, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

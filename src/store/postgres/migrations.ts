@@ -643,6 +643,67 @@ const POLICY_OP = `${opFunction(
   SET revision = excluded.revision, state = excluded.state, fault = excluded.fault, at = excluded.at
   WHERE c.revision <> excluded.revision OR c.state <> excluded.state OR c.fault::text IS DISTINCT FROM excluded.fault::text;`,
 )}`;
+
+/** Subscribers and what hangs off them (src/store/concerns/subscribers.ts); as on SQLite. */
+const SUBSCRIBERS = `
+CREATE TABLE subscribers (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  external_id text NOT NULL UNIQUE,
+  name text NOT NULL,
+  search text NOT NULL,
+  contact json NOT NULL,
+  services json NOT NULL,
+  revision bigint NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE subscriber_devices (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  subscriber_id text NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  device_id text,
+  claim_kind text NOT NULL CHECK (claim_kind IN ('device', 'serial', 'code')),
+  claim_value text NOT NULL,
+  replaces text,
+  applied_revision bigint,
+  statuses json NOT NULL,
+  created_at bigint NOT NULL,
+  bound_at bigint
+);
+-- A device belongs to one subscriber; a pending claim to one binding.
+CREATE UNIQUE INDEX subscriber_devices_by_device ON subscriber_devices (device_id) WHERE device_id IS NOT NULL;
+CREATE UNIQUE INDEX subscriber_devices_pending ON subscriber_devices (claim_kind, claim_value) WHERE device_id IS NULL;
+CREATE INDEX subscriber_devices_by_subscriber ON subscriber_devices (subscriber_id);
+CREATE TABLE subscriber_history (
+  seq bigserial PRIMARY KEY,
+  subscriber_id text NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  at bigint NOT NULL,
+  action text NOT NULL,
+  device_id text,
+  detail text NOT NULL
+);
+CREATE INDEX subscriber_history_by_subscriber ON subscriber_history (subscriber_id, seq);
+CREATE TABLE service_templates (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  definition json NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE activation_codes (
+  hash text COLLATE "C" NOT NULL PRIMARY KEY,
+  subscriber_id text NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  expires_at bigint NOT NULL,
+  used_at bigint,
+  created_at bigint NOT NULL
+);
+CREATE TABLE subscriber_tokens (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  subscriber_id text NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  lookup text NOT NULL UNIQUE,
+  hash text NOT NULL,
+  created_at bigint NOT NULL
+);
+`;
+
 /** A step of a task spanning sessions (session-writes.ts `progress`); only while the session holds it. */
 const PROGRESS_OP = opFunction(
   'progress',
@@ -661,6 +722,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
+  { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -17,6 +17,7 @@
 import { planCommit, releaseOps, type HistoryLimits, type WriteOp } from '../session-writes.js';
 import type { DeviceCredentials, SessionCommit, SessionOpenInput, SessionOpenResult, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
+import { SESSION_SUBSCRIBER_CTES, SESSION_SUBSCRIBER_SELECT, toSessionSubscriber, type SessionSubscriberJson } from './subscribers.js';
 import { DEVICE_CREDENTIALS_JSON, DEVICE_JSON, TASK_JSON, toCredential, toDeviceSummary, type DeviceJson } from './rows.js';
 
 const OPEN_SESSION = `
@@ -35,12 +36,13 @@ WITH lock AS (
   WHERE device_id = $1 AND state IN ('queued', 'running') AND (expires_at IS NULL OR expires_at > $4)
     AND EXISTS (SELECT 1 FROM lock)
   RETURNING *
-)
+)${SESSION_SUBSCRIBER_CTES}
 SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
   (SELECT ${DEVICE_JSON} FROM devices d WHERE d.id = $1) AS device,
   (SELECT ${DEVICE_CREDENTIALS_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credentials,
   (SELECT coalesce(json_agg(${TASK_JSON} ORDER BY r.seq), '[]'::json) FROM taken r) AS queue,
-  (SELECT m.memo FROM device_policy m WHERE m.device_id = $1) AS policy_memo`;
+  (SELECT m.memo FROM device_policy m WHERE m.device_id = $1) AS policy_memo,
+  ${SESSION_SUBSCRIBER_SELECT}`;
 
 /** Extending a lapsed lock that nobody took is fine: nobody else ran a session meanwhile. */
 const EXTEND_LOCK = 'UPDATE session_locks SET expires_at = $3 WHERE device_id = $1 AND owner = $2';
@@ -53,17 +55,27 @@ interface OpenRow {
   credentials: DeviceCredentials | null;
   queue: TaskRecord[];
   policy_memo: string | null;
+  subscriber: SessionSubscriberJson | null;
 }
 
 export async function openSession(db: PgDb, input: SessionOpenInput): Promise<SessionOpenResult> {
-  const [row] = await db.query<OpenRow>(OPEN_SESSION, [input.deviceId, input.lockOwner, input.now + input.lockTtlMs, input.now]);
+  const [row] = await db.query<OpenRow>(OPEN_SESSION, [
+    input.deviceId,
+    input.lockOwner,
+    input.now + input.lockTtlMs,
+    input.now,
+    input.claims?.serialNumber ?? '',
+    input.claims?.codes ?? [],
+  ]);
   if (row === undefined) throw new Error('openSession returned no row');
   const device = row.device === null ? null : toDeviceSummary(row.device);
   const credentials = row.credentials;
   const credential = credentials === null ? null : toCredential(credentials.current.cpe);
   // A busy device's queue belongs to the session that holds it: neither read nor expired.
   if (!row.acquired) return { lock: 'busy', device, credential, credentials, queue: [], policyMemo: null };
-  return { lock: 'acquired', device, credential, credentials, queue: row.queue, policyMemo: row.policy_memo };
+  const subscriber = toSessionSubscriber(row.subscriber);
+  // Only a device with a subscriber carries the key (most have none).
+  return { lock: 'acquired', device, credential, credentials, queue: row.queue, policyMemo: row.policy_memo, ...(subscriber !== null ? { subscriber } : {}) };
 }
 
 export async function extendLock(db: PgDb, device: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

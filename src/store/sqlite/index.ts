@@ -18,6 +18,7 @@ import * as history from './history.js';
 import * as policies from './policies.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
+import * as subscribers from './subscribers.js';
 import * as tasks from './tasks.js';
 import * as tokens from './tokens.js';
 import * as webhooks from './webhooks.js';
@@ -51,7 +52,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...subscribers, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

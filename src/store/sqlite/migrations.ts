@@ -266,6 +266,70 @@ CREATE TABLE device_policy (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 45,
+    name: 'subscribers, bindings, service templates',
+    // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is
+    // the lower-cased text the help desk searches (external id, name, phone, e-mail).
+    up: `
+CREATE TABLE subscribers (
+  id TEXT NOT NULL PRIMARY KEY,
+  external_id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  search TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  services TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE subscriber_devices (
+  id TEXT NOT NULL PRIMARY KEY,
+  subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  device_id TEXT,
+  claim_kind TEXT NOT NULL CHECK (claim_kind IN ('device', 'serial', 'code')),
+  claim_value TEXT NOT NULL,
+  replaces TEXT,
+  applied_revision INTEGER,
+  statuses TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  bound_at INTEGER
+);
+-- A device belongs to one subscriber; a pending claim to one binding.
+CREATE UNIQUE INDEX subscriber_devices_by_device ON subscriber_devices (device_id) WHERE device_id IS NOT NULL;
+CREATE UNIQUE INDEX subscriber_devices_pending ON subscriber_devices (claim_kind, claim_value) WHERE device_id IS NULL;
+CREATE INDEX subscriber_devices_by_subscriber ON subscriber_devices (subscriber_id);
+CREATE TABLE subscriber_history (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  device_id TEXT,
+  detail TEXT NOT NULL
+);
+CREATE INDEX subscriber_history_by_subscriber ON subscriber_history (subscriber_id, seq);
+CREATE TABLE service_templates (
+  id TEXT NOT NULL PRIMARY KEY,
+  definition TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE activation_codes (
+  hash TEXT NOT NULL PRIMARY KEY,
+  subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE subscriber_tokens (
+  id TEXT NOT NULL PRIMARY KEY,
+  subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  lookup TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

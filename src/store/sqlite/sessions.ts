@@ -11,6 +11,7 @@ import { applyWrites } from './apply.js';
 import { getDeviceCredentials } from './credentials.js';
 import type { Db } from './db.js';
 import { getSummary } from './rows.js';
+import { sessionSubscriber } from './subscribers.js';
 import { takeTasks } from './tasks.js';
 
 const TAKE_LOCK = `
@@ -37,7 +38,10 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
     if (got === undefined) return { lock: 'busy', device: summary, credential, credentials, queue: [], policyMemo: null };
     const memo = db.get<{ memo: string }>(POLICY_MEMO, { device })?.memo ?? null;
-    return { lock: 'acquired', device: summary, credential, credentials, queue: takeTasks(db, device, input.now), policyMemo: memo };
+    const queue = takeTasks(db, device, input.now);
+    // Only a device with a subscriber carries the key (most have none).
+    const subscriber = sessionSubscriber(db, device, input.claims, input.now);
+    return { lock: 'acquired', device: summary, credential, credentials, queue, policyMemo: memo, ...(subscriber !== null ? { subscriber } : {}) };
   });
 }
 
