@@ -233,7 +233,7 @@ async function main(): Promise<void> {
   }
   const policyDir = await mkdtemp(join(tmpdir(), 'flotilla-storm-policies-'));
   let withPolicies: PeriodicFigure;
-  let policies = 0;
+  let policies: number;
   try {
     policies = await seedPolicies(policyDir, light);
     const served = await startServe(policyDir, { discover: false });
