@@ -88,6 +88,8 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
     await page.getByLabel('API token').fill('not-a-valid-token-at-all');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    // One message: no "no longer accepted" notice beside the form's own error.
+    expect(await page.locator('.signin .message-warn').count()).toBe(0);
     await signIn(page, stack.tokens.operator);
     await expect.poll(() => page.locator('.role-badge').textContent()).toContain('operator');
     const devices = page.getByRole('listitem').filter({ hasText: 'Devices' }).locator('.stat-value');
@@ -106,6 +108,12 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
 
   it('finds a device by serial number and opens its page', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' }).click();
+    // A trailing * matches the serial number's prefix, as the hint under the box says.
+    await page.getByRole('searchbox', { name: 'Search' }).fill('UIA00000*');
+    await page.getByRole('searchbox', { name: 'Search' }).press('Enter');
+    await expect.poll(() => page.locator('table.table-devices tbody tr').filter({ hasText: 'UIA000003' }).count()).toBe(1);
+    await expect.poll(() => page.locator('table.table-devices tbody tr').filter({ hasText: 'UIB' }).count()).toBe(0);
+    expect(await page.locator('.hint').filter({ hasText: 'SIM00010*' }).count()).toBe(1);
     await page.getByRole('searchbox', { name: 'Search' }).fill('UIA000003');
     await expect.poll(() => page.locator('table.table-devices tbody tr').count()).toBe(1);
     await expect.poll(() => page.locator('.page-head').textContent()).toContain('1 device');
@@ -170,6 +178,8 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
     await shot('05-value-changed');
     await page.getByRole('tab', { name: 'Tasks' }).click();
     await expect.poll(() => page.locator('tr[data-state=done]').filter({ hasText: path }).count()).toBe(1);
+    // A done task's outcome is drawn as a success, never in the fault colour.
+    expect(await page.locator('tr[data-state=done] td.fault-text').count()).toBe(0);
     await shot('06-device-tasks');
   });
 

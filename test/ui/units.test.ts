@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkValue, inputKind } from '../../src/ui/src/xsd.js';
 import { csvField, csvLine, isOnline } from '../../src/ui/src/format.js';
-import { build, isExpression, searchFilter } from '../../src/ui/src/filters.js';
+import { build, isExpression, SEARCH_HINT, searchFilter } from '../../src/ui/src/filters.js';
 
 describe('checkValue', () => {
   it('accepts and normalises each type, refuses what the CPE would refuse', () => {
@@ -44,11 +44,15 @@ describe('search box', () => {
   it('passes filter expressions through and turns other text into an id match', () => {
     expect(searchFilter('')).toBeNull();
     expect(searchFilter('SN0001')).toBe('id ~= *SN0001*');
-    expect(searchFilter('SN*1')).toBe('id ~= SN*1');
+    expect(searchFilter('SN*1')).toBe('serialNumber ~= SN*1');
+    expect(searchFilter('SIM00010*')).toBe('serialNumber ~= SIM00010*');
+    expect(searchFilter('00D09E-*')).toBe('id ~= 00D09E-*');
+    expect(searchFilter('*Router*')).toBe('id ~= *Router*');
     expect(searchFilter('has blank')).toBe('id ~= "*has blank*"');
     expect(searchFilter('tag = lab')).toBe('tag = lab');
     expect(searchFilter('Device.DeviceInfo.SoftwareVersion ^= 2.')).toBe('Device.DeviceInfo.SoftwareVersion ^= 2.');
     expect(searchFilter('exists(Device.WiFi.)')).toBe('exists(Device.WiFi.)');
+    expect(SEARCH_HINT).toContain('SIM00010*');
     expect(isExpression('lastInform < -1h')).toBe(true);
     expect(build('tag', '=', 'a b')).toBe('tag = "a b"');
   });

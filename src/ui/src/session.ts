@@ -30,7 +30,12 @@ export function forgetToken(): void {
 
 /** Check the token against the API, learn its role, keep it for this tab. */
 export async function signIn(token: string, onUnauthorized: () => void): Promise<SignedIn> {
-  const api = new Api(token.trim(), onUnauthorized);
+  // A 401 while signing in is the sign-in form's to report (one message); only a token that
+  // stops working after sign-in signs the console out with a notice.
+  let signedIn = false;
+  const api = new Api(token.trim(), () => {
+    if (signedIn) onUnauthorized();
+  });
   // A subscriber's token reaches only /self: it signs in to the self-service page.
   const role = api.token.startsWith('fls_') ? (await api.get('/self'), 'subscriber' as const) : await detectRole(api);
   try {
@@ -38,5 +43,6 @@ export async function signIn(token: string, onUnauthorized: () => void): Promise
   } catch {
     // storage disabled: signed in for this page only
   }
+  signedIn = true;
   return { api, role };
 }

@@ -79,7 +79,10 @@ export function DeviceTasks({ id, live }: { id: string; live: number }): JSX.Ele
               <td title={localTime(t.createdAt)}>{ago(t.createdAt)}</td>
               <td title={localTime(t.updatedAt)}>{ago(t.updatedAt)}</td>
               <td>{t.connectionRequest ? `${t.connectionRequest.outcome}${t.connectionRequest.detail ? ` (${t.connectionRequest.detail})` : ''}` : ''}</td>
-              <td class="wrap fault-text">{t.state === 'fault' ? faultText(t.fault) : t.state === 'done' && t.response ? responseText(t.response) : ''}</td>
+              {/* A done task's answer (e.g. "status 0") is a success: only a fault is drawn as one. */}
+              <td class={t.state === 'fault' ? 'wrap fault-text' : t.state === 'done' ? 'wrap tone-ok' : 'wrap'} data-outcome={t.state === 'fault' ? 'fault' : t.state === 'done' ? 'ok' : undefined}>
+                {t.state === 'fault' ? faultText(t.fault) : t.state === 'done' && t.response ? responseText(t.response) : ''}
+              </td>
               {roleAllows(role, 'operator') ? (
                 <td>
                   {t.state === 'queued' || t.state === 'done' || t.state === 'expired' ? (

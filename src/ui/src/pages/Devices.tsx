@@ -13,7 +13,7 @@ import { Badge, Button, ErrorBox, Field, OnlineBadge, Spinner } from '../compone
 import { columnFor, loadColumns, saveColumns, type Column } from '../columns';
 import { download, exportCsv } from '../bulk';
 import { deviceOnline } from '../deviceinfo';
-import { LAST_INFORM_CHOICES, OPERATORS, build, searchFilter } from '../filters';
+import { LAST_INFORM_CHOICES, OPERATORS, build, SEARCH_HINT, searchFilter } from '../filters';
 import { ago, count, localTime } from '../format';
 import { deviceHref, navigate } from '../router';
 
@@ -177,7 +177,7 @@ export function DevicesPage({ query }: { query: URLSearchParams }): JSX.Element 
           writeState({ ...state, q: search, page: 0 });
         }}
       >
-        <Field label="Search" hint="Part of the id (case-sensitive, * ? wildcards), or a filter: tag = lab" inline>
+        <Field label="Search" hint={SEARCH_HINT} inline>
           {(p) => <input {...p} type="search" class="search" placeholder="Serial number, or Device.DeviceInfo.SoftwareVersion = 2.1" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />}
         </Field>
         <Field label="Last inform" inline>

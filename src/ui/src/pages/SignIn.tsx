@@ -35,7 +35,8 @@ export function SignIn({ onSubmit, notice }: { onSubmit: (token: string) => Prom
           <span class="logo" aria-hidden="true" /> Flotilla
         </h1>
         <p class="muted">Sign in with an API token. Your administrator creates tokens (POST /api/v1/tokens) with a role: read-only, operator or admin.</p>
-        {notice ? (
+        {/* One message at a time: this attempt's error replaces an earlier notice. */}
+        {notice && error === null ? (
           <p class="message message-warn" role="status">
             {notice}
           </p>
