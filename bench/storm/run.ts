@@ -6,6 +6,9 @@
  *                    sessions (Inform, empty POST, 204): completed sessions per second in
  *                    steady state, and the same load against the floor server, whose figure
  *                    is the machine's limit; we print ours as a fraction of it.
+ *   with policies    the periodic storm again, with 20 active policies (one declaration each, every
+ *                    device matching): the devices converge in their first session, after which
+ *                    each periodic session must cost what an idle one does (printed side by side).
  *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model: full discovery
  *                    (GetParameterNames + GetParameterValues of the tree), then 10 queued
  *                    SetParameterValues each: completed sessions per second.
@@ -108,6 +111,39 @@ function tenParameters(t: Template): string[] {
   return out;
 }
 
+/** 20 policies, each declaring one parameter for every device (as the API would store them). */
+async function seedPolicies(dir: string, template: Template): Promise<number> {
+  const names: string[] = [];
+  for (const [path, node] of template.index) {
+    if (node.kind !== 'param') continue;
+    const p = node as TParam;
+    if (!p.writable || p.type !== 'xsd:string' || p.enumeration !== undefined || /ManagementServer|Password|Key|URL|Alias/i.test(path)) continue;
+    if (p.maxLength !== undefined && p.maxLength < 16) continue;
+    names.push(path);
+    if (names.length === 20) break;
+  }
+  const store = await createSqliteStore({ dataDir: dir });
+  const now = Date.now();
+  for (const [i, path] of names.entries()) {
+    await store.createPolicy({
+      id: `storm-${i}`,
+      name: `storm ${i}`,
+      filter: ['productClass ~= *'],
+      filters: [{ field: 'productClass', op: 'glob', value: '*' }],
+      triggers: [],
+      priority: i,
+      enabled: true,
+      declarations: [{ path, value: `policy-${i}` }],
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+      author: 'bench',
+    });
+  }
+  await store.close();
+  return names.length;
+}
+
 interface BootstrapFigure {
   cpes: number;
   parameters: number;
@@ -195,6 +231,20 @@ async function main(): Promise<void> {
     await serve.stop();
     await rm(dir, { recursive: true, force: true });
   }
+  const policyDir = await mkdtemp(join(tmpdir(), 'flotilla-storm-policies-'));
+  let withPolicies: PeriodicFigure;
+  let policies: number;
+  try {
+    policies = await seedPolicies(policyDir, light);
+    const served = await startServe(policyDir, { discover: false });
+    try {
+      withPolicies = await periodicStorm(served.url, light, periodicCpes, windowMs, 'POL');
+    } finally {
+      await served.stop();
+    }
+  } finally {
+    await rm(policyDir, { recursive: true, force: true });
+  }
   const floorChild = await startFloorChild();
   let floor: PeriodicFigure;
   try {
@@ -206,9 +256,10 @@ async function main(): Promise<void> {
   const fraction = floor.sessionsPerSecond > 0 ? Math.round((acs.sessionsPerSecond / floor.sessionsPerSecond) * 1000) / 1000 : 0;
   process.stdout.write(
     `periodic storm: ${acs.sessionsPerSecond} sessions/s against flotilla serve (SQLite), ${floor.sessionsPerSecond} against the floor server: ${(fraction * 100).toFixed(1)} % of the floor\n` +
+      `periodic storm with ${policies} active policies: ${withPolicies.sessionsPerSecond} sessions/s, without: ${acs.sessionsPerSecond} (ratio ${acs.sessionsPerSecond > 0 ? (withPolicies.sessionsPerSecond / acs.sessionsPerSecond).toFixed(3) : '-'})\n` +
       `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions)\n`,
   );
-  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction }, bootstrap: boot })}\n`);
+  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction, withPolicies: { policies, ...withPolicies } }, bootstrap: boot })}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -68,6 +68,10 @@ export interface AcsConfig {
   credentialRotationMs: number;
   /** After a factoryReset task the CPE acknowledged, accept the bootstrap credential for the device this long. */
   factoryResetBootstrapWindowMs: number;
+  /** Most SetParameterValues rounds policies may use in one session (src/policies). */
+  policyMaxCycles: number;
+  /** A device faulted on a policy is retried after this long, doubling per faulted try (max 1 day). */
+  policyRetryBaseMs: number;
   /**
    * Parameters of the Inform that claim a subscriber binding (besides the serial number): a
    * device reporting a value registered as a claim code is bound to that subscriber.
@@ -96,5 +100,7 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   bootstrapCredentialScope: 'new-devices',
   credentialRotationMs: 0,
   factoryResetBootstrapWindowMs: 60 * 60_000,
+  policyMaxCycles: 3,
+  policyRetryBaseMs: 10 * 60_000,
   subscriberClaimParameters: ['Device.DeviceInfo.ProvisioningCode', 'InternetGatewayDevice.DeviceInfo.ProvisioningCode'],
 };

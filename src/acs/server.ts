@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import { buildEnvelope, buildFault, decodeBody, parseEnvelope } from '../cwmp/codec.js';
 import type { Envelope, Inform } from '../cwmp/types.js';
 import { deviceIdOf } from '../store/device-id.js';
-import type { EventSink } from '../events/bus.js';
+import { EventBus, type EventSink } from '../events/bus.js';
+import { PolicySource } from '../policies/source.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, digestUriMatches, NonceCounter, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
@@ -51,6 +52,11 @@ export interface AcsServerOptions {
   events?: EventSink;
   /** Seals devices' connection-request passwords; default: the key in the data directory (credential-key.ts). */
   sealer?: Sealer;
+  /**
+   * The policy set sessions run (src/policies/source.ts). Default: one loaded from the store,
+   * reloaded on `policy.changed` when `events` is an EventBus, and every minute.
+   */
+  policies?: PolicySource;
 }
 
 export interface AcsServer {
@@ -80,6 +86,7 @@ export interface AcsServer {
 }
 
 export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer> {
+  let unsubscribePolicies: (() => void) | undefined;
   const config: AcsConfig = { ...DEFAULT_ACS_CONFIG, ...opts.config };
   const store = opts.store;
   const now = opts.now ?? Date.now;
@@ -94,7 +101,14 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const port = sessionStorePort(store);
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
-  const programs = programsFor(config, sealer, { store, log });
+  const ownPolicies = opts.policies === undefined;
+  const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
+  if (ownPolicies) {
+    await policies.start();
+    const events = opts.events;
+    if (events instanceof EventBus) unsubscribePolicies = events.subscribe((e) => void (e.type === 'policy.changed' && policies.refresh()));
+  }
+  const programs = programsFor(config, sealer, { store, log }, policies);
   const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
@@ -437,6 +451,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     activeSessions: () => byToken.size,
     listening: () => server.listening,
     close: async () => {
+      unsubscribePolicies?.();
+      if (ownPolicies) policies.close();
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all([...byToken.values()].map((s) => s.end('shutdown').catch(() => undefined)));
@@ -466,9 +482,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer },
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, sealer, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -479,6 +495,7 @@ export async function startAcs(
       ...(events ? { events } : {}),
       ...(nonceSecret ? { nonceSecret } : {}),
       ...(sealer ? { sealer } : {}),
+      ...(policies ? { policies } : {}),
     });
     if (given !== undefined) return server;
     return {

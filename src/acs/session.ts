@@ -2,6 +2,8 @@
  * Glue between the CWMP endpoint (./server.ts) and the session driver (src/session): the
  * driver's store port over the Store, and the programs this ACS runs.
  */
+import { DEFAULT_POLICY_SESSION_SETTINGS, policyProgram } from '../policies/program.js';
+import type { PolicySource } from '../policies/source.js';
 import type { Logger } from 'pino';
 import type { Inform } from '../cwmp/types.js';
 import { issueCredentials } from '../auth/device-credentials.js';
@@ -26,9 +28,9 @@ export function sessionStorePort(store: Store): SessionStorePort {
 
 /**
  * Credentials (when the ACS checks CPEs and hands out their own), tasks, discovery of new and
- * bootstrapped devices, then subscribers' services, as configured.
+ * bootstrapped devices, then subscribers' services, as configured; then the policies.
  */
-export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { store: Store; log?: Logger | undefined }): ProgramFactory {
+export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { store: Store; log?: Logger | undefined }, policies: PolicySource | null = null): ProgramFactory {
   const credentials =
     config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
       ? {
@@ -37,7 +39,7 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { st
           factoryResetWindowMs: config.factoryResetBootstrapWindowMs,
         }
       : undefined;
-  return defaultPrograms({
+  const base = defaultPrograms({
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
     taskBatchSize: config.taskBatchSize,
@@ -45,6 +47,19 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { st
     ...(credentials ? { credentials } : {}),
     services: { applied: (r) => void recordServices(deps.store, r).catch((err: unknown) => deps.log?.error({ err, deviceId: r.deviceId }, 'could not record the services applied')) },
   });
+  if (policies === null) return base;
+  const settings = {
+    ...DEFAULT_POLICY_SESSION_SETTINGS,
+    maxCycles: config.policyMaxCycles,
+    retryBaseMs: config.policyRetryBaseMs,
+    batchSize: config.taskBatchSize,
+  };
+  return (ctx) => {
+    const programs = base(ctx);
+    const policy = policyProgram(ctx, policies.current(), settings);
+    if (policy !== null) programs.push(policy);
+    return programs;
+  };
 }
 
 /** The outcome of a services program: on the binding, and one line of the subscriber's history. */

@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
+import { parseFilter } from '../nbi/query.js';
 import { startAcs } from '../acs/server.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
@@ -331,6 +332,7 @@ export function registerServeCommand(program: Command): void {
       const services = createServices({
         store,
         bus,
+        parseFilter: (expr) => parseFilter(expr),
         connectionRequests: {
           targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,

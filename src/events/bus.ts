@@ -31,6 +31,8 @@ export const EVENT_TYPES = [
    * expecting a reset): a reset device, or someone posing as it. Refused.
    */
   'device.bootstrap-refused',
+  /** A provisioning policy was created, changed or deleted (deviceId ""; data: policyId). */
+  'policy.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'MALFORMED_JSON'
   | 'INVALID_TASK'
   | 'INVALID_FILTER'
+  | 'INVALID_POLICY'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -25,6 +26,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** More members of the answer (e.g. `position` of an invalid policy). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -37,7 +40,15 @@ export const conflict = (message: string): ApiError => new ApiError(409, 'CONFLI
 export const ERROR_SCHEMA = {
   $id: 'Error',
   type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    position: {
+      type: 'object',
+      description: 'Where the input is wrong (INVALID_POLICY): a member such as "triggers[1]", and a 1-based column in text',
+      properties: { field: { type: 'string' }, column: { type: 'integer' } },
+    },
+  },
   required: ['code', 'message'],
 } as const;
 
@@ -50,11 +61,12 @@ const FROM_SERVICE: Record<ServiceErrorCode, { status: number; code: ApiErrorCod
   // A request the server is configured not to serve: the client's to change, not a 5xx.
   UNAVAILABLE: { status: 400, code: 'BAD_REQUEST' },
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
+  INVALID_POLICY: { status: 400, code: 'INVALID_POLICY' },
 };
 
 export function fromServiceError(e: ServiceError): ApiError {
   const { status, code } = FROM_SERVICE[e.code];
   const headers: Record<string, string> =
     e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil((e.retryAfterMs ?? 1000) / 1000)) } : {};
-  return new ApiError(status, code, e.message, headers);
+  return new ApiError(status, code, e.message, headers, e.position !== undefined ? { position: e.position } : {});
 }

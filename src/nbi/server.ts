@@ -34,6 +34,8 @@ import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { parseFilter } from './query.js';
+import { registerPolicyRoutes } from './routes/policies.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
@@ -174,6 +176,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       store,
       bus,
       now,
+      parseFilter: (expr) => parseFilter(expr, now()),
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
     });
@@ -287,7 +290,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
           ? new ApiError(400, 'INVALID_FILTER', thrown.message)
           : thrown;
     if (err instanceof ApiError) {
-      void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message });
+      void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message, ...err.extra });
       return;
     }
     if (err.validation !== undefined) {
@@ -331,6 +334,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDiagnosticRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
+      registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },

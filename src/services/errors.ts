@@ -18,6 +18,8 @@ export const SERVICE_ERROR_CODES = [
   'UNAVAILABLE',
   /** A rate limit holds the request back; `retryAfterMs` says for how long. */
   'RATE_LIMITED',
+  /** A policy (or draft) that does not parse: `position` says where. */
+  'INVALID_POLICY',
 ] as const;
 
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
@@ -30,6 +32,8 @@ export class ServiceError extends Error {
     message: string,
     /** Only with RATE_LIMITED: how long until a retry can pass. */
     readonly retryAfterMs?: number,
+    /** Where in the input the error is (INVALID_POLICY): a member path, and a column in text. */
+    readonly position?: { field: string; column?: number },
   ) {
     super(message);
   }

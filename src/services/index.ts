@@ -7,12 +7,15 @@ import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
 import { AuditService } from './audit.js';
+import type { FilterParser } from '../policies/validate.js';
+import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
+export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { AuditService } from './audit.js';
 
@@ -23,11 +26,14 @@ export interface ServicesOptions {
   connectionRequests?: Omit<ConnectionRequesterOptions, 'store'> | false;
   /** Default task lifetime in seconds (default 7 days; 0 = none). */
   taskExpirySeconds?: number;
+  /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
+  parseFilter?: FilterParser;
   now?: () => number;
 }
 
 export interface Services {
   readonly tasks: TaskService;
+  readonly policies: PolicyService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly audit: AuditService;
@@ -44,10 +50,15 @@ export function createServices(opts: ServicesOptions): Services {
     now,
     ...(opts.taskExpirySeconds !== undefined ? { defaultExpirySeconds: opts.taskExpirySeconds } : {}),
   });
-  return {
-    tasks,
-    diagnostics: new DiagnosticsService({ store: opts.store }),
-    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
-    audit: new AuditService({ store: opts.store }),
-  };
+  const policies = new PolicyService({
+    store: opts.store,
+    bus: opts.bus,
+    now,
+    parseFilter:
+      opts.parseFilter ??
+      (() => {
+        throw new Error('filters are not available in this process');
+      }),
+  });
+  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }) };
 }

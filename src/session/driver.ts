@@ -21,6 +21,7 @@ import type {
   DeviceCredentials,
   DeviceSummary,
   ParameterOp,
+  PolicyCommit,
   RequestOutcome,
   RequestProgress,
   RpcLogEntry,
@@ -96,6 +97,8 @@ export class SessionDriver {
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
   #linked: string[] = [];
+  #policy: PolicyCommit | undefined;
+  #policyMemo: string | null = null;
   #lockHeld = false;
   #protocolError: string | null = null;
   #lastLockRefresh = 0;
@@ -147,6 +150,7 @@ export class SessionDriver {
       this.#lastLockRefresh = now;
       this.#handed = result.queue;
       this.#device = result.device;
+      this.#policyMemo = result.policyMemo;
       this.#credentials = result.credentials;
       this.#known = result.device !== null;
       this.#start(inform, deviceId, result.queue, result.subscriber ?? null);
@@ -225,6 +229,7 @@ export class SessionDriver {
             linkedRequests: this.#linked,
           },
           releaseLock: true,
+          ...(this.#policy !== undefined ? { policy: this.#policy } : {}),
         });
         this.#lockHeld = false;
         this.#publish(outcome);
@@ -267,6 +272,9 @@ export class SessionDriver {
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
       link: (taskId) => this.#linked.push(taskId),
+      policy: (commit) => {
+        this.#policy = commit;
+      },
       credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
     };
@@ -280,6 +288,7 @@ export class SessionDriver {
       deviceId,
       inform,
       device: this.#device,
+      policyMemo: this.#policyMemo,
       auth: this.#auth,
       credentials: this.#credentials,
       startedAt: this.startedAt,

@@ -8,7 +8,7 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
-import type { CredentialWrite, DeviceCredentials, DeviceSummary, RequestOutcome, SessionOpenResult, StoredParameter, TaskRecord } from '../store/types.js';
+import type { CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, SessionOpenResult, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
   request: AcsRequest;
@@ -50,6 +50,8 @@ export interface SessionView {
   readonly inform: Inform;
   /** What the store knew of the device when the session opened (null: a new device). */
   readonly device: DeviceSummary | null;
+  /** The policy engine's memo for this device, as openSession read it (null: none yet). */
+  readonly policyMemo: string | null;
   /** How the CPE authenticated (the ACS's check before the session opened). */
   readonly auth: SessionAuth;
   /** The device's credentials as openSession read them (null: none of its own). */
@@ -77,6 +79,8 @@ export interface SessionRecorder {
   settle(outcome: RequestOutcome): void;
   /** A task linked to an `M …` event of the Inform (carried out by the CPE already). */
   link(taskId: string): void;
+  /** What policy evaluation concluded (the last call wins); written with the commit. */
+  policy(commit: PolicyCommit): void;
   /** A change of the device's credentials, written with the commit. */
   credentials(write: CredentialWrite): void;
   /**

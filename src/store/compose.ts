@@ -73,6 +73,15 @@ export const CONCERN_METHODS = {
   // audit
   appendAudit: true,
   listAudit: true,
+  // policies
+  createPolicy: true,
+  updatePolicy: true,
+  getPolicy: true,
+  listPolicies: true,
+  deletePolicy: true,
+  listPolicyRevisions: true,
+  policyCompliance: true,
+  deviceCompliance: true,
   // subscribers
   createSubscriber: true,
   getSubscriber: true,

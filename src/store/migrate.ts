@@ -232,6 +232,25 @@ export const TABLES: readonly TableSpec[] = [
     orderOnly: ['id'],
     perDevice: false,
   },
+  {
+    name: 'policies',
+    columns: { id: 'text', name: 'text', priority: 'int', revision: 'int', definition: 'json', author: 'text', created_at: 'int', updated_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
+    name: 'policy_revisions',
+    columns: { policy_id: 'text', revision: 'int', definition: 'json', author: 'text', at: 'int' },
+    key: ['policy_id', 'revision'],
+    perDevice: false,
+  },
+  {
+    name: 'policy_compliance',
+    columns: { device_id: 'text', policy_id: 'text', revision: 'int', state: 'text', fault: 'json', at: 'int' },
+    key: ['device_id', 'policy_id'],
+    perDevice: true,
+  },
+  { name: 'device_policy', columns: { device_id: 'text', memo: 'text' }, key: ['device_id'], perDevice: true },
 ];
 
 /** Tables a store has that are deliberately not copied. */

@@ -31,13 +31,14 @@
  *   cred_promote    the pending credential set named `username` becomes current
  *   cred_issue      a handed-out set: current at once (`replace`) or pending beside current
  *   cred_window     accept the bootstrap credential until `until`
+ *   policy          the device's policy memo; compliance rows of the evaluated policies replaced
  */
 import type { CpeResponse, Fault } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
 import { NOT_SECRET_NAMES, SECRET_SUFFIXES } from '../secrets/rules.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
 import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
-import type { CpeMessageRecord, CredentialSet, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
+import type { ComplianceFault, ComplianceState, CpeMessageRecord, CredentialSet, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
 
 const CLEAR_KEEPS: readonly string[] = [...SECRET_SUFFIXES, 'PIN'];
 
@@ -71,7 +72,9 @@ export type WriteOp =
   | { k: 'unlock'; owner: string; requeueAt: number | null }
   | { k: 'cred_promote'; username: string }
   | { k: 'cred_issue'; mode: 'replace' | 'pending'; set: CredentialSet; at: number }
-  | { k: 'cred_window'; until: number };
+  | { k: 'cred_window'; until: number }
+  /** items: [policyId, revision, state, fault]; rows of `evaluated` policies not in items go. */
+  | { k: 'policy'; at: number; memo: string; evaluated: string[]; items: [string, number, ComplianceState, ComplianceFault | null][] };
 
 export type WriteKind = WriteOp['k'];
 
@@ -123,6 +126,10 @@ export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
   if (c.cpeMessages.length > 0) ops.push({ k: 'cpe_messages', items: c.cpeMessages, keep: limits.cpeMessagesPerDevice });
   const { deviceId: _filedUnderTheCommitsDevice, ...log } = c.log;
   ops.push({ k: 'log', log, keep: limits.sessionsPerDevice });
+  if (c.policy !== undefined) {
+    const p = c.policy;
+    ops.push({ k: 'policy', at: c.log.endedAt, memo: p.memo, evaluated: p.evaluated, items: p.compliance.map((r) => [r.policyId, r.revision, r.state, r.fault]) });
+  }
   if (c.releaseLock) ops.push({ k: 'unlock', owner: c.lockOwner, requeueAt: null });
   return ops;
 }

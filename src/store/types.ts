@@ -13,6 +13,7 @@ import type { AuditStore } from './concerns/audit.js';
 import type { CredentialStore } from './concerns/credentials.js';
 import type { DeviceStore } from './concerns/devices.js';
 import type { HistoryStore } from './concerns/history.js';
+import type { PolicyStore } from './concerns/policies.js';
 import type { TaskStore } from './concerns/tasks.js';
 import type { SubscriberStore } from './concerns/subscribers.js';
 import type { TokenStore } from './concerns/tokens.js';
@@ -22,6 +23,7 @@ export type * from './concerns/audit.js';
 export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
 export type * from './concerns/history.js';
+export type * from './concerns/policies.js';
 export type * from './concerns/tasks.js';
 export type * from './concerns/subscribers.js';
 export type * from './concerns/tokens.js';
@@ -34,4 +36,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore;

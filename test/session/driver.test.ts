@@ -29,7 +29,7 @@ class MemoryPort implements SessionStorePort {
   ) {}
   async openSession(_input: SessionOpenInput): Promise<SessionOpenResult> {
     this.calls.push('openSession');
-    return { lock: 'acquired', device: this.device, credential: null, credentials: null, queue: this.queue };
+    return { lock: 'acquired', device: this.device, credential: null, credentials: null, queue: this.queue, policyMemo: null };
   }
   async commitSession(commit: SessionCommit): Promise<void> {
     this.calls.push('commitSession');

@@ -8,6 +8,7 @@ import type { CpeResponse, DeviceIdStruct, EventStruct, ParameterAttribute, Para
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential, CredentialWrite, DeviceCredentials } from './credentials.js';
 import type { CpeMessageRecord, SessionLogRecord } from './history.js';
+import type { PolicyCommit } from './policy-state.js';
 
 export interface StoredParameter {
   path: string;
@@ -85,6 +86,8 @@ export interface SessionOpenResult {
    * Tasks left `running` by a session that died are handed out again.
    */
   queue: TaskRecord[];
+  /** The policy engine's memo for this device (PolicyCommit.memo of an earlier session), or null. */
+  policyMemo: string | null;
   /** The device's subscriber and services, when it has one (read in the same round trip). */
   subscriber?: SessionSubscriber | null;
 }
@@ -122,6 +125,8 @@ export interface SessionCommit {
   credentialWrites?: CredentialWrite[];
   /** Release the session lock in the same transaction. */
   releaseLock: boolean;
+  /** Policies evaluated in this session: the device's memo and compliance rows. */
+  policy?: PolicyCommit;
 }
 
 /** Identity fields of a device, filterable and sortable. */

@@ -17,6 +17,7 @@ import * as credentials from './credentials.js';
 import { PgDb, type PgTuning } from './db.js';
 import * as devices from './devices.js';
 import * as history from './history.js';
+import * as policies from './policies.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
 import * as tasks from './tasks.js';
@@ -63,7 +64,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

@@ -605,6 +605,56 @@ ${opFunction(
 )}
 ${opFunction('cred_window', `  UPDATE cpe_credentials SET bootstrap_until = (o->>'until')::bigint WHERE device_id = p_device;`)}
 `;
+/** Provisioning policies (src/policies): see sqlite/migrations.ts version 25. */
+const POLICIES = `
+CREATE TABLE policies (
+  id text NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  priority integer NOT NULL,
+  revision integer NOT NULL,
+  definition json NOT NULL,
+  author text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE policy_revisions (
+  policy_id text NOT NULL,
+  revision integer NOT NULL,
+  definition json NOT NULL,
+  author text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (policy_id, revision)
+);
+CREATE TABLE policy_compliance (
+  device_id text NOT NULL,
+  policy_id text NOT NULL,
+  revision integer NOT NULL,
+  state text NOT NULL,
+  fault json,
+  at bigint NOT NULL,
+  PRIMARY KEY (device_id, policy_id)
+);
+CREATE INDEX policy_compliance_by_policy ON policy_compliance (policy_id, state, revision);
+CREATE TABLE device_policy (
+  device_id text NOT NULL PRIMARY KEY,
+  memo text NOT NULL
+);
+`;
+
+/** The "policy" write op (../session-writes.ts): found by flotilla_apply by name. */
+const POLICY_OP = `${opFunction(
+  'policy',
+  `  INSERT INTO device_policy AS m (device_id, memo) VALUES (p_device, o->>'memo')
+  ON CONFLICT (device_id) DO UPDATE SET memo = excluded.memo WHERE m.memo IS DISTINCT FROM excluded.memo;
+  DELETE FROM policy_compliance WHERE device_id = p_device
+    AND policy_id IN (SELECT json_array_elements_text(o->'evaluated'))
+    AND policy_id NOT IN (SELECT e->>0 FROM json_array_elements(v_items) AS e);
+  INSERT INTO policy_compliance AS c (device_id, policy_id, revision, state, fault, at)
+  SELECT p_device, e->>0, (e->>1)::integer, e->>2, flotilla_json(e->3), v_at FROM json_array_elements(v_items) AS e
+  ON CONFLICT (device_id, policy_id) DO UPDATE
+  SET revision = excluded.revision, state = excluded.state, fault = excluded.fault, at = excluded.at
+  WHERE c.revision <> excluded.revision OR c.state <> excluded.state OR c.fault::text IS DISTINCT FROM excluded.fault::text;`,
+)}`;
 
 /** Subscribers and what hangs off them (src/store/concerns/subscribers.ts); as on SQLite. */
 const SUBSCRIBERS = `
@@ -708,6 +758,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
   { version: 15, name: 'audit log (append-only)', up: AUDIT_LOG },
   { version: 20, name: "a bootstrap's clear keeps the secrets the ACS set", up: CLEAR_KEEPS_SECRETS },
+  { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
+  { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];

@@ -41,6 +41,7 @@ SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
   (SELECT ${DEVICE_JSON} FROM devices d WHERE d.id = $1) AS device,
   (SELECT ${DEVICE_CREDENTIALS_JSON} FROM cpe_credentials c WHERE c.device_id = $1) AS credentials,
   (SELECT coalesce(json_agg(${TASK_JSON} ORDER BY r.seq), '[]'::json) FROM taken r) AS queue,
+  (SELECT m.memo FROM device_policy m WHERE m.device_id = $1) AS policy_memo,
   ${SESSION_SUBSCRIBER_SELECT}`;
 
 /** Extending a lapsed lock that nobody took is fine: nobody else ran a session meanwhile. */
@@ -53,6 +54,7 @@ interface OpenRow {
   device: DeviceJson | null;
   credentials: DeviceCredentials | null;
   queue: TaskRecord[];
+  policy_memo: string | null;
   subscriber: SessionSubscriberJson | null;
 }
 
@@ -70,10 +72,10 @@ export async function openSession(db: PgDb, input: SessionOpenInput): Promise<Se
   const credentials = row.credentials;
   const credential = credentials === null ? null : toCredential(credentials.current.cpe);
   // A busy device's queue belongs to the session that holds it: neither read nor expired.
-  if (!row.acquired) return { lock: 'busy', device, credential, credentials, queue: [] };
+  if (!row.acquired) return { lock: 'busy', device, credential, credentials, queue: [], policyMemo: null };
   const subscriber = toSessionSubscriber(row.subscriber);
   // Only a device with a subscriber carries the key (most have none).
-  return { lock: 'acquired', device, credential, credentials, queue: row.queue, ...(subscriber !== null ? { subscriber } : {}) };
+  return { lock: 'acquired', device, credential, credentials, queue: row.queue, policyMemo: row.policy_memo, ...(subscriber !== null ? { subscriber } : {}) };
 }
 
 export async function extendLock(db: PgDb, device: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

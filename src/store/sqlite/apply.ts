@@ -123,6 +123,18 @@ const CRED_PROMOTE = `UPDATE cpe_credentials SET username = json_extract(pending
   connection_request = json_extract(pending, '$.connectionRequest'), pending = NULL
 WHERE device_id = @device AND json_extract(pending, '$.cpe.username') = @username`;
 const CRED_WINDOW = 'UPDATE cpe_credentials SET bootstrap_until = @until WHERE device_id = @device';
+/** An unchanged memo and unchanged compliance rows are not rewritten (an evaluated but steady device). */
+const SET_POLICY_MEMO = `INSERT INTO device_policy (device_id, memo) VALUES (@device, @memo)
+ON CONFLICT (device_id) DO UPDATE SET memo = excluded.memo WHERE device_policy.memo IS NOT excluded.memo`;
+const DROP_COMPLIANCE = `DELETE FROM policy_compliance WHERE device_id = @device
+  AND policy_id IN (SELECT value FROM json_each(@evaluated))
+  AND policy_id NOT IN (SELECT j.value ->> 0 FROM json_each(@items) AS j)`;
+const SET_COMPLIANCE = `INSERT INTO policy_compliance (device_id, policy_id, revision, state, fault, at)
+SELECT @device, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, @at FROM json_each(@items) AS j WHERE true
+ON CONFLICT (device_id, policy_id) DO UPDATE
+SET revision = excluded.revision, state = excluded.state, fault = excluded.fault, at = excluded.at
+WHERE policy_compliance.revision IS NOT excluded.revision OR policy_compliance.state IS NOT excluded.state
+  OR policy_compliance.fault IS NOT excluded.fault`;
 
 export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): void {
   for (const op of ops) {
@@ -238,6 +250,14 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
       case 'cred_window':
         db.run(CRED_WINDOW, { device, until: op.until });
         break;
+      case 'policy': {
+        // A fault travels as JSON text inside the item, so json_each hands it back as text.
+        const items = json(op.items.map(([id, rev, state, fault]) => [id, rev, state, fault === null ? null : json(fault)]));
+        db.run(SET_POLICY_MEMO, { device, memo: op.memo });
+        db.run(DROP_COMPLIANCE, { device, evaluated: json(op.evaluated), items });
+        if (op.items.length > 0) db.run(SET_COMPLIANCE, { device, at: op.at, items });
+        break;
+      }
       default: {
         const never: never = op;
         throw new Error(`unknown write op ${JSON.stringify(never)}`);

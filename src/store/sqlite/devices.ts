@@ -28,6 +28,8 @@ const DEPENDENTS = [
   'tasks',
   'session_log',
   'cpe_messages',
+  'policy_compliance',
+  'device_policy',
 ].map((table) => `DELETE FROM ${table} WHERE device_id = @id`);
 
 const DEVICE_EXISTS = 'SELECT 1 AS x FROM devices WHERE id = @id';

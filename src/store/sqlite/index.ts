@@ -16,6 +16,7 @@ import * as credentials from './credentials.js';
 import { Db, type SqliteTuning } from './db.js';
 import * as devices from './devices.js';
 import * as history from './history.js';
+import * as policies from './policies.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
 import * as subscribers from './subscribers.js';
@@ -52,7 +53,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

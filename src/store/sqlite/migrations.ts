@@ -250,6 +250,48 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE
 `,
   },
   {
+    version: 25,
+    name: 'provisioning policies: policies, revisions, compliance, per-device memo',
+    up: `
+-- definition: the PolicyDefinition as JSON (name, filter, triggers, declarations …), so new
+-- kinds of declaration need no migration; priority and name are columns for ordering.
+CREATE TABLE policies (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE policy_revisions (
+  policy_id TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  author TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (policy_id, revision)
+) WITHOUT ROWID;
+CREATE TABLE policy_compliance (
+  device_id TEXT NOT NULL,
+  policy_id TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  fault TEXT,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (device_id, policy_id)
+) WITHOUT ROWID;
+CREATE INDEX policy_compliance_by_policy ON policy_compliance (policy_id, state, revision);
+-- What the engine needs to tell an unchanged device from a changed one without reading its
+-- tree (src/policies/memo.ts): read by openSession, written by commitSession.
+CREATE TABLE device_policy (
+  device_id TEXT NOT NULL PRIMARY KEY,
+  memo TEXT NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 45,
     name: 'subscribers, bindings, service templates',
     // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is

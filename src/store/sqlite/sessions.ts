@@ -19,6 +19,7 @@ INSERT INTO session_locks (device_id, owner, expires_at) VALUES (@device, @owner
 ON CONFLICT (device_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 WHERE session_locks.owner = excluded.owner OR session_locks.expires_at <= @now
 RETURNING owner`;
+const POLICY_MEMO = 'SELECT memo FROM device_policy WHERE device_id = @device';
 /** Extending a lapsed lock that nobody took is fine: nobody else ran a session meanwhile. */
 const EXTEND_LOCK = 'UPDATE session_locks SET expires_at = @expiresAt WHERE device_id = @device AND owner = @owner';
 
@@ -35,11 +36,12 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
     const credentials = getDeviceCredentials(db, device);
     const credential = credentials?.current.cpe ?? null;
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
-    if (got === undefined) return { lock: 'busy', device: summary, credential, credentials, queue: [] };
+    if (got === undefined) return { lock: 'busy', device: summary, credential, credentials, queue: [], policyMemo: null };
+    const memo = db.get<{ memo: string }>(POLICY_MEMO, { device })?.memo ?? null;
     const queue = takeTasks(db, device, input.now);
     // Only a device with a subscriber carries the key (most have none).
     const subscriber = sessionSubscriber(db, device, input.claims, input.now);
-    return { lock: 'acquired', device: summary, credential, credentials, queue, ...(subscriber !== null ? { subscriber } : {}) };
+    return { lock: 'acquired', device: summary, credential, credentials, queue, policyMemo: memo, ...(subscriber !== null ? { subscriber } : {}) };
   });
 }
 

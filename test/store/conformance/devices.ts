@@ -28,7 +28,7 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
     describe('sessions and locks', () => {
       it('opening an unknown device takes the lock and returns no device', async () => {
         const r = await open(idOf('S1'), A, T0);
-        expect(r).toEqual({ lock: 'acquired', device: null, credential: null, credentials: null, queue: [] });
+        expect(r).toEqual({ lock: 'acquired', device: null, credential: null, credentials: null, queue: [], policyMemo: null });
       });
 
       it('a second owner is busy while the lock is held, and is handed no queue', async () => {

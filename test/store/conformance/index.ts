@@ -7,6 +7,7 @@ import { credentialsConformance } from './credentials.js';
 import { devicesConformance } from './devices.js';
 import type { StoreFixture } from './harness.js';
 import { historyConformance } from './history.js';
+import { policiesConformance } from './policies.js';
 import { subscribersConformance } from './subscribers.js';
 import { tasksConformance } from './tasks.js';
 import { tokensConformance } from './tokens.js';
@@ -14,7 +15,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);

@@ -1,0 +1,165 @@
+/**
+ * The policy engine, pure: a set of policies compiled once per change (PolicySet), and the
+ * evaluation of that set against one device given what is known of it. The same evaluation
+ * serves a session (src/policies/program.ts, driving src/session/programs/converge.ts) and a
+ * dry run from stored state (src/services/policies.ts), so what the API previews is what a
+ * session does.
+ *
+ * Conflicts: two matching policies declaring different values for one path. The policy with
+ * the higher priority (then the smaller id, so the answer never depends on order) owns the
+ * path; the other is told, and the path does not count against its compliance. Ownership is
+ * decided among every matching policy, active in this session or not, so a policy triggered
+ * only at boot and an every-session policy never take turns on one path.
+ */
+import { createHash } from 'node:crypto';
+import type { Reader, Want } from '../session/programs/converge.js';
+import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger } from '../store/types.js';
+import { filterPaths, matchesAll, type DeviceFacts } from './match.js';
+
+export interface Desired extends Want {
+  policyId: string;
+}
+
+export interface Conflict {
+  path: string;
+  winner: { policyId: string; value: string };
+  overruled: { policyId: string; value: string }[];
+}
+
+export interface PolicyEvaluation {
+  unknown: string[];
+  stale: string[];
+  /** What active policies want set (owners only). */
+  desired: Desired[];
+  /** Per enabled policy: matches (undefined: a value it needs is unknown). */
+  matched: Map<string, boolean | undefined>;
+  conflicts: Conflict[];
+  /** Per active policy, the paths it owns. */
+  owned: Map<string, string[]>;
+  /** Per policy, a value it could not compute (a source parameter the device lacks …). */
+  errors: Map<string, ComplianceFault>;
+}
+
+/** Which policies a session runs: every-session ones, and those triggered by its events. */
+export type ActiveFilter = (policy: PolicyRecord) => boolean;
+
+export class PolicySet {
+  /** Enabled policies, highest priority first, then id. */
+  readonly policies: readonly PolicyRecord[];
+  /** Changes whenever any enabled policy changes (id and revision of each). */
+  readonly key: string;
+  /** Every parameter path the set reads: filters, declarations, value sources. */
+  readonly paths: readonly string[];
+
+  constructor(records: readonly PolicyRecord[]) {
+    this.policies = records
+      .filter((p) => p.enabled)
+      .slice()
+      .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.key = createHash('sha256')
+      .update(this.policies.map((p) => `${p.id}@${p.revision}`).join(','))
+      .digest('base64url')
+      .slice(0, 22);
+    this.paths = [...new Set(this.policies.flatMap(referencedPaths))].sort();
+  }
+
+  get size(): number {
+    return this.policies.length;
+  }
+
+  /**
+   * What the set wants of one device, given what is known. `active` picks the policies whose
+   * declarations are enforced now; `now` judges staleness.
+   */
+  evaluate(device: DeviceFacts, read: Reader, active: ActiveFilter, now: number): PolicyEvaluation {
+    const unknown = new Set<string>();
+    const stale = new Set<string>();
+    const matched = new Map<string, boolean | undefined>();
+    const errors = new Map<string, ComplianceFault>();
+    const valueOf = (path: string): string | null | undefined => {
+      const k = read(path);
+      return k === undefined ? undefined : k === null ? null : k.value;
+    };
+    /** path → claims, in priority order. */
+    const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean }[]>();
+    for (const p of this.policies) {
+      const isActive = active(p);
+      const m = matchesAll(p.filters, device, valueOf);
+      matched.set(p.id, m);
+      if (m === undefined) {
+        if (isActive) for (const path of filterPaths(p.filters)) if (valueOf(path) === undefined) unknown.add(path);
+        continue;
+      }
+      if (!m) continue;
+      for (const d of p.declarations) {
+        if ('maxAge' in d) {
+          if (isActive) {
+            const k = read(d.path);
+            if (k === undefined) unknown.add(d.path);
+            else if (k !== null && k.at < now - d.maxAge * 1000) stale.add(d.path);
+          }
+          continue;
+        }
+        if (!('value' in d) && !('from' in d)) continue; // notification attributes: not yet enforced
+        const value = computeValue(d, device, read);
+        if (value === undefined) {
+          if (isActive && 'from' in d && 'parameter' in d.from) unknown.add(d.from.parameter);
+          continue;
+        }
+        if (value === null) {
+          errors.set(p.id, { faultCode: 0, faultString: `no value for ${d.path}: its source is absent`, path: d.path });
+          continue;
+        }
+        const list = claims.get(d.path) ?? [];
+        list.push({ policyId: p.id, value, ...(d.type !== undefined ? { type: d.type } : {}), active: isActive });
+        claims.set(d.path, list);
+        // Its current value is needed to know whether it differs.
+        if (isActive && read(d.path) === undefined) unknown.add(d.path);
+      }
+    }
+    const desired: Desired[] = [];
+    const conflicts: Conflict[] = [];
+    const owned = new Map<string, string[]>();
+    for (const [path, list] of claims) {
+      const winner = list[0]!;
+      const overruled = list.filter((c) => c.value !== winner.value);
+      if (overruled.length > 0) {
+        conflicts.push({ path, winner: { policyId: winner.policyId, value: winner.value }, overruled: overruled.map((c) => ({ policyId: c.policyId, value: c.value })) });
+      }
+      // Every policy declaring the winning value owns the path (agreement is no conflict).
+      const owners = list.filter((c) => c.value === winner.value && c.active);
+      for (const o of owners) owned.set(o.policyId, [...(owned.get(o.policyId) ?? []), path]);
+      if (owners.length > 0) desired.push({ path, value: winner.value, ...(winner.type !== undefined ? { type: winner.type } : {}), policyId: winner.policyId });
+    }
+    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors };
+  }
+}
+
+/** A declaration's value: undefined when a value it needs is unknown, null when it cannot be made. */
+function computeValue(d: Declaration, device: DeviceFacts, read: Reader): string | null | undefined {
+  if ('value' in d) return d.value;
+  if (!('from' in d)) return null;
+  const from = d.from;
+  if ('parameter' in from) {
+    const k = read(from.parameter);
+    return k === undefined ? undefined : k === null ? null : k.value;
+  }
+  if ('identity' in from) return from.identity === 'id' ? device.id : device.identity[from.identity];
+  // Per-device secrets need the secret store (not in this engine yet).
+  return null;
+}
+
+/** Every parameter a policy reads. */
+export function referencedPaths(p: PolicyRecord): string[] {
+  const paths = filterPaths(p.filters);
+  for (const d of p.declarations) {
+    paths.push(d.path);
+    if ('from' in d && 'parameter' in d.from) paths.push(d.from.parameter);
+  }
+  return paths;
+}
+
+/** Triggers of a policy present in a session's events (their keys: trimmed, upper case). */
+export function triggeredBy(p: PolicyRecord, eventKeys: ReadonlySet<string>): boolean {
+  return p.triggers.length === 0 || p.triggers.some((t: PolicyTrigger) => eventKeys.has(t.toUpperCase()));
+}

@@ -1,0 +1,46 @@
+/**
+ * The device's policy memo: what an idle session needs to know that nothing changed, kept on
+ * the device (read by openSession, written by the commit), so a compliant device whose
+ * policies did not change costs no read and no RPC.
+ *
+ *   h    digest of: the policy set (ids and revisions), the device's tags, and the values of
+ *        referenced parameters its Inform carries, as they stood at the end of the last
+ *        evaluation. A periodic Inform from an unchanged device reproduces it exactly.
+ *   due  evaluate again from this time even if h matches (retry after a fault, with back-off;
+ *        a session that ran out of cycles), or null.
+ *   n    consecutive evaluations that ended with a fault (the back-off's exponent).
+ */
+import { createHash } from 'node:crypto';
+
+export interface PolicyMemo {
+  h: string;
+  due: number | null;
+  n: number;
+}
+
+export function parseMemo(text: string | null): PolicyMemo | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as Partial<PolicyMemo>;
+    if (typeof v.h === 'string' && (v.due === null || typeof v.due === 'number') && typeof v.n === 'number') return { h: v.h, due: v.due, n: v.n };
+  } catch {
+    // an unreadable memo is no memo: the device is evaluated
+  }
+  return null;
+}
+
+export const formatMemo = (m: PolicyMemo): string => JSON.stringify(m);
+
+export function digest(setKey: string, tags: readonly string[], values: readonly (readonly [string, string])[]): string {
+  const h = createHash('sha256');
+  h.update(setKey).update('\0');
+  for (const t of [...tags].sort()) h.update(t).update('\0');
+  h.update('\0');
+  for (const [path, value] of [...values].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) h.update(path).update('=').update(value).update('\0');
+  return h.digest('base64url').slice(0, 22);
+}
+
+/** Back-off after `n` faulted evaluations in a row: base · 2^(n−1), at most max. */
+export function retryDelay(n: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(30, n - 1)));
+}

@@ -1,0 +1,62 @@
+/**
+ * A dry run for one device from its stored rows: what the policy set would set, what it
+ * would need to read first, and the conflicts. Every policy counts as active (a dry run
+ * ignores triggers). The evaluation is the engine's, the one sessions run.
+ */
+import { sameValue, type Known, type Reader } from '../session/programs/converge.js';
+import type { DeviceSummary, StoredParameter } from '../store/types.js';
+import type { Conflict, PolicySet } from './engine.js';
+import type { DeviceFacts } from './match.js';
+
+export interface PlannedValue {
+  path: string;
+  value: string;
+  /** The stored value (null: not stored; the session reads it first). */
+  current: string | null;
+  policyId: string;
+}
+
+export interface DevicePlan {
+  id: string;
+  /** Policies that match the device (from stored values). */
+  policies: string[];
+  set: PlannedValue[];
+  /** Values the plan needs and the store does not have (read first in a session). */
+  unknown: string[];
+  conflicts: Conflict[];
+}
+
+function factsOf(d: DeviceSummary): DeviceFacts {
+  return {
+    id: d.id,
+    identity: d.deviceId,
+    tags: d.tags,
+    firstInform: d.firstInform,
+    lastInform: d.lastInform,
+    lastBoot: d.lastBoot,
+    lastBootstrap: d.lastBootstrap,
+  };
+}
+
+/** One device's plan from its stored rows: every policy active (a dry run ignores triggers). */
+export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly StoredParameter[], now: number): DevicePlan {
+  const byPath = new Map(rows.filter((r) => !r.object && r.value !== null).map((r) => [r.path, r]));
+  const read: Reader = (path) => {
+    const r = byPath.get(path);
+    return r === undefined ? undefined : ({ value: r.value ?? '', type: r.type ?? 'xsd:string', at: r.valueAt ?? 0 } satisfies Known);
+  };
+  const e = set.evaluate(factsOf(device), read, () => true, now);
+  const set_: PlannedValue[] = [];
+  for (const d of e.desired) {
+    const cur = read(d.path);
+    if (cur !== undefined && cur !== null && sameValue(cur.value, d.value, cur.type)) continue;
+    set_.push({ path: d.path, value: d.value, current: cur === undefined || cur === null ? null : cur.value, policyId: d.policyId });
+  }
+  return {
+    id: device.id,
+    policies: [...e.matched].filter(([, m]) => m === true).map(([id]) => id),
+    set: set_,
+    unknown: e.unknown,
+    conflicts: e.conflicts,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Policies in a session: decides whether the device needs evaluating at all (its memo,
+ * ./memo.ts), and if so runs the convergence program (src/session/programs/converge.ts) with
+ * the policy set as its target, then records compliance and the new memo with the commit.
+ *
+ * Cost: a device whose memo matches (same policy set, same tags, same Inform values) is not
+ * evaluated — no stored read, no RPC, nothing written but what the session writes anyway.
+ * An evaluation reads the stored values of every referenced path in one round trip (the
+ * driver's storedPaths), except after 0 BOOTSTRAP, when stored values are void.
+ */
+import { EV, eventKey } from '../cwmp/events.js';
+import type { Program, ProgramContext, SessionView } from '../session/program.js';
+import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader } from '../session/programs/converge.js';
+import type { ComplianceRecord, PolicyRecord } from '../store/types.js';
+import { PolicySet, triggeredBy, type PolicyEvaluation } from './engine.js';
+import type { DeviceFacts } from './match.js';
+import { digest, formatMemo, parseMemo, retryDelay } from './memo.js';
+
+export interface PolicySessionSettings {
+  /** Most SetParameterValues rounds per session (default 3). */
+  maxCycles: number;
+  batchSize: number;
+  /** First retry of a faulted device after this long, doubling per faulted evaluation. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_POLICY_SESSION_SETTINGS: PolicySessionSettings = {
+  maxCycles: 3,
+  batchSize: 256,
+  retryBaseMs: 10 * 60_000,
+  retryMaxMs: 24 * 60 * 60_000,
+};
+
+/** The device as the engine sees it in a session. */
+export function sessionFacts(view: SessionView): DeviceFacts {
+  const d = view.device;
+  return {
+    id: view.deviceId,
+    identity: view.inform.deviceId,
+    tags: d?.tags ?? [],
+    firstInform: d?.firstInform ?? view.startedAt,
+    lastInform: view.startedAt,
+    lastBoot: d?.lastBoot ?? null,
+    lastBootstrap: d?.lastBootstrap ?? null,
+  };
+}
+
+/** The policy program of one session, or none when the set is empty or nothing is active. */
+export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: PolicySessionSettings): Program | null {
+  if (set.size === 0) return null;
+  const { view } = ctx;
+  const keys = new Set(view.inform.event.map((e) => eventKey(e.eventCode)));
+  const active = (p: PolicyRecord): boolean => triggeredBy(p, keys);
+  if (!set.policies.some(active)) return null;
+  const bootstrap = keys.has(eventKey(EV.BOOTSTRAP));
+  const referenced = new Set(set.paths);
+  const informed = view.inform.parameterList.filter((p) => referenced.has(p.name));
+  const tags = view.device?.tags ?? [];
+  const memo = parseMemo(view.policyMemo);
+  const now = view.now();
+  const eager =
+    bootstrap ||
+    memo === null ||
+    memo.h !== digest(set.key, tags, informed.map((p) => [p.name, p.value])) ||
+    (memo.due !== null && now >= memo.due) ||
+    set.policies.some((p) => p.triggers.length > 0 && active(p));
+  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name));
+  return new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
+}
+
+class PolicyTarget implements ConvergeTarget {
+  readonly storedPaths?: readonly string[];
+  readonly #ctx: ProgramContext;
+  readonly #set: PolicySet;
+  readonly #active: (p: PolicyRecord) => boolean;
+  readonly #settings: PolicySessionSettings;
+  readonly #eager: boolean;
+  readonly #informed: readonly string[];
+  readonly #facts: DeviceFacts;
+  #last: PolicyEvaluation | null = null;
+
+  constructor(ctx: ProgramContext, set: PolicySet, active: (p: PolicyRecord) => boolean, settings: PolicySessionSettings, eager: boolean, informed: readonly string[]) {
+    this.#ctx = ctx;
+    this.#set = set;
+    this.#active = active;
+    this.#settings = settings;
+    this.#eager = eager;
+    this.#informed = informed;
+    this.#facts = sessionFacts(ctx.view);
+    if (eager) this.storedPaths = set.paths;
+  }
+
+  /**
+   * An idle device is still evaluated when something earlier in this session (a task) changed
+   * a parameter the policies read: then without stored values, reading what it needs.
+   */
+  wanted(view: SessionView): boolean {
+    if (this.#eager) return true;
+    const inInform = new Map(view.inform.parameterList.map((p) => [p.name, p.value]));
+    return this.#set.paths.some((path) => {
+      const learnt = view.learnt(path);
+      return learnt !== undefined && learnt.value !== inInform.get(path);
+    });
+  }
+
+  evaluate(read: Reader): Evaluation {
+    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now());
+    return this.#last;
+  }
+
+  finish(result: ConvergeResult): void {
+    const e = this.#last;
+    if (e === null) return;
+    const view = this.#ctx.view;
+    const now = view.now();
+    const compliance: Omit<ComplianceRecord, 'deviceId'>[] = [];
+    const evaluated: string[] = [];
+    for (const p of this.#set.policies) {
+      if (!this.#active(p)) continue;
+      evaluated.push(p.id);
+      const m = e.matched.get(p.id);
+      if (m === false) continue; // not applicable: no row
+      const base = { policyId: p.id, revision: p.revision, at: now };
+      const error = e.errors.get(p.id);
+      if (error !== undefined) {
+        compliance.push({ ...base, state: 'faulted', fault: error });
+        continue;
+      }
+      if (m === undefined) {
+        compliance.push({ ...base, state: 'pending', fault: null });
+        continue;
+      }
+      let state: 'compliant' | 'pending' | 'faulted' = 'compliant';
+      let fault: ComplianceRecord['fault'] = null;
+      for (const path of e.owned.get(p.id) ?? []) {
+        const f = result.faults.get(path);
+        if (f !== undefined) {
+          state = 'faulted';
+          fault ??= { ...f, path };
+          continue;
+        }
+        const want = e.desired.find((d) => d.path === path);
+        const have = result.read(path);
+        if (want === undefined || have === undefined || have === null || !sameValue(have.value, want.value, have.type)) {
+          if (state === 'compliant') state = 'pending';
+        }
+      }
+      if (state === 'compliant' && e.stale.length > 0 && !result.settled) state = 'pending';
+      compliance.push({ ...base, state, fault });
+    }
+    const memo = parseMemo(view.policyMemo);
+    const faulted = compliance.some((c) => c.state === 'faulted');
+    const pending = compliance.some((c) => c.state === 'pending') || !result.settled;
+    const n = faulted ? (memo?.n ?? 0) + 1 : 0;
+    const due = faulted ? now + retryDelay(n, this.#settings.retryBaseMs, this.#settings.retryMaxMs) : pending ? now : null;
+    const values = this.#informed.flatMap((path): [string, string][] => {
+      const k = result.read(path);
+      return k === undefined || k === null ? [] : [[path, k.value]];
+    });
+    const h = digest(this.#set.key, view.device?.tags ?? [], values);
+    this.#ctx.record.policy({ memo: formatMemo({ h, due, n }), evaluated, compliance });
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * A policy as an operator writes it (JSON from the API or a file) → a PolicyDefinition, or
+ * an error that says where: `position.field` names the member ("triggers[1]",
+ * "declarations[0].path", "filter[2]") and, for text that failed to parse, `column` (1-based).
+ * Nothing about a policy is accepted loosely: an unknown member is an error too.
+ */
+import type { Declaration, DeviceFilter, PolicyDefinition, PolicyTrigger, ValueSource } from '../store/types.js';
+
+export const TRIGGERS: readonly PolicyTrigger[] = ['0 BOOTSTRAP', '1 BOOT', '2 PERIODIC', '4 VALUE CHANGE', '6 CONNECTION REQUEST', '7 TRANSFER COMPLETE'];
+const IDENTITY = ['id', 'manufacturer', 'oui', 'productClass', 'serialNumber'] as const;
+
+export const POLICY_LIMITS = { declarations: 512, filters: 32, name: 200, description: 2000, path: 256, value: 4096, priority: 1_000_000 } as const;
+
+export interface InputPosition {
+  field: string;
+  column?: number;
+}
+
+export class PolicyInputError extends Error {
+  override readonly name = 'PolicyInputError';
+  constructor(
+    message: string,
+    readonly position: InputPosition,
+  ) {
+    super(`${position.field}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
+  }
+}
+
+/** Parses one filter expression; throws with a message (and, when it knows, a column). */
+export type FilterParser = (expression: string) => DeviceFilter;
+
+const PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+|\{i\}))*\.?$/;
+
+function fail(field: string, message: string, column?: number): never {
+  throw new PolicyInputError(message, column === undefined ? { field } : { field, column });
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be an object');
+  return v as Record<string, unknown>;
+}
+
+function only(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(field === '' ? k : `${field}.${k}`, 'unknown member');
+}
+
+function str(v: unknown, field: string, max: number): string {
+  if (typeof v !== 'string') fail(field, 'must be a string');
+  if (v.length > max) fail(field, `longer than ${max} characters`);
+  return v;
+}
+
+function path(v: unknown, field: string, opts: { object?: boolean } = {}): string {
+  const p = str(v, field, POLICY_LIMITS.path);
+  if (!PATH.test(p) || p.includes('{i}')) {
+    const bad = [...p].findIndex((c) => !/[A-Za-z0-9_.-]/.test(c));
+    fail(field, `"${p}" is not a parameter path`, bad >= 0 ? bad + 1 : undefined);
+  }
+  if (p.endsWith('.') && opts.object !== true) fail(field, 'a parameter path, not an object (no trailing ".")');
+  return p;
+}
+
+/** `parseFilter` turns a filter expression into the store's DeviceFilter (the NBI's language). */
+export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser): PolicyDefinition {
+  const o = obj(input, 'body');
+  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations'], '');
+  const name = str(o.name, 'name', POLICY_LIMITS.name).trim();
+  if (name === '') fail('name', 'must not be empty');
+  const description = o.description === undefined ? undefined : str(o.description, 'description', POLICY_LIMITS.description);
+
+  const filterList = o.filter === undefined ? [] : typeof o.filter === 'string' ? [o.filter] : o.filter;
+  if (!Array.isArray(filterList)) fail('filter', 'must be a string or an array of strings');
+  if (filterList.length > POLICY_LIMITS.filters) fail('filter', `at most ${POLICY_LIMITS.filters} expressions`);
+  const filter: string[] = [];
+  const filters: DeviceFilter[] = [];
+  filterList.forEach((f, i) => {
+    const field = `filter[${i}]`;
+    const text = str(f, field, 2048);
+    try {
+      filters.push(parseFilter(text));
+    } catch (e) {
+      const column = (e as { column?: unknown }).column;
+      fail(field, e instanceof Error ? e.message : String(e), typeof column === 'number' ? column : undefined);
+    }
+    filter.push(text);
+  });
+
+  const triggerList = o.triggers ?? [];
+  if (!Array.isArray(triggerList)) fail('triggers', 'must be an array');
+  const triggers: PolicyTrigger[] = [];
+  triggerList.forEach((t, i) => {
+    const text = str(t, `triggers[${i}]`, 64);
+    const known = TRIGGERS.find((k) => k === text.trim().toUpperCase());
+    if (known === undefined) fail(`triggers[${i}]`, `unknown trigger "${text}" (one of: ${TRIGGERS.join(', ')})`);
+    if (!triggers.includes(known)) triggers.push(known);
+  });
+
+  let priority = 0;
+  if (o.priority !== undefined) {
+    if (typeof o.priority !== 'number' || !Number.isInteger(o.priority) || Math.abs(o.priority) > POLICY_LIMITS.priority) {
+      fail('priority', `must be an integer between -${POLICY_LIMITS.priority} and ${POLICY_LIMITS.priority}`);
+    }
+    priority = o.priority;
+  }
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean') fail('enabled', 'must be true or false');
+
+  if (!Array.isArray(o.declarations)) fail('declarations', 'must be an array');
+  if (o.declarations.length > POLICY_LIMITS.declarations) fail('declarations', `at most ${POLICY_LIMITS.declarations}`);
+  const seen = new Set<string>();
+  const declarations = o.declarations.map((d, i) => {
+    const decl = declaration(d, `declarations[${i}]`);
+    const key = `${'notification' in decl ? 'n' : 'maxAge' in decl ? 'a' : 'v'}:${decl.path}`;
+    if (seen.has(key)) fail(`declarations[${i}].path`, `"${decl.path}" is declared twice`);
+    seen.add(key);
+    return decl;
+  });
+
+  return {
+    name,
+    ...(description !== undefined ? { description } : {}),
+    filter,
+    filters,
+    triggers,
+    priority,
+    enabled: o.enabled !== false,
+    declarations,
+  };
+}
+
+function declaration(input: unknown, field: string): Declaration {
+  const d = obj(input, field);
+  if ('maxAge' in d) {
+    only(d, ['path', 'maxAge'], field);
+    const p = path(d.path, `${field}.path`, { object: true });
+    if (typeof d.maxAge !== 'number' || !Number.isInteger(d.maxAge) || d.maxAge < 0) fail(`${field}.maxAge`, 'must be a whole number of seconds');
+    return { path: p, maxAge: d.maxAge };
+  }
+  if ('notification' in d) {
+    only(d, ['path', 'notification'], field);
+    const p = path(d.path, `${field}.path`);
+    if (d.notification !== 0 && d.notification !== 1 && d.notification !== 2) fail(`${field}.notification`, 'must be 0, 1 or 2');
+    return { path: p, notification: d.notification };
+  }
+  const p = path(d.path, `${field}.path`);
+  const type = d.type === undefined ? undefined : str(d.type, `${field}.type`, 64);
+  if (type !== undefined && !/^xsd:[A-Za-z]+$/.test(type)) fail(`${field}.type`, `"${type}" is not an xsd type`);
+  const typed = type !== undefined ? { type } : {};
+  if ('value' in d) {
+    only(d, ['path', 'value', 'type'], field);
+    const v = d.value;
+    // Numbers and booleans are accepted as JSON and kept as the text CWMP sends.
+    if (typeof v === 'number' || typeof v === 'boolean') return { path: p, value: String(v), ...typed };
+    return { path: p, value: str(v, `${field}.value`, POLICY_LIMITS.value), ...typed };
+  }
+  if ('from' in d) {
+    only(d, ['path', 'from', 'type'], field);
+    return { path: p, from: source(d.from, `${field}.from`), ...typed };
+  }
+  fail(field, 'needs one of "value", "from", "maxAge" or "notification"');
+}
+
+function source(input: unknown, field: string): ValueSource {
+  const s = obj(input, field);
+  if ('parameter' in s) {
+    only(s, ['parameter'], field);
+    return { parameter: path(s.parameter, `${field}.parameter`) };
+  }
+  if ('identity' in s) {
+    only(s, ['identity'], field);
+    const id = IDENTITY.find((k) => k === s.identity);
+    if (id === undefined) fail(`${field}.identity`, `one of ${IDENTITY.join(', ')}`);
+    return { identity: id };
+  }
+  if ('secret' in s) {
+    only(s, ['secret'], field);
+    const sec = obj(s.secret, `${field}.secret`);
+    only(sec, ['length'], `${field}.secret`);
+    const length = sec.length ?? 16;
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 8 || length > 64) fail(`${field}.secret.length`, 'between 8 and 64');
+    return { secret: { length } };
+  }
+  fail(field, 'needs one of "parameter", "identity" or "secret"');
+}
