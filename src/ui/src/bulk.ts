@@ -86,23 +86,41 @@ export async function bulkTask(deps: Deps, scope: Scope, body: TaskBody, title: 
       ...(final ? { status: faulted > 0 ? 'failed' : 'done' } : {}),
     });
   };
+  // Outcomes that arrive before the answer that names their task (a device quicker than the
+  // POST's reply): kept, and counted when the task is added, so the job does not wait on them.
+  const early = new Map<string, { ok: boolean; fault?: CpeFault }>();
+  let wake: (() => void) | null = null;
+  const settle = (id: string, outcome: { ok: boolean; fault?: CpeFault }): void => {
+    if (!pending.delete(id)) return;
+    if (outcome.ok) done++;
+    else {
+      faulted++;
+      if (outcome.fault) lastFault = faultText(outcome.fault);
+    }
+    if (pending.size === 0) wake?.();
+  };
+  const track = (id: string): void => {
+    pending.add(id);
+    const seen = early.get(id);
+    if (seen !== undefined) settle(id, seen);
+  };
   const off = deps.stream.subscribe((e) => {
     const id = e.data.taskId;
-    if (typeof id !== 'string' || !pending.has(id)) return;
-    if (e.type === 'task.done') done++;
-    else if (e.type === 'task.faulted') {
-      faulted++;
-      const f = e.data.fault as CpeFault | undefined;
-      if (f) lastFault = faultText(f);
-    } else return;
-    pending.delete(id);
+    if (typeof id !== 'string') return;
+    if (e.type !== 'task.done' && e.type !== 'task.faulted') return;
+    const outcome = e.type === 'task.done' ? { ok: true } : { ok: false, ...(e.data.fault ? { fault: e.data.fault as CpeFault } : {}) };
+    if (!pending.has(id)) {
+      early.set(id, outcome);
+      return;
+    }
+    settle(id, outcome);
     show();
   });
   try {
     if (scope.kind === 'filter') {
       const r = await deps.api.post<{ count: number; tasks: { id: string }[] }>('/tasks', { filter: bulkFilter(scope.filter), task: body, connectionRequest: true });
       total = r.count;
-      for (const t of r.tasks) pending.add(t.id);
+      for (const t of r.tasks) track(t.id);
     } else {
       total = scope.ids.length;
       let queued = 0;
@@ -110,8 +128,8 @@ export async function bulkTask(deps: Deps, scope: Scope, body: TaskBody, title: 
       await pool(scope.ids, 6, async (id) => {
         try {
           const t = await deps.api.createTask(id, body, true);
-          pending.add(t.id);
           queued++;
+          track(t.id);
         } catch (e) {
           failed++;
           lastFault = errorText(e);
@@ -124,16 +142,17 @@ export async function bulkTask(deps: Deps, scope: Scope, body: TaskBody, title: 
     // Outcomes the stream missed (a reconnect) are picked up by polling what is left.
     const end = Date.now() + followMs;
     while (pending.size > 0 && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 3000));
+      // Woken as soon as the stream settles the last one: the job ends then, not 3 s later.
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 3000);
+      });
+      wake = null;
+      if (pending.size === 0) break;
       for (const id of [...pending].slice(0, 50)) {
         const t = await deps.api.task(id).catch(() => null);
         if (t === null || !FINAL_STATES.includes(t.state)) continue;
-        if (!pending.delete(id)) continue;
-        if (t.state === 'done') done++;
-        else {
-          faulted++;
-          if (t.fault) lastFault = faultText(t.fault);
-        }
+        settle(id, t.state === 'done' ? { ok: true } : { ok: false, ...(t.fault ? { fault: t.fault } : {}) });
       }
       show();
     }
