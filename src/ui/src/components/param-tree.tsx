@@ -41,6 +41,8 @@ export function buildTree(params: Record<string, Parameter>): TreeNode[] {
     return node;
   };
   for (const path of Object.keys(params)) {
+    // The ACS's own bookkeeping (Flotilla.SessionSourceAddress …) is not the device's data model.
+    if (path.startsWith('Flotilla.')) continue;
     const p = params[path]!;
     if (path.endsWith('.')) ensure(path).param = p;
     else {
