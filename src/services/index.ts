@@ -11,12 +11,14 @@ import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
+import { MonitoringService } from './monitoring.js';
 import { TaskService } from './tasks.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
+export { MonitoringService } from './monitoring.js';
 export { AuditService } from './audit.js';
 
 export interface ServicesOptions {
@@ -36,6 +38,7 @@ export interface Services {
   readonly policies: PolicyService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
+  readonly monitoring: MonitoringService;
   readonly audit: AuditService;
 }
 
@@ -60,5 +63,11 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }) };
+  return {
+    tasks,
+    policies,
+    diagnostics: new DiagnosticsService({ store: opts.store }),
+    monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    audit: new AuditService({ store: opts.store }),
+  };
 }
