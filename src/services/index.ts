@@ -7,6 +7,8 @@ import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
 import { AuditService } from './audit.js';
+import { CredentialService } from './credentials.js';
+import type { Sealer } from '../auth/sealing.js';
 import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
@@ -18,6 +20,7 @@ export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { AuditService } from './audit.js';
+export { CredentialService, parseCredentialCsv } from './credentials.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -28,6 +31,8 @@ export interface ServicesOptions {
   taskExpirySeconds?: number;
   /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
   parseFilter?: FilterParser;
+  /** Per-device credentials (rotation, reset windows, imports): the ACS's sealer and Digest realm. */
+  credentials?: { sealer: Sealer; realm: string };
   now?: () => number;
 }
 
@@ -37,6 +42,8 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly audit: AuditService;
+  /** Null in a process without the ACS's sealing keys. */
+  readonly credentials: CredentialService | null;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -60,5 +67,7 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }) };
+  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }),
+    credentials: opts.credentials === undefined ? null : new CredentialService({ store: opts.store, now, ...opts.credentials }),
+  };
 }

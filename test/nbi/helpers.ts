@@ -115,6 +115,7 @@ export async function startStack(
       perDevice: { burst: 1000, perSecond: 1000 },
       sealer: acs.sealer,
     },
+    ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
     ...opts.nbi,
   });
   return {
