@@ -27,6 +27,9 @@ import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
 import { startMeasure } from '../measure/server.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
+import { timedStore } from '../store/timed.js';
+import { storeCalls, storeErrors, enableProcessMetrics } from '../metrics/registry.js';
+import { aggregateForWorkers, prepareClusterMetrics } from '../metrics/cluster.js';
 
 function parseCidrList(value: string): string[] {
   const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
@@ -219,6 +222,8 @@ export function registerServeCommand(program: Command): void {
       }
       if (plan.workers > 1 && !isClusterWorker()) {
         if (plan.warning !== null) logger.warn(plan.warning);
+        // A scrape of any worker's /metrics is answered with every worker's sum (src/metrics/cluster.ts).
+        aggregateForWorkers();
         await runPrimary({
           workers: plan.workers,
           db: o.db,
@@ -244,6 +249,9 @@ export function registerServeCommand(program: Command): void {
         });
         return;
       }
+      // Before the first scrape can reach this process: process figures, and answering the primary's collection.
+      enableProcessMetrics();
+      prepareClusterMetrics();
       let store: Store;
       try {
         store = await openStore({
@@ -258,6 +266,11 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      // Every round trip's latency on /metrics.
+      store = timedStore(store, (method, seconds, failed) => {
+        storeCalls.observe({ method }, seconds);
+        if (failed) storeErrors.inc({ method });
+      });
       const bus = new EventBus();
       // Every process's events on every process's streams (src/events/bus.ts).
       let relay: EventRelay | null = null;

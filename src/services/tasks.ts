@@ -12,6 +12,7 @@ import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '.
 import { DIAGNOSTIC_TYPES, FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
 import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
+import { tasks as taskMetrics } from '../metrics/registry.js';
 
 export type TaskBody = Record<string, unknown> & { type: TaskType };
 
@@ -78,6 +79,7 @@ export class TaskService {
     const task = this.#normalize(body, device);
     const [created] = await store.createTasks([{ deviceId, task, expiresAt: this.#expiresAt(opts.expirySeconds, now, body.type) }], now);
     let record = created!;
+    taskMetrics.inc({ type: body.type, state: 'queued' });
     let waitSkipped: string | null = null;
     if (opts.connectionRequest === true) {
       const requester = this.#o.requester;
@@ -164,6 +166,7 @@ export class TaskService {
       after = page.next;
     }
     for (const chunk of pages) created.push(...(await store.createTasks(chunk, now)));
+    if (created.length > 0) taskMetrics.inc({ type: body.type, state: 'queued' }, created.length);
     if (opts.connectionRequest === true) void this.#pokeAll(created);
     return {
       count: created.length,
