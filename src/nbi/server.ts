@@ -37,6 +37,7 @@ import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
@@ -338,6 +339,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
+      registerCampaignRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },

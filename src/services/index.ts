@@ -12,12 +12,14 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
+import { CampaignService, type CampaignFiles } from './campaigns.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { AuditService } from './audit.js';
+export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -28,6 +30,8 @@ export interface ServicesOptions {
   taskExpirySeconds?: number;
   /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
   parseFilter?: FilterParser;
+  /** The file repository as campaigns see it; without it no campaign can be created (its file is unknown). */
+  files?: CampaignFiles;
   now?: () => number;
 }
 
@@ -37,6 +41,9 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly audit: AuditService;
+  readonly campaigns: CampaignService;
+  /** Connection requests (null: disabled), shared with the background jobs. */
+  readonly requester: ConnectionRequester | null;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -60,5 +67,24 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }) };
+  const campaigns = new CampaignService({
+    store: opts.store,
+    bus: opts.bus,
+    files: opts.files ?? { get: async () => null },
+    now,
+    parseFilter:
+      opts.parseFilter ??
+      (() => {
+        throw new Error('filters are not available in this process');
+      }),
+  });
+  return {
+    tasks,
+    policies,
+    diagnostics: new DiagnosticsService({ store: opts.store }),
+    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    audit: new AuditService({ store: opts.store }),
+    campaigns,
+    requester,
+  };
 }
