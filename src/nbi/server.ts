@@ -38,6 +38,7 @@ import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
@@ -343,6 +344,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       registerCredentialRoutes(api, ctx);
+      registerCampaignRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },

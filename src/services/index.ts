@@ -14,6 +14,7 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
+import { CampaignService, type CampaignFiles } from './campaigns.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
@@ -21,6 +22,7 @@ export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
+export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -33,6 +35,8 @@ export interface ServicesOptions {
   parseFilter?: FilterParser;
   /** Per-device credentials (rotation, reset windows, imports): the ACS's sealer and Digest realm. */
   credentials?: { sealer: Sealer; realm: string };
+  /** The file repository as campaigns see it; without it no campaign can be created (its file is unknown). */
+  files?: CampaignFiles;
   now?: () => number;
 }
 
@@ -44,6 +48,9 @@ export interface Services {
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
+  readonly campaigns: CampaignService;
+  /** Connection requests (null: disabled), shared with the background jobs. */
+  readonly requester: ConnectionRequester | null;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -67,7 +74,25 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }),
+  const campaigns = new CampaignService({
+    store: opts.store,
+    bus: opts.bus,
+    files: opts.files ?? { get: async () => null },
+    now,
+    parseFilter:
+      opts.parseFilter ??
+      (() => {
+        throw new Error('filters are not available in this process');
+      }),
+  });
+  return {
+    tasks,
+    policies,
+    diagnostics: new DiagnosticsService({ store: opts.store }),
+    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    audit: new AuditService({ store: opts.store }),
+    campaigns,
+    requester,
     credentials: opts.credentials === undefined ? null : new CredentialService({ store: opts.store, now, ...opts.credentials }),
   };
 }
