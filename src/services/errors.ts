@@ -20,6 +20,8 @@ export const SERVICE_ERROR_CODES = [
   'RATE_LIMITED',
   /** A policy (or draft) that does not parse: `position` says where. */
   'INVALID_POLICY',
+  /** A campaign definition that does not hold: `position.field` names the member. */
+  'INVALID_CAMPAIGN',
 ] as const;
 
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];

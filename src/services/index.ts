@@ -7,12 +7,15 @@ import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
 import { AuditService } from './audit.js';
+import { CredentialService } from './credentials.js';
+import type { Sealer } from '../auth/sealing.js';
 import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { MonitoringService } from './monitoring.js';
 import { TaskService } from './tasks.js';
+import { CampaignService, type CampaignFiles } from './campaigns.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
@@ -20,6 +23,8 @@ export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { MonitoringService } from './monitoring.js';
 export { AuditService } from './audit.js';
+export { CredentialService, parseCredentialCsv } from './credentials.js';
+export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -30,6 +35,10 @@ export interface ServicesOptions {
   taskExpirySeconds?: number;
   /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
   parseFilter?: FilterParser;
+  /** Per-device credentials (rotation, reset windows, imports): the ACS's sealer and Digest realm. */
+  credentials?: { sealer: Sealer; realm: string };
+  /** The file repository as campaigns see it; without it no campaign can be created (its file is unknown). */
+  files?: CampaignFiles;
   now?: () => number;
 }
 
@@ -40,6 +49,11 @@ export interface Services {
   readonly diagnostics: DiagnosticsService;
   readonly monitoring: MonitoringService;
   readonly audit: AuditService;
+  /** Null in a process without the ACS's sealing keys. */
+  readonly credentials: CredentialService | null;
+  readonly campaigns: CampaignService;
+  /** Connection requests (null: disabled), shared with the background jobs. */
+  readonly requester: ConnectionRequester | null;
 }
 
 export function createServices(opts: ServicesOptions): Services {
@@ -63,11 +77,26 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
+  const campaigns = new CampaignService({
+    store: opts.store,
+    bus: opts.bus,
+    files: opts.files ?? { get: async () => null },
+    now,
+    parseFilter:
+      opts.parseFilter ??
+      (() => {
+        throw new Error('filters are not available in this process');
+      }),
+  });
   return {
     tasks,
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
-    monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
+    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),
+    campaigns,
+    requester,
+    credentials: opts.credentials === undefined ? null : new CredentialService({ store: opts.store, now, ...opts.credentials }),
   };
 }

@@ -32,6 +32,7 @@ const DEPENDENTS = [
   'device_policy',
   'samples',
   'sample_hours',
+  'campaign_devices',
 ].map((table) => `DELETE FROM ${table} WHERE device_id = @id`);
 
 const DEVICE_EXISTS = 'SELECT 1 AS x FROM devices WHERE id = @id';
