@@ -12,6 +12,7 @@
 import type { AuditStore } from './concerns/audit.js';
 import type { CredentialStore } from './concerns/credentials.js';
 import type { DeviceStore } from './concerns/devices.js';
+import type { FileStore } from './concerns/files.js';
 import type { HistoryStore } from './concerns/history.js';
 import type { PolicyStore } from './concerns/policies.js';
 import type { TaskStore } from './concerns/tasks.js';
@@ -22,6 +23,7 @@ import type { WebhookStore } from './concerns/webhooks.js';
 export type * from './concerns/audit.js';
 export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
+export type * from './concerns/files.js';
 export type * from './concerns/history.js';
 export type * from './concerns/policies.js';
 export type * from './concerns/tasks.js';
@@ -36,4 +38,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & FileStore;
