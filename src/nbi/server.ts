@@ -36,6 +36,7 @@ import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerFileRoutes } from './routes/files.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
@@ -79,6 +80,8 @@ export interface NbiOptions {
   connectionRequests?: ServicesOptions['connectionRequests'];
   /** Default task lifetime in seconds (only without `services`; default 7 days; 0 = none). */
   taskExpirySeconds?: number;
+  /** The file repository's settings (only without `services`). */
+  files?: ServicesOptions['files'];
   /** /devices/{id}/reach (STUN binding, last path) and configuring STUN/XMPP on devices (src/reach). */
   reach?: NbiReach;
   /** Parameters with a search index (default DEFAULT_SEARCHABLE_PATHS). */
@@ -179,6 +182,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       parseFilter: (expr) => parseFilter(expr, now()),
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
+      ...(opts.files !== undefined ? { files: opts.files } : {}),
     });
   const hub = new SseHub(bus);
   const auth = new Authenticator(store);
@@ -336,6 +340,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
+      registerFileRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },

@@ -20,6 +20,8 @@ export const SERVICE_ERROR_CODES = [
   'RATE_LIMITED',
   /** A policy (or draft) that does not parse: `position` says where. */
   'INVALID_POLICY',
+  /** A body (an uploaded file) over its size limit. */
+  'TOO_LARGE',
 ] as const;
 
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];

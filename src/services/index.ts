@@ -12,12 +12,17 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
+import { FileService, type FileServiceOptions } from './files.js';
+import { FileRepository } from '../files/repository.js';
+import { UrlSigner } from '../files/signing.js';
+import type { BlobStore } from '../files/blobs.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { AuditService } from './audit.js';
+export { FileService } from './files.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -28,6 +33,12 @@ export interface ServicesOptions {
   taskExpirySeconds?: number;
   /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
   parseFilter?: FilterParser;
+  /**
+   * The file repository: where bytes go (default: the store's chunked rows), the signer of
+   * transfer URLs (default: a random key, fine for one process), the transfer endpoint's
+   * public URL, the largest upload.
+   */
+  files?: { blobs?: BlobStore; signer?: UrlSigner; publicUrl?: () => string; maxUploadBytes?: number };
   now?: () => number;
 }
 
@@ -37,13 +48,27 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly audit: AuditService;
+  readonly files: FileService;
 }
+
+/** Largest file the repository accepts by default: 1 GiB (firmware images are tens to hundreds of MiB). */
+export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
 export function createServices(opts: ServicesOptions): Services {
   const now = opts.now ?? Date.now;
   const requester =
     opts.connectionRequests === false ? null : new ConnectionRequester({ store: opts.store, now, ...(opts.connectionRequests ?? {}) });
+  const f = opts.files ?? {};
+  const filesOptions: FileServiceOptions = {
+    repo: new FileRepository({ store: opts.store, now, ...(f.blobs !== undefined ? { blobs: f.blobs } : {}) }),
+    signer: f.signer ?? UrlSigner.random(),
+    publicUrl: f.publicUrl ?? (() => 'http://127.0.0.1:7567'),
+    maxUploadBytes: f.maxUploadBytes ?? DEFAULT_MAX_FILE_BYTES,
+    now,
+  };
+  const files = new FileService(filesOptions);
   const tasks = new TaskService({
+    files,
     store: opts.store,
     bus: opts.bus,
     requester,
@@ -60,5 +85,5 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }) };
+  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }), files };
 }
