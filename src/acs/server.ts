@@ -37,6 +37,8 @@ import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe
 import { loadSealer } from './credential-key.js';
 import type { Sealer } from '../auth/sealing.js';
 import { claimsFor, programsFor, sessionStorePort } from './session.js';
+import { recordSessionEnd } from './metrics.js';
+import { activeSessions, cwmpRequests } from '../metrics/registry.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -133,7 +135,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     // Its commit changed the device's credentials: the next check reads them again.
     if (session.changedCredentials && session.deviceId !== null) credentials.forget(session.deviceId);
     const token = tokens.get(session);
-    if (token !== undefined) byToken.delete(token);
+    if (token !== undefined && byToken.delete(token)) activeSessions.dec();
+    recordSessionEnd(session.summary);
     const timer = timers.get(session);
     if (timer !== undefined) clearTimeout(timer);
     timers.delete(session);
@@ -168,6 +171,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
 
   /** A nonce bound to the device the Inform named: a header made for one device opens no other. */
   const challenge = (res: ServerResponse, deviceId: string, stale = false): void => {
+    cwmpRequests.inc({ result: 'challenge' });
     const headers: string[] = [digestChallenge(config.realm, nonces.issue(now(), deviceId), stale)];
     if (tls || config.allowBasicOverHttp) headers.push(basicChallenge(config.realm));
     res.writeHead(401, { 'WWW-Authenticate': headers, 'Content-Length': '0' });
@@ -191,6 +195,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   };
 
   const plainFault = (res: ServerResponse, status: number, faultCode: number, message: string): void => {
+    cwmpRequests.inc({ result: `fault ${faultCode}` });
     const body = buildFault('urn:dslforum-org:cwmp-1-0', undefined, faultCode, message);
     const headers: Record<string, string> = {
       'Content-Type': 'text/xml; charset="utf-8"',
@@ -311,6 +316,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const token = randomBytes(16).toString('base64url');
     tokens.set(session, token);
     byToken.set(token, session);
+    activeSessions.inc();
     byDevice.set(deviceId, session);
     bySocket.set(req.socket, session);
     if (source !== null) sources.set(session, source);

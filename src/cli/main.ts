@@ -2,7 +2,9 @@
 /** The `flotilla` command. */
 import { Command } from 'commander';
 import { registerAgentCommand } from './agent.js';
+import { registerConfigCommand, withConfigFile } from './config.js';
 import { registerDemoCommand } from './demo.js';
+import { registerImportGenieacsCommand } from './import-genieacs.js';
 import { registerSecretCommands } from './secrets.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
@@ -11,11 +13,14 @@ import { registerSimCommand } from './sim.js';
 const program = new Command();
 program.name('flotilla').description('TR-069 (CWMP) device management: ACS, CPE client and simulator').version('0.1.0');
 registerServeCommand(program);
+withConfigFile(program.commands.find((c) => c.name() === 'serve')!);
 registerSimCommand(program);
 registerMigrateCommand(program);
 registerAgentCommand(program);
 registerDemoCommand(program);
 registerSecretCommands(program);
+registerConfigCommand(program, registerServeCommand);
+registerImportGenieacsCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`flotilla: ${e instanceof Error ? e.message : String(e)}\n`);

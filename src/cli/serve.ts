@@ -31,6 +31,9 @@ import { DirBlobs, StoreBlobs } from '../files/blobs.js';
 import { loadUrlSigner } from '../files/signing.js';
 import { startTransferServer, type TransferServer } from '../files/transfer.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
+import { timedStore } from '../store/timed.js';
+import { storeCalls, storeErrors, enableProcessMetrics } from '../metrics/registry.js';
+import { aggregateForWorkers, prepareClusterMetrics } from '../metrics/cluster.js';
 
 function parseCidrList(value: string): string[] {
   const list = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
@@ -233,6 +236,8 @@ export function registerServeCommand(program: Command): void {
       }
       if (plan.workers > 1 && !isClusterWorker()) {
         if (plan.warning !== null) logger.warn(plan.warning);
+        // A scrape of any worker's /metrics is answered with every worker's sum (src/metrics/cluster.ts).
+        aggregateForWorkers();
         await runPrimary({
           workers: plan.workers,
           db: o.db,
@@ -258,6 +263,9 @@ export function registerServeCommand(program: Command): void {
         });
         return;
       }
+      // Before the first scrape can reach this process: process figures, and answering the primary's collection.
+      enableProcessMetrics();
+      prepareClusterMetrics();
       let store: Store;
       try {
         store = await openStore({
@@ -272,6 +280,11 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      // Every round trip's latency on /metrics.
+      store = timedStore(store, (method, seconds, failed) => {
+        storeCalls.observe({ method }, seconds);
+        if (failed) storeErrors.inc({ method });
+      });
       const bus = new EventBus();
       // Every process's events on every process's streams (src/events/bus.ts).
       let relay: EventRelay | null = null;

@@ -16,6 +16,8 @@
  * last `replay` events).
  */
 
+import { events as eventMetrics, tasks as taskMetrics } from '../metrics/registry.js';
+
 export const EVENT_TYPES = [
   /** First Inform of a device the store did not know. */
   'device.registered',
@@ -81,6 +83,15 @@ export interface SubscribeOptions {
   origin?: 'local' | 'any';
 }
 
+const TASK_STATES: Partial<Record<EventType, string>> = { 'task.done': 'done', 'task.faulted': 'faulted', 'task.expired': 'expired' };
+
+/** Published here (not relayed): each event is counted once, by the process that made it. */
+function countEvent(input: EventInput): void {
+  eventMetrics.inc({ type: input.type });
+  const state = TASK_STATES[input.type];
+  if (state !== undefined) taskMetrics.inc({ type: typeof input.data.taskType === 'string' ? input.data.taskType : 'unknown', state });
+}
+
 /** What a publisher needs (the ACS session takes only this). */
 export interface EventSink {
   publish(event: EventInput): void;
@@ -100,6 +111,7 @@ export class EventBus implements EventSink {
 
   /** What this process's sessions and API did: delivered here, and to the other processes. */
   publish(input: EventInput): void {
+    countEvent(input);
     this.#deliver(input, true);
     this.#relay?.send(input);
   }

@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import { wants, type EventBus, type FlotillaEvent } from './bus.js';
 import { maskSecrets } from '../secrets/rules.js';
 import type { NewWebhookDelivery, Store, WebhookDeliveryOutcome, WebhookDeliveryRecord, WebhookRecord } from '../store/types.js';
+import { webhookDeliveries, webhookInFlight, webhookQueued } from '../metrics/registry.js';
 
 export function signPayload(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
@@ -214,8 +215,10 @@ export class WebhookDispatcher {
           if (items.length === 0) return;
           try {
             await this.#store.enqueueWebhookDeliveries(items, Date.now());
+            webhookQueued.inc(items.length);
           } catch (e) {
             this.stats.dropped += items.length;
+            webhookDeliveries.inc({ outcome: 'dropped' }, items.length);
             this.#log?.error({ err: e, event: event.id, type: event.type }, 'could not queue webhook deliveries');
             return;
           }
@@ -286,11 +289,13 @@ export class WebhookDispatcher {
   #send(d: WebhookDeliveryRecord): void {
     const abort = new AbortController();
     this.#inFlight.set(d.id, abort);
+    webhookInFlight.inc();
     this.#track(
       this.#deliver(d, abort)
         .catch((e: unknown) => this.#log?.error({ err: e, webhook: d.webhookId, delivery: d.id }, 'webhook delivery failed unexpectedly'))
         .finally(() => {
           this.#inFlight.delete(d.id);
+          webhookInFlight.dec();
           if (this.#again) this.#pump();
         }),
     );
@@ -325,6 +330,7 @@ export class WebhookDispatcher {
       await res.body?.cancel();
       if (res.status >= 200 && res.status < 300) {
         this.stats.delivered++;
+        webhookDeliveries.inc({ outcome: 'delivered' });
         await this.#finish(d, { state: 'delivered' });
         return;
       }
@@ -338,11 +344,13 @@ export class WebhookDispatcher {
     if (this.#abandoned) return;
     if (attempt >= this.#opts.maxAttempts) {
       this.stats.failed++;
+      webhookDeliveries.inc({ outcome: 'failed' });
       this.#log?.warn({ webhook: d.webhookId, delivery: d.id, event: d.event.id, attempts: attempt, failure }, 'webhook delivery given up');
       await this.#finish(d, { state: 'failed', error: failure });
       return;
     }
     this.stats.retried++;
+    webhookDeliveries.inc({ outcome: 'retried' });
     const nextAt = Date.now() + Math.round(this.#opts.baseDelayMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4));
     this.#log?.debug({ webhook: d.webhookId, delivery: d.id, attempt, failure }, 'webhook delivery will be retried');
     await this.#finish(d, { state: 'retry', nextAt, error: failure });

@@ -24,6 +24,7 @@ import { TASK_SCHEMA } from '../tasks/schema.js';
 import { Authenticator, ensureAdminToken, roleAllows, type Principal } from '../auth/tokens.js';
 import { registerConsole } from './console.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health.js';
+import { registerMetricsRoute } from './metrics.js';
 import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -325,6 +326,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     void reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
   });
   registerHealthRoutes(app, { store, ...(opts.ready !== undefined ? { ready: opts.ready } : {}) });
+  registerMetricsRoute(app);
   await registerApiDocs(app);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });

@@ -17,6 +17,7 @@ import { sendUdpConnectionRequest, type UdpSendOptions } from './udp.js';
 import type { ReachStore } from '../store/reach.js';
 import { reached, sendOverPaths } from './paths.js';
 import type { XmppConnectionRequester } from './xmpp.js';
+import { connectionRequests } from '../metrics/registry.js';
 
 const MS_NAMES = [
   'ConnectionRequestURL',
@@ -206,6 +207,7 @@ export class ConnectionRequester {
     } else {
       result = await this.#sendByPath(deviceId, await this.target(deviceId));
     }
+    connectionRequests.inc({ path: result.path ?? 'none', outcome: result.outcome });
     const record: ConnectionRequestRecord = {
       at: this.#now(),
       outcome: result.outcome,

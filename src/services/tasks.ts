@@ -14,6 +14,7 @@ import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '
 import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
 import type { FileService } from './files.js';
 import type { FileRecord } from '../store/types.js';
+import { tasks as taskMetrics } from '../metrics/registry.js';
 
 export type TaskBody = Record<string, unknown> & { type: TaskType };
 
@@ -91,6 +92,7 @@ export class TaskService {
     const task = await this.#withFile(this.#normalize(body, device), deviceId, expiresAt);
     const [created] = await store.createTasks([{ deviceId, task, expiresAt }], now);
     let record = created!;
+    taskMetrics.inc({ type: body.type, state: 'queued' });
     let waitSkipped: string | null = null;
     if (opts.connectionRequest === true) {
       const requester = this.#o.requester;
@@ -180,6 +182,7 @@ export class TaskService {
       after = page.next;
     }
     for (const chunk of pages) created.push(...(await store.createTasks(chunk, now)));
+    if (created.length > 0) taskMetrics.inc({ type: body.type, state: 'queued' }, created.length);
     if (opts.connectionRequest === true) void this.#pokeAll(created);
     return {
       count: created.length,

@@ -64,6 +64,18 @@ export interface SessionDriverDeps {
   source?: { path: string; address: string };
 }
 
+export interface SessionSummary {
+  /** "ok", "timeout", "protocol-error: …" for a committed session; why not otherwise. */
+  outcome: string;
+  committed: boolean;
+  startedAt: number;
+  endedAt: number;
+  /** The Inform's event codes. */
+  events: readonly string[];
+  /** The RPCs the ACS sent, with their outcomes. */
+  rpcs: readonly RpcLogEntry[];
+}
+
 export class SessionDriver {
   readonly machine: AcsSession;
   readonly #deps: SessionDriverDeps;
@@ -103,6 +115,7 @@ export class SessionDriver {
   #protocolError: string | null = null;
   #lastLockRefresh = 0;
   #ended = false;
+  #summary: SessionSummary | null = null;
 
   constructor(deps: SessionDriverDeps, idPrefix: string) {
     this.#deps = deps;
@@ -121,6 +134,14 @@ export class SessionDriver {
 
   noteProtocolError(reason: string): void {
     this.#protocolError ??= reason;
+  }
+
+  /**
+   * How the session ended, for the process's metrics (src/metrics): set before onEnded runs.
+   * `committed` false: nothing was written (refused, busy, failed).
+   */
+  get summary(): SessionSummary | null {
+    return this.#summary;
   }
 
   /** The session's programs changed the device's credentials (written with its commit). */
@@ -167,7 +188,7 @@ export class SessionDriver {
   /** Refuse the Inform (busy: 8005, the CPE retries later) and end without writing. */
   async reject(faultCode: number, reason: string): Promise<Reply> {
     const envelope = this.machine.rejectInform(faultCode, reason);
-    await this.abandon();
+    await this.abandon(faultCode === 8005 ? 'busy' : 'refused');
     return { status: 500, envelope, reason };
   }
 
@@ -232,6 +253,14 @@ export class SessionDriver {
           ...(this.#policy !== undefined ? { policy: this.#policy } : {}),
         });
         this.#lockHeld = false;
+        this.#summary = {
+          outcome,
+          committed: true,
+          startedAt: this.startedAt,
+          endedAt: now,
+          events: this.#inform.event.map((e) => e.eventCode),
+          rpcs: this.#rpcs,
+        };
         this.#publish(outcome);
       }
     } finally {
@@ -250,9 +279,10 @@ export class SessionDriver {
   }
 
   /** End without writing anything (authentication failed, device busy). */
-  async abandon(): Promise<void> {
+  async abandon(why = 'abandoned'): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
+    this.#summary = { outcome: why, committed: false, startedAt: this.startedAt, endedAt: this.#deps.now(), events: [], rpcs: [] };
     try {
       if (this.#lockHeld && this.deviceId !== null) {
         await this.#deps.store.releaseLock(this.deviceId, this.#deps.lockOwner);

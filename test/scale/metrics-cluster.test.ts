@@ -1,0 +1,62 @@
+/**
+ * /metrics under `flotilla serve --workers 2` (SQLite, the real CLI in child processes): a
+ * scrape lands on either worker and always shows the sum over both, and the session counter
+ * equals the sessions the simulated fleet ran, though both workers served them.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePrometheusText, type Exposition } from '../helpers/prom-text.js';
+import { apiUrlOf, ensureBuilt, MODEL, runFleet, startServe, until, type ServeProcess } from './helpers.js';
+
+const TOKEN = 'metrics-cluster-admin-token-0123456789abcdef';
+
+/** One GET on a connection of its own, so the kernel may hand it to either worker. */
+function scrape(base: string, token: string | null = TOKEN): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/metrics`, { agent: false, headers: { Connection: 'close', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const pidsOfSessions = (output: string): Set<number> =>
+  new Set([...output.matchAll(/"pid":(\d+)[^\n]*"msg":"session started"/g)].map((m) => Number(m[1])));
+
+describe('GET /metrics with --workers', () => {
+  let serve: ServeProcess | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 180_000);
+  afterAll(async () => {
+    await serve?.kill();
+  });
+
+  it('sums every worker: sessions counted once each, whichever worker is scraped', async () => {
+    serve = await startServe(['--workers', '2', '--allow-unauthenticated-cpes', '--log-level', 'debug', '--no-stun'], { FLOTILLA_ADMIN_TOKEN: TOKEN });
+    const base = (await apiUrlOf(serve)).replace(/\/api\/v1$/, '');
+    expect((await scrape(base, null)).status).toBe(401);
+
+    const run = runFleet({ acsUrl: serve.url, count: 10, model: MODEL, informInterval: 1, connectionRequests: 'off', sessions: 31, durationMs: 90_000, drainMs: 5_000 });
+    const summary = await run.done;
+    expect(summary.failures).toBe(0);
+    expect(pidsOfSessions(serve.output()).size).toBe(2);
+
+    const ok = (m: Exposition) => m.value('flotilla_cwmp_sessions_total', { outcome: 'ok' });
+    await until(async () => ok(parsePrometheusText((await scrape(base)).text)) >= summary.sessions, 15_000, 'every session counted');
+    // Several scrapes on fresh connections (both workers answer some): the same totals each time.
+    for (let i = 0; i < 6; i++) {
+      const r = await scrape(base);
+      expect(r.status).toBe(200);
+      const m = parsePrometheusText(r.text);
+      expect(ok(m)).toBe(summary.sessions);
+      expect(m.value('flotilla_cwmp_informs_total', { event: '0 BOOTSTRAP' })).toBe(10);
+      expect(m.value('flotilla_store_call_duration_seconds_count', { method: 'commitSession' })).toBe(summary.sessions);
+      expect(m.value('flotilla_cwmp_sessions_active')).toBe(0);
+      expect(r.text).not.toContain('did not answer');
+    }
+  }, 150_000);
+});
