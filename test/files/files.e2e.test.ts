@@ -15,7 +15,7 @@ import { respondTo, parseChallenges } from '../../src/auth/client.js';
 import { DirBlobs } from '../../src/files/blobs.js';
 import { UrlSigner } from '../../src/files/signing.js';
 import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
-import { deviceIdOf } from '../../src/store/device-id.js';
+import { deviceIdOf, parseDeviceId } from '../../src/store/device-id.js';
 import { makeCredential } from '../../src/auth/server.js';
 import { ADMIN, SimFleet, startStack, until, type Stack, inPath } from '../nbi/helpers.js';
 import { mkdtemp } from 'node:fs/promises';
@@ -139,7 +139,7 @@ describe('uploads', () => {
       { name: 'a/../../etc', fileType: '1 Firmware Upgrade Image' },
       { name: 'a', fileType: '1 Firmware Upgrade Image', size: '-1' },
     ]) {
-      const r = await upload(b, q as Record<string, string>);
+      const r = await upload(b, q as unknown as Record<string, string>);
       expect(r.status, JSON.stringify(q)).toBe(400);
     }
     const json = await s.api.req('POST', '/files?name=a&fileType=1%20Firmware%20Upgrade%20Image', { a: 1 });
@@ -238,7 +238,7 @@ describe('a download task of a repository file', () => {
   it('the sim fetches it over HTTP (resuming with Range after a dropped connection), checks size and SHA-256, reboots onto the new version; TransferComplete settles the task with its times', async () => {
     const { id, cpe } = await fleet.add('DL0001');
     fleet.runtime.dropDownloadsAfterBytes = 70_000;
-    const oui = cpe.model.deviceId().oui;
+    const oui = parseDeviceId(id)!.oui;
     const image = randomBytes(200_000);
     const up = await upload(image, { name: 'router-fw.bin', fileType: '1 Firmware Upgrade Image', version: '9.8.7', oui });
     expect(up.status).toBe(201);
