@@ -362,7 +362,7 @@ export function registerServeCommand(program: Command): void {
       const signer = await loadUrlSigner(o.dataDir);
       let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       const services = createServices({
-        files: {
+        repository: {
           blobs: pg ? new StoreBlobs(store) : new DirBlobs(join(o.dataDir, 'files')),
           signer,
           publicUrl: () => filesUrl,

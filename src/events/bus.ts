@@ -35,6 +35,15 @@ export const EVENT_TYPES = [
   'device.bootstrap-refused',
   /** A provisioning policy was created, changed or deleted (deviceId ""; data: policyId). */
   'policy.changed',
+  /**
+   * A firmware campaign was created, paused (by an operator or a stop rule: data.reason),
+   * resumed, aborted, finished, or entered a wave (deviceId ""; data: campaignId, state, wave, action).
+   */
+  'campaign.changed',
+  /** A device's state in a campaign changed (data: campaignId, state, wave, reason, fault). */
+  'campaign.device',
+  /** A campaign's counts after a runner's step changed them (deviceId ""; data: campaignId, state, wave, counts). */
+  'campaign.progress',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | 'INVALID_TASK'
   | 'INVALID_FILTER'
   | 'INVALID_POLICY'
+  | 'INVALID_CAMPAIGN'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -63,6 +64,7 @@ const FROM_SERVICE: Record<ServiceErrorCode, { status: number; code: ApiErrorCod
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
   INVALID_POLICY: { status: 400, code: 'INVALID_POLICY' },
   TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  INVALID_CAMPAIGN: { status: 400, code: 'INVALID_CAMPAIGN' },
 };
 
 export function fromServiceError(e: ServiceError): ApiError {

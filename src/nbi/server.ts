@@ -38,6 +38,7 @@ import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
@@ -82,7 +83,7 @@ export interface NbiOptions {
   /** Default task lifetime in seconds (only without `services`; default 7 days; 0 = none). */
   taskExpirySeconds?: number;
   /** The file repository's settings (only without `services`). */
-  files?: ServicesOptions['files'];
+  repository?: ServicesOptions['repository'];
   /** /devices/{id}/reach (STUN binding, last path) and configuring STUN/XMPP on devices (src/reach). */
   reach?: NbiReach;
   /** Parameters with a search index (default DEFAULT_SEARCHABLE_PATHS). */
@@ -183,7 +184,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       parseFilter: (expr) => parseFilter(expr, now()),
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
-      ...(opts.files !== undefined ? { files: opts.files } : {}),
+      ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
     });
   const hub = new SseHub(bus);
   const auth = new Authenticator(store);
@@ -343,6 +344,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       registerFileRoutes(api, ctx);
+      registerCampaignRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
     { prefix: API_PREFIX },

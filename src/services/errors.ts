@@ -22,6 +22,8 @@ export const SERVICE_ERROR_CODES = [
   'INVALID_POLICY',
   /** A body (an uploaded file) over its size limit. */
   'TOO_LARGE',
+  /** A campaign definition that does not hold: `position.field` names the member. */
+  'INVALID_CAMPAIGN',
 ] as const;
 
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];

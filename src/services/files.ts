@@ -10,6 +10,7 @@ import { parseDeviceId } from '../store/device-id.js';
 import type { FileListQuery, FileRecord, TransferLogEntry, TransferLogQuery } from '../store/types.js';
 import type { Task } from '../tasks/types.js';
 import { conflict, invalidArgument, notFound, ServiceError } from './errors.js';
+import type { CampaignFile, CampaignFiles } from './campaigns.js';
 
 export interface FileServiceOptions {
   repo: FileRepository;
@@ -22,6 +23,9 @@ export interface FileServiceOptions {
 }
 
 export type DownloadTask = Extract<Task, { type: 'download' }>;
+
+/** A campaign's view of a repository file, with what its download task needs besides. */
+export type RepositoryCampaignFile = CampaignFile & Pick<FileRecord, 'size' | 'targetFileName'>;
 
 /** A signed URL outlives its task by this much (a transfer started just before the deadline finishes). */
 const URL_GRACE_MS = 86_400_000;
@@ -97,6 +101,47 @@ export class FileService {
   signedUrl(file: FileRecord, deviceId: string, commandKey: string, expiresMs: number): string {
     const query = this.#o.signer.query({ fileId: file.id, deviceId, commandKey, expires: Math.ceil(expiresMs / 1000), action: 'get' });
     return `${this.#o.publicUrl()}/files/${file.id}?${query}`;
+  }
+
+  /** The repository as campaigns see it (src/services/campaigns.ts): version, type, applicability, and size and name for the task. */
+  campaignFiles(): CampaignFiles & { get(id: string): Promise<RepositoryCampaignFile | null> } {
+    return {
+      get: async (id) => {
+        const f = await this.repo.store.getFile(id);
+        if (f === null || f.deviceId !== null) return null;
+        const applicability = {
+          ...(f.oui !== '' ? { oui: [f.oui] } : {}),
+          ...(f.productClass !== '' ? { productClass: [f.productClass] } : {}),
+          ...(f.fromVersions.length > 0 ? { fromVersions: f.fromVersions } : {}),
+        };
+        return { id: f.id, version: f.version, fileType: f.fileType, applicability: Object.keys(applicability).length > 0 ? applicability : null, size: f.size, targetFileName: f.targetFileName };
+      },
+    };
+  }
+
+  /**
+   * A campaign's download task for one device (src/services/campaign-runner.ts
+   * DownloadTaskFactory), from a file `campaignFiles().get` returned: the signed URL, size and
+   * names filled in, as `prepareDownload` does for the API's tasks.
+   */
+  downloadTask(file: CampaignFile, deviceId: string, commandKey: string): DownloadTask {
+    const f = file as Partial<RepositoryCampaignFile> & CampaignFile;
+    const expires = this.#now() + URL_DEFAULT_MS;
+    const query = this.#o.signer.query({ fileId: f.id, deviceId, commandKey, expires: Math.ceil(expires / 1000), action: 'get' });
+    return {
+      type: 'download',
+      fileId: f.id,
+      commandKey,
+      fileType: f.fileType,
+      url: `${this.#o.publicUrl()}/files/${f.id}?${query}`,
+      username: '',
+      password: '',
+      fileSize: f.size ?? 0,
+      targetFileName: f.targetFileName ?? '',
+      delaySeconds: 0,
+      successURL: '',
+      failureURL: '',
+    };
   }
 
   /**

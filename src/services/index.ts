@@ -12,7 +12,8 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { TaskService } from './tasks.js';
-import { FileService, type FileServiceOptions } from './files.js';
+import { CampaignService, type CampaignFiles } from './campaigns.js';
+import { FileService } from './files.js';
 import { FileRepository } from '../files/repository.js';
 import { UrlSigner } from '../files/signing.js';
 import type { BlobStore } from '../files/blobs.js';
@@ -22,6 +23,7 @@ export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { AuditService } from './audit.js';
+export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
 export { FileService } from './files.js';
 
 export interface ServicesOptions {
@@ -33,12 +35,14 @@ export interface ServicesOptions {
   taskExpirySeconds?: number;
   /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
   parseFilter?: FilterParser;
+  /** The file repository as campaigns see it (default: the repository below, `FileService.campaignFiles`). */
+  files?: CampaignFiles;
   /**
    * The file repository: where bytes go (default: the store's chunked rows), the signer of
    * transfer URLs (default: a random key, fine for one process), the transfer endpoint's
    * public URL, the largest upload.
    */
-  files?: { blobs?: BlobStore; signer?: UrlSigner; publicUrl?: () => string; maxUploadBytes?: number };
+  repository?: { blobs?: BlobStore; signer?: UrlSigner; publicUrl?: () => string; maxUploadBytes?: number };
   now?: () => number;
 }
 
@@ -48,7 +52,10 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly audit: AuditService;
+  readonly campaigns: CampaignService;
   readonly files: FileService;
+  /** Connection requests (null: disabled), shared with the background jobs. */
+  readonly requester: ConnectionRequester | null;
 }
 
 /** Largest file the repository accepts by default: 1 GiB (firmware images are tens to hundreds of MiB). */
@@ -56,17 +63,16 @@ export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
 export function createServices(opts: ServicesOptions): Services {
   const now = opts.now ?? Date.now;
+  const r = opts.repository ?? {};
+  const files = new FileService({
+    repo: new FileRepository({ store: opts.store, now, ...(r.blobs !== undefined ? { blobs: r.blobs } : {}) }),
+    signer: r.signer ?? UrlSigner.random(),
+    publicUrl: r.publicUrl ?? (() => 'http://127.0.0.1:7567'),
+    maxUploadBytes: r.maxUploadBytes ?? DEFAULT_MAX_FILE_BYTES,
+    now,
+  });
   const requester =
     opts.connectionRequests === false ? null : new ConnectionRequester({ store: opts.store, now, ...(opts.connectionRequests ?? {}) });
-  const f = opts.files ?? {};
-  const filesOptions: FileServiceOptions = {
-    repo: new FileRepository({ store: opts.store, now, ...(f.blobs !== undefined ? { blobs: f.blobs } : {}) }),
-    signer: f.signer ?? UrlSigner.random(),
-    publicUrl: f.publicUrl ?? (() => 'http://127.0.0.1:7567'),
-    maxUploadBytes: f.maxUploadBytes ?? DEFAULT_MAX_FILE_BYTES,
-    now,
-  };
-  const files = new FileService(filesOptions);
   const tasks = new TaskService({
     files,
     store: opts.store,
@@ -85,5 +91,30 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
-  return { tasks, policies, diagnostics: new DiagnosticsService({ store: opts.store }), subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }), audit: new AuditService({ store: opts.store }), files };
+  const campaigns = new CampaignService({
+    store: opts.store,
+    bus: opts.bus,
+    files: opts.files ?? files.campaignFiles(),
+    now,
+    parseFilter:
+      opts.parseFilter ??
+      (() => {
+        throw new Error('filters are not available in this process');
+      }),
+  });
+  // A file a campaign names is not deleted under it.
+  files.repo.addUsageCheck(async (f) => {
+    const ids = await campaigns.usingFile(f.id);
+    return ids.length > 0 ? `campaign${ids.length === 1 ? '' : 's'} ${ids.join(', ')} use${ids.length === 1 ? 's' : ''} it` : null;
+  });
+  return {
+    files,
+    tasks,
+    policies,
+    diagnostics: new DiagnosticsService({ store: opts.store }),
+    subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
+    audit: new AuditService({ store: opts.store }),
+    campaigns,
+    requester,
+  };
 }

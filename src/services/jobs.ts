@@ -6,17 +6,20 @@
  * (firmware campaigns, alarms, time-series roll-ups) join here, not inside the API.
  *
  * Today: the webhook dispatcher (src/events/webhooks.ts; its pump also prunes old
- * deliveries) and the task-expiry sweep.
+ * deliveries), the task-expiry sweep and the firmware campaign runner (./campaign-runner.ts).
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus.js';
 import { WebhookDispatcher, type WebhookOptions } from '../events/webhooks.js';
 import type { Store } from '../store/types.js';
+import { CampaignRunner, type CampaignRunnerOptions } from './campaign-runner.js';
 
 export interface JobsOptions {
   store: Store;
   bus: EventBus;
   webhooks?: WebhookOptions;
+  /** The campaign runner's options; absent: this process runs no campaigns. */
+  campaigns?: Omit<CampaignRunnerOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** How often expired tasks are swept (default 60 s). */
   expirySweepMs?: number;
   logger?: Logger;
@@ -25,6 +28,7 @@ export interface JobsOptions {
 
 export interface Jobs {
   readonly webhooks: WebhookDispatcher;
+  readonly campaigns: CampaignRunner | null;
   /** Stop every job; waits for the work in hand as each job allows (webhook POSTs: closeTimeoutMs). */
   close(): Promise<void>;
 }
@@ -57,10 +61,16 @@ export function startJobs(opts: JobsOptions): Jobs {
     now: opts.now ?? Date.now,
     ...(log ? { logger: log } : {}),
   });
+  const campaigns =
+    opts.campaigns === undefined
+      ? null
+      : new CampaignRunner({ store: opts.store, bus: opts.bus, ...opts.campaigns, ...(log ? { logger: log } : {}), ...(opts.now ? { now: opts.now } : {}) });
   return {
     webhooks,
+    campaigns,
     close: async () => {
       stopSweep();
+      await campaigns?.close();
       await webhooks.close();
     },
   };

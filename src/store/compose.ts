@@ -114,6 +114,21 @@ export const CONCERN_METHODS = {
   countPendingFileTasks: true,
   appendTransferLog: true,
   listTransferLog: true,
+  // campaigns
+  createCampaign: true,
+  getCampaign: true,
+  listCampaigns: true,
+  updateCampaign: true,
+  claimCampaigns: true,
+  releaseCampaign: true,
+  campaignSnapshot: true,
+  listCampaignDevices: true,
+  campaignProgress: true,
+  campaignCandidates: true,
+  transitionCampaignDevices: true,
+  recentCampaignOutcomes: true,
+  campaignsUsingFile: true,
+  deleteCampaign: true,
 } as const satisfies Record<keyof Concerns, true>;
 
 /**

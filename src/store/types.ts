@@ -10,6 +10,7 @@
  * `migrate` and `setSearchablePaths`. Times are milliseconds since the epoch.
  */
 import type { AuditStore } from './concerns/audit.js';
+import type { CampaignStore } from './concerns/campaigns.js';
 import type { CredentialStore } from './concerns/credentials.js';
 import type { DeviceStore } from './concerns/devices.js';
 import type { FileStore } from './concerns/files.js';
@@ -21,6 +22,7 @@ import type { TokenStore } from './concerns/tokens.js';
 import type { WebhookStore } from './concerns/webhooks.js';
 
 export type * from './concerns/audit.js';
+export type * from './concerns/campaigns.js';
 export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
 export type * from './concerns/files.js';
@@ -38,4 +40,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & FileStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore;

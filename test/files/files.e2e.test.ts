@@ -35,7 +35,7 @@ beforeAll(async () => {
   s = await startStack({
     dir,
     acs: { sessionTimeoutMs: 5_000 },
-    nbi: { files: { blobs: new DirBlobs(blobDir), signer, publicUrl: () => filesUrl, maxUploadBytes: LIMIT } },
+    nbi: { repository: { blobs: new DirBlobs(blobDir), signer, publicUrl: () => filesUrl, maxUploadBytes: LIMIT } },
   });
   transfer = await startTransferServer({ repo: s.nbi.services.files.repo, signer, host: '127.0.0.1', port: 0, realm: s.acs.config.realm });
   filesUrl = transfer.url;

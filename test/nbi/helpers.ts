@@ -17,6 +17,9 @@ import type { Template } from '../../src/cpe/model/template.js';
 import { EventBus } from '../../src/events/bus.js';
 import { startNbi, type Nbi, type NbiOptions } from '../../src/nbi/server.js';
 import { startJobs, type Jobs, type JobsOptions } from '../../src/services/jobs.js';
+import { createServices, type CampaignFiles } from '../../src/services/index.js';
+import type { DownloadTaskFactory } from '../../src/services/campaign-runner.js';
+import { parseFilter } from '../../src/nbi/query.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -86,7 +89,15 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { acs?: Partial<AcsConfig>; nbi?: Partial<NbiOptions>; jobs?: Partial<JobsOptions>; store?: Store; dir?: string } = {},
+  opts: {
+    acs?: Partial<AcsConfig>;
+    nbi?: Partial<NbiOptions>;
+    jobs?: Partial<JobsOptions>;
+    store?: Store;
+    dir?: string;
+    /** Firmware campaigns: the file repository they see and the download task a device gets; the runner runs in `jobs`. */
+    campaigns?: { files: CampaignFiles; downloadTask: DownloadTaskFactory; tickMs?: number; owner?: string };
+  } = {},
 ): Promise<Stack> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'flotilla-nbi-')));
   const store = opts.store ?? (await createSqliteStore({ dataDir: dir }));
@@ -101,7 +112,22 @@ export async function startStack(
     discoverOnBootstrap: true,
     ...opts.acs,
   });
-  const jobs = startJobs({ store, bus, ...opts.jobs });
+  const connectionRequests = {
+    defaultCredentials: { username: CR_USER, password: CR_PASS },
+    timeoutMs: 2_000,
+    perDevice: { burst: 1000, perSecond: 1000 },
+    sealer: acs.sealer,
+  };
+  const c = opts.campaigns;
+  const services = c === undefined ? undefined : createServices({ store, bus, connectionRequests, parseFilter: (e) => parseFilter(e), files: c.files });
+  const jobs = startJobs({
+    store,
+    bus,
+    ...opts.jobs,
+    ...(c !== undefined && services !== undefined
+      ? { campaigns: { files: c.files, downloadTask: c.downloadTask, requester: services.requester, owner: c.owner ?? 'test-acs', ...(c.tickMs !== undefined ? { tickMs: c.tickMs } : {}) } }
+      : {}),
+  });
   const nbi = await startNbi({
     store,
     bus,
@@ -109,12 +135,7 @@ export async function startStack(
     host: '127.0.0.1',
     port: 0,
     adminToken: ADMIN,
-    connectionRequests: {
-      defaultCredentials: { username: CR_USER, password: CR_PASS },
-      timeoutMs: 2_000,
-      perDevice: { burst: 1000, perSecond: 1000 },
-      sealer: acs.sealer,
-    },
+    ...(services !== undefined ? { services } : { connectionRequests }),
     ...opts.nbi,
   });
   return {

@@ -657,6 +657,54 @@ const POLICY_OP = `${opFunction(
 )}`;
 
 /** Subscribers and what hangs off them (src/store/concerns/subscribers.ts); as on SQLite. */
+/** Firmware campaigns (src/store/concerns/campaigns.ts); the SQLite twin is migration 33 there. */
+const CAMPAIGNS = `
+CREATE TABLE campaigns (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  file_id text COLLATE "C" NOT NULL,
+  definition json NOT NULL,
+  target json NOT NULL,
+  state text NOT NULL CHECK (state IN ('running', 'paused', 'done', 'aborted')),
+  reason text,
+  wave integer NOT NULL,
+  wave_sizes json NOT NULL,
+  ack_failed integer NOT NULL,
+  resumed_at bigint NOT NULL,
+  revision integer NOT NULL,
+  author text NOT NULL,
+  next_at bigint,
+  lease_owner text,
+  lease_until bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX campaigns_due ON campaigns (next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX campaigns_by_file ON campaigns (file_id);
+CREATE TABLE campaign_devices (
+  campaign_id text COLLATE "C" NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  device_id text COLLATE "C" NOT NULL,
+  seq integer NOT NULL,
+  wave integer NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'scheduled', 'downloading', 'installing', 'succeeded', 'failed', 'skipped')),
+  reason text,
+  fault json,
+  task_id text COLLATE "C",
+  attempts integer NOT NULL,
+  from_version text,
+  zone text,
+  scheduled_at bigint,
+  downloading_at bigint,
+  finished_at bigint,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (campaign_id, device_id)
+);
+CREATE UNIQUE INDEX campaign_devices_by_seq ON campaign_devices (campaign_id, seq);
+CREATE INDEX campaign_devices_by_state ON campaign_devices (campaign_id, state, seq);
+CREATE INDEX campaign_devices_scheduled ON campaign_devices (campaign_id, scheduled_at) WHERE scheduled_at IS NOT NULL;
+CREATE INDEX campaign_devices_by_device ON campaign_devices (device_id);
+`;
+
 const SUBSCRIBERS = `
 CREATE TABLE subscribers (
   id text COLLATE "C" NOT NULL PRIMARY KEY,
@@ -805,6 +853,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 30, name: 'file repository: files, chunked content, transfer log', up: FILES },
+  { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];

@@ -30,6 +30,7 @@ const DEPENDENTS = [
   'cpe_messages',
   'policy_compliance',
   'device_policy',
+  'campaign_devices',
 ].map((table) => `DELETE FROM ${table} WHERE device_id = @id`);
 
 const DEVICE_EXISTS = 'SELECT 1 AS x FROM devices WHERE id = @id';

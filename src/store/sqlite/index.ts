@@ -12,6 +12,7 @@ import { composeStore } from '../compose.js';
 import { historyLimits } from '../session-writes.js';
 import type { Store } from '../types.js';
 import * as audit from './audit.js';
+import * as campaigns from './campaigns.js';
 import * as credentials from './credentials.js';
 import { Db, type SqliteTuning } from './db.js';
 import * as devices from './devices.js';
@@ -54,7 +55,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...files, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

@@ -340,6 +340,61 @@ CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
 `,
   },
   {
+    version: 33,
+    name: 'firmware campaigns and their device rows',
+    // src/store/concerns/campaigns.ts. definition, target and wave_sizes are JSON, so new
+    // campaign options need no migration. A campaign is due for a runner at next_at; a runner
+    // holds it until lease_until. Device rows go with their campaign (ON DELETE CASCADE).
+    up: `
+CREATE TABLE campaigns (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  file_id TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'done', 'aborted')),
+  reason TEXT,
+  wave INTEGER NOT NULL,
+  wave_sizes TEXT NOT NULL,
+  ack_failed INTEGER NOT NULL,
+  resumed_at INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  next_at INTEGER,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX campaigns_due ON campaigns (next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX campaigns_by_file ON campaigns (file_id);
+CREATE TABLE campaign_devices (
+  campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  wave INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'scheduled', 'downloading', 'installing', 'succeeded', 'failed', 'skipped')),
+  reason TEXT,
+  fault TEXT,
+  task_id TEXT,
+  attempts INTEGER NOT NULL,
+  from_version TEXT,
+  zone TEXT,
+  scheduled_at INTEGER,
+  downloading_at INTEGER,
+  finished_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (campaign_id, device_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX campaign_devices_by_seq ON campaign_devices (campaign_id, seq);
+-- The runner's reads: pending and in-flight rows in order, and the starts of the last minute.
+CREATE INDEX campaign_devices_by_state ON campaign_devices (campaign_id, state, seq);
+CREATE INDEX campaign_devices_scheduled ON campaign_devices (campaign_id, scheduled_at) WHERE scheduled_at IS NOT NULL;
+-- Device deletion, and "which campaigns is this device in".
+CREATE INDEX campaign_devices_by_device ON campaign_devices (device_id);
+`,
+  },
+  {
     version: 45,
     name: 'subscribers, bindings, service templates',
     // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is

@@ -3,6 +3,7 @@
  * concern adds its suite here.
  */
 import { auditConformance } from './audit.js';
+import { campaignsConformance } from './campaigns.js';
 import { credentialsConformance } from './credentials.js';
 import { devicesConformance } from './devices.js';
 import { filesConformance } from './files.js';
@@ -16,7 +17,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, filesConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);

@@ -1,0 +1,122 @@
+/**
+ * The campaign runner end to end in one process: real HTTP (CWMP, the API, connection
+ * requests, the firmware download), SQLite, simulated CPEs that download and install.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CampaignFile } from '../../src/services/campaigns.js';
+import type { Task } from '../../src/tasks/types.js';
+import { SimFleet, startStack, until, type Json, type Stack } from '../nbi/helpers.js';
+
+const SV = 'Device.DeviceInfo.SoftwareVersion';
+
+let stack: Stack;
+let fleet: SimFleet;
+let fw: Server;
+let fwBase: string;
+/** Serials whose download is made to fail (a URL the firmware server answers 404). */
+const failing = new Set<string>();
+const downloads = new Map<string, number>();
+
+const files = new Map<string, CampaignFile>([
+  ['fw2', { id: 'fw2', version: '2.0', fileType: '1 Firmware Upgrade Image', applicability: null }],
+  ['fw1', { id: 'fw1', version: '1.0', fileType: '1 Firmware Upgrade Image', applicability: null }],
+  ['other', { id: 'other', version: '9.9', fileType: '1 Firmware Upgrade Image', applicability: { productClass: ['NotThis'] } }],
+]);
+
+const serialOf = (deviceId: string): string => decodeURIComponent(deviceId.split('-').pop()!);
+
+function downloadTask(file: CampaignFile, deviceId: string, commandKey: string): Task {
+  const serial = serialOf(deviceId);
+  const path = failing.has(serial) ? `/missing/fw-${file.version}.bin` : `/fw-${file.version}.bin`;
+  return { type: 'download', commandKey, fileType: file.fileType, url: `${fwBase}${path}?d=${encodeURIComponent(serial)}`, username: '', password: '', fileSize: 0, targetFileName: '', delaySeconds: 0, successURL: '', failureURL: '' };
+}
+
+beforeEach(async () => {
+  failing.clear();
+  downloads.clear();
+  fw = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const d = u.searchParams.get('d') ?? '';
+    if (u.pathname.startsWith('/missing/')) {
+      res.writeHead(404).end();
+      return;
+    }
+    downloads.set(d, (downloads.get(d) ?? 0) + 1);
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(1024, 7));
+  });
+  await new Promise<void>((r) => fw.listen(0, '127.0.0.1', r));
+  fwBase = `http://127.0.0.1:${(fw.address() as AddressInfo).port}`;
+  stack = await startStack({ campaigns: { files: { get: async (id) => files.get(id) ?? null }, downloadTask, tickMs: 100 } });
+  fleet = new SimFleet(stack.acs.cwmpUrl, { rebootDelayMs: 20 });
+});
+
+afterEach(async () => {
+  await fleet.close();
+  await stack.close();
+  await new Promise<void>((r) => fw.close(() => r()));
+});
+
+async function addDevices(n: number, version = '1.0'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await fleet.add(`S${String(i).padStart(3, '0')}`, { [SV]: version })).id);
+  return ids;
+}
+
+const versionOf = (serial: string): string | undefined => fleet.cpes.get(serial)!.model.get(SV)?.value;
+
+describe('campaign runner', () => {
+  it('upgrades a small fleet in waves; a dry run says the same beforehand', async () => {
+    await addDevices(6);
+    await fleet.add('ON2', { [SV]: '2.0' });
+    const body = { name: 'to 2.0', fileId: 'fw2', waves: [{ size: 2 }, { percent: 50 }, { percent: 50 }], stopRules: { maxFailureRatio: 0.3 } };
+    const dry = await stack.api.post('/campaigns?dryRun=true', body);
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, matched: 7, eligible: 6, waves: [{ wave: 0, size: 2 }, { wave: 1, size: 3 }, { wave: 2, size: 1 }], skipped: { total: 1, reasons: { 'already on the version': 1 } } });
+    expect((await stack.api.get('/campaigns')).body.total).toBe(0);
+
+    const created = await stack.api.post('/campaigns', body);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(created.body).toMatchObject({ state: 'running', version: '2.0', counts: { total: 7, skipped: 1 } });
+    const done = await until(async () => {
+      const r = await stack.api.get(`/campaigns/${id}`);
+      return r.body.state === 'done' ? r.body : null;
+    }, 30_000);
+    expect(done.counts).toMatchObject({ succeeded: 6, skipped: 1, failed: 0, pending: 0, total: 7 });
+    for (let i = 0; i < 6; i++) expect(versionOf(`S00${i}`)).toBe('2.0');
+    expect([...downloads.values()].every((n) => n === 1)).toBe(true);
+    expect(downloads.size).toBe(6);
+    const devices = (await stack.api.get(`/campaigns/${id}/devices?limit=100`)).body.devices as Json[];
+    expect(devices.filter((d) => d.state === 'succeeded').every((d) => d.attempts === 1 && d.taskId !== null)).toBe(true);
+  });
+
+  it('pauses on the stop rule in the wave where it trips, starts no later wave, and finishes after retry and resume', async () => {
+    await addDevices(10);
+    failing.add('S000');
+    failing.add('S003');
+    const created = await stack.api.post('/campaigns', { name: 'stop', fileId: 'fw2', waves: [{ size: 4 }, { percent: 100 }], stopRules: { maxFailureRatio: 0.3 } });
+    const id = created.body.id as string;
+    const paused = await until(async () => {
+      const r = await stack.api.get(`/campaigns/${id}`);
+      return r.body.state === 'paused' ? r.body : null;
+    }, 30_000);
+    expect(paused.reason).toMatch(/stop rule: 2 of 4 devices failed in wave 1/);
+    // Let the in-flight devices settle; nothing of wave 2 may have started.
+    await until(async () => (await stack.api.get(`/campaigns/${id}`)).body.waves[0].pending + (await stack.api.get(`/campaigns/${id}`)).body.waves[0].scheduled === 0);
+    const now = (await stack.api.get(`/campaigns/${id}`)).body;
+    expect(now.waves[1]).toMatchObject({ pending: 6, scheduled: 0, downloading: 0, succeeded: 0 });
+    const failed = (await stack.api.get(`/campaigns/${id}/devices?state=failed`)).body.devices as Json[];
+    expect(failed.map((d) => d.deviceId).sort()).toEqual([...(await stack.store.listDevices({})).devices.map((d) => d.id)].filter((d) => /S00[03]$/.test(d)).sort());
+    expect(failed[0].reason).toMatch(/CPE fault 90/);
+
+    failing.clear();
+    expect((await stack.api.post(`/campaigns/${id}/retry-failed`)).body.retried).toBe(2);
+    expect((await stack.api.post(`/campaigns/${id}/resume`)).status).toBe(200);
+    await until(async () => (await stack.api.get(`/campaigns/${id}`)).body.state === 'done', 30_000);
+    for (let i = 0; i < 10; i++) expect(versionOf(`S00${i}`)).toBe('2.0');
+    const rows = (await stack.api.get(`/campaigns/${id}/devices`)).body.devices as Json[];
+    expect(rows.find((d) => d.deviceId.endsWith('S000')).attempts).toBe(2);
+  });
+});
