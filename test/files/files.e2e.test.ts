@@ -226,7 +226,11 @@ describe('transfer endpoint', () => {
     expect((await get('dev-a', 'wrong', fileId)).status).toBe(401);
     expect((await get('dev-a', 'pw-a', ofB.id)).status).toBe(403);
     expect((await get('dev-b', 'pw-b', ofB.id)).status).toBe(200);
-    const log = (await s.api.get(`/files/${ofB.id}/transfers`)).body.transfers as { deviceId: string; status: number; auth: string }[];
+    // The log is written as each answer ends: wait for both entries.
+    const log = await until(async () => {
+      const l = (await s.api.get(`/files/${ofB.id}/transfers`)).body.transfers as { deviceId: string; status: number; auth: string }[];
+      return l.length >= 2 ? l : null;
+    });
     expect(log.map((l) => [l.deviceId, l.status, l.auth])).toEqual([
       [devB, 200, 'digest'],
       [devA, 403, 'digest'],
