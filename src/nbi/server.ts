@@ -30,6 +30,7 @@ import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
+import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
@@ -96,6 +97,8 @@ export interface NbiOptions {
   ready?: ReadinessCheck;
   /** Largest request body (default 1 MiB). */
   bodyLimit?: number;
+  /** Per-device credential operations (without `services`): the ACS's sealer and realm. */
+  credentials?: ServicesOptions['credentials'];
   logger?: Logger;
   now?: () => number;
 }
@@ -185,6 +188,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
       ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
+      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
     });
   const hub = new SseHub(bus);
   const auth = new Authenticator(store);
@@ -344,6 +348,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       registerFileRoutes(api, ctx);
+      registerCredentialRoutes(api, ctx);
       registerCampaignRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },
