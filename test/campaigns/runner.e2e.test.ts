@@ -119,4 +119,69 @@ describe('campaign runner', () => {
     const rows = (await stack.api.get(`/campaigns/${id}/devices`)).body.devices as Json[];
     expect(rows.find((d) => d.deviceId.endsWith('S000')).attempts).toBe(2);
   });
+
+  it('starts devices only inside their own maintenance window (device time zones)', async () => {
+    const hour = new Date().getUTCHours();
+    // A: UTC; B: UTC+6 (POSIX "-6"), so a window opening at this UTC hour local time opened 6 hours ago for B; C: no zone (UTC).
+    const a = (await fleet.add('ZA', { [SV]: '1.0', 'Device.Time.LocalTimeZone': 'UTC0' })).id;
+    const b = (await fleet.add('ZB', { [SV]: '1.0', 'Device.Time.LocalTimeZone': 'XXX-6' })).id;
+    const c = (await fleet.add('ZC', { [SV]: '1.0', 'Device.Time.LocalTimeZone': '' })).id;
+    const created = await stack.api.post('/campaigns', { name: 'night', fileId: 'fw2', window: { cron: `0 ${hour} * * *`, durationMinutes: 120, timezone: 'device' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await until(async () => (await stack.api.get(`/campaigns/${id}`)).body.counts.succeeded === 2, 30_000);
+    const rows = new Map(((await stack.api.get(`/campaigns/${id}/devices`)).body.devices as Json[]).map((d) => [d.deviceId, d]));
+    expect(rows.get(a).state).toBe('succeeded');
+    expect(rows.get(c).state).toBe('succeeded');
+    expect(rows.get(b)).toMatchObject({ state: 'pending', attempts: 0, taskId: null });
+    expect(versionOf('ZB')).toBe('1.0');
+    // The download of a device in its window expires when the window closes.
+    const task = await stack.store.getTask(rows.get(a).taskId);
+    const top = new Date();
+    top.setUTCMinutes(0, 0, 0);
+    expect(task!.expiresAt).toBe(top.getTime() + 120 * 60_000);
+    expect((await stack.api.get(`/campaigns/${id}`)).body.state).toBe('running');
+  });
+
+  it('keeps transfers at once under the cap, and says every step on the event stream and to webhooks', async () => {
+    const got: Json[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.push(JSON.parse(Buffer.concat(chunks).toString()));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const hook = await stack.api.post('/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['campaign.changed'], secret: 'campaign-hook-secret-0123456789' });
+      expect(hook.status).toBe(201);
+      await addDevices(8);
+      const events: Json[] = [];
+      const states = new Map<string, string>();
+      let most = 0;
+      const off = stack.bus.subscribe((e) => {
+        if (!e.type.startsWith('campaign.')) return;
+        events.push(e);
+        if (e.type !== 'campaign.device') return;
+        states.set(e.deviceId, String(e.data.state));
+        most = Math.max(most, [...states.values()].filter((s) => s === 'scheduled' || s === 'downloading').length);
+      });
+      const id = (await stack.api.post('/campaigns', { name: 'capped', fileId: 'fw2', waves: [{ size: 3 }, { percent: 100 }], limits: { maxConcurrent: 2 } })).body.id as string;
+      await until(async () => (await stack.api.get(`/campaigns/${id}`)).body.state === 'done', 30_000);
+      off();
+      expect(most).toBe(2);
+      expect([...states.values()].every((s) => s === 'succeeded')).toBe(true);
+      const actions = events.filter((e) => e.type === 'campaign.changed').map((e) => e.data.action);
+      expect(actions).toEqual(['created', 'wave', 'done']);
+      expect(events.filter((e) => e.type === 'campaign.device' && e.data.state === 'succeeded')).toHaveLength(8);
+      const last = events.filter((e) => e.type === 'campaign.progress').at(-1);
+      expect(last.data).toMatchObject({ campaignId: id, state: 'done', counts: { succeeded: 8 } });
+      await until(() => got.some((e) => e.data.action === 'done'));
+      expect(got.map((e) => e.data.action)).toEqual(['created', 'wave', 'done']);
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  });
 });
