@@ -13,8 +13,7 @@ import { Badge, Button, Card, ErrorBox, Field, Loading, Progress, type Tone } fr
 import { ago, count, localTime } from '../format';
 import { deviceHref, navigate } from '../router';
 
-const DEVICE_STATES = ['pending', 'scheduled', 'downloading', 'installing', 'succeeded', 'failed', 'skipped'] as const;
-type DeviceState = (typeof DEVICE_STATES)[number];
+type DeviceState = 'pending' | 'scheduled' | 'downloading' | 'installing' | 'succeeded' | 'failed' | 'skipped';
 type Counts = Record<DeviceState, number> & { total: number };
 
 export interface Campaign {
