@@ -137,7 +137,7 @@ function generate(spec: ModelSpec, cat: Catalogue): ModelJson {
   }
   return {
     format: MODEL_FORMAT,
-    root: cat.root,
+    root: cat.root as 'Device.' | 'InternetGatewayDevice.',
     description: spec.description,
     deviceId: spec.deviceId,
     forcedInform,

@@ -47,10 +47,28 @@ export interface CatalogueObject {
   maxEntries?: number;
 }
 
+/** What a profile asks of a device (requirement per generic path), with its base and extends resolved later. */
+export interface CatalogueProfile {
+  /** Profiles whose requirements this one includes: `base` (its previous version) and `extends`. */
+  includes: string[];
+  /** Generic object path → requirement ("present", "create", "delete", "createDelete", "notSpecified"). */
+  objects: Map<string, string>;
+  /** Generic parameter path → requirement ("readOnly" or "readWrite"). */
+  parameters: Map<string, string>;
+}
+
 export interface Catalogue {
-  /** e.g. "Device:2.17", "InternetGatewayDevice:1.14". */
+  /** e.g. "Device:2.17", "InternetGatewayDevice:1.14", "VoiceService:2.0". */
   model: string;
-  root: 'Device.' | 'InternetGatewayDevice.';
+  /**
+   * Where the model's paths start: a root model's "Device." / "InternetGatewayDevice.", or a
+   * service model's first segment ("VoiceService.", mounted under a root's "Services.").
+   */
+  root: string;
+  /** A service model (TR-104, TR-135): its paths appear under "<root>.Services." on a device. */
+  service: boolean;
+  /** Profiles by name ("Baseline:1"), deleted ones kept: a device may still claim them. */
+  profiles: Map<string, CatalogueProfile>;
   /** Generic object paths ("Device.WiFi.SSID.{i}.") in document order. */
   objects: Map<string, CatalogueObject>;
   /** Generic parameter paths ("Device.WiFi.SSID.{i}.SSID") in document order. */
@@ -87,6 +105,10 @@ export function parseCatalogue(xml: string): Catalogue {
   const objects = new Map<string, CatalogueObject>();
   const raw = new Map<string, { p: Omit<CatalogueParameter, 'type'>; s: RawSyntax }>();
   let model = '';
+  let service = false;
+  const profiles = new Map<string, CatalogueProfile>();
+  let profile: CatalogueProfile | undefined;
+  let profileObj: string | undefined;
   let objPath: string | undefined;
   let target: RawSyntax | undefined; // the syntax being filled (a parameter's or a dataType's)
   let listDepth = -1; // inside <list>, <size> is the list's length, not an item's
@@ -99,7 +121,19 @@ export function parseCatalogue(xml: string): Catalogue {
     const parent = stack[stack.length - 1];
     const name = tag.name;
     stack.push(name);
-    if (name === 'model' && parent === 'dm:document') model = a.name ?? '';
+    if (name === 'model' && parent === 'dm:document') {
+      model = a.name ?? '';
+      service = a.isService === 'true';
+    } else if (name === 'profile' && parent === 'model' && a.name) {
+      const includes = [a.base, ...(a.extends ?? '').split(/\s+/)].filter((x): x is string => x !== undefined && x !== '');
+      profile = { includes, objects: new Map(), parameters: new Map() };
+      profiles.set(a.name, profile);
+    } else if (profile && name === 'object' && parent === 'profile' && a.ref) {
+      profileObj = dead(a) ? undefined : a.ref;
+      if (profileObj) profile.objects.set(profileObj, a.requirement ?? 'present');
+    } else if (profile && profileObj && name === 'parameter' && parent === 'object' && a.ref && !dead(a)) {
+      profile.parameters.set(profileObj + a.ref, a.requirement ?? 'readOnly');
+    }
     else if (name === 'dataType' && parent === 'dm:document' && a.name) {
       target = { base: a.base };
       dataTypes.set(a.name, target);
@@ -131,10 +165,13 @@ export function parseCatalogue(xml: string): Catalogue {
     if ((tag.name === 'parameter' && stack[stack.length - 1] === 'object') || (tag.name === 'dataType' && stack.length === 1)) {
       target = undefined;
     } else if (tag.name === 'object' && stack[stack.length - 1] === 'model') objPath = undefined;
+    else if (tag.name === 'object' && stack[stack.length - 1] === 'profile') profileObj = undefined;
+    else if (tag.name === 'profile') profile = undefined;
   });
   parser.write(xml).close();
 
-  const root = model.startsWith('InternetGatewayDevice') ? 'InternetGatewayDevice.' : 'Device.';
+  const first = objects.keys().next().value ?? '';
+  const root = service ? first.slice(0, first.indexOf('.') + 1) : model.startsWith('InternetGatewayDevice') ? 'InternetGatewayDevice.' : 'Device.';
   const parameters = new Map<string, CatalogueParameter>();
   for (const [path, { p, s }] of raw) {
     const param = resolve(p, s, dataTypes);
@@ -145,7 +182,7 @@ export function parseCatalogue(xml: string): Catalogue {
     }
     parameters.set(path, param);
   }
-  return { model, root, objects, parameters };
+  return { model, root, service, profiles, objects, parameters };
 }
 
 function readFacet(t: RawSyntax, name: string, a: Record<string, string>, parent: string | undefined, inList: boolean): void {

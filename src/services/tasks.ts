@@ -11,6 +11,7 @@ import type { ConnectionRequestOutcome, ConnectionRequestRecord } from '../tasks
 import type { DeviceFilter, DeviceListItem, NewTask, Store, TaskRecord } from '../store/types.js';
 import { DIAGNOSTIC_TYPES, FINAL_TASK_STATES, type TaskType } from '../tasks/types.js';
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
+import { shippedCatalogues, type CatalogueSet } from '../datamodel/bbf.js';
 import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
 import { tasks as taskMetrics } from '../metrics/registry.js';
 
@@ -25,6 +26,11 @@ export interface TaskServiceOptions {
   defaultExpirySeconds?: number;
   /** Most devices one bulk call may target. */
   maxBulkDevices?: number;
+  /**
+   * The BBF catalogues values are checked against before a task is queued (default: the
+   * shipped ones, models/bbf-catalogue.json); null checks only the lexical type.
+   */
+  catalogues?: CatalogueSet | null;
 }
 
 const BULK_CHUNK = 1000;
@@ -56,9 +62,13 @@ export class TaskService {
     return s > 0 ? now + s * 1000 : null;
   }
 
+  get #catalogues(): CatalogueSet | undefined {
+    return this.#o.catalogues === null ? undefined : (this.#o.catalogues ?? shippedCatalogues());
+  }
+
   #normalize(body: TaskBody, device: DeviceListItem): NewTask['task'] {
     try {
-      return normalizeTask(body, deviceContext(device.parameters ?? []));
+      return normalizeTask(body, deviceContext(device.parameters ?? [], this.#catalogues));
     } catch (e) {
       if (e instanceof TaskValidationError) throw new ServiceError('INVALID_TASK', e.message);
       throw e;

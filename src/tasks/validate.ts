@@ -11,12 +11,22 @@
 import { randomBytes } from 'node:crypto';
 import type { DuOperation, Notification, TimeWindow } from '../cwmp/types.js';
 import { XSD_TYPES, checkValue } from '../datamodel/values.js';
+import type { CatalogueSet } from '../datamodel/bbf.js';
+import { checkSetParameter, type DeviceParamView } from '../datamodel/check.js';
 import type { DiagnosticCommon, DiagnosticTask, DiagnosticType, ParameterAttributeChange, ParameterValueTuple, Task, TaskType } from './types.js';
 import { isSecretPath } from '../secrets/rules.js';
 
 /** What validation may know of the device: stored parameter types by path. */
 export interface TaskContext {
   typeOf(path: string): string | null;
+  /** The device's stored row of an exact path (its writability and current value), if known. */
+  rowOf?(path: string): DeviceParamView | undefined;
+  /**
+   * The BBF catalogues: with them, every value written is also checked against the standard
+   * (existence, type, range, length, enumeration, writability: datamodel/check.ts), and a
+   * standard parameter the device never typed is sent with the standard's type.
+   */
+  catalogues?: CatalogueSet;
 }
 
 export const NO_CONTEXT: TaskContext = { typeOf: () => null };
@@ -76,18 +86,23 @@ function tupleName(raw: unknown[], where: string): string {
   return name;
 }
 
-function tuple(raw: unknown[], name: string, inferred: string | null, where: string): ParameterValueTuple {
+/**
+ * @param name what is sent (a relative name under addObject's new instance)
+ * @param full the path it stands for, for the catalogue ("O.{i}.rel" under addObject)
+ */
+function tuple(raw: unknown[], name: string, full: string, ctx: TaskContext, where: string): ParameterValueTuple {
   const value = raw[1];
   const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+  const inferred = ctx.typeOf(full) ?? ctx.catalogues?.parameter(full)?.type ?? null;
   const type = typeof raw[2] === 'string' ? fullType(raw[2], where) : storedType(inferred);
+  const secret = isSecretPath(full);
   const check = checkValue(type, text);
-  if (check !== 0) throw new TaskValidationError(`${where}: "${text}" is not a valid ${type} value for ${name}`);
+  if (check !== 0) throw new TaskValidationError(`${where}: ${secret ? 'the value' : `"${text}"`} is not a valid ${type} value for ${name}`);
+  if (ctx.catalogues !== undefined) {
+    const reason = checkSetParameter(ctx.catalogues, { path: full, value: text, device: ctx.rowOf?.(full), secret });
+    if (reason !== null) throw new TaskValidationError(`${where}: ${reason}`);
+  }
   return [name, text, type];
-}
-
-/** The type of `rel` under any instance of `object` (deviceContext answers "O.{i}.rel"). */
-function instanceTypeOf(ctx: TaskContext, object: string, rel: string): string | null {
-  return ctx.typeOf(`${object}{i}.${rel}`);
 }
 
 export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
@@ -112,7 +127,7 @@ export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
         const name = tupleName(raw, where);
         if (seen.has(name)) throw new TaskValidationError(`${where}: ${name} is set twice`);
         seen.add(name);
-        return tuple(raw, name, ctx.typeOf(name), where);
+        return tuple(raw, name, name, ctx, where);
       });
       return { type: 'setParameterValues', parameterValues: list, parameterKey: str(body.parameterKey) };
     }
@@ -137,7 +152,7 @@ export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
       const values = ((body.parameterValues as unknown[][] | undefined) ?? []).map((raw, i) => {
         const where = `parameterValues[${i}]`;
         const rel = tupleName(raw, where);
-        return tuple(raw, rel, instanceTypeOf(ctx, object, rel), where);
+        return tuple(raw, rel, `${object}{i}.${rel}`, ctx, where);
       });
       return { type: 'addObject', objectName: object, parameterValues: values, parameterKey: str(body.parameterKey) };
     }
@@ -249,8 +264,12 @@ export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
  * A context from stored rows that also answers "O.{i}.rel": the type of rel under any
  * instance of O the device has.
  */
-export function deviceContext(rows: readonly { path: string; type: string | null }[]): TaskContext {
+export function deviceContext(
+  rows: readonly { path: string; type: string | null; writable?: boolean | null; value?: string | null }[],
+  catalogues?: CatalogueSet,
+): TaskContext {
   const exact = contextOf(rows);
+  const byPath = new Map(rows.map((r) => [r.path, r]));
   const generic = new Map<string, string>();
   for (const r of rows) {
     if (r.type === null || r.type === '') continue;
@@ -262,7 +281,14 @@ export function deviceContext(rows: readonly { path: string; type: string | null
       if (!generic.has(key)) generic.set(key, r.type);
     }
   }
-  return { typeOf: (path) => exact.typeOf(path) ?? generic.get(path) ?? null };
+  return {
+    typeOf: (path) => exact.typeOf(path) ?? generic.get(path) ?? null,
+    rowOf: (path) => {
+      const r = byPath.get(path);
+      return r === undefined ? undefined : { type: r.type, writable: r.writable ?? null, value: r.value ?? null };
+    },
+    ...(catalogues !== undefined ? { catalogues } : {}),
+  };
 }
 
 /** Secrets a task carries (file-server and DU passwords), hidden when a task is shown. */

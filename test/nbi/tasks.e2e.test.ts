@@ -135,11 +135,12 @@ describe('writes', () => {
 
   it('a CPE fault is kept with its per-parameter detail, listed in /faults, retried, and cleared', async () => {
     const { id } = await device();
-    const r = await run(id, { type: 'setParameterValues', parameterValues: [['Device.DeviceInfo.SerialNumber', 'X']] });
+    // A path the standard has (so the ACS's catalogue check lets it through) on an instance the CPE lacks.
+    const r = await run(id, { type: 'setParameterValues', parameterValues: [['Device.WiFi.SSID.99.SSID', 'X']] });
     expect(r.status).toBe(200);
     expect(r.body.state).toBe('fault');
     expect(r.body.fault.faultCode).toBe(9003);
-    expect(r.body.fault.setParameterValuesFault[0]).toMatchObject({ parameterName: 'Device.DeviceInfo.SerialNumber', faultCode: 9008 });
+    expect(r.body.fault.setParameterValuesFault[0]).toMatchObject({ parameterName: 'Device.WiFi.SSID.99.SSID', faultCode: 9005 });
     const faults = await api.get(`/faults?deviceId=${encodeURIComponent(id)}`);
     expect(faults.body.tasks.map((t: { id: string }) => t.id)).toEqual([r.body.id]);
     expect((await api.get(`/devices/${inPath(id)}/faults`)).body.total).toBe(1);
@@ -174,16 +175,19 @@ describe('writes', () => {
 
   it('addObject with initial values (typed like the other instances), then deleteObject', async () => {
     const { cpe, id } = await device();
-    // No instance yet: the CPE refuses an untyped port (xsd:string), and the fault keeps the instance number.
-    const untyped = await run(id, { type: 'addObject', objectName: 'Device.NAT.PortMapping.', parameterValues: [['ExternalPort', '8080']] });
+    // The CPE refuses a port declared xsd:string (the value fits the standard, so the ACS lets it
+    // through), and the fault keeps the instance number.
+    const untyped = await run(id, { type: 'addObject', objectName: 'Device.NAT.PortMapping.', parameterValues: [['ExternalPort', '8080', 'xsd:string']] });
     expect(untyped.body).toMatchObject({ state: 'fault', response: { method: 'AddObjectResponse' } });
     expect(untyped.body.fault.setParameterValuesFault[0]).toMatchObject({ faultCode: 9006 });
+    // Untyped, with no instance to learn from: the standard's type (xsd:unsignedInt) goes out.
     const first = await run(id, {
       type: 'addObject',
       objectName: 'Device.NAT.PortMapping.',
-      parameterValues: [['ExternalPort', '8080', 'xsd:unsignedInt']],
+      parameterValues: [['ExternalPort', '8080']],
     });
     expect(first.body.state).toBe('done');
+    expect(first.body.task.parameterValues[0]).toEqual(['ExternalPort', '8080', 'xsd:unsignedInt']);
     // Now the tree knows the type from that instance.
     const add = await run(id, {
       type: 'addObject',
