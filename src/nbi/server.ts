@@ -31,6 +31,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
+import { registerConformanceRoutes } from './routes/conformance.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { registerSubscriberRoutes } from './routes/subscribers.js';
@@ -335,6 +336,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
+      registerConformanceRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
