@@ -12,6 +12,11 @@ import { BOOTSTRAP_FILE, writeNewBootstrapCredential } from '../acs/bootstrap-cr
 import { DEFAULT_ACS_CONFIG } from '../acs/config.js';
 import { issueToken, ROLES } from '../auth/tokens.js';
 import { openStore, redactUrl } from '../store/open.js';
+import { readFileSync } from 'node:fs';
+import { loadSealer } from '../acs/credential-key.js';
+import { deviceIdOf } from '../store/device-id.js';
+import { CredentialService, parseCredentialCsv } from '../services/credentials.js';
+import { ServiceError } from '../services/errors.js';
 import type { ApiRole, Store } from '../store/types.js';
 import { opt } from './options.js';
 
@@ -75,7 +80,43 @@ export function registerSecretCommands(program: Command): void {
     process.stderr.write(`Revoked token ${id}\n`);
   });
 
-  const credentials = program.command('credentials').description('the CPE bootstrap credential (server stopped or running)');
+  const credentials = program.command('credentials').description('the CPE bootstrap credential, factory credentials, re-sealing (server stopped or running)');
+
+  /** The service on the store and the data directory's sealing keys (or FLOTILLA_CREDENTIAL_KEYS). */
+  const withCredentials = <T>(f: StoreFlags, fn: (s: CredentialService) => Promise<T>): Promise<T> =>
+    withStore(f, async (store) => fn(new CredentialService({ store, sealer: await loadSealer(f.dataDir), realm: DEFAULT_ACS_CONFIG.realm })));
+  const reportServiceError = (e: unknown): void => {
+    if (!(e instanceof ServiceError)) throw e;
+    process.stderr.write(`flotilla: ${e.message}\n`);
+    process.exitCode = 1;
+  };
+
+  storeOptions(
+    credentials
+      .command('import')
+      .description("factory credentials from procurement, all rows or none: CSV with a header (deviceId or oui,productClass,serialNumber; username; password; optional connectionRequestUsername, connectionRequestPassword)")
+      .argument('<file.csv>'),
+  ).action(async (file: string, f: StoreFlags) => {
+    try {
+      const rows = parseCredentialCsv(readFileSync(file, 'utf8'), deviceIdOf);
+      const r = await withCredentials(f, (s) => s.importRows(rows));
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.stderr.write(`Imported factory credentials of ${r.imported} devices into ${where(f)}\n`);
+    } catch (e) {
+      reportServiceError(e);
+    }
+  });
+
+  storeOptions(
+    credentials.command('reseal').description('re-encrypt every stored connection-request password under the first key of FLOTILLA_CREDENTIAL_KEYS (or credential-keys in --data-dir)'),
+  ).action(async (f: StoreFlags) => {
+    const r = await withCredentials(f, (s) => s.reseal());
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (r.unreadable > 0) {
+      process.stderr.write(`flotilla: ${r.unreadable} devices have secrets sealed under a key that is not listed; they keep them (rotate their credentials)\n`);
+      process.exitCode = 1;
+    }
+  });
   credentials
     .command('reset')
     .description('generate a new CPE bootstrap credential in the data directory and print it once')

@@ -346,6 +346,7 @@ export function registerServeCommand(program: Command): void {
         store,
         bus,
         parseFilter: (expr) => parseFilter(expr),
+        ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
         connectionRequests: {
           targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,

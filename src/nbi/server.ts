@@ -30,6 +30,7 @@ import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
+import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerConformanceRoutes } from './routes/conformance.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -94,6 +95,8 @@ export interface NbiOptions {
   ready?: ReadinessCheck;
   /** Largest request body (default 1 MiB). */
   bodyLimit?: number;
+  /** Per-device credential operations (without `services`): the ACS's sealer and realm. */
+  credentials?: ServicesOptions['credentials'];
   logger?: Logger;
   now?: () => number;
 }
@@ -182,6 +185,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       parseFilter: (expr) => parseFilter(expr, now()),
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
+      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
     });
   const hub = new SseHub(bus);
   const auth = new Authenticator(store);
@@ -341,6 +345,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
+      registerCredentialRoutes(api, ctx);
       registerCampaignRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);
     },

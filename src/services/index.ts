@@ -7,6 +7,8 @@ import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
 import type { Store } from '../store/types.js';
 import { AuditService } from './audit.js';
+import { CredentialService } from './credentials.js';
+import type { Sealer } from '../auth/sealing.js';
 import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
@@ -21,6 +23,7 @@ export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { ConformanceService } from './conformance.js';
 export { AuditService } from './audit.js';
+export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
 
 export interface ServicesOptions {
@@ -32,6 +35,8 @@ export interface ServicesOptions {
   taskExpirySeconds?: number;
   /** The NBI's filter language (policies' `filter`); without it a policy with a filter is refused. */
   parseFilter?: FilterParser;
+  /** Per-device credentials (rotation, reset windows, imports): the ACS's sealer and Digest realm. */
+  credentials?: { sealer: Sealer; realm: string };
   /** The file repository as campaigns see it; without it no campaign can be created (its file is unknown). */
   files?: CampaignFiles;
   now?: () => number;
@@ -44,6 +49,8 @@ export interface Services {
   readonly diagnostics: DiagnosticsService;
   readonly conformance: ConformanceService;
   readonly audit: AuditService;
+  /** Null in a process without the ACS's sealing keys. */
+  readonly credentials: CredentialService | null;
   readonly campaigns: CampaignService;
   /** Connection requests (null: disabled), shared with the background jobs. */
   readonly requester: ConnectionRequester | null;
@@ -90,5 +97,6 @@ export function createServices(opts: ServicesOptions): Services {
     audit: new AuditService({ store: opts.store }),
     campaigns,
     requester,
+    credentials: opts.credentials === undefined ? null : new CredentialService({ store: opts.store, now, ...opts.credentials }),
   };
 }

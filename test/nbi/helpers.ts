@@ -119,7 +119,7 @@ export async function startStack(
     sealer: acs.sealer,
   };
   const c = opts.campaigns;
-  const services = c === undefined ? undefined : createServices({ store, bus, connectionRequests, parseFilter: (e) => parseFilter(e), files: c.files });
+  const services = c === undefined ? undefined : createServices({ store, bus, connectionRequests, parseFilter: (e) => parseFilter(e), files: c.files, ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}) });
   const jobs = startJobs({
     store,
     bus,
@@ -136,6 +136,7 @@ export async function startStack(
     port: 0,
     adminToken: ADMIN,
     ...(services !== undefined ? { services } : { connectionRequests }),
+    ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
     ...opts.nbi,
   });
   return {
