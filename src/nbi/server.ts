@@ -32,6 +32,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
+import { registerConformanceRoutes } from './routes/conformance.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { registerSubscriberRoutes } from './routes/subscribers.js';
@@ -343,6 +344,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
+      registerConformanceRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);

@@ -13,6 +13,7 @@ import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
+import { ConformanceService } from './conformance.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
 import { FileService } from './files.js';
@@ -24,6 +25,7 @@ export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './erro
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
+export { ConformanceService } from './conformance.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
@@ -56,6 +58,7 @@ export interface Services {
   readonly policies: PolicyService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
+  readonly conformance: ConformanceService;
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
@@ -119,6 +122,7 @@ export function createServices(opts: ServicesOptions): Services {
     tasks,
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
+    conformance: new ConformanceService({ store: opts.store }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),
     campaigns,

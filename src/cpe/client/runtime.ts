@@ -157,6 +157,13 @@ export class CpeRuntime {
   readonly pool: ConnectionPool | null;
   /** Set when the owner stops: no new session starts. */
   stopping = false;
+  /**
+   * Failure injection for firmware installs (the simulator's fleet option, ../sim/fleet.ts):
+   * per serial number, a fault code the install fails with (9010, 9018), 'vanish' (the device
+   * powers off for good after the download: it never comes back), or null (it installs).
+   * Mutable: tests change it between waves.
+   */
+  installFailure: ((serialNumber: string) => number | 'vanish' | null) | undefined = undefined;
 
   constructor(opts: RuntimeOptions = {}) {
     this.scheduler = opts.scheduler ?? new HeapScheduler();

@@ -29,6 +29,8 @@ export interface TransferOutcome {
   completeTime: string;
   /** The device reboots to finish (firmware). */
   reboot: boolean;
+  /** The device powers off for good instead (an injected failure: it never comes back). */
+  vanish?: boolean;
 }
 
 export function queuedTransfer(t: TransferRec): AllQueuedTransfer {
@@ -93,6 +95,10 @@ export async function runTransfer(t: TransferRec, model: CpeDataModel, rt: CpeRu
     if (isConfig) applyConfig(model, r.body);
     rt.onDownload?.({ fileType: t.fileType, targetFileName: t.targetFileName, url: t.url, body: r.body });
   }
+  // Injected install failures (CpeRuntime.installFailure): a fault instead of the new version, or gone for good.
+  const failure = t.fileType.startsWith('1 ') ? (rt.installFailure?.(facts.serialNumber) ?? null) : null;
+  if (failure === 'vanish') return { ...done({ faultCode: 0, faultString: '' }, r.bytes), vanish: true };
+  if (failure !== null) return done({ faultCode: failure, faultString: faultString(failure) }, r.bytes);
   if (t.fileType.startsWith('1 ')) {
     // The version the server states for the file (X-Flotilla-Version, the ACS's transfer
     // endpoint), else one in the TargetFileName or the URL ("fw-2.1.0.bin").
