@@ -114,6 +114,17 @@ export const CONCERN_METHODS = {
   updateSamplingProfile: true,
   listSamplingProfiles: true,
   deleteSamplingProfile: true,
+  // files
+  createFile: true,
+  getFile: true,
+  listFiles: true,
+  deleteFile: true,
+  putFileChunks: true,
+  readFileChunks: true,
+  deleteFileChunks: true,
+  countPendingFileTasks: true,
+  appendTransferLog: true,
+  listTransferLog: true,
   // campaigns
   createCampaign: true,
   getCampaign: true,
