@@ -68,9 +68,11 @@ export class CatalogueSet {
     return out;
   }
 
+  /** An object's entry; a table's own node ("Device.WiFi.SSID.") answers with its instances' entry. */
   object(path: string): CatalogueObject | undefined {
     const at = this.locate(path.endsWith('.') ? path : `${path}.`);
-    return at?.catalogue.objects.get(at.generic);
+    if (at === undefined) return undefined;
+    return at.catalogue.objects.get(at.generic) ?? at.catalogue.objects.get(`${at.generic}{i}.`);
   }
 }
 

@@ -150,7 +150,9 @@ export function parseCatalogue(xml: string): Catalogue {
       }
     } else if (name === 'parameter' && parent === 'object' && objPath && a.name && !dead(a)) {
       target = {};
-      const p: Omit<CatalogueParameter, 'type'> = { access: a.access === 'readWrite' ? 'readWrite' : 'readOnly' };
+      // writeOnceReadOnly (TR-181 2.16+ Alias) counts as writable: the ACS cannot know whether it was written yet,
+      // and the models devices claim (2.0–2.15) had it readWrite.
+      const p: Omit<CatalogueParameter, 'type'> = { access: a.access === 'readWrite' || a.access === 'writeOnceReadOnly' ? 'readWrite' : 'readOnly' };
       if (a.forcedInform === 'true') p.forcedInform = true;
       if (a.activeNotify && a.activeNotify !== 'normal') p.activeNotify = a.activeNotify as ActiveNotify;
       raw.set(objPath + a.name, { p, s: target });

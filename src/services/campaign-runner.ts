@@ -44,8 +44,12 @@ import type { CampaignDeviceProgress, CampaignDeviceTransition, CampaignRecord, 
 import type { Task } from '../tasks/types.js';
 import type { CampaignFile, CampaignFiles } from './campaigns.js';
 
-/** The download task a device gets for the campaign's file. */
-export type DownloadTaskFactory = (file: CampaignFile, deviceId: string, commandKey: string) => Task;
+/**
+ * The download task a device gets for the campaign's file (the file repository fills in its
+ * URL, size and names); `expiresAt` is the task's. Throwing refuses this device: it is
+ * skipped with the error's message.
+ */
+export type DownloadTaskFactory = (file: CampaignFile, deviceId: string, commandKey: string, expiresAt: number | null) => Task | Promise<Task>;
 
 export interface CampaignRunnerOptions {
   store: Store;
@@ -287,11 +291,17 @@ export class CampaignRunner {
     const mine = go.filter((g) => won.has(g.deviceId));
     if (mine.length === 0) return 0;
     const offlineUntil = now + c.definition.offlineSeconds * 1000;
-    const tasks: NewTask[] = mine.map((g) => ({
-      deviceId: g.deviceId,
-      task: this.#o.downloadTask(file, g.deviceId, commandKeyOf(c.id, g.attempt)),
-      expiresAt: g.closesAt === null ? offlineUntil : Math.min(offlineUntil, g.closesAt),
-    }));
+    const tasks: NewTask[] = [];
+    const refused: CampaignDeviceTransition[] = [];
+    for (const g of mine) {
+      const expiresAt = g.closesAt === null ? offlineUntil : Math.min(offlineUntil, g.closesAt);
+      try {
+        tasks.push({ deviceId: g.deviceId, task: await this.#o.downloadTask(file, g.deviceId, commandKeyOf(c.id, g.attempt), expiresAt), expiresAt });
+      } catch (e) {
+        refused.push({ deviceId: g.deviceId, from: ['scheduled'], to: 'skipped', reason: `${SKIP.notApplicable}: ${e instanceof Error ? e.message : String(e)}`, finishedAt: now });
+      }
+    }
+    await this.#apply(c, refused, now, []);
     const created = await store.createTasks(tasks, now);
     await store.transitionCampaignDevices(
       c.id,
@@ -316,7 +326,15 @@ export class CampaignRunner {
     let task = tasks.find((t) => t.commandKey === key) ?? null;
     if (task === null) {
       if (file === null) return;
-      task = (await store.createTasks([{ deviceId: row.deviceId, task: this.#o.downloadTask(file, row.deviceId, key), expiresAt: now + c.definition.offlineSeconds * 1000 }], now))[0] ?? null;
+      const expiresAt = now + c.definition.offlineSeconds * 1000;
+      let body: Task;
+      try {
+        body = await this.#o.downloadTask(file, row.deviceId, key, expiresAt);
+      } catch (e) {
+        await this.#apply(c, [{ deviceId: row.deviceId, from: ['scheduled'], to: 'skipped', reason: `${SKIP.notApplicable}: ${e instanceof Error ? e.message : String(e)}`, finishedAt: now }], now, []);
+        return;
+      }
+      task = (await store.createTasks([{ deviceId: row.deviceId, task: body, expiresAt }], now))[0] ?? null;
     }
     if (task === null) return;
     await store.transitionCampaignDevices(c.id, [{ deviceId: row.deviceId, from: ['scheduled'], to: 'scheduled', taskId: task.id, scheduledAt: now }], now);
