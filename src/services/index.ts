@@ -14,6 +14,7 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { MonitoringService } from './monitoring.js';
+import { AlarmService } from './alarms.js';
 import { ConformanceService } from './conformance.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
@@ -27,6 +28,7 @@ export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { MonitoringService } from './monitoring.js';
+export { AlarmService } from './alarms.js';
 export { ConformanceService } from './conformance.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
@@ -53,6 +55,8 @@ export interface ServicesOptions {
    */
   repository?: { blobs?: BlobStore; signer?: UrlSigner; publicUrl?: () => string; maxUploadBytes?: number };
   now?: () => number;
+  /** Alarm rules changed through the API (this process's alarm evaluator reloads them). */
+  onAlarmRulesChanged?: () => void;
 }
 
 export interface Services {
@@ -61,6 +65,7 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly monitoring: MonitoringService;
+  readonly alarms: AlarmService;
   readonly conformance: ConformanceService;
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
@@ -126,6 +131,7 @@ export function createServices(opts: ServicesOptions): Services {
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
     monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
+    alarms: new AlarmService({ store: opts.store, bus: opts.bus, now, ...(opts.onAlarmRulesChanged ? { onRulesChanged: opts.onAlarmRulesChanged } : {}) }),
     conformance: new ConformanceService({ store: opts.store }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),

@@ -38,6 +38,9 @@ WITH gone AS (DELETE FROM devices WHERE id = $1 RETURNING 1),
   pm AS (DELETE FROM device_policy WHERE device_id = $1),
   ks AS (DELETE FROM samples WHERE device_id = $1),
   kh AS (DELETE FROM sample_hours WHERE device_id = $1),
+  ac AS (DELETE FROM alarm_counts WHERE device_id = $1),
+  al AS (DELETE FROM alarms WHERE device_id = $1 RETURNING id),
+  ah AS (DELETE FROM alarm_history WHERE alarm_id IN (SELECT id FROM al)),
   cd AS (DELETE FROM campaign_devices WHERE device_id = $1)
 SELECT EXISTS (SELECT 1 FROM gone) AS existed`;
 
