@@ -27,6 +27,8 @@ import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
 import { startMeasure } from '../measure/server.js';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { DirBlobs, StoreBlobs } from '../files/blobs.js';
 import { loadUrlSigner } from '../files/signing.js';
 import { startTransferServer, type TransferServer } from '../files/transfer.js';
@@ -415,7 +417,18 @@ export function registerServeCommand(program: Command): void {
       if (filesUrl === '') filesUrl = transfers.url;
       if (o.filesUrl === undefined && !LOOPBACK.has(o.host)) logger.warn({ files: filesUrl }, 'devices are sent download URLs on this address: set --files-url to the name they reach');
       ownEndpoints.push({ host: o.host, port: transfers.port });
-      const jobs = startJobs({ store, bus, logger });
+      // Every process runs the campaign runner; campaigns are leased to one process at a time.
+      const jobs = startJobs({
+        store,
+        bus,
+        logger,
+        campaigns: {
+          files: services.files.campaignFiles(),
+          downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
+          requester: services.requester,
+          owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        },
+      });
       let nbi: Awaited<ReturnType<typeof startNbi>>;
       try {
         nbi = await startNbi({
