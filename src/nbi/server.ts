@@ -33,6 +33,7 @@ import { registerDeviceRoutes } from './routes/devices.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerConformanceRoutes } from './routes/conformance.js';
+import { registerQuirkRoutes } from './routes/quirks.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { registerSubscriberRoutes } from './routes/subscribers.js';
@@ -341,6 +342,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
       registerConformanceRoutes(api, ctx);
+      registerQuirkRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);

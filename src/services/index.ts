@@ -14,6 +14,7 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { ConformanceService } from './conformance.js';
+import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
 
@@ -22,6 +23,7 @@ export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { ConformanceService } from './conformance.js';
+export { QuirkService } from './quirks.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
@@ -48,6 +50,7 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly conformance: ConformanceService;
+  readonly quirks: QuirkService;
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
@@ -93,6 +96,7 @@ export function createServices(opts: ServicesOptions): Services {
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
     conformance: new ConformanceService({ store: opts.store }),
+    quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),
     campaigns,

@@ -19,6 +19,7 @@ import { PgDb, type PgTuning } from './db.js';
 import * as devices from './devices.js';
 import * as history from './history.js';
 import * as policies from './policies.js';
+import * as quirks from './quirks.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
 import * as tasks from './tasks.js';
@@ -65,7 +66,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...quirks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

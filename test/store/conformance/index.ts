@@ -9,6 +9,7 @@ import { devicesConformance } from './devices.js';
 import type { StoreFixture } from './harness.js';
 import { historyConformance } from './history.js';
 import { policiesConformance } from './policies.js';
+import { quirksConformance } from './quirks.js';
 import { subscribersConformance } from './subscribers.js';
 import { tasksConformance } from './tasks.js';
 import { tokensConformance } from './tokens.js';
@@ -16,7 +17,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, quirksConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);
