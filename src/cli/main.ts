@@ -6,7 +6,7 @@ import { registerConfigCommand, withConfigFile } from './config.js';
 import { registerDemoCommand } from './demo.js';
 import { registerImportGenieacsCommand } from './import-genieacs.js';
 import { registerSecretCommands } from './secrets.js';
-import { registerMigrateCommand } from './migrate.js';
+import { registerBackupCommand, registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 
@@ -16,6 +16,7 @@ registerServeCommand(program);
 withConfigFile(program.commands.find((c) => c.name() === 'serve')!);
 registerSimCommand(program);
 registerMigrateCommand(program);
+registerBackupCommand(program);
 registerAgentCommand(program);
 registerDemoCommand(program);
 registerSecretCommands(program);

@@ -26,6 +26,12 @@ import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
 import { startMeasure } from '../measure/server.js';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { DirBlobs, StoreBlobs } from '../files/blobs.js';
+import { loadUrlSigner } from '../files/signing.js';
+import { startTransferServer, type TransferServer } from '../files/transfer.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
 import { timedStore } from '../store/timed.js';
 import { storeCalls, storeErrors, enableProcessMetrics } from '../metrics/registry.js';
@@ -79,6 +85,11 @@ interface ServeOptions {
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
+  filesPort: number;
+  filesUrl?: string;
+  filesMaxBytes: number;
+  filesMaxTransfers: number;
+  filesBandwidth: number;
 }
 
 /** FLOTILLA_ADMIN_TOKEN: the first admin API token, for automation (an environment variable only: argv is visible to every user). */
@@ -197,6 +208,11 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
     .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
     .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
+    .addOption(opt('--files-port <port>', 'port of the file transfer endpoint devices download from (HTTPS with --tls-cert); 0: any free port').argParser(parsePort).default(7567))
+    .addOption(opt('--files-url <url>', 'the transfer endpoint as devices reach it, e.g. https://acs.example.net:7567 (default: this host and --files-port)'))
+    .addOption(opt('--files-max-bytes <bytes>', 'largest file the repository accepts').argParser(parsePositive).default(1024 ** 3))
+    .addOption(opt('--files-max-transfers <n>', 'transfers at once on the file endpoint (more are answered 503)').argParser(parsePositive).default(200))
+    .addOption(opt('--files-bandwidth <bytes-per-second>', 'bandwidth of the file endpoint, all transfers together (0: no limit)').argParser(Number).default(0))
     .addOption(opt('--workers <n>', 'CWMP worker processes on one port (node:cluster); "auto": one per CPU').argParser(parseWorkers).default(1))
     .addOption(opt('--db-pool-size <n>', 'PostgreSQL connections per process (each worker has its own)').argParser(parsePoolSize).default(10))
     .action(async (o: ServeOptions, cmd: Command) => {
@@ -342,7 +358,18 @@ export function registerServeCommand(program: Command): void {
       const ownEndpoints: Endpoint[] = [{ host: o.host, port: Number(new URL(acs.cwmpUrl).port) }];
       if (reach.stun !== null) ownEndpoints.push({ host: o.host, port: reach.stun.port });
       if (measure !== null) ownEndpoints.push({ host: o.host, port: Number(new URL(measure.url).port) || o.tr143Port! });
+      // The file repository: bytes under the data directory next to SQLite, in the database with PostgreSQL
+      // (every process and host serves every file). The transfer endpoint's URL is known once it listens.
+      const pg = o.db !== undefined && storeKind(o.db) === 'postgres';
+      const signer = await loadUrlSigner(o.dataDir);
+      let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       const services = createServices({
+        repository: {
+          blobs: pg ? new StoreBlobs(store) : new DirBlobs(join(o.dataDir, 'files')),
+          signer,
+          publicUrl: () => filesUrl,
+          maxUploadBytes: o.filesMaxBytes,
+        },
         store,
         bus,
         parseFilter: (expr) => parseFilter(expr),
@@ -359,7 +386,46 @@ export function registerServeCommand(program: Command): void {
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
         },
       });
-      const jobs = startJobs({ store, bus, logger });
+      let transfers: TransferServer;
+      try {
+        transfers = await startTransferServer({
+          repo: services.files.repo,
+          signer,
+          host: o.host,
+          port: o.filesPort,
+          realm: acs.config.realm,
+          allowBasicOverHttp: o.allowBasicOverHttp === true,
+          maxConcurrent: o.filesMaxTransfers,
+          bytesPerSecond: o.filesBandwidth,
+          nonceSecret: nonceSecretFromEnv(),
+          ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
+          onError: (err) => logger.error({ err }, 'file transfer failed'),
+        });
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        process.stderr.write(`flotilla: files port ${o.filesPort}: ${code ?? (e instanceof Error ? e.message : String(e))}\n`);
+        process.exitCode = 2;
+        await measure?.close();
+        await acs.close();
+        await reach.close();
+        await store.close();
+        return;
+      }
+      if (filesUrl === '') filesUrl = transfers.url;
+      if (o.filesUrl === undefined && !LOOPBACK.has(o.host)) logger.warn({ files: filesUrl }, 'devices are sent download URLs on this address: set --files-url to the name they reach');
+      ownEndpoints.push({ host: o.host, port: transfers.port });
+      // Every process runs the campaign runner; campaigns are leased to one process at a time.
+      const jobs = startJobs({
+        store,
+        bus,
+        logger,
+        campaigns: {
+          files: services.files.campaignFiles(),
+          downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
+          requester: services.requester,
+          owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        },
+      });
       let nbi: Awaited<ReturnType<typeof startNbi>>;
       try {
         nbi = await startNbi({
@@ -382,6 +448,7 @@ export function registerServeCommand(program: Command): void {
         process.stderr.write(`flotilla: API port ${o.apiPort}: ${code === 'EADDRINUSE' || code === 'EACCES' ? code : e instanceof Error ? e.message : String(e)}\n`);
         process.exitCode = 2;
         await jobs.close();
+        await transfers.close();
         await measure?.close();
         await acs.close();
         await reach.close();
@@ -410,6 +477,7 @@ export function registerServeCommand(program: Command): void {
           console: `${nbi.url}/`,
           store: storeName,
           dataDir: acs.config.dataDir,
+          files: filesUrl,
           ...(reach.stun !== null ? { stunPort: reach.stun.port } : {}),
           xmpp: reach.xmpp !== null,
         },
@@ -426,6 +494,7 @@ export function registerServeCommand(program: Command): void {
           .then(() => acs.close())
           .then(() => reach.close())
           .then(() => measure?.close())
+          .then(() => transfers.close())
           .then(() => bus.close())
           .then(() => store.close())
           .then(

@@ -69,6 +69,20 @@ interface SimFlags {
   insecure?: boolean;
   bootstrap: boolean;
   reuseConnections?: boolean;
+  installFailures?: number;
+  installFailure: 9010 | 9018 | 'vanish';
+}
+
+function parseFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`not a fraction from 0 to 1: ${value}`);
+  return n;
+}
+
+function parseFailure(value: string): 9010 | 9018 | 'vanish' {
+  if (value === '9010' || value === '9018') return Number(value) as 9010 | 9018;
+  if (value === 'vanish') return value;
+  throw new InvalidArgumentError('expected 9010, 9018 or vanish');
 }
 
 export function flagsToOptions(f: SimFlags): FleetOptions {
@@ -104,6 +118,7 @@ export function flagsToOptions(f: SimFlags): FleetOptions {
     insecure: f.insecure,
     bootstrap: f.bootstrap,
     reuseConnections: f.reuseConnections,
+    installFailures: f.installFailures !== undefined ? { fraction: f.installFailures, mode: f.installFailure } : undefined,
   };
 }
 
@@ -138,6 +153,8 @@ export function registerSimCommand(program: Command): void {
     .addOption(opt('--sessions <n>', 'stop after this many sessions').argParser(parseCount))
     .addOption(opt('--session-timeout <seconds>', 'per HTTP exchange with the ACS').argParser(parsePositive).default(30))
     .addOption(opt('--reboot-delay <seconds>', 'how long a simulated reboot takes').argParser(parseNonNegative).default(2))
+    .addOption(opt('--install-failures <fraction>', 'this fraction of the fleet (chosen by serial number) fails firmware installs').argParser(parseFraction))
+    .addOption(opt('--install-failure <how>', 'how they fail: 9010 or 9018 (TransferComplete fault), or vanish (never come back)').argParser(parseFailure).default(9010))
     .addOption(opt('--retry-min-wait <seconds>', 'CWMPRetryMinimumWaitInterval override (default 5)').argParser(parsePositive))
     .addOption(opt('--insecure', 'do not verify TLS certificates (test ACSes only)'))
     .addOption(opt('--reuse-connections', 'keep TCP connections between sessions (real CPEs open one per session)'))

@@ -45,7 +45,7 @@ export { CookieJar } from './client/cookies.js';
 export { download, upload, type DownloadRequest, type UploadRequest, type TransferResult } from './client/transfer.js';
 export { runDiagnostic, diagnosticKind, type DiagnosticKind } from './client/diagnostics.js';
 export { CpeSession, canStep, step, type CpeSessionState, type CpeSessionEvent, type CpeReceived } from '../cwmp/cpe-session.js';
-export { Fleet, type FleetOptions, type ConnectionRequestMode } from './sim/fleet.js';
+export { Fleet, failsInstall, serialShare, type FleetOptions, type ConnectionRequestMode, type InstallFailures } from './sim/fleet.js';
 export type { Summary } from './sim/stats.js';
 export type { CpeDataModel, CpeEffect, RpcOutcome } from './types.js';
 export { createDevice, CPE_SUPPORTED_METHODS } from './device.js';

@@ -63,6 +63,7 @@ const FROM_SERVICE: Record<ServiceErrorCode, { status: number; code: ApiErrorCod
   UNAVAILABLE: { status: 400, code: 'BAD_REQUEST' },
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
   INVALID_POLICY: { status: 400, code: 'INVALID_POLICY' },
+  TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
   INVALID_CAMPAIGN: { status: 400, code: 'INVALID_CAMPAIGN' },
 };
 

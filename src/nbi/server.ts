@@ -40,6 +40,7 @@ import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerFileRoutes } from './routes/files.js';
 import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
 
@@ -84,6 +85,8 @@ export interface NbiOptions {
   connectionRequests?: ServicesOptions['connectionRequests'];
   /** Default task lifetime in seconds (only without `services`; default 7 days; 0 = none). */
   taskExpirySeconds?: number;
+  /** The file repository's settings (only without `services`). */
+  repository?: ServicesOptions['repository'];
   /** /devices/{id}/reach (STUN binding, last path) and configuring STUN/XMPP on devices (src/reach). */
   reach?: NbiReach;
   /** Parameters with a search index (default DEFAULT_SEARCHABLE_PATHS). */
@@ -186,6 +189,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       parseFilter: (expr) => parseFilter(expr, now()),
       ...(opts.connectionRequests !== undefined ? { connectionRequests: opts.connectionRequests } : {}),
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
+      ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
       ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
     });
   const hub = new SseHub(bus);
@@ -347,6 +351,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
+      registerFileRoutes(api, ctx);
       registerCredentialRoutes(api, ctx);
       registerCampaignRoutes(api, ctx);
       if (opts.reach !== undefined) registerReachRoutes(api, ctx, opts.reach);

@@ -44,8 +44,12 @@ import type { CampaignDeviceProgress, CampaignDeviceTransition, CampaignRecord, 
 import type { Task } from '../tasks/types.js';
 import type { CampaignFile, CampaignFiles } from './campaigns.js';
 
-/** The download task a device gets for the campaign's file. */
-export type DownloadTaskFactory = (file: CampaignFile, deviceId: string, commandKey: string) => Task;
+/**
+ * The download task a device gets for the campaign's file (the file repository fills in its
+ * URL, size and names); `expiresAt` is the task's. Throwing refuses this device: it is
+ * skipped with the error's message.
+ */
+export type DownloadTaskFactory = (file: CampaignFile, deviceId: string, commandKey: string, expiresAt: number | null) => Task | Promise<Task>;
 
 export interface CampaignRunnerOptions {
   store: Store;
@@ -131,13 +135,13 @@ export class CampaignRunner {
     const { store, owner } = this.#o;
     const claimed = await store.claimCampaigns(owner, this.#now(), this.#leaseMs, 16);
     for (const c of claimed) {
-      let nextAt: number | null = this.#now() + this.#tickMs;
+      let next: { at: number | null; revision: number } = { at: this.#now() + this.#tickMs, revision: c.revision };
       try {
-        nextAt = await this.#advance(c);
+        next = await this.#advance(c);
       } catch (e) {
         this.#o.logger?.error({ err: e, campaignId: c.id }, 'campaign step failed');
       } finally {
-        await store.releaseCampaign(c.id, owner, nextAt).catch(() => undefined);
+        await store.releaseCampaign(c.id, owner, next.revision, next.at).catch(() => undefined);
       }
     }
   }
@@ -150,8 +154,19 @@ export class CampaignRunner {
     await Promise.allSettled([...this.#pokes]);
   }
 
-  /** One step of one campaign; returns when it is next due (null: when an operator acts). */
-  async #advance(c0: CampaignRecord): Promise<number | null> {
+  /**
+   * One step of one campaign; returns when it is next due (null: when an operator acts) and
+   * the campaign's revision as this step left it.
+   */
+  async #advance(c0: CampaignRecord): Promise<{ at: number | null; revision: number }> {
+    let rev = c0.revision;
+    const at = await this.#step(c0, (u) => {
+      rev = u.revision;
+    });
+    return { at, revision: rev };
+  }
+
+  async #step(c0: CampaignRecord, saw: (c: CampaignRecord) => void): Promise<number | null> {
     const { store } = this.#o;
     let c = c0;
     const now = this.#now();
@@ -201,6 +216,7 @@ export class CampaignRunner {
       const reason = stopReason(rules, c.wave, { waveSize: c.waveSizes[c.wave] ?? 0, failedInWave: Math.max(0, cur.failed - c.ackFailed), recentOutcomes: recent });
       if (reason !== null) {
         const u = await store.updateCampaign(c.id, c.revision, { state: 'paused', reason }, now);
+        if (u !== null) saw(u);
         if (u !== null) this.#changed(u, 'paused');
         return followUp;
       }
@@ -214,11 +230,13 @@ export class CampaignRunner {
       const next = nextWave(c.waveSizes, c.wave);
       if (next === 'done') {
         const u = await store.updateCampaign(c.id, c.revision, { state: 'done', reason: null }, now);
+        if (u !== null) saw(u);
         if (u !== null) this.#changed(u, 'done');
         this.#progress(u ?? c, snap.waves);
         return followUp;
       }
       const u = await store.updateCampaign(c.id, c.revision, { wave: next, ackFailed: 0 }, now);
+      if (u !== null) saw(u);
       if (u === null) return now;
       c = u;
       this.#changed(c, 'wave');
@@ -227,6 +245,7 @@ export class CampaignRunner {
     // 4. Start devices.
     if (file === null) {
       const u = await store.updateCampaign(c.id, c.revision, { state: 'paused', reason: `file ${c.target.fileId} is gone` }, now);
+      if (u !== null) saw(u);
       if (u !== null) this.#changed(u, 'paused');
       return followUp;
     }
@@ -287,11 +306,17 @@ export class CampaignRunner {
     const mine = go.filter((g) => won.has(g.deviceId));
     if (mine.length === 0) return 0;
     const offlineUntil = now + c.definition.offlineSeconds * 1000;
-    const tasks: NewTask[] = mine.map((g) => ({
-      deviceId: g.deviceId,
-      task: this.#o.downloadTask(file, g.deviceId, commandKeyOf(c.id, g.attempt)),
-      expiresAt: g.closesAt === null ? offlineUntil : Math.min(offlineUntil, g.closesAt),
-    }));
+    const tasks: NewTask[] = [];
+    const refused: CampaignDeviceTransition[] = [];
+    for (const g of mine) {
+      const expiresAt = g.closesAt === null ? offlineUntil : Math.min(offlineUntil, g.closesAt);
+      try {
+        tasks.push({ deviceId: g.deviceId, task: await this.#o.downloadTask(file, g.deviceId, commandKeyOf(c.id, g.attempt), expiresAt), expiresAt });
+      } catch (e) {
+        refused.push({ deviceId: g.deviceId, from: ['scheduled'], to: 'skipped', reason: `${SKIP.notApplicable}: ${e instanceof Error ? e.message : String(e)}`, finishedAt: now });
+      }
+    }
+    await this.#apply(c, refused, now, []);
     const created = await store.createTasks(tasks, now);
     await store.transitionCampaignDevices(
       c.id,
@@ -316,7 +341,15 @@ export class CampaignRunner {
     let task = tasks.find((t) => t.commandKey === key) ?? null;
     if (task === null) {
       if (file === null) return;
-      task = (await store.createTasks([{ deviceId: row.deviceId, task: this.#o.downloadTask(file, row.deviceId, key), expiresAt: now + c.definition.offlineSeconds * 1000 }], now))[0] ?? null;
+      const expiresAt = now + c.definition.offlineSeconds * 1000;
+      let body: Task;
+      try {
+        body = await this.#o.downloadTask(file, row.deviceId, key, expiresAt);
+      } catch (e) {
+        await this.#apply(c, [{ deviceId: row.deviceId, from: ['scheduled'], to: 'skipped', reason: `${SKIP.notApplicable}: ${e instanceof Error ? e.message : String(e)}`, finishedAt: now }], now, []);
+        return;
+      }
+      task = (await store.createTasks([{ deviceId: row.deviceId, task: body, expiresAt }], now))[0] ?? null;
     }
     if (task === null) return;
     await store.transitionCampaignDevices(c.id, [{ deviceId: row.deviceId, from: ['scheduled'], to: 'scheduled', taskId: task.id, scheduledAt: now }], now);

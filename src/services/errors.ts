@@ -20,6 +20,8 @@ export const SERVICE_ERROR_CODES = [
   'RATE_LIMITED',
   /** A policy (or draft) that does not parse: `position` says where. */
   'INVALID_POLICY',
+  /** A body (an uploaded file) over its size limit. */
+  'TOO_LARGE',
   /** A campaign definition that does not hold: `position.field` names the member. */
   'INVALID_CAMPAIGN',
 ] as const;

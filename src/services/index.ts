@@ -17,6 +17,10 @@ import { ConformanceService } from './conformance.js';
 import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
+import { FileService } from './files.js';
+import { FileRepository } from '../files/repository.js';
+import { UrlSigner } from '../files/signing.js';
+import type { BlobStore } from '../files/blobs.js';
 
 export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export { TaskService, type TaskBody } from './tasks.js';
@@ -27,6 +31,7 @@ export { QuirkService } from './quirks.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
+export { FileService } from './files.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -39,8 +44,14 @@ export interface ServicesOptions {
   parseFilter?: FilterParser;
   /** Per-device credentials (rotation, reset windows, imports): the ACS's sealer and Digest realm. */
   credentials?: { sealer: Sealer; realm: string };
-  /** The file repository as campaigns see it; without it no campaign can be created (its file is unknown). */
+  /** The file repository as campaigns see it (default: the repository below, `FileService.campaignFiles`). */
   files?: CampaignFiles;
+  /**
+   * The file repository: where bytes go (default: the store's chunked rows), the signer of
+   * transfer URLs (default: a random key, fine for one process), the transfer endpoint's
+   * public URL, the largest upload.
+   */
+  repository?: { blobs?: BlobStore; signer?: UrlSigner; publicUrl?: () => string; maxUploadBytes?: number };
   now?: () => number;
 }
 
@@ -55,15 +66,28 @@ export interface Services {
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
   readonly campaigns: CampaignService;
+  readonly files: FileService;
   /** Connection requests (null: disabled), shared with the background jobs. */
   readonly requester: ConnectionRequester | null;
 }
 
+/** Largest file the repository accepts by default: 1 GiB (firmware images are tens to hundreds of MiB). */
+export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
+
 export function createServices(opts: ServicesOptions): Services {
   const now = opts.now ?? Date.now;
+  const r = opts.repository ?? {};
+  const files = new FileService({
+    repo: new FileRepository({ store: opts.store, now, ...(r.blobs !== undefined ? { blobs: r.blobs } : {}) }),
+    signer: r.signer ?? UrlSigner.random(),
+    publicUrl: r.publicUrl ?? (() => 'http://127.0.0.1:7567'),
+    maxUploadBytes: r.maxUploadBytes ?? DEFAULT_MAX_FILE_BYTES,
+    now,
+  });
   const requester =
     opts.connectionRequests === false ? null : new ConnectionRequester({ store: opts.store, now, ...(opts.connectionRequests ?? {}) });
   const tasks = new TaskService({
+    files,
     store: opts.store,
     bus: opts.bus,
     requester,
@@ -83,7 +107,7 @@ export function createServices(opts: ServicesOptions): Services {
   const campaigns = new CampaignService({
     store: opts.store,
     bus: opts.bus,
-    files: opts.files ?? { get: async () => null },
+    files: opts.files ?? files.campaignFiles(),
     now,
     parseFilter:
       opts.parseFilter ??
@@ -91,7 +115,13 @@ export function createServices(opts: ServicesOptions): Services {
         throw new Error('filters are not available in this process');
       }),
   });
+  // A file a campaign names is not deleted under it.
+  files.repo.addUsageCheck(async (f) => {
+    const ids = await campaigns.usingFile(f.id);
+    return ids.length > 0 ? `campaign${ids.length === 1 ? '' : 's'} ${ids.join(', ')} use${ids.length === 1 ? 's' : ''} it` : null;
+  });
   return {
+    files,
     tasks,
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),

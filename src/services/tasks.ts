@@ -13,6 +13,8 @@ import { DIAGNOSTIC_TYPES, FINAL_TASK_STATES, type TaskType } from '../tasks/typ
 import { deviceContext, normalizeTask, pathsToType, TaskValidationError } from '../tasks/validate.js';
 import { shippedCatalogues, type CatalogueSet } from '../datamodel/bbf.js';
 import { conflict, invalidArgument, notFound, ServiceError, unavailable } from './errors.js';
+import type { FileService } from './files.js';
+import type { FileRecord } from '../store/types.js';
 import { tasks as taskMetrics } from '../metrics/registry.js';
 
 export type TaskBody = Record<string, unknown> & { type: TaskType };
@@ -26,6 +28,8 @@ export interface TaskServiceOptions {
   defaultExpirySeconds?: number;
   /** Most devices one bulk call may target. */
   maxBulkDevices?: number;
+  /** The file repository: download tasks naming a `fileId` are filled in by it. */
+  files?: FileService;
   /**
    * The BBF catalogues values are checked against before a task is queued (default: the
    * shipped ones, models/bbf-catalogue.json); null checks only the lexical type.
@@ -75,6 +79,14 @@ export class TaskService {
     }
   }
 
+  /** A download of a repository file, filled in for the device (URL signed for it, size, names). */
+  async #withFile(task: NewTask['task'], deviceId: string, expiresAt: number | null, files?: Map<string, FileRecord>): Promise<NewTask['task']> {
+    if (task.type !== 'download' || task.fileId === undefined) return task;
+    const service = this.#o.files;
+    if (service === undefined) throw unavailable('this server has no file repository (fileId)');
+    return service.prepareDownload(task, deviceId, expiresAt, files);
+  }
+
   /** Queue a task for one device; with `connectionRequest`, poke it; with `waitSeconds`, wait for the outcome. */
   async createForDevice(
     deviceId: string,
@@ -86,8 +98,9 @@ export class TaskService {
     const device = page.devices[0];
     if (device === undefined) throw notFound(`device ${deviceId}`);
     const now = this.#now();
-    const task = this.#normalize(body, device);
-    const [created] = await store.createTasks([{ deviceId, task, expiresAt: this.#expiresAt(opts.expirySeconds, now, body.type) }], now);
+    const expiresAt = this.#expiresAt(opts.expirySeconds, now, body.type);
+    const task = await this.#withFile(this.#normalize(body, device), deviceId, expiresAt);
+    const [created] = await store.createTasks([{ deviceId, task, expiresAt }], now);
     let record = created!;
     taskMetrics.inc({ type: body.type, state: 'queued' });
     let waitSkipped: string | null = null;
@@ -169,9 +182,12 @@ export class TaskService {
     const created: TaskRecord[] = [];
     let after: { key: string | number; id: string } | undefined;
     const pages: NewTask[][] = [];
+    const files = new Map<string, FileRecord>();
     while (true) {
       const page = await store.listDevices({ filters, parameters: paths, limit: BULK_CHUNK, ...(after ? { after } : {}) });
-      if (page.devices.length > 0) pages.push(page.devices.map((d) => ({ deviceId: d.id, task: this.#normalize(body, d), expiresAt })));
+      const chunk: NewTask[] = [];
+      for (const d of page.devices) chunk.push({ deviceId: d.id, task: await this.#withFile(this.#normalize(body, d), d.id, expiresAt, files), expiresAt });
+      if (chunk.length > 0) pages.push(chunk);
       if (page.next === null) break;
       after = page.next;
     }

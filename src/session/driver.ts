@@ -365,6 +365,9 @@ export class SessionDriver {
   #recordCpeRequest(request: Exclude<CpeRequest, Inform>): void {
     this.#cpeRequestNames.push(request.method);
     this.#cpeMessages.push({ at: this.#deps.now(), message: request });
+    for (const p of this.#programs) {
+      if (p.cpeRequest !== undefined && !this.#failed.has(p)) this.#guard(p, () => p.cpeRequest!(request));
+    }
   }
 
   #recordCompletion(done: RpcCompletion): void {

@@ -7,7 +7,7 @@
  * report task outcomes through the recorder; the driver writes everything in one commit.
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
-import type { AcsRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
+import type { AcsRequest, CpeRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
 import type { CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, SessionOpenResult, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
@@ -42,6 +42,11 @@ export interface Program {
   next(): ProgramRpc | null;
   /** The CPE's answer (response or fault) to the RPC this program's `next` returned last. */
   learn(answer: RpcOutcome): void;
+  /**
+   * A request the CPE sent this session (TransferComplete …), as it arrives: before the
+   * program's first `next` as a rule, after its last when the ACS held the CPE's requests.
+   */
+  cpeRequest?(request: Exclude<CpeRequest, Inform>): void;
 }
 
 /** What a program can read about its session. */

@@ -107,6 +107,17 @@ export const CONCERN_METHODS = {
   redeemActivationCode: true,
   createSubscriberToken: true,
   findSubscriberToken: true,
+  // files
+  createFile: true,
+  getFile: true,
+  listFiles: true,
+  deleteFile: true,
+  putFileChunks: true,
+  readFileChunks: true,
+  deleteFileChunks: true,
+  countPendingFileTasks: true,
+  appendTransferLog: true,
+  listTransferLog: true,
   // campaigns
   createCampaign: true,
   getCampaign: true,

@@ -13,6 +13,7 @@ import type { AuditStore } from './concerns/audit.js';
 import type { CampaignStore } from './concerns/campaigns.js';
 import type { CredentialStore } from './concerns/credentials.js';
 import type { DeviceStore } from './concerns/devices.js';
+import type { FileStore } from './concerns/files.js';
 import type { HistoryStore } from './concerns/history.js';
 import type { PolicyStore } from './concerns/policies.js';
 import type { QuirkStore } from './concerns/quirks.js';
@@ -25,6 +26,7 @@ export type * from './concerns/audit.js';
 export type * from './concerns/campaigns.js';
 export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
+export type * from './concerns/files.js';
 export type * from './concerns/history.js';
 export type * from './concerns/policies.js';
 export type * from './concerns/quirks.js';
@@ -40,4 +42,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & QuirkStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & QuirkStore;

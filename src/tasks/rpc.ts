@@ -58,7 +58,7 @@ export function requestFor(task: SingleRpcTask): AcsRequest {
     case 'factoryReset':
       return { method: 'FactoryReset' };
     case 'download': {
-      const { type: _type, ...rest } = task;
+      const { type: _type, fileId: _file, ...rest } = task;
       return { method: 'Download', ...rest };
     }
     case 'upload': {

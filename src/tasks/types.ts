@@ -36,7 +36,12 @@ export type Task =
   | { type: 'deleteObject'; objectName: string; parameterKey: string }
   | { type: 'reboot'; commandKey: string }
   | { type: 'factoryReset' }
-  | ({ type: 'download' } & Omit<Download, 'method'>)
+  /**
+   * Download; with `fileId` (a file of the repository, src/files/) the ACS filled in the URL
+   * (signed for this device), FileSize, TargetFileName and FileType when the task was made,
+   * and the task stays open until the CPE's TransferComplete (src/session/programs/transfers.ts).
+   */
+  | ({ type: 'download'; fileId?: string } & Omit<Download, 'method'>)
   | ({ type: 'upload' } & Omit<Upload, 'method'>)
   | { type: 'scheduleInform'; delaySeconds: number; commandKey: string }
   /** Re-read a subtree: GetParameterNames (NextLevel false), then GetParameterValues of its leaves. */

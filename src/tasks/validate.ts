@@ -171,6 +171,8 @@ export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
     case 'download':
       return {
         type: 'download',
+        // A repository file: the task service fills in the URL, size and names (src/services/files.ts).
+        ...(typeof body.fileId === 'string' ? { fileId: body.fileId } : {}),
         commandKey: str(body.commandKey, generateCommandKey()),
         fileType: str(body.fileType),
         url: str(body.url),

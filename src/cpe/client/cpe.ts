@@ -440,6 +440,10 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     const live = this.model.live?.runTransfer;
     if (live !== undefined) t.state = 2;
     const result = live !== undefined ? await live.call(this.model.live, t) : await runTransfer(t, this.model, this.runtime, facts);
+    if ('vanish' in result && result.vanish === true) {
+      this.stop();
+      return;
+    }
     const x = this.#x;
     // A factory reset (or stop) while the file moved: the transfer is forgotten.
     if (x === null || !x.transfers.includes(t) || this.#phase === 'off') return;

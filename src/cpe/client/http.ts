@@ -57,6 +57,10 @@ export interface RequestOptions {
   maxBodyBytes?: number;
   /** Count the body without keeping it (large downloads). */
   discardBody?: boolean;
+  /** Told the status and headers when they arrive (before any body chunk). */
+  onResponse?: (status: number, headers: IncomingHttpHeaders) => void;
+  /** Each body chunk as it arrives (hashing a download as it streams); false drops the connection. */
+  onChunk?: (chunk: Buffer) => boolean | void;
   tls?: TlsOptions;
 }
 
@@ -107,10 +111,15 @@ function requestOnce(opts: RequestOptions): Promise<HttpReply> {
         const headersAt = Date.now();
         const chunks: Buffer[] = [];
         let bytes = 0;
+        opts.onResponse?.(res.statusCode ?? 0, res.headers);
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > maxBody) {
             fail(new HttpError('TOO_LARGE', `response body over ${maxBody} bytes`));
+            return;
+          }
+          if (opts.onChunk?.(chunk) === false) {
+            fail(new HttpError('RESET', `connection dropped after ${bytes} bytes`));
             return;
           }
           if (opts.discardBody !== true) chunks.push(chunk);

@@ -77,6 +77,8 @@ export interface RuntimeOptions {
   reuseConnections?: number;
   /** Called with the bytes of every successful Download (the device maker installs them). */
   onDownload?: (file: DownloadedFile) => void;
+  /** Fault injection: every download's connection drops once after this many bytes (it resumes with Range). */
+  dropDownloadsAfterBytes?: number;
 }
 
 /** Anything the gate can start. */
@@ -150,9 +152,18 @@ export class CpeRuntime {
   readonly bootstrap: boolean;
   readonly transferTimeoutMs: number;
   readonly onDownload: ((file: DownloadedFile) => void) | undefined;
+  /** Fault injection (mutable: tests switch it on and off). */
+  dropDownloadsAfterBytes: number | undefined;
   readonly pool: ConnectionPool | null;
   /** Set when the owner stops: no new session starts. */
   stopping = false;
+  /**
+   * Failure injection for firmware installs (the simulator's fleet option, ../sim/fleet.ts):
+   * per serial number, a fault code the install fails with (9010, 9018), 'vanish' (the device
+   * powers off for good after the download: it never comes back), or null (it installs).
+   * Mutable: tests change it between waves.
+   */
+  installFailure: ((serialNumber: string) => number | 'vanish' | null) | undefined = undefined;
 
   constructor(opts: RuntimeOptions = {}) {
     this.scheduler = opts.scheduler ?? new HeapScheduler();
@@ -171,6 +182,7 @@ export class CpeRuntime {
     this.bootstrap = opts.bootstrap ?? true;
     this.transferTimeoutMs = opts.transferTimeoutMs ?? 120_000;
     this.onDownload = opts.onDownload;
+    this.dropDownloadsAfterBytes = opts.dropDownloadsAfterBytes;
     this.pool = opts.reuseConnections !== undefined && opts.reuseConnections > 0 ? new ConnectionPool(opts.reuseConnections) : null;
   }
 

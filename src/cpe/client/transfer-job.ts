@@ -1,7 +1,7 @@
 /**
  * A queued Download / Upload / ScheduleDownload and what finishing it does to the device:
- * a firmware image is "installed" (SoftwareVersion taken from the file name when it holds
- * a version, then a reboot), a vendor configuration file in our own format is applied, and
+ * a firmware image is "installed" (SoftwareVersion from the server's X-Flotilla-Version header,
+ * else from the file name when it holds a version; then a reboot), a vendor configuration file in our own format is applied, and
  * the outcome becomes the TransferComplete the device reports (TR-069 A.3.3.2).
  */
 import type { AllQueuedTransfer, DownloadFile, FaultStruct } from '../../cwmp/types.js';
@@ -29,6 +29,8 @@ export interface TransferOutcome {
   completeTime: string;
   /** The device reboots to finish (firmware). */
   reboot: boolean;
+  /** The device powers off for good instead (an injected failure: it never comes back). */
+  vanish?: boolean;
 }
 
 export function queuedTransfer(t: TransferRec): AllQueuedTransfer {
@@ -85,6 +87,7 @@ export async function runTransfer(t: TransferRec, model: CpeDataModel, rt: CpeRu
     timeoutMs: rt.transferTimeoutMs,
     keepBody: isConfig || rt.onDownload !== undefined,
     tls: rt.tls,
+    ...(rt.dropDownloadsAfterBytes !== undefined ? { dropAfterBytes: rt.dropDownloadsAfterBytes } : {}),
   });
   if (r.fault.faultCode !== 0) return done(r.fault, r.bytes);
   if (Date.now() > t.windowEnd) return outsideWindow();
@@ -92,8 +95,14 @@ export async function runTransfer(t: TransferRec, model: CpeDataModel, rt: CpeRu
     if (isConfig) applyConfig(model, r.body);
     rt.onDownload?.({ fileType: t.fileType, targetFileName: t.targetFileName, url: t.url, body: r.body });
   }
+  // Injected install failures (CpeRuntime.installFailure): a fault instead of the new version, or gone for good.
+  const failure = t.fileType.startsWith('1 ') ? (rt.installFailure?.(facts.serialNumber) ?? null) : null;
+  if (failure === 'vanish') return { ...done({ faultCode: 0, faultString: '' }, r.bytes), vanish: true };
+  if (failure !== null) return done({ faultCode: failure, faultString: faultString(failure) }, r.bytes);
   if (t.fileType.startsWith('1 ')) {
-    const version = versionFrom(t.targetFileName !== '' ? t.targetFileName : t.url);
+    // The version the server states for the file (X-Flotilla-Version, the ACS's transfer
+    // endpoint), else one in the TargetFileName or the URL ("fw-2.1.0.bin").
+    const version = r.version ?? versionFrom(t.targetFileName !== '' ? t.targetFileName : t.url);
     const path = `${model.root}DeviceInfo.SoftwareVersion`;
     if (version !== null && model.get(path) !== undefined) model.setInternal(path, version);
     return done(r.fault, r.bytes, true);

@@ -76,7 +76,42 @@ export interface FleetOptions {
   observer?: CpeObserver;
   /** The one timer of the fleet (default a HeapScheduler); tests pass one that records what was scheduled. */
   scheduler?: Scheduler;
+  /** A chosen fraction of the fleet fails firmware installs (stop-rule tests); Fleet.setInstallFailures changes it while running. */
+  installFailures?: InstallFailures;
 }
+
+/**
+ * Which devices fail a firmware install, and how: `fraction` (0..1) of the fleet, chosen by a
+ * hash of the serial number (the same devices every run and every call); `fault` 9010
+ * (download failure, the default) or 9018 (file corrupted) reported in TransferComplete, or
+ * `vanish`: the device powers off after the download and never comes back.
+ */
+export interface InstallFailures {
+  fraction: number;
+  mode?: 9010 | 9018 | 'vanish';
+}
+
+/**
+ * The serial as a number in [0, 1), stable across runs and processes: FNV-1a, then
+ * MurmurHash3's finalizer (FNV alone keeps consecutive serials close together).
+ */
+export function serialShare(serialNumber: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < serialNumber.length; i++) {
+    h ^= serialNumber.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** Whether `serialNumber` is among the failing `fraction`. */
+export const failsInstall = (f: InstallFailures | null | undefined, serialNumber: string): boolean =>
+  f !== null && f !== undefined && f.fraction > 0 && serialShare(serialNumber) < f.fraction;
 
 const PORT_STEP_LIMIT = 65535;
 
@@ -115,7 +150,17 @@ export class Fleet {
       reuseConnections: opts.reuseConnections === true ? (opts.maxConcurrentSessions ?? 256) : undefined,
       observer: opts.observer === undefined ? this.stats : tee(this.stats, opts.observer),
     });
+    this.setInstallFailures(opts.installFailures ?? null);
   }
+
+  /** From now on, this fraction of the fleet fails firmware installs (null or fraction 0: none). */
+  setInstallFailures(f: InstallFailures | null): void {
+    if (f !== null && !(f.fraction >= 0 && f.fraction <= 1)) throw new Error('install failure fraction must be between 0 and 1');
+    this.installFailures = f;
+    this.runtime.installFailure = f === null || f.fraction === 0 ? undefined : (serial) => (failsInstall(f, serial) ? (f.mode ?? 9010) : null);
+  }
+
+  installFailures: InstallFailures | null = null;
 
   get startedAt(): number {
     return this.#startedAt;

@@ -1,7 +1,7 @@
 /**
  * Today's programs, in today's order: the device's own credentials (handed out on its first
  * session, rotated), its queued tasks, then discovery of a new or bootstrapped device;
- * diagnostic tasks have their own program (they span sessions). Later programs (policies,
+ * diagnostic tasks and downloads of repository files have their own programs (they span sessions). Later programs (policies,
  * quirks) join this list.
  */
 import { EV, hasEvent } from '../../cwmp/events.js';
@@ -12,6 +12,7 @@ import { DiscoveryProgram, rootOf } from './discovery.js';
 import { BUILTIN_TEMPLATES } from '../../subscribers/builtin.js';
 import { ServicesProgram, type ServicesApplied } from './services.js';
 import { TasksProgram } from './tasks.js';
+import { splitFileDownloads, TransfersProgram } from './transfers.js';
 
 export interface DefaultProgramSettings {
   /** Read the whole tree of a new or bootstrapped device. */
@@ -43,8 +44,11 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
       ctx = watchFactoryResets(ctx, creds.factoryResetWindowMs);
     }
     const { inform, device } = ctx.view;
-    const { diagnostics, others } = splitDiagnostics(ctx.queue);
+    const { diagnostics, others: rest } = splitDiagnostics(ctx.queue);
+    // Downloads of repository files wait across sessions for their TransferComplete (transfers.ts).
+    const { downloads, others } = splitFileDownloads(rest);
     programs.push(new TasksProgram({ ...ctx, queue: others }, { batchSize: settings.taskBatchSize, maxAttempts: settings.maxTaskAttempts ?? 5 }));
+    if (downloads.length > 0) programs.push(new TransfersProgram(ctx, downloads, { maxAttempts: settings.maxTaskAttempts ?? 5 }));
     if (diagnostics.length > 0) {
       const root = rootOf(inform.parameterList.map((p) => p.name)) === 'Device.' ? 'Device.' : 'InternetGatewayDevice.';
       programs.push(new DiagnosticsProgram(ctx, diagnostics, root));

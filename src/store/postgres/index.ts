@@ -17,6 +17,7 @@ import * as campaigns from './campaigns.js';
 import * as credentials from './credentials.js';
 import { PgDb, type PgTuning } from './db.js';
 import * as devices from './devices.js';
+import * as files from './files.js';
 import * as history from './history.js';
 import * as policies from './policies.js';
 import * as quirks from './quirks.js';
@@ -66,7 +67,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...quirks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...quirks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

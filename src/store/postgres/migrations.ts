@@ -811,6 +811,50 @@ END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION flotilla_audit_append_only();
 `;
 
+/** The file repository (src/store/concerns/files.ts): metadata, content as chunked rows, transfer log. */
+const FILES = `
+CREATE TABLE files (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  file_type text NOT NULL,
+  version text NOT NULL,
+  size bigint NOT NULL,
+  sha256 text NOT NULL,
+  target_file_name text NOT NULL,
+  applicability json NOT NULL,
+  storage text NOT NULL,
+  chunk_size integer NOT NULL,
+  device_id text COLLATE "C",
+  created_at bigint NOT NULL
+);
+CREATE INDEX files_by_created ON files (created_at, id) WHERE device_id IS NULL;
+CREATE INDEX files_by_device ON files (device_id, created_at, id) WHERE device_id IS NOT NULL;
+-- Every process serves every file: the bytes are rows, read a few chunks per statement.
+CREATE TABLE file_chunks (
+  file_id text COLLATE "C" NOT NULL,
+  seq integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (file_id, seq)
+);
+ALTER TABLE file_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE TABLE file_transfers (
+  id bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  device_id text COLLATE "C",
+  file_id text COLLATE "C",
+  method text NOT NULL,
+  status integer NOT NULL,
+  bytes bigint NOT NULL,
+  outcome text NOT NULL,
+  auth text NOT NULL,
+  remote text NOT NULL,
+  command_key text,
+  duration_ms bigint NOT NULL
+);
+CREATE INDEX file_transfers_by_file ON file_transfers (file_id, id);
+CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -823,6 +867,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 21, name: 'quirk profiles (operator and learnt)', up: QUIRK_PROFILES },
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
+  { version: 30, name: 'file repository: files, chunked content, transfer log', up: FILES },
   { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },

@@ -16,6 +16,7 @@ import * as campaigns from './campaigns.js';
 import * as credentials from './credentials.js';
 import { Db, type SqliteTuning } from './db.js';
 import * as devices from './devices.js';
+import * as files from './files.js';
 import * as history from './history.js';
 import * as policies from './policies.js';
 import * as quirks from './quirks.js';
@@ -55,7 +56,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...quirks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...quirks, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

@@ -311,6 +311,54 @@ CREATE TABLE device_policy (
 `,
   },
   {
+    version: 30,
+    name: 'file repository: files, chunked content, transfer log',
+    // src/store/concerns/files.ts. Content lives in file_chunks only where the store is where
+    // the bytes are (PostgreSQL by default; SQLite keeps them under the data directory).
+    // applicability: {oui, productClass, fromVersions} as JSON; device_id: a device's own
+    // upload (backup, log), null for the operators' repository.
+    up: `
+CREATE TABLE files (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  file_type TEXT NOT NULL,
+  version TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  target_file_name TEXT NOT NULL,
+  applicability TEXT NOT NULL,
+  storage TEXT NOT NULL,
+  chunk_size INTEGER NOT NULL,
+  device_id TEXT,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX files_by_created ON files (created_at, id) WHERE device_id IS NULL;
+CREATE INDEX files_by_device ON files (device_id, created_at, id) WHERE device_id IS NOT NULL;
+CREATE TABLE file_chunks (
+  file_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (file_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE file_transfers (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  device_id TEXT,
+  file_id TEXT,
+  method TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  remote TEXT NOT NULL,
+  command_key TEXT,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX file_transfers_by_file ON file_transfers (file_id, id);
+CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
+`,
+  },
+  {
     version: 33,
     name: 'firmware campaigns and their device rows',
     // src/store/concerns/campaigns.ts. definition, target and wave_sizes are JSON, so new

@@ -8,7 +8,7 @@ import { API_BASE } from './api';
 
 export interface FlotillaEvent {
   id: string;
-  type: 'device.registered' | 'device.booted' | 'device.inform' | 'task.done' | 'task.faulted' | 'task.expired';
+  type: 'device.registered' | 'device.booted' | 'device.inform' | 'task.done' | 'task.faulted' | 'task.expired' | 'campaign.changed' | 'campaign.device' | 'campaign.progress';
   at: number;
   deviceId: string;
   data: Record<string, unknown>;

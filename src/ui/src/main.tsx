@@ -7,6 +7,7 @@ import type { Role } from './api';
 import { Ctx, type AppContext } from './app-context';
 import { ActivityPanel } from './components/activity-panel';
 import { EventStream, type StreamState } from './events';
+import { CampaignPage, CampaignsPage } from './pages/Campaigns';
 import { DevicePage } from './pages/Device';
 import { DevicesPage } from './pages/Devices';
 import { FaultsPage } from './pages/Faults';
@@ -48,6 +49,10 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <SubscriberPage key={route.id} id={route.id} />;
     case 'service-templates':
       return <ServiceTemplatesPage />;
+    case 'campaigns':
+      return <CampaignsPage />;
+    case 'campaign':
+      return <CampaignPage key={route.id} id={route.id} />;
     case 'not-found':
       return (
         <div class="page">
@@ -73,7 +78,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -98,6 +103,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/faults', 'Faults', route.page === 'faults')}
             {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
             {nav('/service-templates', 'Templates', route.page === 'service-templates')}
+            {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />

@@ -9,6 +9,8 @@ export type Route =
   | { page: 'subscribers' }
   | { page: 'subscriber'; id: string }
   | { page: 'service-templates' }
+  | { page: 'campaigns' }
+  | { page: 'campaign'; id: string }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -34,6 +36,14 @@ export function parseRoute(pathname: string, search: string): Route {
     }
   }
   if (parts[0] === 'service-templates' && parts.length === 1) return { page: 'service-templates' };
+  if (parts[0] === 'campaigns' && parts.length === 1) return { page: 'campaigns' };
+  if (parts[0] === 'campaigns' && parts.length === 2) {
+    try {
+      return { page: 'campaign', id: decodeURIComponent(parts[1]!) };
+    } catch {
+      return { page: 'not-found', path: pathname };
+    }
+  }
   return { page: 'not-found', path: pathname };
 }
 

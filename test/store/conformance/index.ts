@@ -6,6 +6,7 @@ import { auditConformance } from './audit.js';
 import { campaignsConformance } from './campaigns.js';
 import { credentialsConformance } from './credentials.js';
 import { devicesConformance } from './devices.js';
+import { filesConformance } from './files.js';
 import type { StoreFixture } from './harness.js';
 import { historyConformance } from './history.js';
 import { policiesConformance } from './policies.js';
@@ -17,7 +18,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, quirksConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, quirksConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);

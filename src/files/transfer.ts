@@ -1,0 +1,337 @@
+/**
+ * The transfer endpoint: the port CPEs fetch files from (Download) and, later, send files to
+ * (Upload), apart from the CWMP port so its limits and TLS can differ (`--files-port`,
+ * default 7567).
+ *
+ *   GET|HEAD /files/<id>   the file's bytes; `Range: bytes=a-b | a- | -n` answers 206 (one
+ *                          range; several ranges get the whole file, 200), a range past the
+ *                          end 416 with `Content-Range: bytes * /size`.
+ *
+ * Who may fetch what: a device proves who it is with a signed URL (the Download task's URL:
+ * file, device, CommandKey, expiry under an HMAC, ./signing.ts) or with its own credential
+ * (Digest, or Basic over TLS), and then reaches only files meant for it: a file a device sent
+ * (a backup) only that device; a repository file only a device its OUI/ProductClass fit.
+ * Anything else is 403; no proof at all is a 401 with a Digest challenge.
+ *
+ * Limits: transfers at once (more are answered 503 with Retry-After) and bytes per second
+ * shared by every transfer of the process. Every answered request but a bare challenge goes
+ * to the transfer log (store: who, what, how many bytes, how it ended).
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  basicChallenge,
+  digestChallenge,
+  digestUriMatches,
+  NonceCounter,
+  NonceIssuer,
+  parseAuthorization,
+  verifyBasic,
+  verifyDigest,
+  type ParsedAuthorization,
+} from '../auth/server.js';
+import { parseDeviceId } from '../store/device-id.js';
+import type { FileRecord, TransferLogEntry } from '../store/types.js';
+import { FileError, notApplicable, type FileRepository } from './repository.js';
+import type { UrlSigner } from './signing.js';
+
+export interface TransferServerOptions {
+  repo: FileRepository;
+  signer: UrlSigner;
+  host: string;
+  /** 0: any free port (tests). */
+  port: number;
+  tls?: { cert: string; key: string };
+  /** Digest realm (the CWMP endpoint's, so a device's stored HA1 fits). */
+  realm: string;
+  /** Accept Basic over plain HTTP (the password crosses in clear). */
+  allowBasicOverHttp?: boolean;
+  /** Transfers at once (default 200); more get 503. */
+  maxConcurrent?: number;
+  /** Bytes per second over all transfers (default 0: no limit). */
+  bytesPerSecond?: number;
+  /** Digest nonces: share the secret between processes so any accepts any nonce. */
+  nonceSecret?: Buffer;
+  now?: () => number;
+  onError?: (err: unknown) => void;
+}
+
+export interface TransferServer {
+  readonly port: number;
+  /** e.g. http://127.0.0.1:7567 (no trailing slash) */
+  readonly url: string;
+  /** Transfers in progress. */
+  active(): number;
+  close(): Promise<void>;
+}
+
+/** Who a request proved to be. */
+interface Caller {
+  deviceId: string;
+  auth: 'signed' | 'digest' | 'basic';
+  commandKey: string | null;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A token bucket over bytes, shared by every transfer: each chunk waits its turn. */
+export class ByteRate {
+  readonly #rate: number;
+  #tokens: number;
+  #at: number;
+
+  constructor(bytesPerSecond: number) {
+    this.#rate = bytesPerSecond;
+    // A quarter second of burst: smooth enough, and a chunk never waits for itself.
+    this.#tokens = bytesPerSecond / 4;
+    this.#at = Date.now();
+  }
+
+  /** Milliseconds to wait before sending `n` bytes (they are counted now). */
+  take(n: number): number {
+    const now = Date.now();
+    this.#tokens = Math.min(this.#rate / 4, this.#tokens + ((now - this.#at) / 1000) * this.#rate);
+    this.#at = now;
+    this.#tokens -= n;
+    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.#rate) * 1000);
+  }
+}
+
+function throttle(rate: ByteRate): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      const wait = rate.take(chunk.length);
+      if (wait === 0) done(null, chunk);
+      else setTimeout(() => done(null, chunk), wait);
+    },
+  });
+}
+
+/** `Range` against a size: the one range asked, 'unsatisfiable', or null (absent, several, malformed: send it all). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (header === undefined) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (m === null) return null;
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return null;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'unsatisfiable';
+    return size === 0 ? 'unsatisfiable' : { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  if (b !== '' && Number(b) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end };
+}
+
+export async function startTransferServer(opts: TransferServerOptions): Promise<TransferServer> {
+  const { repo, signer } = opts;
+  const store = repo.store;
+  const now = opts.now ?? Date.now;
+  const tls = opts.tls !== undefined;
+  const maxConcurrent = opts.maxConcurrent ?? 200;
+  const rate = (opts.bytesPerSecond ?? 0) > 0 ? new ByteRate(opts.bytesPerSecond!) : null;
+  const nonces = new NonceIssuer(opts.nonceSecret !== undefined ? { secret: opts.nonceSecret } : {});
+  const counter = new NonceCounter();
+  const basicAllowed = tls || opts.allowBasicOverHttp === true;
+  let active = 0;
+
+  const challenge = (stale = false): Record<string, string> => {
+    const headers = [digestChallenge(opts.realm, nonces.issue(now()), stale)];
+    if (basicAllowed) headers.push(basicChallenge(opts.realm));
+    return { 'www-authenticate': headers.join(', ') };
+  };
+
+  /** The device a credential names, or a refusal. */
+  async function byCredential(req: IncomingMessage, auth: ParsedAuthorization): Promise<Caller> {
+    if (auth.scheme === 'Basic' && !basicAllowed) throw new Refusal(401, 'Basic over plain HTTP is refused: use Digest', challenge());
+    if (auth.scheme === 'Digest') {
+      if (auth.realm !== opts.realm) throw new Refusal(401, 'wrong realm', challenge());
+      const fresh = nonces.check(auth.nonce, now());
+      if (fresh === 'stale') throw new Refusal(401, 'stale nonce', challenge(true));
+      if (fresh === 'invalid') throw new Refusal(401, 'invalid nonce', challenge());
+      if (!digestUriMatches(auth.uri, req.url ?? '')) throw new Refusal(400, 'digest uri does not name this request');
+    }
+    const found = await store.getCpeCredentialByUsername(auth.username);
+    const ok =
+      found !== null &&
+      (auth.scheme === 'Digest' ? verifyDigest(auth, found.credential.ha1, req.method ?? 'GET') : verifyBasic(auth, found.credential));
+    if (!ok || found === null) throw new Refusal(401, 'wrong credentials', challenge());
+    // After the check: a replayed header is refused, a wrong one never counts.
+    if (auth.scheme === 'Digest' && !counter.accept(auth.nonce, auth.nc ?? '')) throw new Refusal(401, 'replayed nonce count', challenge());
+    return { deviceId: found.deviceId, auth: auth.scheme === 'Digest' ? 'digest' : 'basic', commandKey: null };
+  }
+
+  async function identify(req: IncomingMessage, fileId: string, query: URLSearchParams): Promise<Caller> {
+    if (query.has('s')) {
+      const checked = signer.check(fileId, 'get', query, now());
+      if (checked.ok) return { deviceId: checked.grant.deviceId, auth: 'signed', commandKey: checked.grant.commandKey };
+      if (checked.reason === 'malformed expiry' || checked.reason === 'not signed') throw new Refusal(400, `signed URL: ${checked.reason}`);
+      throw new Refusal(403, `signed URL: ${checked.reason}`);
+    }
+    const auth = parseAuthorization(req.headers.authorization);
+    if (auth === null) {
+      if (req.headers.authorization !== undefined) throw new Refusal(401, 'unreadable Authorization', challenge());
+      throw new Refusal(401, 'no credentials', challenge());
+    }
+    return byCredential(req, auth);
+  }
+
+  function mayFetch(caller: Caller, file: FileRecord): void {
+    if (file.deviceId !== null) {
+      if (file.deviceId !== caller.deviceId) throw new Refusal(403, "another device's file");
+      return;
+    }
+    if (caller.auth === 'signed') return; // the signature names this file and this device
+    const parsed = parseDeviceId(caller.deviceId);
+    const why = parsed === null ? 'unknown device' : notApplicable({ ...file, fromVersions: [] }, parsed);
+    if (why !== null) throw new Refusal(403, `not for this device: ${why}`);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = now();
+    const entry: TransferLogEntry = {
+      at: started,
+      deviceId: null,
+      fileId: null,
+      method: req.method ?? '?',
+      status: 0,
+      bytes: 0,
+      outcome: '',
+      auth: 'none',
+      remote: req.socket.remoteAddress ?? '',
+      commandKey: null,
+      durationMs: 0,
+    };
+    let logIt = true;
+    let counted = false;
+    const finish = (status: number, outcome: string): void => {
+      entry.status = status;
+      entry.outcome = outcome;
+      entry.durationMs = now() - started;
+      if (!logIt) return;
+      store.appendTransferLog(entry).catch((e: unknown) => opts.onError?.(e));
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const m = /^\/files\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
+      if (m === null) throw new Refusal(404, 'no such path (GET /files/<id>)');
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'GET or HEAD', { allow: 'GET, HEAD' });
+      const fileId = m[1]!;
+      entry.fileId = fileId;
+      let caller: Caller;
+      try {
+        caller = await identify(req, fileId, url.searchParams);
+      } catch (e) {
+        // The first leg of Digest is no event; a wrong answer is.
+        if (e instanceof Refusal && e.status === 401 && req.headers.authorization === undefined) logIt = false;
+        throw e;
+      }
+      entry.deviceId = caller.deviceId;
+      entry.auth = caller.auth;
+      entry.commandKey = caller.commandKey;
+      let file: FileRecord;
+      try {
+        file = await repo.get(fileId);
+      } catch (e) {
+        if (e instanceof FileError && e.code === 'NOT_FOUND') throw new Refusal(404, 'no such file');
+        throw e;
+      }
+      mayFetch(caller, file);
+      const range = parseRange(req.headers.range, file.size);
+      const base = {
+        'accept-ranges': 'bytes',
+        etag: `"${file.sha256}"`,
+        'content-type': 'application/octet-stream',
+        'content-disposition': `attachment; filename="${file.targetFileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+        'x-flotilla-sha256': file.sha256,
+        ...(file.version !== '' ? { 'x-flotilla-version': file.version } : {}),
+      };
+      if (range === 'unsatisfiable') throw new Refusal(416, 'range past the end', { 'content-range': `bytes */${file.size}` });
+      if (active >= maxConcurrent) throw new Refusal(503, 'too many transfers at once', { 'retry-after': '30' });
+      const start = range?.start ?? 0;
+      const end = range?.end ?? file.size - 1;
+      const length = Math.max(0, end - start + 1);
+      const status = range === null ? 200 : 206;
+      res.writeHead(status, {
+        ...base,
+        'content-length': String(length),
+        ...(range !== null ? { 'content-range': `bytes ${start}-${end}/${file.size}` } : {}),
+      });
+      if (req.method === 'HEAD' || length === 0) {
+        res.end();
+        finish(status, req.method === 'HEAD' ? 'head' : 'complete');
+        return;
+      }
+      active++;
+      counted = true;
+      const source: Readable = repo.open(file, start, end);
+      const counting = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          entry.bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const label = range !== null ? ` (range ${start}-${end})` : '';
+      try {
+        await (rate !== null ? pipeline(source, counting, throttle(rate), res) : pipeline(source, counting, res));
+        finish(status, `complete${label}`);
+      } catch {
+        finish(status, `aborted after ${entry.bytes} of ${length} bytes${label}`);
+        res.destroy();
+      }
+    } catch (e) {
+      const r = e instanceof Refusal ? e : null;
+      if (r === null) opts.onError?.(e);
+      const status = r?.status ?? 500;
+      const message = r?.message ?? 'internal error';
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(r?.headers ?? {}) });
+        res.end(`${message}\n`);
+      } else res.destroy();
+      req.resume();
+      finish(status, status === 416 ? 'refused: range past the end' : `refused: ${message}`);
+    } finally {
+      if (counted) active--;
+    }
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    void handle(req, res);
+  };
+  const server: Server = tls ? createHttpsServer({ cert: readFileSync(opts.tls!.cert), key: readFileSync(opts.tls!.key) }, handler) : createHttpServer(handler);
+  // A stalled client frees its slot: no byte for 60 s ends the transfer.
+  server.setTimeout(60_000, (socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  return {
+    port: address.port,
+    url: `${tls ? 'https' : 'http'}://${host}:${address.port}`,
+    active: () => active,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
