@@ -39,6 +39,7 @@ import type { Sealer } from '../auth/sealing.js';
 import { QuirkSource } from './quirks.js';
 import { withQuirks } from '../session/quirks.js';
 import { claimsFor, programsFor, sessionStorePort } from './session.js';
+import { SamplingSource } from '../session/sampling-source.js';
 import { recordSessionEnd } from './metrics.js';
 import { activeSessions, cwmpRequests } from '../metrics/registry.js';
 
@@ -61,6 +62,8 @@ export interface AcsServerOptions {
    * reloaded on `policy.changed` when `events` is an EventBus, and every minute.
    */
   policies?: PolicySource;
+  /** The sampling profiles sessions use; default: loaded from the store, reloaded on `sampling.changed` and every minute. */
+  sampling?: SamplingSource;
 }
 
 export interface AcsServer {
@@ -112,11 +115,19 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const events = opts.events;
     if (events instanceof EventBus) unsubscribePolicies = events.subscribe((e) => void (e.type === 'policy.changed' && policies.refresh()));
   }
+  const ownSampling = opts.sampling === undefined;
+  const sampling = opts.sampling ?? new SamplingSource(store, { onError: (err) => log?.error({ err }, 'loading sampling profiles failed') });
+  let unsubscribeSampling: (() => void) | undefined;
+  if (ownSampling) {
+    await sampling.start();
+    const events = opts.events;
+    if (events instanceof EventBus) unsubscribeSampling = events.subscribe((e) => void (e.type === 'sampling.changed' && sampling.refresh()));
+  }
   // Quirk profiles: shipped, learnt and the operators', applied to every program of a session.
   const quirks = new QuirkSource(store, { ...(opts.events !== undefined ? { events: opts.events } : {}), now, onError: (err) => log?.error({ err }, 'quirk profiles') });
   await quirks.start();
   const unsubscribeQuirks = opts.events instanceof EventBus ? opts.events.subscribe((e) => void (e.type === 'quirks.changed' && quirks.refresh())) : undefined;
-  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies), (view) => quirks.forSession(view.inform, view.deviceId));
+  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies, sampling), (view) => quirks.forSession(view.inform, view.deviceId));
   const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
@@ -467,6 +478,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       unsubscribeQuirks?.();
       quirks.close();
       if (ownPolicies) policies.close();
+      unsubscribeSampling?.();
+      if (ownSampling) sampling.close();
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all([...byToken.values()].map((s) => s.end('shutdown').catch(() => undefined)));

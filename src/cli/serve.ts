@@ -82,6 +82,8 @@ interface ServeOptions {
   stunPort: number;
   stun: boolean;
   tr143Port?: number;
+  kpiRawRetentionDays: number;
+  kpiHourlyRetentionDays: number;
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
@@ -205,6 +207,8 @@ export function registerServeCommand(program: Command): void {
       opt('--tr143-port <port>', 'serve TR-143 test endpoints on this port (TCP: GET /download?size=N, PUT /upload; UDP: echo, UDPEcho plus); 0: any free port')
         .argParser(parsePort),
     )
+    .addOption(opt('--kpi-raw-retention-days <days>', 'keep raw KPI samples this long (then only their hourly roll-ups)').argParser(parsePositive).default(7))
+    .addOption(opt('--kpi-hourly-retention-days <days>', 'keep hourly KPI roll-ups this long').argParser(parsePositive).default(90))
     .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
     .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
     .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
@@ -419,6 +423,7 @@ export function registerServeCommand(program: Command): void {
         store,
         bus,
         logger,
+        series: { rawRetentionMs: o.kpiRawRetentionDays * 86_400_000, hourlyRetentionMs: o.kpiHourlyRetentionDays * 86_400_000 },
         campaigns: {
           files: services.files.campaignFiles(),
           downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),

@@ -32,6 +32,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
+import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerConformanceRoutes } from './routes/conformance.js';
 import { registerQuirkRoutes } from './routes/quirks.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -345,6 +346,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
+      registerMonitoringRoutes(api, ctx);
       registerConformanceRoutes(api, ctx);
       registerQuirkRoutes(api, ctx);
       registerAdminRoutes(api, ctx);

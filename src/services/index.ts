@@ -13,6 +13,7 @@ import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
+import { MonitoringService } from './monitoring.js';
 import { ConformanceService } from './conformance.js';
 import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
@@ -26,6 +27,7 @@ export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './erro
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
+export { MonitoringService } from './monitoring.js';
 export { ConformanceService } from './conformance.js';
 export { QuirkService } from './quirks.js';
 export { AuditService } from './audit.js';
@@ -60,6 +62,7 @@ export interface Services {
   readonly policies: PolicyService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
+  readonly monitoring: MonitoringService;
   readonly conformance: ConformanceService;
   readonly quirks: QuirkService;
   readonly audit: AuditService;
@@ -125,6 +128,7 @@ export function createServices(opts: ServicesOptions): Services {
     tasks,
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
+    monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
     conformance: new ConformanceService({ store: opts.store }),
     quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
