@@ -35,6 +35,7 @@ import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerConformanceRoutes } from './routes/conformance.js';
+import { registerQuirkRoutes } from './routes/quirks.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { registerSubscriberRoutes } from './routes/subscribers.js';
@@ -349,6 +350,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerMonitoringRoutes(api, ctx);
       registerAlarmRoutes(api, ctx);
       registerConformanceRoutes(api, ctx);
+      registerQuirkRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);

@@ -16,6 +16,7 @@ import { DiagnosticsService } from './diagnostics.js';
 import { MonitoringService } from './monitoring.js';
 import { AlarmService } from './alarms.js';
 import { ConformanceService } from './conformance.js';
+import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
 import { FileService } from './files.js';
@@ -30,6 +31,7 @@ export { DiagnosticsService } from './diagnostics.js';
 export { MonitoringService } from './monitoring.js';
 export { AlarmService } from './alarms.js';
 export { ConformanceService } from './conformance.js';
+export { QuirkService } from './quirks.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
@@ -67,6 +69,7 @@ export interface Services {
   readonly monitoring: MonitoringService;
   readonly alarms: AlarmService;
   readonly conformance: ConformanceService;
+  readonly quirks: QuirkService;
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
@@ -133,6 +136,7 @@ export function createServices(opts: ServicesOptions): Services {
     monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
     alarms: new AlarmService({ store: opts.store, bus: opts.bus, now, ...(opts.onAlarmRulesChanged ? { onRulesChanged: opts.onAlarmRulesChanged } : {}) }),
     conformance: new ConformanceService({ store: opts.store }),
+    quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),
     campaigns,

@@ -116,12 +116,18 @@ export const BUILTIN_RULES: { id: string; name: string; severity: Severity; cond
   },
 ];
 
-const sqlText = (v: string): string => `'${v.replace(/'/g, "''")}'`;
-
-/** The built-in rules as INSERT statements (both backends' migration 37; true/false read as 1/0 by SQLite). */
-export function builtinRuleInserts(): string {
-  return BUILTIN_RULES.map(
-    (r) =>
-      `INSERT INTO alarm_rules (${RULE_COLUMNS}) VALUES (${sqlText(r.id)}, ${sqlText(r.name)}, true, ${sqlText(r.severity)}, ${sqlText(JSON.stringify(r.condition))}, true, 0, 0);`,
-  ).join('\n');
+/**
+ * The rules as operators see them: the stored ones, and each built-in rule as shipped unless a
+ * stored row (an operator's change of it) replaces it. Built-ins live in code, not in a
+ * migration, so a new store is empty (flotilla migrate copies only into an empty one) and a
+ * new release's built-ins appear without a migration.
+ */
+export function withBuiltins(stored: AlarmRule[]): AlarmRule[] {
+  const have = new Set(stored.map((r) => r.id));
+  const shipped: AlarmRule[] = BUILTIN_RULES.filter((b) => !have.has(b.id)).map((b) => ({ ...b, enabled: true, builtin: true, createdAt: 0, updatedAt: 0 }));
+  const byName = (a: AlarmRule, b: AlarmRule): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1);
+  const all = [...stored.map((r) => (isBuiltin(r.id) ? { ...r, builtin: true } : r)), ...shipped];
+  return [...all.filter((r) => r.builtin).sort(byName), ...all.filter((r) => !r.builtin).sort(byName)];
 }
+
+export const isBuiltin = (id: string): boolean => BUILTIN_RULES.some((b) => b.id === id);

@@ -101,8 +101,7 @@ export async function truncateAll(url: string): Promise<void> {
   await c.connect();
   try {
     const { rows } = await c.query<{ t: string }>(
-      // alarm_rules holds the built-in rules its migration made: kept, as a fresh store has them.
-      `SELECT quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT IN ('schema_migrations', 'alarm_rules')`,
+      `SELECT quote_ident(tablename) AS t FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'`,
     );
     if (rows.length > 0) await c.query(`TRUNCATE ${rows.map((r) => r.t).join(', ')} RESTART IDENTITY`);
   } finally {

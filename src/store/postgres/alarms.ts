@@ -4,7 +4,7 @@
  * index on active (rule, device), and the one that loses updates the winner's row instead.
  */
 import { randomUUID } from 'node:crypto';
-import { ALARM_COLUMNS, RULE_COLUMNS, toAlarm, toHistory, toRule, type AlarmRow, type AlarmRuleRow, type HistoryRow } from '../alarm-rows.js';
+import { ALARM_COLUMNS, isBuiltin, RULE_COLUMNS, toAlarm, toHistory, toRule, withBuiltins, type AlarmRow, type AlarmRuleRow, type HistoryRow } from '../alarm-rows.js';
 import { SEVERITIES, type Alarm, type AlarmCounts, type AlarmHistoryEntry, type AlarmQuery, type AlarmRule, type NewAlarmRule, type RaiseResult, type Severity } from '../concerns/alarms.js';
 import type { PgDb, Tx } from './db.js';
 
@@ -15,20 +15,27 @@ export async function createAlarmRule(db: PgDb, r: NewAlarmRule, now: number): P
 }
 
 export async function updateAlarmRule(db: PgDb, id: string, r: NewAlarmRule, now: number): Promise<AlarmRule | null> {
-  const rows = await db.query<AlarmRuleRow>(
-    `UPDATE alarm_rules SET name = $2, enabled = $3, severity = $4, definition = $5, updated_at = $6 WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
-    [id, r.name, r.enabled, r.severity, JSON.stringify(r.condition), now],
-  );
+  const values = [id, r.name, r.enabled, r.severity, JSON.stringify(r.condition), now];
+  // A built-in rule's first change makes its row.
+  const rows = isBuiltin(id)
+    ? await db.query<AlarmRuleRow>(
+        `INSERT INTO alarm_rules (${RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, true, 0, $6)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, enabled = excluded.enabled, severity = excluded.severity, definition = excluded.definition, updated_at = excluded.updated_at
+         RETURNING ${RULE_COLUMNS}`,
+        values,
+      )
+    : await db.query<AlarmRuleRow>(`UPDATE alarm_rules SET name = $2, enabled = $3, severity = $4, definition = $5, updated_at = $6 WHERE id = $1 RETURNING ${RULE_COLUMNS}`, values);
   return rows[0] === undefined ? null : toRule(rows[0]);
 }
 
 export async function listAlarmRules(db: PgDb): Promise<AlarmRule[]> {
-  return (await db.query<AlarmRuleRow>(`SELECT ${RULE_COLUMNS} FROM alarm_rules ORDER BY builtin DESC, name, id`)).map(toRule);
+  return withBuiltins((await db.query<AlarmRuleRow>(`SELECT ${RULE_COLUMNS} FROM alarm_rules`)).map(toRule));
 }
 
 export async function deleteAlarmRule(db: PgDb, id: string): Promise<boolean> {
+  if (isBuiltin(id)) return false;
   const rows = await db.query<{ ok: boolean }>(
-    `WITH gone AS (DELETE FROM alarm_rules WHERE id = $1 AND NOT builtin RETURNING id), c AS (DELETE FROM alarm_counts WHERE rule_id IN (SELECT id FROM gone))
+    `WITH gone AS (DELETE FROM alarm_rules WHERE id = $1 RETURNING id), c AS (DELETE FROM alarm_counts WHERE rule_id IN (SELECT id FROM gone))
      SELECT EXISTS (SELECT 1 FROM gone) AS ok`,
     [id],
   );

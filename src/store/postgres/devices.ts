@@ -41,7 +41,10 @@ WITH gone AS (DELETE FROM devices WHERE id = $1 RETURNING 1),
   ac AS (DELETE FROM alarm_counts WHERE device_id = $1),
   al AS (DELETE FROM alarms WHERE device_id = $1 RETURNING id),
   ah AS (DELETE FROM alarm_history WHERE alarm_id IN (SELECT id FROM al)),
-  cd AS (DELETE FROM campaign_devices WHERE device_id = $1)
+  cd AS (DELETE FROM campaign_devices WHERE device_id = $1),
+  -- The device's own files (backups, logs: their bytes are chunk rows).
+  fc AS (DELETE FROM file_chunks WHERE file_id IN (SELECT id FROM files WHERE device_id = $1)),
+  f AS (DELETE FROM files WHERE device_id = $1)
 SELECT EXISTS (SELECT 1 FROM gone) AS existed`;
 
 /**

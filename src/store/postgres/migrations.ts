@@ -23,7 +23,6 @@
  * TypeScript, shared with SQLite. (Migrations 2 and 3 made the former commit function.)
  */
 import type { PgDb } from './db.js';
-import { builtinRuleInserts } from '../alarm-rows.js';
 
 export interface Migration {
   version: number;
@@ -561,6 +560,20 @@ ${opFunction(
 `;
 
 /** Migration 20: a bootstrap's clear keeps the secrets the ACS set (session-writes.ts 'clear'). */
+// src/store/concerns/quirks.ts: a handful of rows, read whole by every ACS process.
+const QUIRK_PROFILES = `
+CREATE TABLE quirk_profiles (
+  id text NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  source text NOT NULL,
+  match json NOT NULL,
+  settings json NOT NULL,
+  evidence json NOT NULL,
+  enabled boolean NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+)`;
+
 const CLEAR_KEEPS_SECRETS = `
 CREATE OR REPLACE FUNCTION flotilla_op_clear(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -899,7 +912,6 @@ CREATE TABLE alarm_counts (
   at bigint NOT NULL
 );
 CREATE INDEX alarm_counts_by_key ON alarm_counts (rule_id, device_id, at);
-${builtinRuleInserts()}
 `;
 
 const AUDIT_LOG = `
@@ -980,13 +992,14 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
   { version: 15, name: 'audit log (append-only)', up: AUDIT_LOG },
   { version: 20, name: "a bootstrap's clear keeps the secrets the ACS set", up: CLEAR_KEEPS_SECRETS },
+  { version: 21, name: 'quirk profiles (operator and learnt)', up: QUIRK_PROFILES },
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 30, name: 'file repository: files, chunked content, transfer log', up: FILES },
   { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 36, name: 'device KPI time series (partitioned by day), hourly roll-ups, sampling profiles; session write op samples', up: SERIES },
-  { version: 37, name: 'alarm rules (with the built-in ones), alarms, their history, event counts', up: ALARMS },
+  { version: 37, name: "alarm rules (operators' own, and their changes of the built-in ones), alarms, their history, event counts", up: ALARMS },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];
 

@@ -3,7 +3,7 @@
  * IMMEDIATE transaction (one writer at a time), so "is one active?" and the insert cannot race.
  */
 import { randomUUID } from 'node:crypto';
-import { ALARM_COLUMNS, RULE_COLUMNS, toAlarm, toHistory, toRule, type AlarmRow, type AlarmRuleRow, type HistoryRow } from '../alarm-rows.js';
+import { ALARM_COLUMNS, isBuiltin, RULE_COLUMNS, toAlarm, toHistory, toRule, withBuiltins, type AlarmRow, type AlarmRuleRow, type HistoryRow } from '../alarm-rows.js';
 import { SEVERITIES, type Alarm, type AlarmCounts, type AlarmHistoryEntry, type AlarmQuery, type AlarmRule, type NewAlarmRule, type RaiseResult, type Severity } from '../concerns/alarms.js';
 import { bool, json, type Db } from './db.js';
 
@@ -21,25 +21,27 @@ export function createAlarmRule(db: Db, r: NewAlarmRule, now: number): AlarmRule
 }
 
 export function updateAlarmRule(db: Db, id: string, r: NewAlarmRule, now: number): AlarmRule | null {
-  const n = db.run(`UPDATE alarm_rules SET name = @name, enabled = @enabled, severity = @severity, definition = @definition, updated_at = @now WHERE id = @id`, {
-    id,
-    name: r.name,
-    enabled: bool(r.enabled),
-    severity: r.severity,
-    definition: json(r.condition),
-    now,
-  });
+  const p = { id, name: r.name, enabled: bool(r.enabled), severity: r.severity, definition: json(r.condition), now };
+  // A built-in rule's first change makes its row.
+  const n = isBuiltin(id)
+    ? db.run(
+        `INSERT INTO alarm_rules (${RULE_COLUMNS}) VALUES (@id, @name, @enabled, @severity, @definition, 1, 0, @now)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, enabled = excluded.enabled, severity = excluded.severity, definition = excluded.definition, updated_at = excluded.updated_at`,
+        p,
+      )
+    : db.run(`UPDATE alarm_rules SET name = @name, enabled = @enabled, severity = @severity, definition = @definition, updated_at = @now WHERE id = @id`, p);
   if (n === 0) return null;
   return toRule(db.get<AlarmRuleRow>(`SELECT ${RULE_COLUMNS} FROM alarm_rules WHERE id = @id`, { id })!);
 }
 
 export function listAlarmRules(db: Db): AlarmRule[] {
-  return db.all<AlarmRuleRow>(`SELECT ${RULE_COLUMNS} FROM alarm_rules ORDER BY builtin DESC, name, id`).map(toRule);
+  return withBuiltins(db.all<AlarmRuleRow>(`SELECT ${RULE_COLUMNS} FROM alarm_rules`).map(toRule));
 }
 
 export function deleteAlarmRule(db: Db, id: string): boolean {
   return db.immediate(() => {
-    const gone = db.run('DELETE FROM alarm_rules WHERE id = @id AND builtin = 0', { id }) > 0;
+    if (isBuiltin(id)) return false;
+    const gone = db.run('DELETE FROM alarm_rules WHERE id = @id', { id }) > 0;
     if (gone) db.run('DELETE FROM alarm_counts WHERE rule_id = @id', { id });
     return gone;
   });

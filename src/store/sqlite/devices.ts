@@ -34,7 +34,10 @@ const DEPENDENTS = [
   'sample_hours',
   'alarm_counts',
   'campaign_devices',
-].map((table) => `DELETE FROM ${table} WHERE device_id = @id`);
+]
+  .map((table) => `DELETE FROM ${table} WHERE device_id = @id`)
+  // The device's own files (backups, logs: their bytes are chunk rows), chunks before their rows.
+  .concat(['DELETE FROM file_chunks WHERE file_id IN (SELECT id FROM files WHERE device_id = @id)', 'DELETE FROM files WHERE device_id = @id']);
 /** A device's alarms go with it, history first (it is keyed by alarm). */
 const DELETE_ALARMS = ['DELETE FROM alarm_history WHERE alarm_id IN (SELECT id FROM alarms WHERE device_id = @id)', 'DELETE FROM alarms WHERE device_id = @id'];
 

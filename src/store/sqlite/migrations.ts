@@ -9,7 +9,6 @@
  * exist before the device's first Inform, and deleteDevice removes every table's rows
  * explicitly. (Webhook deliveries, version 4, reference their webhook.)
  */
-import { builtinRuleInserts } from '../alarm-rows.js';
 import type { Db } from './db.js';
 
 export interface Migration {
@@ -251,6 +250,25 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE
 `,
   },
   {
+    version: 21,
+    name: 'quirk profiles (operator and learnt)',
+    // src/store/concerns/quirks.ts. match, settings and evidence are JSON: a new setting needs
+    // no migration. A handful of rows: read whole by every ACS process.
+    up: `
+CREATE TABLE quirk_profiles (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  match TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 25,
     name: 'provisioning policies: policies, revisions, compliance, per-device memo',
     up: `
@@ -442,9 +460,10 @@ CREATE TABLE sampling_profiles (
   },
   {
     version: 37,
-    name: 'alarm rules (with the built-in ones), alarms, their history, event counts',
+    name: 'alarm rules (operators\' own, and their changes of the built-in ones), alarms, their history, event counts',
     // src/store/concerns/alarms.ts. At most one active alarm per rule and device: the partial
-    // unique index makes raising atomic. Built-in rules have fixed ids (src/store/alarm-rows.ts).
+    // unique index makes raising atomic. Built-in rules live in code (src/store/alarm-rows.ts);
+    // a row here with a built-in's id is an operator's change of it.
     up: `
 CREATE TABLE alarm_rules (
   id TEXT NOT NULL PRIMARY KEY,
@@ -490,7 +509,6 @@ CREATE TABLE alarm_counts (
   at INTEGER NOT NULL
 );
 CREATE INDEX alarm_counts_by_key ON alarm_counts (rule_id, device_id, at);
-${builtinRuleInserts()}
 `,
   },
   {

@@ -24,7 +24,8 @@ export function alarmsConformance(name: string, factory: () => Promise<StoreFixt
       expect(await store.deleteAlarmRule('builtin-offline')).toBe(false);
       const changed = await store.updateAlarmRule('builtin-offline', { name: offline.name, enabled: false, severity: 'critical', condition: { kind: 'offline', periods: 3 } }, T0);
       expect(changed).toMatchObject({ id: 'builtin-offline', builtin: true, enabled: false, severity: 'critical', condition: { periods: 3 }, updatedAt: T0 });
-      // As shipped again (a backend whose fixture keeps the rules between tests sees them so).
+      // The change is a row; the other built-ins are still as shipped.
+      expect((await store.listAlarmRules()).find((r) => r.id === 'builtin-boots')).toMatchObject({ builtin: true, enabled: true, createdAt: 0 });
       await store.updateAlarmRule('builtin-offline', { name: offline.name, enabled: true, severity: 'major', condition: offline.condition }, offline.updatedAt);
     });
 
