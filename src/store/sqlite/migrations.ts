@@ -395,6 +395,11 @@ CREATE INDEX campaign_devices_by_device ON campaign_devices (device_id);
 `,
   },
   {
+    version: 40,
+    name: 'api tokens: when each was last used',
+    up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;',
+  },
+  {
     version: 45,
     name: 'subscribers, bindings, service templates',
     // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is
