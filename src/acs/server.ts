@@ -37,6 +37,7 @@ import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe
 import { loadSealer } from './credential-key.js';
 import type { Sealer } from '../auth/sealing.js';
 import { claimsFor, programsFor, sessionStorePort } from './session.js';
+import { SamplingSource } from '../session/sampling-source.js';
 import { recordSessionEnd } from './metrics.js';
 import { activeSessions, cwmpRequests } from '../metrics/registry.js';
 
@@ -59,6 +60,8 @@ export interface AcsServerOptions {
    * reloaded on `policy.changed` when `events` is an EventBus, and every minute.
    */
   policies?: PolicySource;
+  /** The sampling profiles sessions use; default: loaded from the store, reloaded on `sampling.changed` and every minute. */
+  sampling?: SamplingSource;
 }
 
 export interface AcsServer {
@@ -110,7 +113,15 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const events = opts.events;
     if (events instanceof EventBus) unsubscribePolicies = events.subscribe((e) => void (e.type === 'policy.changed' && policies.refresh()));
   }
-  const programs = programsFor(config, sealer, { store, log }, policies);
+  const ownSampling = opts.sampling === undefined;
+  const sampling = opts.sampling ?? new SamplingSource(store, { onError: (err) => log?.error({ err }, 'loading sampling profiles failed') });
+  let unsubscribeSampling: (() => void) | undefined;
+  if (ownSampling) {
+    await sampling.start();
+    const events = opts.events;
+    if (events instanceof EventBus) unsubscribeSampling = events.subscribe((e) => void (e.type === 'sampling.changed' && sampling.refresh()));
+  }
+  const programs = programsFor(config, sealer, { store, log }, policies, sampling);
   const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
@@ -459,6 +470,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     close: async () => {
       unsubscribePolicies?.();
       if (ownPolicies) policies.close();
+      unsubscribeSampling?.();
+      if (ownSampling) sampling.close();
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all([...byToken.values()].map((s) => s.end('shutdown').catch(() => undefined)));

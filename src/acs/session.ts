@@ -11,7 +11,10 @@ import type { Sealer } from '../auth/sealing.js';
 import { defaultPrograms } from '../session/programs/default.js';
 import type { ServicesApplied } from '../session/programs/services.js';
 import type { SessionStorePort } from '../session/port.js';
-import type { ProgramFactory } from '../session/program.js';
+import type { Program, ProgramContext, ProgramFactory } from '../session/program.js';
+import { matchingProfiles, MonitoringProgram } from '../session/programs/monitoring.js';
+import type { SamplingSource } from '../session/sampling-source.js';
+import { EV, hasEvent } from '../cwmp/events.js';
 import type { Store, SubscriberClaims } from '../store/types.js';
 import type { AcsConfig } from './config.js';
 
@@ -30,7 +33,13 @@ export function sessionStorePort(store: Store): SessionStorePort {
  * Credentials (when the ACS checks CPEs and hands out their own), tasks, discovery of new and
  * bootstrapped devices, then subscribers' services, as configured; then the policies.
  */
-export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { store: Store; log?: Logger | undefined }, policies: PolicySource | null = null): ProgramFactory {
+export function programsFor(
+  config: AcsConfig,
+  sealer: Sealer | null,
+  deps: { store: Store; log?: Logger | undefined },
+  policies: PolicySource | null = null,
+  sampling: SamplingSource | null = null,
+): ProgramFactory {
   const credentials =
     config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
       ? {
@@ -47,7 +56,14 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { st
     ...(credentials ? { credentials } : {}),
     services: { applied: (r) => void recordServices(deps.store, r).catch((err: unknown) => deps.log?.error({ err, deviceId: r.deviceId }, 'could not record the services applied')) },
   });
-  if (policies === null) return base;
+  // Last: KPI samples take what the other programs read, and ask only for the rest.
+  const withMonitoring: ProgramFactory = (ctx) => {
+    const programs = base(ctx);
+    const monitoring = monitoringFor(ctx, sampling);
+    if (monitoring !== null) programs.push(monitoring);
+    return programs;
+  };
+  if (policies === null) return withMonitoring;
   const settings = {
     ...DEFAULT_POLICY_SESSION_SETTINGS,
     maxCycles: config.policyMaxCycles,
@@ -58,8 +74,17 @@ export function programsFor(config: AcsConfig, sealer: Sealer | null, deps: { st
     const programs = base(ctx);
     const policy = policyProgram(ctx, policies.current(), settings);
     if (policy !== null) programs.push(policy);
+    const monitoring = monitoringFor(ctx, sampling);
+    if (monitoring !== null) programs.push(monitoring);
     return programs;
   };
+}
+
+/** The monitoring program when there is something to keep: a value change, or a profile for this device. */
+function monitoringFor(ctx: ProgramContext, sampling: SamplingSource | null): Program | null {
+  const profiles = sampling === null ? [] : matchingProfiles(ctx, sampling.current());
+  if (profiles.length === 0 && !hasEvent(ctx.view.inform.event, EV.VALUE_CHANGE)) return null;
+  return new MonitoringProgram(ctx, profiles);
 }
 
 /** The outcome of a services program: on the binding, and one line of the subscriber's history. */

@@ -27,6 +27,8 @@ import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
 import { startMeasure } from '../measure/server.js';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { DirBlobs, StoreBlobs } from '../files/blobs.js';
 import { loadUrlSigner } from '../files/signing.js';
 import { startTransferServer, type TransferServer } from '../files/transfer.js';
@@ -80,6 +82,8 @@ interface ServeOptions {
   stunPort: number;
   stun: boolean;
   tr143Port?: number;
+  kpiRawRetentionDays: number;
+  kpiHourlyRetentionDays: number;
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
@@ -203,6 +207,8 @@ export function registerServeCommand(program: Command): void {
       opt('--tr143-port <port>', 'serve TR-143 test endpoints on this port (TCP: GET /download?size=N, PUT /upload; UDP: echo, UDPEcho plus); 0: any free port')
         .argParser(parsePort),
     )
+    .addOption(opt('--kpi-raw-retention-days <days>', 'keep raw KPI samples this long (then only their hourly roll-ups)').argParser(parsePositive).default(7))
+    .addOption(opt('--kpi-hourly-retention-days <days>', 'keep hourly KPI roll-ups this long').argParser(parsePositive).default(90))
     .addOption(opt('--xmpp-service <url>', "XMPP server for connection requests (TR-069 Annex K), xmpp://host:port"))
     .addOption(opt('--xmpp-jid <jid>', "the ACS's XMPP account, user@domain"))
     .addOption(opt('--xmpp-password <password>', 'its password (prefer FLOTILLA_XMPP_PASSWORD: argv is visible to every user)'))
@@ -412,7 +418,19 @@ export function registerServeCommand(program: Command): void {
       if (filesUrl === '') filesUrl = transfers.url;
       if (o.filesUrl === undefined && !LOOPBACK.has(o.host)) logger.warn({ files: filesUrl }, 'devices are sent download URLs on this address: set --files-url to the name they reach');
       ownEndpoints.push({ host: o.host, port: transfers.port });
-      const jobs = startJobs({ store, bus, logger });
+      // Every process runs the campaign runner; campaigns are leased to one process at a time.
+      const jobs = startJobs({
+        store,
+        bus,
+        logger,
+        series: { rawRetentionMs: o.kpiRawRetentionDays * 86_400_000, hourlyRetentionMs: o.kpiHourlyRetentionDays * 86_400_000 },
+        campaigns: {
+          files: services.files.campaignFiles(),
+          downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
+          requester: services.requester,
+          owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        },
+      });
       let nbi: Awaited<ReturnType<typeof startNbi>>;
       try {
         nbi = await startNbi({

@@ -35,6 +35,16 @@ export const EVENT_TYPES = [
   'device.bootstrap-refused',
   /** A provisioning policy was created, changed or deleted (deviceId ""; data: policyId). */
   'policy.changed',
+  /** A sampling profile was created, changed or deleted (deviceId ""; data: profileId). */
+  'sampling.changed',
+  /** An alarm was raised (data: the alarm). */
+  'alarm.raised',
+  /** A raised alarm's severity or value changed while its condition lasts. */
+  'alarm.updated',
+  /** An alarm's condition ended. */
+  'alarm.cleared',
+  /** An operator acknowledged an alarm. */
+  'alarm.acknowledged',
   /**
    * A firmware campaign was created, paused (by an operator or a stop rule: data.reason),
    * resumed, aborted, finished, or entered a wave (deviceId ""; data: campaignId, state, wave, action).

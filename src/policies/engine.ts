@@ -38,6 +38,8 @@ export interface PolicyEvaluation {
   owned: Map<string, string[]>;
   /** Per policy, a value it could not compute (a source parameter the device lacks …). */
   errors: Map<string, ComplianceFault>;
+  /** Notification attributes active policies want (the highest-priority policy per path). */
+  notifications: { path: string; notification: 0 | 1 | 2; policyId: string }[];
 }
 
 /** Which policies a session runs: every-session ones, and those triggered by its events. */
@@ -80,6 +82,7 @@ export class PolicySet {
       const k = read(path);
       return k === undefined ? undefined : k === null ? null : k.value;
     };
+    const notifications = new Map<string, { path: string; notification: 0 | 1 | 2; policyId: string }>();
     /** path → claims, in priority order. */
     const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean }[]>();
     for (const p of this.policies) {
@@ -100,7 +103,12 @@ export class PolicySet {
           }
           continue;
         }
-        if (!('value' in d) && !('from' in d)) continue; // notification attributes: not yet enforced
+        if ('notification' in d) {
+          // Policies are in priority order: the first one to declare a path's attribute has it.
+          if (isActive && !notifications.has(d.path)) notifications.set(d.path, { path: d.path, notification: d.notification, policyId: p.id });
+          continue;
+        }
+        if (!('value' in d) && !('from' in d)) continue;
         const value = computeValue(d, device, read);
         if (value === undefined) {
           if (isActive && 'from' in d && 'parameter' in d.from) unknown.add(d.from.parameter);
@@ -131,7 +139,7 @@ export class PolicySet {
       for (const o of owners) owned.set(o.policyId, [...(owned.get(o.policyId) ?? []), path]);
       if (owners.length > 0) desired.push({ path, value: winner.value, ...(winner.type !== undefined ? { type: winner.type } : {}), policyId: winner.policyId });
     }
-    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors };
+    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors, notifications: [...notifications.values()] };
   }
 }
 

@@ -9,7 +9,8 @@
  * driver's storedPaths), except after 0 BOOTSTRAP, when stored values are void.
  */
 import { EV, eventKey } from '../cwmp/events.js';
-import type { Program, ProgramContext, SessionView } from '../session/program.js';
+import type { RpcOutcome } from '../cwmp/acs-session.js';
+import type { Program, ProgramContext, ProgramRpc, SessionView } from '../session/program.js';
 import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader } from '../session/programs/converge.js';
 import type { ComplianceRecord, PolicyRecord } from '../store/types.js';
 import { PolicySet, triggeredBy, type PolicyEvaluation } from './engine.js';
@@ -66,7 +67,70 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
     (memo.due !== null && now >= memo.due) ||
     set.policies.some((p) => p.triggers.length > 0 && active(p));
   const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name));
-  return new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
+  const converge = new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
+  return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap));
+}
+
+/**
+ * Values first (convergence), then notification attributes: what the evaluation wants that
+ * the stored tree does not show (a bootstrap: all of it), in one SetParameterAttributes. The
+ * answer is written to the tree (src/session/driver.ts), so the next evaluation finds it set.
+ */
+class PolicyProgram implements Program {
+  readonly name = 'policies';
+  readonly storedPaths?: readonly string[];
+  #onSecond = false;
+
+  constructor(
+    readonly first: ConvergeProgram,
+    readonly second: NotificationStep,
+  ) {
+    if (first.storedPaths !== undefined) this.storedPaths = first.storedPaths;
+  }
+
+  next(): ProgramRpc | null {
+    if (!this.#onSecond) {
+      const rpc = this.first.next();
+      if (rpc !== null) return rpc;
+      this.#onSecond = true;
+    }
+    return this.second.next();
+  }
+
+  learn(answer: RpcOutcome): void {
+    if (this.#onSecond) this.second.learn();
+    else this.first.learn(answer);
+  }
+}
+
+class NotificationStep {
+  #sent = false;
+
+  constructor(
+    readonly view: SessionView,
+    readonly evaluation: () => PolicyEvaluation | null,
+    readonly ignoreStored: boolean,
+  ) {}
+
+  next(): ProgramRpc | null {
+    if (this.#sent) return null;
+    this.#sent = true;
+    const e = this.evaluation();
+    if (e === null) return null;
+    const wanted = e.notifications.filter((n) => this.ignoreStored || this.view.stored(n.path)?.notification !== n.notification);
+    if (wanted.length === 0) return null;
+    return {
+      request: {
+        method: 'SetParameterAttributes',
+        parameterList: wanted.map((n) => ({ name: n.path, notificationChange: true, notification: n.notification, accessListChange: false, accessList: [] })),
+      },
+      requestId: null,
+    };
+  }
+
+  learn(): void {
+    // A refusal (9009: the CPE denies active notification on that parameter) is not retried this session.
+  }
 }
 
 class PolicyTarget implements ConvergeTarget {
@@ -79,6 +143,11 @@ class PolicyTarget implements ConvergeTarget {
   readonly #informed: readonly string[];
   readonly #facts: DeviceFacts;
   #last: PolicyEvaluation | null = null;
+
+  /** The last evaluation this session (null: the device was not evaluated). */
+  get evaluation(): PolicyEvaluation | null {
+    return this.#last;
+  }
 
   constructor(ctx: ProgramContext, set: PolicySet, active: (p: PolicyRecord) => boolean, settings: PolicySessionSettings, eager: boolean, informed: readonly string[]) {
     this.#ctx = ctx;

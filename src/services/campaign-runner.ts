@@ -135,13 +135,13 @@ export class CampaignRunner {
     const { store, owner } = this.#o;
     const claimed = await store.claimCampaigns(owner, this.#now(), this.#leaseMs, 16);
     for (const c of claimed) {
-      let nextAt: number | null = this.#now() + this.#tickMs;
+      let next: { at: number | null; revision: number } = { at: this.#now() + this.#tickMs, revision: c.revision };
       try {
-        nextAt = await this.#advance(c);
+        next = await this.#advance(c);
       } catch (e) {
         this.#o.logger?.error({ err: e, campaignId: c.id }, 'campaign step failed');
       } finally {
-        await store.releaseCampaign(c.id, owner, nextAt).catch(() => undefined);
+        await store.releaseCampaign(c.id, owner, next.revision, next.at).catch(() => undefined);
       }
     }
   }
@@ -154,8 +154,19 @@ export class CampaignRunner {
     await Promise.allSettled([...this.#pokes]);
   }
 
-  /** One step of one campaign; returns when it is next due (null: when an operator acts). */
-  async #advance(c0: CampaignRecord): Promise<number | null> {
+  /**
+   * One step of one campaign; returns when it is next due (null: when an operator acts) and
+   * the campaign's revision as this step left it.
+   */
+  async #advance(c0: CampaignRecord): Promise<{ at: number | null; revision: number }> {
+    let rev = c0.revision;
+    const at = await this.#step(c0, (u) => {
+      rev = u.revision;
+    });
+    return { at, revision: rev };
+  }
+
+  async #step(c0: CampaignRecord, saw: (c: CampaignRecord) => void): Promise<number | null> {
     const { store } = this.#o;
     let c = c0;
     const now = this.#now();
@@ -205,6 +216,7 @@ export class CampaignRunner {
       const reason = stopReason(rules, c.wave, { waveSize: c.waveSizes[c.wave] ?? 0, failedInWave: Math.max(0, cur.failed - c.ackFailed), recentOutcomes: recent });
       if (reason !== null) {
         const u = await store.updateCampaign(c.id, c.revision, { state: 'paused', reason }, now);
+        if (u !== null) saw(u);
         if (u !== null) this.#changed(u, 'paused');
         return followUp;
       }
@@ -218,11 +230,13 @@ export class CampaignRunner {
       const next = nextWave(c.waveSizes, c.wave);
       if (next === 'done') {
         const u = await store.updateCampaign(c.id, c.revision, { state: 'done', reason: null }, now);
+        if (u !== null) saw(u);
         if (u !== null) this.#changed(u, 'done');
         this.#progress(u ?? c, snap.waves);
         return followUp;
       }
       const u = await store.updateCampaign(c.id, c.revision, { wave: next, ackFailed: 0 }, now);
+      if (u !== null) saw(u);
       if (u === null) return now;
       c = u;
       this.#changed(c, 'wave');
@@ -231,6 +245,7 @@ export class CampaignRunner {
     // 4. Start devices.
     if (file === null) {
       const u = await store.updateCampaign(c.id, c.revision, { state: 'paused', reason: `file ${c.target.fileId} is gone` }, now);
+      if (u !== null) saw(u);
       if (u !== null) this.#changed(u, 'paused');
       return followUp;
     }

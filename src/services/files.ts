@@ -124,9 +124,10 @@ export class FileService {
    * DownloadTaskFactory), from a file `campaignFiles().get` returned: the signed URL, size and
    * names filled in, as `prepareDownload` does for the API's tasks.
    */
-  downloadTask(file: CampaignFile, deviceId: string, commandKey: string): DownloadTask {
+  downloadTask(file: CampaignFile, deviceId: string, commandKey: string, taskExpiresAt: number | null = null): DownloadTask {
     const f = file as Partial<RepositoryCampaignFile> & CampaignFile;
-    const expires = this.#now() + URL_DEFAULT_MS;
+    // The URL outlives the task (a device that took it late still gets its file).
+    const expires = taskExpiresAt !== null ? Math.max(taskExpiresAt + URL_GRACE_MS, this.#now() + URL_GRACE_MS) : this.#now() + URL_DEFAULT_MS;
     const query = this.#o.signer.query({ fileId: f.id, deviceId, commandKey, expires: Math.ceil(expires / 1000), action: 'get' });
     return {
       type: 'download',

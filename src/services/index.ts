@@ -13,6 +13,7 @@ import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
+import { MonitoringService } from './monitoring.js';
 import { ConformanceService } from './conformance.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
@@ -25,6 +26,7 @@ export { ServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './erro
 export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
+export { MonitoringService } from './monitoring.js';
 export { ConformanceService } from './conformance.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
@@ -58,6 +60,7 @@ export interface Services {
   readonly policies: PolicyService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
+  readonly monitoring: MonitoringService;
   readonly conformance: ConformanceService;
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
@@ -122,6 +125,7 @@ export function createServices(opts: ServicesOptions): Services {
     tasks,
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
+    monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
     conformance: new ConformanceService({ store: opts.store }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),

@@ -22,8 +22,50 @@ export interface JobsOptions {
   campaigns?: Omit<CampaignRunnerOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** How often expired tasks are swept (default 60 s). */
   expirySweepMs?: number;
+  /** KPI series upkeep: roll-ups and retention (docs/monitoring.md). */
+  series?: Partial<SeriesUpkeep>;
   logger?: Logger;
   now?: () => number;
+}
+
+export interface SeriesUpkeep {
+  /** Raw samples are kept this long (default 7 days). */
+  rawRetentionMs: number;
+  /** Hourly roll-ups are kept this long (default 90 days). */
+  hourlyRetentionMs: number;
+  /** How often (default 10 minutes; the first run a few seconds after the start). */
+  everyMs: number;
+}
+
+export const DEFAULT_SERIES_UPKEEP: SeriesUpkeep = { rawRetentionMs: 7 * 86_400_000, hourlyRetentionMs: 90 * 86_400_000, everyMs: 10 * 60_000 };
+
+/** Roll up ended hours and apply retention, on a timer. Returns what stops it. */
+export function startSeriesUpkeep(opts: { store: Store; upkeep: SeriesUpkeep; logger?: Logger; now: () => number }): () => void {
+  const { store, upkeep, logger, now } = opts;
+  let running = false;
+  const run = (): void => {
+    if (running) return;
+    running = true;
+    store
+      .maintainSeries({ now: now(), rawRetentionMs: upkeep.rawRetentionMs, hourlyRetentionMs: upkeep.hourlyRetentionMs })
+      .then(
+        (r) => {
+          if (r.rawDropped + r.hoursDropped > 0) logger?.info(r, 'KPI series retention applied');
+        },
+        (e: unknown) => logger?.error({ err: e }, 'KPI series upkeep failed'),
+      )
+      .finally(() => {
+        running = false;
+      });
+  };
+  const first = setTimeout(run, Math.min(5_000, upkeep.everyMs));
+  first.unref();
+  const timer = setInterval(run, upkeep.everyMs);
+  timer.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }
 
 export interface Jobs {
@@ -61,6 +103,12 @@ export function startJobs(opts: JobsOptions): Jobs {
     now: opts.now ?? Date.now,
     ...(log ? { logger: log } : {}),
   });
+  const stopSeries = startSeriesUpkeep({
+    store: opts.store,
+    upkeep: { ...DEFAULT_SERIES_UPKEEP, ...opts.series },
+    now: opts.now ?? Date.now,
+    ...(log ? { logger: log } : {}),
+  });
   const campaigns =
     opts.campaigns === undefined
       ? null
@@ -70,6 +118,7 @@ export function startJobs(opts: JobsOptions): Jobs {
     campaigns,
     close: async () => {
       stopSweep();
+      stopSeries();
       await campaigns?.close();
       await webhooks.close();
     },

@@ -14,6 +14,7 @@ import { EV, hasEvent } from '../cwmp/events.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
 import type { EventSink } from '../events/bus.js';
 import type {
+  CommitSample,
   SessionSubscriber,
   SubscriberClaims,
   CpeMessageRecord,
@@ -105,6 +106,7 @@ export class SessionDriver {
   #ops: ParameterOp[] = [];
   #outcomes: RequestOutcome[] = [];
   #progress: RequestProgress[] = [];
+  #samples: CommitSample[] = [];
   #cpeMessages: CpeMessageRecord[] = [];
   #rpcs: RpcLogEntry[] = [];
   #cpeRequestNames: string[] = [];
@@ -251,6 +253,7 @@ export class SessionDriver {
           },
           releaseLock: true,
           ...(this.#policy !== undefined ? { policy: this.#policy } : {}),
+          ...(this.#samples.length > 0 ? { samples: this.#samples } : {}),
         });
         this.#lockHeld = false;
         this.#summary = {
@@ -307,6 +310,7 @@ export class SessionDriver {
       },
       credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
+      samples: (list) => this.#samples.push(...list),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
@@ -442,6 +446,14 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
       return { op: 'setNames', at, root: request.parameterPath, nextLevel: request.nextLevel, params: response.parameterList };
     case 'GetParameterAttributesResponse':
       return { op: 'setAttributes', at, params: response.parameterList };
+    case 'SetParameterAttributesResponse': {
+      // What was set is what the device now has (its access list, when not changed, assumed the default: empty).
+      if (request.method !== 'SetParameterAttributes') return null;
+      const params = request.parameterList
+        .filter((p) => p.notificationChange && !p.name.endsWith('.'))
+        .map((p) => ({ name: p.name, notification: p.notification, accessList: p.accessListChange ? p.accessList : [] }));
+      return params.length === 0 ? null : { op: 'setAttributes', at, params };
+    }
     case 'SetParameterValuesResponse':
       if (request.method !== 'SetParameterValues') return null;
       return { op: 'setValues', at, touch: true, params: request.parameterList };

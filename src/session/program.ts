@@ -8,7 +8,7 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Inform, ParameterValue } from '../cwmp/types.js';
-import type { CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, SessionOpenResult, StoredParameter, TaskRecord } from '../store/types.js';
+import type { CommitSample, CredentialWrite, DeviceCredentials, DeviceSummary, PolicyCommit, RequestOutcome, SessionOpenResult, StoredParameter, TaskRecord } from '../store/types.js';
 
 export interface ProgramRpc {
   request: AcsRequest;
@@ -93,6 +93,8 @@ export interface SessionRecorder {
    * (back to queued at commit) for a later session to finish.
    */
   progress(taskId: string, response: CpeResponse): void;
+  /** KPI samples (value changes, sampling profiles), written with the commit. */
+  samples(list: readonly CommitSample[]): void;
 }
 
 /** What a program factory gets: one session, opened, with its lock held. */

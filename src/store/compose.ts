@@ -104,6 +104,17 @@ export const CONCERN_METHODS = {
   redeemActivationCode: true,
   createSubscriberToken: true,
   findSubscriberToken: true,
+  // series (KPI time series, sampling profiles)
+  appendSamples: true,
+  listSamples: true,
+  listSampleHours: true,
+  listSeriesPaths: true,
+  aggregateSamples: true,
+  maintainSeries: true,
+  createSamplingProfile: true,
+  updateSamplingProfile: true,
+  listSamplingProfiles: true,
+  deleteSamplingProfile: true,
   // files
   createFile: true,
   getFile: true,

@@ -25,7 +25,7 @@ import { DATABASE_FILE, runMigrations as runSqliteMigrations } from './sqlite/in
 import { setSearchablePaths as setSqliteSearchable } from './sqlite/search.js';
 import { storeKind } from './open.js';
 
-type Kind = 'text' | 'int' | 'bool' | 'json' | 'textArray';
+type Kind = 'text' | 'int' | 'real' | 'bool' | 'json' | 'textArray';
 
 export interface TableSpec {
   name: string;
@@ -300,6 +300,25 @@ export const TABLES: readonly TableSpec[] = [
     perDevice: true,
   },
   {
+    name: 'samples',
+    columns: { device_id: 'text', path: 'text', at: 'int', value: 'text', num: 'real', rate: 'real', metric: 'real', source: 'text' },
+    key: ['device_id', 'path', 'at'],
+    perDevice: true,
+  },
+  {
+    name: 'sample_hours',
+    columns: { device_id: 'text', path: 'text', hour: 'int', n: 'int', min: 'real', max: 'real', sum: 'real' },
+    key: ['device_id', 'path', 'hour'],
+    perDevice: true,
+  },
+  { name: 'series_state', columns: { key: 'text', value: 'int' }, key: ['key'], perDevice: false },
+  {
+    name: 'sampling_profiles',
+    columns: { id: 'text', name: 'text', enabled: 'bool', interval_seconds: 'int', definition: 'json', created_at: 'int', updated_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
     name: 'files',
     columns: {
       id: 'text',
@@ -566,7 +585,7 @@ function fromPostgres(t: TableSpec, r: Row): Row {
   const out: Row = {};
   for (const [col, kind] of Object.entries(t.columns)) {
     const v = r[col];
-    out[col] = v === undefined ? null : kind === 'int' && v !== null ? Number(v) : v;
+    out[col] = v === undefined ? null : (kind === 'int' || kind === 'real') && v !== null ? Number(v) : v;
   }
   for (const col of t.orderOnly ?? []) out[col] = r[col] === null ? null : Number(r[col]);
   return out;

@@ -32,11 +32,14 @@
  *   cred_issue      a handed-out set: current at once (`replace`) or pending beside current
  *   cred_window     accept the bootstrap credential until `until`
  *   policy          the device's policy memo; compliance rows of the evaluated policies replaced
+ *   samples         KPI samples [path, at, value, num, counter, source]; a counter's rate
+ *                   against the series' previous sample (concerns/series.ts)
  */
 import type { CpeResponse, Fault } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
 import { NOT_SECRET_NAMES, SECRET_SUFFIXES } from '../secrets/rules.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
+import { sampleItem, type SampleItem } from './series-rows.js';
 import { ancestorsOf, lastByName, prefixUpperBound, subtreePrefix } from './tree.js';
 import type { ComplianceFault, ComplianceState, CpeMessageRecord, CredentialSet, ParameterOp, SessionCommit, SessionLogRecord } from './types.js';
 
@@ -68,6 +71,7 @@ export type WriteOp =
   | { k: 'requeue'; at: number }
   | ({ k: 'fault_transfer'; taskTypes: readonly TaskType[] } & TransferFault)
   | { k: 'cpe_messages'; items: CpeMessageRecord[]; keep: number }
+  | { k: 'samples'; items: SampleItem[] }
   | { k: 'log'; log: Omit<SessionLogRecord, 'deviceId'>; keep: number }
   | { k: 'unlock'; owner: string; requeueAt: number | null }
   | { k: 'cred_promote'; username: string }
@@ -124,6 +128,7 @@ export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
   ops.push({ k: 'requeue', at: c.log.endedAt });
   for (const f of transferFaults(c.cpeMessages)) ops.push({ k: 'fault_transfer', taskTypes: TRANSFER_TASK_TYPES, ...f });
   if (c.cpeMessages.length > 0) ops.push({ k: 'cpe_messages', items: c.cpeMessages, keep: limits.cpeMessagesPerDevice });
+  if (c.samples !== undefined && c.samples.length > 0) ops.push({ k: 'samples', items: [...c.samples].sort((a, b) => a.at - b.at).map(sampleItem) });
   const { deviceId: _filedUnderTheCommitsDevice, ...log } = c.log;
   ops.push({ k: 'log', log, keep: limits.sessionsPerDevice });
   if (c.policy !== undefined) {

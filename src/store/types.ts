@@ -20,6 +20,7 @@ import type { TaskStore } from './concerns/tasks.js';
 import type { SubscriberStore } from './concerns/subscribers.js';
 import type { TokenStore } from './concerns/tokens.js';
 import type { WebhookStore } from './concerns/webhooks.js';
+import type { SeriesStore } from './concerns/series.js';
 
 export type * from './concerns/audit.js';
 export type * from './concerns/campaigns.js';
@@ -32,6 +33,7 @@ export type * from './concerns/tasks.js';
 export type * from './concerns/subscribers.js';
 export type * from './concerns/tokens.js';
 export type * from './concerns/webhooks.js';
+export type * from './concerns/series.js';
 
 /** Opening and closing a backend: not a concern of its own. */
 export interface StoreLifecycle {
@@ -40,4 +42,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore;

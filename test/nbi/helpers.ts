@@ -20,6 +20,9 @@ import { startJobs, type Jobs, type JobsOptions } from '../../src/services/jobs.
 import { createServices, type CampaignFiles } from '../../src/services/index.js';
 import type { DownloadTaskFactory } from '../../src/services/campaign-runner.js';
 import { parseFilter } from '../../src/nbi/query.js';
+import { DirBlobs } from '../../src/files/blobs.js';
+import { UrlSigner } from '../../src/files/signing.js';
+import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -85,6 +88,8 @@ export interface Stack {
   /** The background jobs `flotilla serve` runs beside the API (webhook delivery, expiry sweeps). */
   jobs: Jobs;
   api: Api;
+  /** The file transfer endpoint (with `campaigns` on the real repository), else null. */
+  transfer: TransferServer | null;
   close(): Promise<void>;
 }
 
@@ -95,8 +100,12 @@ export async function startStack(
     jobs?: Partial<JobsOptions>;
     store?: Store;
     dir?: string;
-    /** Firmware campaigns: the file repository they see and the download task a device gets; the runner runs in `jobs`. */
-    campaigns?: { files: CampaignFiles; downloadTask: DownloadTaskFactory; tickMs?: number; owner?: string };
+    /**
+     * Firmware campaigns, the runner running in `jobs`: on the real file repository (files under
+     * the data directory, served by a transfer endpoint of its own), or on the `files` and
+     * `downloadTask` given.
+     */
+    campaigns?: { files?: CampaignFiles; downloadTask?: DownloadTaskFactory; tickMs?: number; owner?: string };
   } = {},
 ): Promise<Stack> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'flotilla-nbi-')));
@@ -119,13 +128,36 @@ export async function startStack(
     sealer: acs.sealer,
   };
   const c = opts.campaigns;
-  const services = c === undefined ? undefined : createServices({ store, bus, connectionRequests, parseFilter: (e) => parseFilter(e), files: c.files, ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}) });
+  let filesUrl = '';
+  const signer = UrlSigner.random();
+  const services =
+    c === undefined
+      ? undefined
+      : createServices({
+          store,
+          bus,
+          connectionRequests,
+          parseFilter: (e) => parseFilter(e),
+          ...(c.files !== undefined ? { files: c.files } : {}),
+          repository: { blobs: new DirBlobs(join(dir, 'files')), signer, publicUrl: () => filesUrl },
+          ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
+        });
+  const transfer = services === undefined || c?.files !== undefined ? null : await startTransferServer({ repo: services.files.repo, signer, host: '127.0.0.1', port: 0, realm: acs.config.realm });
+  if (transfer !== null) filesUrl = transfer.url;
   const jobs = startJobs({
     store,
     bus,
     ...opts.jobs,
     ...(c !== undefined && services !== undefined
-      ? { campaigns: { files: c.files, downloadTask: c.downloadTask, requester: services.requester, owner: c.owner ?? 'test-acs', ...(c.tickMs !== undefined ? { tickMs: c.tickMs } : {}) } }
+      ? {
+          campaigns: {
+            files: c.files ?? services.files.campaignFiles(),
+            downloadTask: c.downloadTask ?? ((f, d, k, e) => services.files.downloadTask(f, d, k, e)),
+            requester: services.requester,
+            owner: c.owner ?? 'test-acs',
+            ...(c.tickMs !== undefined ? { tickMs: c.tickMs } : {}),
+          },
+        }
       : {}),
   });
   const nbi = await startNbi({
@@ -147,9 +179,11 @@ export async function startStack(
     nbi,
     jobs,
     api: new Api(nbi.url, ADMIN),
+    transfer,
     close: async () => {
       await nbi.close();
       await jobs.close();
+      await transfer?.close();
       await acs.close();
       await store.close();
       if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });

@@ -68,6 +68,30 @@ describeWithPg('PostgreSQL', () => {
   runConformance('postgres', pgFactory);
 });
 
+describeWithPg('PostgreSQL KPI series: native time partitioning', () => {
+  it('makes day partitions ahead, and retention DROPs whole days instead of deleting rows', async () => {
+    const f = await pgFactory();
+    try {
+      const DAY = 86_400_000;
+      const day0 = Math.floor(T0 / DAY) * DAY;
+      const name = (d: number) => `samples_p${new Date(d).toISOString().slice(0, 10).replace(/-/g, '')}`;
+      await f.store.maintainSeries({ now: day0 + 1000, rawRetentionMs: 7 * DAY, hourlyRetentionMs: 90 * DAY });
+      const parts = async () => (await sql<{ t: string }>(conformanceDb!.url, `SELECT c.relname AS t FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'samples'`)).map((r) => r.t);
+      expect(await parts()).toEqual(expect.arrayContaining([name(day0), name(day0 + DAY), name(day0 + 2 * DAY), 'samples_default']));
+      await f.store.appendSamples([{ deviceId: ID, path: 'K', at: day0 + 5000, value: '1', source: 'bulk' }]);
+      // The row lives in its day's partition, not the default one.
+      expect(await sql(conformanceDb!.url, `SELECT 1 FROM ${name(day0)}`)).toHaveLength(1);
+      expect(await sql(conformanceDb!.url, 'SELECT 1 FROM samples_default')).toHaveLength(0);
+      const r = await f.store.maintainSeries({ now: day0 + 9 * DAY, rawRetentionMs: 7 * DAY, hourlyRetentionMs: 90 * DAY });
+      expect(r.rawDropped).toBe(1);
+      expect(await parts()).not.toContain(name(day0));
+      expect(await parts()).toContain(name(day0 + 9 * DAY));
+    } finally {
+      await f.cleanup();
+    }
+  });
+});
+
 describeWithPg('PostgreSQL backend', () => {
   let db: TestDatabase;
   const opened: PostgresStore[] = [];

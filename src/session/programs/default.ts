@@ -85,6 +85,7 @@ function watchFactoryResets(ctx: ProgramContext, windowMs: number): ProgramConte
     link: (taskId) => inner.link(taskId),
     credentials: (write) => inner.credentials(write),
     progress: (taskId, response) => inner.progress(taskId, response),
+    samples: (list) => inner.samples(list),
     policy: (commit) => inner.policy(commit),
     settle: (outcome) => {
       inner.settle(outcome);

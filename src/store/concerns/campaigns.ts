@@ -142,8 +142,12 @@ export interface CampaignStore {
    * time; when it dies, the lease lapses and another takes over.
    */
   claimCampaigns(owner: string, now: number, leaseMs: number, limit: number): Promise<CampaignRecord[]>;
-  /** Give up the lease (if `owner` holds it) and set when the campaign is next due. */
-  releaseCampaign(id: string, owner: string, nextAt: number | null): Promise<void>;
+  /**
+   * Give up the lease (if `owner` holds it) and set when the campaign is next due — only if
+   * it is still at `revision` (the holder's last view): an operator's change meanwhile set
+   * its own due time (now), which must not be pushed back.
+   */
+  releaseCampaign(id: string, owner: string, revision: number, nextAt: number | null): Promise<void>;
   /** Counts per wave and state, and starts since `since`; null: no such campaign. */
   campaignSnapshot(id: string, since: number): Promise<CampaignSnapshot | null>;
   /**

@@ -9,6 +9,7 @@ import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential, CredentialWrite, DeviceCredentials } from './credentials.js';
 import type { CpeMessageRecord, SessionLogRecord } from './history.js';
 import type { PolicyCommit } from './policy-state.js';
+import type { SampleSource } from './series.js';
 
 export interface StoredParameter {
   path: string;
@@ -127,6 +128,16 @@ export interface SessionCommit {
   releaseLock: boolean;
   /** Policies evaluated in this session: the device's memo and compliance rows. */
   policy?: PolicyCommit;
+  /** KPI samples the session took (sampling profiles, value changes): concerns/series.ts. */
+  samples?: CommitSample[];
+}
+
+export interface CommitSample {
+  path: string;
+  at: number;
+  value: string;
+  counter?: boolean;
+  source: SampleSource;
 }
 
 /** Identity fields of a device, filterable and sortable. */

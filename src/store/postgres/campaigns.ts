@@ -112,8 +112,12 @@ export async function claimCampaigns(db: PgDb, owner: string, now: number, lease
   return rows.map(toCampaign).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-export async function releaseCampaign(db: PgDb, id: string, owner: string, nextAt: number | null): Promise<void> {
-  await db.run('UPDATE campaigns SET lease_owner = NULL, lease_until = NULL, next_at = $3 WHERE id = $1 AND lease_owner = $2', [id, owner, nextAt]);
+export async function releaseCampaign(db: PgDb, id: string, owner: string, revision: number, nextAt: number | null): Promise<void> {
+  await db.run(
+    `UPDATE campaigns SET lease_owner = NULL, lease_until = NULL, next_at = CASE WHEN revision = $3 THEN $4::bigint ELSE next_at END
+     WHERE id = $1 AND lease_owner = $2`,
+    [id, owner, revision, nextAt],
+  );
 }
 
 const SNAPSHOT = `SELECT c.wave_sizes,

@@ -36,6 +36,8 @@ WITH gone AS (DELETE FROM devices WHERE id = $1 RETURNING 1),
   m AS (DELETE FROM cpe_messages WHERE device_id = $1),
   pc AS (DELETE FROM policy_compliance WHERE device_id = $1),
   pm AS (DELETE FROM device_policy WHERE device_id = $1),
+  ks AS (DELETE FROM samples WHERE device_id = $1),
+  kh AS (DELETE FROM sample_hours WHERE device_id = $1),
   cd AS (DELETE FROM campaign_devices WHERE device_id = $1)
 SELECT EXISTS (SELECT 1 FROM gone) AS existed`;
 

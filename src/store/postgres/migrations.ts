@@ -772,6 +772,87 @@ const PROGRESS_OP = opFunction(
   WHERE r.device_id = p_device AND r.id = e->>'id' AND r.state = 'running';`,
 );
 
+const SERIES = `
+CREATE TABLE samples (
+  device_id text COLLATE "C" NOT NULL,
+  path text COLLATE "C" NOT NULL,
+  at bigint NOT NULL,
+  value text NOT NULL,
+  num double precision,
+  rate double precision,
+  metric double precision,
+  source text NOT NULL,
+  PRIMARY KEY (device_id, path, at)
+) PARTITION BY RANGE (at);
+-- Anything outside the day partitions maintainSeries makes (src/store/postgres/series.ts).
+CREATE TABLE samples_default PARTITION OF samples DEFAULT;
+CREATE INDEX samples_path_at ON samples (path, at);
+CREATE TABLE sample_hours (
+  device_id text COLLATE "C" NOT NULL,
+  path text COLLATE "C" NOT NULL,
+  hour bigint NOT NULL,
+  n integer NOT NULL,
+  min double precision,
+  max double precision,
+  sum double precision,
+  PRIMARY KEY (device_id, path, hour)
+);
+CREATE INDEX sample_hours_hour ON sample_hours (hour);
+CREATE TABLE series_state (
+  key text PRIMARY KEY,
+  value bigint NOT NULL
+);
+CREATE TABLE sampling_profiles (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  enabled boolean NOT NULL,
+  interval_seconds integer NOT NULL,
+  definition json NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+-- Items [path, at, value, num, counter 0/1, source] of one device, in time order; a counter's
+-- rate against the series' previous sample (concerns/series.ts counterRate). Returns how many were new.
+CREATE FUNCTION flotilla_samples_insert(p_device text, p_items json) RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+  e json;
+  v_path text;
+  v_at bigint;
+  v_num double precision;
+  v_rate double precision;
+  v_prev record;
+  v_delta double precision;
+  v_n integer := 0;
+  v_added integer;
+BEGIN
+  FOR e IN SELECT * FROM json_array_elements(p_items) LOOP
+    v_path := e->>0;
+    v_at := (e->>1)::bigint;
+    v_num := (e->>3)::double precision;
+    v_rate := NULL;
+    IF (e->>4)::int = 1 AND v_num IS NOT NULL THEN
+      SELECT s.num, s.at INTO v_prev FROM samples s
+        WHERE s.device_id = p_device AND s.path = v_path AND s.at < v_at AND s.num IS NOT NULL ORDER BY s.at DESC LIMIT 1;
+      IF FOUND THEN
+        v_delta := v_num - v_prev.num;
+        IF v_delta < 0 THEN
+          v_delta := CASE WHEN v_prev.num >= 2147483648 AND v_prev.num < 4294967296 THEN v_num + 4294967296 - v_prev.num ELSE v_num END;
+        END IF;
+        v_rate := v_delta / ((v_at - v_prev.at) / 1000.0);
+      END IF;
+    END IF;
+    INSERT INTO samples (device_id, path, at, value, num, rate, metric, source)
+    VALUES (p_device, v_path, v_at, e->>2, v_num, v_rate, CASE WHEN (e->>4)::int = 1 THEN v_rate ELSE v_num END, e->>5)
+    ON CONFLICT (device_id, path, at) DO NOTHING;
+    GET DIAGNOSTICS v_added = ROW_COUNT;
+    v_n := v_n + v_added;
+  END LOOP;
+  RETURN v_n;
+END
+$fn$;
+${opFunction('samples', '  PERFORM flotilla_samples_insert(p_device, v_items);')}
+`;
+
 const AUDIT_LOG = `
 CREATE TABLE audit_log (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -855,6 +936,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 30, name: 'file repository: files, chunked content, transfer log', up: FILES },
   { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
+  { version: 36, name: 'device KPI time series (partitioned by day), hourly roll-ups, sampling profiles; session write op samples', up: SERIES },
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];

@@ -7,6 +7,7 @@
  */
 import type { WriteOp } from '../session-writes.js';
 import { bool, json, type Db } from './db.js';
+import { insertSamples } from './series.js';
 
 /**
  * Upsert values. The DO UPDATE … WHERE is what makes an idle periodic Inform cheap: a row
@@ -213,6 +214,9 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         break;
       case 'fault_transfer':
         db.run(TRANSFER_FAULT, { device, commandKey: op.commandKey, fault: json(op.fault), at: op.at, types: json(op.taskTypes) });
+        break;
+      case 'samples':
+        insertSamples(db, device, op.items);
         break;
       case 'cpe_messages':
         for (const m of op.items) db.run(INSERT_MESSAGE, { device, at: m.at, message: json(m.message) });

@@ -125,8 +125,12 @@ export function claimCampaigns(db: Db, owner: string, now: number, leaseMs: numb
   });
 }
 
-export function releaseCampaign(db: Db, id: string, owner: string, nextAt: number | null): void {
-  db.run('UPDATE campaigns SET lease_owner = NULL, lease_until = NULL, next_at = @nextAt WHERE id = @id AND lease_owner = @owner', { id, owner, nextAt });
+export function releaseCampaign(db: Db, id: string, owner: string, revision: number, nextAt: number | null): void {
+  db.run(
+    `UPDATE campaigns SET lease_owner = NULL, lease_until = NULL, next_at = CASE WHEN revision = @revision THEN @nextAt ELSE next_at END
+     WHERE id = @id AND lease_owner = @owner`,
+    { id, owner, revision, nextAt },
+  );
 }
 
 export function campaignSnapshot(db: Db, id: string, since: number): CampaignSnapshot | null {

@@ -30,6 +30,8 @@ const DEPENDENTS = [
   'cpe_messages',
   'policy_compliance',
   'device_policy',
+  'samples',
+  'sample_hours',
   'campaign_devices',
 ].map((table) => `DELETE FROM ${table} WHERE device_id = @id`);
 

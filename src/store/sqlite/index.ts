@@ -25,6 +25,7 @@ import * as subscribers from './subscribers.js';
 import * as tasks from './tasks.js';
 import * as tokens from './tokens.js';
 import * as webhooks from './webhooks.js';
+import * as series from './series.js';
 
 /** File name of the database inside `dataDir`. */
 export const DATABASE_FILE = 'flotilla.db';
@@ -55,7 +56,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

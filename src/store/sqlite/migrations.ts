@@ -395,6 +395,51 @@ CREATE INDEX campaign_devices_by_device ON campaign_devices (device_id);
 `,
   },
   {
+    version: 36,
+    name: 'device KPI time series: raw samples, hourly roll-ups, sampling profiles',
+    // src/store/concerns/series.ts. `metric` is what roll-ups and aggregates count (a
+    // counter's rate, anything else's number); retention deletes by `at` on its index.
+    up: `
+CREATE TABLE samples (
+  device_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  num REAL,
+  rate REAL,
+  metric REAL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (device_id, path, at)
+) WITHOUT ROWID;
+CREATE INDEX samples_at ON samples (at);
+CREATE INDEX samples_path_at ON samples (path, at);
+CREATE TABLE sample_hours (
+  device_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  min REAL,
+  max REAL,
+  sum REAL,
+  PRIMARY KEY (device_id, path, hour)
+) WITHOUT ROWID;
+CREATE INDEX sample_hours_hour ON sample_hours (hour);
+CREATE TABLE series_state (
+  key TEXT NOT NULL PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sampling_profiles (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  interval_seconds INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 40,
     name: 'api tokens: when each was last used',
     up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;',

@@ -118,12 +118,19 @@ export function campaignsConformance(name: string, factory: () => Promise<StoreF
       // The lease lapses: another owner takes over.
       expect((await store.claimCampaigns('b', T0 + 1201, 1000, 10)).map((c) => c.id).sort()).toEqual(['c1', 'c2']);
       // Release: only the holder, and it sets when the campaign is next due.
-      await store.releaseCampaign('c1', 'a', T0);
+      await store.releaseCampaign('c1', 'a', 1, T0);
       expect(await store.claimCampaigns('a', T0 + 1300, 1000, 10)).toEqual([]);
-      await store.releaseCampaign('c1', 'b', T0 + 5000);
-      await store.releaseCampaign('c2', 'b', null);
+      await store.releaseCampaign('c1', 'b', 1, T0 + 5000);
+      await store.releaseCampaign('c2', 'b', 1, null);
       expect(await store.claimCampaigns('a', T0 + 4999, 1000, 10)).toEqual([]);
       expect((await store.claimCampaigns('a', T0 + 5000, 1000, 10)).map((c) => c.id)).toEqual(['c1']);
+      // A release by a holder whose view is stale (an operator changed the campaign meanwhile)
+      // keeps the due time the change set.
+      const held = (await store.claimCampaigns('a', T0 + 5000, 1000, 10))[0]!;
+      const changed = await store.updateCampaign('c1', held.revision, { state: 'paused', nextAt: T0 + 5001 }, T0 + 5001);
+      await store.releaseCampaign('c1', 'a', held.revision, null);
+      expect((await store.claimCampaigns('b', T0 + 6001, 1000, 10)).map((c) => [c.id, c.revision])).toEqual([['c1', changed!.revision]]);
+      await store.releaseCampaign('c1', 'b', changed!.revision, null);
       // An update can make it due again.
       const c2 = await store.getCampaign('c2');
       await store.updateCampaign('c2', c2!.revision, { nextAt: T0 + 5500 }, T0 + 5500);
