@@ -36,6 +36,8 @@ import { SessionDriver, type Reply } from '../session/driver.js';
 import { cpeAuthenticator, CredentialCache, type CpeAuthentication } from './cpe-auth.js';
 import { loadSealer } from './credential-key.js';
 import type { Sealer } from '../auth/sealing.js';
+import { QuirkSource } from './quirks.js';
+import { withQuirks } from '../session/quirks.js';
 import { claimsFor, programsFor, sessionStorePort } from './session.js';
 import { SamplingSource } from '../session/sampling-source.js';
 import { recordSessionEnd } from './metrics.js';
@@ -121,7 +123,11 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const events = opts.events;
     if (events instanceof EventBus) unsubscribeSampling = events.subscribe((e) => void (e.type === 'sampling.changed' && sampling.refresh()));
   }
-  const programs = programsFor(config, sealer, { store, log }, policies, sampling);
+  // Quirk profiles: shipped, learnt and the operators', applied to every program of a session.
+  const quirks = new QuirkSource(store, { ...(opts.events !== undefined ? { events: opts.events } : {}), now, onError: (err) => log?.error({ err }, 'quirk profiles') });
+  await quirks.start();
+  const unsubscribeQuirks = opts.events instanceof EventBus ? opts.events.subscribe((e) => void (e.type === 'quirks.changed' && quirks.refresh())) : undefined;
+  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies, sampling), (view) => quirks.forSession(view.inform, view.deviceId));
   const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
@@ -469,6 +475,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     listening: () => server.listening,
     close: async () => {
       unsubscribePolicies?.();
+      unsubscribeQuirks?.();
+      quirks.close();
       if (ownPolicies) policies.close();
       unsubscribeSampling?.();
       if (ownSampling) sampling.close();

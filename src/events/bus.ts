@@ -54,6 +54,8 @@ export const EVENT_TYPES = [
   'campaign.device',
   /** A campaign's counts after a runner's step changed them (deviceId ""; data: campaignId, state, wave, counts). */
   'campaign.progress',
+  /** A quirk profile was learnt by a session, or written or deleted by an operator (deviceId: the learning device or ""; data: profileId, source). */
+  'quirks.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -35,6 +35,7 @@ import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
 import { registerConformanceRoutes } from './routes/conformance.js';
+import { registerQuirkRoutes } from './routes/quirks.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerReachRoutes, type NbiReach } from './routes/reach.js';
 import { registerSubscriberRoutes } from './routes/subscribers.js';
@@ -359,6 +360,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerDiagnosticRoutes(api, ctx);
       registerMonitoringRoutes(api, ctx);
       registerConformanceRoutes(api, ctx);
+      registerQuirkRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);

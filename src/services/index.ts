@@ -15,6 +15,7 @@ import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { MonitoringService } from './monitoring.js';
 import { ConformanceService } from './conformance.js';
+import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
 import { FileService } from './files.js';
@@ -28,6 +29,7 @@ export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { MonitoringService } from './monitoring.js';
 export { ConformanceService } from './conformance.js';
+export { QuirkService } from './quirks.js';
 export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
@@ -62,6 +64,7 @@ export interface Services {
   readonly diagnostics: DiagnosticsService;
   readonly monitoring: MonitoringService;
   readonly conformance: ConformanceService;
+  readonly quirks: QuirkService;
   readonly audit: AuditService;
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
@@ -127,6 +130,7 @@ export function createServices(opts: ServicesOptions): Services {
     diagnostics: new DiagnosticsService({ store: opts.store }),
     monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
     conformance: new ConformanceService({ store: opts.store }),
+    quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit: new AuditService({ store: opts.store }),
     campaigns,

@@ -74,6 +74,10 @@ export const CONCERN_METHODS = {
   // audit
   appendAudit: true,
   listAudit: true,
+  // quirks
+  listQuirkProfiles: true,
+  putQuirkProfile: true,
+  deleteQuirkProfile: true,
   // policies
   createPolicy: true,
   updatePolicy: true,

@@ -233,6 +233,12 @@ export const TABLES: readonly TableSpec[] = [
     perDevice: false,
   },
   {
+    name: 'quirk_profiles',
+    columns: { id: 'text', name: 'text', source: 'text', match: 'json', settings: 'json', evidence: 'json', enabled: 'bool', created_at: 'int', updated_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
     name: 'policies',
     columns: { id: 'text', name: 'text', priority: 'int', revision: 'int', definition: 'json', author: 'text', created_at: 'int', updated_at: 'int' },
     key: ['id'],

@@ -16,6 +16,7 @@ import type { DeviceStore } from './concerns/devices.js';
 import type { FileStore } from './concerns/files.js';
 import type { HistoryStore } from './concerns/history.js';
 import type { PolicyStore } from './concerns/policies.js';
+import type { QuirkStore } from './concerns/quirks.js';
 import type { TaskStore } from './concerns/tasks.js';
 import type { SubscriberStore } from './concerns/subscribers.js';
 import type { TokenStore } from './concerns/tokens.js';
@@ -29,6 +30,7 @@ export type * from './concerns/devices.js';
 export type * from './concerns/files.js';
 export type * from './concerns/history.js';
 export type * from './concerns/policies.js';
+export type * from './concerns/quirks.js';
 export type * from './concerns/tasks.js';
 export type * from './concerns/subscribers.js';
 export type * from './concerns/tokens.js';
@@ -42,4 +44,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore;

@@ -73,6 +73,7 @@ export class Api {
 
   get = <T = Json>(path: string) => this.req<T>('GET', path);
   post = <T = Json>(path: string, body?: unknown) => this.req<T>('POST', path, body ?? {});
+  put = <T = Json>(path: string, body?: unknown) => this.req<T>('PUT', path, body ?? {});
   del = <T = Json>(path: string) => this.req<T>('DELETE', path);
 }
 

@@ -560,6 +560,20 @@ ${opFunction(
 `;
 
 /** Migration 20: a bootstrap's clear keeps the secrets the ACS set (session-writes.ts 'clear'). */
+// src/store/concerns/quirks.ts: a handful of rows, read whole by every ACS process.
+const QUIRK_PROFILES = `
+CREATE TABLE quirk_profiles (
+  id text NOT NULL PRIMARY KEY,
+  name text NOT NULL,
+  source text NOT NULL,
+  match json NOT NULL,
+  settings json NOT NULL,
+  evidence json NOT NULL,
+  enabled boolean NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+)`;
+
 const CLEAR_KEEPS_SECRETS = `
 CREATE OR REPLACE FUNCTION flotilla_op_clear(p_device text, o json) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -931,6 +945,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'per-device credentials: connection-request secret, pending and factory sets, bootstrap window, rotation', up: DEVICE_CREDENTIALS },
   { version: 15, name: 'audit log (append-only)', up: AUDIT_LOG },
   { version: 20, name: "a bootstrap's clear keeps the secrets the ACS set", up: CLEAR_KEEPS_SECRETS },
+  { version: 21, name: 'quirk profiles (operator and learnt)', up: QUIRK_PROFILES },
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 30, name: 'file repository: files, chunked content, transfer log', up: FILES },

@@ -250,6 +250,25 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE
 `,
   },
   {
+    version: 21,
+    name: 'quirk profiles (operator and learnt)',
+    // src/store/concerns/quirks.ts. match, settings and evidence are JSON: a new setting needs
+    // no migration. A handful of rows: read whole by every ACS process.
+    up: `
+CREATE TABLE quirk_profiles (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  match TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 25,
     name: 'provisioning policies: policies, revisions, compliance, per-device memo',
     up: `

@@ -10,6 +10,7 @@ import { filesConformance } from './files.js';
 import type { StoreFixture } from './harness.js';
 import { historyConformance } from './history.js';
 import { policiesConformance } from './policies.js';
+import { quirksConformance } from './quirks.js';
 import { seriesConformance } from './series.js';
 import { subscribersConformance } from './subscribers.js';
 import { tasksConformance } from './tasks.js';
@@ -18,7 +19,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);

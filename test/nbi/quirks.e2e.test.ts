@@ -1,0 +1,143 @@
+/**
+ * Quirk profiles end to end: a simulated CPE that answers 9002 to a GetParameterValues of
+ * more than 40 names (the behaviour of embedded clients with a fixed response buffer) is
+ * discovered by a real ACS over HTTP. The first session learns the limit (halving until it
+ * fits) and records it with its evidence; the next session of the same model and firmware —
+ * another device — starts with it and never sees a 9002. Operators list, override, disable
+ * and delete profiles through the API, and a device's effective settings are shown.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cpe } from '../../src/cpe/client/cpe.js';
+import { Device } from '../../src/cpe/model/device.js';
+import { failed } from '../../src/cpe/rpc/faults.js';
+import { issueToken } from '../../src/auth/tokens.js';
+import { Api, SimFleet, inPath, startStack, until, type Stack } from './helpers.js';
+
+let s: Stack;
+let api: Api;
+let fleet: SimFleet;
+const LIMIT = 40;
+/** Sizes of every GetParameterValues each CPE was sent, and how many it refused. */
+const seen = new Map<string, { sizes: number[]; refused: number }>();
+
+const realHandle = Device.prototype.handle;
+
+beforeAll(async () => {
+  // Simulated devices with serial QUIRK… answer 9002 to a GetParameterValues above LIMIT names,
+  // from their first session on (their bootstrap discovery).
+  Device.prototype.handle = function (this: Device, req) {
+    const serial = this.deviceId().serialNumber;
+    if (serial.startsWith('QUIRK') && req.method === 'GetParameterValues') {
+      const log = seen.get(serial) ?? { sizes: [], refused: 0 };
+      seen.set(serial, log);
+      log.sizes.push(req.parameterNames.length);
+      if (req.parameterNames.length > LIMIT) {
+        log.refused++;
+        return failed(9002);
+      }
+    }
+    return realHandle.call(this, req);
+  };
+  s = await startStack();
+  api = s.api;
+  fleet = new SimFleet(s.acs.cwmpUrl);
+});
+
+afterAll(async () => {
+  Device.prototype.handle = realHandle;
+  await fleet?.close();
+  await s?.close();
+});
+
+/** A simulated CPE whose GetParameterValues fails with 9002 above LIMIT names. */
+async function limited(serial: string): Promise<{ cpe: Cpe; id: string }> {
+  return fleet.add(serial);
+}
+
+async function discovered(id: string): Promise<void> {
+  await until(async () => {
+    const r = await api.get(`/devices/${inPath(id)}?subtree=${encodeURIComponent('Device.ManagementServer.')}`);
+    return r.status === 200 && Object.keys(r.body.parameters ?? {}).length > 5 ? true : null;
+  });
+}
+
+describe('a learnt quirk', () => {
+  it('is learnt from 9002s in the first session, recorded with evidence, and used by the next device of that model and firmware', async () => {
+    const first = await limited('QUIRK001');
+    await discovered(first.id);
+    const a = seen.get('QUIRK001')!;
+    expect(a.refused).toBeGreaterThan(0);
+    // The whole tree was read all the same: the refused batches were retried in halves.
+    const leaves = first.cpe.model.handle({ method: 'GetParameterNames', parameterPath: 'Device.', nextLevel: false });
+    const names = leaves.response.method === 'GetParameterNamesResponse' ? leaves.response.parameterList.filter((p) => !p.name.endsWith('.')) : [];
+    const stored = await api.get(`/devices/${inPath(first.id)}`);
+    expect(Object.keys(stored.body.parameters).filter((p) => !p.endsWith('.') && p.startsWith('Device.')).length).toBeGreaterThanOrEqual(names.length);
+
+    const profiles = await until(async () => {
+      const r = await api.get('/quirks');
+      return r.body.profiles.find((p: { source: string }) => p.source === 'learnt') ?? null;
+    });
+    expect(profiles.settings.maxGetNames).toBeLessThanOrEqual(LIMIT);
+    const ident = (first.cpe.model as unknown as Device).deviceId();
+    expect(profiles.match).toMatchObject({ oui: ident.oui, productClass: ident.productClass });
+    expect(profiles.evidence[0].what).toMatch(/9002 answering a GetParameterValues of \d+ names/);
+    expect(profiles.evidence[0].deviceId).toBe(first.id);
+
+    const second = await limited('QUIRK002');
+    await discovered(second.id);
+    const b = seen.get('QUIRK002')!;
+    expect(b.refused).toBe(0);
+    expect(Math.max(...b.sizes)).toBeLessThanOrEqual(LIMIT);
+    const eff = await api.get(`/devices/${inPath(second.id)}/quirks`);
+    expect(eff.status).toBe(200);
+    expect(eff.body.settings.maxGetNames).toBe(profiles.settings.maxGetNames);
+    expect(eff.body.profiles).toEqual([profiles.id]);
+  });
+});
+
+describe('operators and profiles', () => {
+  it('list shipped profiles, create, override a shipped one, disable, delete; bad input is a 400', async () => {
+    const list = (await api.get('/quirks')).body.profiles;
+    const thomson = list.find((p: { id: string }) => p.id === 'shipped:thomson-speedtouch-780');
+    expect(thomson).toMatchObject({ source: 'shipped', match: { oui: '00147F', productClass: 'SpeedTouch 780' }, enabled: true });
+    expect(thomson.evidence.length).toBeGreaterThan(0);
+
+    const created = await api.post('/quirks', { name: 'lab gateways', match: { productClass: 'LabGW', firmwareMin: '2.0', firmwareMax: '2.9.9' }, settings: { oneParameterPerSet: true, booleans: 'words' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ source: 'operator', enabled: true, settings: { oneParameterPerSet: true, booleans: 'words' } });
+    expect((await api.get(`/quirks/${created.body.id}`)).body.name).toBe('lab gateways');
+
+    const off = await api.put('/quirks/shipped:thomson-speedtouch-780', { name: 'Thomson, off here', match: { oui: '00147F' }, settings: {}, enabled: false });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ id: 'shipped:thomson-speedtouch-780', source: 'operator', enabled: false });
+    expect(off.body.evidence).toEqual(thomson.evidence);
+    expect((await api.del('/quirks/shipped:thomson-speedtouch-780')).status).toBe(204);
+    expect((await api.get('/quirks/shipped:thomson-speedtouch-780')).body).toMatchObject({ source: 'shipped', enabled: true });
+    expect((await api.del('/quirks/shipped:thomson-speedtouch-780')).status).toBe(400);
+    expect((await api.del(`/quirks/${created.body.id}`)).status).toBe(204);
+    expect((await api.del(`/quirks/${created.body.id}`)).status).toBe(404);
+
+    for (const [body, why] of [
+      [{ name: 'x', match: {}, settings: {} }, /at least one/],
+      [{ name: 'x', match: { oui: 'nothex' }, settings: {} }, /6 hex digits/],
+      [{ name: 'x', match: { productClass: 'P' }, settings: { maxGetNames: 0 } }, /maxGetNames/],
+      [{ name: 'x', match: { productClass: 'P' }, settings: { teleport: true } }, /unknown member "teleport"/],
+      [{ name: 'x', match: { productClass: 'P' }, settings: { booleans: 'yes' } }, /digits/],
+      [{ name: '<script>', match: { productClass: 'P' } }, /name/],
+      [{ name: 'x', match: { productClass: 'P' }, extra: 1 }, /unknown member "extra"/],
+    ] as const) {
+      const r = await api.post('/quirks', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.message).toMatch(why);
+    }
+    expect((await api.post('/quirks', [1, 2])).status).toBe(400);
+    expect((await api.post('/quirks', { name: 'x'.repeat(200), match: { productClass: 'P' } })).status).toBe(400);
+    expect((await api.get('/devices/nope/quirks')).status).toBe(404);
+    const { token } = await issueToken(s.store, 'quirk-reader', 'read-only');
+    expect((await api.as(token).get('/quirks')).status).toBe(200);
+    expect((await api.as(token).post('/quirks', { name: 'x', match: { productClass: 'P' } })).status).toBe(403);
+    const doc = (await api.get('/openapi.json')).body;
+    expect(doc.paths['/api/v1/quirks']?.post).toBeDefined();
+    expect(doc.paths['/api/v1/devices/{id}/quirks']?.get).toBeDefined();
+  });
+});
