@@ -91,6 +91,7 @@ interface ServeOptions {
   filesUrl?: string;
   filesMaxBytes: number;
   filesMaxTransfers: number;
+  filesMaxUploadBytes: number;
   filesBandwidth: number;
 }
 
@@ -215,6 +216,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--files-port <port>', 'port of the file transfer endpoint devices download from (HTTPS with --tls-cert); 0: any free port').argParser(parsePort).default(7567))
     .addOption(opt('--files-url <url>', 'the transfer endpoint as devices reach it, e.g. https://acs.example.net:7567 (default: this host and --files-port)'))
     .addOption(opt('--files-max-bytes <bytes>', 'largest file the repository accepts').argParser(parsePositive).default(1024 ** 3))
+    .addOption(opt('--files-max-upload-bytes <bytes>', 'largest file a device may send (Upload: configuration backups, logs)').argParser(parsePositive).default(16 * 1024 * 1024))
     .addOption(opt('--files-max-transfers <n>', 'transfers at once on the file endpoint (more are answered 503)').argParser(parsePositive).default(200))
     .addOption(opt('--files-bandwidth <bytes-per-second>', 'bandwidth of the file endpoint, all transfers together (0: no limit)').argParser(Number).default(0))
     .addOption(opt('--workers <n>', 'CWMP worker processes on one port (node:cluster); "auto": one per CPU').argParser(parseWorkers).default(1))
@@ -400,6 +402,7 @@ export function registerServeCommand(program: Command): void {
           realm: acs.config.realm,
           allowBasicOverHttp: o.allowBasicOverHttp === true,
           maxConcurrent: o.filesMaxTransfers,
+          maxUploadBytes: o.filesMaxUploadBytes,
           bytesPerSecond: o.filesBandwidth,
           nonceSecret: nonceSecretFromEnv(),
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),

@@ -36,6 +36,8 @@ export interface NewFile extends Partial<FileApplicability> {
   targetFileName?: string;
   /** A device's own upload (backup, log). */
   deviceId?: string | null;
+  /** The id to store it under (an Upload's URL names it in advance); default: a new one. */
+  id?: string;
 }
 
 export interface UploadChecks {
@@ -47,6 +49,11 @@ export interface UploadChecks {
   size?: number;
   /** The request's Content-Length, when it had one: fewer bytes is a truncated upload. */
   declaredLength?: number;
+  /**
+   * Keep the bytes in the store's rows whatever the repository's default (a device's uploads:
+   * small, and gone with the device when it is deleted).
+   */
+  inStore?: boolean;
 }
 
 /** Answers why a file may not be deleted now, or null. */
@@ -88,7 +95,9 @@ export class FileRepository {
 
   /** Stream `body` in as a new file; refused (nothing stored) on any failed check. */
   async upload(meta: NewFile, body: AsyncIterable<Buffer>, checks: UploadChecks): Promise<FileRecord> {
-    const id = newFileId();
+    const id = meta.id ?? newFileId();
+    const blobs = checks.inStore === true ? this.#byKind.get('store')! : this.#blobs;
+    if (meta.id !== undefined && (await this.store.getFile(id)) !== null) throw new FileError('IN_USE', `file ${id} exists already`);
     const hash = createHash('sha256');
     let size = 0;
     let tooLarge = false;
@@ -105,7 +114,7 @@ export class FileRepository {
       }
     }
     try {
-      await this.#blobs.write(id, counted());
+      await blobs.write(id, counted());
     } catch (e) {
       if (e instanceof FileError) throw e;
       if (tooLarge) throw new FileError('TOO_LARGE', `the file is larger than ${checks.maxBytes} bytes`);
@@ -114,7 +123,7 @@ export class FileRepository {
     }
     const sha256 = hash.digest('hex');
     const refuse = async (code: FileErrorCode, message: string): Promise<never> => {
-      await this.#blobs.discard(id).catch(() => undefined);
+      await blobs.discard(id).catch(() => undefined);
       throw new FileError(code, message);
     };
     if (checks.declaredLength !== undefined && size !== checks.declaredLength) {
@@ -135,15 +144,15 @@ export class FileRepository {
       oui: meta.oui ?? '',
       productClass: meta.productClass ?? '',
       fromVersions: meta.fromVersions ?? [],
-      storage: this.#blobs.kind,
-      chunkSize: this.#blobs.chunkSize,
+      storage: blobs.kind,
+      chunkSize: blobs.chunkSize,
       deviceId: meta.deviceId ?? null,
       createdAt: this.#now(),
     };
     try {
       await this.store.createFile(record);
     } catch (e) {
-      await this.#blobs.discard(id).catch(() => undefined);
+      await blobs.discard(id).catch(() => undefined);
       throw e;
     }
     return record;

@@ -23,6 +23,8 @@ export interface Grant {
   expires: number;
   /** What the holder may do: fetch a file, or send one (an Upload). */
   action: 'get' | 'put';
+  /** An upload's FileType (what the stored file will be); "" for a fetch. */
+  fileType?: string;
 }
 
 export class UrlSigner {
@@ -39,14 +41,20 @@ export class UrlSigner {
 
   #mac(g: Grant): Buffer {
     // Fields joined with a separator none of them may contain unescaped.
-    const text = [g.action, g.fileId, encodeURIComponent(g.deviceId), encodeURIComponent(g.commandKey), String(g.expires)].join('\n');
+    const text = [g.action, g.fileId, encodeURIComponent(g.deviceId), encodeURIComponent(g.commandKey), String(g.expires), encodeURIComponent(g.fileType ?? '')].join('\n');
     return createHmac('sha256', this.#secret).update(text, 'utf8').digest();
   }
 
   /** The query string (without "?") that grants `g`. */
   query(g: Grant): string {
     // Short names and a 128-bit tag: a Download URL is at most 256 characters (TR-069 A.3.2.8).
-    const q = new URLSearchParams({ d: g.deviceId, k: g.commandKey, e: String(g.expires), s: this.#mac(g).subarray(0, 16).toString('base64url') });
+    const q = new URLSearchParams({
+      d: g.deviceId,
+      k: g.commandKey,
+      e: String(g.expires),
+      ...(g.fileType !== undefined && g.fileType !== '' ? { t: g.fileType } : {}),
+      s: this.#mac(g).subarray(0, 16).toString('base64url'),
+    });
     return q.toString();
   }
 
@@ -58,7 +66,7 @@ export class UrlSigner {
     const sig = query.get('s');
     if (deviceId === null || expiresText === null || sig === null) return { ok: false, reason: 'not signed' };
     if (!/^\d{1,12}$/.test(expiresText)) return { ok: false, reason: 'malformed expiry' };
-    const grant: Grant = { fileId, deviceId, commandKey, expires: Number(expiresText), action };
+    const grant: Grant = { fileId, deviceId, commandKey, expires: Number(expiresText), action, fileType: query.get('t') ?? '' };
     const given = Buffer.from(sig, 'base64url');
     const want = this.#mac(grant).subarray(0, 16);
     if (given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, reason: 'bad signature' };

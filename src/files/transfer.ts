@@ -6,6 +6,9 @@
  *   GET|HEAD /files/<id>   the file's bytes; `Range: bytes=a-b | a- | -n` answers 206 (one
  *                          range; several ranges get the whole file, 200), a range past the
  *                          end 416 with `Content-Range: bytes * /size`.
+ *   PUT|POST /uploads/<id> what an Upload task asked the device for (its signed URL only):
+ *                          streamed into the store as the device's own file, size-limited,
+ *                          once (the id is taken after that: 409).
  *
  * Who may fetch what: a device proves who it is with a signed URL (the Download task's URL:
  * file, device, CommandKey, expiry under an HMAC, ./signing.ts) or with its own credential
@@ -54,6 +57,8 @@ export interface TransferServerOptions {
   maxConcurrent?: number;
   /** Bytes per second over all transfers (default 0: no limit). */
   bytesPerSecond?: number;
+  /** Largest file a device may send (an Upload: configuration backup, log; default 16 MiB). */
+  maxUploadBytes?: number;
   /** Digest nonces: share the secret between processes so any accepts any nonce. */
   nonceSecret?: Buffer;
   now?: () => number;
@@ -228,8 +233,13 @@ export async function startTransferServer(opts: TransferServerOptions): Promise<
     };
     try {
       const url = new URL(req.url ?? '/', 'http://x');
+      const up = /^\/uploads\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
+      if (up !== null) {
+        await receive(req, res, up[1]!, url.searchParams, entry, (n) => (counted = n), finish);
+        return;
+      }
       const m = /^\/files\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname);
-      if (m === null) throw new Refusal(404, 'no such path (GET /files/<id>)');
+      if (m === null) throw new Refusal(404, 'no such path (GET /files/<id>, PUT /uploads/<id>)');
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'GET or HEAD', { allow: 'GET, HEAD' });
       const fileId = m[1]!;
       entry.fileId = fileId;
@@ -308,6 +318,58 @@ export async function startTransferServer(opts: TransferServerOptions): Promise<
     } finally {
       if (counted) active--;
     }
+  }
+
+  /**
+   * PUT or POST /uploads/<id>: a device sends the file an Upload task asked for. Only with the
+   * task's signed URL (it names the device, the id the file is stored under and its FileType);
+   * the body is streamed into the store (hashed, counted, limited), kept as the device's own.
+   */
+  async function receive(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fileId: string,
+    query: URLSearchParams,
+    entry: TransferLogEntry,
+    setCounted: (on: boolean) => void,
+    finish: (status: number, outcome: string) => void,
+  ): Promise<void> {
+    entry.fileId = fileId;
+    if (req.method !== 'PUT' && req.method !== 'POST') throw new Refusal(405, 'PUT or POST', { allow: 'PUT, POST' });
+    if (!query.has('s')) throw new Refusal(403, "uploads need the URL of the device's Upload task");
+    const checked = signer.check(fileId, 'put', query, now());
+    if (!checked.ok) throw new Refusal(checked.reason === 'malformed expiry' || checked.reason === 'not signed' ? 400 : 403, `signed URL: ${checked.reason}`);
+    const grant = checked.grant;
+    entry.deviceId = grant.deviceId;
+    entry.auth = 'signed';
+    entry.commandKey = grant.commandKey;
+    const limit = opts.maxUploadBytes ?? 16 * 1024 * 1024;
+    const lengthHeader = req.headers['content-length'];
+    const declared = lengthHeader !== undefined && /^\d{1,15}$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    if (declared !== undefined && declared > limit) throw new Refusal(413, `larger than ${limit} bytes`, { connection: 'close' });
+    if (active >= maxConcurrent) throw new Refusal(503, 'too many transfers at once', { 'retry-after': '30' });
+    active++;
+    setCounted(true);
+    const type = req.headers['content-type'] ?? '';
+    const ext = /xml/i.test(type) ? '.xml' : /^text\//i.test(type) ? (/log/i.test(grant.fileType ?? '') ? '.log' : '.txt') : '.bin';
+    const kind = /Log File/i.test(grant.fileType ?? '') ? 'log' : 'config';
+    const stamp = new Date(now()).toISOString().replace(/[:.]/g, '-');
+    let record: FileRecord;
+    try {
+      record = await repo.upload(
+        { id: fileId, name: `${kind}-${stamp}${ext}`, fileType: grant.fileType ?? '', deviceId: grant.deviceId },
+        req,
+        { maxBytes: limit, inStore: true, ...(declared !== undefined ? { declaredLength: declared } : {}) },
+      );
+    } catch (e) {
+      if (!(e instanceof FileError)) throw e;
+      const status = e.code === 'TOO_LARGE' ? 413 : e.code === 'IN_USE' ? 409 : 400;
+      throw new Refusal(status, e.message, { connection: 'close' });
+    }
+    entry.bytes = record.size;
+    res.writeHead(201, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`stored ${record.size} bytes, sha256 ${record.sha256}\n`);
+    finish(201, 'complete');
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

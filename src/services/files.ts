@@ -4,13 +4,14 @@
  * task's CommandKey and an expiry: src/files/signing.ts), FileSize, TargetFileName, FileType.
  * It knows nothing of HTTP: the route hands it a query and the request's body as a stream.
  */
-import { FileError, notApplicable, type FileRepository, type NewFile } from '../files/repository.js';
+import { FileError, newFileId, notApplicable, type FileRepository, type NewFile } from '../files/repository.js';
 import type { UrlSigner } from '../files/signing.js';
 import { parseDeviceId } from '../store/device-id.js';
 import type { FileListQuery, FileRecord, TransferLogEntry, TransferLogQuery } from '../store/types.js';
 import type { Task } from '../tasks/types.js';
 import { conflict, invalidArgument, notFound, ServiceError } from './errors.js';
 import type { CampaignFile, CampaignFiles } from './campaigns.js';
+import { unifiedDiff, type DiffResult } from './diff.js';
 
 export interface FileServiceOptions {
   repo: FileRepository;
@@ -23,12 +24,15 @@ export interface FileServiceOptions {
 }
 
 export type DownloadTask = Extract<Task, { type: 'download' }>;
+export type UploadTask = Extract<Task, { type: 'upload' }>;
 
 /** A campaign's view of a repository file, with what its download task needs besides. */
 export type RepositoryCampaignFile = CampaignFile & Pick<FileRecord, 'size' | 'targetFileName'>;
 
 /** A signed URL outlives its task by this much (a transfer started just before the deadline finishes). */
 const URL_GRACE_MS = 86_400_000;
+/** Largest file a diff reads (configuration files are kilobytes; logs rarely more). */
+export const DIFF_MAX_BYTES = 4 * 1024 * 1024;
 /** A task without a deadline gets a URL valid this long. */
 const URL_DEFAULT_MS = 30 * 86_400_000;
 
@@ -88,6 +92,34 @@ export class FileService {
     return mapped(this.repo.delete(id));
   }
 
+  /** A device's own files (backups, logs), newest first. */
+  deviceFiles(deviceId: string, query: Omit<FileListQuery, 'deviceId'>): Promise<FileRecord[]> {
+    return this.repo.list({ ...query, deviceId });
+  }
+
+  /** One of the device's own files; NOT_FOUND for another device's (no telling which exist). */
+  async deviceFile(deviceId: string, fileId: string): Promise<FileRecord> {
+    const f = await this.get(fileId);
+    if (f.deviceId !== deviceId) throw notFound(`file ${fileId} of device ${deviceId}`);
+    return f;
+  }
+
+  /** The whole content of a (small) file, refused past `max` bytes. */
+  async text(file: FileRecord, max = DIFF_MAX_BYTES): Promise<string> {
+    if (file.size > max) throw invalidArgument(`file ${file.id} is ${file.size} bytes; diffs take files of at most ${max}`);
+    const parts: Buffer[] = [];
+    for await (const c of this.repo.open(file)) parts.push(c as Buffer);
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  /** A text diff of two of a device's files, older first. */
+  async diff(deviceId: string, fromId: string, toId: string): Promise<{ from: FileRecord; to: FileRecord; diff: DiffResult }> {
+    const from = await this.deviceFile(deviceId, fromId);
+    const to = await this.deviceFile(deviceId, toId);
+    const label = (f: FileRecord): string => `${f.name} (${new Date(f.createdAt).toISOString()}, sha256 ${f.sha256.slice(0, 12)})`;
+    return { from, to, diff: unifiedDiff(await this.text(from), await this.text(to), { from: label(from), to: label(to) }) };
+  }
+
   /** Whatever still uses the file (pending tasks, campaigns …). */
   async usage(id: string): Promise<string[]> {
     return this.repo.usage(await this.get(id));
@@ -101,6 +133,17 @@ export class FileService {
   signedUrl(file: FileRecord, deviceId: string, commandKey: string, expiresMs: number): string {
     const query = this.#o.signer.query({ fileId: file.id, deviceId, commandKey, expires: Math.ceil(expiresMs / 1000), action: 'get' });
     return `${this.#o.publicUrl()}/files/${file.id}?${query}`;
+  }
+
+  /**
+   * An upload task without a URL, for one device: the URL on the transfer endpoint that lets
+   * this device send this FileType once, stored under a new file id (kept on the task).
+   */
+  prepareUpload(task: UploadTask, deviceId: string, taskExpiresAt: number | null): UploadTask {
+    const fileId = newFileId();
+    const expires = taskExpiresAt !== null ? taskExpiresAt + URL_GRACE_MS : this.#now() + URL_DEFAULT_MS;
+    const query = this.#o.signer.query({ fileId, deviceId, commandKey: task.commandKey, expires: Math.ceil(expires / 1000), action: 'put', fileType: task.fileType });
+    return { ...task, fileId, url: `${this.#o.publicUrl()}/uploads/${fileId}?${query}` };
   }
 
   /** The repository as campaigns see it (src/services/campaigns.ts): version, type, applicability, and size and name for the task. */

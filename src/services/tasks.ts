@@ -79,12 +79,15 @@ export class TaskService {
     }
   }
 
-  /** A download of a repository file, filled in for the device (URL signed for it, size, names). */
+  /** A download of a repository file, or an upload to the ACS, filled in for the device (URL signed for it, size, names). */
   async #withFile(task: NewTask['task'], deviceId: string, expiresAt: number | null, files?: Map<string, FileRecord>): Promise<NewTask['task']> {
-    if (task.type !== 'download' || task.fileId === undefined) return task;
+    const wanted = (task.type === 'download' && task.fileId !== undefined) || (task.type === 'upload' && task.url === '');
+    if (!wanted) return task;
     const service = this.#o.files;
-    if (service === undefined) throw unavailable('this server has no file repository (fileId)');
-    return service.prepareDownload(task, deviceId, expiresAt, files);
+    if (service === undefined) throw unavailable('this server has no file repository (fileId, or an upload without url)');
+    if (task.type === 'upload') return service.prepareUpload(task, deviceId, expiresAt);
+    if (task.type === 'download') return service.prepareDownload(task, deviceId, expiresAt, files);
+    return task;
   }
 
   /** Queue a task for one device; with `connectionRequest`, poke it; with `waitSeconds`, wait for the outcome. */

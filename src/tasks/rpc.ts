@@ -62,7 +62,7 @@ export function requestFor(task: SingleRpcTask): AcsRequest {
       return { method: 'Download', ...rest };
     }
     case 'upload': {
-      const { type: _type, ...rest } = task;
+      const { type: _type, fileId: _file, ...rest } = task;
       return { method: 'Upload', ...rest };
     }
     case 'scheduleInform':

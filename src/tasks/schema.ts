@@ -217,7 +217,12 @@ export const TASK_BRANCHES: Schema[] = [
     ),
     anyOf: [{ required: ['fileId'] }, { required: ['fileType', 'url'] }],
   },
-  branch('upload', { ...TRANSFER, delaySeconds: SECONDS }, ['fileType', 'url']),
+  branch(
+    'upload',
+    { ...TRANSFER, delaySeconds: SECONDS },
+    ['fileType'],
+    'Without url the ACS gives the CPE a URL on its transfer endpoint and keeps the file as the device\'s (GET /devices/{id}/files); the task stays running until the TransferComplete',
+  ),
   branch('scheduleInform', { delaySeconds: { type: 'integer', minimum: 1, maximum: 4294967295 }, commandKey: KEY32 }, ['delaySeconds']),
   branch('refresh', { objectName: PATH_SCHEMA }, ['objectName'], 'GetParameterNames of the subtree, then GetParameterValues of its parameters'),
   branch('getRPCMethods'),

@@ -42,7 +42,12 @@ export type Task =
    * and the task stays open until the CPE's TransferComplete (src/session/programs/transfers.ts).
    */
   | ({ type: 'download'; fileId?: string } & Omit<Download, 'method'>)
-  | ({ type: 'upload' } & Omit<Upload, 'method'>)
+  /**
+   * Upload; without a `url` the ACS gives the CPE one on its transfer endpoint (signed for this
+   * device, FileType and task) and keeps what arrives as the device's file `fileId`; the task
+   * stays open until the CPE's TransferComplete.
+   */
+  | ({ type: 'upload'; fileId?: string } & Omit<Upload, 'method'>)
   | { type: 'scheduleInform'; delaySeconds: number; commandKey: string }
   /** Re-read a subtree: GetParameterNames (NextLevel false), then GetParameterValues of its leaves. */
   | { type: 'refresh'; objectName: string }

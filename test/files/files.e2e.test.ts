@@ -4,7 +4,9 @@
  * URLs, the device's own Digest credential, Range, HEAD, 403 for another device's file, 416
  * past the end, the transfer log), and a download task of a repository file carried out by a
  * simulated CPE over real HTTP: it fetches the file, reboots onto the new SoftwareVersion, and
- * its TransferComplete settles the task with its times.
+ * its TransferComplete settles the task with its times. Then Upload tasks: configuration
+ * backups and logs PUT by the CPE, kept per device, compared, restored; and the hostile cases
+ * (another device's backup, reused or oversized upload URLs).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -17,7 +19,7 @@ import { UrlSigner } from '../../src/files/signing.js';
 import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
 import { deviceIdOf, parseDeviceId } from '../../src/store/device-id.js';
 import { makeCredential } from '../../src/auth/server.js';
-import { ADMIN, SimFleet, startStack, until, type Stack, inPath } from '../nbi/helpers.js';
+import { ADMIN, SimFleet, startStack, until, type Json, type Stack, inPath } from '../nbi/helpers.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
@@ -37,7 +39,7 @@ beforeAll(async () => {
     acs: { sessionTimeoutMs: 5_000 },
     nbi: { repository: { blobs: new DirBlobs(blobDir), signer, publicUrl: () => filesUrl, maxUploadBytes: LIMIT } },
   });
-  transfer = await startTransferServer({ repo: s.nbi.services.files.repo, signer, host: '127.0.0.1', port: 0, realm: s.acs.config.realm });
+  transfer = await startTransferServer({ repo: s.nbi.services.files.repo, signer, host: '127.0.0.1', port: 0, realm: s.acs.config.realm, maxUploadBytes: 256 * 1024 });
   filesUrl = transfer.url;
   fleet = new SimFleet(s.acs.cwmpUrl, { rebootDelayMs: 20 });
 });
@@ -287,5 +289,107 @@ describe('a download task of a repository file', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
     }
     expect((await s.api.get(`/devices/${inPath(id)}/tasks`)).body.tasks ?? []).toEqual([]);
+  });
+});
+
+describe('configuration backups, logs, restore', () => {
+  const PC = 'Device.DeviceInfo.ProvisioningCode';
+
+  async function runTask(id: string, body: Record<string, unknown>): Promise<Json> {
+    const created = await s.api.post(`/devices/${inPath(id)}/tasks?connectionRequest=true`, body);
+    expect([200, 201, 202], created.text).toContain(created.status);
+    return until(async () => {
+      const t = (await s.api.get(`/tasks/${created.body.id as string}`)).body;
+      return t.state === 'done' || t.state === 'fault' ? t : null;
+    }, 30_000);
+  }
+
+  it('Upload tasks: the CPE PUTs its configuration and its log to the transfer endpoint; kept per device with time and hash; diff; restore', async () => {
+    const { id, cpe } = await fleet.add('BK0001');
+    cpe.model.setInternal(PC, 'before');
+    const t1 = await runTask(id, { type: 'upload', fileType: '1 Vendor Configuration File' });
+    expect(t1.state, JSON.stringify(t1)).toBe('done');
+    expect(t1.task.url).toMatch(new RegExp(`^${transfer.url}/uploads/${t1.task.fileId as string}\\?`));
+    expect(t1.response).toMatchObject({ method: 'UploadResponse', status: 0, completeTime: expect.stringMatching(/^20/) });
+    cpe.model.setInternal(PC, 'after');
+    const t2 = await runTask(id, { type: 'upload', fileType: '3 Vendor Configuration File 1' });
+    expect(t2.state).toBe('done');
+    const log = await runTask(id, { type: 'upload', fileType: '2 Vendor Log File' });
+    expect(log.state).toBe('done');
+    const list = (await s.api.get(`/devices/${inPath(id)}/files`)).body.files as Json[];
+    expect(list.map((f) => f.id)).toEqual([log.task.fileId, t2.task.fileId, t1.task.fileId]);
+    expect(list.map((f) => f.fileType)).toEqual(['2 Vendor Log File', '3 Vendor Configuration File 1', '1 Vendor Configuration File']);
+    for (const f of list) expect(f).toMatchObject({ deviceId: id, size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), createdAt: expect.stringMatching(/^20/) });
+    // Not in the operators' repository listing.
+    expect(((await s.api.get('/files')).body.files as { id: string }[]).some((f) => f.id === t1.task.fileId)).toBe(false);
+    const first = await fetch(`${s.nbi.url}/api/v1/devices/${inPath(id)}/files/${t1.task.fileId as string}/content`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const body = Buffer.from(await first.arrayBuffer());
+    expect(body.toString()).toMatch(/^<\?xml/);
+    expect(sha(body)).toBe(list[2]!.sha256);
+    const logText = await (await fetch(`${s.nbi.url}/api/v1/devices/${inPath(id)}/files/${log.task.fileId as string}/content`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    expect(logText).toMatch(/cwmpd/);
+    const diff = (await s.api.get(`/devices/${inPath(id)}/files/diff?from=${t1.task.fileId as string}&to=${t2.task.fileId as string}`)).body;
+    expect(diff).toMatchObject({ added: 1, removed: 1, truncated: false });
+    expect(diff.diff).toContain(`-  <Parameter name="${PC}" type="xsd:string">before</Parameter>`);
+    expect(diff.diff).toContain(`+  <Parameter name="${PC}" type="xsd:string">after</Parameter>`);
+    // Restore the first backup: a "3 Vendor Configuration File" download to the same device.
+    const restore = await s.api.post(`/devices/${inPath(id)}/files/${t1.task.fileId as string}/restore?connectionRequest=true`);
+    expect(restore.status, restore.text).toBe(201);
+    expect(restore.body.task).toMatchObject({ type: 'download', fileId: t1.task.fileId, fileType: '3 Vendor Configuration File', fileSize: list[2]!.size });
+    const restored = await until(async () => {
+      const t = (await s.api.get(`/tasks/${restore.body.id as string}`)).body;
+      return t.state === 'done' || t.state === 'fault' ? t : null;
+    }, 30_000);
+    expect(restored.state, JSON.stringify(restored)).toBe('done');
+    expect(cpe.model.get(PC)?.value).toBe('before');
+    // A log is no backup to restore; a diff reads only this device's files.
+    expect((await s.api.post(`/devices/${inPath(id)}/files/${log.task.fileId as string}/restore`)).status).toBe(400);
+  });
+
+  it("hostile: another device's backup is 403 on the transfer endpoint and 404 through the API; upload URLs are single-use, bounded and for PUT only", async () => {
+    const { id: a } = await fleet.add('BK0002');
+    const { id: b } = await fleet.add('BK0003');
+    const t = await runTask(a, { type: 'upload', fileType: '1 Vendor Configuration File' });
+    expect(t.state).toBe('done');
+    const fileOfA = t.task.fileId as string;
+    const asB = `${transfer.url}/files/${fileOfA}?${signer.query({ fileId: fileOfA, deviceId: b, commandKey: 'x', expires: Math.ceil(Date.now() / 1000) + 60, action: 'get' })}`;
+    expect((await fetch(asB)).status).toBe(403);
+    const asA = `${transfer.url}/files/${fileOfA}?${signer.query({ fileId: fileOfA, deviceId: a, commandKey: 'x', expires: Math.ceil(Date.now() / 1000) + 60, action: 'get' })}`;
+    expect((await fetch(asA)).status).toBe(200);
+    expect((await s.api.get(`/devices/${inPath(b)}/files/${fileOfA}/content`)).status).toBe(404);
+    expect((await s.api.get(`/devices/${inPath(b)}/files/diff?from=${fileOfA}&to=${fileOfA}`)).status).toBe(404);
+    expect((await s.api.post(`/devices/${inPath(b)}/files/${fileOfA}/restore`)).status).toBe(404);
+    expect((await s.api.post(`/devices/${inPath(b)}/tasks`, { type: 'download', fileId: fileOfA })).status).toBe(400);
+    // The same upload URL again: the file exists already (409), nothing replaced.
+    const before = (await s.api.get(`/devices/${inPath(a)}/files`)).body.files as { sha256: string }[];
+    const again = await fetch(t.task.url as string, { method: 'PUT', body: 'evil' });
+    expect(again.status).toBe(409);
+    expect((await s.api.get(`/devices/${inPath(a)}/files`)).body.files).toEqual(before);
+    // A fetch URL does not upload; an upload URL does not fetch; no URL at all is refused.
+    const put = (id: string, action: 'get' | 'put', fileType = '1 Vendor Configuration File') =>
+      `${transfer.url}/uploads/${id}?${signer.query({ fileId: id, deviceId: b, commandKey: 'k', expires: Math.ceil(Date.now() / 1000) + 60, action, fileType })}`;
+    expect((await fetch(put('newid1', 'get'), { method: 'PUT', body: 'x' })).status).toBe(403);
+    expect((await fetch(`${transfer.url}/uploads/newid2`, { method: 'PUT', body: 'x' })).status).toBe(403);
+    expect((await fetch(put('newid3', 'put'), { method: 'GET' })).status).toBe(405);
+    // Over the limit (256 KiB here), announced or not: 413, nothing stored.
+    expect((await fetch(put('newid4', 'put'), { method: 'PUT', body: Buffer.alloc(300 * 1024) })).status).toBe(413);
+    const chunked = await fetch(put('newid5', 'put'), {
+      method: 'PUT',
+      body: new ReadableStream({
+        start(c) {
+          for (let i = 0; i < 5; i++) c.enqueue(new Uint8Array(64 * 1024));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await s.api.get(`/devices/${inPath(b)}/files`)).body.files).toEqual([]);
+    const ok = await fetch(put('newid6', 'put', '2 Vendor Log File'), { method: 'PUT', body: 'a log line\n', headers: { 'content-type': 'text/plain' } });
+    expect(ok.status).toBe(201);
+    expect((await s.api.get(`/devices/${inPath(b)}/files`)).body.files).toMatchObject([{ id: 'newid6', fileType: '2 Vendor Log File', size: 11 }]);
+    // Deleting the device takes its files.
+    expect((await s.api.del(`/devices/${inPath(b)}`)).status).toBe(204);
+    expect((await s.api.get(`/files/newid6`)).status).toBe(404);
   });
 });

@@ -11,7 +11,8 @@ import type { FileRecord, TransferLogEntry } from '../../store/types.js';
 import type { NbiContext } from '../context.js';
 import { ApiError, badRequest } from '../errors.js';
 import { iso } from '../present.js';
-import { ERRORS } from '../schemas.js';
+import { DEVICE_ID, DEVICE_ID_PARAMS, ERRORS } from '../schemas.js';
+import { presentTask } from '../present.js';
 
 const FILE_ID = {
   type: 'object',
@@ -203,6 +204,93 @@ export function registerFileRoutes(api: FastifyInstance, ctx: NbiContext): void 
       },
     },
     async (req) => ({ transfers: (await files.transfers({ fileId: req.params.id, limit: req.query.limit ?? 100 })).map(presentTransfer) }),
+  );
+
+  const DEVICE_FILE = {
+    type: 'object',
+    properties: { id: DEVICE_ID, fileId: FILE_ID.properties.id },
+    required: ['id', 'fileId'],
+  } as const;
+
+  api.get<{ Params: { id: string }; Querystring: { fileType?: string; limit?: number } }>(
+    '/devices/:id/files',
+    {
+      schema: {
+        summary: 'What the device sent (Upload tasks): configuration backups and logs, newest first, with time, size and SHA-256',
+        tags: ['files'],
+        params: DEVICE_ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { fileType: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+          additionalProperties: false,
+        },
+        response: { 200: ANY_OBJECT, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const list = await files.deviceFiles(req.params.id, { limit: req.query.limit ?? 100, ...(req.query.fileType !== undefined ? { fileType: req.query.fileType } : {}) });
+      return { files: list.map(presentFile) };
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { from: string; to: string } }>(
+    '/devices/:id/files/diff',
+    {
+      schema: {
+        summary: 'A text diff (unified, 3 lines of context) of two of the device\'s files, from → to',
+        tags: ['files'],
+        params: DEVICE_ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { from: FILE_ID.properties.id, to: FILE_ID.properties.id },
+          required: ['from', 'to'],
+          additionalProperties: false,
+        },
+        response: { 200: ANY_OBJECT, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const { from, to, diff } = await files.diff(req.params.id, req.query.from, req.query.to);
+      return { from: presentFile(from), to: presentFile(to), added: diff.added, removed: diff.removed, truncated: diff.truncated, diff: diff.text };
+    },
+  );
+
+  api.get<{ Params: { id: string; fileId: string } }>(
+    '/devices/:id/files/:fileId/content',
+    { schema: { summary: 'The bytes of one of the device\'s files', tags: ['files'], params: DEVICE_FILE, response: { ...ERRORS } } },
+    async (req, reply) => {
+      const file = await files.deviceFile(req.params.id, req.params.fileId);
+      reply.header('content-type', /\.xml$/.test(file.name) ? 'text/xml; charset=utf-8' : /\.(log|txt)$/.test(file.name) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      reply.header('content-length', String(file.size));
+      reply.header('content-disposition', `attachment; filename="${file.name.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+      return reply.send(files.repo.open(file));
+    },
+  );
+
+  api.post<{ Params: { id: string; fileId: string }; Querystring: { connectionRequest?: boolean } }>(
+    '/devices/:id/files/:fileId/restore',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'Restore a configuration backup: a "3 Vendor Configuration File" download of it to the same device',
+        tags: ['files'],
+        params: DEVICE_FILE,
+        querystring: { type: 'object', properties: { connectionRequest: { type: 'boolean' } }, additionalProperties: false },
+        response: { 201: { $ref: 'TaskRecord#' }, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      const file = await files.deviceFile(req.params.id, req.params.fileId);
+      if (!/Vendor Configuration File/.test(file.fileType)) throw badRequest(`file ${file.id} is a ${file.fileType}, not a configuration backup`);
+      const { task } = await ctx.services.tasks.createForDevice(
+        req.params.id,
+        { type: 'download', fileId: file.id, fileType: '3 Vendor Configuration File' },
+        { connectionRequest: req.query.connectionRequest === true },
+      );
+      const shown = presentTask(task);
+      req.audit = { target: req.params.id, after: shown };
+      return reply.code(201).header('location', `/api/v1/tasks/${task.id}`).send(shown);
+    },
   );
 
   api.delete<{ Params: { id: string } }>(

@@ -1,6 +1,7 @@
 /**
- * Downloads of repository files (tasks with a `fileId`) as a session program. Such a task
- * spans sessions, like a diagnostic:
+ * Downloads of repository files and uploads to the ACS's transfer endpoint (tasks with a
+ * `fileId`) as a session program. Such a task spans sessions, like a diagnostic (an Upload
+ * the same way, with UploadResponse and "M Upload"):
  *   1. a session sends the Download (the URL, size and names were filled in when the task was
  *      made: src/services/files.ts); DownloadResponse status 1 keeps the answer as a step
  *      (`record.progress`) and the task stays open; status 0 (done at once) settles it;
@@ -14,19 +15,19 @@
  */
 import type { RpcOutcome } from '../../cwmp/acs-session.js';
 import { EV, eventKey } from '../../cwmp/events.js';
-import type { CpeRequest, DownloadResponse, Inform } from '../../cwmp/types.js';
+import type { CpeRequest, DownloadResponse, Inform, UploadResponse } from '../../cwmp/types.js';
 import { requestFor } from '../../tasks/rpc.js';
 import type { TaskRecord } from '../../tasks/types.js';
 import type { Program, ProgramContext, ProgramRpc, SessionRecorder } from '../program.js';
 import { TOO_MANY_ATTEMPTS } from './tasks.js';
 
-type FileDownload = Extract<TaskRecord['task'], { type: 'download' }>;
+type FileTransfer = Extract<TaskRecord['task'], { type: 'download' | 'upload' }>;
 
-/** Download tasks of repository files for this program, the rest for the planner. */
+/** Downloads of repository files and uploads to the ACS (tasks with a `fileId`) for this program, the rest for the planner. */
 export function splitFileDownloads(queue: readonly TaskRecord[]): { downloads: TaskRecord[]; others: TaskRecord[] } {
   const downloads: TaskRecord[] = [];
   const others: TaskRecord[] = [];
-  for (const t of queue) (t.task.type === 'download' && t.task.fileId !== undefined ? downloads : others).push(t);
+  for (const t of queue) ((t.task.type === 'download' || t.task.type === 'upload') && t.task.fileId !== undefined ? downloads : others).push(t);
   return { downloads, others };
 }
 
@@ -45,8 +46,8 @@ export class TransfersProgram implements Program {
     this.#now = () => ctx.view.now();
     const carriedOut = methodEventKeys(ctx.view.inform);
     for (const t of tasks) {
-      const key = t.commandKey ?? (t.task as FileDownload).commandKey;
-      if (t.response?.method === 'DownloadResponse' || carriedOut.has(key)) {
+      const key = t.commandKey ?? (t.task as FileTransfer).commandKey;
+      if (t.response?.method === 'DownloadResponse' || t.response?.method === 'UploadResponse' || carriedOut.has(key)) {
         this.#waiting.set(key, t);
       } else if (t.attempts > opts.maxAttempts) {
         ctx.record.settle({
@@ -71,7 +72,8 @@ export class TransfersProgram implements Program {
     const queued = this.#toSend.indexOf(task);
     if (queued >= 0) this.#toSend.splice(queued, 1);
     const at = this.#now();
-    const response: DownloadResponse = { method: 'DownloadResponse', status: 0, startTime: request.startTime, completeTime: request.completeTime };
+    const times = { status: 0 as const, startTime: request.startTime, completeTime: request.completeTime };
+    const response: DownloadResponse | UploadResponse = task.task.type === 'upload' ? { method: 'UploadResponse', ...times } : { method: 'DownloadResponse', ...times };
     if (request.faultStruct.faultCode === 0) {
       this.#record.settle({ requestId: task.id, state: 'done', response, at });
     } else {
@@ -84,7 +86,7 @@ export class TransfersProgram implements Program {
     const task = this.#toSend.shift();
     if (task === undefined) return null;
     this.#sent = task;
-    return { request: requestFor(task.task as FileDownload), requestId: task.id };
+    return { request: requestFor(task.task as FileTransfer), requestId: task.id };
   }
 
   learn(answer: RpcOutcome): void {
@@ -97,7 +99,7 @@ export class TransfersProgram implements Program {
       return;
     }
     const r = answer.response;
-    if (r.method !== 'DownloadResponse') return;
+    if (r.method !== 'DownloadResponse' && r.method !== 'UploadResponse') return;
     // Status 0: the CPE finished the transfer (and its effect) before answering.
     if (r.status === 0) this.#record.settle({ requestId: task.id, state: 'done', response: r, at });
     else {
@@ -107,9 +109,12 @@ export class TransfersProgram implements Program {
   }
 }
 
-/** CommandKeys of the Inform's "M Download" events. */
+/** CommandKeys of the Inform's "M Download" and "M Upload" events. */
 function methodEventKeys(inform: Inform): Set<string> {
   const keys = new Set<string>();
-  for (const e of inform.event) if (eventKey(e.eventCode) === eventKey(EV.M_DOWNLOAD)) keys.add(e.commandKey);
+  for (const e of inform.event) {
+    const k = eventKey(e.eventCode);
+    if (k === eventKey(EV.M_DOWNLOAD) || k === eventKey(EV.M_UPLOAD)) keys.add(e.commandKey);
+  }
   return keys;
 }

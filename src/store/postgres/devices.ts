@@ -38,7 +38,10 @@ WITH gone AS (DELETE FROM devices WHERE id = $1 RETURNING 1),
   pm AS (DELETE FROM device_policy WHERE device_id = $1),
   ks AS (DELETE FROM samples WHERE device_id = $1),
   kh AS (DELETE FROM sample_hours WHERE device_id = $1),
-  cd AS (DELETE FROM campaign_devices WHERE device_id = $1)
+  cd AS (DELETE FROM campaign_devices WHERE device_id = $1),
+  -- The device's own files (backups, logs: their bytes are chunk rows).
+  fc AS (DELETE FROM file_chunks WHERE file_id IN (SELECT id FROM files WHERE device_id = $1)),
+  f AS (DELETE FROM files WHERE device_id = $1)
 SELECT EXISTS (SELECT 1 FROM gone) AS existed`;
 
 /**

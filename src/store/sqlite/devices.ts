@@ -33,7 +33,10 @@ const DEPENDENTS = [
   'samples',
   'sample_hours',
   'campaign_devices',
-].map((table) => `DELETE FROM ${table} WHERE device_id = @id`);
+]
+  .map((table) => `DELETE FROM ${table} WHERE device_id = @id`)
+  // The device's own files (backups, logs: their bytes are chunk rows), chunks before their rows.
+  .concat(['DELETE FROM file_chunks WHERE file_id IN (SELECT id FROM files WHERE device_id = @id)', 'DELETE FROM files WHERE device_id = @id']);
 
 const DEVICE_EXISTS = 'SELECT 1 AS x FROM devices WHERE id = @id';
 const ADD_TAG = 'INSERT INTO device_tags (device_id, tag) VALUES (@id, @tag) ON CONFLICT DO NOTHING';

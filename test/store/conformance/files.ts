@@ -94,6 +94,22 @@ export function filesConformance(name: string, factory: () => Promise<StoreFixtu
       expect(await store.countPendingFileTasks('fa')).toBe(1);
     });
 
+    it("deleteDevice takes the device's own files and their chunks, and nothing else", async () => {
+      const dev = idOf('S1');
+      await h.inform(dev);
+      await store.putFileChunks('own', [{ seq: 0, data: Buffer.from('cfg') }]);
+      await store.createFile(fileOf('own', { deviceId: dev, storage: 'store' }));
+      await store.putFileChunks('shared', [{ seq: 0, data: Buffer.from('fw') }]);
+      await store.createFile(fileOf('shared'));
+      await store.createFile(fileOf('other', { deviceId: idOf('S2') }));
+      expect(await store.deleteDevice(dev)).toBe(true);
+      expect(await store.getFile('own')).toBeNull();
+      expect(await store.readFileChunks('own', 0, 1)).toEqual([]);
+      expect((await store.getFile('shared'))?.id).toBe('shared');
+      expect((await store.readFileChunks('shared', 0, 1)).length).toBe(1);
+      expect((await store.getFile('other'))?.id).toBe('other');
+    });
+
     it('transfer log: appended, listed newest first, by file and by device', async () => {
       const e = (n: number, over: Partial<TransferLogEntry> = {}): TransferLogEntry => ({
         at: T0 + n,
