@@ -512,6 +512,11 @@ CREATE INDEX alarm_counts_by_key ON alarm_counts (rule_id, device_id, at);
 `,
   },
   {
+    version: 40,
+    name: 'api tokens: when each was last used',
+    up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;',
+  },
+  {
     version: 45,
     name: 'subscribers, bindings, service templates',
     // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is

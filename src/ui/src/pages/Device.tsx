@@ -11,6 +11,7 @@ import { useApp } from '../app-context';
 import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
 import { DeviceDiagnostics } from '../components/diagnostics-panel';
+import { DeviceConformance } from '../components/conformance-panel';
 import { ParamTree, type TreeNode } from '../components/param-tree';
 import { ReachCard } from '../components/reach-card';
 import { Badge, Button, Card, Confirm, ErrorBox, Field, Loading, OnlineBadge, Tabs } from '../components/ui';
@@ -27,6 +28,7 @@ const TABS = [
   { id: 'faults', label: 'Faults' },
   { id: 'sessions', label: 'Sessions' },
   { id: 'diagnostics', label: 'Diagnostics' },
+  { id: 'conformance', label: 'Conformance' },
 ];
 
 /** Replace what the device had under `subtree` with a fresh read of it. */
@@ -270,6 +272,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceFaults id={id} live={live} />
         ) : current === 'diagnostics' ? (
           <DeviceDiagnostics id={id} live={live} />
+        ) : current === 'conformance' ? (
+          <DeviceConformance id={id} live={live} />
         ) : (
           <DeviceSessions id={id} live={live} />
         )}
