@@ -196,6 +196,11 @@ export class QuirkedProgram implements Program {
     return this.#inner.holdRequests?.() ?? false;
   }
 
+  /** The CPE's own requests (TransferComplete …) go to the inner program untouched. */
+  cpeRequest(request: Parameters<NonNullable<Program['cpeRequest']>>[0]): void {
+    this.#inner.cpeRequest?.(request);
+  }
+
   next(): ProgramRpc | null {
     if (this.#job !== null) {
       const piece = this.#job.next();

@@ -10,6 +10,7 @@ import { ApiError, devicePath, errorText, roleAllows, type DeviceSummary, type P
 import { useApp } from '../app-context';
 import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
+import { DeviceFiles } from './Files';
 import { DeviceDiagnostics } from '../components/diagnostics-panel';
 import { ParamTree, type TreeNode } from '../components/param-tree';
 import { ReachCard } from '../components/reach-card';
@@ -27,6 +28,7 @@ const TABS = [
   { id: 'faults', label: 'Faults' },
   { id: 'sessions', label: 'Sessions' },
   { id: 'diagnostics', label: 'Diagnostics' },
+  { id: 'files', label: 'Backups & logs' },
 ];
 
 /** Replace what the device had under `subtree` with a fresh read of it. */
@@ -270,6 +272,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceFaults id={id} live={live} />
         ) : current === 'diagnostics' ? (
           <DeviceDiagnostics id={id} live={live} />
+        ) : current === 'files' ? (
+          <DeviceFiles id={id} live={live} />
         ) : (
           <DeviceSessions id={id} live={live} />
         )}
