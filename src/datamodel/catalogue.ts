@@ -263,9 +263,9 @@ export function loadCatalogue(file: string): Catalogue {
   return parseCatalogue(readFileSync(file, 'utf8'));
 }
 
-/** "Device.WiFi.SSID.3.SSID" → "Device.WiFi.SSID.{i}.SSID" (also for alias "[cpe-1]" instances). */
+/** "Device.WiFi.SSID.3.SSID" → "Device.WiFi.SSID.{i}.SSID" (also for alias "[cpe-1]" instances and "*" wildcards). */
 export function genericPath(path: string): string {
-  return path.replace(/\.(\d+|\[[^\]]*\])(?=\.)/g, '.{i}');
+  return path.replace(/\.(\d+|\[[^\]]*\]|\*)(?=\.)/g, '.{i}');
 }
 
 /** The catalogue entry for a concrete parameter path, if the standard defines it. */

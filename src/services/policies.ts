@@ -13,11 +13,16 @@ import { planFor, type DevicePlan } from '../policies/plan.js';
 import { parsePolicyDefinition, PolicyInputError, type FilterParser } from '../policies/validate.js';
 import type { ComplianceRecord, PolicyDefinition, PolicyRecord, PolicyRevision, Store } from '../store/types.js';
 import { conflict, notFound, ServiceError } from './errors.js';
+import { shippedCatalogues, type CatalogueSet } from '../datamodel/bbf.js';
+import { checkSetParameter } from '../datamodel/check.js';
+import { isSecretPath } from '../secrets/rules.js';
 
 export interface PolicyServiceOptions {
   store: Store;
   bus: EventBus;
   now?: () => number;
+  /** Literal declared values are checked against these (default: the shipped catalogue; null: not checked). */
+  catalogues?: CatalogueSet | null;
 }
 
 export interface ComplianceSummary {
@@ -49,14 +54,29 @@ export class PolicyService {
     this.#parseFilter = opts.parseFilter;
   }
 
-  /** A definition from JSON input, or INVALID_POLICY with the position of the error. */
+  /**
+   * A definition from JSON input, or INVALID_POLICY with the position of the error. Literal
+   * values are checked against the BBF catalogue as a setParameterValues task is (the path,
+   * type, range, length, enumeration, writability: src/datamodel/check.ts), with no device to
+   * speak for itself: vendor paths (X_…) pass, a non-standard name elsewhere does not.
+   */
   parse(input: unknown): PolicyDefinition {
+    let def: PolicyDefinition;
     try {
-      return parsePolicyDefinition(input, this.#parseFilter);
+      def = parsePolicyDefinition(input, this.#parseFilter);
     } catch (e) {
       if (e instanceof PolicyInputError) throw new ServiceError('INVALID_POLICY', e.message, undefined, e.position);
       throw e;
     }
+    const cats = this.#o.catalogues === null ? undefined : (this.#o.catalogues ?? shippedCatalogues());
+    if (cats !== undefined) {
+      def.declarations.forEach((d, i) => {
+        if (!('value' in d)) return;
+        const reason = checkSetParameter(cats, { path: d.path, value: d.value, secret: isSecretPath(d.path) });
+        if (reason !== null) throw new ServiceError('INVALID_POLICY', `declarations[${i}]: ${reason}`, undefined, { field: `declarations[${i}].value` });
+      });
+    }
+    return def;
   }
 
   list(): Promise<PolicyRecord[]> {

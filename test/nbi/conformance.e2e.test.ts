@@ -174,3 +174,26 @@ describe('GET /devices/{id}/conformance', () => {
     expect(doc.paths['/api/v1/conformance/models']?.get).toBeDefined();
   });
 });
+
+describe('policy declarations checked against the catalogue', () => {
+  it('a literal value that does not fit the standard is INVALID_POLICY at its position; vendor paths pass', async () => {
+    const bad = await api.post('/policies', { name: 'bad interval', declarations: [{ path: 'Device.Time.NTPServer1', value: 'ntp.test' }, { path: 'Device.ManagementServer.PeriodicInformInterval', value: 'abc' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('INVALID_POLICY');
+    expect(bad.body.message).toMatch(/declarations\[1\]: Device\.ManagementServer\.PeriodicInformInterval: "abc" is not allowed; Device:2\.17 says unsignedInt/);
+    expect(bad.body.position).toEqual({ field: 'declarations[1].value' });
+    for (const [path, value, why] of [
+      ['Device.WiFi.SSID.1.SSID', 'x'.repeat(40), /at most 32 characters/],
+      ['InternetGatewayDevice.DeviceInfo.SerialNumber', 'X', /read-only in InternetGatewayDevice:1\.14/],
+      ['Device.ManagementServer.NoSuchThing', '1', /not a parameter of Device:2\.17/],
+    ] as const) {
+      const r = await api.post('/policies', { name: 'bad', declarations: [{ path, value }] });
+      expect(r.status, path).toBe(400);
+      expect(r.body.message).toMatch(why);
+    }
+    expect((await api.get('/policies')).body.policies ?? []).toEqual([]);
+    const ok = await api.post('/policies', { name: 'fine', declarations: [{ path: 'Device.ManagementServer.PeriodicInformInterval', value: 300 }, { path: 'Device.X_ACME_Mode', value: 'anything' }] });
+    expect(ok.status).toBe(201);
+    expect((await api.del(`/policies/${ok.body.id}`)).status).toBe(204);
+  });
+});

@@ -49,21 +49,23 @@ describe('convergence without loops', () => {
       name: 'too long',
       filter: ['serialNumber = POLR001'],
       declarations: [
-        { path: 'Device.Time.NTPServer1', value: 'x'.repeat(200) },
+        // The standard allows it (ModeEnabled ⊆ ModesSupported's standard values), so the policy is
+        // accepted; this CPE's ModesSupported lacks it, so the CPE refuses it.
+        { path: 'Device.WiFi.AccessPoint.1.Security.ModeEnabled', value: 'WEP-64' },
         { path: 'Device.Time.NTPServer2', value: 'ok.ntp.test' },
       ],
     });
     const { cpe, id: deviceId } = await fleet.add('POLR001');
     // The acceptable value went in; the refused one did not, and nothing looped.
     expect(cpe.model.get('Device.Time.NTPServer2')?.value).toBe('ok.ntp.test');
-    expect(cpe.model.get('Device.Time.NTPServer1')?.value).not.toBe('x'.repeat(200));
+    expect(cpe.model.get('Device.WiFi.AccessPoint.1.Security.ModeEnabled')?.value).not.toBe('WEP-64');
     const first = fleet.sessionsOf('POLR001');
     expect(first).toHaveLength(1);
     const sets = first[0]!.rpcs.filter((r) => r.method === 'SetParameterValues');
     expect(sets.length).toBeGreaterThanOrEqual(1);
     expect(sets.length).toBeLessThanOrEqual(3);
     const rows = (await api.get(`/devices/${inPath(deviceId)}/policies`)).body.compliance;
-    expect(rows).toEqual([expect.objectContaining({ policyId: id, state: 'faulted', fault: expect.objectContaining({ path: 'Device.Time.NTPServer1', faultCode: expect.any(Number) }) })]);
+    expect(rows).toEqual([expect.objectContaining({ policyId: id, state: 'faulted', fault: expect.objectContaining({ path: 'Device.WiFi.AccessPoint.1.Security.ModeEnabled', faultCode: expect.any(Number) }) })]);
     expect(rows[0].fault.faultCode).toBeGreaterThanOrEqual(9000);
     expect((await api.get(`/policies/${id}/compliance`)).body).toMatchObject({ faulted: 1, compliant: 0 });
     // Five more Informs inside the back-off: no RPC at all, and the ACS starts no session.
