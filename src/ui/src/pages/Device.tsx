@@ -12,6 +12,7 @@ import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
 import { DeviceFiles } from './Files';
 import { DeviceDiagnostics } from '../components/diagnostics-panel';
+import { DeviceConformance } from '../components/conformance-panel';
 import { ParamTree, type TreeNode } from '../components/param-tree';
 import { ReachCard } from '../components/reach-card';
 import { Badge, Button, Card, Confirm, ErrorBox, Field, Loading, OnlineBadge, Tabs } from '../components/ui';
@@ -29,6 +30,7 @@ const TABS = [
   { id: 'sessions', label: 'Sessions' },
   { id: 'diagnostics', label: 'Diagnostics' },
   { id: 'files', label: 'Backups & logs' },
+  { id: 'conformance', label: 'Conformance' },
 ];
 
 /** Replace what the device had under `subtree` with a fresh read of it. */
@@ -274,6 +276,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceDiagnostics id={id} live={live} />
         ) : current === 'files' ? (
           <DeviceFiles id={id} live={live} />
+        ) : current === 'conformance' ? (
+          <DeviceConformance id={id} live={live} />
         ) : (
           <DeviceSessions id={id} live={live} />
         )}
