@@ -15,7 +15,7 @@
  * starts with it (src/acs/quirks.ts stores it, with the evidence).
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
-import type { AcsRequest, CpeResponse, ParameterAttribute, ParameterInfo, ParameterValue } from '../cwmp/types.js';
+import type { AcsRequest, CpeRequest, CpeResponse, Inform, ParameterAttribute, ParameterInfo, ParameterValue } from '../cwmp/types.js';
 import type { QuirkSettings } from '../datamodel/quirks.js';
 import type { Program, ProgramFactory, ProgramRpc, SessionView } from './program.js';
 
@@ -196,8 +196,8 @@ export class QuirkedProgram implements Program {
     return this.#inner.holdRequests?.() ?? false;
   }
 
-  /** The CPE's own requests (TransferComplete …) go to the inner program untouched. */
-  cpeRequest(request: Parameters<NonNullable<Program['cpeRequest']>>[0]): void {
+  /** The CPE's own requests (TransferComplete settles a download) go to the program as they are. */
+  cpeRequest(request: Exclude<CpeRequest, Inform>): void {
     this.#inner.cpeRequest?.(request);
   }
 
