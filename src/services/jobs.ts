@@ -22,6 +22,8 @@ export interface JobsOptions {
   campaigns?: Omit<CampaignRunnerOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** How often expired tasks are swept (default 60 s). */
   expirySweepMs?: number;
+  /** The file transfer log is kept this long (default 30 days; docs/files.md). */
+  transferLogRetentionMs?: number;
   /** KPI series upkeep: roll-ups and retention (docs/monitoring.md). */
   series?: Partial<SeriesUpkeep>;
   logger?: Logger;
@@ -93,6 +95,20 @@ export function startTaskExpirySweep(opts: { store: Store; bus: EventBus; everyM
   return () => clearInterval(timer);
 }
 
+/** Drop transfer-log entries past their retention, every 10 minutes. Returns what stops it. */
+export function startTransferLogRetention(opts: { store: Store; retentionMs: number; logger?: Logger; now: () => number }): () => void {
+  const timer = setInterval(() => {
+    opts.store.pruneTransferLog(opts.now() - opts.retentionMs).then(
+      (n) => {
+        if (n > 0) opts.logger?.info({ dropped: n }, 'file transfer log retention applied');
+      },
+      (e: unknown) => opts.logger?.error({ err: e }, 'file transfer log retention failed'),
+    );
+  }, 10 * 60_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export function startJobs(opts: JobsOptions): Jobs {
   const log = opts.logger;
   const webhooks = new WebhookDispatcher(opts.store, opts.bus, { ...(log ? { logger: log } : {}), ...opts.webhooks });
@@ -109,6 +125,12 @@ export function startJobs(opts: JobsOptions): Jobs {
     now: opts.now ?? Date.now,
     ...(log ? { logger: log } : {}),
   });
+  const stopTransferLog = startTransferLogRetention({
+    store: opts.store,
+    retentionMs: opts.transferLogRetentionMs ?? 30 * 86_400_000,
+    now: opts.now ?? Date.now,
+    ...(log ? { logger: log } : {}),
+  });
   const campaigns =
     opts.campaigns === undefined
       ? null
@@ -119,6 +141,7 @@ export function startJobs(opts: JobsOptions): Jobs {
     close: async () => {
       stopSweep();
       stopSeries();
+      stopTransferLog();
       await campaigns?.close();
       await webhooks.close();
     },
