@@ -86,11 +86,14 @@ function safeEqualHex(a: string, b: string): boolean {
  * Checks `Authorization: Bearer …`. Lookups are cached briefly (a deleted token stops
  * working within `cacheMs` on other processes, at once on this one).
  */
+const TOUCH_EVERY_MS = 60_000;
+
 export class Authenticator {
   readonly #store: Store;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, { record: ApiTokenRecord | null; until: number }>();
   readonly #subscriberCache = new Map<string, { record: SubscriberTokenRecord | null; until: number }>();
+  readonly #touched = new Map<string, number>();
 
   constructor(store: Store, opts: { cacheMs?: number } = {}) {
     this.#store = store;
@@ -113,6 +116,7 @@ export class Authenticator {
     }
     const record = cached.record;
     if (record === null || !safeEqualHex(record.hash, hash)) return null;
+    this.#touch(record.id, now);
     return { tokenId: record.id, name: record.name, role: record.role };
   }
 
@@ -126,6 +130,18 @@ export class Authenticator {
     const record = cached.record;
     if (record === null || !safeEqualHex(record.hash, hash)) return null;
     return { tokenId: record.id, name: record.name, role: 'subscriber', subscriberId: record.subscriberId };
+  }
+
+  /**
+   * "Last used" for the tokens page: at most one write per token per minute, off the request's
+   * path (a failed write costs the figure's freshness, never the request).
+   */
+  #touch(id: string, now: number): void {
+    const last = this.#touched.get(id);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    if (this.#touched.size > 10_000) this.#touched.clear();
+    this.#touched.set(id, now);
+    this.#store.touchApiToken(id, now).catch(() => this.#touched.delete(id));
   }
 
   /** Forget cached lookups (a token was deleted here). */

@@ -19,6 +19,7 @@ import { EventBus } from '../events/bus.js';
 import { createServices, ServiceError, type Services, type ServicesOptions } from '../services/index.js';
 import { maskSecrets } from '../secrets/rules.js';
 import { SecretQueryError } from '../store/device-query.js';
+import { parseDeviceId } from '../store/device-id.js';
 import type { AuditActor, Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
 import { Authenticator, ensureAdminToken, roleAllows, type Principal } from '../auth/tokens.js';
@@ -170,6 +171,17 @@ async function registerApiDocs(app: FastifyInstance): Promise<void> {
   });
 }
 
+/**
+ * A device id carries its own % escapes (a "-" inside a part is %2D), so in a URL it is encoded
+ * once more (%252D). An id encoded only once arrives with an extra "-" and is no id at all:
+ * say so, rather than a bare "not found".
+ */
+function withIdHint(err: ApiError): string {
+  const m = err.status === 404 ? /^device (.+) not found$/s.exec(err.message) : null;
+  if (m === null || parseDeviceId(m[1]!) !== null) return err.message;
+  return `${err.message}: that is not a device id. Ids carry their own % escapes ("-" inside a part is %2D) and are encoded once more in a URL path (%252D): use encodeURIComponent(id)`;
+}
+
 export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   const store = opts.store;
   const now = opts.now ?? Date.now;
@@ -303,7 +315,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
           ? new ApiError(400, 'INVALID_FILTER', thrown.message)
           : thrown;
     if (err instanceof ApiError) {
-      void reply.code(err.status).headers(err.headers).send({ code: err.code, message: err.message, ...err.extra });
+      void reply.code(err.status).headers(err.headers).send({ code: err.code, message: withIdHint(err), ...err.extra });
       return;
     }
     if (err.validation !== undefined) {

@@ -61,6 +61,7 @@ export const CONCERN_METHODS = {
   findApiToken: true,
   listApiTokens: true,
   deleteApiToken: true,
+  touchApiToken: true,
   // webhooks
   createWebhook: true,
   listWebhooks: true,

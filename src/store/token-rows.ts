@@ -10,9 +10,12 @@ export interface TokenRow {
   lookup: string;
   hash: string;
   created_at: number;
+  last_used_at?: number | string | null;
 }
 
 export const TOKEN_COLUMNS = 'id, name, role, lookup, hash, created_at';
+/** What reads return: the written columns and when the token was last used. */
+export const TOKEN_READ_COLUMNS = `${TOKEN_COLUMNS}, last_used_at`;
 
 export const toToken = (r: TokenRow): ApiTokenRecord => ({
   id: r.id,
@@ -21,4 +24,5 @@ export const toToken = (r: TokenRow): ApiTokenRecord => ({
   lookup: r.lookup,
   hash: r.hash,
   createdAt: r.created_at,
+  lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
 });

@@ -195,6 +195,14 @@ describe('errors', () => {
       expect(r.status).toBe(404);
       expect(r.body.code).toBe('NOT_FOUND');
     }
+    expect((await api.get(`/devices/${ghost}`)).body.message).not.toMatch(/encoded once more/);
+    // An id with a "-" inside a part, encoded only once: the answer says how ids go in a URL.
+    const dashed = deviceIdOf({ oui: '000000', productClass: 'Home-Gateway', serialNumber: 'SN/1' });
+    expect(dashed).toContain('%2D');
+    for (const r of [await api.get(`/devices/${dashed.replace(/\//g, '%2F')}`), await api.post(`/devices/${dashed.replace(/\//g, '%2F')}/tasks`, { type: 'reboot' })]) {
+      expect(r.status).toBe(404);
+      expect(r.body.message).toMatch(/not a device id.*encoded once more in a URL path \(%252D\)/);
+    }
     const big = await api.post(`/devices/${inPath(id)}/tasks`, { type: 'getOptions', optionName: 'x'.repeat(2_000_000) });
     expect(big.status).toBe(413);
   });

@@ -13,7 +13,13 @@ import type { NbiContext } from '../context.js';
 
 const TOKEN_INFO = {
   type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: [...ROLES] }, createdAt: { type: 'string' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string', enum: [...ROLES] },
+    createdAt: { type: 'string' },
+    lastUsedAt: { type: 'string', nullable: true, description: 'last API request made with it (to the minute); null: never' },
+  },
 };
 const WEBHOOK_INFO = {
   type: 'object',
@@ -44,7 +50,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     '/tokens',
     { config: { role: 'admin' }, schema: { summary: 'API tokens (never the tokens themselves)', tags: ['admin'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: TOKEN_INFO } } }, ...ERRORS } } },
     async () => ({
-      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt) })),
+      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt), lastUsedAt: t.lastUsedAt == null ? null : iso(t.lastUsedAt) })),
     }),
   );
 

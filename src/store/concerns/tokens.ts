@@ -14,6 +14,8 @@ export interface ApiTokenRecord {
   /** SHA-256 of the token (hex); compared in constant time. */
   hash: string;
   createdAt: number;
+  /** When it last opened an API request (to the minute: touches are throttled); null: never. */
+  lastUsedAt?: number | null;
 }
 
 export interface TokenStore {
@@ -21,4 +23,6 @@ export interface TokenStore {
   findApiToken(lookup: string): Promise<ApiTokenRecord | null>;
   listApiTokens(): Promise<ApiTokenRecord[]>;
   deleteApiToken(id: string): Promise<boolean>;
+  /** Record a use (only moves forward). */
+  touchApiToken(id: string, at: number): Promise<void>;
 }

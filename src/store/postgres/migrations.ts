@@ -952,6 +952,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 36, name: 'device KPI time series (partitioned by day), hourly roll-ups, sampling profiles; session write op samples', up: SERIES },
+  { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];
 

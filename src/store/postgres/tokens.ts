@@ -1,7 +1,7 @@
 /**
  * The tokens concern (../concerns/tokens.ts) on PostgreSQL: NBI bearer tokens, hashes only.
  */
-import { TOKEN_COLUMNS, toToken, type TokenRow } from '../token-rows.js';
+import { TOKEN_COLUMNS, TOKEN_READ_COLUMNS, toToken, type TokenRow } from '../token-rows.js';
 import type { ApiTokenRecord } from '../types.js';
 import type { PgDb } from './db.js';
 
@@ -17,14 +17,18 @@ export async function createApiToken(db: PgDb, t: ApiTokenRecord): Promise<void>
 }
 
 export async function findApiToken(db: PgDb, lookup: string): Promise<ApiTokenRecord | null> {
-  const [row] = await db.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE lookup = $1`, [lookup]);
+  const [row] = await db.query<TokenRow>(`SELECT ${TOKEN_READ_COLUMNS} FROM api_tokens WHERE lookup = $1`, [lookup]);
   return row ? toToken(row) : null;
 }
 
 export async function listApiTokens(db: PgDb): Promise<ApiTokenRecord[]> {
-  return (await db.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`)).map(toToken);
+  return (await db.query<TokenRow>(`SELECT ${TOKEN_READ_COLUMNS} FROM api_tokens ORDER BY created_at, id`)).map(toToken);
 }
 
 export async function deleteApiToken(db: PgDb, id: string): Promise<boolean> {
   return (await db.run('DELETE FROM api_tokens WHERE id = $1', [id])) > 0;
+}
+
+export async function touchApiToken(db: PgDb, id: string, at: number): Promise<void> {
+  await db.run('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)', [id, at]);
 }

@@ -459,6 +459,11 @@ CREATE TABLE sampling_profiles (
 `,
   },
   {
+    version: 40,
+    name: 'api tokens: when each was last used',
+    up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;',
+  },
+  {
     version: 45,
     name: 'subscribers, bindings, service templates',
     // Subscribers and what hangs off them (src/store/concerns/subscribers.ts). `search` is

@@ -10,6 +10,7 @@ import { EventStream, type StreamState } from './events';
 import { CampaignPage, CampaignsPage } from './pages/Campaigns';
 import { DevicePage } from './pages/Device';
 import { DevicesPage } from './pages/Devices';
+import { TokensPage } from './pages/Tokens';
 import { FaultsPage } from './pages/Faults';
 import { OverviewPage } from './pages/Overview';
 import { SelfServicePage } from './pages/SelfService';
@@ -53,6 +54,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <CampaignsPage />;
     case 'campaign':
       return <CampaignPage key={route.id} id={route.id} />;
+    case 'tokens':
+      return <TokensPage />;
     case 'not-found':
       return (
         <div class="page">
@@ -78,7 +81,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -104,6 +107,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
             {nav('/service-templates', 'Templates', route.page === 'service-templates')}
             {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
+            {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />

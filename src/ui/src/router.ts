@@ -11,6 +11,7 @@ export type Route =
   | { page: 'service-templates' }
   | { page: 'campaigns' }
   | { page: 'campaign'; id: string }
+  | { page: 'tokens' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -27,6 +28,7 @@ export function parseRoute(pathname: string, search: string): Route {
     return { page: 'device', id, tab: new URLSearchParams(search).get('tab') };
   }
   if (parts[0] === 'faults' && parts.length === 1) return { page: 'faults' };
+  if (parts[0] === 'tokens' && parts.length === 1) return { page: 'tokens' };
   if (parts[0] === 'subscribers' && parts.length === 1) return { page: 'subscribers' };
   if (parts[0] === 'subscribers' && parts.length === 2) {
     try {

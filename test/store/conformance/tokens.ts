@@ -14,8 +14,8 @@ export function tokensConformance(name: string, factory: () => Promise<StoreFixt
     });
 
     it('tokens: create, find by lookup, list in creation order, delete; lookups are unique', async () => {
-      const t1 = { id: 't1', name: 'ops', role: 'operator' as const, lookup: 'aaaa', hash: 'a'.repeat(64), createdAt: T0 };
-      const t2 = { id: 't2', name: 'ro', role: 'read-only' as const, lookup: 'bbbb', hash: 'b'.repeat(64), createdAt: T0 + 1 };
+      const t1 = { id: 't1', name: 'ops', role: 'operator' as const, lookup: 'aaaa', hash: 'a'.repeat(64), createdAt: T0, lastUsedAt: null };
+      const t2 = { id: 't2', name: 'ro', role: 'read-only' as const, lookup: 'bbbb', hash: 'b'.repeat(64), createdAt: T0 + 1, lastUsedAt: null };
       await store.createApiToken(t2);
       await store.createApiToken(t1);
       expect(await store.findApiToken('aaaa')).toEqual(t1);
@@ -25,6 +25,20 @@ export function tokensConformance(name: string, factory: () => Promise<StoreFixt
       expect(await store.deleteApiToken('t1')).toBe(true);
       expect(await store.deleteApiToken('t1')).toBe(false);
       expect(await store.listApiTokens()).toEqual([t2]);
+    });
+
+    it('tokens: a use is recorded, and only moves forward', async () => {
+      await store.createApiToken({ id: 't1', name: 'ops', role: 'operator', lookup: 'aaaa', hash: 'a'.repeat(64), createdAt: T0 });
+      await store.createApiToken({ id: 't2', name: 'ro', role: 'read-only', lookup: 'bbbb', hash: 'b'.repeat(64), createdAt: T0 });
+      expect((await store.findApiToken('aaaa'))?.lastUsedAt).toBeNull();
+      await store.touchApiToken('t1', T0 + 5_000);
+      await store.touchApiToken('t1', T0 + 1_000); // an older, late write does not go back
+      await store.touchApiToken('nope', T0);
+      expect((await store.findApiToken('aaaa'))?.lastUsedAt).toBe(T0 + 5_000);
+      expect((await store.listApiTokens()).map((t) => [t.id, t.lastUsedAt])).toEqual([
+        ['t1', T0 + 5_000],
+        ['t2', null],
+      ]);
     });
   });
 }
