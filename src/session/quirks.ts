@@ -199,7 +199,7 @@ export class QuirkedProgram implements Program {
     return this.#inner.holdRequests?.() ?? false;
   }
 
-  /** CPE requests (TransferComplete …) go to the program untouched: quirks shape only the ACS's RPCs. */
+  /** The CPE's own requests (TransferComplete settles a download) go to the program as they are. */
   cpeRequest(request: Exclude<CpeRequest, Inform>): void {
     this.#inner.cpeRequest?.(request);
   }

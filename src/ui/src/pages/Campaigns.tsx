@@ -331,10 +331,11 @@ export function CampaignPage({ id }: { id: string }): JSX.Element {
     return {
       x: h.map((p) => p.t),
       series: [
+        // In the chart's palette order (blue, amber, green, red), matching the bar's colours.
+        { label: 'pending', values: h.map((p) => p.c.pending), unit: 'devices' },
+        { label: 'in flight', values: h.map((p) => p.c.scheduled + p.c.downloading + p.c.installing), unit: 'devices' },
         { label: 'succeeded', values: h.map((p) => p.c.succeeded), unit: 'devices' },
         { label: 'failed', values: h.map((p) => p.c.failed), unit: 'devices' },
-        { label: 'in flight', values: h.map((p) => p.c.scheduled + p.c.downloading + p.c.installing), unit: 'devices' },
-        { label: 'pending', values: h.map((p) => p.c.pending), unit: 'devices' },
       ],
     };
   }, [c]);
