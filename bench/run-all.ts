@@ -20,6 +20,7 @@ const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'fleet-timers.js', args: [] },
   { script: 'agent.js', args: [] },
   { script: 'reach.js', args: [] },
+  { script: 'files-transfer.js', args: [] },
 ];
 
 let failed = 0;
