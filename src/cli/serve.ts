@@ -369,7 +369,10 @@ export function registerServeCommand(program: Command): void {
       const pg = o.db !== undefined && storeKind(o.db) === 'postgres';
       const signer = await loadUrlSigner(o.dataDir);
       let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
+      // The jobs start after the services; rule changes through the API reach their evaluator here.
+      let onAlarmRules = (): void => undefined;
       const services = createServices({
+        onAlarmRulesChanged: () => onAlarmRules(),
         repository: {
           blobs: pg ? new StoreBlobs(store) : new DirBlobs(join(o.dataDir, 'files')),
           signer,
@@ -444,6 +447,7 @@ export function registerServeCommand(program: Command): void {
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         },
       });
+      onAlarmRules = () => jobs.alarms.invalidate();
       let nbi: Awaited<ReturnType<typeof startNbi>>;
       try {
         nbi = await startNbi({
