@@ -369,7 +369,10 @@ export function registerServeCommand(program: Command): void {
       const pg = o.db !== undefined && storeKind(o.db) === 'postgres';
       const signer = await loadUrlSigner(o.dataDir);
       let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
+      // The jobs start after the services; rule changes through the API reach their evaluator here.
+      let onAlarmRules = (): void => undefined;
       const services = createServices({
+        onAlarmRulesChanged: () => onAlarmRules(),
         repository: {
           blobs: pg ? new StoreBlobs(store) : new DirBlobs(join(o.dataDir, 'files')),
           signer,
@@ -393,12 +396,12 @@ export function registerServeCommand(program: Command): void {
         },
       });
       let transfers: TransferServer;
-      try {
-        transfers = await startTransferServer({
+      const startTransfers = (port: number): Promise<TransferServer> =>
+        startTransferServer({
           repo: services.files.repo,
           signer,
           host: o.host,
-          port: o.filesPort,
+          port,
           realm: acs.config.realm,
           allowBasicOverHttp: o.allowBasicOverHttp === true,
           maxConcurrent: o.filesMaxTransfers,
@@ -408,6 +411,16 @@ export function registerServeCommand(program: Command): void {
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
           onError: (err) => logger.error({ err }, 'file transfer failed'),
         });
+      try {
+        try {
+          transfers = await startTransfers(o.filesPort);
+        } catch (e) {
+          // As with STUN: the default port taken (another ACS on this host) is not fatal; devices
+          // are sent the URL of the port actually bound. A port you name must be free.
+          if ((e as { code?: string }).code !== 'EADDRINUSE' || cmd.getOptionValueSource('filesPort') !== 'default') throw e;
+          transfers = await startTransfers(0);
+          logger.warn({ files: transfers.url }, `files port ${o.filesPort} is taken: the transfer endpoint listens on port ${transfers.port} (set --files-port to choose)`);
+        }
       } catch (e) {
         const code = (e as { code?: string }).code;
         process.stderr.write(`flotilla: files port ${o.filesPort}: ${code ?? (e instanceof Error ? e.message : String(e))}\n`);
@@ -434,6 +447,7 @@ export function registerServeCommand(program: Command): void {
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         },
       });
+      onAlarmRules = () => jobs.alarms.invalidate();
       let nbi: Awaited<ReturnType<typeof startNbi>>;
       try {
         nbi = await startNbi({

@@ -162,6 +162,16 @@ export function registerSimCommand(program: Command): void {
     .action(async (flags: SimFlags) => {
       const fleet = new Fleet(flagsToOptions(flags));
       const stopProgress = startProgress(fleet, process.stdout);
+      // Said on stderr as they first happen, TTY or not (the summary comes only at the end).
+      fleet.stats.onFirstError = (kind, r) => {
+        const why =
+          kind === 'auth'
+            ? 'the ACS refused the credentials (401): check --username/--password (the ACS printed its bootstrap credential at its first start)'
+            : kind === 'connect'
+              ? `cannot reach ${flags.acs}: is the ACS running, and is this its CWMP URL?`
+              : (r.error ?? kind);
+        process.stderr.write(`${process.stdout.isTTY === true ? '\r\x1b[K' : ''}sim: ${r.serialNumber}: ${why}\n`);
+      };
       const onSignal = (): void => fleet.requestStop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);

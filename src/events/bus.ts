@@ -35,6 +35,8 @@ export const EVENT_TYPES = [
   'device.bootstrap-refused',
   /** A provisioning policy was created, changed or deleted (deviceId ""; data: policyId). */
   'policy.changed',
+  /** A session evaluated a policy on the device (data: policyId, state compliant | pending | faulted, fault). */
+  'policy.compliance',
   /** A sampling profile was created, changed or deleted (deviceId ""; data: profileId). */
   'sampling.changed',
   /** An alarm was raised (data: the alarm). */

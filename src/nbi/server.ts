@@ -34,6 +34,7 @@ import { registerDeviceRoutes } from './routes/devices.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
 import { registerMonitoringRoutes } from './routes/monitoring.js';
+import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerConformanceRoutes } from './routes/conformance.js';
 import { registerQuirkRoutes } from './routes/quirks.js';
 import { registerTaskRoutes } from './routes/tasks.js';
@@ -359,6 +360,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
       registerMonitoringRoutes(api, ctx);
+      registerAlarmRoutes(api, ctx);
       registerConformanceRoutes(api, ctx);
       registerQuirkRoutes(api, ctx);
       registerAdminRoutes(api, ctx);

@@ -14,6 +14,7 @@ import { PolicyService } from './policies.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { MonitoringService } from './monitoring.js';
+import { AlarmService } from './alarms.js';
 import { ConformanceService } from './conformance.js';
 import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
@@ -28,6 +29,7 @@ export { TaskService, type TaskBody } from './tasks.js';
 export { PolicyService } from './policies.js';
 export { DiagnosticsService } from './diagnostics.js';
 export { MonitoringService } from './monitoring.js';
+export { AlarmService } from './alarms.js';
 export { ConformanceService } from './conformance.js';
 export { QuirkService } from './quirks.js';
 export { AuditService } from './audit.js';
@@ -55,6 +57,8 @@ export interface ServicesOptions {
    */
   repository?: { blobs?: BlobStore; signer?: UrlSigner; publicUrl?: () => string; maxUploadBytes?: number };
   now?: () => number;
+  /** Alarm rules changed through the API (this process's alarm evaluator reloads them). */
+  onAlarmRulesChanged?: () => void;
 }
 
 export interface Services {
@@ -63,6 +67,7 @@ export interface Services {
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly monitoring: MonitoringService;
+  readonly alarms: AlarmService;
   readonly conformance: ConformanceService;
   readonly quirks: QuirkService;
   readonly audit: AuditService;
@@ -129,6 +134,7 @@ export function createServices(opts: ServicesOptions): Services {
     policies,
     diagnostics: new DiagnosticsService({ store: opts.store }),
     monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
+    alarms: new AlarmService({ store: opts.store, bus: opts.bus, now, ...(opts.onAlarmRulesChanged ? { onRulesChanged: opts.onAlarmRulesChanged } : {}) }),
     conformance: new ConformanceService({ store: opts.store }),
     quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),

@@ -13,6 +13,7 @@ import type { EventBus } from '../events/bus.js';
 import { WebhookDispatcher, type WebhookOptions } from '../events/webhooks.js';
 import type { Store } from '../store/types.js';
 import { CampaignRunner, type CampaignRunnerOptions } from './campaign-runner.js';
+import { AlarmEngine, type AlarmEngineOptions } from './alarm-engine.js';
 
 export interface JobsOptions {
   store: Store;
@@ -22,6 +23,8 @@ export interface JobsOptions {
   campaigns?: Omit<CampaignRunnerOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** How often expired tasks are swept (default 60 s). */
   expirySweepMs?: number;
+  /** The alarm evaluator's options (./alarm-engine.ts). */
+  alarms?: Omit<AlarmEngineOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** KPI series upkeep: roll-ups and retention (docs/monitoring.md). */
   series?: Partial<SeriesUpkeep>;
   logger?: Logger;
@@ -70,6 +73,7 @@ export function startSeriesUpkeep(opts: { store: Store; upkeep: SeriesUpkeep; lo
 
 export interface Jobs {
   readonly webhooks: WebhookDispatcher;
+  readonly alarms: AlarmEngine;
   readonly campaigns: CampaignRunner | null;
   /** Stop every job; waits for the work in hand as each job allows (webhook POSTs: closeTimeoutMs). */
   close(): Promise<void>;
@@ -103,6 +107,8 @@ export function startJobs(opts: JobsOptions): Jobs {
     now: opts.now ?? Date.now,
     ...(log ? { logger: log } : {}),
   });
+  const alarms = new AlarmEngine({ store: opts.store, bus: opts.bus, ...opts.alarms, ...(log ? { logger: log } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  alarms.start();
   const stopSeries = startSeriesUpkeep({
     store: opts.store,
     upkeep: { ...DEFAULT_SERIES_UPKEEP, ...opts.series },
@@ -115,10 +121,12 @@ export function startJobs(opts: JobsOptions): Jobs {
       : new CampaignRunner({ store: opts.store, bus: opts.bus, ...opts.campaigns, ...(log ? { logger: log } : {}), ...(opts.now ? { now: opts.now } : {}) });
   return {
     webhooks,
+    alarms,
     campaigns,
     close: async () => {
       stopSweep();
       stopSeries();
+      await alarms.close();
       await campaigns?.close();
       await webhooks.close();
     },

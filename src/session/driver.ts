@@ -417,8 +417,16 @@ export class SessionDriver {
     const types = new Map(this.#handed.map((t) => [t.id, t.task.type]));
     for (const o of this.#outcomes) {
       const base = { taskId: o.requestId, taskType: types.get(o.requestId) ?? null };
-      if (o.state === 'done') sink.publish({ type: 'task.done', at, deviceId, data: base });
+      if (o.state === 'done') sink.publish({ type: 'task.done', at, deviceId, data: { ...base, ...diagnosticsStateOf(o.response) } });
       else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
+    }
+    this.#publishCompliance(sink, deviceId, at);
+  }
+
+  /** Policies evaluated this session, each with its state (alarms over policies listen). */
+  #publishCompliance(sink: EventSink, deviceId: string, at: number): void {
+    for (const c of this.#policy?.compliance ?? []) {
+      sink.publish({ type: 'policy.compliance', at, deviceId, data: { policyId: c.policyId, state: c.state, fault: c.fault } });
     }
   }
 
@@ -434,6 +442,13 @@ export class SessionDriver {
   #lockTtl(): number {
     return Math.max(60_000, this.#deps.sessionTimeoutMs * 2);
   }
+}
+
+/** A finished diagnostic's DiagnosticsState ("Complete", "Error_CannotResolveHostName" …), for task.done's data. */
+function diagnosticsStateOf(response: CpeResponse): { diagnosticsState?: string } {
+  if (response.method !== 'GetParameterValuesResponse') return {};
+  const state = response.parameterList.find((p) => p.name.endsWith('.DiagnosticsState'));
+  return state === undefined ? {} : { diagnosticsState: state.value.slice(0, 64) };
 }
 
 /** What a successful answer teaches us about the device's tree. */

@@ -319,6 +319,38 @@ export const TABLES: readonly TableSpec[] = [
   },
   { name: 'series_state', columns: { key: 'text', value: 'int' }, key: ['key'], perDevice: false },
   {
+    name: 'alarm_rules',
+    columns: { id: 'text', name: 'text', enabled: 'bool', severity: 'text', definition: 'json', builtin: 'bool', created_at: 'int', updated_at: 'int' },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
+    name: 'alarms',
+    columns: {
+      id: 'text',
+      rule_id: 'text',
+      device_id: 'text',
+      state: 'text',
+      severity: 'text',
+      text: 'text',
+      raised_at: 'int',
+      updated_at: 'int',
+      cleared_at: 'int',
+      acknowledged_at: 'int',
+      acknowledged_by: 'text',
+      count: 'int',
+    },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
+    name: 'alarm_history',
+    columns: { alarm_id: 'text', at: 'int', action: 'text', severity: 'text', text: 'text', actor: 'text' },
+    key: ['alarm_id', 'seq'],
+    orderOnly: ['seq'],
+    perDevice: false,
+  },
+  {
     name: 'sampling_profiles',
     columns: { id: 'text', name: 'text', enabled: 'bool', interval_seconds: 'int', definition: 'json', created_at: 'int', updated_at: 'int' },
     key: ['id'],
@@ -369,7 +401,7 @@ export const TABLES: readonly TableSpec[] = [
  * bytes, not rows to batch as JSON) is not moved between stores yet; the files' metadata is
  * (docs/files.md says how to move the content).
  */
-export const NOT_COPIED = ['schema_migrations', 'session_locks', 'search_paths', 'file_chunks'];
+export const NOT_COPIED = ['schema_migrations', 'session_locks', 'search_paths', 'file_chunks', 'alarm_counts'];
 
 type Row = Record<string, unknown>;
 

@@ -240,10 +240,19 @@ describe('agent operations', () => {
     const url = await spv([['Device.ManagementServer.URL', 'ftp://evil.example/'], ['Device.ManagementServer.PeriodicInformInterval', '60', 'xsd:unsignedInt']]);
     expect(url.state).toBe('fault');
     expect(url.fault.setParameterValuesFault.map((f: Json) => [f.parameterName, f.faultCode])).toEqual([['Device.ManagementServer.URL', 9007]]);
-    const long = await spv([['Device.DeviceInfo.ProvisioningCode', 'x'.repeat(65)]]);
-    expect(long.fault.setParameterValuesFault[0].faultCode).toBe(9007);
-    const ro = await spv([['Device.DeviceInfo.SerialNumber', 'STOLEN']]);
-    expect(ro.fault.setParameterValuesFault[0].faultCode).toBe(9008);
+    // What the data model forbids (too long, read-only) the API refuses before the agent sees it.
+    for (const [pv, why] of [
+      [['Device.DeviceInfo.ProvisioningCode', 'x'.repeat(65)], /ProvisioningCode.*at most 64/],
+      [['Device.DeviceInfo.SerialNumber', 'STOLEN'], /SerialNumber/],
+    ] as const) {
+      const r = await stack.api.post(`/devices/${inPath(id)}/tasks`, { type: 'setParameterValues', parameterValues: [pv] });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.message).toMatch(why);
+    }
+    // The agent's own check holds for what the catalogue cannot know: a vendor path it does not have.
+    const unknown = await spv([['Device.DeviceInfo.X_ACME_Nope', 'x']]);
+    expect(unknown.state).toBe('fault');
+    expect(unknown.fault.setParameterValuesFault.map((f: Json) => f.faultCode)).toEqual([9005]);
     const v = await task(id, { type: 'getParameterValues', parameterNames: ['Device.ManagementServer.PeriodicInformInterval', 'Device.DeviceInfo.SerialNumber'] });
     expect(v.response.parameterList.map((p: Json) => p.value)).toEqual(['3600', 'OPS-HOSTILE']);
     // Objects the host owns take no AddObject.

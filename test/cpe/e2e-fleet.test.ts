@@ -158,6 +158,22 @@ describe('flotilla sim (CLI)', () => {
     expect(devices.devices.map((d) => d.deviceId.serialNumber).sort()).toEqual(['CLI000001', 'CLI000002', 'CLI000003', 'CLI000004', 'CLI000005']);
   });
 
+  it.skipIf(!existsSync(main))('says at once, on stderr, that the ACS refused its credentials, before the summary', async () => {
+    await start({ cpeCredentials: { username: 'acs-user', password: 'right' } });
+    const child = spawn(process.execPath, [main, 'sim', '--acs', acs!.cwmpUrl, '--count', '3', '--username', 'acs-user', '--password', 'wrong', '--sessions', '3'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<number | null>((r) => child.on('exit', r));
+    // Once, not once per device: the first failure of a kind is what the operator needs.
+    expect(err.match(/refused the credentials \(401\): check --username\/--password/g)?.length).toBe(1);
+    expect(err).not.toContain('wrong');
+    expect(JSON.parse(out.trim())).toMatchObject({ failures: 3, errors: { auth: 3 } });
+  });
+
   it.skipIf(!existsSync(main))('refuses bad flags', async () => {
     const child = spawn(process.execPath, [main, 'sim', '--acs', 'ftp://x', '--count', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,7 +76,7 @@ describe('config file', () => {
     expect(values['per-device-credentials']).toBe(true); // a switch named "credentials" is no secret
   });
 
-  it('refuses an unknown key, a bad value, a wrong type, a non-mapping and a missing file, naming what is wrong', async () => {
+  it('refuses an unknown key, a bad value, a wrong type, a non-mapping and a missing file, naming what is wrong', { timeout: 180_000 }, async () => {
     const cases: Array<[string, RegExp]> = [
       ['cwmp-prot: 1', /unknown option "cwmp-prot"/],
       ['cwmp-port: abc', /cwmp-port: not a port: abc/],
@@ -104,7 +105,10 @@ describe('config file', () => {
     expect(r.stderr).toMatch(/missing\.yaml: ENOENT/);
   });
 
-  it('serve starts with the file\'s data directory and ports (FLOTILLA_CONFIG works as well)', async () => {
+  it('serve starts with the file\'s data directory and ports (FLOTILLA_CONFIG works as well); a taken default files port is not fatal', { timeout: 120_000 }, async () => {
+    // Hold the default transfer port (or find it held by another ACS already): serve must still start.
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.once('error', () => r()).listen(7567, '127.0.0.1', () => r()));
     const data = join(dir, 'from-file');
     const file = join(dir, 'flotilla.yaml');
     await writeFile(file, [`data-dir: ${JSON.stringify(data)}`, 'host: 127.0.0.1', 'cwmp-port: 0', 'api-port: 0', 'stun: false'].join('\n'));
@@ -125,8 +129,10 @@ describe('config file', () => {
       expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
       expect((await fetch(api.replace(/\/api\/v1$/, '/healthz'))).status).toBe(200);
       expect(existsSync(join(data, 'flotilla.db')) || existsSync(data)).toBe(true);
+      expect(out).toMatch(/files port 7567 is taken: the transfer endpoint listens on port \d+/);
     } finally {
       child.kill('SIGKILL');
+      blocker.close();
     }
   });
 });

@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/cpe/model/csv.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { fromGenieacsDevice, ImportError } from '../../src/store/genieacs-import.js';
 import { openStore } from '../../src/store/open.js';
@@ -21,39 +22,6 @@ const main = resolve(__dirname, '../../dist/src/cli/main.js');
 const DUMPS = join(import.meta.dirname, '../../../shared/device-models');
 const haveDumps = existsSync(DUMPS);
 if (!haveDumps) console.log(`import-genieacs: skipped, ${DUMPS} (the real device dumps) is not here`);
-
-/** RFC 4180 CSV: quoted fields with "" escapes and line breaks. */
-function csv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  const endRow = (): void => {
-    row.push(field);
-    rows.push(row);
-    row = [];
-    field = '';
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      endRow();
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) endRow();
-  return rows;
-}
 
 interface Expected {
   id: string;
@@ -66,7 +34,7 @@ interface Expected {
 
 /** A dump as GenieACS's document, and what Flotilla must hold after the import. */
 function documentOf(file: string, n: number): { doc: Record<string, unknown>; expected: Expected } {
-  const [header, ...rows] = csv(readFileSync(join(DUMPS, file), 'utf8'));
+  const [header, ...rows] = parseCsv(readFileSync(join(DUMPS, file), 'utf8'));
   const col = (name: string) => header!.indexOf(name);
   const [P, O, W, V, T] = ['Parameter', 'Object', 'Writable', 'Value', 'Value type'].map(col) as [number, number, number, number, number];
   const doc: Record<string, unknown> = {};

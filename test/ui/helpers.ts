@@ -15,7 +15,7 @@ import { loadModel } from '../../src/cpe/model/load.js';
 import type { Template } from '../../src/cpe/model/template.js';
 import { EventBus } from '../../src/events/bus.js';
 import { issueToken } from '../../src/auth/tokens.js';
-import { startNbi, type Nbi } from '../../src/nbi/server.js';
+import { startNbi, type Nbi, type NbiOptions } from '../../src/nbi/server.js';
 import { StunCredentials } from '../../src/reach/stun-credentials.js';
 import { SqliteReachStore } from '../../src/store/sqlite/reach.js';
 import { startJobs } from '../../src/services/jobs.js';
@@ -79,7 +79,7 @@ export interface UiStack {
   close(): Promise<void>;
 }
 
-export async function startUiStack(): Promise<UiStack> {
+export async function startUiStack(opts: { repository?: NbiOptions['repository'] } = {}): Promise<UiStack> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-ui-'));
   const store = await createSqliteStore({ dataDir: dir });
   const bus = new EventBus();
@@ -96,6 +96,7 @@ export async function startUiStack(): Promise<UiStack> {
     adminToken: ADMIN_TOKEN,
     connectionRequests: { defaultCredentials: { username: CR_USER, password: CR_PASS }, timeoutMs: 2_000, reach },
     reach: { store: reach, stunCredentials: new StunCredentials(Buffer.alloc(32, 1)) },
+    ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
   });
   const operator = (await issueToken(store, 'ui operator', 'operator')).token;
   const readOnly = (await issueToken(store, 'ui viewer', 'read-only')).token;

@@ -74,6 +74,8 @@ export class FleetStats implements CpeObserver {
   readonly rpcs: Record<string, number> = {};
   readonly events: Record<string, number> = {};
   readonly errors: Record<string, number> = {};
+  /** Called once per kind of failure, at its first occurrence (the CLI warns on stderr). */
+  onFirstError?: (kind: string, report: SessionReport) => void;
   readonly transfers = { ok: 0, failed: 0, faultCodes: {} as Record<string, number> };
   readonly connectionRequests = { accepted: 0, unauthorized: 0, limited: 0 };
   readonly #latency = new Histogram();
@@ -86,7 +88,10 @@ export class FleetStats implements CpeObserver {
     if (!r.ok) {
       this.failures++;
       // "connect: ECONNREFUSED …" → "connect"; keeps the error table small.
-      bump(this.errors, (r.error ?? 'unknown').split(/[: ]/)[0] ?? 'unknown');
+      const kind = (r.error ?? 'unknown').split(/[: ]/)[0] ?? 'unknown';
+      bump(this.errors, kind);
+      // The first failure of each kind is told at once: a wrong password must not run silently.
+      if (this.errors[kind] === 1) this.onFirstError?.(kind, r);
     }
     for (const e of r.events) bump(this.events, e.startsWith('M ') ? e.split(' ').slice(0, 2).join(' ') : e);
     for (const rpc of r.rpcs) {

@@ -126,6 +126,8 @@ export interface SeriesStore {
   listSeriesPaths(deviceId: string): Promise<string[]>;
   /** Statistics of one path over a time range and a set of devices, over raw samples (counters: their rates). */
   aggregateSamples(q: SeriesAggregateQuery): Promise<SeriesAggregate>;
+  /** Every device's samples of one path since `since` with a number (counters: a rate), by device then time; at most `limit`. */
+  recentSamples(path: string, since: number, limit: number): Promise<{ deviceId: string; at: number; metric: number }[]>;
   /** Roll up ended hours, drop what retention no longer keeps. */
   maintainSeries(r: SeriesRetention): Promise<SeriesMaintenance>;
 

@@ -867,6 +867,53 @@ $fn$;
 ${opFunction('samples', '  PERFORM flotilla_samples_insert(p_device, v_items);')}
 `;
 
+const ALARMS = `
+CREATE TABLE alarm_rules (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  enabled boolean NOT NULL,
+  severity text NOT NULL,
+  definition json NOT NULL,
+  builtin boolean NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE alarms (
+  id text PRIMARY KEY,
+  rule_id text NOT NULL,
+  device_id text COLLATE "C" NOT NULL,
+  state text NOT NULL CHECK (state IN ('active', 'cleared')),
+  severity text NOT NULL,
+  text text NOT NULL,
+  raised_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  cleared_at bigint,
+  acknowledged_at bigint,
+  acknowledged_by text,
+  count integer NOT NULL
+);
+CREATE UNIQUE INDEX alarms_one_active ON alarms (rule_id, device_id) WHERE state = 'active';
+CREATE INDEX alarms_by_update ON alarms (updated_at);
+CREATE INDEX alarms_by_state ON alarms (state, severity);
+CREATE INDEX alarms_by_device ON alarms (device_id);
+CREATE TABLE alarm_history (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  alarm_id text NOT NULL,
+  at bigint NOT NULL,
+  action text NOT NULL,
+  severity text NOT NULL,
+  text text NOT NULL,
+  actor text
+);
+CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_id, seq);
+CREATE TABLE alarm_counts (
+  rule_id text NOT NULL,
+  device_id text COLLATE "C" NOT NULL,
+  at bigint NOT NULL
+);
+CREATE INDEX alarm_counts_by_key ON alarm_counts (rule_id, device_id, at);
+`;
+
 const AUDIT_LOG = `
 CREATE TABLE audit_log (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -952,6 +999,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 36, name: 'device KPI time series (partitioned by day), hourly roll-ups, sampling profiles; session write op samples', up: SERIES },
+  { version: 37, name: "alarm rules (operators' own, and their changes of the built-in ones), alarms, their history, event counts", up: ALARMS },
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
 ];

@@ -84,6 +84,14 @@ export async function aggregateSamples(db: PgDb, q: SeriesAggregateQuery): Promi
   return { count: n, devices: Number(r?.devices ?? 0), min: r?.min ?? null, max: r?.max ?? null, avg: r?.avg === null || r?.avg === undefined ? null : Number(r.avg), percentiles };
 }
 
+export async function recentSamples(db: PgDb, path: string, since: number, limit: number): Promise<{ deviceId: string; at: number; metric: number }[]> {
+  const rows = await db.query<{ device_id: string; at: string; metric: number }>(
+    `SELECT device_id, at, metric FROM samples WHERE path = $1 AND at >= $2 AND metric IS NOT NULL ORDER BY device_id, at LIMIT $3`,
+    [path, since, limit],
+  );
+  return rows.map((r) => ({ deviceId: r.device_id, at: Number(r.at), metric: r.metric }));
+}
+
 const dayName = (dayStart: number): string => `samples_p${new Date(dayStart).toISOString().slice(0, 10).replace(/-/g, '')}`;
 
 export async function maintainSeries(db: PgDb, r: SeriesRetention): Promise<SeriesMaintenance> {

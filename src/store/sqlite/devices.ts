@@ -32,11 +32,14 @@ const DEPENDENTS = [
   'device_policy',
   'samples',
   'sample_hours',
+  'alarm_counts',
   'campaign_devices',
 ]
   .map((table) => `DELETE FROM ${table} WHERE device_id = @id`)
   // The device's own files (backups, logs: their bytes are chunk rows), chunks before their rows.
   .concat(['DELETE FROM file_chunks WHERE file_id IN (SELECT id FROM files WHERE device_id = @id)', 'DELETE FROM files WHERE device_id = @id']);
+/** A device's alarms go with it, history first (it is keyed by alarm). */
+const DELETE_ALARMS = ['DELETE FROM alarm_history WHERE alarm_id IN (SELECT id FROM alarms WHERE device_id = @id)', 'DELETE FROM alarms WHERE device_id = @id'];
 
 const DEVICE_EXISTS = 'SELECT 1 AS x FROM devices WHERE id = @id';
 const ADD_TAG = 'INSERT INTO device_tags (device_id, tag) VALUES (@id, @tag) ON CONFLICT DO NOTHING';
@@ -66,6 +69,7 @@ export function getDevice(db: Db, id: string, opts: { subtree?: string } = {}): 
 export function deleteDevice(db: Db, id: string): boolean {
   return db.immediate(() => {
     const existed = db.run(DELETE_DEVICE, { id }) > 0;
+    for (const sql of DELETE_ALARMS) db.run(sql, { id });
     for (const sql of DEPENDENTS) db.run(sql, { id });
     return existed;
   });

@@ -459,6 +459,59 @@ CREATE TABLE sampling_profiles (
 `,
   },
   {
+    version: 37,
+    name: 'alarm rules (operators\' own, and their changes of the built-in ones), alarms, their history, event counts',
+    // src/store/concerns/alarms.ts. At most one active alarm per rule and device: the partial
+    // unique index makes raising atomic. Built-in rules live in code (src/store/alarm-rows.ts);
+    // a row here with a built-in's id is an operator's change of it.
+    up: `
+CREATE TABLE alarm_rules (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  severity TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  builtin INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE alarms (
+  id TEXT NOT NULL PRIMARY KEY,
+  rule_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'cleared')),
+  severity TEXT NOT NULL,
+  text TEXT NOT NULL,
+  raised_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  cleared_at INTEGER,
+  acknowledged_at INTEGER,
+  acknowledged_by TEXT,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX alarms_one_active ON alarms (rule_id, device_id) WHERE state = 'active';
+CREATE INDEX alarms_by_update ON alarms (updated_at);
+CREATE INDEX alarms_by_state ON alarms (state, severity);
+CREATE INDEX alarms_by_device ON alarms (device_id);
+CREATE TABLE alarm_history (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  alarm_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  text TEXT NOT NULL,
+  actor TEXT
+);
+CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_id, seq);
+CREATE TABLE alarm_counts (
+  rule_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX alarm_counts_by_key ON alarm_counts (rule_id, device_id, at);
+`,
+  },
+  {
     version: 40,
     name: 'api tokens: when each was last used',
     up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at INTEGER;',

@@ -101,6 +101,13 @@ export function aggregateSamples(db: Db, q: SeriesAggregateQuery): SeriesAggrega
   });
 }
 
+export function recentSamples(db: Db, path: string, since: number, limit: number): { deviceId: string; at: number; metric: number }[] {
+  return db.all<{ deviceId: string; at: number; metric: number }>(
+    `SELECT device_id AS deviceId, at, metric FROM samples WHERE path = @path AND at >= @since AND metric IS NOT NULL ORDER BY device_id, at LIMIT @limit`,
+    { path, since, limit },
+  );
+}
+
 const WATERMARK = `SELECT value FROM series_state WHERE key = 'rolled_up_to'`;
 
 export function maintainSeries(db: Db, r: SeriesRetention): SeriesMaintenance {

@@ -9,6 +9,7 @@ import { ActivityPanel } from './components/activity-panel';
 import { EventStream, type StreamState } from './events';
 import { CampaignPage, CampaignsPage } from './pages/Campaigns';
 import { DevicePage } from './pages/Device';
+import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
 import { TokensPage } from './pages/Tokens';
 import { FaultsPage } from './pages/Faults';
@@ -54,6 +55,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <CampaignsPage />;
     case 'campaign':
       return <CampaignPage key={route.id} id={route.id} />;
+    case 'files':
+      return <FilesPage />;
     case 'tokens':
       return <TokensPage />;
     case 'not-found':
@@ -81,7 +84,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', files: 'Files', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -107,6 +110,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
             {nav('/service-templates', 'Templates', route.page === 'service-templates')}
             {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
+            {nav('/files', 'Files', route.page === 'files')}
             {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
           </nav>
           <div class="topbar-end">

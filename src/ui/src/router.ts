@@ -11,6 +11,7 @@ export type Route =
   | { page: 'service-templates' }
   | { page: 'campaigns' }
   | { page: 'campaign'; id: string }
+  | { page: 'files' }
   | { page: 'tokens' }
   | { page: 'not-found'; path: string };
 
@@ -39,6 +40,7 @@ export function parseRoute(pathname: string, search: string): Route {
   }
   if (parts[0] === 'service-templates' && parts.length === 1) return { page: 'service-templates' };
   if (parts[0] === 'campaigns' && parts.length === 1) return { page: 'campaigns' };
+  if (parts[0] === 'files' && parts.length === 1) return { page: 'files' };
   if (parts[0] === 'campaigns' && parts.length === 2) {
     try {
       return { page: 'campaign', id: decodeURIComponent(parts[1]!) };

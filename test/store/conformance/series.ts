@@ -90,6 +90,16 @@ export function seriesConformance(name: string, factory: () => Promise<StoreFixt
       expect(some.min).toBe(1);
       expect(some.max).toBe(99);
       expect(some.percentiles['95']).toBe(95);
+      // Every device's numbers of one path since a time, by device then time.
+      const recent = await store.recentSamples('WAN.Rate', H0 + 97_000, 100);
+      expect(recent.map((r) => [r.deviceId, r.metric])).toEqual(
+        [
+          [ids[1]!, 97],
+          [ids[2]!, 98],
+          [ids[3]!, 99],
+          [ids[0]!, 100],
+        ].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
+      );
       const none = await store.aggregateSamples({ path: 'WAN.Rate', from: H0, to: H0 + DAY, deviceIds: [], percentiles: [95] });
       expect(none).toEqual({ count: 0, devices: 0, min: null, max: null, avg: null, percentiles: { '95': null } });
       // Counters aggregate their rates (the first sample of a series has none).

@@ -10,6 +10,7 @@ import { ApiError, devicePath, errorText, roleAllows, type DeviceSummary, type P
 import { useApp } from '../app-context';
 import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
+import { DeviceFiles } from './Files';
 import { DeviceDiagnostics } from '../components/diagnostics-panel';
 import { DeviceConformance } from '../components/conformance-panel';
 import { ParamTree, type TreeNode } from '../components/param-tree';
@@ -28,6 +29,7 @@ const TABS = [
   { id: 'faults', label: 'Faults' },
   { id: 'sessions', label: 'Sessions' },
   { id: 'diagnostics', label: 'Diagnostics' },
+  { id: 'files', label: 'Backups & logs' },
   { id: 'conformance', label: 'Conformance' },
 ];
 
@@ -272,6 +274,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceFaults id={id} live={live} />
         ) : current === 'diagnostics' ? (
           <DeviceDiagnostics id={id} live={live} />
+        ) : current === 'files' ? (
+          <DeviceFiles id={id} live={live} />
         ) : current === 'conformance' ? (
           <DeviceConformance id={id} live={live} />
         ) : (
