@@ -227,6 +227,11 @@ export class SessionDriver {
   async end(outcome: string): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
+    // A request still on the wire: its program may learn from the silence (a CPE that chokes
+    // on a big GetParameterValues and never answers).
+    const asker = this.#asker;
+    this.#asker = null;
+    if (asker !== null && outcome !== 'ok') this.#guard(asker, () => asker.interrupted?.(outcome));
     try {
       if (this.#inform !== null && this.deviceId !== null && this.#lockHeld) {
         const now = this.#deps.now();

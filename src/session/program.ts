@@ -47,6 +47,11 @@ export interface Program {
    * program's first `next` as a rule, after its last when the ACS held the CPE's requests.
    */
   cpeRequest?(request: Exclude<CpeRequest, Inform>): void;
+  /**
+   * The session ended (timed out, or a new Inform replaced it) while this program's last RPC
+   * was unanswered. Optional: for programs that learn from a silence (quirks).
+   */
+  interrupted?(outcome: string): void;
 }
 
 /** What a program can read about its session. */

@@ -11,7 +11,8 @@
  *
  * Learnt: a 9002 (internal error) answering a GetParameterValues of more than one name means
  * the batch was too big for the device. The request is retried at once in halves, and the
- * smaller size is reported (`learnt`) so every later session with that model and firmware
+ * smaller size is reported; a session that ends (times out) with such a request unanswered
+ * reports half its size too. Either way it is reported (`learnt`) so every later session with that model and firmware
  * starts with it (src/acs/quirks.ts stores it, with the evidence).
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
@@ -182,6 +183,8 @@ export class QuirkedProgram implements Program {
   #plain: ProgramRpc | null = null;
   #maxGet: number | undefined;
   #learnt = false;
+  /** What went on the wire last (a piece of a job, or a request as the program asked). */
+  #sentLast: AcsRequest | null = null;
 
   constructor(inner: Program, settings: QuirkSettings, hooks: QuirkHooks = {}) {
     this.#inner = inner;
@@ -201,7 +204,31 @@ export class QuirkedProgram implements Program {
     this.#inner.cpeRequest?.(request);
   }
 
+  /**
+   * The session ended with our request unanswered. A GetParameterValues of more than one name
+   * that got no answer at all is taken as too big (a CPE that chokes and never answers, until
+   * the session times out): the next session of this model and firmware asks for half.
+   */
+  interrupted(outcome: string): void {
+    const sent = this.#sentLast;
+    if (sent?.method === 'GetParameterValues' && sent.parameterNames.length > 1) {
+      const n = sent.parameterNames.length;
+      const size = Math.ceil(n / 2);
+      if ((this.#maxGet ?? Infinity) > size) {
+        this.#maxGet = size;
+        this.#hooks.learnt?.({ maxGetNames: size }, `no answer to a GetParameterValues of ${n} names (${outcome})`);
+      }
+    }
+    this.#inner.interrupted?.(outcome);
+  }
+
   next(): ProgramRpc | null {
+    const rpc = this.#next();
+    this.#sentLast = rpc?.request ?? null;
+    return rpc;
+  }
+
+  #next(): ProgramRpc | null {
     if (this.#job !== null) {
       const piece = this.#job.next();
       if (piece !== null) return piece;
@@ -221,6 +248,7 @@ export class QuirkedProgram implements Program {
   }
 
   learn(outcome: RpcOutcome): void {
+    this.#sentLast = null;
     if (this.#job !== null) {
       const done = this.#job.learn(outcome);
       if (done !== null) {

@@ -132,6 +132,26 @@ describe('QuirkedProgram', () => {
     expect(bad.learnt[0]).toMatchObject({ ok: false, fault: { faultCode: 9003 } });
   });
 
+  it('a session that ends with a big GetParameterValues unanswered teaches half its size; CPE requests reach the program', () => {
+    const learnt: { s: QuirkSettings; what: string }[] = [];
+    const names = Array.from({ length: 9 }, (_, i) => `Device.X.${i}`);
+    const seen: string[] = [];
+    const inner = new Script([{ method: 'GetParameterValues', parameterNames: names }]);
+    Object.assign(inner, { cpeRequest: (r: { method: string }) => seen.push(r.method) });
+    const q = new QuirkedProgram(inner, {}, { learnt: (s, what) => learnt.push({ s, what }) });
+    q.cpeRequest({ method: 'TransferComplete', commandKey: 'k', faultStruct: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' });
+    expect(seen).toEqual(['TransferComplete']);
+    expect(q.next()?.request).toMatchObject({ parameterNames: names });
+    q.interrupted('timeout');
+    expect(learnt).toEqual([{ s: { maxGetNames: 5 }, what: 'no answer to a GetParameterValues of 9 names (timeout)' }]);
+    // An answered request teaches nothing when the session ends later.
+    const other = new QuirkedProgram(new Script([{ method: 'GetParameterValues', parameterNames: names }]), {}, { learnt: (s, what) => learnt.push({ s, what }) });
+    other.next();
+    other.learn({ ok: true, response: { method: 'GetParameterValuesResponse', parameterList: [] } });
+    other.interrupted('timeout');
+    expect(learnt).toHaveLength(1);
+  });
+
   it('without settings, requests go out untouched', () => {
     const { answer } = deviceAnswers();
     const req: AcsRequest = { method: 'SetParameterValues', parameterKey: '', parameterList: [{ name: 'Device.ManagementServer.PeriodicInformEnable', value: 'true', type: 'xsd:boolean' }] };
