@@ -23,6 +23,8 @@ export interface JobsOptions {
   campaigns?: Omit<CampaignRunnerOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** How often expired tasks are swept (default 60 s). */
   expirySweepMs?: number;
+  /** The file transfer log is kept this long (default 30 days; docs/files.md). */
+  transferLogRetentionMs?: number;
   /** The alarm evaluator's options (./alarm-engine.ts). */
   alarms?: Omit<AlarmEngineOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** KPI series upkeep: roll-ups and retention (docs/monitoring.md). */
@@ -97,6 +99,20 @@ export function startTaskExpirySweep(opts: { store: Store; bus: EventBus; everyM
   return () => clearInterval(timer);
 }
 
+/** Drop transfer-log entries past their retention, every 10 minutes. Returns what stops it. */
+export function startTransferLogRetention(opts: { store: Store; retentionMs: number; logger?: Logger; now: () => number }): () => void {
+  const timer = setInterval(() => {
+    opts.store.pruneTransferLog(opts.now() - opts.retentionMs).then(
+      (n) => {
+        if (n > 0) opts.logger?.info({ dropped: n }, 'file transfer log retention applied');
+      },
+      (e: unknown) => opts.logger?.error({ err: e }, 'file transfer log retention failed'),
+    );
+  }, 10 * 60_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export function startJobs(opts: JobsOptions): Jobs {
   const log = opts.logger;
   const webhooks = new WebhookDispatcher(opts.store, opts.bus, { ...(log ? { logger: log } : {}), ...opts.webhooks });
@@ -115,6 +131,12 @@ export function startJobs(opts: JobsOptions): Jobs {
     now: opts.now ?? Date.now,
     ...(log ? { logger: log } : {}),
   });
+  const stopTransferLog = startTransferLogRetention({
+    store: opts.store,
+    retentionMs: opts.transferLogRetentionMs ?? 30 * 86_400_000,
+    now: opts.now ?? Date.now,
+    ...(log ? { logger: log } : {}),
+  });
   const campaigns =
     opts.campaigns === undefined
       ? null
@@ -126,6 +148,7 @@ export function startJobs(opts: JobsOptions): Jobs {
     close: async () => {
       stopSweep();
       stopSeries();
+      stopTransferLog();
       await alarms.close();
       await campaigns?.close();
       await webhooks.close();

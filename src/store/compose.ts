@@ -145,6 +145,7 @@ export const CONCERN_METHODS = {
   countPendingFileTasks: true,
   appendTransferLog: true,
   listTransferLog: true,
+  pruneTransferLog: true,
   // campaigns
   createCampaign: true,
   getCampaign: true,

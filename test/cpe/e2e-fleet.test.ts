@@ -121,13 +121,14 @@ describe('run bounds', () => {
     expect(s.sessionsPerSecond).toBeGreaterThan(0);
     // The ramp: device i powered on at i/10 of the second (how evenly that lands on the
     // wire is bench/fleet-timers.ts's figure).
-    // Device 0 starts at once (no timer); the delay is read a clock tick or two after the
-    // CPE computed it, hence the few milliseconds of slack.
+    // Device 0 starts at once (no timer). Each delay is its slot minus the time already gone
+    // when it was scheduled, so on a loaded machine it is shorter, never longer: the test asks
+    // for the order and the bound, not for the clock's punctuality.
     const ramp = scheduler.delays('start');
     expect(ramp).toHaveLength(9);
     ramp.forEach((d, i) => {
       expect(d).toBeLessThanOrEqual((i + 1) * 100);
-      expect(d).toBeGreaterThan((i + 1) * 100 - 5);
+      if (i > 0) expect(d).toBeGreaterThan(ramp[i - 1]!);
     });
     // Stopped: no session starts after run() returned.
     const after = sessions;

@@ -100,4 +100,6 @@ export interface FileStore {
   appendTransferLog(entry: TransferLogEntry): Promise<void>;
   /** Newest first. */
   listTransferLog(query: TransferLogQuery): Promise<TransferLogEntry[]>;
+  /** Retention: drop log entries older than `before` (ms); returns how many went. */
+  pruneTransferLog(before: number): Promise<number>;
 }

@@ -76,3 +76,7 @@ export async function listTransferLog(db: PgDb, q: TransferLogQuery): Promise<Tr
   const limit = Math.max(0, Math.min(q.limit ?? MAX_FILE_LIST, MAX_FILE_LIST));
   return (await db.query<TransferRow>(LIST_TRANSFERS, [q.fileId ?? null, q.deviceId ?? null, limit])).map(toTransfer);
 }
+
+export async function pruneTransferLog(db: PgDb, before: number): Promise<number> {
+  return db.run('DELETE FROM file_transfers WHERE at < $1', [before]);
+}

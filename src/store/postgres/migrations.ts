@@ -996,6 +996,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 25, name: 'provisioning policies: policies, revisions, compliance, per-device memo', up: POLICIES },
   { version: 26, name: 'session write op: policy (memo and compliance)', up: POLICY_OP },
   { version: 30, name: 'file repository: files, chunked content, transfer log', up: FILES },
+  { version: 31, name: 'transfer log by time (retention)', up: 'CREATE INDEX file_transfers_at ON file_transfers (at);' },
   { version: 33, name: 'firmware campaigns and their device rows', up: CAMPAIGNS },
   { version: 35, name: 'flotilla_op_progress: a step of a task spanning sessions (diagnostics)', up: PROGRESS_OP },
   { version: 36, name: 'device KPI time series (partitioned by day), hourly roll-ups, sampling profiles; session write op samples', up: SERIES },

@@ -92,3 +92,7 @@ export function listTransferLog(db: Db, q: TransferLogQuery): TransferLogEntry[]
   const sql = `SELECT ${TRANSFER_COLUMNS} FROM file_transfers ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
   return db.all<TransferRow>(sql, p).map(toTransfer);
 }
+
+export function pruneTransferLog(db: Db, before: number): number {
+  return db.run('DELETE FROM file_transfers WHERE at < @before', { before });
+}

@@ -359,6 +359,11 @@ CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
 `,
   },
   {
+    version: 31,
+    name: 'transfer log by time (retention)',
+    up: `CREATE INDEX file_transfers_at ON file_transfers (at);`,
+  },
+  {
     version: 33,
     name: 'firmware campaigns and their device rows',
     // src/store/concerns/campaigns.ts. definition, target and wave_sizes are JSON, so new

@@ -132,6 +132,10 @@ export function filesConformance(name: string, factory: () => Promise<StoreFixtu
       expect((await store.listTransferLog({ fileId: 'fa' })).map((x) => x.at)).toEqual([T0 + 1]);
       expect((await store.listTransferLog({ deviceId: idOf('S1') })).map((x) => x.at)).toEqual([T0 + 2, T0 + 1]);
       expect((await store.listTransferLog({ limit: 1 })).map((x) => x.at)).toEqual([T0 + 3]);
+      // Retention: older than the bound goes, the rest stays.
+      expect(await store.pruneTransferLog(T0 + 3)).toBe(2);
+      expect((await store.listTransferLog({})).map((x) => x.at)).toEqual([T0 + 3]);
+      expect(await store.pruneTransferLog(T0)).toBe(0);
     });
   });
 }
