@@ -20,6 +20,7 @@ const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'fleet-timers.js', args: [] },
   { script: 'agent.js', args: [] },
   { script: 'reach.js', args: [] },
+  { script: 'campaign.js', args: ['--count', '2000'] },
   { script: 'files-transfer.js', args: [] },
 ];
 

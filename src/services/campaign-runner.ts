@@ -72,6 +72,9 @@ export interface CampaignRunnerOptions {
 /** `camp:<id>:<attempt>` — unique per device and attempt, and within CWMP's 32 characters. */
 export const commandKeyOf = (campaignId: string, attempt: number): string => `camp:${campaignId}:${attempt}`;
 
+/** Connection requests in flight at once per step (each waits on a CPE's HTTP answer; the requester's rate limits still hold). */
+const POKE_CONCURRENCY = 16;
+
 /** campaign.changed actions that come from an operator (the service), not from a runner. */
 const OPERATOR_ACTIONS = new Set(['created', 'paused', 'resumed', 'aborted', 'retried']);
 
@@ -381,7 +384,7 @@ export class CampaignRunner {
         await requester.request(x.deviceId, [x.taskId], { paceGlobal: true }).catch(() => undefined);
       }
     };
-    const p = Promise.all(Array.from({ length: Math.min(16, list.length) }, worker));
+    const p = Promise.all(Array.from({ length: Math.min(POKE_CONCURRENCY, list.length) }, worker));
     this.#pokes.add(p);
     void p.finally(() => this.#pokes.delete(p));
   }
