@@ -22,6 +22,7 @@ const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'reach.js', args: [] },
   { script: 'campaign.js', args: ['--count', '2000'] },
   { script: 'files-transfer.js', args: [] },
+  { script: 'series.js', args: [] },
 ];
 
 let failed = 0;
