@@ -13,6 +13,7 @@ import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
 import { TokensPage } from './pages/Tokens';
 import { FaultsPage } from './pages/Faults';
+import { AlarmsPage } from './pages/Alarms';
 import { OverviewPage } from './pages/Overview';
 import { SelfServicePage } from './pages/SelfService';
 import { ServiceTemplatesPage } from './pages/ServiceTemplates';
@@ -45,6 +46,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <DevicePage key={route.id} id={route.id} tab={route.tab} />;
     case 'faults':
       return <FaultsPage />;
+    case 'alarms':
+      return <AlarmsPage />;
     case 'subscribers':
       return <SubscribersPage />;
     case 'subscriber':
@@ -84,7 +87,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', files: 'Files', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', files: 'Files', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -107,6 +110,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/', 'Overview', route.page === 'overview')}
             {nav('/devices', 'Devices', route.page === 'devices' || route.page === 'device')}
             {nav('/faults', 'Faults', route.page === 'faults')}
+            {nav('/alarms', 'Alarms', route.page === 'alarms')}
             {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
             {nav('/service-templates', 'Templates', route.page === 'service-templates')}
             {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}

@@ -6,6 +6,7 @@ export type Route =
   | { page: 'devices'; query: URLSearchParams }
   | { page: 'device'; id: string; tab: string | null }
   | { page: 'faults' }
+  | { page: 'alarms' }
   | { page: 'subscribers' }
   | { page: 'subscriber'; id: string }
   | { page: 'service-templates' }
@@ -29,6 +30,7 @@ export function parseRoute(pathname: string, search: string): Route {
     return { page: 'device', id, tab: new URLSearchParams(search).get('tab') };
   }
   if (parts[0] === 'faults' && parts.length === 1) return { page: 'faults' };
+  if (parts[0] === 'alarms' && parts.length === 1) return { page: 'alarms' };
   if (parts[0] === 'tokens' && parts.length === 1) return { page: 'tokens' };
   if (parts[0] === 'subscribers' && parts.length === 1) return { page: 'subscribers' };
   if (parts[0] === 'subscribers' && parts.length === 2) {

@@ -12,6 +12,7 @@ import { EditValue } from '../components/edit-value';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
 import { DeviceFiles } from './Files';
 import { DeviceDiagnostics } from '../components/diagnostics-panel';
+import { DeviceKpis } from '../components/kpi-panel';
 import { DeviceConformance } from '../components/conformance-panel';
 import { ParamTree, type TreeNode } from '../components/param-tree';
 import { ReachCard } from '../components/reach-card';
@@ -29,6 +30,7 @@ const TABS = [
   { id: 'faults', label: 'Faults' },
   { id: 'sessions', label: 'Sessions' },
   { id: 'diagnostics', label: 'Diagnostics' },
+  { id: 'kpis', label: 'KPIs' },
   { id: 'files', label: 'Backups & logs' },
   { id: 'conformance', label: 'Conformance' },
 ];
@@ -274,6 +276,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceFaults id={id} live={live} />
         ) : current === 'diagnostics' ? (
           <DeviceDiagnostics id={id} live={live} />
+        ) : current === 'kpis' ? (
+          <DeviceKpis id={id} live={live} />
         ) : current === 'files' ? (
           <DeviceFiles id={id} live={live} />
         ) : current === 'conformance' ? (

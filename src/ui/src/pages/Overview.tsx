@@ -13,6 +13,7 @@ import { Card, ErrorBox, Loading } from '../components/ui';
 import { FIRMWARE_PATHS, INTERVAL_PATHS, MODEL_PATHS, deviceOnline, pick } from '../deviceinfo';
 import { ago, count } from '../format';
 import { deviceHref } from '../router';
+import { SEVERITIES, SEVERITY_TONE, type AlarmCounts } from './Alarms';
 
 const SCAN_CAP = 50_000;
 const FIELDS = ['lastInform', 'firstInform', 'deviceId', ...MODEL_PATHS, ...FIRMWARE_PATHS, ...INTERVAL_PATHS];
@@ -51,6 +52,14 @@ export function OverviewPage(): JSX.Element {
   const loadFaults = (): void => {
     api.get<TaskPage>('/faults?limit=5').then(setFaults, (e) => setError(errorText(e)));
   };
+  const [alarms, setAlarms] = useState<AlarmCounts | null>(null);
+  const loadAlarms = (): void => {
+    api.get<AlarmCounts>('/alarms/counts').then(setAlarms, () => undefined);
+  };
+  useEffect(() => {
+    loadAlarms();
+    return stream.subscribe((e) => void ((e.type as string).startsWith('alarm.') && loadAlarms()));
+  }, [stream]);
 
   const scan = async (signal: AbortSignal): Promise<void> => {
     const next = new Map<string, DeviceSummary>();
@@ -169,6 +178,13 @@ export function OverviewPage(): JSX.Element {
         <Stat label="New in 24 h" value={stats.newToday} href={filterHref('firstInform >= -24h')} />
         <Stat label="Faults" value={faults?.total ?? 0} tone={faults && faults.total > 0 ? 'bad' : 'muted'} href="/faults" />
       </div>
+      {alarms !== null ? (
+        <div class="stats" role="list" aria-label="Active alarms">
+          {SEVERITIES.map((s) => (
+            <Stat key={s} label={`${s} alarms`} value={alarms.active[s]} tone={alarms.active[s] > 0 ? SEVERITY_TONE[s] : 'muted'} href="/alarms" />
+          ))}
+        </div>
+      ) : null}
       <div class="grid">
         <Card title="Online">
           <StackBar
