@@ -65,6 +65,12 @@ export interface CampaignRunnerOptions {
   leaseMs?: number;
   /** Most devices read or started per step (default 500). */
   batch?: number;
+  /**
+   * A device whose download is still queued this long after its last connection request is
+   * asked again (default 60 s): a request lost to a busy CPE or network does not leave it
+   * waiting for its next periodic Inform.
+   */
+  repokeMs?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -91,6 +97,8 @@ export class CampaignRunner {
   readonly #unsubscribe: () => void;
   /** Connection requests under way (not awaited by a step). */
   readonly #pokes = new Set<Promise<unknown>>();
+  /** When this process last sent a connection request per campaign and device. */
+  readonly #poked = new Map<string, number>();
   /** The counts this process last published per campaign (progress events only on change). */
   readonly #lastProgress = new Map<string, string>();
 
@@ -202,6 +210,7 @@ export class CampaignRunner {
       });
     }
     await this.#apply(c, changes, now, progress);
+    this.#repoke(c, progress, now);
 
     // 2. Where the campaign stands.
     const snap = await store.campaignSnapshot(c.id, now - 60_000);
@@ -327,7 +336,7 @@ export class CampaignRunner {
       now,
     );
     for (const t of created) this.#device(c, t.deviceId, 'scheduled', { taskId: t.id });
-    this.#poke(created.map((t) => ({ deviceId: t.deviceId, taskId: t.id })));
+    this.#poke(c, created.map((t) => ({ deviceId: t.deviceId, taskId: t.id })));
     return created.length;
   }
 
@@ -374,7 +383,23 @@ export class CampaignRunner {
     }
   }
 
-  #poke(list: { deviceId: string; taskId: string }[]): void {
+  /** Ask again the devices whose download is still queued long after their last connection request. */
+  #repoke(c: CampaignRecord, rows: readonly CampaignDeviceProgress[], now: number): void {
+    const every = this.#o.repokeMs ?? 60_000;
+    const again: { deviceId: string; taskId: string }[] = [];
+    for (const r of rows) {
+      if (again.length >= 100) break;
+      if (r.state !== 'scheduled' || r.taskId === null || r.task?.state !== 'queued') continue;
+      const last = this.#poked.get(`${c.id} ${r.deviceId}`) ?? r.scheduledAt ?? now;
+      if (now - last >= every) again.push({ deviceId: r.deviceId, taskId: r.taskId });
+    }
+    if (again.length > 0) this.#poke(c, again);
+  }
+
+  #poke(c: CampaignRecord, list: { deviceId: string; taskId: string }[]): void {
+    if (this.#poked.size > 200_000) this.#poked.clear();
+    const at = this.#now();
+    for (const x of list) this.#poked.set(`${c.id} ${x.deviceId}`, at);
     const requester = this.#o.requester;
     if (requester === null || requester === undefined || list.length === 0) return;
     let i = 0;
