@@ -3,7 +3,7 @@
  * JSON columns arrive as text from SQLite and as values from PostgreSQL's json.
  */
 import type { ServiceTemplate } from '../subscribers/template.js';
-import type { DeviceBinding, SubscriberHistoryEntry, SubscriberRecord, SubscriberTokenRecord } from './types.js';
+import type { DeviceBinding, SubscriberContact, SubscriberHistoryEntry, SubscriberRecord, SubscriberTokenRecord } from './types.js';
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
@@ -91,3 +91,7 @@ export const toSubscriberToken = (r: SubscriberTokenRow): SubscriberTokenRecord 
 
 /** The template ids a subscriber's services use. */
 export const templateIds = (services: readonly { template: string }[]): string[] => [...new Set(services.map((s) => s.template))];
+
+/** The lower-cased text a subscriber search matches (external id, name, phone, e-mail), one per line. */
+export const searchText = (s: { externalId: string; name: string; contact: SubscriberContact }): string =>
+  [s.externalId, s.name, s.contact.phone ?? '', s.contact.email ?? ''].join('\n').toLowerCase();

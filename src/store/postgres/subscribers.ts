@@ -5,6 +5,7 @@
 import {
   BINDING_COLUMNS,
   SUBSCRIBER_COLUMNS,
+  searchText,
   toBinding,
   toHistory,
   toSubscriber,
@@ -28,9 +29,6 @@ import type {
   SubscriberTokenRecord,
 } from '../types.js';
 import type { PgDb } from './db.js';
-
-const searchText = (s: { externalId: string; name: string; contact: SubscriberContact }): string =>
-  [s.externalId, s.name, s.contact.phone ?? '', s.contact.email ?? ''].join('\n').toLowerCase();
 
 const isUnique = (e: unknown): boolean => (e as { code?: string }).code === '23505';
 

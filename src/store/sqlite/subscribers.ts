@@ -5,6 +5,7 @@
 import {
   BINDING_COLUMNS,
   SUBSCRIBER_COLUMNS,
+  searchText,
   templateIds,
   toBinding,
   toHistory,
@@ -30,9 +31,6 @@ import type {
   SubscriberTokenRecord,
 } from '../types.js';
 import type { Db } from './db.js';
-
-const searchText = (s: { externalId: string; name: string; contact: SubscriberContact }): string =>
-  [s.externalId, s.name, s.contact.phone ?? '', s.contact.email ?? ''].join('\n').toLowerCase();
 
 const isUnique = (e: unknown): boolean => e instanceof Error && /UNIQUE constraint failed/.test(e.message);
 
