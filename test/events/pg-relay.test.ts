@@ -60,6 +60,8 @@ describeWithPg('PgNotifyRelay', () => {
     await until(() => atB.length === 2_000 && atA.length === 1);
     expect(atB).toEqual(first);
     expect(atA).toEqual([ev(0, 'b')]);
+    // The count moves when the sender's last NOTIFY returns, which may be after B has it.
+    await until(() => a.stats.sent === 2_000);
     expect(a.stats.sent).toBe(2_000);
 
     // The server drops a connection (a restart, a failover, an idle-connection killer).
