@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { openReachStore, type ReachStore } from '../store/reach.js';
 import type { Store } from '../store/types.js';
 import { natDetectedFromStore } from '../reach/nat-detect.js';
-import { loadStunCredentials, type StunCredentials } from '../reach/stun-credentials.js';
+import { STUN_SECRET_ENV, StunCredentials } from '../reach/stun-credentials.js';
+import { loadSharedSecret } from './secret-file.js';
 import { StunServer } from '../reach/stun-server.js';
 import { XmppConnectionRequester } from '../reach/xmpp.js';
 
@@ -34,7 +35,7 @@ export interface ReachServices {
 
 export async function startReach(o: ReachOptions): Promise<ReachServices> {
   const reach = await openReachStore({ db: o.db, dataDir: o.dataDir });
-  const stunCredentials = await loadStunCredentials(o.dataDir);
+  const stunCredentials = new StunCredentials(await loadSharedSecret({ dataDir: o.dataDir, file: 'stun-secret', envName: STUN_SECRET_ENV }));
   let stun: StunServer | null = null;
   let xmpp: XmppConnectionRequester | null = null;
   try {

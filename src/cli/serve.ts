@@ -30,7 +30,8 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DirBlobs, StoreBlobs } from '../files/blobs.js';
-import { loadUrlSigner } from '../files/signing.js';
+import { FILES_SECRET_ENV, UrlSigner } from '../files/signing.js';
+import { loadSharedSecret } from './secret-file.js';
 import { startTransferServer, type TransferServer } from '../files/transfer.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
 import { timedStore } from '../store/timed.js';
@@ -367,7 +368,7 @@ export function registerServeCommand(program: Command): void {
       // The file repository: bytes under the data directory next to SQLite, in the database with PostgreSQL
       // (every process and host serves every file). The transfer endpoint's URL is known once it listens.
       const pg = o.db !== undefined && storeKind(o.db) === 'postgres';
-      const signer = await loadUrlSigner(o.dataDir);
+      const signer = new UrlSigner(await loadSharedSecret({ dataDir: o.dataDir, file: 'files-secret', envName: FILES_SECRET_ENV }));
       let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       // The jobs start after the services; rule changes through the API reach their evaluator here.
       let onAlarmRules = (): void => undefined;

@@ -9,8 +9,6 @@
  * data directory, generated once (mode 0600).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
 export const FILES_SECRET_ENV = 'FLOTILLA_FILES_SECRET';
 
@@ -72,28 +70,5 @@ export class UrlSigner {
     if (given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, reason: 'bad signature' };
     if (grant.expires * 1000 < nowMs) return { ok: false, reason: 'expired' };
     return { ok: true, grant };
-  }
-}
-
-export async function loadUrlSigner(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<UrlSigner> {
-  const raw = env[FILES_SECRET_ENV];
-  if (raw !== undefined && raw !== '') {
-    if (!/^(?:[0-9a-fA-F]{2}){16,}$/.test(raw)) throw new Error(`${FILES_SECRET_ENV} must be at least 32 hex digits`);
-    return new UrlSigner(Buffer.from(raw, 'hex'));
-  }
-  const file = join(dataDir, 'files-secret');
-  try {
-    return new UrlSigner(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex'));
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ENOENT') throw e;
-  }
-  const secret = randomBytes(32);
-  await mkdir(dataDir, { recursive: true });
-  // 'wx': a second process starting at the same moment reads the first one's.
-  try {
-    await writeFile(file, `${secret.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    return new UrlSigner(secret);
-  } catch {
-    return new UrlSigner(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex'));
   }
 }

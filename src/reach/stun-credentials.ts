@@ -7,9 +7,7 @@
  * The secret: FLOTILLA_STUN_SECRET (hex, for several hosts), else `stun-secret` in the data
  * directory, generated once (mode 0600). Rotating it means configuring STUN on devices again.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 
 export const STUN_SECRET_ENV = 'FLOTILLA_STUN_SECRET';
 
@@ -34,28 +32,5 @@ export class StunCredentials {
   /** The device a STUN username names (the id itself). */
   deviceId(username: string): string {
     return username;
-  }
-}
-
-export async function loadStunCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<StunCredentials> {
-  const raw = env[STUN_SECRET_ENV];
-  if (raw !== undefined && raw !== '') {
-    if (!/^(?:[0-9a-fA-F]{2}){16,}$/.test(raw)) throw new Error(`${STUN_SECRET_ENV} must be at least 32 hex digits`);
-    return new StunCredentials(Buffer.from(raw, 'hex'));
-  }
-  const file = join(dataDir, 'stun-secret');
-  try {
-    return new StunCredentials(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex'));
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ENOENT') throw e;
-  }
-  const secret = randomBytes(32);
-  await mkdir(dataDir, { recursive: true });
-  // 'wx': a second process starting at the same moment reads the first one's.
-  try {
-    await writeFile(file, `${secret.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    return new StunCredentials(secret);
-  } catch {
-    return new StunCredentials(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex'));
   }
 }
