@@ -346,6 +346,14 @@ export class SessionDriver {
     }
     while (this.#current < this.#programs.length) {
       const program = this.#programs[this.#current]!;
+      if (program.prepare !== undefined && !this.#failed.has(program)) {
+        try {
+          await program.prepare();
+        } catch (e) {
+          this.#failed.add(program);
+          this.#deps.onProgramError?.(program.name, e);
+        }
+      }
       const rpc = this.#failed.has(program) ? null : this.#guard(program, () => program.next());
       if (rpc !== null && rpc !== undefined) {
         this.#asker = program;
