@@ -304,10 +304,18 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         onProgramError: (program, err) => log?.error({ err, deviceId, program }, 'session program failed; the session goes on without it'),
         ...(opts.events ? { events: opts.events } : {}),
         ...(source !== null ? { source: { path: SESSION_SOURCE_PATH, address: source } } : {}),
+        cwmpVersions: config.cwmpVersions,
       },
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
+    if (session.machine.negotiated.kind === 'incompatible') {
+      // No version in common (A.2.1): 8006, and the store never hears of it.
+      log?.info({ deviceId, offered: session.machine.negotiated.offered.slice(0, 10) }, 'CPE speaks no CWMP version of ours');
+      cwmpRequests.inc({ result: 'fault 8006' });
+      send(res, await session.refuseVersion());
+      return;
+    }
     // The device is authenticated and starts again: whatever session it had here died with its
     // connection (a crash, a reset). End that one now — its unanswered tasks go back to the
     // queue, as at a timeout — instead of refusing the device with 8005 until it times out.

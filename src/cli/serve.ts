@@ -21,7 +21,7 @@ import cluster from 'node:cluster';
 import { openStore, redactUrl, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
-import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
+import { opt, parseCredentials, parseCwmpVersions, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
@@ -76,6 +76,7 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  cwmpVersions: string[];
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
@@ -176,6 +177,11 @@ export function registerServeCommand(program: Command): void {
       opt('--connection-request-global-rate <per-second>', 'then this many per second across all devices (bulk requests wait their turn)')
         .argParser(parsePositive)
         .default(DEFAULT_GLOBAL_LIMIT.perSecond),
+    )
+    .addOption(
+      opt('--cwmp-versions <list>', 'CWMP versions the ACS speaks; a CPE offering none of them (SupportedCWMPVersions) gets fault 8006')
+        .argParser(parseCwmpVersions)
+        .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
     )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
     .addOption(
@@ -317,6 +323,7 @@ export function registerServeCommand(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        cwmpVersions: o.cwmpVersions,
         // Made after every port is bound (below), or by the cluster primary.
         generateBootstrapAtStart: false,
         perDeviceCredentials: o.perDeviceCredentials,
