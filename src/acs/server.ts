@@ -64,6 +64,11 @@ export interface AcsServerOptions {
   policies?: PolicySource;
   /** The sampling profiles sessions use; default: loaded from the store, reloaded on `sampling.changed` and every minute. */
   sampling?: SamplingSource;
+  /**
+   * This process's id in the store's process registry (src/acs/process-registry.ts): the
+   * prefix of its session locks' owner, so a successor can free them if it dies. Default: random.
+   */
+  processId?: string;
 }
 
 export interface AcsServer {
@@ -104,7 +109,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
   const nonceCounts = new NonceCounter();
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
-  const processTag = randomBytes(4).toString('hex');
+  const processTag = opts.processId ?? randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
@@ -517,9 +522,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource },
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource; processId?: string },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, sealer, policies, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, processId, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -531,6 +536,7 @@ export async function startAcs(
       ...(nonceSecret ? { nonceSecret } : {}),
       ...(sealer ? { sealer } : {}),
       ...(policies ? { policies } : {}),
+      ...(processId !== undefined ? { processId } : {}),
     });
     if (given !== undefined) return server;
     return {

@@ -9,6 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { parseFilter } from '../nbi/query.js';
 import { startAcs } from '../acs/server.js';
+import { startProcessRegistry } from '../acs/process-registry.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
@@ -60,6 +61,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   sessionTimeout: number;
+  heartbeatInterval: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
   perDeviceCredentials: boolean;
@@ -146,6 +148,11 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
+    .addOption(
+      opt('--heartbeat-interval <seconds>', "this process's heartbeat in the store; a process silent for 3 intervals is dead and its session locks are freed")
+        .argParser(parsePositive)
+        .default(10),
+    )
     .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
     .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
     .addOption(opt('--no-per-device-credentials', 'do not give devices their own credentials (they keep using the shared bootstrap credential)'))
@@ -311,7 +318,11 @@ export function registerServeCommand(program: Command): void {
         relay = new ClusterWorkerRelay();
       }
       if (relay !== null) await bus.attach(relay);
+      // Before the CWMP port opens: a dead predecessor's session locks are freed first, so its
+      // devices are served at once (not turned away with 8005 until the locks expire).
+      const registry = await startProcessRegistry({ store, logger, heartbeatMs: o.heartbeatInterval * 1000 });
       const acs = await startAcs({
+        processId: registry.id,
         store,
         events: bus,
         host: o.host,
@@ -522,6 +533,7 @@ export function registerServeCommand(program: Command): void {
           .close()
           .then(() => jobs.close())
           .then(() => acs.close())
+          .then(() => registry.close())
           .then(() => reach.close())
           .then(() => measure?.close())
           .then(() => transfers.close())

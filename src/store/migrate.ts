@@ -401,7 +401,7 @@ export const TABLES: readonly TableSpec[] = [
  * bytes, not rows to batch as JSON) is not moved between stores yet; the files' metadata is
  * (docs/files.md says how to move the content).
  */
-export const NOT_COPIED = ['schema_migrations', 'session_locks', 'search_paths', 'file_chunks', 'alarm_counts'];
+export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts'];
 
 type Row = Record<string, unknown>;
 
