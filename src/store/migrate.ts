@@ -401,7 +401,7 @@ export const TABLES: readonly TableSpec[] = [
  * bytes, not rows to batch as JSON) is not moved between stores yet; the files' metadata is
  * (docs/files.md says how to move the content).
  */
-export const NOT_COPIED = ['schema_migrations', 'session_locks', 'search_paths', 'file_chunks', 'alarm_counts'];
+export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts'];
 
 type Row = Record<string, unknown>;
 
@@ -494,6 +494,7 @@ class PostgresSide implements Side {
   readonly label: string;
   readonly #db: PgDb;
   #client: import('pg').PoolClient | null = null;
+  #release: (err?: Error) => void = () => undefined;
 
   private constructor(url: string, db: PgDb) {
     this.label = redactUrl(url);
@@ -535,7 +536,9 @@ class PostgresSide implements Side {
   }
 
   async beginRead(): Promise<void> {
-    this.#client = await this.#db.pool.connect();
+    const held = await this.#db.checkout();
+    this.#client = held.client;
+    this.#release = held.release;
     await this.#client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
@@ -544,7 +547,9 @@ class PostgresSide implements Side {
   }
 
   async beginWrite(): Promise<void> {
-    this.#client = await this.#db.pool.connect();
+    const held = await this.#db.checkout();
+    this.#client = held.client;
+    this.#release = held.release;
     await this.#client.query('BEGIN');
   }
 
@@ -577,7 +582,7 @@ class PostgresSide implements Side {
       broken = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
-      client.release(broken);
+      this.#release(broken);
     }
   }
 
