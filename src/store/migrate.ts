@@ -409,7 +409,7 @@ export const TABLES: readonly TableSpec[] = [
  * MigrateOptions.onFile (`flotilla migrate` passes src/cli/migrate-files.ts), into wherever
  * the target keeps bytes.
  */
-export const NOT_COPIED = ['schema_migrations', 'session_locks', 'search_paths', 'file_chunks', 'alarm_counts'];
+export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts'];
 
 type Row = Record<string, unknown>;
 
