@@ -43,6 +43,7 @@ import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerVirtualParameterRoutes } from './routes/virtual-parameters.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
@@ -366,6 +367,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
+      registerVirtualParameterRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       registerFileRoutes(api, ctx);
       registerCredentialRoutes(api, ctx);

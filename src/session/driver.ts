@@ -328,6 +328,7 @@ export class SessionDriver {
       credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
       samples: (list) => this.#samples.push(...list),
+      values: (params) => this.#apply({ op: 'setValues', at: this.#deps.now(), touch: false, params: [...params] }),
     };
     this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];

@@ -24,6 +24,7 @@ import type { WebhookStore } from './concerns/webhooks.js';
 import type { SeriesStore } from './concerns/series.js';
 import type { AlarmStore } from './concerns/alarms.js';
 import type { ProcessStore } from './concerns/processes.js';
+import type { VirtualParameterStore } from './concerns/virtual-parameters.js';
 
 export type * from './concerns/audit.js';
 export type * from './concerns/campaigns.js';
@@ -31,6 +32,7 @@ export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
 export type * from './concerns/files.js';
 export type * from './concerns/history.js';
+export type * from './concerns/virtual-parameters.js';
 export type * from './concerns/policies.js';
 export type * from './concerns/quirks.js';
 export type * from './concerns/tasks.js';
@@ -48,4 +50,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore & AlarmStore & ProcessStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore & AlarmStore & ProcessStore & VirtualParameterStore;

@@ -994,6 +994,18 @@ CREATE TABLE acs_processes (
 );
 `;
 
+/** src/store/concerns/virtual-parameters.ts: definitions only; values live in the device tree. */
+const VIRTUAL_PARAMETERS = `
+CREATE TABLE virtual_parameters (
+  name text NOT NULL PRIMARY KEY,
+  revision integer NOT NULL,
+  definition json NOT NULL,
+  author text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -1015,6 +1027,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
+  { version: 60, name: 'virtual parameters', up: VIRTUAL_PARAMETERS },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -599,6 +599,21 @@ CREATE TABLE acs_processes (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 60,
+    name: 'virtual parameters',
+    // src/store/concerns/virtual-parameters.ts: definitions only; values live in the device tree.
+    up: `
+CREATE TABLE virtual_parameters (
+  name TEXT NOT NULL PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
