@@ -13,6 +13,7 @@ import { policiesConformance } from './policies.js';
 import { quirksConformance } from './quirks.js';
 import { seriesConformance } from './series.js';
 import { alarmsConformance } from './alarms.js';
+import { usersConformance } from './users.js';
 import { subscribersConformance } from './subscribers.js';
 import { tasksConformance } from './tasks.js';
 import { tokensConformance } from './tokens.js';
@@ -20,7 +21,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance, usersConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);
