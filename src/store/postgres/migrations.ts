@@ -1012,6 +1012,17 @@ CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
 CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
 `;
 
+/** src/store/concerns/processes.ts: a dead process's session locks are freed at once. */
+const ACS_PROCESSES = `
+CREATE TABLE acs_processes (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  started_at bigint NOT NULL,
+  heartbeat_at bigint NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -1033,6 +1044,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
   { version: 50, name: 'users for people and their console sessions', up: USERS },
+  { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
