@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Reader, Want } from '../session/programs/converge.js';
 import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger } from '../store/types.js';
 import { filterPaths, matchesAll, type DeviceFacts } from './match.js';
+import { objectPaths, resolveObjects, type AddWant, type ObjectClaim, type RemoveWant, type TableReader } from './objects.js';
 
 export interface Desired extends Want {
   policyId: string;
@@ -40,7 +41,16 @@ export interface PolicyEvaluation {
   errors: Map<string, ComplianceFault>;
   /** Notification attributes active policies want (the highest-priority policy per path). */
   notifications: { path: string; notification: 0 | 1 | 2; policyId: string }[];
+  /** Instances of tables to add and delete (object declarations, ./objects.ts). */
+  add: AddWant[];
+  remove: RemoveWant[];
+  /** Per active policy, object work not done yet: keys into the session's faults (a ref, an instance). */
+  objectWork: Map<string, string[]>;
 }
+
+/** No table is known: every object declaration reads its table first. */
+const NO_TABLES: TableReader = () => undefined;
+const NOTHING_MADE = (): undefined => undefined;
 
 /** Which policies a session runs: every-session ones, and those triggered by its events. */
 export type ActiveFilter = (policy: PolicyRecord) => boolean;
@@ -73,7 +83,14 @@ export class PolicySet {
    * What the set wants of one device, given what is known. `active` picks the policies whose
    * declarations are enforced now; `now` judges staleness.
    */
-  evaluate(device: DeviceFacts, read: Reader, active: ActiveFilter, now: number): PolicyEvaluation {
+  evaluate(
+    device: DeviceFacts,
+    read: Reader,
+    active: ActiveFilter,
+    now: number,
+    tables: TableReader = NO_TABLES,
+    made: (ref: string) => string | undefined = NOTHING_MADE,
+  ): PolicyEvaluation {
     const unknown = new Set<string>();
     const stale = new Set<string>();
     const matched = new Map<string, boolean | undefined>();
@@ -84,8 +101,9 @@ export class PolicySet {
     };
     const notifications = new Map<string, { path: string; notification: 0 | 1 | 2; policyId: string }>();
     /** path → claims, in priority order. */
-    const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean }[]>();
-    for (const p of this.policies) {
+    const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean; rank: number }[]>();
+    const objectClaims: ObjectClaim[] = [];
+    for (const [rank, p] of this.policies.entries()) {
       const isActive = active(p);
       const m = matchesAll(p.filters, device, valueOf);
       matched.set(p.id, m);
@@ -95,6 +113,10 @@ export class PolicySet {
       }
       if (!m) continue;
       for (const d of p.declarations) {
+        if ('object' in d) {
+          objectClaims.push({ policyId: p.id, rank, active: isActive, decl: d });
+          continue;
+        }
         if ('maxAge' in d) {
           if (isActive) {
             const k = read(d.path);
@@ -119,11 +141,22 @@ export class PolicySet {
           continue;
         }
         const list = claims.get(d.path) ?? [];
-        list.push({ policyId: p.id, value, ...(d.type !== undefined ? { type: d.type } : {}), active: isActive });
+        list.push({ policyId: p.id, value, ...(d.type !== undefined ? { type: d.type } : {}), active: isActive, rank });
         claims.set(d.path, list);
         // Its current value is needed to know whether it differs.
         if (isActive && read(d.path) === undefined) unknown.add(d.path);
       }
+    }
+    const objects = resolveObjects(objectClaims, read, tables, made);
+    for (const u of objects.unknown) unknown.add(u);
+    for (const [policyId, fault] of objects.errors) if (!errors.has(policyId)) errors.set(policyId, fault);
+    for (const v of objects.values) {
+      const list = claims.get(v.path) ?? [];
+      list.push({ policyId: v.policyId, value: v.value, active: v.active, rank: v.rank });
+      // Priority order, whichever kind of declaration claimed the path first.
+      list.sort((a, b) => a.rank - b.rank);
+      claims.set(v.path, list);
+      if (v.active && read(v.path) === undefined) unknown.add(v.path);
     }
     const desired: Desired[] = [];
     const conflicts: Conflict[] = [];
@@ -139,7 +172,22 @@ export class PolicySet {
       for (const o of owners) owned.set(o.policyId, [...(owned.get(o.policyId) ?? []), path]);
       if (owners.length > 0) desired.push({ path, value: winner.value, ...(winner.type !== undefined ? { type: winner.type } : {}), policyId: winner.policyId });
     }
-    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors, notifications: [...notifications.values()] };
+    for (const o of objects.overruled) {
+      conflicts.push({ path: o.path, winner: { policyId: o.keptBy, value: '(kept)' }, overruled: [{ policyId: o.policyId, value: '(deleted)' }] });
+    }
+    return {
+      unknown: [...unknown],
+      stale: [...stale],
+      desired,
+      matched,
+      conflicts,
+      owned,
+      errors,
+      notifications: [...notifications.values()],
+      add: objects.add,
+      remove: objects.remove,
+      objectWork: objects.open,
+    };
   }
 }
 
@@ -161,6 +209,10 @@ function computeValue(d: Declaration, device: DeviceFacts, read: Reader): string
 export function referencedPaths(p: PolicyRecord): string[] {
   const paths = filterPaths(p.filters);
   for (const d of p.declarations) {
+    if ('object' in d) {
+      paths.push(...objectPaths(d));
+      continue;
+    }
     paths.push(d.path);
     if ('from' in d && 'parameter' in d.from) paths.push(d.from.parameter);
   }

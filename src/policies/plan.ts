@@ -24,6 +24,9 @@ export interface DevicePlan {
   /** Values the plan needs and the store does not have (read first in a session). */
   unknown: string[];
   conflicts: Conflict[];
+  /** Instances the plan would add (table and the keys' reference) and delete. */
+  add: { table: string; ref: string; policyId: string }[];
+  remove: { path: string; policyId: string }[];
 }
 
 function factsOf(d: DeviceSummary): DeviceFacts {
@@ -45,7 +48,18 @@ export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly St
     const r = byPath.get(path);
     return r === undefined ? undefined : ({ value: r.value ?? '', type: r.type ?? 'xsd:string', at: r.valueAt ?? 0 } satisfies Known);
   };
-  const e = set.evaluate(factsOf(device), read, () => true, now);
+  // A table is known from the store when it holds values under it (else a session reads it).
+  const tables = (table: string): string[] | undefined => {
+    const under = rows.filter((r) => r.path.startsWith(table));
+    if (!under.some((r) => !r.object && r.value !== null)) return undefined;
+    const found = new Set<string>();
+    for (const r of under) {
+      const seg = r.path.slice(table.length).split('.')[0]!;
+      if (/^\d+$/.test(seg) && r.path.length > table.length + seg.length) found.add(`${table}${seg}.`);
+    }
+    return [...found];
+  };
+  const e = set.evaluate(factsOf(device), read, () => true, now, tables);
   const set_: PlannedValue[] = [];
   for (const d of e.desired) {
     const cur = read(d.path);
@@ -58,5 +72,7 @@ export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly St
     set: set_,
     unknown: e.unknown,
     conflicts: e.conflicts,
+    add: e.add,
+    remove: e.remove,
   };
 }
