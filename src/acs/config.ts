@@ -77,6 +77,11 @@ export interface AcsConfig {
    * device reporting a value registered as a claim code is bound to that subscriber.
    */
   subscriberClaimParameters: string[];
+  /**
+   * CWMP versions the ACS speaks (TR-069 A.2.1). A 1.4 CPE's SupportedCWMPVersions is answered
+   * with the highest one in common (UseCWMPVersion), or fault 8006 when there is none.
+   */
+  cwmpVersions: string[];
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -103,4 +108,5 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   policyMaxCycles: 3,
   policyRetryBaseMs: 10 * 60_000,
   subscriberClaimParameters: ['Device.DeviceInfo.ProvisioningCode', 'InternetGatewayDevice.DeviceInfo.ProvisioningCode'],
+  cwmpVersions: ['1.0', '1.1', '1.2', '1.3', '1.4'],
 };

@@ -64,6 +64,11 @@ export interface AcsServerOptions {
   policies?: PolicySource;
   /** The sampling profiles sessions use; default: loaded from the store, reloaded on `sampling.changed` and every minute. */
   sampling?: SamplingSource;
+  /**
+   * This process's id in the store's process registry (src/acs/process-registry.ts): the
+   * prefix of its session locks' owner, so a successor can free them if it dies. Default: random.
+   */
+  processId?: string;
 }
 
 export interface AcsServer {
@@ -104,7 +109,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
   const nonceCounts = new NonceCounter();
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
-  const processTag = randomBytes(4).toString('hex');
+  const processTag = opts.processId ?? randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
@@ -304,10 +309,18 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         onProgramError: (program, err) => log?.error({ err, deviceId, program }, 'session program failed; the session goes on without it'),
         ...(opts.events ? { events: opts.events } : {}),
         ...(source !== null ? { source: { path: SESSION_SOURCE_PATH, address: source } } : {}),
+        cwmpVersions: config.cwmpVersions,
       },
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
+    if (session.machine.negotiated.kind === 'incompatible') {
+      // No version in common (A.2.1): 8006, and the store never hears of it.
+      log?.info({ deviceId, offered: session.machine.negotiated.offered.slice(0, 10) }, 'CPE speaks no CWMP version of ours');
+      cwmpRequests.inc({ result: 'fault 8006' });
+      send(res, await session.refuseVersion());
+      return;
+    }
     // The device is authenticated and starts again: whatever session it had here died with its
     // connection (a crash, a reset). End that one now — its unanswered tasks go back to the
     // queue, as at a timeout — instead of refusing the device with 8005 until it times out.
@@ -509,9 +522,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource },
+  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource; processId?: string },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, sealer, policies, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, processId, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -523,6 +536,7 @@ export async function startAcs(
       ...(nonceSecret ? { nonceSecret } : {}),
       ...(sealer ? { sealer } : {}),
       ...(policies ? { policies } : {}),
+      ...(processId !== undefined ? { processId } : {}),
     });
     if (given !== undefined) return server;
     return {

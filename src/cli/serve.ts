@@ -9,6 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { parseFilter } from '../nbi/query.js';
 import { startAcs } from '../acs/server.js';
+import { startProcessRegistry } from '../acs/process-registry.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
@@ -21,7 +22,7 @@ import cluster from 'node:cluster';
 import { openStore, redactUrl, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
-import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
+import { opt, parseCredentials, parseCwmpVersions, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
@@ -60,6 +61,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   sessionTimeout: number;
+  heartbeatInterval: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
   perDeviceCredentials: boolean;
@@ -76,6 +78,7 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  cwmpVersions: string[];
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
@@ -145,6 +148,11 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
+    .addOption(
+      opt('--heartbeat-interval <seconds>', "this process's heartbeat in the store; a process silent for 3 intervals is dead and its session locks are freed")
+        .argParser(parsePositive)
+        .default(10),
+    )
     .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
     .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
     .addOption(opt('--no-per-device-credentials', 'do not give devices their own credentials (they keep using the shared bootstrap credential)'))
@@ -176,6 +184,11 @@ export function registerServeCommand(program: Command): void {
       opt('--connection-request-global-rate <per-second>', 'then this many per second across all devices (bulk requests wait their turn)')
         .argParser(parsePositive)
         .default(DEFAULT_GLOBAL_LIMIT.perSecond),
+    )
+    .addOption(
+      opt('--cwmp-versions <list>', 'CWMP versions the ACS speaks; a CPE offering none of them (SupportedCWMPVersions) gets fault 8006')
+        .argParser(parseCwmpVersions)
+        .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
     )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
     .addOption(
@@ -305,7 +318,11 @@ export function registerServeCommand(program: Command): void {
         relay = new ClusterWorkerRelay();
       }
       if (relay !== null) await bus.attach(relay);
+      // Before the CWMP port opens: a dead predecessor's session locks are freed first, so its
+      // devices are served at once (not turned away with 8005 until the locks expire).
+      const registry = await startProcessRegistry({ store, logger, heartbeatMs: o.heartbeatInterval * 1000 });
       const acs = await startAcs({
+        processId: registry.id,
         store,
         events: bus,
         host: o.host,
@@ -317,6 +334,7 @@ export function registerServeCommand(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        cwmpVersions: o.cwmpVersions,
         // Made after every port is bound (below), or by the cluster primary.
         generateBootstrapAtStart: false,
         perDeviceCredentials: o.perDeviceCredentials,
@@ -515,6 +533,7 @@ export function registerServeCommand(program: Command): void {
           .close()
           .then(() => jobs.close())
           .then(() => acs.close())
+          .then(() => registry.close())
           .then(() => reach.close())
           .then(() => measure?.close())
           .then(() => transfers.close())

@@ -63,6 +63,8 @@ export interface SessionDriverDeps {
    * a device's sessions come from (src/reach/target-guard.ts).
    */
   source?: { path: string; address: string };
+  /** CWMP versions the ACS speaks (default all); a CPE offering none of them gets fault 8006. */
+  cwmpVersions?: readonly string[];
 }
 
 export interface SessionSummary {
@@ -121,7 +123,7 @@ export class SessionDriver {
 
   constructor(deps: SessionDriverDeps, idPrefix: string) {
     this.#deps = deps;
-    this.machine = new AcsSession({ idPrefix });
+    this.machine = new AcsSession({ idPrefix, ...(deps.cwmpVersions !== undefined ? { cwmpVersions: deps.cwmpVersions } : {}) });
     this.startedAt = deps.now();
   }
 
@@ -192,6 +194,16 @@ export class SessionDriver {
     const envelope = this.machine.rejectInform(faultCode, reason);
     await this.abandon(faultCode === 8005 ? 'busy' : 'refused');
     return { status: 500, envelope, reason };
+  }
+
+  /**
+   * The Inform offered CWMP versions and none is ours: fault 8006 (A.2.1), before the store
+   * is touched (call it before `open`; nothing is written, no lock taken).
+   */
+  async refuseVersion(): Promise<Reply> {
+    const envelope = this.machine.versionFault();
+    await this.abandon('incompatible-version');
+    return { status: 500, envelope, reason: envelope.body.detail.faultString };
   }
 
   /** Every message after the Inform (null: an empty POST). */

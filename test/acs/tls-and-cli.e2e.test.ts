@@ -84,8 +84,10 @@ describe.skipIf(!existsSync(main))('flotilla serve (process)', () => {
       const timer = setTimeout(() => fail(new Error(`serve did not start:\n${output}`)), 30_000);
       const onData = (d: Buffer): void => {
         output += d.toString();
+        // stdout (the JSON log) and stderr (secrets, then "Flotilla is up.") are separate pipes:
+        // wait for both, or the secrets may not have arrived yet.
         const m = /"cwmp":"([^"]+)"/.exec(output);
-        if (m?.[1]) {
+        if (m?.[1] && output.includes('Flotilla is up.')) {
           clearTimeout(timer);
           done({ output, url: m[1] });
         }

@@ -107,8 +107,12 @@ describe('config file', () => {
 
   it('serve starts with the file\'s data directory and ports (FLOTILLA_CONFIG works as well); a taken default files port is not fatal', { timeout: 120_000 }, async () => {
     // Hold the default transfer port (or find it held by another ACS already): serve must still start.
+    // Another test's ACS may hold it for a moment: wait for it to be ours, so the port stays
+    // taken for the whole start (a holder that leaves mid-start would let serve bind it).
     const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.once('error', () => r()).listen(7567, '127.0.0.1', () => r()));
+    for (let i = 0; i < 600 && !blocker.listening; i++) {
+      await new Promise<void>((r) => blocker.once('error', () => setTimeout(r, 100)).listen(7567, '127.0.0.1', () => r()));
+    }
     const data = join(dir, 'from-file');
     const file = join(dir, 'flotilla.yaml');
     await writeFile(file, [`data-dir: ${JSON.stringify(data)}`, 'host: 127.0.0.1', 'cwmp-port: 0', 'api-port: 0', 'stun: false'].join('\n'));

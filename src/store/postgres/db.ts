@@ -115,8 +115,8 @@ export class PgDb {
    * destroyed rather than returned to the pool.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { isolation?: 'repeatable read' | 'serializable' } = {}): Promise<T> {
-    const client = await this.pool.connect();
-    const tx = new Tx(client, (name) => this.#count(name));
+    const held = await this.checkout();
+    const tx = new Tx(held.client, (name) => this.#count(name));
     let broken: Error | undefined;
     try {
       await tx.exec(opts.isolation ? `BEGIN ISOLATION LEVEL ${opts.isolation.toUpperCase()}` : 'BEGIN');
@@ -129,8 +129,34 @@ export class PgDb {
       });
       throw e;
     } finally {
-      client.release(broken);
+      held.release(broken);
     }
+  }
+
+  /**
+   * A pooled connection for several statements. pg leaves a checked-out client without an
+   * 'error' listener, so a server that goes away between two of its statements (a restart, an
+   * administrator's pg_terminate_backend) would emit an unhandled 'error' and end the process.
+   * The listener here keeps the error; the next statement fails on its own, and release
+   * destroys the connection instead of pooling it.
+   */
+  async checkout(): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error): void => {
+      lost = err;
+    };
+    client.on('error', onError);
+    let released = false;
+    return {
+      client,
+      release: (err?: Error) => {
+        if (released) return;
+        released = true;
+        client.off('error', onError);
+        client.release(err ?? lost);
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,8 @@ export async function setSearchablePaths(db: PgDb, paths: readonly string[]): Pr
     cache.set(db, { paths: new Set(wanted), at: Date.now() });
     return;
   }
-  const client = await db.pool.connect();
+  const held = await db.checkout();
+  const client = held.client;
   let broken: Error | undefined;
   try {
     // Poll for the lock rather than wait in a statement: CREATE INDEX CONCURRENTLY waits for
@@ -81,7 +82,7 @@ export async function setSearchablePaths(db: PgDb, paths: readonly string[]): Pr
     broken = e instanceof Error ? e : new Error(String(e));
     throw e;
   } finally {
-    client.release(broken);
+    held.release(broken);
   }
   cache.set(db, { paths: new Set(wanted), at: Date.now() });
 }
