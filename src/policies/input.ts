@@ -4,6 +4,8 @@
  */
 export interface InputPosition {
   field: string;
+  /** In a script: its line (1-based); elsewhere text is one line. */
+  line?: number;
   column?: number;
 }
 
@@ -13,7 +15,7 @@ export class PolicyInputError extends Error {
     message: string,
     readonly position: InputPosition,
   ) {
-    super(`${position.field}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
+    super(`${position.field}${position.line !== undefined ? ` (line ${position.line})` : ''}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
   }
 }
 

@@ -358,6 +358,14 @@ export class SessionDriver {
     }
     while (this.#current < this.#programs.length) {
       const program = this.#programs[this.#current]!;
+      if (program.prepare !== undefined && !this.#failed.has(program)) {
+        try {
+          await program.prepare();
+        } catch (e) {
+          this.#failed.add(program);
+          this.#deps.onProgramError?.(program.name, e);
+        }
+      }
       const rpc = this.#failed.has(program) ? null : this.#guard(program, () => program.next());
       if (rpc !== null && rpc !== undefined) {
         this.#asker = program;
@@ -438,6 +446,21 @@ export class SessionDriver {
       else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
     }
     this.#publishCompliance(sink, deviceId, at);
+    this.#publishTransfers(sink, deviceId, at);
+  }
+
+  /** Transfers the CPE reported this session, autonomous ones included (an OSS may follow them). */
+  #publishTransfers(sink: EventSink, deviceId: string, at: number): void {
+    for (const { message: m } of this.#cpeMessages) {
+      if (m.method !== 'TransferComplete' && m.method !== 'AutonomousTransferComplete') continue;
+      const outcome = { faultCode: m.faultStruct.faultCode, faultString: m.faultStruct.faultString, startTime: m.startTime, completeTime: m.completeTime };
+      if (m.method === 'TransferComplete') {
+        sink.publish({ type: 'device.transfer', at, deviceId, data: { autonomous: false, commandKey: m.commandKey, ...outcome } });
+      } else {
+        const { announceURL, transferURL, isDownload, fileType, fileSize, targetFileName } = m;
+        sink.publish({ type: 'device.transfer', at, deviceId, data: { autonomous: true, announceURL, transferURL, isDownload, fileType, fileSize, targetFileName, ...outcome } });
+      }
+    }
   }
 
   /** Policies evaluated this session, each with its state (alarms over policies listen). */
