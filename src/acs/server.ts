@@ -17,6 +17,7 @@ import type { Envelope, Inform } from '../cwmp/types.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { EventBus, type EventSink } from '../events/bus.js';
 import { PolicySource } from '../policies/source.js';
+import { loadSandbox, sandboxHost } from '../policies/sandbox.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, digestUriMatches, NonceCounter, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
@@ -114,7 +115,14 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
   const ownPolicies = opts.policies === undefined;
-  const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
+  // Policy scripts run in QuickJS (WebAssembly), loaded once per process before any session.
+  await loadSandbox();
+  const policies =
+    opts.policies ??
+    new PolicySource(store, {
+      onError: (err) => log?.error({ err }, 'loading policies failed'),
+      scripts: sandboxHost({ timeoutMs: config.policyScriptTimeoutMs, memoryBytes: config.policyScriptMemoryBytes }),
+    });
   if (ownPolicies) {
     await policies.start();
     const events = opts.events;

@@ -78,6 +78,11 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  policyScriptTimeoutMs: number;
+  policyScriptMemoryMb: number;
+  policyHttpBase?: string;
+  policyHttpTimeoutMs: number;
+  policyHttpCacheSeconds: number;
   cwmpVersions: string[];
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
@@ -191,6 +196,11 @@ export function registerServeCommand(program: Command): void {
         .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
     )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
+    .addOption(opt('--policy-script-timeout-ms <ms>', "a policy script's run stops after this long (the policy is faulted for that device)").argParser(parsePositive).default(100))
+    .addOption(opt('--policy-script-memory-mb <mb>', "a policy script's run stops when its heap passes this").argParser(parsePositive).default(8))
+    .addOption(opt('--policy-http-base <url>', 'policy scripts may GET under this http(s) URL (http.get(path)); unset: scripts have no way out'))
+    .addOption(opt('--policy-http-timeout-ms <ms>', 'timeout of one such GET').argParser(parsePositive).default(2000))
+    .addOption(opt('--policy-http-cache-seconds <s>', 'how long an answer to such a GET is reused').argParser(parsePositive).default(300))
     .addOption(
       opt(
         '--connection-request-allowed-cidrs <cidrs>',
@@ -334,6 +344,11 @@ export function registerServeCommand(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        policyScriptTimeoutMs: Math.floor(o.policyScriptTimeoutMs),
+        policyScriptMemoryBytes: Math.floor(o.policyScriptMemoryMb * 1024 * 1024),
+        ...(o.policyHttpBase !== undefined ? { policyHttpBase: o.policyHttpBase } : {}),
+        policyHttpTimeoutMs: Math.floor(o.policyHttpTimeoutMs),
+        policyHttpCacheMs: Math.floor(o.policyHttpCacheSeconds * 1000),
         cwmpVersions: o.cwmpVersions,
         // Made after every port is bound (below), or by the cluster primary.
         generateBootstrapAtStart: false,
