@@ -17,6 +17,7 @@ import type { Envelope, Inform } from '../cwmp/types.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { EventBus, type EventSink } from '../events/bus.js';
 import { PolicySource } from '../policies/source.js';
+import { loadSandbox, sandboxHost } from '../policies/sandbox.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, digestUriMatches, NonceCounter, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
@@ -70,6 +71,11 @@ export interface AcsServerOptions {
    * src/bulkdata/receiver.ts). Absent: bulk data profiles are not configured on devices.
    */
   bulkData?: BulkDataProgramOptions;
+  /**
+   * This process's id in the store's process registry (src/acs/process-registry.ts): the
+   * prefix of its session locks' owner, so a successor can free them if it dies. Default: random.
+   */
+  processId?: string;
 }
 
 export interface AcsServer {
@@ -112,12 +118,19 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const nonces = new NonceIssuer(opts.nonceSecret === undefined ? {} : { secret: opts.nonceSecret });
   const nonceCounts = new NonceCounter();
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
-  const processTag = randomBytes(4).toString('hex');
+  const processTag = opts.processId ?? randomBytes(4).toString('hex');
   const port = sessionStorePort(store);
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
   const ownPolicies = opts.policies === undefined;
-  const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
+  // Policy scripts run in QuickJS (WebAssembly), loaded once per process before any session.
+  await loadSandbox();
+  const policies =
+    opts.policies ??
+    new PolicySource(store, {
+      onError: (err) => log?.error({ err }, 'loading policies failed'),
+      scripts: sandboxHost({ timeoutMs: config.policyScriptTimeoutMs, memoryBytes: config.policyScriptMemoryBytes }),
+    });
   if (ownPolicies) {
     await policies.start();
     const events = opts.events;
@@ -312,10 +325,18 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         onProgramError: (program, err) => log?.error({ err, deviceId, program }, 'session program failed; the session goes on without it'),
         ...(opts.events ? { events: opts.events } : {}),
         ...(source !== null ? { source: { path: SESSION_SOURCE_PATH, address: source } } : {}),
+        cwmpVersions: config.cwmpVersions,
       },
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
+    if (session.machine.negotiated.kind === 'incompatible') {
+      // No version in common (A.2.1): 8006, and the store never hears of it.
+      log?.info({ deviceId, offered: session.machine.negotiated.offered.slice(0, 10) }, 'CPE speaks no CWMP version of ours');
+      cwmpRequests.inc({ result: 'fault 8006' });
+      send(res, await session.refuseVersion());
+      return;
+    }
     // The device is authenticated and starts again: whatever session it had here died with its
     // connection (a crash, a reset). End that one now — its unanswered tasks go back to the
     // queue, as at a timeout — instead of refusing the device with 8005 until it times out.
@@ -527,9 +548,10 @@ export async function startAcs(
     sealer?: Sealer;
     policies?: PolicySource;
     bulkData?: BulkDataProgramOptions;
+    processId?: string;
   },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, sealer, policies, bulkData, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, bulkData, processId, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -542,6 +564,7 @@ export async function startAcs(
       ...(sealer ? { sealer } : {}),
       ...(policies ? { policies } : {}),
       ...(bulkData ? { bulkData } : {}),
+      ...(processId !== undefined ? { processId } : {}),
     });
     if (given !== undefined) return server;
     return {

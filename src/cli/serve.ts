@@ -9,6 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { parseFilter } from '../nbi/query.js';
 import { startAcs } from '../acs/server.js';
+import { startProcessRegistry } from '../acs/process-registry.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
@@ -21,7 +22,7 @@ import cluster from 'node:cluster';
 import { openStore, redactUrl, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
-import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
+import { opt, parseCredentials, parseCwmpVersions, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
@@ -61,6 +62,7 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   sessionTimeout: number;
+  heartbeatInterval: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
   perDeviceCredentials: boolean;
@@ -77,6 +79,12 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  policyScriptTimeoutMs: number;
+  policyScriptMemoryMb: number;
+  policyHttpBase?: string;
+  policyHttpTimeoutMs: number;
+  policyHttpCacheSeconds: number;
+  cwmpVersions: string[];
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
@@ -146,6 +154,11 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
+    .addOption(
+      opt('--heartbeat-interval <seconds>', "this process's heartbeat in the store; a process silent for 3 intervals is dead and its session locks are freed")
+        .argParser(parsePositive)
+        .default(10),
+    )
     .addOption(opt('--max-body-bytes <bytes>', 'largest CWMP request body').argParser(parsePositive).default(4 * 1024 * 1024))
     .addOption(opt('--no-discover-on-bootstrap', 'do not read the whole tree of new devices'))
     .addOption(opt('--no-per-device-credentials', 'do not give devices their own credentials (they keep using the shared bootstrap credential)'))
@@ -178,7 +191,17 @@ export function registerServeCommand(program: Command): void {
         .argParser(parsePositive)
         .default(DEFAULT_GLOBAL_LIMIT.perSecond),
     )
+    .addOption(
+      opt('--cwmp-versions <list>', 'CWMP versions the ACS speaks; a CPE offering none of them (SupportedCWMPVersions) gets fault 8006')
+        .argParser(parseCwmpVersions)
+        .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
+    )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
+    .addOption(opt('--policy-script-timeout-ms <ms>', "a policy script's run stops after this long (the policy is faulted for that device)").argParser(parsePositive).default(100))
+    .addOption(opt('--policy-script-memory-mb <mb>', "a policy script's run stops when its heap passes this").argParser(parsePositive).default(8))
+    .addOption(opt('--policy-http-base <url>', 'policy scripts may GET under this http(s) URL (http.get(path)); unset: scripts have no way out'))
+    .addOption(opt('--policy-http-timeout-ms <ms>', 'timeout of one such GET').argParser(parsePositive).default(2000))
+    .addOption(opt('--policy-http-cache-seconds <s>', 'how long an answer to such a GET is reused').argParser(parsePositive).default(300))
     .addOption(
       opt(
         '--connection-request-allowed-cidrs <cidrs>',
@@ -309,8 +332,12 @@ export function registerServeCommand(program: Command): void {
       // Signed URLs (downloads, uploads, bulk data reports) on the transfer endpoint, whose URL is known once it listens.
       const signer = new UrlSigner(await loadSharedSecret({ dataDir: o.dataDir, file: 'files-secret', envName: FILES_SECRET_ENV }));
       let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
+      // Before the CWMP port opens: a dead predecessor's session locks are freed first, so its
+      // devices are served at once (not turned away with 8005 until the locks expire).
+      const registry = await startProcessRegistry({ store, logger, heartbeatMs: o.heartbeatInterval * 1000 });
       const acs = await startAcs({
         bulkData: { reportUrl: reportUrlFor(signer, () => filesUrl) },
+        processId: registry.id,
         store,
         events: bus,
         host: o.host,
@@ -322,6 +349,12 @@ export function registerServeCommand(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        policyScriptTimeoutMs: Math.floor(o.policyScriptTimeoutMs),
+        policyScriptMemoryBytes: Math.floor(o.policyScriptMemoryMb * 1024 * 1024),
+        ...(o.policyHttpBase !== undefined ? { policyHttpBase: o.policyHttpBase } : {}),
+        policyHttpTimeoutMs: Math.floor(o.policyHttpTimeoutMs),
+        policyHttpCacheMs: Math.floor(o.policyHttpCacheSeconds * 1000),
+        cwmpVersions: o.cwmpVersions,
         // Made after every port is bound (below), or by the cluster primary.
         generateBootstrapAtStart: false,
         perDeviceCredentials: o.perDeviceCredentials,
@@ -520,6 +553,7 @@ export function registerServeCommand(program: Command): void {
           .close()
           .then(() => jobs.close())
           .then(() => acs.close())
+          .then(() => registry.close())
           .then(() => reach.close())
           .then(() => measure?.close())
           .then(() => transfers.close())

@@ -11,9 +11,11 @@
 import { EV, eventKey } from '../cwmp/events.js';
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { Program, ProgramContext, ProgramRpc, SessionView } from '../session/program.js';
-import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader } from '../session/programs/converge.js';
+import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader, type TableReader } from '../session/programs/converge.js';
 import type { ComplianceRecord, PolicyRecord } from '../store/types.js';
-import { PolicySet, triggeredBy, type PolicyEvaluation } from './engine.js';
+import { PolicySet, triggeredBy, type EvaluationContext, type PolicyEvaluation, type ScriptMemo } from './engine.js';
+import type { HttpExtension } from './extensions.js';
+import type { FetchState } from './sandbox.js';
 import type { DeviceFacts } from './match.js';
 import { digest, formatMemo, parseMemo, retryDelay } from './memo.js';
 
@@ -24,6 +26,10 @@ export interface PolicySessionSettings {
   /** First retry of a faulted device after this long, doubling per faulted evaluation. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Scripts' `http.get` (null: not configured). */
+  http?: HttpExtension | null;
+  /** Most extension GETs one session makes for scripts (default 8). */
+  maxFetches?: number;
 }
 
 export const DEFAULT_POLICY_SESSION_SETTINGS: PolicySessionSettings = {
@@ -32,6 +38,9 @@ export const DEFAULT_POLICY_SESSION_SETTINGS: PolicySessionSettings = {
   retryBaseMs: 10 * 60_000,
   retryMaxMs: 24 * 60 * 60_000,
 };
+
+/** Rounds of extension GETs before one step (a script may need one answer to know the next URL). */
+const FETCH_ROUNDS = 3;
 
 /** The device as the engine sees it in a session. */
 export function sessionFacts(view: SessionView): DeviceFacts {
@@ -66,9 +75,9 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
     memo.h !== digest(set.key, tags, informed.map((p) => [p.name, p.value])) ||
     (memo.due !== null && now >= memo.due) ||
     set.policies.some((p) => p.triggers.length > 0 && active(p));
-  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name));
+  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name), bootstrap ? {} : (memo?.made ?? {}));
   const converge = new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
-  return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap));
+  return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap), set.hasScripts && settings.http ? target : null);
 }
 
 /**
@@ -79,13 +88,17 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
 class PolicyProgram implements Program {
   readonly name = 'policies';
   readonly storedPaths?: readonly string[];
+  readonly prepare?: () => Promise<void>;
   #onSecond = false;
 
   constructor(
     readonly first: ConvergeProgram,
     readonly second: NotificationStep,
+    fetcher: PolicyTarget | null,
   ) {
     if (first.storedPaths !== undefined) this.storedPaths = first.storedPaths;
+    // Only a set with scripts, with the HTTP extension configured, has anything to prepare.
+    if (fetcher !== null) this.prepare = () => (this.#onSecond ? Promise.resolve() : fetcher.fetchNeeded(first.reader));
   }
 
   next(): ProgramRpc | null {
@@ -142,6 +155,12 @@ class PolicyTarget implements ConvergeTarget {
   readonly #eager: boolean;
   readonly #informed: readonly string[];
   readonly #facts: DeviceFacts;
+  /** Instances added for object declarations, not yet seen set up (the memo's `made`). */
+  readonly #made: Map<string, string>;
+  readonly #context: EvaluationContext;
+  /** Extension GETs asked for this session. */
+  readonly #fetched = new Set<string>();
+  #wanted: boolean | null = null;
   #last: PolicyEvaluation | null = null;
 
   /** The last evaluation this session (null: the device was not evaluated). */
@@ -149,8 +168,17 @@ class PolicyTarget implements ConvergeTarget {
     return this.#last;
   }
 
-  constructor(ctx: ProgramContext, set: PolicySet, active: (p: PolicyRecord) => boolean, settings: PolicySessionSettings, eager: boolean, informed: readonly string[]) {
+  constructor(
+    ctx: ProgramContext,
+    set: PolicySet,
+    active: (p: PolicyRecord) => boolean,
+    settings: PolicySessionSettings,
+    eager: boolean,
+    informed: readonly string[],
+    made: Readonly<Record<string, string>>,
+  ) {
     this.#ctx = ctx;
+    this.#made = new Map(Object.entries(made));
     this.#set = set;
     this.#active = active;
     this.#settings = settings;
@@ -158,6 +186,39 @@ class PolicyTarget implements ConvergeTarget {
     this.#informed = informed;
     this.#facts = sessionFacts(ctx.view);
     if (eager) this.storedPaths = set.paths;
+    const scripts: ScriptMemo = new Map();
+    const http = settings.http ?? null;
+    const budget = settings.maxFetches ?? 8;
+    this.#context = {
+      scripts,
+      made: (ref) => this.#made.get(ref),
+      ...(http !== null
+        ? {
+            http: (path: string): FetchState =>
+              http.lookup(path) ??
+              (this.#fetched.has(path) || this.#fetched.size >= budget ? { error: `http.get("${path.slice(0, 100)}"): more than ${budget} GETs in one session, or the answer expired` } : undefined),
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * Before a step: what the scripts of active policies need from the HTTP extension, fetched
+   * (bounded: a few rounds, `maxFetches` GETs per session, each with the extension's timeout).
+   * The evaluation is the one the step makes next; the script memo makes it cheap to repeat.
+   */
+  async fetchNeeded(read: Reader): Promise<void> {
+    const http = this.#settings.http;
+    if (http === null || http === undefined) return;
+    this.#wanted ??= this.wanted(this.#ctx.view);
+    if (!this.#wanted) return;
+    for (let round = 0; round < FETCH_ROUNDS; round++) {
+      const e = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now(), this.#context);
+      const todo = e.fetches.filter((f) => !this.#fetched.has(f)).slice(0, Math.max(0, (this.#settings.maxFetches ?? 8) - this.#fetched.size));
+      if (todo.length === 0) return;
+      for (const f of todo) this.#fetched.add(f);
+      await http.fetchAll(todo);
+    }
   }
 
   /**
@@ -173,9 +234,20 @@ class PolicyTarget implements ConvergeTarget {
     });
   }
 
-  evaluate(read: Reader): Evaluation {
-    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now());
+  evaluate(read: Reader, tables: TableReader): Evaluation {
+    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now(), { ...this.#context, tables });
     return this.#last;
+  }
+
+  /**
+   * Remembered at once, in a commit of its own (the last one recorded wins): a session that
+   * dies before its end still writes it, and the next session sets this instance up instead
+   * of adding another. Its due time makes that next session evaluate.
+   */
+  created(ref: string, instance: string): void {
+    this.#made.set(ref, instance);
+    const memo = parseMemo(this.#ctx.view.policyMemo);
+    this.#ctx.record.policy({ memo: formatMemo({ h: '', due: this.#ctx.view.now(), n: memo?.n ?? 0, made: Object.fromEntries(this.#made) }), evaluated: [], compliance: [] });
   }
 
   finish(result: ConvergeResult): void {
@@ -215,7 +287,15 @@ class PolicyTarget implements ConvergeTarget {
           if (state === 'compliant') state = 'pending';
         }
       }
+      for (const key of e.objectWork.get(p.id) ?? []) {
+        const f = result.faults.get(key);
+        if (f !== undefined) {
+          state = 'faulted';
+          fault ??= { ...f, path: key.includes('[') ? key.slice(0, key.indexOf('[')) : key };
+        } else if (state === 'compliant') state = 'pending';
+      }
       if (state === 'compliant' && e.stale.length > 0 && !result.settled) state = 'pending';
+      if (state === 'compliant' && e.waiting.has(p.id)) state = 'pending';
       compliance.push({ ...base, state, fault });
     }
     const memo = parseMemo(view.policyMemo);
@@ -228,6 +308,28 @@ class PolicyTarget implements ConvergeTarget {
       return k === undefined || k === null ? [] : [[path, k.value]];
     });
     const h = digest(this.#set.key, view.device?.tags ?? [], values);
-    this.#ctx.record.policy({ memo: formatMemo({ h, due, n }), evaluated, compliance });
+    const made = this.#stillMade(result);
+    this.#ctx.record.policy({ memo: formatMemo({ h, due, n, ...(made !== null ? { made } : {}) }), evaluated, compliance });
+  }
+
+  /**
+   * Made instances still to remember: those not deleted whose set-up is unfinished (its ref
+   * still open, or a value claimed under it not in place, a refused key for one).
+   */
+  #stillMade(result: ConvergeResult): Record<string, string> | null {
+    const e = this.#last;
+    if (e === null) return null;
+    const keep: [string, string][] = [];
+    for (const [ref, instance] of this.#made) {
+      if (result.read(`${instance}`) === null) continue; // deleted this session
+      const open = [...e.objectWork.values()].some((keys) => keys.includes(ref));
+      const unset = e.desired.some((d) => {
+        if (!d.path.startsWith(instance)) return false;
+        const have = result.read(d.path);
+        return have === undefined || have === null || !sameValue(have.value, d.value, have.type);
+      });
+      if (open || unset) keep.push([ref, instance]);
+    }
+    return keep.length > 0 ? Object.fromEntries(keep) : null;
   }
 }

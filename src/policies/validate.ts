@@ -4,51 +4,36 @@
  * "declarations[0].path", "filter[2]") and, for text that failed to parse, `column` (1-based).
  * Nothing about a policy is accepted loosely: an unknown member is an error too.
  */
-import type { Declaration, DeviceFilter, PolicyDefinition, PolicyTrigger, ValueSource } from '../store/types.js';
+import type { Declaration, DeviceFilter, ObjectDeclaration, OnlyDeclaration, PolicyDefinition, PolicyTrigger, ValueSource } from '../store/types.js';
+import { fail, obj, only, PolicyInputError, str } from './input.js';
+import { refOf, tableOf } from './objects.js';
+import { objectDeclaration } from './validate-objects.js';
+
+export { PolicyInputError, type InputPosition } from './input.js';
 
 export const TRIGGERS: readonly PolicyTrigger[] = ['0 BOOTSTRAP', '1 BOOT', '2 PERIODIC', '4 VALUE CHANGE', '6 CONNECTION REQUEST', '7 TRANSFER COMPLETE'];
 const IDENTITY = ['id', 'manufacturer', 'oui', 'productClass', 'serialNumber'] as const;
 
 export const POLICY_LIMITS = { declarations: 512, filters: 32, name: 200, description: 2000, path: 256, value: 4096, priority: 1_000_000 } as const;
 
-export interface InputPosition {
-  field: string;
-  column?: number;
-}
-
-export class PolicyInputError extends Error {
-  override readonly name = 'PolicyInputError';
-  constructor(
-    message: string,
-    readonly position: InputPosition,
-  ) {
-    super(`${position.field}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
-  }
-}
-
 /** Parses one filter expression; throws with a message (and, when it knows, a column). */
 export type FilterParser = (expression: string) => DeviceFilter;
 
+/** Compiles a script without running it: its syntax error with the position, or null. */
+export type ScriptChecker = (source: string) => { message: string; line: number; column: number } | null;
+
+const MAX_SCRIPT = 16_384;
+
+function script(v: unknown, field: string, check: ScriptChecker | undefined): string {
+  const text = str(v, field, MAX_SCRIPT);
+  if (text.trim() === '') fail(field, 'must not be empty');
+  // Without a checker (a caller with no sandbox) the script is taken as written; the API always checks.
+  const bad = check?.(text) ?? null;
+  if (bad !== null) throw new PolicyInputError(bad.message, { field, line: bad.line, column: bad.column });
+  return text;
+}
+
 const PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+|\{i\}))*\.?$/;
-
-function fail(field: string, message: string, column?: number): never {
-  throw new PolicyInputError(message, column === undefined ? { field } : { field, column });
-}
-
-function obj(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be an object');
-  return v as Record<string, unknown>;
-}
-
-function only(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(field === '' ? k : `${field}.${k}`, 'unknown member');
-}
-
-function str(v: unknown, field: string, max: number): string {
-  if (typeof v !== 'string') fail(field, 'must be a string');
-  if (v.length > max) fail(field, `longer than ${max} characters`);
-  return v;
-}
 
 function path(v: unknown, field: string, opts: { object?: boolean } = {}): string {
   const p = str(v, field, POLICY_LIMITS.path);
@@ -61,9 +46,9 @@ function path(v: unknown, field: string, opts: { object?: boolean } = {}): strin
 }
 
 /** `parseFilter` turns a filter expression into the store's DeviceFilter (the NBI's language). */
-export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser): PolicyDefinition {
+export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser, opts: { checkScript?: ScriptChecker } = {}): PolicyDefinition {
   const o = obj(input, 'body');
-  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations'], '');
+  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations', 'script'], '');
   const name = str(o.name, 'name', POLICY_LIMITS.name).trim();
   if (name === '') fail('name', 'must not be empty');
   const description = o.description === undefined ? undefined : str(o.description, 'description', POLICY_LIMITS.description);
@@ -108,9 +93,17 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser)
   if (o.declarations.length > POLICY_LIMITS.declarations) fail('declarations', `at most ${POLICY_LIMITS.declarations}`);
   const seen = new Set<string>();
   const declarations = o.declarations.map((d, i) => {
-    const decl = declaration(d, `declarations[${i}]`);
+    const field = `declarations[${i}]`;
+    if (typeof d === 'object' && d !== null && 'object' in d) {
+      const decl = objectDeclaration(d as Record<string, unknown>, field);
+      const key = 'only' in decl ? `o:${tableOf(decl.object)}` : `k:${refOf(tableOf(decl.object), decl.key)}`;
+      if (seen.has(key)) fail(`${field}.${'only' in decl ? 'only' : 'key'}`, `"${decl.object}" with ${'only' in decl ? 'an "only" list' : 'these keys'} is declared twice`);
+      seen.add(key);
+      return decl;
+    }
+    const decl = declaration(d, field, opts.checkScript);
     const key = `${'notification' in decl ? 'n' : 'maxAge' in decl ? 'a' : 'v'}:${decl.path}`;
-    if (seen.has(key)) fail(`declarations[${i}].path`, `"${decl.path}" is declared twice`);
+    if (seen.has(key)) fail(`${field}.path`, `"${decl.path}" is declared twice`);
     seen.add(key);
     return decl;
   });
@@ -124,10 +117,11 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser)
     priority,
     enabled: o.enabled !== false,
     declarations,
+    ...(o.script !== undefined ? { script: script(o.script, 'script', opts.checkScript) } : {}),
   };
 }
 
-function declaration(input: unknown, field: string): Declaration {
+function declaration(input: unknown, field: string, check: ScriptChecker | undefined): Exclude<Declaration, ObjectDeclaration | OnlyDeclaration> {
   const d = obj(input, field);
   if ('maxAge' in d) {
     only(d, ['path', 'maxAge'], field);
@@ -154,13 +148,17 @@ function declaration(input: unknown, field: string): Declaration {
   }
   if ('from' in d) {
     only(d, ['path', 'from', 'type'], field);
-    return { path: p, from: source(d.from, `${field}.from`), ...typed };
+    return { path: p, from: source(d.from, `${field}.from`, check), ...typed };
   }
   fail(field, 'needs one of "value", "from", "maxAge" or "notification"');
 }
 
-function source(input: unknown, field: string): ValueSource {
+function source(input: unknown, field: string, check: ScriptChecker | undefined): ValueSource {
   const s = obj(input, field);
+  if ('script' in s) {
+    only(s, ['script'], field);
+    return { script: script(s.script, `${field}.script`, check) };
+  }
   if ('parameter' in s) {
     only(s, ['parameter'], field);
     return { parameter: path(s.parameter, `${field}.parameter`) };
@@ -179,5 +177,5 @@ function source(input: unknown, field: string): ValueSource {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 8 || length > 64) fail(`${field}.secret.length`, 'between 8 and 64');
     return { secret: { length } };
   }
-  fail(field, 'needs one of "parameter", "identity" or "secret"');
+  fail(field, 'needs one of "parameter", "identity", "secret" or "script"');
 }

@@ -8,9 +8,13 @@
  * Store round trips: `openSession` at Inform, `commitSession` at the end; one
  * `readStoredParameters` only when a program declared stored paths; `extendLock` only in
  * sessions that outlive a third of the lock's TTL. An idle periodic session costs two.
+ *
+ * A HEARTBEAT session (TR-069 Annex O: 14 HEARTBEAT alone) runs no programs at all, so no
+ * tasks, policies, discovery or credentials: the lock is taken without handing out tasks,
+ * the Inform's values and the session log are committed, and that is all (two round trips).
  */
 import { AcsSession, type RpcCompletion } from '../cwmp/acs-session.js';
-import { EV, hasEvent } from '../cwmp/events.js';
+import { EV, hasEvent, isHeartbeatOnly } from '../cwmp/events.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
 import type { EventSink } from '../events/bus.js';
 import type {
@@ -63,6 +67,8 @@ export interface SessionDriverDeps {
    * a device's sessions come from (src/reach/target-guard.ts).
    */
   source?: { path: string; address: string };
+  /** CWMP versions the ACS speaks (default all); a CPE offering none of them gets fault 8006. */
+  cwmpVersions?: readonly string[];
 }
 
 export interface SessionSummary {
@@ -118,15 +124,21 @@ export class SessionDriver {
   #lastLockRefresh = 0;
   #ended = false;
   #summary: SessionSummary | null = null;
+  #heartbeat = false;
 
   constructor(deps: SessionDriverDeps, idPrefix: string) {
     this.#deps = deps;
-    this.machine = new AcsSession({ idPrefix });
+    this.machine = new AcsSession({ idPrefix, ...(deps.cwmpVersions !== undefined ? { cwmpVersions: deps.cwmpVersions } : {}) });
     this.startedAt = deps.now();
   }
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** A HEARTBEAT session (Annex O): no programs run in it. */
+  get heartbeat(): boolean {
+    return this.#heartbeat;
   }
 
   /** The first protocol error the session survived, kept for its outcome if it later times out. */
@@ -161,12 +173,15 @@ export class SessionDriver {
     this.#inform = inform;
     const now = this.#deps.now();
     const claims = this.#deps.claims?.(inform);
+    this.#heartbeat = isHeartbeatOnly(inform.event);
     const result = await this.#deps.store.openSession({
       deviceId,
       lockOwner: this.#deps.lockOwner,
       lockTtlMs: this.#lockTtl(),
       now,
       ...(claims !== undefined ? { claims } : {}),
+      // Its tasks wait for the next real session: handed out here they would only come back, an attempt spent.
+      ...(this.#heartbeat ? { takeTasks: false } : {}),
     });
     if (result.lock === 'acquired') {
       this.#lockHeld = true;
@@ -192,6 +207,16 @@ export class SessionDriver {
     const envelope = this.machine.rejectInform(faultCode, reason);
     await this.abandon(faultCode === 8005 ? 'busy' : 'refused');
     return { status: 500, envelope, reason };
+  }
+
+  /**
+   * The Inform offered CWMP versions and none is ours: fault 8006 (A.2.1), before the store
+   * is touched (call it before `open`; nothing is written, no lock taken).
+   */
+  async refuseVersion(): Promise<Reply> {
+    const envelope = this.machine.versionFault();
+    await this.abandon('incompatible-version');
+    return { status: 500, envelope, reason: envelope.body.detail.faultString };
   }
 
   /** Every message after the Inform (null: an empty POST). */
@@ -317,7 +342,8 @@ export class SessionDriver {
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
       samples: (list) => this.#samples.push(...list),
     };
-    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
+    // Annex O: a HEARTBEAT session carries no RPCs from the ACS; it must stay as cheap as an idle periodic one.
+    this.#programs = this.#heartbeat ? [] : this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
   }
 
@@ -346,6 +372,14 @@ export class SessionDriver {
     }
     while (this.#current < this.#programs.length) {
       const program = this.#programs[this.#current]!;
+      if (program.prepare !== undefined && !this.#failed.has(program)) {
+        try {
+          await program.prepare();
+        } catch (e) {
+          this.#failed.add(program);
+          this.#deps.onProgramError?.(program.name, e);
+        }
+      }
       const rpc = this.#failed.has(program) ? null : this.#guard(program, () => program.next());
       if (rpc !== null && rpc !== undefined) {
         this.#asker = program;
@@ -426,6 +460,21 @@ export class SessionDriver {
       else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
     }
     this.#publishCompliance(sink, deviceId, at);
+    this.#publishTransfers(sink, deviceId, at);
+  }
+
+  /** Transfers the CPE reported this session, autonomous ones included (an OSS may follow them). */
+  #publishTransfers(sink: EventSink, deviceId: string, at: number): void {
+    for (const { message: m } of this.#cpeMessages) {
+      if (m.method !== 'TransferComplete' && m.method !== 'AutonomousTransferComplete') continue;
+      const outcome = { faultCode: m.faultStruct.faultCode, faultString: m.faultStruct.faultString, startTime: m.startTime, completeTime: m.completeTime };
+      if (m.method === 'TransferComplete') {
+        sink.publish({ type: 'device.transfer', at, deviceId, data: { autonomous: false, commandKey: m.commandKey, ...outcome } });
+      } else {
+        const { announceURL, transferURL, isDownload, fileType, fileSize, targetFileName } = m;
+        sink.publish({ type: 'device.transfer', at, deviceId, data: { autonomous: true, announceURL, transferURL, isDownload, fileType, fileSize, targetFileName, ...outcome } });
+      }
+    }
   }
 
   /** Policies evaluated this session, each with its state (alarms over policies listen). */

@@ -161,6 +161,11 @@ export const CONCERN_METHODS = {
   recentCampaignOutcomes: true,
   campaignsUsingFile: true,
   deleteCampaign: true,
+  // processes (stale session locks)
+  registerProcess: true,
+  listProcesses: true,
+  heartbeatProcess: true,
+  retireProcesses: true,
 } as const satisfies Record<keyof Concerns, true>;
 
 /**

@@ -71,9 +71,12 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-/** `flotilla serve` on a free loopback port; resolves once every worker is listening. */
-export function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const dataDir = join(tmpdir(), `flotilla-scale-${process.pid}-${Math.random().toString(36).slice(2)}`);
+/**
+ * `flotilla serve` on a free loopback port; resolves once every worker is listening. Its data
+ * directory is a fresh one, removed at exit, unless `opts.dataDir` names one (a restart).
+ */
+export function startServe(args: string[], env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<ServeProcess> {
+  const dataDir = opts.dataDir ?? join(tmpdir(), `flotilla-scale-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const child = spawn(process.execPath, [MAIN, 'serve', '--host', '127.0.0.1', '--cwmp-port', '0', '--api-port', '0', '--data-dir', dataDir, ...args], {
     env: { ...process.env, FLOTILLA_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,7 +87,7 @@ export function startServe(args: string[], env: Record<string, string> = {}): Pr
   const workers = Number(args[args.indexOf('--workers') + 1] ?? 1);
   const waitExit = async () => {
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
   };
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {

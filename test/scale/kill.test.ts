@@ -57,7 +57,10 @@ describeWithPg('a server process killed mid-storm', () => {
   });
 
   it('the other process carries on, and the dead one’s devices come back when their locks expire', async () => {
-    const args = ['--db', db.url, '--allow-unauthenticated-cpes', '--session-timeout', String(SESSION_TIMEOUT)];
+    // The heartbeat is left so slow that no peer retires the victim during the test: this one
+    // follows the locks a dead process leaves when nothing frees them (a peer that noticed is
+    // test/scale/stale-locks.test.ts).
+    const args = ['--db', db.url, '--allow-unauthenticated-cpes', '--session-timeout', String(SESSION_TIMEOUT), '--heartbeat-interval', '3600'];
     servers.push(await startServe(args), await startServe(args));
     const [victim, survivor] = servers as [ServeProcess, ServeProcess];
     balancer = await startBalancer([victim.port, survivor.port]);

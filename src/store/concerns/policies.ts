@@ -21,7 +21,9 @@ export type ValueSource =
   /** A field of the device's identity (its Inform's DeviceId) or its id. */
   | { identity: 'id' | 'manufacturer' | 'oui' | 'productClass' | 'serialNumber' }
   /** A random secret made once per device and policy, then kept (masked in every answer). */
-  | { secret: { length: number } };
+  | { secret: { length: number } }
+  /** What a sandboxed script returns (src/policies/sandbox.ts: the body of a function). */
+  | { script: string };
 
 /**
  * One piece of desired state.
@@ -34,7 +36,26 @@ export type Declaration =
   | { path: string; value: string; type?: string }
   | { path: string; from: ValueSource; type?: string }
   | { path: string; maxAge: number }
-  | { path: string; notification: 0 | 1 | 2 };
+  | { path: string; notification: 0 | 1 | 2 }
+  | ObjectDeclaration
+  | OnlyDeclaration;
+
+/**
+ * Exactly one instance of a table (`object`: "Device.NAT.PortMapping.{i}") whose key
+ * parameters have these values, with these other values: added when missing, duplicates
+ * deleted. Names in `key` and `values` are relative to the instance ("ExternalPort").
+ */
+export interface ObjectDeclaration {
+  object: string;
+  key: Record<string, string>;
+  values?: Record<string, string>;
+}
+
+/** No instance of the table other than those whose keys are one of `only`: the rest deleted. */
+export interface OnlyDeclaration {
+  object: string;
+  only: Record<string, string>[];
+}
 
 /** What an operator writes: everything of a policy but its id and bookkeeping. */
 export interface PolicyDefinition {
@@ -50,6 +71,11 @@ export interface PolicyDefinition {
   priority: number;
   enabled: boolean;
   declarations: Declaration[];
+  /**
+   * A sandboxed script that declares values (`declare(path, value)`) besides `declarations`,
+   * for what a list cannot say (values that depend on the model, on another parameter …).
+   */
+  script?: string;
 }
 
 export interface PolicyRecord extends PolicyDefinition {

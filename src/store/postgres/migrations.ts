@@ -983,6 +983,17 @@ CREATE INDEX file_transfers_by_file ON file_transfers (file_id, id);
 CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
 `;
 
+/** src/store/concerns/processes.ts: a dead process's session locks are freed at once. */
+const ACS_PROCESSES = `
+CREATE TABLE acs_processes (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  started_at bigint NOT NULL,
+  heartbeat_at bigint NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -1003,6 +1014,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 37, name: "alarm rules (operators' own, and their changes of the built-in ones), alarms, their history, event counts", up: ALARMS },
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
+  { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

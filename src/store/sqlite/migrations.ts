@@ -585,6 +585,20 @@ CREATE TABLE subscriber_tokens (
 );
 `,
   },
+  {
+    version: 55,
+    name: 'ACS processes and their heartbeats (stale session locks)',
+    // src/store/concerns/processes.ts: a dead process's session locks are freed at once.
+    up: `
+CREATE TABLE acs_processes (
+  id TEXT NOT NULL PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -10,6 +10,7 @@ import { filesConformance } from './files.js';
 import type { StoreFixture } from './harness.js';
 import { historyConformance } from './history.js';
 import { policiesConformance } from './policies.js';
+import { processesConformance } from './processes.js';
 import { quirksConformance } from './quirks.js';
 import { seriesConformance } from './series.js';
 import { alarmsConformance } from './alarms.js';
@@ -20,7 +21,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance, processesConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);
