@@ -53,6 +53,15 @@ export interface SessionOutcome {
   /** The jar as it stands after the session (the ACS may have created it). */
   jar: CookieJar | null;
   exchanges: number;
+  /** The ACS asked us to come back later (503 with Retry-After, in seconds): not before this many ms. */
+  retryAfterMs?: number;
+}
+
+/** Retry-After as delta-seconds (the form an ACS sends); an HTTP date or garbage is ignored. */
+export function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (v === undefined || !/^\s*\d{1,7}\s*$/.test(v)) return undefined;
+  return Number(v) * 1000;
 }
 
 /** The ACS answered with no envelope: 204, or 200 with an empty (or all-whitespace) body. */
@@ -102,6 +111,10 @@ export async function runSession(plan: SessionPlan, host: SessionHost): Promise<
       out.exchanges++;
       out.jar = conn.jar;
       if (reply.status === 401) return { ...out, error: 'auth' };
+      if (reply.status === 503) {
+        const wait = retryAfterMs(reply.headers['retry-after']);
+        return { ...out, error: 'http 503', ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
+      }
       if (reply.status !== 200 && reply.status !== 204) return { ...out, error: `http ${reply.status}` };
       let envelope: Envelope | null = null;
       if (!isEmpty(reply)) {
