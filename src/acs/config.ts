@@ -80,11 +80,26 @@ export interface AcsConfig {
   policyMaxCycles: number;
   /** A device faulted on a policy is retried after this long, doubling per faulted try (max 1 day). */
   policyRetryBaseMs: number;
+  /** A policy script's run stops after this long (its policy is faulted for the device). */
+  policyScriptTimeoutMs: number;
+  /** A policy script's run stops when its heap passes this. */
+  policyScriptMemoryBytes: number;
+  /** Scripts' `http.get(path)` reads under this http(s) URL; unset: scripts have no way out. */
+  policyHttpBase?: string;
+  /** Per GET of the extension. */
+  policyHttpTimeoutMs: number;
+  /** How long an extension answer is reused. */
+  policyHttpCacheMs: number;
   /**
    * Parameters of the Inform that claim a subscriber binding (besides the serial number): a
    * device reporting a value registered as a claim code is bound to that subscriber.
    */
   subscriberClaimParameters: string[];
+  /**
+   * CWMP versions the ACS speaks (TR-069 A.2.1). A 1.4 CPE's SupportedCWMPVersions is answered
+   * with the highest one in common (UseCWMPVersion), or fault 8006 when there is none.
+   */
+  cwmpVersions: string[];
 }
 
 export const DEFAULT_ACS_CONFIG: AcsConfig = {
@@ -112,5 +127,10 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   factoryResetBootstrapWindowMs: 60 * 60_000,
   policyMaxCycles: 3,
   policyRetryBaseMs: 10 * 60_000,
+  policyScriptTimeoutMs: 100,
+  policyScriptMemoryBytes: 8 * 1024 * 1024,
+  policyHttpTimeoutMs: 2000,
+  policyHttpCacheMs: 5 * 60_000,
   subscriberClaimParameters: ['Device.DeviceInfo.ProvisioningCode', 'InternetGatewayDevice.DeviceInfo.ProvisioningCode'],
+  cwmpVersions: ['1.0', '1.1', '1.2', '1.3', '1.4'],
 };

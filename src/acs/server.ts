@@ -17,6 +17,7 @@ import type { Envelope, Inform } from '../cwmp/types.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { EventBus, type EventSink } from '../events/bus.js';
 import { PolicySource } from '../policies/source.js';
+import { loadSandbox, sandboxHost } from '../policies/sandbox.js';
 import type { Store } from '../store/types.js';
 import { openStore } from '../store/open.js';
 import { basicChallenge, digestChallenge, digestUriMatches, NonceCounter, NonceIssuer, parseAuthorization, type ParsedAuthorization } from '../auth/server.js';
@@ -115,7 +116,14 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const handsOut = config.perDeviceCredentials && !config.allowUnauthenticatedCpes;
   const sealer = opts.sealer ?? (handsOut ? await loadSealer(config.dataDir) : null);
   const ownPolicies = opts.policies === undefined;
-  const policies = opts.policies ?? new PolicySource(store, { onError: (err) => log?.error({ err }, 'loading policies failed') });
+  // Policy scripts run in QuickJS (WebAssembly), loaded once per process before any session.
+  await loadSandbox();
+  const policies =
+    opts.policies ??
+    new PolicySource(store, {
+      onError: (err) => log?.error({ err }, 'loading policies failed'),
+      scripts: sandboxHost({ timeoutMs: config.policyScriptTimeoutMs, memoryBytes: config.policyScriptMemoryBytes }),
+    });
   if (ownPolicies) {
     await policies.start();
     const events = opts.events;
@@ -353,10 +361,18 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         onProgramError: (program, err) => log?.error({ err, deviceId, program }, 'session program failed; the session goes on without it'),
         ...(opts.events ? { events: opts.events } : {}),
         ...(source !== null ? { source: { path: SESSION_SOURCE_PATH, address: source } } : {}),
+        cwmpVersions: config.cwmpVersions,
       },
       `${processTag}-${randomBytes(3).toString('hex')}`,
     );
     session.machine.receive(message);
+    if (session.machine.negotiated.kind === 'incompatible') {
+      // No version in common (A.2.1): 8006, and the store never hears of it.
+      log?.info({ deviceId, offered: session.machine.negotiated.offered.slice(0, 10) }, 'CPE speaks no CWMP version of ours');
+      cwmpRequests.inc({ result: 'fault 8006' });
+      send(res, await session.refuseVersion());
+      return;
+    }
     // The device is authenticated and starts again: whatever session it had here died with its
     // connection (a crash, a reset). End that one now — its unanswered tasks go back to the
     // queue, as at a timeout — instead of refusing the device with 8005 until it times out.

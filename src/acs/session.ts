@@ -4,6 +4,7 @@
  */
 import { DEFAULT_POLICY_SESSION_SETTINGS, policyProgram } from '../policies/program.js';
 import type { PolicySource } from '../policies/source.js';
+import { HttpExtension } from '../policies/extensions.js';
 import type { Logger } from 'pino';
 import type { Inform } from '../cwmp/types.js';
 import { issueCredentials } from '../auth/device-credentials.js';
@@ -69,6 +70,7 @@ export function programsFor(
     maxCycles: config.policyMaxCycles,
     retryBaseMs: config.policyRetryBaseMs,
     batchSize: config.taskBatchSize,
+    http: config.policyHttpBase === undefined ? null : new HttpExtension({ base: config.policyHttpBase, timeoutMs: config.policyHttpTimeoutMs, cacheMs: config.policyHttpCacheMs }),
   };
   return (ctx) => {
     const programs = base(ctx);

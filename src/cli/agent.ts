@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Agent, type AgentOptions } from '../cpe/agent/agent.js';
 import type { Provider } from '../cpe/agent/provider.js';
 import type { RateLimit } from '../cpe/client/rate-limit.js';
-import { opt, parsePort, parsePositive } from './options.js';
+import { opt, parseCwmpVersions, parsePort, parsePositive } from './options.js';
 
 interface AgentFlags {
   acs?: string;
@@ -39,6 +39,8 @@ interface AgentFlags {
   productClass?: string;
   modelName?: string;
   retryMinWait?: number;
+  /** From the command line a parsed list; from --config a "1.0,1.4" string or an array. */
+  cwmpVersions?: string[] | string;
   logLevel: Level;
   config?: string;
   provider?: string[];
@@ -137,6 +139,7 @@ export function registerAgentCommand(program: Command): void {
     .addOption(opt('--manufacturer <name>', 'Manufacturer (default: DMI vendor)'))
     .addOption(opt('--product-class <name>', 'ProductClass').default('LinuxHost'))
     .addOption(opt('--model-name <name>', 'ModelName (default: DMI product name)'))
+    .addOption(opt('--cwmp-versions <list>', 'CWMP versions announced to the ACS (SupportedCWMPVersions, e.g. 1.0,1.1,1.2,1.3,1.4); default none, as a pre-1.4 CPE').argParser(parseCwmpVersions))
     .addOption(opt('--retry-min-wait <seconds>', 'CWMPRetryMinimumWaitInterval override').argParser(parsePositive))
     .addOption(opt('--log-level <level>', 'fatal, error, warn, info, debug').default('info'))
     .addOption(opt('--cr-rate-limit <burst:seconds>', 'connection requests accepted back to back, and seconds to earn one more').argParser(parseRate))
@@ -193,6 +196,7 @@ export function registerAgentCommand(program: Command): void {
           ...(f.modelName !== undefined ? { modelName: f.modelName } : {}),
         },
         ...(f.retryMinWait !== undefined ? { retry: { minimumWait: Number(f.retryMinWait) } } : {}),
+        ...(f.cwmpVersions !== undefined ? { cwmpVersions: parseCwmpVersions(Array.isArray(f.cwmpVersions) ? f.cwmpVersions.join(',') : String(f.cwmpVersions)) } : {}),
         log: { info: (m, x) => logger.info(x ?? {}, m), warn: (m, x) => logger.warn(x ?? {}, m) },
       };
       const agent = await Agent.start(opts);

@@ -5,10 +5,12 @@
  * Exit status 0 only when the copy verified. `--verify-only` compares two existing stores.
  *
  * Stores: `sqlite:<data dir>` or `postgres://…`. Stop `flotilla serve` first; the target must
- * be empty (a new database), and is written in one transaction.
+ * be empty (a new database), and is written in one transaction. The repository's files (their
+ * bytes) move with their rows, to where the target keeps files (./migrate-files.ts).
  */
 import type { Command } from 'commander';
 import { migrateStore, verifyStores, type VerifyReport } from '../store/migrate.js';
+import { fileMover } from './migrate-files.js';
 import { redactUrl } from '../store/redact.js';
 import { backupSqlite, BackupError } from '../store/sqlite/backup.js';
 import { opt, parsePositive } from './options.js';
@@ -49,10 +51,19 @@ export function registerMigrateCommand(program: Command): void {
         process.stdout.write(`compared ${redactUrl(f.from)} with ${redactUrl(f.to)}\n`);
       } else {
         process.stderr.write(`copying ${redactUrl(f.from)} → ${redactUrl(f.to)}\n`);
-        const m = await migrateStore(f.from, f.to, { batchSize: f.batchSize, ...(progress ? { onProgress: progress } : {}) });
-        const rows = Object.values(m.copied).reduce((a, b) => a + b, 0);
-        process.stdout.write(`copied ${rows} rows from ${m.from} to ${m.to} in ${(m.ms / 1000).toFixed(1)} s\n`);
-        report = m;
+        const files = fileMover(f.from, f.to);
+        try {
+          const m = await migrateStore(f.from, f.to, { batchSize: f.batchSize, onFile: files.onFile, ...(progress ? { onProgress: progress } : {}) });
+          const rows = Object.values(m.copied).reduce((a, b) => a + b, 0);
+          process.stdout.write(`copied ${rows} rows from ${m.from} to ${m.to} in ${(m.ms / 1000).toFixed(1)} s\n`);
+          process.stdout.write(`copied the content of ${files.copied.files} files (${files.copied.bytes} bytes), each checked against its SHA-256\n`);
+          report = m;
+        } catch (e) {
+          await files.discard();
+          throw e;
+        } finally {
+          await files.close();
+        }
       }
       process.stdout.write(`${table(report)}\n${report.ok ? 'verified: the stores match' : 'NOT verified: the stores differ'}\n`);
       if (!report.ok) process.exitCode = 1;

@@ -3,6 +3,7 @@
  * the contract in design.md.
  */
 import { InvalidArgumentError, Option } from 'commander';
+import { checkVersionList } from '../cwmp/versions.js';
 
 export function envName(flag: string): string {
   return `FLOTILLA_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
@@ -38,4 +39,11 @@ export function parseHostPort(value: string): { host: string; port: number } {
   const port = m === null ? NaN : Number(m[3]);
   if (m === null || port < 1 || port > 65535) throw new InvalidArgumentError('expected host:port');
   return { host: m[1] ?? m[2]!, port };
+}
+
+/** "1.0,1.4": CWMP versions, each one this code speaks (src/cwmp/versions.ts). */
+export function parseCwmpVersions(value: string): string[] {
+  const checked = checkVersionList(value);
+  if (!checked.ok) throw new InvalidArgumentError(checked.message);
+  return checked.versions;
 }

@@ -22,7 +22,7 @@ import cluster from 'node:cluster';
 import { openStore, redactUrl, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
-import { opt, parseCredentials, parsePort, parsePositive } from './options.js';
+import { opt, parseCredentials, parseCwmpVersions, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
 import { sendViaPrimary } from '../reach/cluster-stun.js';
 import { DEFAULT_DEVICE_LIMIT, DEFAULT_GLOBAL_LIMIT } from '../reach/rate-limit.js';
@@ -80,6 +80,12 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  policyScriptTimeoutMs: number;
+  policyScriptMemoryMb: number;
+  policyHttpBase?: string;
+  policyHttpTimeoutMs: number;
+  policyHttpCacheSeconds: number;
+  cwmpVersions: string[];
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
   secretParameters: string[];
@@ -192,7 +198,17 @@ export function registerServeCommand(program: Command): void {
         .argParser(parsePositive)
         .default(DEFAULT_GLOBAL_LIMIT.perSecond),
     )
+    .addOption(
+      opt('--cwmp-versions <list>', 'CWMP versions the ACS speaks; a CPE offering none of them (SupportedCWMPVersions) gets fault 8006')
+        .argParser(parseCwmpVersions)
+        .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
+    )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
+    .addOption(opt('--policy-script-timeout-ms <ms>', "a policy script's run stops after this long (the policy is faulted for that device)").argParser(parsePositive).default(100))
+    .addOption(opt('--policy-script-memory-mb <mb>', "a policy script's run stops when its heap passes this").argParser(parsePositive).default(8))
+    .addOption(opt('--policy-http-base <url>', 'policy scripts may GET under this http(s) URL (http.get(path)); unset: scripts have no way out'))
+    .addOption(opt('--policy-http-timeout-ms <ms>', 'timeout of one such GET').argParser(parsePositive).default(2000))
+    .addOption(opt('--policy-http-cache-seconds <s>', 'how long an answer to such a GET is reused').argParser(parsePositive).default(300))
     .addOption(
       opt(
         '--connection-request-allowed-cidrs <cidrs>',
@@ -338,6 +354,12 @@ export function registerServeCommand(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        policyScriptTimeoutMs: Math.floor(o.policyScriptTimeoutMs),
+        policyScriptMemoryBytes: Math.floor(o.policyScriptMemoryMb * 1024 * 1024),
+        ...(o.policyHttpBase !== undefined ? { policyHttpBase: o.policyHttpBase } : {}),
+        policyHttpTimeoutMs: Math.floor(o.policyHttpTimeoutMs),
+        policyHttpCacheMs: Math.floor(o.policyHttpCacheSeconds * 1000),
+        cwmpVersions: o.cwmpVersions,
         // Made after every port is bound (below), or by the cluster primary.
         generateBootstrapAtStart: false,
         perDeviceCredentials: o.perDeviceCredentials,

@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parseQuirks, QUIRK_NAMES } from '../cpe/client/quirks.js';
 import { Fleet, type ConnectionRequestMode, type FleetOptions } from '../cpe/sim/fleet.js';
 import { startProgress } from '../cpe/sim/progress.js';
-import { opt, parseHostPort, parsePort, parsePositive } from './options.js';
+import { opt, parseCwmpVersions, parseHostPort, parsePort, parsePositive } from './options.js';
 import { fleetStun } from '../cpe/sim/stun.js';
 
 function parseCount(value: string): number {
@@ -51,6 +51,7 @@ interface SimFlags {
   crUsername?: string;
   crPassword?: string;
   quirks?: string;
+  cwmpVersions?: string[];
   crMode: ConnectionRequestMode;
   crHost: string;
   crPort: number;
@@ -100,6 +101,7 @@ export function flagsToOptions(f: SimFlags): FleetOptions {
     connectionRequestCredentials:
       f.crUsername !== undefined ? { username: f.crUsername, password: f.crPassword ?? '' } : undefined,
     quirks: f.quirks !== undefined ? parseQuirks(f.quirks) : undefined,
+    cwmpVersions: f.cwmpVersions,
     connectionRequests: f.crMode,
     connectionRequestHost: f.crHost,
     connectionRequestPort: f.crPort,
@@ -138,6 +140,7 @@ export function registerSimCommand(program: Command): void {
     .addOption(opt('--password <password>', 'CPE→ACS password'))
     .addOption(opt('--cr-username <user>', 'connection-request username the ACS must use'))
     .addOption(opt('--cr-password <password>', 'connection-request password'))
+    .addOption(opt('--cwmp-versions <list>', 'CWMP 1.4 negotiation: versions the devices announce (e.g. 1.0,1.1,1.2,1.3,1.4); default none, as a pre-1.4 device').argParser(parseCwmpVersions))
     .addOption(opt('--quirks <list>', `comma-separated: ${Object.keys(QUIRK_NAMES).join(', ')}`))
     .addOption(opt('--cr-mode <mode>', 'connection-request listeners: shared, per-device or off').argParser(parseMode).default('shared'))
     .addOption(opt('--cr-host <address>', 'bind address of connection-request listeners').default('127.0.0.1'))

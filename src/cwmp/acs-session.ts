@@ -11,6 +11,7 @@
  * state as it was.
  */
 import { ProtocolError, faultString } from './errors.js';
+import { faultcodeFor } from './rpc/fault.js';
 import {
   ACS_REQUEST_RESPONSE,
   ACS_SUPPORTED_METHODS,
@@ -24,6 +25,7 @@ import {
   type Fault,
   type Inform,
 } from './types.js';
+import { CWMP_VERSIONS, negotiateVersion, type Negotiated } from './versions.js';
 
 export type AcsSessionState =
   /** Nothing yet: the first message must be an Inform. */
@@ -94,6 +96,8 @@ interface PendingRequest {
 export interface AcsSessionOptions {
   /** Prefix of the IDs we put on our requests; unique per session keeps logs readable. */
   idPrefix?: string;
+  /** The CWMP versions the ACS speaks (default all, 1.0 … 1.4); a CPE's list is matched against it. */
+  cwmpVersions?: readonly string[];
 }
 
 export class AcsSession {
@@ -104,10 +108,20 @@ export class AcsSession {
   #idPrefix: string;
   #counter = 0;
   #pending: PendingRequest | null = null;
-  #cpeVersions: string | undefined;
+  #versions: readonly string[];
+  #negotiated: Negotiated = { kind: 'none' };
 
   constructor(opts: AcsSessionOptions = {}) {
     this.#idPrefix = opts.idPrefix ?? 'flotilla';
+    this.#versions = opts.cwmpVersions ?? CWMP_VERSIONS;
+  }
+
+  /**
+   * What the Inform's SupportedCWMPVersions came to: nothing offered (an older CPE), the
+   * version both speak, or none in common (the driver answers fault 8006, versionFault()).
+   */
+  get negotiated(): Negotiated {
+    return this.#negotiated;
   }
 
   get state(): AcsSessionState {
@@ -130,7 +144,7 @@ export class AcsSession {
         }
         this.#namespace = message.namespace;
         this.#informId = message.header.id;
-        this.#cpeVersions = message.header.supportedCwmpVersions;
+        this.#negotiated = negotiateVersion(message.header.supportedCwmpVersions, this.#versions);
         this.#move('inform');
         return { kind: 'inform', inform: body, header: message.header };
       case 'cpeRequests':
@@ -150,12 +164,19 @@ export class AcsSession {
    * release it (TR-069 A.4.1), so queued ACS work goes first.
    */
   acceptInform(opts: { holdRequests?: boolean } = {}): Envelope {
+    if (this.#negotiated.kind === 'incompatible') {
+      throw new ProtocolError('ILLEGAL_STATE', 'no CWMP version in common: answer with versionFault()', 'local');
+    }
     this.#move('accept');
     this.#hold = opts.holdRequests === true;
     const header: CwmpHeader = { id: this.#informId };
     if (this.#hold) header.holdRequests = true;
-    // CWMP 1.4 (A.4.1): the ACS states the version it uses when the CPE offered a list.
-    if (this.#cpeVersions !== undefined) header.useCwmpVersion = pickVersion(this.#cpeVersions);
+    // CWMP 1.4 (A.2.1, A.4.1): the ACS states the version it uses when the CPE offered a list,
+    // and from this message on both sides speak that version's namespace.
+    if (this.#negotiated.kind === 'agreed') {
+      header.useCwmpVersion = this.#negotiated.version;
+      this.#namespace = this.#negotiated.namespace;
+    }
     const body: AcsResponse = { method: 'InformResponse', maxEnvelopes: 1 };
     return { namespace: this.#namespace, header, body };
   }
@@ -163,7 +184,17 @@ export class AcsSession {
   /** Refuse the Inform with an ACS fault (8005 retry when the device is busy, 8001 denied …). */
   rejectInform(faultCode: number, message?: string): Envelope<Fault> {
     this.#move('reject');
-    return this.#fault(this.#informId, faultCode, message ?? faultString(faultCode), 'Server');
+    return this.#fault(this.#informId, faultCode, message ?? faultString(faultCode), faultcodeFor(faultCode));
+  }
+
+  /**
+   * Refuse an Inform whose SupportedCWMPVersions has nothing in common with ours: fault 8006,
+   * in the namespace the CPE used, naming what we speak.
+   */
+  versionFault(): Envelope<Fault> {
+    const n = this.#negotiated;
+    const offered = n.kind === 'incompatible' ? n.offered.join(',').slice(0, 100) : '';
+    return this.rejectInform(8006, `ACS version incompatible with CPE: the ACS speaks ${this.#versions.join(',')}, the CPE offered ${offered === '' ? 'no known version' : offered}`);
   }
 
   /** Send one ACS request; its answer comes in the next POST. */
@@ -320,14 +351,4 @@ export function canStep(state: AcsSessionState, event: AcsSessionEvent): boolean
 
 function idHeader(id: string | undefined): CwmpHeader {
   return id === undefined ? {} : { id };
-}
-
-/** The highest version both sides support; we implement up to 1.4. */
-function pickVersion(cpeVersions: string): string {
-  const offered = cpeVersions
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => /^1\.[0-4]$/.test(v))
-    .sort();
-  return offered[offered.length - 1] ?? '1.0';
 }

@@ -27,6 +27,7 @@ import {
   type Fault,
   type Inform,
 } from './types.js';
+import { highestVersion, namespaceForVersion, parseVersionList } from './versions.js';
 
 export type CpeSessionState =
   /** Nothing sent yet. */
@@ -102,13 +103,20 @@ export type CpeReceived =
   | { kind: 'acsDone' };
 
 export interface CpeSessionOptions {
-  /** The namespace to speak; the ACS answers in the one the CPE used (A.2.1). */
+  /**
+   * The namespace of the Inform; the ACS answers in the one the CPE used (A.2.1). Default: the
+   * namespace of the highest of `supportedCwmpVersions`, else cwmp-1-0.
+   */
   namespace?: CwmpNamespace;
   /** Prefix of the cwmp:ID values we put on our requests. */
   idPrefix?: string;
   /** Quirk: put the deprecated NoMoreRequests header on the Inform (CWMP 1.0 devices do). */
   noMoreRequests?: boolean;
-  /** CWMP 1.4: announce the versions we speak in the Inform header. */
+  /**
+   * CWMP 1.4: announce the versions we speak ("1.0,1.4") in the Inform header. The ACS's
+   * UseCWMPVersion then picks the namespace of the rest of the session; a version we did not
+   * offer fails the session.
+   */
   supportedCwmpVersions?: string;
 }
 
@@ -118,6 +126,7 @@ export class CpeSession {
   #idPrefix: string;
   #noMoreRequests: boolean;
   #versions: string | undefined;
+  #version: string | null = null;
   #counter = 0;
   #hold = false;
   /** The CPE request awaiting its response (requestSent). */
@@ -127,7 +136,8 @@ export class CpeSession {
   #acsMethod: AcsRequest['method'] | null = null;
 
   constructor(opts: CpeSessionOptions = {}) {
-    this.#namespace = opts.namespace ?? 'urn:dslforum-org:cwmp-1-0';
+    const highest = opts.supportedCwmpVersions === undefined ? null : highestVersion(parseVersionList(opts.supportedCwmpVersions));
+    this.#namespace = opts.namespace ?? (highest === null ? null : namespaceForVersion(highest)) ?? 'urn:dslforum-org:cwmp-1-0';
     this.#idPrefix = opts.idPrefix ?? 'cpe';
     this.#noMoreRequests = opts.noMoreRequests === true;
     this.#versions = opts.supportedCwmpVersions;
@@ -139,6 +149,11 @@ export class CpeSession {
 
   get namespace(): CwmpNamespace {
     return this.#namespace;
+  }
+
+  /** The version the ACS chose with UseCWMPVersion (null: none said, an older ACS or CPE). */
+  get cwmpVersion(): string | null {
+    return this.#version;
   }
 
   /** HoldRequests as set by the last ACS message; an empty response clears it (A.4.1). */
@@ -205,6 +220,8 @@ export class CpeSession {
     switch (this.#state) {
       case 'informing':
         if (body.method === 'InformResponse') {
+          const agreed = this.#agree(message);
+          if (!agreed.ok) return agreed;
           this.#hold = message.header.holdRequests === true;
           this.#move('informResponse');
           return ok({ kind: 'informAccepted', holdRequests: this.#hold, maxEnvelopes: body.maxEnvelopes, header: message.header });
@@ -227,6 +244,28 @@ export class CpeSession {
       case 'failed':
         return remote(`no ACS message expected in state ${this.#state} (got ${body.method})`);
     }
+  }
+
+  /**
+   * Version negotiation (A.2.1): with our list offered, the ACS's UseCWMPVersion must be one of
+   * ours and its namespace is spoken from now on; without UseCWMPVersion (an older ACS) we
+   * carry on in the namespace it answered in. Without a list we ignore the header, as before.
+   */
+  #agree(message: Envelope): Result<true> {
+    if (this.#versions === undefined) return ok(true);
+    const chosen = message.header.useCwmpVersion;
+    if (chosen === undefined) {
+      this.#namespace = message.namespace;
+      return ok(true);
+    }
+    const ns = parseVersionList(this.#versions).includes(chosen) ? namespaceForVersion(chosen) : null;
+    if (ns === null) {
+      this.#move('fail');
+      return remote(`the ACS chose CWMP version "${chosen.slice(0, 20)}", which we did not offer (${this.#versions})`);
+    }
+    this.#version = chosen;
+    this.#namespace = ns;
+    return ok(true);
   }
 
   #receiveEmpty(): Result<CpeReceived> {

@@ -56,6 +56,12 @@ export const EVENT_TYPES = [
   'campaign.device',
   /** A campaign's counts after a runner's step changed them (deviceId ""; data: campaignId, state, wave, counts). */
   'campaign.progress',
+  /**
+   * The CPE reported a transfer it made: a TransferComplete (data.commandKey; a task's, or one
+   * the ACS does not know) or an AutonomousTransferComplete (data.autonomous: a download or
+   * upload the device started itself, with its URL, file type, size and fault).
+   */
+  'device.transfer',
   /** A quirk profile was learnt by a session, or written or deleted by an operator (deviceId: the learning device or ""; data: profileId, source). */
   'quirks.changed',
 ] as const;

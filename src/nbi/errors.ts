@@ -46,8 +46,8 @@ export const ERROR_SCHEMA = {
     message: { type: 'string' },
     position: {
       type: 'object',
-      description: 'Where the input is wrong (INVALID_POLICY): a member such as "triggers[1]", and a 1-based column in text',
-      properties: { field: { type: 'string' }, column: { type: 'integer' } },
+      description: 'Where the input is wrong (INVALID_POLICY): a member such as "triggers[1]", and a 1-based column in text (and line, in a script)',
+      properties: { field: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } },
     },
   },
   required: ['code', 'message'],

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Reader, Want } from '../session/programs/converge.js';
 import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger } from '../store/types.js';
 import { filterPaths, matchesAll, type DeviceFacts } from './match.js';
+import { sandboxHost, type FetchState, type ScriptHost, type ScriptInput, type ScriptResult } from './sandbox.js';
 
 export interface Desired extends Want {
   policyId: string;
@@ -40,7 +41,31 @@ export interface PolicyEvaluation {
   errors: Map<string, ComplianceFault>;
   /** Notification attributes active policies want (the highest-priority policy per path). */
   notifications: { path: string; notification: 0 | 1 | 2; policyId: string }[];
+  /** Extension GETs scripts of active policies need before they can give a value (./extensions.ts). */
+  fetches: string[];
+  /** Active policies with a script still waiting for a value (a parameter, a GET): not compliant yet. */
+  waiting: Set<string>;
 }
+
+/**
+ * What an evaluation may use besides the device's values: a memo of script runs (one per
+ * session, so a script runs again only when something it read changed), and the HTTP
+ * extension's answers (absent: not configured).
+ */
+export interface EvaluationContext {
+  scripts?: ScriptMemo;
+  http?: (path: string) => FetchState;
+}
+
+/** Script runs of one session, by policy and declaration, with what each read. */
+export type ScriptMemo = Map<string, { source: string; reads: [string, string][]; result: ScriptResult }>;
+
+export interface PolicySetOptions {
+  /** Runs scripts (default: the process's sandbox, when loaded). */
+  scripts?: ScriptHost | null;
+}
+
+const SCRIPT_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+))*$/;
 
 /** Which policies a session runs: every-session ones, and those triggered by its events. */
 export type ActiveFilter = (policy: PolicyRecord) => boolean;
@@ -52,8 +77,12 @@ export class PolicySet {
   readonly key: string;
   /** Every parameter path the set reads: filters, declarations, value sources. */
   readonly paths: readonly string[];
+  /** Some enabled policy runs a script. */
+  readonly hasScripts: boolean;
+  readonly #host: ScriptHost | null;
 
-  constructor(records: readonly PolicyRecord[]) {
+  constructor(records: readonly PolicyRecord[], opts: PolicySetOptions = {}) {
+    this.#host = opts.scripts === undefined ? sandboxHost() : opts.scripts;
     this.policies = records
       .filter((p) => p.enabled)
       .slice()
@@ -63,6 +92,7 @@ export class PolicySet {
       .digest('base64url')
       .slice(0, 22);
     this.paths = [...new Set(this.policies.flatMap(referencedPaths))].sort();
+    this.hasScripts = this.policies.some((p) => p.script !== undefined || p.declarations.some((d) => 'from' in d && 'script' in d.from));
   }
 
   get size(): number {
@@ -73,8 +103,10 @@ export class PolicySet {
    * What the set wants of one device, given what is known. `active` picks the policies whose
    * declarations are enforced now; `now` judges staleness.
    */
-  evaluate(device: DeviceFacts, read: Reader, active: ActiveFilter, now: number): PolicyEvaluation {
+  evaluate(device: DeviceFacts, read: Reader, active: ActiveFilter, now: number, ctx: EvaluationContext = {}): PolicyEvaluation {
     const unknown = new Set<string>();
+    const fetches = new Set<string>();
+    const waiting = new Set<string>();
     const stale = new Set<string>();
     const matched = new Map<string, boolean | undefined>();
     const errors = new Map<string, ComplianceFault>();
@@ -85,6 +117,22 @@ export class PolicySet {
     const notifications = new Map<string, { path: string; notification: 0 | 1 | 2; policyId: string }>();
     /** path → claims, in priority order. */
     const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean }[]>();
+    const claim = (policyId: string, path: string, value: string, type: string | undefined, isActive: boolean): void => {
+      const list = claims.get(path) ?? [];
+      // A script may declare one path twice: its last word counts.
+      const own = list.findIndex((c) => c.policyId === policyId);
+      const entry = { policyId, value, ...(type !== undefined ? { type } : {}), active: isActive };
+      if (own >= 0) list[own] = entry;
+      else list.push(entry);
+      claims.set(path, list);
+      // Its current value is needed to know whether it differs.
+      if (isActive && read(path) === undefined) unknown.add(path);
+    };
+    const needs = (policyId: string, r: { params: string[]; fetches: string[] }): void => {
+      waiting.add(policyId);
+      for (const path of r.params) unknown.add(path);
+      for (const f of r.fetches) fetches.add(f);
+    };
     for (const p of this.policies) {
       const isActive = active(p);
       const m = matchesAll(p.filters, device, valueOf);
@@ -94,7 +142,7 @@ export class PolicySet {
         continue;
       }
       if (!m) continue;
-      for (const d of p.declarations) {
+      for (const [i, d] of p.declarations.entries()) {
         if ('maxAge' in d) {
           if (isActive) {
             const k = read(d.path);
@@ -109,6 +157,19 @@ export class PolicySet {
           continue;
         }
         if (!('value' in d) && !('from' in d)) continue;
+        if ('from' in d && 'script' in d.from) {
+          const r = this.#run(`${p.id}#${p.revision}#${i}`, d.from.script, device, valueOf, ctx);
+          if (r.kind === 'needs') {
+            if (isActive) needs(p.id, r);
+            continue;
+          }
+          if (r.kind === 'error' || r.value === null) {
+            errors.set(p.id, { faultCode: 0, faultString: `script of ${d.path}: ${r.kind === 'error' ? r.error : 'it returned no value'}`, path: d.path });
+            continue;
+          }
+          claim(p.id, d.path, r.value, d.type, isActive);
+          continue;
+        }
         const value = computeValue(d, device, read);
         if (value === undefined) {
           if (isActive && 'from' in d && 'parameter' in d.from) unknown.add(d.from.parameter);
@@ -118,11 +179,19 @@ export class PolicySet {
           errors.set(p.id, { faultCode: 0, faultString: `no value for ${d.path}: its source is absent`, path: d.path });
           continue;
         }
-        const list = claims.get(d.path) ?? [];
-        list.push({ policyId: p.id, value, ...(d.type !== undefined ? { type: d.type } : {}), active: isActive });
-        claims.set(d.path, list);
-        // Its current value is needed to know whether it differs.
-        if (isActive && read(d.path) === undefined) unknown.add(d.path);
+        claim(p.id, d.path, value, d.type, isActive);
+      }
+      if (p.script !== undefined) {
+        const r = this.#run(`${p.id}#${p.revision}#script`, p.script, device, valueOf, ctx);
+        if (r.kind === 'needs') {
+          if (isActive) needs(p.id, r);
+        } else if (r.kind === 'error') {
+          errors.set(p.id, { faultCode: 0, faultString: `script: ${r.error}` });
+        } else {
+          const bad = r.declared.find(([path]) => !SCRIPT_PATH.test(path) || path.length > 256);
+          if (bad !== undefined) errors.set(p.id, { faultCode: 0, faultString: `script: declare("${bad[0].slice(0, 100)}"): not a parameter path` });
+          else for (const [path, value] of r.declared) claim(p.id, path, value, undefined, isActive);
+        }
       }
     }
     const desired: Desired[] = [];
@@ -139,7 +208,40 @@ export class PolicySet {
       for (const o of owners) owned.set(o.policyId, [...(owned.get(o.policyId) ?? []), path]);
       if (owners.length > 0) desired.push({ path, value: winner.value, ...(winner.type !== undefined ? { type: winner.type } : {}), policyId: winner.policyId });
     }
-    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors, notifications: [...notifications.values()] };
+    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors, notifications: [...notifications.values()], fetches: [...fetches], waiting };
+  }
+
+  /** One script run, or the memo's when nothing it read has changed since. */
+  #run(key: string, source: string, device: DeviceFacts, valueOf: (path: string) => string | null | undefined, ctx: EvaluationContext): ScriptResult {
+    const state = (kind: string, path: string): string => {
+      if (kind === 'p') {
+        const v = valueOf(path);
+        return v === undefined ? '?' : v === null ? '-' : `=${v}`;
+      }
+      const f = ctx.http?.(path);
+      return f === undefined ? '?' : 'body' in f ? `=${f.body}` : `!${f.error}`;
+    };
+    const hit = ctx.scripts?.get(key);
+    if (hit !== undefined && hit.source === source && hit.reads.every(([k, state_]) => state(k[0]!, k.slice(1)) === state_)) return hit.result;
+    if (this.#host === null) return { kind: 'error', error: 'scripts cannot run in this process (the sandbox is not loaded)' };
+    const reads: [string, string][] = [];
+    const input: ScriptInput = {
+      device: { id: device.id, manufacturer: device.identity.manufacturer, oui: device.identity.oui, productClass: device.identity.productClass, serialNumber: device.identity.serialNumber, tags: device.tags },
+      param: (path) => {
+        reads.push([`p${path}`, state('p', path)]);
+        return valueOf(path);
+      },
+    };
+    const http = ctx.http;
+    if (http !== undefined) {
+      input.http = (path) => {
+        reads.push([`h${path}`, state('h', path)]);
+        return http(path);
+      };
+    }
+    const result = this.#host.run(source, input);
+    ctx.scripts?.set(key, { source, reads, result });
+    return result;
   }
 }
 

@@ -4,7 +4,7 @@
  * ignores triggers). The evaluation is the engine's, the one sessions run.
  */
 import { sameValue, type Known, type Reader } from '../session/programs/converge.js';
-import type { DeviceSummary, StoredParameter } from '../store/types.js';
+import type { ComplianceFault, DeviceSummary, StoredParameter } from '../store/types.js';
 import type { Conflict, PolicySet } from './engine.js';
 import type { DeviceFacts } from './match.js';
 
@@ -23,6 +23,10 @@ export interface DevicePlan {
   set: PlannedValue[];
   /** Values the plan needs and the store does not have (read first in a session). */
   unknown: string[];
+  /** Policies that could not compute a value (a script's error, an absent source), with why. */
+  faults: { policyId: string; fault: ComplianceFault }[];
+  /** Extension GETs scripts need (a dry run fetches nothing; a session does, first). */
+  fetches: string[];
   conflicts: Conflict[];
 }
 
@@ -45,7 +49,8 @@ export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly St
     const r = byPath.get(path);
     return r === undefined ? undefined : ({ value: r.value ?? '', type: r.type ?? 'xsd:string', at: r.valueAt ?? 0 } satisfies Known);
   };
-  const e = set.evaluate(factsOf(device), read, () => true, now);
+  // No HTTP answers in a dry run: a script that needs one shows it under `fetches`.
+  const e = set.evaluate(factsOf(device), read, () => true, now, { scripts: new Map(), http: () => undefined });
   const set_: PlannedValue[] = [];
   for (const d of e.desired) {
     const cur = read(d.path);
@@ -57,6 +62,8 @@ export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly St
     policies: [...e.matched].filter(([, m]) => m === true).map(([id]) => id),
     set: set_,
     unknown: e.unknown,
+    fetches: e.fetches,
+    faults: [...e.errors].map(([policyId, fault]) => ({ policyId, fault })),
     conflicts: e.conflicts,
   };
 }

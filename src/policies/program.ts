@@ -13,7 +13,9 @@ import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { Program, ProgramContext, ProgramRpc, SessionView } from '../session/program.js';
 import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader } from '../session/programs/converge.js';
 import type { ComplianceRecord, PolicyRecord } from '../store/types.js';
-import { PolicySet, triggeredBy, type PolicyEvaluation } from './engine.js';
+import { PolicySet, triggeredBy, type EvaluationContext, type PolicyEvaluation, type ScriptMemo } from './engine.js';
+import type { HttpExtension } from './extensions.js';
+import type { FetchState } from './sandbox.js';
 import type { DeviceFacts } from './match.js';
 import { digest, formatMemo, parseMemo, retryDelay } from './memo.js';
 
@@ -24,6 +26,10 @@ export interface PolicySessionSettings {
   /** First retry of a faulted device after this long, doubling per faulted evaluation. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Scripts' `http.get` (null: not configured). */
+  http?: HttpExtension | null;
+  /** Most extension GETs one session makes for scripts (default 8). */
+  maxFetches?: number;
 }
 
 export const DEFAULT_POLICY_SESSION_SETTINGS: PolicySessionSettings = {
@@ -32,6 +38,9 @@ export const DEFAULT_POLICY_SESSION_SETTINGS: PolicySessionSettings = {
   retryBaseMs: 10 * 60_000,
   retryMaxMs: 24 * 60 * 60_000,
 };
+
+/** Rounds of extension GETs before one step (a script may need one answer to know the next URL). */
+const FETCH_ROUNDS = 3;
 
 /** The device as the engine sees it in a session. */
 export function sessionFacts(view: SessionView): DeviceFacts {
@@ -68,7 +77,7 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
     set.policies.some((p) => p.triggers.length > 0 && active(p));
   const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name));
   const converge = new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
-  return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap));
+  return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap), set.hasScripts && settings.http ? target : null);
 }
 
 /**
@@ -79,13 +88,17 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
 class PolicyProgram implements Program {
   readonly name = 'policies';
   readonly storedPaths?: readonly string[];
+  readonly prepare?: () => Promise<void>;
   #onSecond = false;
 
   constructor(
     readonly first: ConvergeProgram,
     readonly second: NotificationStep,
+    fetcher: PolicyTarget | null,
   ) {
     if (first.storedPaths !== undefined) this.storedPaths = first.storedPaths;
+    // Only a set with scripts, with the HTTP extension configured, has anything to prepare.
+    if (fetcher !== null) this.prepare = () => (this.#onSecond ? Promise.resolve() : fetcher.fetchNeeded(first.reader));
   }
 
   next(): ProgramRpc | null {
@@ -142,6 +155,10 @@ class PolicyTarget implements ConvergeTarget {
   readonly #eager: boolean;
   readonly #informed: readonly string[];
   readonly #facts: DeviceFacts;
+  readonly #context: EvaluationContext;
+  /** Extension GETs asked for this session. */
+  readonly #fetched = new Set<string>();
+  #wanted: boolean | null = null;
   #last: PolicyEvaluation | null = null;
 
   /** The last evaluation this session (null: the device was not evaluated). */
@@ -158,6 +175,38 @@ class PolicyTarget implements ConvergeTarget {
     this.#informed = informed;
     this.#facts = sessionFacts(ctx.view);
     if (eager) this.storedPaths = set.paths;
+    const scripts: ScriptMemo = new Map();
+    const http = settings.http ?? null;
+    const budget = settings.maxFetches ?? 8;
+    this.#context = {
+      scripts,
+      ...(http !== null
+        ? {
+            http: (path: string): FetchState =>
+              http.lookup(path) ??
+              (this.#fetched.has(path) || this.#fetched.size >= budget ? { error: `http.get("${path.slice(0, 100)}"): more than ${budget} GETs in one session, or the answer expired` } : undefined),
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * Before a step: what the scripts of active policies need from the HTTP extension, fetched
+   * (bounded: a few rounds, `maxFetches` GETs per session, each with the extension's timeout).
+   * The evaluation is the one the step makes next; the script memo makes it cheap to repeat.
+   */
+  async fetchNeeded(read: Reader): Promise<void> {
+    const http = this.#settings.http;
+    if (http === null || http === undefined) return;
+    this.#wanted ??= this.wanted(this.#ctx.view);
+    if (!this.#wanted) return;
+    for (let round = 0; round < FETCH_ROUNDS; round++) {
+      const e = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now(), this.#context);
+      const todo = e.fetches.filter((f) => !this.#fetched.has(f)).slice(0, Math.max(0, (this.#settings.maxFetches ?? 8) - this.#fetched.size));
+      if (todo.length === 0) return;
+      for (const f of todo) this.#fetched.add(f);
+      await http.fetchAll(todo);
+    }
   }
 
   /**
@@ -174,7 +223,7 @@ class PolicyTarget implements ConvergeTarget {
   }
 
   evaluate(read: Reader): Evaluation {
-    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now());
+    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now(), this.#context);
     return this.#last;
   }
 
@@ -216,6 +265,7 @@ class PolicyTarget implements ConvergeTarget {
         }
       }
       if (state === 'compliant' && e.stale.length > 0 && !result.settled) state = 'pending';
+      if (state === 'compliant' && e.waiting.has(p.id)) state = 'pending';
       compliance.push({ ...base, state, fault });
     }
     const memo = parseMemo(view.policyMemo);

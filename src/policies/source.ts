@@ -5,6 +5,7 @@
  */
 import type { PolicyRecord } from '../store/types.js';
 import { PolicySet } from './engine.js';
+import type { ScriptHost } from './sandbox.js';
 
 export interface PolicyLoader {
   listPolicies(): Promise<PolicyRecord[]>;
@@ -14,6 +15,8 @@ export interface PolicySourceOptions {
   /** Reload this often even without an event (default 60 s; 0: never). */
   refreshMs?: number;
   onError?: (error: unknown) => void;
+  /** Runs the policies' scripts (default: the process's sandbox with default limits, once loaded). */
+  scripts?: ScriptHost | null;
 }
 
 export class PolicySource {
@@ -43,7 +46,8 @@ export class PolicySource {
       try {
         do {
           this.#again = false;
-          this.#set = new PolicySet(await this.#loader.listPolicies());
+          const list = await this.#loader.listPolicies();
+          this.#set = new PolicySet(list, this.#opts.scripts === undefined ? {} : { scripts: this.#opts.scripts });
         } while (this.#again);
       } catch (e) {
         this.#opts.onError?.(e);

@@ -13,6 +13,8 @@ export const POLICY_LIMITS = { declarations: 512, filters: 32, name: 200, descri
 
 export interface InputPosition {
   field: string;
+  /** In a script: its line (1-based); elsewhere text is one line. */
+  line?: number;
   column?: number;
 }
 
@@ -22,12 +24,26 @@ export class PolicyInputError extends Error {
     message: string,
     readonly position: InputPosition,
   ) {
-    super(`${position.field}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
+    super(`${position.field}${position.line !== undefined ? ` (line ${position.line})` : ''}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
   }
 }
 
 /** Parses one filter expression; throws with a message (and, when it knows, a column). */
 export type FilterParser = (expression: string) => DeviceFilter;
+
+/** Compiles a script without running it: its syntax error with the position, or null. */
+export type ScriptChecker = (source: string) => { message: string; line: number; column: number } | null;
+
+const MAX_SCRIPT = 16_384;
+
+function script(v: unknown, field: string, check: ScriptChecker | undefined): string {
+  const text = str(v, field, MAX_SCRIPT);
+  if (text.trim() === '') fail(field, 'must not be empty');
+  // Without a checker (a caller with no sandbox) the script is taken as written; the API always checks.
+  const bad = check?.(text) ?? null;
+  if (bad !== null) throw new PolicyInputError(bad.message, { field, line: bad.line, column: bad.column });
+  return text;
+}
 
 const PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+|\{i\}))*\.?$/;
 
@@ -61,9 +77,9 @@ function path(v: unknown, field: string, opts: { object?: boolean } = {}): strin
 }
 
 /** `parseFilter` turns a filter expression into the store's DeviceFilter (the NBI's language). */
-export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser): PolicyDefinition {
+export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser, opts: { checkScript?: ScriptChecker } = {}): PolicyDefinition {
   const o = obj(input, 'body');
-  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations'], '');
+  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations', 'script'], '');
   const name = str(o.name, 'name', POLICY_LIMITS.name).trim();
   if (name === '') fail('name', 'must not be empty');
   const description = o.description === undefined ? undefined : str(o.description, 'description', POLICY_LIMITS.description);
@@ -108,7 +124,7 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser)
   if (o.declarations.length > POLICY_LIMITS.declarations) fail('declarations', `at most ${POLICY_LIMITS.declarations}`);
   const seen = new Set<string>();
   const declarations = o.declarations.map((d, i) => {
-    const decl = declaration(d, `declarations[${i}]`);
+    const decl = declaration(d, `declarations[${i}]`, opts.checkScript);
     const key = `${'notification' in decl ? 'n' : 'maxAge' in decl ? 'a' : 'v'}:${decl.path}`;
     if (seen.has(key)) fail(`declarations[${i}].path`, `"${decl.path}" is declared twice`);
     seen.add(key);
@@ -124,10 +140,11 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser)
     priority,
     enabled: o.enabled !== false,
     declarations,
+    ...(o.script !== undefined ? { script: script(o.script, 'script', opts.checkScript) } : {}),
   };
 }
 
-function declaration(input: unknown, field: string): Declaration {
+function declaration(input: unknown, field: string, check: ScriptChecker | undefined): Declaration {
   const d = obj(input, field);
   if ('maxAge' in d) {
     only(d, ['path', 'maxAge'], field);
@@ -154,13 +171,17 @@ function declaration(input: unknown, field: string): Declaration {
   }
   if ('from' in d) {
     only(d, ['path', 'from', 'type'], field);
-    return { path: p, from: source(d.from, `${field}.from`), ...typed };
+    return { path: p, from: source(d.from, `${field}.from`, check), ...typed };
   }
   fail(field, 'needs one of "value", "from", "maxAge" or "notification"');
 }
 
-function source(input: unknown, field: string): ValueSource {
+function source(input: unknown, field: string, check: ScriptChecker | undefined): ValueSource {
   const s = obj(input, field);
+  if ('script' in s) {
+    only(s, ['script'], field);
+    return { script: script(s.script, `${field}.script`, check) };
+  }
   if ('parameter' in s) {
     only(s, ['parameter'], field);
     return { parameter: path(s.parameter, `${field}.parameter`) };
@@ -179,5 +200,5 @@ function source(input: unknown, field: string): ValueSource {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 8 || length > 64) fail(`${field}.secret.length`, 'between 8 and 64');
     return { secret: { length } };
   }
-  fail(field, 'needs one of "parameter", "identity" or "secret"');
+  fail(field, 'needs one of "parameter", "identity", "secret" or "script"');
 }

@@ -36,8 +36,8 @@ export class ServiceError extends Error {
     message: string,
     /** Only with RATE_LIMITED: how long until a retry can pass. */
     readonly retryAfterMs?: number,
-    /** Where in the input the error is (INVALID_POLICY): a member path, and a column in text. */
-    readonly position?: { field: string; column?: number },
+    /** Where in the input the error is (INVALID_POLICY): a member path, and a line and column in text. */
+    readonly position?: { field: string; line?: number; column?: number },
   ) {
     super(message);
   }

@@ -11,6 +11,7 @@ import type { EventBus } from '../events/bus.js';
 import { PolicySet } from '../policies/engine.js';
 import { planFor, type DevicePlan } from '../policies/plan.js';
 import { parsePolicyDefinition, PolicyInputError, type FilterParser } from '../policies/validate.js';
+import { loadSandbox, sandboxHost, type ScriptLimits } from '../policies/sandbox.js';
 import type { ComplianceRecord, PolicyDefinition, PolicyRecord, PolicyRevision, Store } from '../store/types.js';
 import { conflict, notFound, ServiceError } from './errors.js';
 import { shippedCatalogues, type CatalogueSet } from '../datamodel/bbf.js';
@@ -23,6 +24,8 @@ export interface PolicyServiceOptions {
   now?: () => number;
   /** Literal declared values are checked against these (default: the shipped catalogue; null: not checked). */
   catalogues?: CatalogueSet | null;
+  /** Limits of scripts run by dry runs (default: the sandbox's). */
+  scriptLimits?: Partial<ScriptLimits>;
 }
 
 export interface ComplianceSummary {
@@ -62,8 +65,11 @@ export class PolicyService {
    */
   parse(input: unknown): PolicyDefinition {
     let def: PolicyDefinition;
+    // Scripts are compiled (never run) to find syntax errors: the sandbox is loaded by then
+    // (every caller below awaits loadSandbox first).
+    const host = sandboxHost(this.#o.scriptLimits);
     try {
-      def = parsePolicyDefinition(input, this.#parseFilter);
+      def = parsePolicyDefinition(input, this.#parseFilter, host === null ? {} : { checkScript: (src) => host.check(src) });
     } catch (e) {
       if (e instanceof PolicyInputError) throw new ServiceError('INVALID_POLICY', e.message, undefined, e.position);
       throw e;
@@ -90,6 +96,7 @@ export class PolicyService {
   }
 
   async create(input: unknown, author: string): Promise<PolicyRecord> {
+    await loadSandbox();
     const def = this.parse(input);
     const now = this.#now();
     const record: PolicyRecord = { ...def, id: randomUUID(), revision: 1, createdAt: now, updatedAt: now, author };
@@ -100,6 +107,7 @@ export class PolicyService {
 
   /** A new revision with this definition. `expectedRevision`, when given, must be the current one. */
   async update(id: string, input: unknown, author: string, expectedRevision?: number): Promise<PolicyRecord> {
+    await loadSandbox();
     const def = this.parse(input);
     return this.#revise(id, def, author, expectedRevision);
   }
@@ -157,6 +165,7 @@ export class PolicyService {
    * when `id` is given, else added as "draft"), against every device it matches.
    */
   async plan(id: string | null, draft?: unknown): Promise<PlanAnswer> {
+    await loadSandbox();
     const stored = await this.#o.store.listPolicies();
     let subject: PolicyRecord;
     if (draft !== undefined) {
@@ -171,7 +180,7 @@ export class PolicyService {
       subject = found;
     }
     // A draft is planned as if enabled: the point is to see what it would do.
-    const set = new PolicySet([...stored.filter((p) => p.id !== subject.id), { ...subject, enabled: true }]);
+    const set = new PolicySet([...stored.filter((p) => p.id !== subject.id), { ...subject, enabled: true }], { scripts: sandboxHost(this.#o.scriptLimits) });
     const page = await this.#o.store.listDevices({ filters: subject.filters, limit: PLAN_LIMIT, parameters: [...set.paths] });
     const devices = page.devices.map((d) => planFor(set, d, d.parameters ?? [], this.#now())).filter((d) => d.policies.includes(subject.id));
     return { devices, total: page.total, truncated: page.total > page.devices.length };
@@ -181,7 +190,8 @@ export class PolicyService {
   async devicePlan(deviceId: string): Promise<DevicePlan> {
     const [device] = (await this.#o.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], limit: 1 })).devices;
     if (device === undefined) throw notFound(`device ${deviceId}`);
-    const set = new PolicySet(await this.#o.store.listPolicies());
+    await loadSandbox();
+    const set = new PolicySet(await this.#o.store.listPolicies(), { scripts: sandboxHost(this.#o.scriptLimits) });
     const params = set.paths.length === 0 ? [] : await this.#o.store.readParameters(deviceId, set.paths);
     return planFor(set, device, params, this.#now());
   }

@@ -63,6 +63,8 @@ export interface SessionDriverDeps {
    * a device's sessions come from (src/reach/target-guard.ts).
    */
   source?: { path: string; address: string };
+  /** CWMP versions the ACS speaks (default all); a CPE offering none of them gets fault 8006. */
+  cwmpVersions?: readonly string[];
 }
 
 export interface SessionSummary {
@@ -121,7 +123,7 @@ export class SessionDriver {
 
   constructor(deps: SessionDriverDeps, idPrefix: string) {
     this.#deps = deps;
-    this.machine = new AcsSession({ idPrefix });
+    this.machine = new AcsSession({ idPrefix, ...(deps.cwmpVersions !== undefined ? { cwmpVersions: deps.cwmpVersions } : {}) });
     this.startedAt = deps.now();
   }
 
@@ -192,6 +194,16 @@ export class SessionDriver {
     const envelope = this.machine.rejectInform(faultCode, reason);
     await this.abandon(faultCode === 8005 ? 'busy' : 'refused');
     return { status: 500, envelope, reason };
+  }
+
+  /**
+   * The Inform offered CWMP versions and none is ours: fault 8006 (A.2.1), before the store
+   * is touched (call it before `open`; nothing is written, no lock taken).
+   */
+  async refuseVersion(): Promise<Reply> {
+    const envelope = this.machine.versionFault();
+    await this.abandon('incompatible-version');
+    return { status: 500, envelope, reason: envelope.body.detail.faultString };
   }
 
   /** Every message after the Inform (null: an empty POST). */
@@ -346,6 +358,14 @@ export class SessionDriver {
     }
     while (this.#current < this.#programs.length) {
       const program = this.#programs[this.#current]!;
+      if (program.prepare !== undefined && !this.#failed.has(program)) {
+        try {
+          await program.prepare();
+        } catch (e) {
+          this.#failed.add(program);
+          this.#deps.onProgramError?.(program.name, e);
+        }
+      }
       const rpc = this.#failed.has(program) ? null : this.#guard(program, () => program.next());
       if (rpc !== null && rpc !== undefined) {
         this.#asker = program;
@@ -426,6 +446,21 @@ export class SessionDriver {
       else sink.publish({ type: 'task.faulted', at, deviceId, data: { ...base, fault: o.fault } });
     }
     this.#publishCompliance(sink, deviceId, at);
+    this.#publishTransfers(sink, deviceId, at);
+  }
+
+  /** Transfers the CPE reported this session, autonomous ones included (an OSS may follow them). */
+  #publishTransfers(sink: EventSink, deviceId: string, at: number): void {
+    for (const { message: m } of this.#cpeMessages) {
+      if (m.method !== 'TransferComplete' && m.method !== 'AutonomousTransferComplete') continue;
+      const outcome = { faultCode: m.faultStruct.faultCode, faultString: m.faultStruct.faultString, startTime: m.startTime, completeTime: m.completeTime };
+      if (m.method === 'TransferComplete') {
+        sink.publish({ type: 'device.transfer', at, deviceId, data: { autonomous: false, commandKey: m.commandKey, ...outcome } });
+      } else {
+        const { announceURL, transferURL, isDownload, fileType, fileSize, targetFileName } = m;
+        sink.publish({ type: 'device.transfer', at, deviceId, data: { autonomous: true, announceURL, transferURL, isDownload, fileType, fileSize, targetFileName, ...outcome } });
+      }
+    }
   }
 
   /** Policies evaluated this session, each with its state (alarms over policies listen). */

@@ -38,6 +38,12 @@ export interface Program {
   readonly storedPaths?: readonly string[];
   /** True when the ACS should go first (HoldRequests in the InformResponse) for this program. */
   holdRequests?(): boolean;
+  /**
+   * Optional, awaited by the driver before each `next` of this program: asynchronous work the
+   * program's next step needs that is neither the store nor the CPE (policy scripts' extension
+   * GETs). It must be bounded in time; an error finishes the program, not the session.
+   */
+  prepare?(): Promise<void>;
   /** The next RPC to send, or null: the program is finished and is not asked again. */
   next(): ProgramRpc | null;
   /** The CPE's answer (response or fault) to the RPC this program's `next` returned last. */

@@ -175,6 +175,7 @@ function rewriteValue(p: ParameterValue, s: QuirkSettings): ParameterValue {
 export class QuirkedProgram implements Program {
   readonly name: string;
   readonly storedPaths?: readonly string[];
+  readonly prepare?: () => Promise<void>;
   readonly #inner: Program;
   readonly #settings: QuirkSettings;
   readonly #hooks: QuirkHooks;
@@ -192,6 +193,7 @@ export class QuirkedProgram implements Program {
     this.#hooks = hooks;
     this.name = inner.name;
     if (inner.storedPaths !== undefined) this.storedPaths = inner.storedPaths;
+    if (inner.prepare !== undefined) this.prepare = () => inner.prepare!();
     this.#maxGet = settings.maxGetNames;
   }
 

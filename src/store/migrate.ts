@@ -37,6 +37,12 @@ export interface TableSpec {
   orderOnly?: string[];
   /** Checksums per device (tables keyed by device) or one for the table. */
   perDevice: boolean;
+  /**
+   * Columns that say where a backend keeps something rather than what it is (a file's bytes:
+   * a directory next to SQLite, chunked rows in PostgreSQL). They are rewritten by the copy
+   * (MigrateOptions.onFile) and left out of the checksums.
+   */
+  location?: string[];
 }
 
 /** Every table of the store's schema but schema_migrations, session_locks and search_paths. */
@@ -374,6 +380,7 @@ export const TABLES: readonly TableSpec[] = [
     },
     key: ['id'],
     perDevice: false,
+    location: ['storage', 'chunk_size'],
   },
   {
     name: 'file_transfers',
@@ -397,9 +404,10 @@ export const TABLES: readonly TableSpec[] = [
 ];
 
 /**
- * Tables a store has that are deliberately not copied. file_chunks: file content (gigabytes of
- * bytes, not rows to batch as JSON) is not moved between stores yet; the files' metadata is
- * (docs/files.md says how to move the content).
+ * Tables a store has that are deliberately not copied as rows. file_chunks: file content
+ * (gigabytes of bytes, not rows to batch as JSON) is streamed file by file by
+ * MigrateOptions.onFile (`flotilla migrate` passes src/cli/migrate-files.ts), into wherever
+ * the target keeps bytes.
  */
 export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts'];
 
@@ -644,7 +652,12 @@ function toPostgres(t: TableSpec, r: Row): Row {
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** One line per row, the copied columns in spec order: what both sides must agree on. */
-const canonical = (t: TableSpec, r: Row): string => JSON.stringify(Object.keys(t.columns).map((c) => r[c] ?? null));
+const canonical = (t: TableSpec, r: Row): string =>
+  JSON.stringify(
+    Object.keys(t.columns)
+      .filter((c) => t.location?.includes(c) !== true)
+      .map((c) => r[c] ?? null),
+  );
 
 // --- copy and verify --------------------------------------------------------------------
 
@@ -712,6 +725,23 @@ export interface MigrateOptions {
   /** Where `sqlite:` without a directory points (unused for explicit locations). */
   dataDir?: string;
   onProgress?: (message: string) => void;
+  /**
+   * Called for each file's row before it is written to the target: copy the file's bytes to
+   * where the target keeps them and say where that is. Without it the rows are copied as they
+   * are (and the bytes are not: `storage: 'dir'` rows then point into the source's directory).
+   * A throw aborts the copy (the target's rows roll back).
+   */
+  onFile?: (file: MigratedFile) => Promise<{ storage: string; chunkSize: number }>;
+}
+
+/** What a files row tells the content mover (src/cli/migrate-files.ts). */
+export interface MigratedFile {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  storage: string;
+  chunkSize: number;
 }
 
 async function compare(source: Side, target: Side, batch: number): Promise<VerifyReport> {
@@ -791,6 +821,18 @@ export async function migrateStore(from: string, to: string, opts: MigrateOption
           let n = 0;
           let rows: Row[] = [];
           for await (const r of scan(source, t, batch)) {
+            if (t.name === 'files' && opts.onFile !== undefined) {
+              const at = await opts.onFile({
+                id: String(r.id),
+                name: String(r.name),
+                size: Number(r.size),
+                sha256: String(r.sha256),
+                storage: String(r.storage),
+                chunkSize: Number(r.chunk_size),
+              });
+              r.storage = at.storage;
+              r.chunk_size = at.chunkSize;
+            }
             rows.push(r);
             if (rows.length >= batch) {
               await target.write(t, rows);

@@ -37,6 +37,7 @@ export function definitionOf(p: PolicyDefinition): PolicyDefinition {
     priority: p.priority,
     enabled: p.enabled,
     declarations: p.declarations,
+    ...(p.script !== undefined ? { script: p.script } : {}),
   };
 }
 

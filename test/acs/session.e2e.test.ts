@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAcs, type AcsServer } from '../../src/acs/server.js';
 import { makeCredential } from '../../src/auth/server.js';
+import { EventBus, type FlotillaEvent } from '../../src/events/bus.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
 import { deviceTasks, queueRpc } from '../helpers/queue.js';
@@ -116,6 +117,39 @@ describe('CWMP session over HTTP', () => {
     expect(transfer?.method === 'TransferComplete' && transfer.faultStruct.faultCode).toBe(9010);
     const [log] = await acs.store.listSessions(ID);
     expect(log?.cpeRequests).toContain('X_ACME_Hello');
+  });
+
+  it('records transfers the CPE made on its own (AutonomousTransferComplete) and tells the event stream', async () => {
+    const bus = new EventBus();
+    const seen: FlotillaEvent[] = [];
+    bus.subscribe((e) => void seen.push(e));
+    await start({ events: bus });
+    const c = cpe();
+    expect((await c.post(informBody({ events: ['10 AUTONOMOUS TRANSFER COMPLETE'] }))).status).toBe(200);
+    const autonomous = {
+      method: 'AutonomousTransferComplete' as const,
+      announceURL: '',
+      transferURL: 'http://fw.example.net/2.0.bin',
+      isDownload: true,
+      fileType: '1 Firmware Upgrade Image',
+      fileSize: 1_048_576,
+      targetFileName: '2.0.bin',
+      faultStruct: { faultCode: 9010, faultString: 'Download failure' },
+      startTime: '2026-11-21T10:00:00Z',
+      completeTime: '2026-11-21T10:00:07Z',
+    };
+    expect((await c.post(autonomous)).envelope?.body.method).toBe('AutonomousTransferCompleteResponse');
+    const tc = { method: 'TransferComplete' as const, commandKey: 'not-ours', faultStruct: { faultCode: 0, faultString: '' }, startTime: '2026-11-21T10:00:00Z', completeTime: '2026-11-21T10:00:01Z' };
+    expect((await c.post(tc)).envelope?.body.method).toBe('TransferCompleteResponse');
+    expect((await c.post(null)).status).toBe(204);
+
+    const kept = (await acs.store.listCpeMessages(ID)).map((m) => m.message);
+    expect(kept).toEqual(expect.arrayContaining([autonomous, tc]));
+    const transfers = seen.filter((e) => e.type === 'device.transfer');
+    expect(transfers.map((e) => [e.deviceId, e.data])).toEqual([
+      [ID, { autonomous: true, announceURL: '', transferURL: 'http://fw.example.net/2.0.bin', isDownload: true, fileType: '1 Firmware Upgrade Image', fileSize: 1_048_576, targetFileName: '2.0.bin', faultCode: 9010, faultString: 'Download failure', startTime: '2026-11-21T10:00:00Z', completeTime: '2026-11-21T10:00:07Z' }],
+      [ID, { autonomous: false, commandKey: 'not-ours', faultCode: 0, faultString: '', startTime: '2026-11-21T10:00:00Z', completeTime: '2026-11-21T10:00:01Z' }],
+    ]);
   });
 
   it('keeps a CPE fault on the request and in the session log', async () => {

@@ -66,6 +66,8 @@ export interface AgentOptions {
   /** Replace the built-in providers altogether (tests, or a device with its own model). */
   builtinProviders?: boolean;
   retry?: { minimumWait?: number; multiplier?: number };
+  /** CWMP 1.4: versions announced in SupportedCWMPVersions (absent: none, as a pre-1.4 CPE). */
+  cwmpVersions?: readonly string[];
   /** After a reboot hook returned without the host going down, carry on as after a boot this much later (default 5 s). */
   rebootDelayMs?: number;
   log?: AgentLog;
@@ -219,6 +221,7 @@ export class Agent {
         // A real reboot takes the process down first; if the hook returns, the agent carries on as after a boot.
         rebootDelayMs: o.rebootDelayMs ?? 5_000,
         ...(o.retry !== undefined ? { retry: o.retry } : {}),
+        ...(o.cwmpVersions !== undefined ? { cwmpVersions: o.cwmpVersions } : {}),
         observer: {
           sessionEnded: (r) => {
             if (r.ok && r.events.includes(EV.BOOTSTRAP)) state.state.bootstrappedWith = acsKey();

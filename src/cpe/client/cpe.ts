@@ -256,6 +256,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
               credentials: this.#credentials(),
               jar: this.#jar,
               quirks: this.runtime.quirks,
+              ...(this.runtime.cwmpVersions !== undefined ? { cwmpVersions: this.runtime.cwmpVersions } : {}),
               inform: this.#buildInform(events),
               outbox: this.#x?.outbox.slice() ?? [],
               timeoutMs: this.runtime.sessionTimeoutMs,

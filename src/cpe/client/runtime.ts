@@ -52,6 +52,12 @@ export interface RuntimeOptions {
   /** Credentials toward the ACS when the model's ManagementServer.Username is empty. */
   credentials?: Credentials | null;
   quirks?: Quirks;
+  /**
+   * CWMP 1.4 version negotiation: the versions the CPE speaks ("1.0" … "1.4"), announced in
+   * the Inform's SupportedCWMPVersions; the Inform goes out in the highest one's namespace and
+   * the ACS's UseCWMPVersion picks the rest of the session's. Absent: an older CPE (no header).
+   */
+  cwmpVersions?: readonly string[];
   /** Seconds; overrides the model's PeriodicInformInterval (and enables periodic informs). */
   informInterval?: number;
   /** Spread of each periodic interval, as a fraction (0.1 = ±10 %). */
@@ -140,6 +146,7 @@ export class CpeRuntime {
   readonly acsUrl: string | undefined;
   readonly credentials: Credentials | null;
   readonly quirks: Quirks;
+  readonly cwmpVersions: readonly string[] | undefined;
   readonly informInterval: number | undefined;
   readonly informJitter: number;
   readonly retry: Partial<RetryPolicy>;
@@ -170,6 +177,7 @@ export class CpeRuntime {
     this.acsUrl = opts.acsUrl;
     this.credentials = opts.credentials ?? null;
     this.quirks = opts.quirks ?? {};
+    this.cwmpVersions = opts.cwmpVersions;
     this.informInterval = opts.informInterval;
     this.informJitter = opts.informJitter ?? 0;
     this.retry = opts.retry ?? {};

@@ -30,6 +30,8 @@ export interface SessionPlan {
   credentials: Credentials | null;
   jar: CookieJar | null;
   quirks: Quirks;
+  /** CWMP 1.4: the versions announced in SupportedCWMPVersions (absent: no header, as a pre-1.4 CPE). */
+  cwmpVersions?: readonly string[];
   inform: Inform;
   /** Our own requests to deliver (TransferComplete …), in order. */
   outbox: readonly CpeOwnRequest[];
@@ -64,6 +66,16 @@ export function retryAfterMs(header: string | string[] | undefined): number | un
   return Number(v) * 1000;
 }
 
+/** "acs-fault N: text" for a SOAP Fault body, else null. */
+function soapFault(reply: HttpReply): string | null {
+  if (isEmpty(reply)) return null;
+  const text = decodeBody(reply.body, reply.headers['content-type']);
+  const parsed = text.ok ? parseEnvelope(text.value) : null;
+  if (parsed === null || !parsed.ok || parsed.value.body.method !== 'Fault') return null;
+  const d = parsed.value.body.detail;
+  return `acs-fault ${d.faultCode}: ${d.faultString}`;
+}
+
 /** The ACS answered with no envelope: 204, or 200 with an empty (or all-whitespace) body. */
 function isEmpty(reply: HttpReply): boolean {
   return reply.status === 204 || isBlank(reply.body);
@@ -72,7 +84,11 @@ function isEmpty(reply: HttpReply): boolean {
 export async function runSession(plan: SessionPlan, host: SessionHost): Promise<SessionOutcome> {
   const quirks = plan.quirks;
   const build = buildOptions(quirks);
-  const session = new CpeSession({ namespace: quirks.namespace, noMoreRequests: quirks.noMoreRequests });
+  const session = new CpeSession({
+    ...(quirks.namespace !== undefined ? { namespace: quirks.namespace } : {}),
+    noMoreRequests: quirks.noMoreRequests,
+    ...(plan.cwmpVersions !== undefined && plan.cwmpVersions.length > 0 ? { supportedCwmpVersions: plan.cwmpVersions.join(',') } : {}),
+  });
   const conn = new AcsConnection({
     url: plan.url,
     credentials: plan.credentials,
@@ -115,7 +131,11 @@ export async function runSession(plan: SessionPlan, host: SessionHost): Promise<
         const wait = retryAfterMs(reply.headers['retry-after']);
         return { ...out, error: 'http 503', ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
       }
-      if (reply.status !== 200 && reply.status !== 204) return { ...out, error: `http ${reply.status}` };
+      if (reply.status !== 200 && reply.status !== 204) {
+        // SOAP 1.1 carries a fault with HTTP 500 (8005 busy, 8006 no version in common): say which.
+        const fault = reply.status === 500 ? soapFault(reply) : null;
+        return { ...out, error: fault ?? `http ${reply.status}` };
+      }
       let envelope: Envelope | null = null;
       if (!isEmpty(reply)) {
         const text = decodeBody(reply.body, reply.headers['content-type']);

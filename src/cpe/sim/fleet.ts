@@ -37,6 +37,8 @@ export interface FleetOptions {
   credentials?: Credentials;
   connectionRequestCredentials?: Credentials;
   quirks?: Quirks;
+  /** CWMP 1.4: versions each device announces in SupportedCWMPVersions (absent: none, a pre-1.4 device). */
+  cwmpVersions?: readonly string[];
   connectionRequests?: ConnectionRequestMode;
   /** Bind address of the listeners (default 127.0.0.1). */
   connectionRequestHost?: string;
@@ -140,6 +142,7 @@ export class Fleet {
       acsUrl: opts.acsUrl,
       credentials: opts.credentials ?? null,
       quirks: opts.quirks,
+      ...(opts.cwmpVersions !== undefined ? { cwmpVersions: opts.cwmpVersions } : {}),
       informJitter: opts.informJitter ?? 0.1,
       retry: opts.retry,
       sessionTimeoutMs: opts.sessionTimeoutMs,

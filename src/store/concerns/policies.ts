@@ -21,7 +21,9 @@ export type ValueSource =
   /** A field of the device's identity (its Inform's DeviceId) or its id. */
   | { identity: 'id' | 'manufacturer' | 'oui' | 'productClass' | 'serialNumber' }
   /** A random secret made once per device and policy, then kept (masked in every answer). */
-  | { secret: { length: number } };
+  | { secret: { length: number } }
+  /** What a sandboxed script returns (src/policies/sandbox.ts: the body of a function). */
+  | { script: string };
 
 /**
  * One piece of desired state.
@@ -50,6 +52,11 @@ export interface PolicyDefinition {
   priority: number;
   enabled: boolean;
   declarations: Declaration[];
+  /**
+   * A sandboxed script that declares values (`declare(path, value)`) besides `declarations`,
+   * for what a list cannot say (values that depend on the model, on another parameter …).
+   */
+  script?: string;
 }
 
 export interface PolicyRecord extends PolicyDefinition {

@@ -32,10 +32,19 @@ export function policiesConformance(name: string, factory: () => Promise<StoreFi
 
     it('create, get, list by priority, update with the next revision only, revisions newest first, delete', async () => {
       const p1 = policy();
-      const p2 = policy({ id: 'p2', name: 'wifi', priority: 9, description: 'ssid' });
+      // Scripts (a value source, a policy-level script) are kept as written.
+      const p2 = policy({
+        id: 'p2',
+        name: 'wifi',
+        priority: 9,
+        description: 'ssid',
+        declarations: [{ path: 'Device.WiFi.SSID.1.SSID', from: { script: 'return "w-" + device.serialNumber' } }],
+        script: 'declare("Device.Time.NTPServer2", param("Device.X"))',
+      });
       await store.createPolicy(p1);
       await store.createPolicy(p2);
       expect(await store.getPolicy('p1')).toEqual(p1);
+      expect(await store.getPolicy('p2')).toEqual(p2);
       expect(await store.getPolicy('nope')).toBeNull();
       expect((await store.listPolicies()).map((p) => p.id)).toEqual(['p2', 'p1']);
       await expect(store.createPolicy(p1)).rejects.toThrow();

@@ -1,0 +1,176 @@
+/**
+ * CWMP 1.4 (TR-069 Amendments 5 and 6) between the ACS and the simulator over loopback, SQLite
+ * in a temp dir: version negotiation (a recording proxy between them shows the namespaces on
+ * the wire), fault 8006, and older CPEs unchanged.
+ */
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAcs, type AcsServer } from '../../src/acs/server.js';
+import type { SessionReport } from '../../src/cpe/client/runtime.js';
+import { Fleet, type FleetOptions } from '../../src/cpe/sim/fleet.js';
+import { deviceIdOf } from '../../src/store/device-id.js';
+import { ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
+
+const OUI = 'F2F107';
+const CLASS = 'HGW-181';
+const NS1 = 'urn:dslforum-org:cwmp-1-1';
+const NS2 = 'urn:dslforum-org:cwmp-1-2';
+
+let dir: string;
+const closers: (() => Promise<unknown>)[] = [];
+
+async function until<T>(what: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  while (true) {
+    const v = await what();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function acsWith(name: string, config: Parameters<typeof startAcs>[0] = {}): Promise<AcsServer> {
+  const acs = await startAcs({ dataDir: join(dir, name), host: '127.0.0.1', cwmpPort: 0, allowUnauthenticatedCpes: true, ...config });
+  closers.push(() => acs.close());
+  return acs;
+}
+
+/** A fleet whose session reports are kept. */
+async function fleetWith(acsUrl: string, prefix: string, opts: Partial<FleetOptions> = {}): Promise<{ fleet: Fleet; reports: SessionReport[] }> {
+  const reports: SessionReport[] = [];
+  const fleet = new Fleet({
+    acsUrl,
+    count: 1,
+    model: 'tr181-router',
+    serialPrefix: prefix,
+    rebootDelayMs: 50,
+    retry: { minimumWait: 3600 },
+    observer: { sessionEnded: (r) => reports.push(r) },
+    ...opts,
+  });
+  closers.push(() => fleet.stop());
+  await fleet.start();
+  return { fleet, reports };
+}
+
+/** Between the CPE and the ACS: every request and response body, in order. */
+async function recordingProxy(target: string): Promise<{ url: string; bodies: { dir: 'cpe' | 'acs'; text: string }[] }> {
+  const bodies: { dir: 'cpe' | 'acs'; text: string }[] = [];
+  const to = new URL(target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      bodies.push({ dir: 'cpe', text: body.toString() });
+      const headers = { ...req.headers, host: to.host };
+      const up = http.request({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers, agent }, (r) => {
+        const back: Buffer[] = [];
+        r.on('data', (c: Buffer) => back.push(c));
+        r.on('end', () => {
+          const text = Buffer.concat(back);
+          bodies.push({ dir: 'acs', text: text.toString() });
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          res.end(text);
+        });
+      });
+      up.on('error', () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(async () => {
+    agent.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, bodies };
+}
+
+const nsOf = (xml: string): string | undefined => /xmlns:cwmp="([^"]+)"/.exec(xml)?.[1];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flotilla-cwmp14-'));
+});
+
+afterAll(async () => {
+  for (const c of closers.reverse()) await c().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('SupportedCWMPVersions / UseCWMPVersion', () => {
+  it('a 1.4 simulator and the ACS agree on 1.4 and run a whole bootstrap (discovery) in cwmp-1-2', async () => {
+    const acs = await acsWith('v14');
+    const proxy = await recordingProxy(acs.cwmpUrl);
+    const { fleet, reports } = await fleetWith(proxy.url, 'V14', { cwmpVersions: ['1.0', '1.1', '1.2', '1.3', '1.4'] });
+    const first = await until(() => reports.find((r) => r.ok));
+    expect(first.events).toContain('0 BOOTSTRAP');
+    expect(first.rpcs.length).toBeGreaterThan(1);
+    const cpe = fleet.cpes[0]!;
+    const dev = await acs.store.getDevice(deviceIdOf({ oui: OUI, productClass: CLASS, serialNumber: cpe.serialNumber }));
+    expect(dev?.parameters.length).toBeGreaterThan(100);
+    const inform = proxy.bodies.find((b) => b.dir === 'cpe' && b.text.includes(':Inform>'))!;
+    expect(inform.text).toContain('SupportedCWMPVersions soap-env:mustUnderstand="0">1.0,1.1,1.2,1.3,1.4<');
+    expect(nsOf(inform.text)).toBe(NS2);
+    const ir = proxy.bodies.find((b) => b.dir === 'acs' && b.text.includes('InformResponse'))!;
+    expect(ir.text).toContain('UseCWMPVersion soap-env:mustUnderstand="1">1.4<');
+    expect(new Set(proxy.bodies.filter((b) => b.text !== '').map((b) => nsOf(b.text)))).toEqual(new Set([NS2]));
+  });
+
+  it('an ACS narrowed to 1.0,1.1 answers 1.1: the simulator switches to cwmp-1-1 for the rest of the session', async () => {
+    const acs = await acsWith('v11', { cwmpVersions: ['1.0', '1.1'] });
+    const proxy = await recordingProxy(acs.cwmpUrl);
+    const { reports } = await fleetWith(proxy.url, 'V11', { cwmpVersions: ['1.0', '1.1', '1.2', '1.3', '1.4'] });
+    await until(() => reports.find((r) => r.ok));
+    const messages = proxy.bodies.filter((b) => b.text !== '');
+    // The Inform in the CPE's best namespace; everything after it in the agreed one.
+    expect(nsOf(messages[0]!.text)).toBe(NS2);
+    expect(messages[1]!.text).toContain('UseCWMPVersion soap-env:mustUnderstand="1">1.1<');
+    const after = messages.slice(1).map((m) => nsOf(m.text));
+    expect(after.length).toBeGreaterThan(4);
+    expect(new Set(after)).toEqual(new Set([NS1]));
+    // Both directions: the CPE's answers too.
+    expect(messages.slice(2).some((m) => m.dir === 'cpe' && m.text.includes('GetParameterNamesResponse'))).toBe(true);
+  });
+
+  it('nothing in common: fault 8006, the device is not stored, the simulator reports the fault and backs off', async () => {
+    const acs = await acsWith('v8006', { cwmpVersions: ['1.0', '1.1'] });
+    const { fleet, reports } = await fleetWith(acs.cwmpUrl, 'V8006', { cwmpVersions: ['1.3', '1.4'] });
+    const r = await until(() => reports[0]);
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/^acs-fault 8006: ACS version incompatible with CPE/);
+    expect(r.error).toContain('1.3,1.4');
+    const id = deviceIdOf({ oui: OUI, productClass: CLASS, serialNumber: fleet.cpes[0]!.serialNumber });
+    expect(await acs.store.getDevice(id)).toBeNull();
+    expect(acs.activeSessions()).toBe(0);
+    expect(fleet.cpes[0]!.pendingEvents.map((e) => e.eventCode)).toContain('0 BOOTSTRAP');
+  });
+
+  it('the wire form of 8006: a Client fault in the namespace of the Inform, answered with HTTP 500', async () => {
+    const acs = await acsWith('wire8006', { cwmpVersions: ['1.0'] });
+    const cpe = new ScriptedCpe(acs.cwmpUrl, { namespace: NS2 });
+    closers.push(async () => cpe.close());
+    const reply = await cpe.post(informBody({ events: ['1 BOOT'] }), { supportedCwmpVersions: '1.4' });
+    expect(reply.status).toBe(500);
+    expect(nsOf(reply.text)).toBe(NS2);
+    expect(reply.envelope?.body).toMatchObject({ method: 'Fault', faultcode: 'Client', detail: { faultCode: 8006 } });
+    // Hostile headers: a huge or junk list is an 8006 too, never a crash.
+    const junk = await cpe.post(informBody({ events: ['1 BOOT'] }), { supportedCwmpVersions: 'x'.repeat(50_000) });
+    expect(junk.envelope?.body).toMatchObject({ method: 'Fault', detail: { faultCode: 8006 } });
+    expect(await acs.store.getDevice(deviceIdOf({ ...informBody().deviceId }))).toBeNull();
+  });
+
+  it('an older CPE (no header) is answered as before: its namespace, no UseCWMPVersion', async () => {
+    const acs = await acsWith('old', { cwmpVersions: ['1.4'] });
+    const proxy = await recordingProxy(acs.cwmpUrl);
+    const { reports } = await fleetWith(proxy.url, 'OLD', { quirks: { namespace: NS1 } });
+    await until(() => reports.find((r) => r.ok));
+    expect(proxy.bodies.some((b) => b.text.includes('CWMPVersion'))).toBe(false);
+    expect(new Set(proxy.bodies.filter((b) => b.text !== '').map((b) => nsOf(b.text)))).toEqual(new Set([NS1]));
+  });
+});
