@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Reader, Want } from '../session/programs/converge.js';
 import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger } from '../store/types.js';
 import { filterPaths, matchesAll, type DeviceFacts } from './match.js';
+import { objectPaths, resolveObjects, type AddWant, type ObjectClaim, type RemoveWant, type TableReader } from './objects.js';
 import { sandboxHost, type FetchState, type ScriptHost, type ScriptInput, type ScriptResult } from './sandbox.js';
 
 export interface Desired extends Want {
@@ -45,6 +46,11 @@ export interface PolicyEvaluation {
   fetches: string[];
   /** Active policies with a script still waiting for a value (a parameter, a GET): not compliant yet. */
   waiting: Set<string>;
+  /** Instances of tables to add and delete (object declarations, ./objects.ts). */
+  add: AddWant[];
+  remove: RemoveWant[];
+  /** Per active policy, object work not done yet: keys into the session's faults (a ref, an instance). */
+  objectWork: Map<string, string[]>;
 }
 
 /**
@@ -55,6 +61,10 @@ export interface PolicyEvaluation {
 export interface EvaluationContext {
   scripts?: ScriptMemo;
   http?: (path: string) => FetchState;
+  /** Tables' instances as known (default: none known, every table is read first). */
+  tables?: TableReader;
+  /** Instances this ACS added for a reference and has not seen set up (./objects.ts). */
+  made?: (ref: string) => string | undefined;
 }
 
 /** Script runs of one session, by policy and declaration, with what each read. */
@@ -66,6 +76,10 @@ export interface PolicySetOptions {
 }
 
 const SCRIPT_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+))*$/;
+
+/** No table is known: every object declaration reads its table first. */
+const NO_TABLES: TableReader = () => undefined;
+const NOTHING_MADE = (): undefined => undefined;
 
 /** Which policies a session runs: every-session ones, and those triggered by its events. */
 export type ActiveFilter = (policy: PolicyRecord) => boolean;
@@ -116,12 +130,14 @@ export class PolicySet {
     };
     const notifications = new Map<string, { path: string; notification: 0 | 1 | 2; policyId: string }>();
     /** path → claims, in priority order. */
-    const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean }[]>();
+    const claims = new Map<string, { policyId: string; value: string; type?: string; active: boolean; rank: number }[]>();
+    const objectClaims: ObjectClaim[] = [];
+    const rankOf = new Map(this.policies.map((p, i) => [p.id, i]));
     const claim = (policyId: string, path: string, value: string, type: string | undefined, isActive: boolean): void => {
       const list = claims.get(path) ?? [];
       // A script may declare one path twice: its last word counts.
       const own = list.findIndex((c) => c.policyId === policyId);
-      const entry = { policyId, value, ...(type !== undefined ? { type } : {}), active: isActive };
+      const entry = { policyId, value, ...(type !== undefined ? { type } : {}), active: isActive, rank: rankOf.get(policyId) ?? 0 };
       if (own >= 0) list[own] = entry;
       else list.push(entry);
       claims.set(path, list);
@@ -143,6 +159,10 @@ export class PolicySet {
       }
       if (!m) continue;
       for (const [i, d] of p.declarations.entries()) {
+        if ('object' in d) {
+          objectClaims.push({ policyId: p.id, rank: rankOf.get(p.id) ?? 0, active: isActive, decl: d });
+          continue;
+        }
         if ('maxAge' in d) {
           if (isActive) {
             const k = read(d.path);
@@ -194,6 +214,14 @@ export class PolicySet {
         }
       }
     }
+    const objects = resolveObjects(objectClaims, read, ctx.tables ?? NO_TABLES, ctx.made ?? NOTHING_MADE);
+    for (const u of objects.unknown) unknown.add(u);
+    for (const [policyId, fault] of objects.errors) if (!errors.has(policyId)) errors.set(policyId, fault);
+    for (const v of objects.values) {
+      claim(v.policyId, v.path, v.value, undefined, v.active);
+      // Priority order, whichever kind of declaration claimed the path first.
+      claims.get(v.path)!.sort((a, b) => a.rank - b.rank);
+    }
     const desired: Desired[] = [];
     const conflicts: Conflict[] = [];
     const owned = new Map<string, string[]>();
@@ -208,7 +236,24 @@ export class PolicySet {
       for (const o of owners) owned.set(o.policyId, [...(owned.get(o.policyId) ?? []), path]);
       if (owners.length > 0) desired.push({ path, value: winner.value, ...(winner.type !== undefined ? { type: winner.type } : {}), policyId: winner.policyId });
     }
-    return { unknown: [...unknown], stale: [...stale], desired, matched, conflicts, owned, errors, notifications: [...notifications.values()], fetches: [...fetches], waiting };
+    for (const o of objects.overruled) {
+      conflicts.push({ path: o.path, winner: { policyId: o.keptBy, value: '(kept)' }, overruled: [{ policyId: o.policyId, value: '(deleted)' }] });
+    }
+    return {
+      unknown: [...unknown],
+      stale: [...stale],
+      desired,
+      matched,
+      conflicts,
+      owned,
+      errors,
+      notifications: [...notifications.values()],
+      fetches: [...fetches],
+      waiting,
+      add: objects.add,
+      remove: objects.remove,
+      objectWork: objects.open,
+    };
   }
 
   /** One script run, or the memo's when nothing it read has changed since. */
@@ -263,6 +308,10 @@ function computeValue(d: Declaration, device: DeviceFacts, read: Reader): string
 export function referencedPaths(p: PolicyRecord): string[] {
   const paths = filterPaths(p.filters);
   for (const d of p.declarations) {
+    if ('object' in d) {
+      paths.push(...objectPaths(d));
+      continue;
+    }
     paths.push(d.path);
     if ('from' in d && 'parameter' in d.from) paths.push(d.from.parameter);
   }

@@ -9,6 +9,9 @@
  *   due  evaluate again from this time even if h matches (retry after a fault, with back-off;
  *        a session that ran out of cycles), or null.
  *   n    consecutive evaluations that ended with a fault (the back-off's exponent).
+ *   made instances this ACS added for object declarations and has not seen set up yet
+ *        (reference → "X.Y.3."), so a session that dies after an AddObject does not make the
+ *        next one add again (./objects.ts). Void after 0 BOOTSTRAP.
  */
 import { createHash } from 'node:crypto';
 
@@ -16,17 +19,25 @@ export interface PolicyMemo {
   h: string;
   due: number | null;
   n: number;
+  made?: Record<string, string>;
 }
 
 export function parseMemo(text: string | null): PolicyMemo | null {
   if (text === null) return null;
   try {
     const v = JSON.parse(text) as Partial<PolicyMemo>;
-    if (typeof v.h === 'string' && (v.due === null || typeof v.due === 'number') && typeof v.n === 'number') return { h: v.h, due: v.due, n: v.n };
+    if (typeof v.h === 'string' && (v.due === null || typeof v.due === 'number') && typeof v.n === 'number') {
+      const made = typeof v.made === 'object' && v.made !== null && !Array.isArray(v.made) ? madeOf(v.made) : {};
+      return { h: v.h, due: v.due, n: v.n, ...(Object.keys(made).length > 0 ? { made } : {}) };
+    }
   } catch {
     // an unreadable memo is no memo: the device is evaluated
   }
   return null;
+}
+
+function madeOf(o: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 export const formatMemo = (m: PolicyMemo): string => JSON.stringify(m);

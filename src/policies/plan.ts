@@ -28,6 +28,9 @@ export interface DevicePlan {
   /** Extension GETs scripts need (a dry run fetches nothing; a session does, first). */
   fetches: string[];
   conflicts: Conflict[];
+  /** Instances the plan would add (table and the keys' reference) and delete. */
+  add: { table: string; ref: string; policyId: string }[];
+  remove: { path: string; policyId: string }[];
 }
 
 function factsOf(d: DeviceSummary): DeviceFacts {
@@ -49,8 +52,19 @@ export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly St
     const r = byPath.get(path);
     return r === undefined ? undefined : ({ value: r.value ?? '', type: r.type ?? 'xsd:string', at: r.valueAt ?? 0 } satisfies Known);
   };
+  // A table is known from the store when it holds values under it (else a session reads it).
+  const tables = (table: string): string[] | undefined => {
+    const under = rows.filter((r) => r.path.startsWith(table));
+    if (!under.some((r) => !r.object && r.value !== null)) return undefined;
+    const found = new Set<string>();
+    for (const r of under) {
+      const seg = r.path.slice(table.length).split('.')[0]!;
+      if (/^\d+$/.test(seg) && r.path.length > table.length + seg.length) found.add(`${table}${seg}.`);
+    }
+    return [...found];
+  };
   // No HTTP answers in a dry run: a script that needs one shows it under `fetches`.
-  const e = set.evaluate(factsOf(device), read, () => true, now, { scripts: new Map(), http: () => undefined });
+  const e = set.evaluate(factsOf(device), read, () => true, now, { scripts: new Map(), http: () => undefined, tables });
   const set_: PlannedValue[] = [];
   for (const d of e.desired) {
     const cur = read(d.path);
@@ -65,5 +79,7 @@ export function planFor(set: PolicySet, device: DeviceSummary, rows: readonly St
     fetches: e.fetches,
     faults: [...e.errors].map(([policyId, fault]) => ({ policyId, fault })),
     conflicts: e.conflicts,
+    add: e.add,
+    remove: e.remove,
   };
 }

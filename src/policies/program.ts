@@ -11,7 +11,7 @@
 import { EV, eventKey } from '../cwmp/events.js';
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { Program, ProgramContext, ProgramRpc, SessionView } from '../session/program.js';
-import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader } from '../session/programs/converge.js';
+import { ConvergeProgram, sameValue, type ConvergeResult, type ConvergeTarget, type Evaluation, type Reader, type TableReader } from '../session/programs/converge.js';
 import type { ComplianceRecord, PolicyRecord } from '../store/types.js';
 import { PolicySet, triggeredBy, type EvaluationContext, type PolicyEvaluation, type ScriptMemo } from './engine.js';
 import type { HttpExtension } from './extensions.js';
@@ -75,7 +75,7 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
     memo.h !== digest(set.key, tags, informed.map((p) => [p.name, p.value])) ||
     (memo.due !== null && now >= memo.due) ||
     set.policies.some((p) => p.triggers.length > 0 && active(p));
-  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name));
+  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name), bootstrap ? {} : (memo?.made ?? {}));
   const converge = new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
   return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap), set.hasScripts && settings.http ? target : null);
 }
@@ -155,6 +155,8 @@ class PolicyTarget implements ConvergeTarget {
   readonly #eager: boolean;
   readonly #informed: readonly string[];
   readonly #facts: DeviceFacts;
+  /** Instances added for object declarations, not yet seen set up (the memo's `made`). */
+  readonly #made: Map<string, string>;
   readonly #context: EvaluationContext;
   /** Extension GETs asked for this session. */
   readonly #fetched = new Set<string>();
@@ -166,8 +168,17 @@ class PolicyTarget implements ConvergeTarget {
     return this.#last;
   }
 
-  constructor(ctx: ProgramContext, set: PolicySet, active: (p: PolicyRecord) => boolean, settings: PolicySessionSettings, eager: boolean, informed: readonly string[]) {
+  constructor(
+    ctx: ProgramContext,
+    set: PolicySet,
+    active: (p: PolicyRecord) => boolean,
+    settings: PolicySessionSettings,
+    eager: boolean,
+    informed: readonly string[],
+    made: Readonly<Record<string, string>>,
+  ) {
     this.#ctx = ctx;
+    this.#made = new Map(Object.entries(made));
     this.#set = set;
     this.#active = active;
     this.#settings = settings;
@@ -180,6 +191,7 @@ class PolicyTarget implements ConvergeTarget {
     const budget = settings.maxFetches ?? 8;
     this.#context = {
       scripts,
+      made: (ref) => this.#made.get(ref),
       ...(http !== null
         ? {
             http: (path: string): FetchState =>
@@ -222,9 +234,20 @@ class PolicyTarget implements ConvergeTarget {
     });
   }
 
-  evaluate(read: Reader): Evaluation {
-    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now(), this.#context);
+  evaluate(read: Reader, tables: TableReader): Evaluation {
+    this.#last = this.#set.evaluate(this.#facts, read, this.#active, this.#ctx.view.now(), { ...this.#context, tables });
     return this.#last;
+  }
+
+  /**
+   * Remembered at once, in a commit of its own (the last one recorded wins): a session that
+   * dies before its end still writes it, and the next session sets this instance up instead
+   * of adding another. Its due time makes that next session evaluate.
+   */
+  created(ref: string, instance: string): void {
+    this.#made.set(ref, instance);
+    const memo = parseMemo(this.#ctx.view.policyMemo);
+    this.#ctx.record.policy({ memo: formatMemo({ h: '', due: this.#ctx.view.now(), n: memo?.n ?? 0, made: Object.fromEntries(this.#made) }), evaluated: [], compliance: [] });
   }
 
   finish(result: ConvergeResult): void {
@@ -264,6 +287,13 @@ class PolicyTarget implements ConvergeTarget {
           if (state === 'compliant') state = 'pending';
         }
       }
+      for (const key of e.objectWork.get(p.id) ?? []) {
+        const f = result.faults.get(key);
+        if (f !== undefined) {
+          state = 'faulted';
+          fault ??= { ...f, path: key.includes('[') ? key.slice(0, key.indexOf('[')) : key };
+        } else if (state === 'compliant') state = 'pending';
+      }
       if (state === 'compliant' && e.stale.length > 0 && !result.settled) state = 'pending';
       if (state === 'compliant' && e.waiting.has(p.id)) state = 'pending';
       compliance.push({ ...base, state, fault });
@@ -278,6 +308,28 @@ class PolicyTarget implements ConvergeTarget {
       return k === undefined || k === null ? [] : [[path, k.value]];
     });
     const h = digest(this.#set.key, view.device?.tags ?? [], values);
-    this.#ctx.record.policy({ memo: formatMemo({ h, due, n }), evaluated, compliance });
+    const made = this.#stillMade(result);
+    this.#ctx.record.policy({ memo: formatMemo({ h, due, n, ...(made !== null ? { made } : {}) }), evaluated, compliance });
+  }
+
+  /**
+   * Made instances still to remember: those not deleted whose set-up is unfinished (its ref
+   * still open, or a value claimed under it not in place, a refused key for one).
+   */
+  #stillMade(result: ConvergeResult): Record<string, string> | null {
+    const e = this.#last;
+    if (e === null) return null;
+    const keep: [string, string][] = [];
+    for (const [ref, instance] of this.#made) {
+      if (result.read(`${instance}`) === null) continue; // deleted this session
+      const open = [...e.objectWork.values()].some((keys) => keys.includes(ref));
+      const unset = e.desired.some((d) => {
+        if (!d.path.startsWith(instance)) return false;
+        const have = result.read(d.path);
+        return have === undefined || have === null || !sameValue(have.value, d.value, have.type);
+      });
+      if (open || unset) keep.push([ref, instance]);
+    }
+    return keep.length > 0 ? Object.fromEntries(keep) : null;
   }
 }

@@ -4,29 +4,17 @@
  * "declarations[0].path", "filter[2]") and, for text that failed to parse, `column` (1-based).
  * Nothing about a policy is accepted loosely: an unknown member is an error too.
  */
-import type { Declaration, DeviceFilter, PolicyDefinition, PolicyTrigger, ValueSource } from '../store/types.js';
+import type { Declaration, DeviceFilter, ObjectDeclaration, OnlyDeclaration, PolicyDefinition, PolicyTrigger, ValueSource } from '../store/types.js';
+import { fail, obj, only, PolicyInputError, str } from './input.js';
+import { refOf, tableOf } from './objects.js';
+import { objectDeclaration } from './validate-objects.js';
+
+export { PolicyInputError, type InputPosition } from './input.js';
 
 export const TRIGGERS: readonly PolicyTrigger[] = ['0 BOOTSTRAP', '1 BOOT', '2 PERIODIC', '4 VALUE CHANGE', '6 CONNECTION REQUEST', '7 TRANSFER COMPLETE'];
 const IDENTITY = ['id', 'manufacturer', 'oui', 'productClass', 'serialNumber'] as const;
 
 export const POLICY_LIMITS = { declarations: 512, filters: 32, name: 200, description: 2000, path: 256, value: 4096, priority: 1_000_000 } as const;
-
-export interface InputPosition {
-  field: string;
-  /** In a script: its line (1-based); elsewhere text is one line. */
-  line?: number;
-  column?: number;
-}
-
-export class PolicyInputError extends Error {
-  override readonly name = 'PolicyInputError';
-  constructor(
-    message: string,
-    readonly position: InputPosition,
-  ) {
-    super(`${position.field}${position.line !== undefined ? ` (line ${position.line})` : ''}${position.column !== undefined ? ` (column ${position.column})` : ''}: ${message}`);
-  }
-}
 
 /** Parses one filter expression; throws with a message (and, when it knows, a column). */
 export type FilterParser = (expression: string) => DeviceFilter;
@@ -46,25 +34,6 @@ function script(v: unknown, field: string, check: ScriptChecker | undefined): st
 }
 
 const PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+|\{i\}))*\.?$/;
-
-function fail(field: string, message: string, column?: number): never {
-  throw new PolicyInputError(message, column === undefined ? { field } : { field, column });
-}
-
-function obj(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be an object');
-  return v as Record<string, unknown>;
-}
-
-function only(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(field === '' ? k : `${field}.${k}`, 'unknown member');
-}
-
-function str(v: unknown, field: string, max: number): string {
-  if (typeof v !== 'string') fail(field, 'must be a string');
-  if (v.length > max) fail(field, `longer than ${max} characters`);
-  return v;
-}
 
 function path(v: unknown, field: string, opts: { object?: boolean } = {}): string {
   const p = str(v, field, POLICY_LIMITS.path);
@@ -124,9 +93,17 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser,
   if (o.declarations.length > POLICY_LIMITS.declarations) fail('declarations', `at most ${POLICY_LIMITS.declarations}`);
   const seen = new Set<string>();
   const declarations = o.declarations.map((d, i) => {
-    const decl = declaration(d, `declarations[${i}]`, opts.checkScript);
+    const field = `declarations[${i}]`;
+    if (typeof d === 'object' && d !== null && 'object' in d) {
+      const decl = objectDeclaration(d as Record<string, unknown>, field);
+      const key = 'only' in decl ? `o:${tableOf(decl.object)}` : `k:${refOf(tableOf(decl.object), decl.key)}`;
+      if (seen.has(key)) fail(`${field}.${'only' in decl ? 'only' : 'key'}`, `"${decl.object}" with ${'only' in decl ? 'an "only" list' : 'these keys'} is declared twice`);
+      seen.add(key);
+      return decl;
+    }
+    const decl = declaration(d, field, opts.checkScript);
     const key = `${'notification' in decl ? 'n' : 'maxAge' in decl ? 'a' : 'v'}:${decl.path}`;
-    if (seen.has(key)) fail(`declarations[${i}].path`, `"${decl.path}" is declared twice`);
+    if (seen.has(key)) fail(`${field}.path`, `"${decl.path}" is declared twice`);
     seen.add(key);
     return decl;
   });
@@ -144,7 +121,7 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser,
   };
 }
 
-function declaration(input: unknown, field: string, check: ScriptChecker | undefined): Declaration {
+function declaration(input: unknown, field: string, check: ScriptChecker | undefined): Exclude<Declaration, ObjectDeclaration | OnlyDeclaration> {
   const d = obj(input, field);
   if ('maxAge' in d) {
     only(d, ['path', 'maxAge'], field);

@@ -16,6 +16,7 @@ import type { ComplianceRecord, PolicyDefinition, PolicyRecord, PolicyRevision, 
 import { conflict, notFound, ServiceError } from './errors.js';
 import { shippedCatalogues, type CatalogueSet } from '../datamodel/bbf.js';
 import { checkSetParameter } from '../datamodel/check.js';
+import { checkObjectDeclaration } from '../policies/catalogue-objects.js';
 import { isSecretPath } from '../secrets/rules.js';
 
 export interface PolicyServiceOptions {
@@ -77,6 +78,11 @@ export class PolicyService {
     const cats = this.#o.catalogues === null ? undefined : (this.#o.catalogues ?? shippedCatalogues());
     if (cats !== undefined) {
       def.declarations.forEach((d, i) => {
+        if ('object' in d) {
+          const reason = checkObjectDeclaration(cats, d);
+          if (reason !== null) throw new ServiceError('INVALID_POLICY', `declarations[${i}]: ${reason.message}`, undefined, { field: `declarations[${i}].${reason.member}` });
+          return;
+        }
         if (!('value' in d)) return;
         const reason = checkSetParameter(cats, { path: d.path, value: d.value, secret: isSecretPath(d.path) });
         if (reason !== null) throw new ServiceError('INVALID_POLICY', `declarations[${i}]: ${reason}`, undefined, { field: `declarations[${i}].value` });

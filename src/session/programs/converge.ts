@@ -13,6 +13,11 @@
  * faulted too. At most `maxCycles` set rounds run per session. The target (src/policies)
  * knows what policies are; this program knows only paths and values, so other kinds of
  * desired state (services) reuse it.
+ *
+ * Tables: a target may also want instances deleted (DeleteObject, one per RPC, before any
+ * set) and added (AddObject, named by a reference the target chooses). Neither is sent twice
+ * in a session, and the target is told of each instance made (`created`) as it is made, so it
+ * can remember it even if the session dies before its end.
  */
 import type { RpcOutcome } from '../../cwmp/acs-session.js';
 import type { ParameterValue } from '../../cwmp/types.js';
@@ -35,12 +40,19 @@ export interface Want {
   type?: string;
 }
 
+/** A table's instances ("T.3."): undefined when not known (read "T." first), null when the device has none such. */
+export type TableReader = (table: string) => readonly string[] | null | undefined;
+
 export interface Evaluation {
-  /** Values needed (for a filter, a computed value, a comparison) and not known. */
+  /** Values needed (for a filter, a computed value, a comparison) and not known; "X.Y." reads a subtree. */
   unknown: readonly string[];
   /** Values (or subtrees, "X.Y.") known but too old: read once this session. */
   stale?: readonly string[];
   desired: readonly Want[];
+  /** Instances to add to a table ("X.Y."), each named by `ref` (a fault is kept under it). */
+  add?: readonly { table: string; ref: string }[];
+  /** Instances to delete ("X.Y.3."; a fault is kept under the path). */
+  remove?: readonly { path: string }[];
 }
 
 export interface PathFault {
@@ -51,7 +63,7 @@ export interface PathFault {
 export interface ConvergeResult {
   /** The last evaluation (after the last read). */
   evaluation: Evaluation;
-  /** Paths the device refused or did not keep this session. */
+  /** Paths (and object refs, instances) the device refused or did not keep this session. */
   faults: ReadonlyMap<string, PathFault>;
   read: Reader;
   /** False when the cycles ran out with values still to read or set. */
@@ -63,7 +75,9 @@ export interface ConvergeTarget {
   readonly storedPaths?: readonly string[];
   /** Checked once, at the program's first turn: false ends it without an RPC or a result. */
   wanted?(view: SessionView): boolean;
-  evaluate(read: Reader): Evaluation;
+  evaluate(read: Reader, tables: TableReader): Evaluation;
+  /** An instance was added for `ref` (told at once, before the session goes on). */
+  created?(ref: string, instance: string): void;
   finish(result: ConvergeResult): void;
 }
 
@@ -90,7 +104,12 @@ export function sameValue(a: string, b: string, type: string | undefined): boole
   return false;
 }
 
-type Phase = { kind: 'read'; names: string[] } | { kind: 'set'; wants: Want[] } | { kind: 'confirm'; wants: Want[] };
+type Phase =
+  | { kind: 'read'; names: string[] }
+  | { kind: 'set'; wants: Want[] }
+  | { kind: 'confirm'; wants: Want[] }
+  | { kind: 'add'; table: string; ref: string }
+  | { kind: 'remove'; path: string };
 
 export class ConvergeProgram implements Program {
   readonly storedPaths?: readonly string[];
@@ -106,6 +125,12 @@ export class ConvergeProgram implements Program {
   readonly #singles = new Set<string>();
   /** Sets to send one by one, for the same reason. */
   #setSingly = false;
+  /** Subtrees ("X.Y.") read this session, and those the device said it does not have. */
+  readonly #subtrees = new Set<string>();
+  readonly #absent = new Set<string>();
+  /** Instances added (ref → "X.Y.3.") and deleted this session. */
+  readonly #made = new Map<string, string>();
+  readonly #deleted = new Set<string>();
   #phase: Phase | null = null;
   #cycles = 0;
   #started = false;
@@ -125,6 +150,7 @@ export class ConvergeProgram implements Program {
   }
 
   readonly reader: Reader = (path) => {
+    if (this.#isDeleted(path)) return null;
     const own = this.#read.get(path);
     if (own !== undefined) return own;
     const learnt = this.#view.learnt(path);
@@ -134,6 +160,35 @@ export class ConvergeProgram implements Program {
     if (stored === undefined || stored.object || stored.value === null) return undefined;
     return { value: stored.value, type: stored.type ?? 'xsd:string', at: stored.valueAt ?? 0 };
   };
+
+  /**
+   * A table's instances, from what this session read (once it read the table itself) or
+   * else from the stored tree, which counts only when it holds values under the table.
+   */
+  readonly tables: TableReader = (table) => {
+    if (this.#absent.has(table)) return null;
+    const found = new Set<string>();
+    const take = (path: string): void => {
+      if (!path.startsWith(table)) return;
+      const seg = path.slice(table.length).split('.')[0]!;
+      if (/^\d+$/.test(seg) && path.length > table.length + seg.length) found.add(`${table}${seg}.`);
+    };
+    for (const p of this.#read.keys()) take(p);
+    for (const p of this.#made.values()) take(p);
+    if (!this.#subtrees.has(table)) {
+      const stored = this.#opts.ignoreStored ? [] : this.#view.storedUnder(table);
+      if (!stored.some((r) => !r.object && r.value !== null)) return undefined;
+      for (const r of stored) take(r.path);
+      for (const p of this.#view.learntUnder(table)) take(p);
+    }
+    return [...found].filter((i) => !this.#isDeleted(i));
+  };
+
+  #isDeleted(path: string): boolean {
+    if (this.#deleted.size === 0) return false;
+    for (const d of this.#deleted) if (path.startsWith(d)) return true;
+    return false;
+  }
 
   next(): ProgramRpc | null {
     if (this.#done) return null;
@@ -155,6 +210,10 @@ export class ConvergeProgram implements Program {
           request: { method: 'SetParameterValues', parameterList: phase.wants.map((w) => this.#struct(w)), parameterKey: '' },
           requestId: null,
         };
+      case 'add':
+        return { request: { method: 'AddObject', objectName: phase.table, parameterKey: '' }, requestId: null };
+      case 'remove':
+        return { request: { method: 'DeleteObject', objectName: phase.path, parameterKey: '' }, requestId: null };
     }
   }
 
@@ -163,18 +222,39 @@ export class ConvergeProgram implements Program {
     this.#phase = null;
     if (phase === null) return;
     const now = this.#view.now();
+    if (phase.kind === 'add') {
+      if (answer.ok && answer.response.method === 'AddObjectResponse') {
+        const instance = `${phase.table}${answer.response.instanceNumber}.`;
+        this.#made.set(phase.ref, instance);
+        this.#target.created?.(phase.ref, instance);
+      } else if (!answer.ok) {
+        this.#faults.set(phase.ref, { faultCode: answer.fault.faultCode, faultString: answer.fault.faultString });
+      }
+      return;
+    }
+    if (phase.kind === 'remove') {
+      if (answer.ok) {
+        this.#deleted.add(phase.path);
+        for (const p of [...this.#read.keys()]) if (p.startsWith(phase.path)) this.#read.delete(p);
+      } else {
+        this.#faults.set(phase.path, { faultCode: answer.fault.faultCode, faultString: answer.fault.faultString });
+      }
+      return;
+    }
     if (phase.kind === 'read' || phase.kind === 'confirm') {
       const names = phase.kind === 'read' ? phase.names : phase.wants.map((w) => w.path);
       if (answer.ok && answer.response.method === 'GetParameterValuesResponse') {
         for (const p of answer.response.parameterList) this.#read.set(p.name, { value: p.value, type: p.type, at: now });
         // A subtree read: what is absent under it is simply not there.
         for (const n of names) if (!n.endsWith('.') && !this.#read.has(n)) this.#read.set(n, null);
+        for (const n of names) if (n.endsWith('.')) this.#subtrees.add(n);
       } else if (names.length > 1) {
         for (const n of names) this.#singles.add(n);
         for (const n of names) this.#asked.delete(n);
       } else {
-        // One name, faulted: the device has no such parameter (or will not say).
+        // One name, faulted: the device has no such parameter or object (or will not say).
         for (const n of names) if (!n.endsWith('.')) this.#read.set(n, null);
+        for (const n of names) if (n.endsWith('.')) this.#absent.add(n);
       }
       if (phase.kind === 'confirm') {
         for (const w of phase.wants) {
@@ -210,15 +290,20 @@ export class ConvergeProgram implements Program {
       for (const w of wants) this.#read.delete(w.path);
       return { kind: 'confirm', wants };
     }
-    const evaluation = this.#target.evaluate(this.reader);
+    const evaluation = this.#target.evaluate(this.reader, this.tables);
     this.#last = evaluation;
-    const toRead = [...evaluation.unknown, ...(evaluation.stale ?? [])].filter((n) => !this.#asked.has(n) && !this.#read.has(n));
+    const toRead = [...evaluation.unknown, ...(evaluation.stale ?? [])].filter((n) => !this.#asked.has(n) && !this.#read.has(n) && !this.#isDeleted(n));
     if (toRead.length > 0) {
       const single = toRead.find((n) => this.#singles.has(n));
       const names = single !== undefined ? [single] : toRead.filter((n) => !this.#singles.has(n)).slice(0, this.#opts.batchSize);
       for (const n of names) this.#asked.add(n);
       return { kind: 'read', names };
     }
+    // Deletions first (duplicates, instances no list keeps), then additions, then values.
+    const remove = evaluation.remove?.find((r) => !this.#faults.has(r.path) && !this.#isDeleted(r.path));
+    if (remove !== undefined) return { kind: 'remove', path: remove.path };
+    const add = evaluation.add?.find((a) => !this.#faults.has(a.ref) && !this.#made.has(a.ref));
+    if (add !== undefined) return { kind: 'add', table: add.table, ref: add.ref };
     const differs = evaluation.desired.filter((w) => {
       if (this.#faults.has(w.path)) return false;
       const now = this.reader(w.path);

@@ -36,7 +36,26 @@ export type Declaration =
   | { path: string; value: string; type?: string }
   | { path: string; from: ValueSource; type?: string }
   | { path: string; maxAge: number }
-  | { path: string; notification: 0 | 1 | 2 };
+  | { path: string; notification: 0 | 1 | 2 }
+  | ObjectDeclaration
+  | OnlyDeclaration;
+
+/**
+ * Exactly one instance of a table (`object`: "Device.NAT.PortMapping.{i}") whose key
+ * parameters have these values, with these other values: added when missing, duplicates
+ * deleted. Names in `key` and `values` are relative to the instance ("ExternalPort").
+ */
+export interface ObjectDeclaration {
+  object: string;
+  key: Record<string, string>;
+  values?: Record<string, string>;
+}
+
+/** No instance of the table other than those whose keys are one of `only`: the rest deleted. */
+export interface OnlyDeclaration {
+  object: string;
+  only: Record<string, string>[];
+}
 
 /** What an operator writes: everything of a policy but its id and bookkeeping. */
 export interface PolicyDefinition {

@@ -57,6 +57,20 @@ export function tasksConformance(name: string, factory: () => Promise<StoreFixtu
         expect(await store.getTask('no-such-request')).toBeNull();
       });
 
+      it('takeTasks false (a HEARTBEAT session): the lock is taken, no task is handed out or counted', async () => {
+        const id = idOf('QHB');
+        const r1 = await queueRpc(store, id, getRpc, { now: T0 });
+        const opened = await store.openSession({ deviceId: id, lockOwner: A, lockTtlMs: TTL, now: T0 + 10, takeTasks: false });
+        expect(opened.lock).toBe('acquired');
+        expect(opened.queue).toEqual([]);
+        expect(await store.getTask(r1.id)).toEqual(r1);
+        // Held: another owner is refused until it is released.
+        expect((await store.openSession({ deviceId: id, lockOwner: 'other', lockTtlMs: TTL, now: T0 + 11 })).lock).toBe('busy');
+        await store.releaseLock(id, A);
+        const next = await open(id, A, T0 + 20);
+        expect(next.queue.map((t) => [t.id, t.state, t.attempts])).toEqual([[r1.id, 'running', 1]]);
+      });
+
       it('does not hand out expired requests, and marks them expired', async () => {
         const id = idOf('Q1');
         const gone = await queueRpc(store, id, getRpc, { now: T0, expiresAt: T0 + 100 });
