@@ -983,6 +983,35 @@ CREATE INDEX file_transfers_by_file ON file_transfers (file_id, id);
 CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
 `;
 
+const USERS = `
+CREATE TABLE users (
+  id text NOT NULL PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  role text NOT NULL CHECK (role IN ('read-only', 'operator', 'admin')),
+  source text NOT NULL CHECK (source IN ('local', 'ldap')),
+  password_hash text,
+  totp_secret text,
+  totp_pending text,
+  totp_last_step bigint,
+  disabled boolean NOT NULL DEFAULT false,
+  failed_attempts integer NOT NULL DEFAULT 0,
+  locked_until bigint,
+  scope text,
+  last_sign_in_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE user_sessions (
+  id text NOT NULL PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  source text NOT NULL
+);
+CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
+`;
+
 /** src/store/concerns/processes.ts: a dead process's session locks are freed at once. */
 const ACS_PROCESSES = `
 CREATE TABLE acs_processes (
@@ -1014,6 +1043,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 37, name: "alarm rules (operators' own, and their changes of the built-in ones), alarms, their history, event counts", up: ALARMS },
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
+  { version: 50, name: 'users for people and their console sessions', up: USERS },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
 ];
 
