@@ -1023,6 +1023,25 @@ CREATE TABLE acs_processes (
 );
 `;
 
+/**
+ * Migration 80: a task with a recorded step (a Download answered with status 1, a diagnostic
+ * requested) is in progress across sessions: the end of a session, or a session released
+ * without a commit, leaves it `running` (only tasks without a step go back to `queued`), and
+ * the expiry sweep finds it by its own index.
+ */
+const WAITING_TASKS_RUN = `
+CREATE INDEX tasks_expiring_waiting ON tasks (expires_at) WHERE state = 'running' AND response IS NOT NULL AND expires_at IS NOT NULL;
+${opFunction('requeue', `  UPDATE tasks SET state = 'queued', updated_at = v_at WHERE device_id = p_device AND state = 'running' AND response IS NULL;`).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}
+${opFunction(
+  'unlock',
+  `  DELETE FROM session_locks WHERE device_id = p_device AND owner = o->>'owner';
+  -- Released without a commit: the tasks the session held go back to the queue.
+  IF FOUND AND o->>'requeueAt' IS NOT NULL THEN
+    UPDATE tasks SET state = 'queued', updated_at = (o->>'requeueAt')::bigint WHERE device_id = p_device AND state = 'running' AND response IS NULL;
+  END IF;`,
+).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', up: SCHEMA_V1 },
   { version: 2, name: 'commit function', up: commitFunction(1) },
@@ -1045,6 +1064,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
   { version: 50, name: 'users for people and their console sessions', up: USERS },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
+  { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

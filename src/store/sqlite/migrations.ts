@@ -632,6 +632,14 @@ CREATE TABLE acs_processes (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 80,
+    name: 'tasks waiting across sessions stay running (expiry index)',
+    // A task with a recorded step (a Download answered with status 1, a diagnostic requested)
+    // stays `running` between sessions (src/store/sqlite/apply.ts REQUEUE); the expiry sweep
+    // finds those by this index beside tasks_expiring.
+    up: `CREATE INDEX tasks_expiring_waiting ON tasks (expires_at) WHERE state = 'running' AND response IS NOT NULL AND expires_at IS NOT NULL;`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
