@@ -528,6 +528,8 @@ export function registerServeCommand(program: Command): void {
         campaigns: {
           files: services.files.campaignFiles(),
           downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
+          backupTask: (deviceId, commandKey, expiresAt) =>
+            services.files.prepareUpload({ type: 'upload', commandKey, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
           requester: services.requester,
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         },
