@@ -77,6 +77,8 @@ interface ServeOptions {
   tlsKey?: string;
   sessionTimeout: number;
   heartbeatInterval: number;
+  maxSessions: number;
+  overloadRetryAfter: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
   perDeviceCredentials: boolean;
@@ -176,6 +178,12 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
+    .addOption(
+      opt('--max-sessions <n>', 'CWMP sessions this process runs at once; new ones beyond get 503 with Retry-After (connection requests have a reserve of a tenth more)')
+        .argParser(parsePositive)
+        .default(2000),
+    )
+    .addOption(opt('--overload-retry-after <seconds>', 'Retry-After of a 503 beyond --max-sessions: spread over [this, 2 × this)').argParser(parsePositive).default(30))
     .addOption(
       opt('--heartbeat-interval <seconds>', "this process's heartbeat in the store; a process silent for 3 intervals is dead and its session locks are freed")
         .argParser(parsePositive)
@@ -386,6 +394,8 @@ export function registerServeCommand(program: Command): void {
         allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
         allowBasicOverHttp: o.allowBasicOverHttp === true,
         sessionTimeoutMs: o.sessionTimeout * 1000,
+        maxSessions: Math.max(1, Math.floor(o.maxSessions)),
+        overloadRetryAfterSeconds: o.overloadRetryAfter,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
