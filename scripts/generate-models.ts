@@ -187,7 +187,7 @@ const OUI = 'F2F107';
 const routerObjects = [
   'Device.', 'Device.DeviceInfo.', 'Device.DeviceInfo.MemoryStatus.', 'Device.DeviceInfo.ProcessStatus.',
   'Device.DeviceInfo.SupportedDataModel.{i}.', 'Device.DeviceInfo.VendorConfigFile.{i}.',
-  'Device.ManagementServer.', 'Device.ManagementServer.InformParameter.{i}.', 'Device.Time.',
+  'Device.ManagementServer.', 'Device.ManagementServer.InformParameter.{i}.', 'Device.ManagementServer.HeartbeatPolicy.', 'Device.Time.',
   'Device.UserInterface.', 'Device.Ethernet.', 'Device.Ethernet.Interface.{i}.', 'Device.Ethernet.Interface.{i}.Stats.',
   'Device.Ethernet.Link.{i}.', 'Device.Ethernet.Link.{i}.Stats.',
   'Device.WiFi.', 'Device.WiFi.Radio.{i}.', 'Device.WiFi.Radio.{i}.Stats.', 'Device.WiFi.SSID.{i}.', 'Device.WiFi.SSID.{i}.Stats.',
@@ -267,6 +267,14 @@ const routerValues: Record<string, string> = {
   'Device.ManagementServer.STUNServerPort': '3478',
   'Device.ManagementServer.STUNMaximumKeepAlivePeriod': '-1',
   'Device.ManagementServer.STUNMinimumKeepAlivePeriod': '30',
+  // CWMP 1.4 (docs/cwmp-1.4.md): heartbeats off until the ACS enables them; instance wildcards and
+  // alias-based addressing supported, in InstanceNumber mode until the ACS says otherwise.
+  'Device.ManagementServer.HeartbeatPolicy.Enable': 'false',
+  'Device.ManagementServer.HeartbeatPolicy.ReportingInterval': '300',
+  'Device.ManagementServer.HeartbeatPolicy.InitiationTime': '0001-01-01T00:00:00Z',
+  'Device.ManagementServer.InstanceWildcardsSupported': 'true',
+  'Device.ManagementServer.AliasBasedAddressing': 'true',
+  'Device.ManagementServer.AutoCreateInstances': 'false',
   'Device.Time.Enable': 'true',
   'Device.Time.Status': 'Synchronized',
   'Device.Time.NTPServer1': 'pool.ntp.org',

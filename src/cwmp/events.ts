@@ -36,6 +36,14 @@ export function eventKey(code: string): string {
   return code.trim().toUpperCase();
 }
 
+/**
+ * A HEARTBEAT session (TR-069 Annex O): its Inform carries 14 HEARTBEAT and nothing else. The
+ * ACS sends no requests in it. An Inform with other events beside it is an ordinary session.
+ */
+export function isHeartbeatOnly(events: readonly EventStruct[]): boolean {
+  return events.length > 0 && events.every((e) => eventKey(e.eventCode) === EV.HEARTBEAT);
+}
+
 export function hasEvent(events: readonly EventStruct[], code: string): boolean {
   const wanted = eventKey(code);
   return events.some((e) => eventKey(e.eventCode) === wanted);

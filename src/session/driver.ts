@@ -8,9 +8,13 @@
  * Store round trips: `openSession` at Inform, `commitSession` at the end; one
  * `readStoredParameters` only when a program declared stored paths; `extendLock` only in
  * sessions that outlive a third of the lock's TTL. An idle periodic session costs two.
+ *
+ * A HEARTBEAT session (TR-069 Annex O: 14 HEARTBEAT alone) runs no programs at all, so no
+ * tasks, policies, discovery or credentials: the lock is taken without handing out tasks,
+ * the Inform's values and the session log are committed, and that is all (two round trips).
  */
 import { AcsSession, type RpcCompletion } from '../cwmp/acs-session.js';
-import { EV, hasEvent } from '../cwmp/events.js';
+import { EV, hasEvent, isHeartbeatOnly } from '../cwmp/events.js';
 import type { AcsRequest, CpeRequest, CpeResponse, Envelope, Inform, ParameterValue } from '../cwmp/types.js';
 import type { EventSink } from '../events/bus.js';
 import type {
@@ -120,6 +124,7 @@ export class SessionDriver {
   #lastLockRefresh = 0;
   #ended = false;
   #summary: SessionSummary | null = null;
+  #heartbeat = false;
 
   constructor(deps: SessionDriverDeps, idPrefix: string) {
     this.#deps = deps;
@@ -129,6 +134,11 @@ export class SessionDriver {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** A HEARTBEAT session (Annex O): no programs run in it. */
+  get heartbeat(): boolean {
+    return this.#heartbeat;
   }
 
   /** The first protocol error the session survived, kept for its outcome if it later times out. */
@@ -163,12 +173,15 @@ export class SessionDriver {
     this.#inform = inform;
     const now = this.#deps.now();
     const claims = this.#deps.claims?.(inform);
+    this.#heartbeat = isHeartbeatOnly(inform.event);
     const result = await this.#deps.store.openSession({
       deviceId,
       lockOwner: this.#deps.lockOwner,
       lockTtlMs: this.#lockTtl(),
       now,
       ...(claims !== undefined ? { claims } : {}),
+      // Its tasks wait for the next real session: handed out here they would only come back, an attempt spent.
+      ...(this.#heartbeat ? { takeTasks: false } : {}),
     });
     if (result.lock === 'acquired') {
       this.#lockHeld = true;
@@ -329,7 +342,8 @@ export class SessionDriver {
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
       samples: (list) => this.#samples.push(...list),
     };
-    this.#programs = this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
+    // Annex O: a HEARTBEAT session carries no RPCs from the ACS; it must stay as cheap as an idle periodic one.
+    this.#programs = this.#heartbeat ? [] : this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });
     this.#storedPaths = [...new Set(this.#programs.flatMap((p) => p.storedPaths ?? []))];
   }
 

@@ -14,6 +14,10 @@ import type { SessionReport } from '../../src/cpe/client/runtime.js';
 import { Fleet, type FleetOptions } from '../../src/cpe/sim/fleet.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
+import { countingStore } from '../../src/store/counting.js';
+import { createSqliteStore } from '../../src/store/sqlite/index.js';
+import { queueRpc } from '../helpers/queue.js';
+import { RecordingScheduler } from '../helpers/recording-scheduler.js';
 
 const OUI = 'F2F107';
 const CLASS = 'HGW-181';
@@ -172,5 +176,76 @@ describe('SupportedCWMPVersions / UseCWMPVersion', () => {
     await until(() => reports.find((r) => r.ok));
     expect(proxy.bodies.some((b) => b.text.includes('CWMPVersion'))).toBe(false);
     expect(new Set(proxy.bodies.filter((b) => b.text !== '').map((b) => nsOf(b.text)))).toEqual(new Set([NS1]));
+  });
+});
+
+describe('13 WAKEUP and 14 HEARTBEAT (Annex O)', () => {
+  it('the ACS enables HeartbeatPolicy with a task; heartbeats come alone, run nothing, cost two round trips like an idle periodic session', async () => {
+    const store = countingStore(await createSqliteStore({ dataDir: join(dir, 'hb') }));
+    closers.push(() => store.close());
+    const acs = await acsWith('hb', { store });
+    const scheduler = new RecordingScheduler();
+    const { fleet, reports } = await fleetWith(acs.cwmpUrl, 'HB', { scheduler, cwmpVersions: ['1.0', '1.1', '1.2', '1.3', '1.4'] });
+    const cpe = fleet.cpes[0]!;
+    const id = deviceIdOf({ oui: OUI, productClass: CLASS, serialNumber: cpe.serialNumber });
+    await until(() => reports.find((r) => r.ok));
+    await until(() => cpe.phase === 'idle');
+
+    // An idle periodic session, for the reference count.
+    store.reset();
+    cpe.inform('2 PERIODIC');
+    await until(() => reports.find((r) => r.ok && r.events.includes('2 PERIODIC')));
+    await until(() => (store.byMethod().commitSession ?? 0) === 1);
+    const periodic = store.byMethod();
+    expect(periodic).toEqual({ openSession: 1, commitSession: 1 });
+
+    // The policy, set by an ordinary task: the first heartbeat 2.5 s from now, then every 30 s
+    // (a slow machine that misses the first gets the next, 30 s later).
+    const first = Date.now() + 2500;
+    const set = await queueRpc(acs.store, id, {
+      method: 'SetParameterValues',
+      parameterList: [
+        { name: 'Device.ManagementServer.HeartbeatPolicy.Enable', value: '1', type: 'xsd:boolean' },
+        { name: 'Device.ManagementServer.HeartbeatPolicy.ReportingInterval', value: '30', type: 'xsd:unsignedInt' },
+        { name: 'Device.ManagementServer.HeartbeatPolicy.InitiationTime', value: new Date(first).toISOString().replace(/\.\d{3}Z$/, 'Z'), type: 'xsd:dateTime' },
+      ],
+      parameterKey: 'hb-1',
+    });
+    cpe.connectionRequest();
+    await until(async () => (await acs.store.getTask(set.id))?.state === 'done');
+    await until(() => cpe.phase === 'idle');
+    // A task queued now waits: the heartbeat session hands out nothing.
+    const waiting = await queueRpc(acs.store, id, { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] });
+    store.reset();
+    const hb = await until(() => reports.find((r) => r.events.includes('14 HEARTBEAT')), 45_000);
+    expect(hb.ok).toBe(true);
+    expect(hb.events).toEqual(['14 HEARTBEAT']);
+    expect(hb.rpcs).toEqual([]);
+    await until(() => (store.byMethod().commitSession ?? 0) === 1);
+    const heartbeat = store.byMethod();
+    expect(heartbeat).toEqual({ openSession: 1, commitSession: 1 });
+    expect(heartbeat.openSession! + heartbeat.commitSession!).toBeLessThanOrEqual(periodic.openSession! + periodic.commitSession!);
+    const task = await acs.store.getTask(waiting.id);
+    expect([task?.state, task?.attempts]).toEqual(['queued', 0]);
+    const dev = await acs.store.getDevice(id);
+    expect(dev?.lastEvents.map((e) => e.eventCode)).toEqual(['14 HEARTBEAT']);
+    // The next one is scheduled a reporting interval later.
+    const delays = scheduler.delays('heartbeat');
+    expect(delays.at(-1)).toBeGreaterThan(29_000);
+    expect(delays.at(-1)).toBeLessThanOrEqual(30_000);
+  }, 90_000);
+
+  it('13 WAKEUP is an ordinary session: queued work runs in it', async () => {
+    const acs = await acsWith('wake');
+    const { fleet, reports } = await fleetWith(acs.cwmpUrl, 'WAKE');
+    const cpe = fleet.cpes[0]!;
+    const id = deviceIdOf({ oui: OUI, productClass: CLASS, serialNumber: cpe.serialNumber });
+    await until(() => reports.find((r) => r.ok));
+    await until(() => cpe.phase === 'idle');
+    const q = await queueRpc(acs.store, id, { method: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] });
+    cpe.inform('13 WAKEUP');
+    const woke = await until(() => reports.find((r) => r.events.includes('13 WAKEUP')));
+    expect(woke.rpcs.map((r) => r.method)).toEqual(['GetParameterValues']);
+    expect((await acs.store.getTask(q.id))?.state).toBe('done');
   });
 });

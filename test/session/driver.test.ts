@@ -27,9 +27,12 @@ class MemoryPort implements SessionStorePort {
     public queue: TaskRecord[] = [],
     public stored: StoredParameter[] = [],
   ) {}
-  async openSession(_input: SessionOpenInput): Promise<SessionOpenResult> {
+  readonly opens: SessionOpenInput[] = [];
+  async openSession(input: SessionOpenInput): Promise<SessionOpenResult> {
     this.calls.push('openSession');
-    return { lock: 'acquired', device: this.device, credential: null, credentials: null, queue: this.queue, policyMemo: null };
+    this.opens.push(input);
+    const queue = input.takeTasks === false ? [] : this.queue;
+    return { lock: 'acquired', device: this.device, credential: null, credentials: null, queue, policyMemo: null };
   }
   async commitSession(commit: SessionCommit): Promise<void> {
     this.calls.push('commitSession');
@@ -347,5 +350,36 @@ describe('programs plugged into the driver', () => {
     expect(errors).toEqual(['broken']);
     expect(reader!.seen).toBe('cpe-side');
     expect(port.calls).toEqual(['openSession', 'commitSession']);
+  });
+
+  it('a HEARTBEAT session (Annex O) runs no programs, takes no tasks and costs two round trips', async () => {
+    const port = new MemoryPort(KNOWN, [task({ type: 'reboot', commandKey: 'rb' })], [stored('Device.WiFi.SSID.1.SSID', 'desired')]);
+    let built = 0;
+    const { driver, informReply, turn } = await begin(
+      port,
+      (ctx) => {
+        built++;
+        return defaultPrograms(DEFAULTS)(ctx);
+      },
+      inform(['14 HEARTBEAT']),
+    );
+    expect(driver.heartbeat).toBe(true);
+    expect(informReply.status === 200 && informReply.envelope.header.holdRequests).toBeFalsy();
+    expect(turn.status).toBe(204);
+    expect(built).toBe(0);
+    expect(port.opens[0]?.takeTasks).toBe(false);
+    expect(port.calls).toEqual(['openSession', 'commitSession']);
+    expect(port.commits[0]?.log.rpcs).toEqual([]);
+    expect(port.commits[0]?.events).toEqual([{ eventCode: '14 HEARTBEAT', commandKey: '' }]);
+  });
+
+  it('HEARTBEAT beside other events is an ordinary session; 13 WAKEUP too', async () => {
+    for (const events of [['14 HEARTBEAT', '4 VALUE CHANGE'], ['13 WAKEUP']]) {
+      const port = new MemoryPort(KNOWN, [task({ type: 'reboot', commandKey: 'rb' })]);
+      const { driver, turn } = await begin(port, defaultPrograms(DEFAULTS), inform(events));
+      expect(driver.heartbeat).toBe(false);
+      expect(port.opens[0]?.takeTasks).toBeUndefined();
+      expect(sent(turn)).toEqual({ method: 'Reboot', commandKey: 'rb' });
+    }
   });
 });

@@ -33,7 +33,7 @@ import { runDiagnostic } from './diagnostics.js';
 const NO_EVENTS: readonly EventStruct[] = Object.freeze([]);
 
 export type CpePhase = 'off' | 'idle' | 'waiting' | 'session' | 'booting';
-type CpeTimer = 'start' | 'periodic' | 'retry' | 'boot' | 'scheduleInform' | 'transfer' | 'valueChange';
+type CpeTimer = 'start' | 'periodic' | 'retry' | 'boot' | 'scheduleInform' | 'transfer' | 'valueChange' | 'heartbeat';
 
 /** Rarely used state, allocated on first use. */
 interface Extra {
@@ -44,6 +44,9 @@ interface Extra {
   timers: TimerEntry[];
   lastActiveNotifyAt: number;
   bootstrapPending: boolean;
+  /** The next HEARTBEAT (HeartbeatPolicy, TR-069 Annex O), and whether one is due now. */
+  heartbeat: TimerEntry | null;
+  heartbeatDue: boolean;
 }
 
 export interface CpeOptions {
@@ -67,6 +70,8 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
   #x: Extra | null = null;
   #bootedAt = 0;
   #sessions = 0;
+  /** The session in progress is a HEARTBEAT one (its event is not one of #events). */
+  #heartbeatSession = false;
 
   constructor(opts: CpeOptions) {
     this.model = opts.model;
@@ -113,6 +118,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     this.#events = addEvent(this.#events, EV.BOOT);
     this.#bootedAt = this.#now();
     this.#schedulePeriodic();
+    this.#scheduleHeartbeat();
     if (delayMs > 0) this.#timer(this.#now() + delayMs, 'start');
     else this.#requestSession(true);
   }
@@ -125,7 +131,11 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     s.cancel(this.#retry);
     this.#periodic = this.#retry = null;
     for (const t of this.#x?.timers ?? []) s.cancel(t);
-    if (this.#x !== null) this.#x.timers = [];
+    if (this.#x !== null) {
+      this.#x.timers = [];
+      s.cancel(this.#x.heartbeat);
+      this.#x.heartbeat = null;
+    }
     this.#conn?.close();
   }
 
@@ -188,6 +198,13 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
         return this.#requestSession(false);
       case 'boot':
         return this.#boot();
+      case 'heartbeat': {
+        const x = this.#extra();
+        x.heartbeat = null;
+        x.heartbeatDue = true;
+        this.#scheduleHeartbeat();
+        return this.#requestSession(false);
+      }
       case 'scheduleInform':
         this.#events = addEvent(this.#events, EV.SCHEDULED);
         this.#events = addEvent(this.#events, EV.M_SCHEDULE_INFORM, String(arg));
@@ -244,7 +261,12 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
       if (this.model.live.hasValueChange?.() === true) this.#events = addEvent(this.#events, EV.VALUE_CHANGE);
       if (this.#phase === 'off') return void this.runtime.gate.leave(); // stopped while reading
     }
-    const events = this.#events === null ? [] : this.#events.slice();
+    // Annex O: a due heartbeat goes alone, in a session of its own; other events go first.
+    const x = this.#x;
+    const heartbeat = x !== null && x.heartbeatDue && (this.#events === null || this.#events.length === 0) && x.outbox.length === 0;
+    if (heartbeat) x.heartbeatDue = false;
+    this.#heartbeatSession = heartbeat;
+    const events = heartbeat ? [{ eventCode: EV.HEARTBEAT, commandKey: '' }] : this.#events === null ? [] : this.#events.slice();
     this.#sentEvents = events;
     const url = this.#acsUrl();
     const outcome =
@@ -258,7 +280,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
               quirks: this.runtime.quirks,
               ...(this.runtime.cwmpVersions !== undefined ? { cwmpVersions: this.runtime.cwmpVersions } : {}),
               inform: this.#buildInform(events),
-              outbox: this.#x?.outbox.slice() ?? [],
+              outbox: heartbeat ? [] : (this.#x?.outbox.slice() ?? []),
               timeoutMs: this.runtime.sessionTimeoutMs,
               tls: this.runtime.tls,
               pool: this.runtime.pool,
@@ -267,6 +289,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
             this,
           );
     this.#sentEvents = NO_EVENTS;
+    this.#heartbeatSession = false;
     this.#jar = outcome.jar;
     this.#jar?.endSession(this.#now());
     if (this.#jar?.size === 0) this.#jar = null;
@@ -274,7 +297,8 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     if (this.#phase === 'off') return;
     this.#phase = 'idle';
     this.#sessions++;
-    this.#retryCount = outcome.ok ? 0 : this.#retryCount + 1;
+    // A failed heartbeat is not retried: the next one is due at the next interval anyway.
+    if (!heartbeat) this.#retryCount = outcome.ok ? 0 : this.#retryCount + 1;
     this.runtime.observer.sessionEnded?.({
       serialNumber: this.serialNumber,
       ok: outcome.ok,
@@ -289,8 +313,8 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     // even when the session failed later.
     const restarting = this.#applyEffects(outcome.effects);
     if (restarting || this.runtime.stopping) return;
-    if (!outcome.ok) this.#scheduleRetry();
-    else if (this.#again) this.#requestSession(true);
+    if (!outcome.ok && !heartbeat) this.#scheduleRetry();
+    else if (this.#again || this.#x?.heartbeatDue === true) this.#requestSession(true);
   }
 
   #scheduleRetry(): void {
@@ -328,6 +352,8 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
   }
 
   informAccepted(): void {
+    // A heartbeat delivers only itself: pending events and changed values wait for their own session.
+    if (this.#heartbeatSession) return;
     this.#events = afterInform(this.#events, this.#sentEvents, this.#undeliveredTransferKeys());
     this.model.markInformed();
     if (this.#sentEvents.some((e) => e.eventCode === EV.VALUE_CHANGE)) this.#extra().lastActiveNotifyAt = this.#now();
@@ -378,6 +404,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
           break;
         case 'managementServerChanged':
           this.#schedulePeriodic();
+          this.#scheduleHeartbeat();
           break;
         case 'download':
         case 'upload':
@@ -416,6 +443,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     this.#bootedAt = this.#now();
     this.#sessions = 0;
     this.#schedulePeriodic();
+    this.#scheduleHeartbeat();
     this.#requestSession(true);
   }
 
@@ -423,6 +451,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
   #factoryReset(): void {
     this.model.reset();
     for (const t of this.#x?.timers ?? []) this.runtime.scheduler.cancel(t);
+    this.runtime.scheduler.cancel(this.#x?.heartbeat ?? null);
     this.#x = null;
     this.#events = addEvent(null, EV.BOOTSTRAP);
     this.#retryCount = 0;
@@ -502,6 +531,29 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     this.#periodic = this.#timerEntry(at, 'periodic');
   }
 
+  /**
+   * HeartbeatPolicy (TR-069 Annex O, Device.ManagementServer.HeartbeatPolicy.): with Enable, a
+   * 14 HEARTBEAT Inform every ReportingInterval seconds at InitiationTime plus a multiple of
+   * it; an unknown InitiationTime (0001-01-01, or none) gets a random phase of the CPE's own.
+   * Absent from the model (TR-098, older TR-181 devices): no heartbeats.
+   */
+  #scheduleHeartbeat(): void {
+    const x = this.#x;
+    if (x !== null) {
+      this.runtime.scheduler.cancel(x.heartbeat);
+      x.heartbeat = null;
+    }
+    if (this.model.root !== 'Device.' || !/^(1|true)$/i.test(this.#param('ManagementServer.HeartbeatPolicy.Enable'))) return;
+    const interval = (this.#num('ManagementServer.HeartbeatPolicy.ReportingInterval') ?? 0) * 1000;
+    if (!(interval > 0)) return;
+    const now = this.#now();
+    const given = Date.parse(this.#param('ManagementServer.HeartbeatPolicy.InitiationTime'));
+    const phase = Number.isFinite(given) && given > Date.UTC(1971, 0, 1) ? given : now + interval * this.runtime.random();
+    // The first reference-plus-multiple after now, whether the reference is past or future.
+    const at = phase + Math.ceil((now + 1 - phase) / interval) * interval;
+    this.#extra().heartbeat = this.#timerEntry(at, 'heartbeat');
+  }
+
   // --- helpers ---------------------------------------------------------------------------
 
   #now(): number {
@@ -548,7 +600,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
   }
 
   #extra(): Extra {
-    this.#x ??= { transfers: [], outbox: [], timers: [], lastActiveNotifyAt: 0, bootstrapPending: false };
+    this.#x ??= { transfers: [], outbox: [], timers: [], lastActiveNotifyAt: 0, bootstrapPending: false, heartbeat: null, heartbeatDue: false };
     return this.#x;
   }
 

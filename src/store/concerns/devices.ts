@@ -73,6 +73,12 @@ export interface SessionOpenInput {
    * matches is bound to the device in the same transaction (concerns/subscribers.ts).
    */
   claims?: SubscriberClaims;
+  /**
+   * False: take the lock but hand out no tasks (queue []; none marked running, no attempt
+   * counted). A HEARTBEAT session (TR-069 Annex O) runs no RPCs, so it must not take tasks it
+   * would only hand back. Default true.
+   */
+  takeTasks?: boolean;
 }
 
 export interface SessionOpenResult {

@@ -34,7 +34,7 @@ WITH lock AS (
 ), taken AS (
   UPDATE tasks SET state = 'running', attempts = attempts + 1, updated_at = $4
   WHERE device_id = $1 AND state IN ('queued', 'running') AND (expires_at IS NULL OR expires_at > $4)
-    AND EXISTS (SELECT 1 FROM lock)
+    AND EXISTS (SELECT 1 FROM lock) AND $7::boolean
   RETURNING *
 )${SESSION_SUBSCRIBER_CTES}
 SELECT EXISTS (SELECT 1 FROM lock) AS acquired,
@@ -66,6 +66,7 @@ export async function openSession(db: PgDb, input: SessionOpenInput): Promise<Se
     input.now,
     input.claims?.serialNumber ?? '',
     input.claims?.codes ?? [],
+    input.takeTasks !== false,
   ]);
   if (row === undefined) throw new Error('openSession returned no row');
   const device = row.device === null ? null : toDeviceSummary(row.device);

@@ -38,7 +38,7 @@ export function openSession(db: Db, input: SessionOpenInput): SessionOpenResult 
     // A busy device's queue belongs to the session that holds it: neither read nor expire it.
     if (got === undefined) return { lock: 'busy', device: summary, credential, credentials, queue: [], policyMemo: null };
     const memo = db.get<{ memo: string }>(POLICY_MEMO, { device })?.memo ?? null;
-    const queue = takeTasks(db, device, input.now);
+    const queue = input.takeTasks === false ? [] : takeTasks(db, device, input.now);
     // Only a device with a subscriber carries the key (most have none).
     const subscriber = sessionSubscriber(db, device, input.claims, input.now);
     return { lock: 'acquired', device: summary, credential, credentials, queue, policyMemo: memo, ...(subscriber !== null ? { subscriber } : {}) };
