@@ -174,8 +174,9 @@ export class UserService {
       return { ok: false, reason: 'invalid' };
     };
     let user = await this.#store.findUserByName(input.name);
-    if (user === null && this.#directory !== null) {
-      const found = await this.#directory.authenticate(input.name, input.password);
+    if (user === null && this.#directory !== null && USER_NAME.test(input.name)) {
+      const found = await this.#ask(input.name, input.password);
+      if (found === 'error') return fail(null, 'directory-unreachable');
       if (found === null) return fail(null, 'unknown-user-or-wrong-password');
       if (found === 'no-role') return fail(null, 'directory-user-in-no-mapped-group');
       user = await this.#directoryUser(input.name, found.role, at);
@@ -195,7 +196,8 @@ export class UserService {
     }
     let passwordOk: boolean;
     if (user.source === 'ldap') {
-      const found = this.#directory === null ? null : await this.#directory.authenticate(input.name, input.password);
+      const found = await this.#ask(input.name, input.password);
+      if (found === 'error') return fail(user, 'directory-unreachable');
       passwordOk = found !== null && found !== 'no-role';
       if (found !== null && found !== 'no-role' && found.role !== user.role) {
         user = (await this.#store.updateUser(user.id, { role: found.role }, at)) ?? user;
@@ -206,6 +208,16 @@ export class UserService {
     }
     if (!passwordOk) return this.#failure(user, input, 'wrong-password', at);
     return this.#afterPassword(user, input, at);
+  }
+
+  /** The directory's answer; 'error' when it cannot be asked (down, timeout): a refusal, never an open door. */
+  async #ask(name: string, password: string): Promise<{ role: ApiRole } | 'no-role' | null | 'error'> {
+    if (this.#directory === null) return null;
+    try {
+      return await this.#directory.authenticate(name, password);
+    } catch {
+      return 'error';
+    }
   }
 
   async #afterPassword(user: UserRecord, input: { name: string; totp?: string; source: string }, at: number): Promise<SignInResult> {
