@@ -35,6 +35,7 @@ import { DirBlobs, StoreBlobs } from '../files/blobs.js';
 import { FILES_SECRET_ENV, UrlSigner } from '../files/signing.js';
 import { loadSharedSecret } from './secret-file.js';
 import { startTransferServer, type TransferServer } from '../files/transfer.js';
+import { bulkDataReceiver, reportUrlFor } from '../bulkdata/receiver.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
 import { timedStore } from '../store/timed.js';
 import { storeCalls, storeErrors, enableProcessMetrics } from '../metrics/registry.js';
@@ -382,10 +383,14 @@ export function registerServeCommand(program: Command): void {
         relay = new ClusterWorkerRelay();
       }
       if (relay !== null) await bus.attach(relay);
+      // Signed URLs (downloads, uploads, bulk data reports) on the transfer endpoint, whose URL is known once it listens.
+      const signer = new UrlSigner(await loadSharedSecret({ dataDir: o.dataDir, file: 'files-secret', envName: FILES_SECRET_ENV }));
+      let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       // Before the CWMP port opens: a dead predecessor's session locks are freed first, so its
       // devices are served at once (not turned away with 8005 until the locks expire).
       const registry = await startProcessRegistry({ store, logger, heartbeatMs: o.heartbeatInterval * 1000 });
       const acs = await startAcs({
+        bulkData: { reportUrl: reportUrlFor(signer, () => filesUrl) },
         processId: registry.id,
         store,
         events: bus,
@@ -459,8 +464,6 @@ export function registerServeCommand(program: Command): void {
       // The file repository: bytes under the data directory next to SQLite, in the database with PostgreSQL
       // (every process and host serves every file). The transfer endpoint's URL is known once it listens.
       const pg = o.db !== undefined && storeKind(o.db) === 'postgres';
-      const signer = new UrlSigner(await loadSharedSecret({ dataDir: o.dataDir, file: 'files-secret', envName: FILES_SECRET_ENV }));
-      let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       // The jobs start after the services; rule changes through the API reach their evaluator here.
       let onAlarmRules = (): void => undefined;
       const services = createServices({
@@ -503,6 +506,8 @@ export function registerServeCommand(program: Command): void {
           nonceSecret: nonceSecretFromEnv(),
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
           onError: (err) => logger.error({ err }, 'file transfer failed'),
+          // TR-232 bulk data reports, authenticated as the device like a transfer.
+          mounts: [bulkDataReceiver({ store, profiles: () => acs.sampling.current(), reload: () => acs.sampling.refresh() })],
         });
       try {
         try {
