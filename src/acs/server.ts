@@ -43,6 +43,7 @@ import { claimsFor, programsFor, sessionStorePort } from './session.js';
 import { SamplingSource } from '../session/sampling-source.js';
 import { recordSessionEnd } from './metrics.js';
 import { activeSessions, cwmpRequests } from '../metrics/registry.js';
+import { admitSession, fullEvenForConnectionRequests, reserveFor, retryAfterSeconds, type AdmissionLimits } from './admission.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -160,6 +161,13 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const busy = new WeakSet<SessionDriver>();
   /** Where each session's Inform came from: a cookie from elsewhere does not reach it. */
   const sources = new WeakMap<SessionDriver, string>();
+  /** Informs admitted and not yet in byToken (authenticating, opening): counted against the cap. */
+  let opening = 0;
+  const limits: AdmissionLimits = { maxSessions: config.maxSessions, reserve: reserveFor(config.maxSessions) };
+  const inFlight = (): number => byToken.size + opening;
+  /** Refusals since the last log line: a storm is one line every 10 s, not one per CPE. */
+  let refusedSinceLog = 0;
+  let lastOverloadLog = 0;
 
   const forget = (session: SessionDriver): void => {
     // Its commit changed the device's credentials: the next check reads them again.
@@ -237,6 +245,21 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     res.end(body);
   };
 
+  /** Beyond the cap: 503 and Retry-After, so the CPE backs off; nothing is read from the store. */
+  const overloaded = (req: IncomingMessage, res: ServerResponse): void => {
+    cwmpRequests.inc({ result: 'overloaded' });
+    refusedSinceLog++;
+    const t = now();
+    if (t - lastOverloadLog >= 10_000) {
+      log?.warn({ refused: refusedSinceLog, sessions: byToken.size, maxSessions: config.maxSessions }, 'CWMP sessions at the cap: new sessions answered 503 with Retry-After');
+      lastOverloadLog = t;
+      refusedSinceLog = 0;
+    }
+    res.writeHead(503, { 'Retry-After': String(retryAfterSeconds(config.overloadRetryAfterSeconds, Math.random())), 'Content-Length': '0', Connection: 'close' });
+    res.end();
+    req.resume();
+  };
+
   /** A refused CPE: a log line (never the password), and an event when it was the bootstrap credential. */
   const refused = (req: IncomingMessage, deviceId: string, auth: ParsedAuthorization | null, why: Extract<CpeAuthentication, { ok: false }>): void => {
     const address = req.socket.remoteAddress ?? null;
@@ -258,6 +281,27 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
    * nothing.
    */
   const beginSession = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    message: Envelope<Inform>,
+    previous: { session: SessionDriver; viaSocket: boolean } | undefined,
+  ): Promise<void> => {
+    const inform = message.body;
+    // A new Inform on a connection or cookie whose session is live replaces it: no new slot.
+    const replacing = previous !== undefined && !previous.session.ended;
+    if (!replacing && !admitSession(inFlight(), limits, inform.event.map((e) => e.eventCode))) {
+      overloaded(req, res);
+      return;
+    }
+    opening++;
+    try {
+      await authenticateAndOpen(req, res, message, previous);
+    } finally {
+      opening--;
+    }
+  };
+
+  const authenticateAndOpen = async (
     req: IncomingMessage,
     res: ServerResponse,
     message: Envelope<Inform>,
@@ -380,6 +424,11 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     if (bound !== undefined && !bound.ended && (session === undefined || session === bound)) {
       session = bound;
       viaSocket = true;
+    }
+    // Not in a session and no room even for a connection request: refused before the body is read.
+    if (session === undefined && fullEvenForConnectionRequests(inFlight(), limits)) {
+      overloaded(req, res);
+      return;
     }
     if (session !== undefined && busy.has(session)) {
       // A CPE does not pipeline; two POSTs at once for one session is an abuse of it.

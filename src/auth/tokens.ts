@@ -9,7 +9,7 @@
  * Roles are ordered: read-only < operator < admin. A route states the least role it needs.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ApiRole, ApiTokenRecord, Store, SubscriberTokenRecord } from '../store/types.js';
+import type { ApiRole, ApiTokenRecord, PrincipalScope, Store, SubscriberTokenRecord } from '../store/types.js';
 
 export const ROLES: readonly ApiRole[] = ['read-only', 'operator', 'admin'];
 const RANK: Record<ApiRole, number> = { 'read-only': 0, operator: 1, admin: 2 };
@@ -43,6 +43,13 @@ export interface Principal {
   role: PrincipalRole;
   /** Set exactly for the `subscriber` role: whose devices the token may see. */
   subscriberId?: string;
+  /** Set for a person signed in to the console (a session cookie, auth/users.ts). */
+  userId?: string;
+  /** The console session's id (hash of its cookie) and the CSRF token its changes must carry. */
+  sessionId?: string;
+  csrf?: string;
+  /** What part of the fleet the principal may see; null or absent: all of it. */
+  scope?: PrincipalScope | null;
 }
 
 /** Make a token, store its hash, return the token (the only time it exists in clear). */

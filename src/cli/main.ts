@@ -9,6 +9,7 @@ import { registerSecretCommands } from './secrets.js';
 import { registerBackupCommand, registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
+import { registerUserCommands } from './users.js';
 
 const program = new Command();
 program.name('flotilla').description('TR-069 (CWMP) device management: ACS, CPE client and simulator').version('0.1.0');
@@ -20,6 +21,7 @@ registerBackupCommand(program);
 registerAgentCommand(program);
 registerDemoCommand(program);
 registerSecretCommands(program);
+registerUserCommands(program);
 registerConfigCommand(program, registerServeCommand);
 registerImportGenieacsCommand(program);
 

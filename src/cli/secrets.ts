@@ -20,23 +20,23 @@ import { ServiceError } from '../services/errors.js';
 import type { ApiRole, Store } from '../store/types.js';
 import { opt } from './options.js';
 
-interface StoreFlags {
+export interface StoreFlags {
   dataDir: string;
   db?: string;
 }
 
-function parseRole(value: string): ApiRole {
+export function parseRole(value: string): ApiRole {
   if ((ROLES as readonly string[]).includes(value)) return value as ApiRole;
   throw new InvalidArgumentError(`expected one of ${ROLES.join(', ')}`);
 }
 
-function storeOptions(cmd: Command): Command {
+export function storeOptions(cmd: Command): Command {
   return cmd
     .addOption(opt('--data-dir <dir>', 'data directory of the SQLite store and the bootstrap credential').default('./flotilla-data'))
     .addOption(opt('--db <url>', 'store URL (postgres://… selects PostgreSQL)'));
 }
 
-async function withStore<T>(f: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(f: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore({ db: f.db, dataDir: f.dataDir, poolSize: 1 });
   try {
     return await fn(store);
@@ -45,7 +45,7 @@ async function withStore<T>(f: StoreFlags, fn: (store: Store) => Promise<T>): Pr
   }
 }
 
-const where = (f: StoreFlags): string => (f.db !== undefined ? redactUrl(f.db) : `${f.dataDir} (SQLite)`);
+export const where = (f: StoreFlags): string => (f.db !== undefined ? redactUrl(f.db) : `${f.dataDir} (SQLite)`);
 
 export function registerSecretCommands(program: Command): void {
   const token = program.command('token').description('REST API bearer tokens: create, list, revoke (server stopped or running)');

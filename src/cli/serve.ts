@@ -20,7 +20,8 @@ import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';
 import cluster from 'node:cluster';
 import { openStore, redactUrl, storeKind, UnsupportedStoreError } from '../store/open.js';
-import type { Store } from '../store/types.js';
+import type { ApiRole, Store } from '../store/types.js';
+import { LdapDirectory, parseGroupRole } from '../directory/ldap.js';
 import { isClusterWorker, nonceSecretFromEnv, parsePoolSize, parseWorkers, planWorkers, runPrimary } from './cluster.js';
 import { opt, parseCredentials, parseCwmpVersions, parsePort, parsePositive } from './options.js';
 import { startReach } from './reach.js';
@@ -49,6 +50,19 @@ function parseCidrList(value: string): string[] {
   return list;
 }
 
+/** The LDAP directory of --ldap-*, or null. */
+function ldapDirectory(o: ServeOptions): LdapDirectory | null {
+  if (o.ldapUrl === undefined) return null;
+  return new LdapDirectory({
+    url: o.ldapUrl,
+    ...(o.ldapBindDn !== undefined ? { bindDnTemplate: o.ldapBindDn } : {}),
+    ...(o.ldapSearchBase !== undefined ? { searchBase: o.ldapSearchBase, searchFilter: o.ldapSearchFilter ?? '(uid={name})' } : {}),
+    ...(o.ldapSearchBindDn !== undefined ? { searchBindDn: o.ldapSearchBindDn, searchBindPassword: o.ldapSearchBindPassword ?? '' } : {}),
+    ...(o.ldapGroupBase !== undefined ? { groupBase: o.ldapGroupBase } : {}),
+    groupRoles: o.ldapGroupRole ?? [],
+  });
+}
+
 interface ServeOptions {
   cwmpPort: number;
   apiPort: number;
@@ -62,6 +76,8 @@ interface ServeOptions {
   tlsKey?: string;
   sessionTimeout: number;
   heartbeatInterval: number;
+  maxSessions: number;
+  overloadRetryAfter: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
   perDeviceCredentials: boolean;
@@ -96,6 +112,14 @@ interface ServeOptions {
   xmppService?: string;
   xmppJid?: string;
   xmppPassword?: string;
+  ldapUrl?: string;
+  ldapBindDn?: string;
+  ldapSearchBase?: string;
+  ldapSearchFilter?: string;
+  ldapSearchBindDn?: string;
+  ldapSearchBindPassword?: string;
+  ldapGroupBase?: string;
+  ldapGroupRole?: { group: string; role: ApiRole }[];
   filesPort: number;
   filesUrl?: string;
   filesMaxBytes: number;
@@ -153,6 +177,12 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
+    .addOption(
+      opt('--max-sessions <n>', 'CWMP sessions this process runs at once; new ones beyond get 503 with Retry-After (connection requests have a reserve of a tenth more)')
+        .argParser(parsePositive)
+        .default(2000),
+    )
+    .addOption(opt('--overload-retry-after <seconds>', 'Retry-After of a 503 beyond --max-sessions: spread over [this, 2 × this)').argParser(parsePositive).default(30))
     .addOption(
       opt('--heartbeat-interval <seconds>', "this process's heartbeat in the store; a process silent for 3 intervals is dead and its session locks are freed")
         .argParser(parsePositive)
@@ -243,6 +273,24 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--files-max-upload-bytes <bytes>', 'largest file a device may send (Upload: configuration backups, logs)').argParser(parsePositive).default(16 * 1024 * 1024))
     .addOption(opt('--files-max-transfers <n>', 'transfers at once on the file endpoint (more are answered 503)').argParser(parsePositive).default(200))
     .addOption(opt('--files-bandwidth <bytes-per-second>', 'bandwidth of the file endpoint, all transfers together (0: no limit)').argParser(Number).default(0))
+    .addOption(opt('--ldap-url <url>', "people sign in to the console with their directory's password: ldap://host:389 or ldaps://host:636"))
+    .addOption(opt('--ldap-bind-dn <template>', "the user's DN made from the sign-in name, e.g. uid={name},ou=people,dc=example,dc=org"))
+    .addOption(opt('--ldap-search-base <dn>', 'or: find the user under this base (with --ldap-search-filter)'))
+    .addOption(opt('--ldap-search-filter <filter>', 'the search for a user, {name} replaced (escaped)').default('(uid={name})'))
+    .addOption(opt('--ldap-search-bind-dn <dn>', 'who searches (default: anonymous)'))
+    .addOption(opt('--ldap-search-bind-password <password>', 'its password (prefer FLOTILLA_LDAP_SEARCH_BIND_PASSWORD: argv is visible to every user)'))
+    .addOption(opt('--ldap-group-base <dn>', 'where groups are searched (default: the search base, or the bind DN without its first part)'))
+    .addOption(
+      opt('--ldap-group-role <role:group>', 'a group (DN or cn) whose members get a role, e.g. admin:cn=flotilla-admins,ou=groups,dc=example,dc=org (repeat; the highest wins; users in none are refused)').argParser(
+        (v: string, acc: { group: string; role: ApiRole }[] | undefined) => {
+          try {
+            return [...(acc ?? []), parseGroupRole(v)];
+          } catch (e) {
+            throw new InvalidArgumentError((e as Error).message);
+          }
+        },
+      ),
+    )
     .addOption(opt('--workers <n>', 'CWMP worker processes on one port (node:cluster); "auto": one per CPU').argParser(parseWorkers).default(1))
     .addOption(opt('--db-pool-size <n>', 'PostgreSQL connections per process (each worker has its own)').argParser(parsePoolSize).default(10))
     .action(async (o: ServeOptions, cmd: Command) => {
@@ -341,6 +389,8 @@ export function registerServeCommand(program: Command): void {
         allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
         allowBasicOverHttp: o.allowBasicOverHttp === true,
         sessionTimeoutMs: o.sessionTimeout * 1000,
+        maxSessions: Math.max(1, Math.floor(o.maxSessions)),
+        overloadRetryAfterSeconds: o.overloadRetryAfter,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
@@ -416,6 +466,7 @@ export function registerServeCommand(program: Command): void {
         store,
         bus,
         parseFilter: (expr) => parseFilter(expr),
+        directory: ldapDirectory(o),
         ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
         connectionRequests: {
           targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
@@ -477,6 +528,8 @@ export function registerServeCommand(program: Command): void {
         campaigns: {
           files: services.files.campaignFiles(),
           downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
+          backupTask: (deviceId, commandKey, expiresAt) =>
+            services.files.prepareUpload({ type: 'upload', commandKey, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
           requester: services.requester,
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         },

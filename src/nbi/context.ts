@@ -6,6 +6,7 @@ import type { EventBus } from '../events/bus.js';
 import type { Services } from '../services/index.js';
 import type { ApiRole, Store } from '../store/types.js';
 import type { Authenticator, Principal } from '../auth/tokens.js';
+import type { SessionAuthenticator } from '../auth/users.js';
 import type { SseHub } from './sse.js';
 
 declare module 'fastify' {
@@ -40,6 +41,8 @@ export interface NbiContext {
   services: Services;
   hub: SseHub;
   auth: Authenticator;
+  /** Console sessions of people (cookies). */
+  sessions: SessionAuthenticator;
   /** Webhooks were created or deleted: this process's dispatcher (if it runs one) reloads them. */
   webhooksChanged: () => void;
   maxWaitSeconds: number;

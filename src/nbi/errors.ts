@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | 'INVALID_POLICY'
   | 'INVALID_CAMPAIGN'
   | 'UNAUTHORIZED'
+  | 'TOTP_REQUIRED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'

@@ -12,7 +12,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { EventBus } from '../events/bus.js';
@@ -23,6 +23,7 @@ import { parseDeviceId } from '../store/device-id.js';
 import type { AuditActor, Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
 import { Authenticator, ensureAdminToken, roleAllows, type Principal } from '../auth/tokens.js';
+import { CSRF_HEADER, sameSecret, SessionAuthenticator, sessionCookieOf } from '../auth/users.js';
 import { registerConsole } from './console.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { registerMetricsRoute } from './metrics.js';
@@ -30,6 +31,7 @@ import { API_PREFIX, type NbiContext } from './context.js';
 import { ApiError, ERROR_SCHEMA, fromServiceError } from './errors.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerUserRoutes } from './routes/users.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerDiagnosticRoutes } from './routes/diagnostics.js';
@@ -52,7 +54,21 @@ export { API_PREFIX, type NbiContext } from './context.js';
 const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function actorOf(p: Principal): AuditActor {
+  if (p.userId !== undefined) return { kind: 'user', id: p.userId, name: p.name };
   return p.tokenId === 'open' ? { kind: 'open', id: '', name: 'open' } : { kind: 'token', id: p.tokenId, name: p.name };
+}
+
+/**
+ * Who is asking: a bearer token (machines) when the request has an Authorization header, else
+ * a console session cookie (people). A header always wins, so a script is never taken for
+ * the browser's user.
+ */
+async function principalOf(req: FastifyRequest, auth: Authenticator, sessions: SessionAuthenticator, at: number): Promise<Principal | null> {
+  if (req.headers.authorization !== undefined) return auth.authenticate(req.headers.authorization, at);
+  const cookie = sessionCookieOf(req.headers.cookie);
+  if (cookie === null) return null;
+  const s = await sessions.authenticate(cookie, at);
+  return s === null ? null : { tokenId: '', name: s.name, role: s.role, userId: s.userId, sessionId: s.sessionId, csrf: s.csrf, scope: s.scope };
 }
 
 /** Parameters indexed for search by default (SQLite/PostgreSQL partial indexes, src/store/sqlite/search.ts). */
@@ -104,6 +120,10 @@ export interface NbiOptions {
   bodyLimit?: number;
   /** Per-device credential operations (without `services`): the ACS's sealer and realm. */
   credentials?: ServicesOptions['credentials'];
+  /** People's sign-in lockout (without `services`; default 5 failures, 15 minutes). */
+  lockout?: ServicesOptions['lockout'];
+  /** A directory (LDAP) for people's sign-in (without `services`). */
+  directory?: ServicesOptions['directory'];
   logger?: Logger;
   now?: () => number;
 }
@@ -205,15 +225,20 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       ...(opts.taskExpirySeconds !== undefined ? { taskExpirySeconds: opts.taskExpirySeconds } : {}),
       ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
       ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
+      ...(opts.lockout !== undefined ? { lockout: opts.lockout } : {}),
+      ...(opts.directory !== undefined ? { directory: opts.directory } : {}),
     });
   const hub = new SseHub(bus);
   const auth = new Authenticator(store);
+  const sessions = new SessionAuthenticator(store);
+  services.users.attachSessions(sessions);
   const ctx: NbiContext = {
     store,
     bus,
     services,
     hub,
     auth,
+    sessions,
     webhooksChanged: opts.onWebhooksChanged ?? (() => undefined),
     maxWaitSeconds: opts.maxWaitSeconds ?? 300,
     now,
@@ -266,13 +291,21 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     }
     // No route here (a JSON 404 follows): nothing to protect, no token asked.
     if (req.is404) return;
-    const principal = await auth.authenticate(req.headers.authorization, now());
+    const principal = await principalOf(req, auth, sessions, now());
     if (principal === null) {
       reply.header('www-authenticate', 'Bearer realm="flotilla"');
-      throw new ApiError(401, 'UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <token>)');
+      throw new ApiError(401, 'UNAUTHORIZED', 'a valid bearer token (Authorization: Bearer <token>) or console session is required');
     }
     // Known before the role check, so a refused attempt is audited under its author.
     req.principal = principal;
+    // A cookie is sent by the browser whoever made the page: a change must also carry the
+    // session's CSRF token, which only the console's own pages can read.
+    if (principal.csrf !== undefined && CHANGING_METHODS.has(req.method)) {
+      const sent = req.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !sameSecret(sent, principal.csrf)) {
+        throw new ApiError(403, 'FORBIDDEN', `a console session must send its CSRF token in the ${CSRF_HEADER} header with every change`);
+      }
+    }
     const need = req.routeOptions.config.role ?? 'read-only';
     if (!roleAllows(principal.role, need)) throw new ApiError(403, 'FORBIDDEN', `this needs the ${need} role; the token has ${principal.role}`);
   });
@@ -365,6 +398,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerQuirkRoutes(api, ctx);
       registerAdminRoutes(api, ctx);
       registerAuditRoutes(api, ctx);
+      registerUserRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       registerFileRoutes(api, ctx);

@@ -5,7 +5,7 @@
  */
 import type { EventBus } from '../events/bus.js';
 import { ConnectionRequester, type ConnectionRequesterOptions } from '../reach/requester.js';
-import type { Store } from '../store/types.js';
+import type { LockoutPolicy, Store } from '../store/types.js';
 import { AuditService } from './audit.js';
 import { CredentialService } from './credentials.js';
 import type { Sealer } from '../auth/sealing.js';
@@ -20,6 +20,7 @@ import { QuirkService } from './quirks.js';
 import { TaskService } from './tasks.js';
 import { CampaignService, type CampaignFiles } from './campaigns.js';
 import { FileService } from './files.js';
+import { UserService, type Directory } from './users.js';
 import { FileRepository } from '../files/repository.js';
 import { UrlSigner } from '../files/signing.js';
 import type { BlobStore } from '../files/blobs.js';
@@ -36,6 +37,7 @@ export { AuditService } from './audit.js';
 export { CredentialService, parseCredentialCsv } from './credentials.js';
 export { CampaignService, type CampaignFile, type CampaignFiles } from './campaigns.js';
 export { FileService } from './files.js';
+export { UserService, DEFAULT_LOCKOUT, type Directory, type UserView, type SignInResult } from './users.js';
 
 export interface ServicesOptions {
   store: Store;
@@ -59,6 +61,10 @@ export interface ServicesOptions {
   now?: () => number;
   /** Alarm rules changed through the API (this process's alarm evaluator reloads them). */
   onAlarmRulesChanged?: () => void;
+  /** People's sign-in: failures before a lock, and for how long (default 5, 15 minutes). */
+  lockout?: LockoutPolicy;
+  /** A directory (LDAP) that checks the passwords of the users it knows. */
+  directory?: Directory | null;
 }
 
 export interface Services {
@@ -71,6 +77,7 @@ export interface Services {
   readonly conformance: ConformanceService;
   readonly quirks: QuirkService;
   readonly audit: AuditService;
+  readonly users: UserService;
   /** Null in a process without the ACS's sealing keys. */
   readonly credentials: CredentialService | null;
   readonly campaigns: CampaignService;
@@ -128,6 +135,7 @@ export function createServices(opts: ServicesOptions): Services {
     const ids = await campaigns.usingFile(f.id);
     return ids.length > 0 ? `campaign${ids.length === 1 ? '' : 's'} ${ids.join(', ')} use${ids.length === 1 ? 's' : ''} it` : null;
   });
+  const audit = new AuditService({ store: opts.store });
   return {
     files,
     tasks,
@@ -138,7 +146,8 @@ export function createServices(opts: ServicesOptions): Services {
     conformance: new ConformanceService({ store: opts.store }),
     quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
-    audit: new AuditService({ store: opts.store }),
+    audit,
+    users: new UserService({ store: opts.store, audit, now, ...(opts.lockout ? { lockout: opts.lockout } : {}), directory: opts.directory ?? null }),
     campaigns,
     requester,
     credentials: opts.credentials === undefined ? null : new CredentialService({ store: opts.store, now, ...opts.credentials }),

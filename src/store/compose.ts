@@ -71,6 +71,18 @@ export const CONCERN_METHODS = {
   finishWebhookDelivery: true,
   listWebhookDeliveries: true,
   pruneWebhookDeliveries: true,
+  // users
+  createUser: true,
+  getUser: true,
+  findUserByName: true,
+  listUsers: true,
+  updateUser: true,
+  recordSignInFailure: true,
+  recordSignInSuccess: true,
+  createUserSession: true,
+  findUserSession: true,
+  deleteUserSession: true,
+  deleteUserSessions: true,
   // audit
   appendAudit: true,
   listAudit: true,

@@ -357,6 +357,28 @@ export const TABLES: readonly TableSpec[] = [
     perDevice: false,
   },
   {
+    name: 'users',
+    columns: {
+      id: 'text',
+      name: 'text',
+      role: 'text',
+      source: 'text',
+      password_hash: 'text',
+      totp_secret: 'text',
+      totp_pending: 'text',
+      totp_last_step: 'int',
+      disabled: 'bool',
+      failed_attempts: 'int',
+      locked_until: 'int',
+      scope: 'text',
+      last_sign_in_at: 'int',
+      created_at: 'int',
+      updated_at: 'int',
+    },
+    key: ['id'],
+    perDevice: false,
+  },
+  {
     name: 'sampling_profiles',
     columns: { id: 'text', name: 'text', enabled: 'bool', interval_seconds: 'int', definition: 'json', created_at: 'int', updated_at: 'int' },
     key: ['id'],
@@ -404,12 +426,13 @@ export const TABLES: readonly TableSpec[] = [
 ];
 
 /**
- * Tables a store has that are deliberately not copied as rows. file_chunks: file content
+ * Tables a store has that are deliberately not copied as rows. user_sessions: people sign in
+ * again on the new store. file_chunks: file content
  * (gigabytes of bytes, not rows to batch as JSON) is streamed file by file by
  * MigrateOptions.onFile (`flotilla migrate` passes src/cli/migrate-files.ts), into wherever
  * the target keeps bytes.
  */
-export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts'];
+export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts', 'user_sessions'];
 
 type Row = Record<string, unknown>;
 

@@ -23,7 +23,7 @@
  *   prune_children  direct children of lo not in keep, with their subtrees
  *   outcomes        set tasks' state/response/fault (last outcome per task wins)
  *   progress        set running tasks' response (a step of a task spanning sessions), state kept
- *   requeue         the device's `running` tasks → `queued`
+ *   requeue         the device's `running` tasks without a recorded step → `queued`
  *   fault_transfer  rules.ts TransferFault: the task of that CommandKey and one of taskTypes
  *   cpe_messages    append, keep the newest `keep`
  *   log             append the session log, keep the newest `keep`

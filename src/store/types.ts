@@ -23,6 +23,7 @@ import type { TokenStore } from './concerns/tokens.js';
 import type { WebhookStore } from './concerns/webhooks.js';
 import type { SeriesStore } from './concerns/series.js';
 import type { AlarmStore } from './concerns/alarms.js';
+import type { UserStore } from './concerns/users.js';
 import type { ProcessStore } from './concerns/processes.js';
 
 export type * from './concerns/audit.js';
@@ -39,6 +40,7 @@ export type * from './concerns/tokens.js';
 export type * from './concerns/webhooks.js';
 export type * from './concerns/series.js';
 export type * from './concerns/alarms.js';
+export type * from './concerns/users.js';
 export type * from './concerns/processes.js';
 
 /** Opening and closing a backend: not a concern of its own. */
@@ -48,4 +50,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore & AlarmStore & ProcessStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore & AlarmStore & UserStore & ProcessStore;

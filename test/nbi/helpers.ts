@@ -18,7 +18,7 @@ import { EventBus } from '../../src/events/bus.js';
 import { startNbi, type Nbi, type NbiOptions } from '../../src/nbi/server.js';
 import { startJobs, type Jobs, type JobsOptions } from '../../src/services/jobs.js';
 import { createServices, type CampaignFiles } from '../../src/services/index.js';
-import type { DownloadTaskFactory } from '../../src/services/campaign-runner.js';
+import type { BackupTaskFactory, DownloadTaskFactory } from '../../src/services/campaign-runner.js';
 import { parseFilter } from '../../src/nbi/query.js';
 import { DirBlobs } from '../../src/files/blobs.js';
 import { UrlSigner } from '../../src/files/signing.js';
@@ -106,7 +106,7 @@ export async function startStack(
      * the data directory, served by a transfer endpoint of its own), or on the `files` and
      * `downloadTask` given.
      */
-    campaigns?: { files?: CampaignFiles; downloadTask?: DownloadTaskFactory; tickMs?: number; owner?: string };
+    campaigns?: { files?: CampaignFiles; downloadTask?: DownloadTaskFactory; backupTask?: BackupTaskFactory; tickMs?: number; owner?: string };
   } = {},
 ): Promise<Stack> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'flotilla-nbi-')));
@@ -154,6 +154,9 @@ export async function startStack(
           campaigns: {
             files: c.files ?? services.files.campaignFiles(),
             downloadTask: c.downloadTask ?? ((f, d, k, e) => services.files.downloadTask(f, d, k, e)),
+            backupTask:
+              c.backupTask ??
+              ((d, k, e) => services.files.prepareUpload({ type: 'upload', commandKey: k, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, d, e)),
             requester: services.requester,
             owner: c.owner ?? 'test-acs',
             ...(c.tickMs !== undefined ? { tickMs: c.tickMs } : {}),

@@ -313,13 +313,14 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     // even when the session failed later.
     const restarting = this.#applyEffects(outcome.effects);
     if (restarting || this.runtime.stopping) return;
-    if (!outcome.ok && !heartbeat) this.#scheduleRetry();
+    if (!outcome.ok && !heartbeat) this.#scheduleRetry('retryAfterMs' in outcome ? outcome.retryAfterMs : undefined);
     else if (this.#again || this.#x?.heartbeatDue === true) this.#requestSession(true);
   }
 
-  #scheduleRetry(): void {
+  /** The retry back-off, and no sooner than an ACS's Retry-After. */
+  #scheduleRetry(notBeforeMs?: number): void {
     const policy = this.runtime.retryPolicy(this.#num('ManagementServer.CWMPRetryMinimumWaitInterval'), this.#num('ManagementServer.CWMPRetryIntervalMultiplier'));
-    const delay = retryDelayMs(this.#retryCount, policy, this.runtime.random);
+    const delay = Math.max(retryDelayMs(this.#retryCount, policy, this.runtime.random), notBeforeMs ?? 0);
     this.#retry = this.#timerEntry(this.#now() + delay, 'retry');
   }
 

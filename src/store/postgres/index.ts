@@ -29,6 +29,7 @@ import * as subscribers from './subscribers.js';
 import * as webhooks from './webhooks.js';
 import * as series from './series.js';
 import * as alarms from './alarms.js';
+import * as users from './users.js';
 import * as processes from './processes.js';
 
 export type PostgresStoreOptions = PgTuning & {
@@ -70,7 +71,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

@@ -983,6 +983,35 @@ CREATE INDEX file_transfers_by_file ON file_transfers (file_id, id);
 CREATE INDEX file_transfers_by_device ON file_transfers (device_id, id);
 `;
 
+const USERS = `
+CREATE TABLE users (
+  id text NOT NULL PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  role text NOT NULL CHECK (role IN ('read-only', 'operator', 'admin')),
+  source text NOT NULL CHECK (source IN ('local', 'ldap')),
+  password_hash text,
+  totp_secret text,
+  totp_pending text,
+  totp_last_step bigint,
+  disabled boolean NOT NULL DEFAULT false,
+  failed_attempts integer NOT NULL DEFAULT 0,
+  locked_until bigint,
+  scope text,
+  last_sign_in_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE user_sessions (
+  id text NOT NULL PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  source text NOT NULL
+);
+CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
+`;
+
 /** src/store/concerns/processes.ts: a dead process's session locks are freed at once. */
 const ACS_PROCESSES = `
 CREATE TABLE acs_processes (
@@ -992,6 +1021,25 @@ CREATE TABLE acs_processes (
   started_at bigint NOT NULL,
   heartbeat_at bigint NOT NULL
 );
+`;
+
+/**
+ * Migration 80: a task with a recorded step (a Download answered with status 1, a diagnostic
+ * requested) is in progress across sessions: the end of a session, or a session released
+ * without a commit, leaves it `running` (only tasks without a step go back to `queued`), and
+ * the expiry sweep finds it by its own index.
+ */
+const WAITING_TASKS_RUN = `
+CREATE INDEX tasks_expiring_waiting ON tasks (expires_at) WHERE state = 'running' AND response IS NOT NULL AND expires_at IS NOT NULL;
+${opFunction('requeue', `  UPDATE tasks SET state = 'queued', updated_at = v_at WHERE device_id = p_device AND state = 'running' AND response IS NULL;`).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}
+${opFunction(
+  'unlock',
+  `  DELETE FROM session_locks WHERE device_id = p_device AND owner = o->>'owner';
+  -- Released without a commit: the tasks the session held go back to the queue.
+  IF FOUND AND o->>'requeueAt' IS NOT NULL THEN
+    UPDATE tasks SET state = 'queued', updated_at = (o->>'requeueAt')::bigint WHERE device_id = p_device AND state = 'running' AND response IS NULL;
+  END IF;`,
+).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}
 `;
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -1014,7 +1062,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 37, name: "alarm rules (operators' own, and their changes of the built-in ones), alarms, their history, event counts", up: ALARMS },
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
+  { version: 50, name: 'users for people and their console sessions', up: USERS },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
+  { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -29,7 +29,7 @@ SELECT x.r FROM (SELECT ${TASK_JSON} AS r, 0 AS o FROM u r UNION ALL SELECT ${TA
 ORDER BY x.o LIMIT 1`;
 const DELETE = 'DELETE FROM tasks WHERE id = $1';
 const EXPIRE = `UPDATE tasks r SET state = 'expired', updated_at = $1
-WHERE r.state = 'queued' AND r.expires_at IS NOT NULL AND r.expires_at <= $1 RETURNING ${TASK_JSON} AS r`;
+WHERE (r.state = 'queued' OR (r.state = 'running' AND r.response IS NOT NULL)) AND r.expires_at IS NOT NULL AND r.expires_at <= $1 RETURNING ${TASK_JSON} AS r`;
 const CONNECTION_REQUEST = 'UPDATE tasks SET connection_request = $2 WHERE id = ANY ($1::text[])';
 
 export async function createTasks(db: PgDb, tasks: readonly NewTask[], now: number): Promise<TaskRecord[]> {

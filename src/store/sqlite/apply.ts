@@ -94,7 +94,12 @@ const OUTCOME = `UPDATE tasks SET state = @state, response = @response, fault = 
 WHERE id = @id AND device_id = @device`;
 /** Only a task this session still holds: an outcome (or a retry elsewhere) is not overwritten. */
 const PROGRESS = `UPDATE tasks SET response = @response, updated_at = @at WHERE id = @id AND device_id = @device AND state = 'running'`;
-const REQUEUE = `UPDATE tasks SET state = 'queued', updated_at = @now WHERE device_id = @device AND state = 'running'`;
+/**
+ * The tasks a session held go back to the queue, except those with a recorded step (a Download
+ * answered with status 1, a diagnostic requested): they are in progress until the CPE's
+ * TransferComplete or DIAGNOSTICS COMPLETE, or their deadline, and stay `running`.
+ */
+const REQUEUE = `UPDATE tasks SET state = 'queued', updated_at = @now WHERE device_id = @device AND state = 'running' AND response IS NULL`;
 const TRANSFER_FAULT = `UPDATE tasks SET state = 'fault', fault = @fault, updated_at = @at
 WHERE device_id = @device AND command_key = @commandKey AND type IN (SELECT value FROM json_each(@types))
   AND state IN ('done', 'running')`;

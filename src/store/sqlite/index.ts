@@ -28,6 +28,7 @@ import * as tokens from './tokens.js';
 import * as webhooks from './webhooks.js';
 import * as series from './series.js';
 import * as alarms from './alarms.js';
+import * as users from './users.js';
 import * as processes from './processes.js';
 
 /** File name of the database inside `dataDir`. */
@@ -59,7 +60,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

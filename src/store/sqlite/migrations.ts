@@ -586,6 +586,39 @@ CREATE TABLE subscriber_tokens (
 `,
   },
   {
+    version: 50,
+    name: 'users for people and their console sessions',
+    // src/store/concerns/users.ts. Sessions die with their user (and are pruned when expired).
+    up: `
+CREATE TABLE users (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('read-only', 'operator', 'admin')),
+  source TEXT NOT NULL CHECK (source IN ('local', 'ldap')),
+  password_hash TEXT,
+  totp_secret TEXT,
+  totp_pending TEXT,
+  totp_last_step INTEGER,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER,
+  scope TEXT,
+  last_sign_in_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE user_sessions (
+  id TEXT NOT NULL PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
+`,
+  },
+  {
     version: 55,
     name: 'ACS processes and their heartbeats (stale session locks)',
     // src/store/concerns/processes.ts: a dead process's session locks are freed at once.
@@ -598,6 +631,14 @@ CREATE TABLE acs_processes (
   heartbeat_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+  },
+  {
+    version: 80,
+    name: 'tasks waiting across sessions stay running (expiry index)',
+    // A task with a recorded step (a Download answered with status 1, a diagnostic requested)
+    // stays `running` between sessions (src/store/sqlite/apply.ts REQUEUE); the expiry sweep
+    // finds those by this index beside tasks_expiring.
+    up: `CREATE INDEX tasks_expiring_waiting ON tasks (expires_at) WHERE state = 'running' AND response IS NOT NULL AND expires_at IS NOT NULL;`,
   },
 ];
 

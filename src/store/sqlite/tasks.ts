@@ -61,9 +61,10 @@ WHERE device_id = @device AND state IN ('queued', 'running')`;
 const RETRY = `UPDATE tasks SET state = 'queued', fault = NULL, response = NULL, expires_at = NULL, attempts = 0, updated_at = @now
 WHERE id = @id AND state IN ('fault', 'expired')`;
 const DELETE = 'DELETE FROM tasks WHERE id = @id';
-const EXPIRING = `SELECT ${COLUMNS} FROM tasks WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at <= @now`;
-const EXPIRE_IDS = `UPDATE tasks SET state = 'expired', updated_at = @now
-WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at <= @now`;
+/** Queued tasks, and running ones waiting across sessions (a step recorded: a Download's status 1 …). */
+const EXPIRABLE = `(state = 'queued' OR (state = 'running' AND response IS NOT NULL)) AND expires_at IS NOT NULL AND expires_at <= @now`;
+const EXPIRING = `SELECT ${COLUMNS} FROM tasks WHERE ${EXPIRABLE}`;
+const EXPIRE_IDS = `UPDATE tasks SET state = 'expired', updated_at = @now WHERE ${EXPIRABLE}`;
 const CONNECTION_REQUEST = `UPDATE tasks SET connection_request = @record WHERE id IN (SELECT value FROM json_each(@ids))`;
 
 export function createTasks(db: Db, tasks: readonly NewTask[], now: number): TaskRecord[] {

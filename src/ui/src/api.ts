@@ -103,14 +103,26 @@ export const devicePath = (id: string): string => `/devices/${encodeURIComponent
 
 export const API_BASE = '/api/v1';
 
+/**
+ * A bearer token (machines, or a person pasting one), or null for a person signed in with a
+ * name and password: the browser then sends the HttpOnly session cookie itself, and every
+ * change carries the session's CSRF token.
+ */
 export class Api {
   constructor(
-    readonly token: string,
+    readonly token: string | null,
     private readonly onUnauthorized: () => void = () => undefined,
+    readonly csrf: string | null = null,
   ) {}
 
+  /** What authenticates a request of this method (also for XHR uploads and downloads). */
+  authHeaders(method = 'GET'): Record<string, string> {
+    if (this.token !== null) return { authorization: `Bearer ${this.token}` };
+    return method !== 'GET' && method !== 'HEAD' && this.csrf !== null ? { 'x-csrf-token': this.csrf } : {};
+  }
+
   async req<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.authHeaders(method), accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
@@ -118,6 +130,7 @@ export class Api {
         method,
         headers,
         cache: 'no-store',
+        credentials: 'same-origin',
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         ...(signal ? { signal } : {}),
       });
@@ -145,6 +158,7 @@ export class Api {
   get = <T>(path: string, signal?: AbortSignal): Promise<T> => this.req<T>('GET', path, undefined, signal);
   post = <T>(path: string, body: unknown = {}): Promise<T> => this.req<T>('POST', path, body);
   del = <T>(path: string): Promise<T> => this.req<T>('DELETE', path);
+  patch = <T>(path: string, body: unknown): Promise<T> => this.req<T>('PATCH', path, body);
 
   devices(q: { filter?: string[]; sort?: string; limit?: number; offset?: number; cursor?: string; fields?: string[] }, signal?: AbortSignal): Promise<DevicePage> {
     const p = new URLSearchParams();
@@ -189,6 +203,12 @@ export class Api {
  * of a task that does not exist (operator: 404, read-only: 403).
  */
 export async function detectRole(api: Api): Promise<Role> {
+  // Servers that say who is asking (GET /session) answer at once; older ones are probed.
+  try {
+    return (await api.get<{ role: Role }>('/session')).role;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404) throw e;
+  }
   await api.devices({ limit: 0 });
   try {
     await api.get('/tokens');

@@ -18,7 +18,7 @@ export type StreamState = 'connecting' | 'live' | 'offline';
 type Listener = (e: FlotillaEvent) => void;
 
 export class EventStream {
-  readonly #token: string;
+  readonly #auth: Record<string, string>;
   readonly #listeners = new Set<Listener>();
   readonly #stateListeners = new Set<(s: StreamState) => void>();
   #abort: AbortController | null = null;
@@ -28,8 +28,9 @@ export class EventStream {
   #stopped = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(token: string) {
-    this.#token = token;
+  /** `auth`: the API's headers for a GET (a bearer token; none with a session cookie). */
+  constructor(auth: Record<string, string>) {
+    this.#auth = auth;
   }
 
   get state(): StreamState {
@@ -69,7 +70,7 @@ export class EventStream {
       this.#abort = new AbortController();
       this.#setState('connecting');
       try {
-        const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' };
+        const headers: Record<string, string> = { ...this.#auth, accept: 'text/event-stream' };
         if (this.#lastId !== null) headers['last-event-id'] = this.#lastId;
         const res = await fetch(`${API_BASE}/events`, { headers, cache: 'no-store', signal: this.#abort.signal });
         if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);

@@ -21,7 +21,7 @@ import { SignIn } from './pages/SignIn';
 import { SubscriberPage } from './pages/Subscriber';
 import { SubscribersPage } from './pages/Subscribers';
 import { interceptLinks, useRoute, type Route } from './router';
-import { forgetToken, signIn, storedToken, type SignedIn } from './session';
+import { endUserSession, forgetToken, restoreUserSession, signIn, signInUser, storedToken, type SignedIn } from './session';
 import './styles.css';
 
 function LiveIndicator({ stream }: { stream: EventStream }): JSX.Element {
@@ -77,7 +77,7 @@ function Page({ route }: { route: Route }): JSX.Element {
 function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onSignOut: () => void }): JSX.Element {
   const route = useRoute();
   const ctx = useMemo<AppContext>(() => {
-    const stream = new EventStream(session.api.token);
+    const stream = new EventStream(session.api.authHeaders('GET'));
     return { api: session.api, role: session.role, stream, activity: new Activity(), signOut: onSignOut };
     // One stream per sign-in, not per render.
     // (onSignOut is stable: App passes the same function for the session's life.)
@@ -123,7 +123,8 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
               <span class="visually-hidden">Role: </span>
               {session.role}
             </span>
-            <button type="button" class="btn btn-ghost btn-sm" onClick={onSignOut}>
+            {session.kind === 'user' ? <span class="user-name">{session.name}</span> : null}
+            <button type="button" class="btn btn-ghost btn-sm" onClick={() => void endUserSession(session).finally(onSignOut)}>
               Sign out
             </button>
           </div>
@@ -139,7 +140,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
 
 function App(): JSX.Element {
   const [session, setSession] = useState<SignedIn | null>(null);
-  const [restoring, setRestoring] = useState(() => storedToken() !== null);
+  const [restoring, setRestoring] = useState(true);
   const [notice, setNotice] = useState<string | null>(null);
   const signOut = useMemo(
     () => (reason?: string) => {
@@ -149,11 +150,17 @@ function App(): JSX.Element {
     },
     [],
   );
-  const expired = (): void => signOut('Your token is no longer accepted. Sign in again.');
+  const expired = (): void => signOut('Your session or token is no longer accepted. Sign in again.');
   const signOutNow = useMemo(() => () => signOut(), [signOut]);
   useEffect(() => {
     const token = storedToken();
-    if (token === null) return;
+    if (token === null) {
+      // No token in this tab: a session cookie may still sign this browser in.
+      void restoreUserSession(expired)
+        .then((s) => s !== null && setSession(s))
+        .finally(() => setRestoring(false));
+      return;
+    }
     signIn(token, expired).then(
       (s) => setSession(s),
       () => {
@@ -162,7 +169,15 @@ function App(): JSX.Element {
     ).finally(() => setRestoring(false));
   }, []);
   if (restoring) return <div class="loading" role="status">Signing in…</div>;
-  if (session === null) return <SignIn notice={notice} onSubmit={async (t) => setSession(await signIn(t, expired))} />;
+  if (session === null) {
+    return (
+      <SignIn
+        notice={notice}
+        onSubmit={async (t) => setSession(await signIn(t, expired))}
+        onUserSubmit={async (name, password, totp) => setSession(await signInUser(name, password, totp, expired))}
+      />
+    );
+  }
   if (session.role === 'subscriber') return <SelfServicePage api={session.api} onSignOut={signOutNow} />;
   // Narrowed above: the same object, so the shell's stream lives as long as the sign-in.
   return <Shell session={session as SignedIn & { role: Role }} onSignOut={signOutNow} />;

@@ -14,6 +14,7 @@ import { processesConformance } from './processes.js';
 import { quirksConformance } from './quirks.js';
 import { seriesConformance } from './series.js';
 import { alarmsConformance } from './alarms.js';
+import { usersConformance } from './users.js';
 import { subscribersConformance } from './subscribers.js';
 import { tasksConformance } from './tasks.js';
 import { tokensConformance } from './tokens.js';
@@ -21,7 +22,7 @@ import { webhooksConformance } from './webhooks.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance, processesConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance, usersConformance, processesConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);

@@ -209,7 +209,7 @@ export function tasksConformance(name: string, factory: () => Promise<StoreFixtu
         expect((await open(T0 + 30)).queue.map((t) => [t.id, t.attempts])).toEqual([[t3!.id, 2]]);
       });
 
-      it('a step of a task spanning sessions keeps its response and re-queues it; retry starts it over; list by type', async () => {
+      it('a step of a task spanning sessions keeps its response and keeps it running; retry starts it over; list by type', async () => {
         const ping: Task = { type: 'ipPing', host: '127.0.0.1', count: 3 };
         const [diag, plain, settled] = await store.createTasks([{ deviceId: id, task: ping }, { deviceId: id, task: gpv }, { deviceId: id, task: ping }], T0);
         await open(T0 + 10);
@@ -226,7 +226,8 @@ export function tasksConformance(name: string, factory: () => Promise<StoreFixtu
             ],
           }),
         );
-        expect(await store.getTask(diag!.id)).toMatchObject({ state: 'queued', response: spv, attempts: 1 });
+        // In progress until the CPE reports back (TransferComplete, DIAGNOSTICS COMPLETE): running, not queued.
+        expect(await store.getTask(diag!.id)).toMatchObject({ state: 'running', response: spv, attempts: 1 });
         expect(await store.getTask(plain!.id)).toMatchObject({ state: 'queued', response: null });
         expect(await store.getTask(settled!.id)).toMatchObject({ state: 'done', response: done });
         // Only a task the session holds takes a step (not one already expired or finished).
@@ -238,6 +239,17 @@ export function tasksConformance(name: string, factory: () => Promise<StoreFixtu
         await store.createTasks([{ deviceId: id, task: ping, expiresAt: T0 + 50 }], T0 + 30);
         const [gone] = await store.expireTasks(T0 + 60);
         expect(await store.retryTask(gone!.id, T0 + 70)).toMatchObject({ state: 'queued', response: null });
+        // A waiting task is handed to later sessions (to match its TransferComplete), a session
+        // released without a commit leaves it running, and its deadline still ends it.
+        const [waiting] = await store.createTasks([{ deviceId: id, task: ping, expiresAt: T0 + 500 }], T0 + 100);
+        await open(T0 + 110);
+        await store.commitSession(commitOf(id, { informAt: T0 + 110, requestProgress: [{ requestId: waiting!.id, response: spv, at: T0 + 111 }] }));
+        expect((await open(T0 + 120)).queue.map((t) => t.id)).toContain(waiting!.id);
+        await store.releaseLock(id, A);
+        expect(await store.getTask(waiting!.id)).toMatchObject({ state: 'running', response: spv });
+        expect((await store.expireTasks(T0 + 499)).map((t) => t.id)).not.toContain(waiting!.id);
+        expect((await store.expireTasks(T0 + 500)).map((t) => t.id)).toContain(waiting!.id);
+        expect((await store.getTask(waiting!.id))?.state).toBe('expired');
       });
 
       it('a session that dies gives its tasks back: releaseLock, or a lapsed lock taken by another', async () => {

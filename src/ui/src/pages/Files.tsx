@@ -33,11 +33,11 @@ export function bytes(n: number): string {
 }
 
 /** POST the bytes with upload progress (fetch has none): XMLHttpRequest with the bearer token. */
-function uploadWithProgress(token: string, query: URLSearchParams, file: File, onProgress: (sent: number) => void): Promise<RepoFile> {
+function uploadWithProgress(auth: Record<string, string>, query: URLSearchParams, file: File, onProgress: (sent: number) => void): Promise<RepoFile> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `${API_BASE}/files?${query.toString()}`);
-    xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    for (const [k, v] of Object.entries(auth)) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader('content-type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
     xhr.onload = () => {
@@ -56,8 +56,8 @@ function uploadWithProgress(token: string, query: URLSearchParams, file: File, o
 }
 
 /** Fetch with the token and hand the bytes to the browser as a download. */
-async function saveAs(token: string, path: string, name: string): Promise<void> {
-  const res = await fetch(API_BASE + path, { headers: { authorization: `Bearer ${token}` } });
+async function saveAs(auth: Record<string, string>, path: string, name: string): Promise<void> {
+  const res = await fetch(API_BASE + path, { headers: auth });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
@@ -96,7 +96,7 @@ function UploadForm({ onDone }: { onDone: (f: RepoFile) => void }): JSX.Element 
     setError(null);
     setSent(0);
     try {
-      const f = await uploadWithProgress(api.token, q, file, setSent);
+      const f = await uploadWithProgress(api.authHeaders('POST'), q, file, setSent);
       onDone(f);
       setFile(null);
       setName('');
@@ -368,7 +368,7 @@ export function DeviceFiles({ id, live }: { id: string; live: number }): JSX.Ele
                     </td>
                     <td title={localTime(f.createdAt)}>{ago(f.createdAt)}</td>
                     <td class="actions">
-                      <Button small onClick={() => void saveAs(api.token, `${devicePath(id)}/files/${encodeURIComponent(f.id)}/content`, f.name).catch((e) => setMessage({ tone: 'bad', text: errorText(e) }))}>
+                      <Button small onClick={() => void saveAs(api.authHeaders('GET'), `${devicePath(id)}/files/${encodeURIComponent(f.id)}/content`, f.name).catch((e) => setMessage({ tone: 'bad', text: errorText(e) }))}>
                         Download
                       </Button>
                       {canAct && isConfig ? (
