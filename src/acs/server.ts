@@ -41,6 +41,7 @@ import { QuirkSource } from './quirks.js';
 import { withQuirks } from '../session/quirks.js';
 import { claimsFor, programsFor, sessionStorePort } from './session.js';
 import { SamplingSource } from '../session/sampling-source.js';
+import type { BulkDataProgramOptions } from '../session/programs/bulkdata.js';
 import { recordSessionEnd } from './metrics.js';
 import { activeSessions, cwmpRequests } from '../metrics/registry.js';
 import { admitSession, fullEvenForConnectionRequests, reserveFor, retryAfterSeconds, type AdmissionLimits } from './admission.js';
@@ -67,6 +68,11 @@ export interface AcsServerOptions {
   /** The sampling profiles sessions use; default: loaded from the store, reloaded on `sampling.changed` and every minute. */
   sampling?: SamplingSource;
   /**
+   * TR-232 bulk data: where devices post the reports of a profile (a URL signed for the device,
+   * src/bulkdata/receiver.ts). Absent: bulk data profiles are not configured on devices.
+   */
+  bulkData?: BulkDataProgramOptions;
+  /**
    * This process's id in the store's process registry (src/acs/process-registry.ts): the
    * prefix of its session locks' owner, so a successor can free them if it dies. Default: random.
    */
@@ -92,6 +98,8 @@ export interface AcsServer {
   readonly credentials: CredentialCache;
   /** Seals the connection-request passwords handed out (null when none are: per-device credentials off). */
   readonly sealer: Sealer | null;
+  /** The sampling profiles this process's sessions use (the bulk data receiver reads them too). */
+  readonly sampling: SamplingSource;
   /** Sessions in progress in this process. */
   activeSessions(): number;
   /** The CWMP socket is listening (readiness). */
@@ -141,7 +149,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const quirks = new QuirkSource(store, { ...(opts.events !== undefined ? { events: opts.events } : {}), now, onError: (err) => log?.error({ err }, 'quirk profiles') });
   await quirks.start();
   const unsubscribeQuirks = opts.events instanceof EventBus ? opts.events.subscribe((e) => void (e.type === 'quirks.changed' && quirks.refresh())) : undefined;
-  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies, sampling), (view) => quirks.forSession(view.inform, view.deviceId));
+  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies, sampling, opts.bulkData ?? null), (view) => quirks.forSession(view.inform, view.deviceId));
   const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
@@ -541,6 +549,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     },
     credentials,
     sealer,
+    sampling,
     activeSessions: () => byToken.size,
     listening: () => server.listening,
     close: async () => {
@@ -579,9 +588,19 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource; processId?: string },
+  config: Partial<AcsConfig> & {
+    store?: Store;
+    logger?: Logger;
+    now?: () => number;
+    events?: EventSink;
+    nonceSecret?: Buffer;
+    sealer?: Sealer;
+    policies?: PolicySource;
+    bulkData?: BulkDataProgramOptions;
+    processId?: string;
+  },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, sealer, policies, processId, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, bulkData, processId, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -593,6 +612,7 @@ export async function startAcs(
       ...(nonceSecret ? { nonceSecret } : {}),
       ...(sealer ? { sealer } : {}),
       ...(policies ? { policies } : {}),
+      ...(bulkData ? { bulkData } : {}),
       ...(processId !== undefined ? { processId } : {}),
     });
     if (given !== undefined) return server;

@@ -62,7 +62,10 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser,
     const field = `filter[${i}]`;
     const text = str(f, field, 2048);
     try {
-      filters.push(parseFilter(text));
+      const parsed = parseFilter(text);
+      // Compliance is what policies produce: a policy that depends on it could chase itself.
+      if (parsed.field === 'policy') throw new Error('a policy cannot be filtered on compliance');
+      filters.push(parsed);
     } catch (e) {
       const column = (e as { column?: unknown }).column;
       fail(field, e instanceof Error ? e.message : String(e), typeof column === 'number' ? column : undefined);

@@ -23,6 +23,7 @@ import { parseFilter } from '../../src/nbi/query.js';
 import { DirBlobs } from '../../src/files/blobs.js';
 import { UrlSigner } from '../../src/files/signing.js';
 import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
+import { bulkDataReceiver, reportUrlFor } from '../../src/bulkdata/receiver.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -107,12 +108,17 @@ export async function startStack(
      * `downloadTask` given.
      */
     campaigns?: { files?: CampaignFiles; downloadTask?: DownloadTaskFactory; backupTask?: BackupTaskFactory; tickMs?: number; owner?: string };
+    /** TR-232 bulk data: profiles configured on devices, reports received on the transfer endpoint. */
+    bulkData?: boolean;
   } = {},
 ): Promise<Stack> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'flotilla-nbi-')));
   const store = opts.store ?? (await createSqliteStore({ dataDir: dir }));
   const bus = new EventBus();
+  let filesUrl = '';
+  const signer = UrlSigner.random();
   const acs = await startAcs({
+    ...(opts.bulkData === true ? { bulkData: { reportUrl: reportUrlFor(signer, () => filesUrl) } } : {}),
     store,
     events: bus,
     dataDir: dir,
@@ -129,21 +135,29 @@ export async function startStack(
     sealer: acs.sealer,
   };
   const c = opts.campaigns;
-  let filesUrl = '';
-  const signer = UrlSigner.random();
   const services =
-    c === undefined
+    c === undefined && opts.bulkData !== true
       ? undefined
       : createServices({
           store,
           bus,
           connectionRequests,
           parseFilter: (e) => parseFilter(e),
-          ...(c.files !== undefined ? { files: c.files } : {}),
+          ...(c?.files !== undefined ? { files: c.files } : {}),
           repository: { blobs: new DirBlobs(join(dir, 'files')), signer, publicUrl: () => filesUrl },
           ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
         });
-  const transfer = services === undefined || c?.files !== undefined ? null : await startTransferServer({ repo: services.files.repo, signer, host: '127.0.0.1', port: 0, realm: acs.config.realm });
+  const transfer =
+    services === undefined || c?.files !== undefined
+      ? null
+      : await startTransferServer({
+          repo: services.files.repo,
+          signer,
+          host: '127.0.0.1',
+          port: 0,
+          realm: acs.config.realm,
+          ...(opts.bulkData === true ? { mounts: [bulkDataReceiver({ store, profiles: () => acs.sampling.current(), reload: () => acs.sampling.refresh() })] } : {}),
+        });
   if (transfer !== null) filesUrl = transfer.url;
   const jobs = startJobs({
     store,
