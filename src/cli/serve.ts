@@ -546,6 +546,16 @@ export function registerServeCommand(program: Command): void {
           requester: services.requester,
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         },
+        backups: {
+          uploadTask: (deviceId, commandKey, fileType, expiresAt) =>
+            services.files.prepareUpload({ type: 'upload', commandKey, fileType, url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
+          // One process queues backups: the live process (heartbeat fresh) with the smallest id.
+          isLeader: async () => {
+            const fresh = Date.now() - 3 * o.heartbeatInterval * 1000;
+            const live = (await store.listProcesses()).filter((p) => p.heartbeatAt >= fresh || p.id === registry.id).map((p) => p.id);
+            return live.sort()[0] === registry.id;
+          },
+        },
       });
       onAlarmRules = () => jobs.alarms.invalidate();
       let nbi: Awaited<ReturnType<typeof startNbi>>;
