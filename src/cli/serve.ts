@@ -95,6 +95,8 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  policyMaxCycles: number;
+  policyRetryBaseSeconds: number;
   policyScriptTimeoutMs: number;
   policyScriptMemoryMb: number;
   policyHttpBase?: string;
@@ -227,6 +229,10 @@ export function registerServeCommand(program: Command): void {
         .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
     )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
+    .addOption(opt('--policy-max-cycles <n>', 'SetParameterValues rounds policies may use in one session before the device waits for its next').argParser(parsePositive).default(3))
+    .addOption(
+      opt('--policy-retry-base-seconds <s>', 'a faulted policy is tried again on that device after this long, doubling per fault in a row (at most a day)').argParser(parsePositive).default(600),
+    )
     .addOption(opt('--policy-script-timeout-ms <ms>', "a policy script's run stops after this long (the policy is faulted for that device)").argParser(parsePositive).default(100))
     .addOption(opt('--policy-script-memory-mb <mb>', "a policy script's run stops when its heap passes this").argParser(parsePositive).default(8))
     .addOption(opt('--policy-http-base <url>', 'policy scripts may GET under this http(s) URL (http.get(path)); unset: scripts have no way out'))
@@ -399,6 +405,8 @@ export function registerServeCommand(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        policyMaxCycles: Math.max(1, Math.floor(o.policyMaxCycles)),
+        policyRetryBaseMs: Math.floor(o.policyRetryBaseSeconds * 1000),
         policyScriptTimeoutMs: Math.floor(o.policyScriptTimeoutMs),
         policyScriptMemoryBytes: Math.floor(o.policyScriptMemoryMb * 1024 * 1024),
         ...(o.policyHttpBase !== undefined ? { policyHttpBase: o.policyHttpBase } : {}),
@@ -537,6 +545,16 @@ export function registerServeCommand(program: Command): void {
             services.files.prepareUpload({ type: 'upload', commandKey, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
           requester: services.requester,
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        },
+        backups: {
+          uploadTask: (deviceId, commandKey, fileType, expiresAt) =>
+            services.files.prepareUpload({ type: 'upload', commandKey, fileType, url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
+          // One process queues backups: the live process (heartbeat fresh) with the smallest id.
+          isLeader: async () => {
+            const fresh = Date.now() - 3 * o.heartbeatInterval * 1000;
+            const live = (await store.listProcesses()).filter((p) => p.heartbeatAt >= fresh || p.id === registry.id).map((p) => p.id);
+            return live.sort()[0] === registry.id;
+          },
         },
       });
       onAlarmRules = () => jobs.alarms.invalidate();
