@@ -22,10 +22,11 @@ export interface ProgramRpc {
 }
 
 /**
- * How the CPE opened the session: no check, the shared bootstrap credential, or one of its
- * own (the current set, a pending one it uses for the first time, its factory set).
+ * How the CPE opened the session: no check, the shared bootstrap credential, one of its own
+ * (the current set, a pending one it uses for the first time, its factory set), or a client
+ * certificate naming it (mTLS).
  */
-export type SessionAuth = 'anyone' | 'bootstrap' | 'current' | 'pending' | 'factory';
+export type SessionAuth = 'anyone' | 'bootstrap' | 'current' | 'pending' | 'factory' | 'certificate';
 
 export interface Program {
   /** For logs ("tasks", "discovery", …). */
