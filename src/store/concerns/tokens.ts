@@ -2,6 +2,8 @@
  * Store concern: NBI bearer tokens (hashes only).
  * Backends: sqlite/tokens.ts, postgres/tokens.ts; suite: test/store/conformance/tokens.ts.
  */
+import type { PrincipalScope } from './users.js';
+
 export type ApiRole = 'read-only' | 'operator' | 'admin';
 
 /** A NBI bearer token. Only a hash is stored; the token itself is shown once, at creation. */
@@ -16,6 +18,8 @@ export interface ApiTokenRecord {
   createdAt: number;
   /** When it last opened an API request (to the minute: touches are throttled); null: never. */
   lastUsedAt?: number | null;
+  /** The part of the fleet it may see (src/nbi/scope.ts); null or absent: all of it. */
+  scope?: PrincipalScope | null;
 }
 
 export interface TokenStore {
