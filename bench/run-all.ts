@@ -10,6 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'codec.js', args: [] },
   { script: 'hostile.js', args: [] },
+  { script: 'overload.js', args: [] },
   { script: 'store.js', args: [] },
   { script: 'session.js', args: ['--seconds', '5'] },
   { script: 'cpe-model.js', args: [], node: ['--expose-gc'] },

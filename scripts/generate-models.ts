@@ -207,6 +207,9 @@ const routerObjects = [
   'Device.DHCPv4.Server.Pool.{i}.StaticAddress.{i}.', 'Device.DHCPv4.Server.Pool.{i}.Client.{i}.',
   'Device.DHCPv4.Server.Pool.{i}.Client.{i}.IPv4Address.{i}.',
   'Device.Firewall.', 'Device.Users.', 'Device.Users.User.{i}.', 'Device.LANConfigSecurity.',
+  // TR-232 bulk data: an empty writable Profile table the ACS fills (src/cpe/client/bulkdata.ts reports it).
+  'Device.BulkData.', 'Device.BulkData.Profile.{i}.', 'Device.BulkData.Profile.{i}.Parameter.{i}.',
+  'Device.BulkData.Profile.{i}.CSVEncoding.', 'Device.BulkData.Profile.{i}.JSONEncoding.', 'Device.BulkData.Profile.{i}.HTTP.',
 ];
 
 const routerInstances: Record<string, number> = {
@@ -237,6 +240,14 @@ const hostMac = '${macx:3C:22:FB:10:20:{i:2}}';
 
 const routerValues: Record<string, string> = {
   'Device.RootDataModelVersion': '2.17',
+  'Device.BulkData.Enable': 'true',
+  'Device.BulkData.Status': 'Enabled',
+  'Device.BulkData.MinReportingInterval': '1',
+  'Device.BulkData.Protocols': 'HTTP',
+  'Device.BulkData.EncodingTypes': 'JSON,CSV',
+  'Device.BulkData.ParameterWildCardSupported': 'false',
+  'Device.BulkData.MaxNumberOfProfiles': '4',
+  'Device.BulkData.MaxNumberOfParameterReferences': '64',
   'Device.DeviceInfo.Manufacturer': 'Flotilla',
   'Device.DeviceInfo.ManufacturerOUI': OUI,
   'Device.DeviceInfo.ModelName': 'HGW-181',

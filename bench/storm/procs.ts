@@ -71,7 +71,7 @@ export function requireBuild(): void {
 }
 
 /** `flotilla serve` on SQLite in `dataDir`, CPEs unauthenticated (the load is what we measure). */
-export async function startServe(dataDir: string, opts: { discover: boolean }): Promise<Child> {
+export async function startServe(dataDir: string, opts: { discover: boolean; extra?: string[] }): Promise<Child> {
   const port = await freePort();
   const args = [
     CLI,
@@ -89,6 +89,7 @@ export async function startServe(dataDir: string, opts: { discover: boolean }): 
     'warn',
   ];
   if (!opts.discover) args.push('--no-discover-on-bootstrap');
+  args.push(...(opts.extra ?? []));
   return spawnListening(args, port);
 }
 

@@ -28,6 +28,14 @@ export interface AcsConfig {
   sessionTimeoutMs: number;
   /** Largest request body accepted, after decompression. */
   maxBodyBytes: number;
+  /**
+   * CWMP sessions this process runs at once. A new session beyond it is answered 503 with
+   * Retry-After; sessions in progress go on, and connection-request sessions have a reserve
+   * of a tenth more (src/acs/admission.ts).
+   */
+  maxSessions: number;
+  /** Retry-After of a 503: spread over [this, 2 × this) seconds. */
+  overloadRetryAfterSeconds: number;
   /** A request body must arrive within this time (slow-client defence). */
   bodyTimeoutMs: number;
   /** Discover the whole tree (GetParameterNames + GetParameterValues) of a new or bootstrapped device. */
@@ -104,6 +112,8 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   realm: 'Flotilla',
   sessionTimeoutMs: 30_000,
   maxBodyBytes: 4 * 1024 * 1024,
+  maxSessions: 2000,
+  overloadRetryAfterSeconds: 30,
   bodyTimeoutMs: 20_000,
   discoverOnBootstrap: true,
   discoveryBatchSize: 256,

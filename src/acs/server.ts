@@ -41,8 +41,10 @@ import { QuirkSource } from './quirks.js';
 import { withQuirks } from '../session/quirks.js';
 import { claimsFor, programsFor, sessionStorePort } from './session.js';
 import { SamplingSource } from '../session/sampling-source.js';
+import type { BulkDataProgramOptions } from '../session/programs/bulkdata.js';
 import { recordSessionEnd } from './metrics.js';
 import { activeSessions, cwmpRequests } from '../metrics/registry.js';
+import { admitSession, fullEvenForConnectionRequests, reserveFor, retryAfterSeconds, type AdmissionLimits } from './admission.js';
 
 const COOKIE = 'flotilla_session';
 
@@ -65,6 +67,11 @@ export interface AcsServerOptions {
   policies?: PolicySource;
   /** The sampling profiles sessions use; default: loaded from the store, reloaded on `sampling.changed` and every minute. */
   sampling?: SamplingSource;
+  /**
+   * TR-232 bulk data: where devices post the reports of a profile (a URL signed for the device,
+   * src/bulkdata/receiver.ts). Absent: bulk data profiles are not configured on devices.
+   */
+  bulkData?: BulkDataProgramOptions;
   /**
    * This process's id in the store's process registry (src/acs/process-registry.ts): the
    * prefix of its session locks' owner, so a successor can free them if it dies. Default: random.
@@ -91,6 +98,8 @@ export interface AcsServer {
   readonly credentials: CredentialCache;
   /** Seals the connection-request passwords handed out (null when none are: per-device credentials off). */
   readonly sealer: Sealer | null;
+  /** The sampling profiles this process's sessions use (the bulk data receiver reads them too). */
+  readonly sampling: SamplingSource;
   /** Sessions in progress in this process. */
   activeSessions(): number;
   /** The CWMP socket is listening (readiness). */
@@ -140,7 +149,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const quirks = new QuirkSource(store, { ...(opts.events !== undefined ? { events: opts.events } : {}), now, onError: (err) => log?.error({ err }, 'quirk profiles') });
   await quirks.start();
   const unsubscribeQuirks = opts.events instanceof EventBus ? opts.events.subscribe((e) => void (e.type === 'quirks.changed' && quirks.refresh())) : undefined;
-  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies, sampling), (view) => quirks.forSession(view.inform, view.deviceId));
+  const programs = withQuirks(programsFor(config, sealer, { store, log }, policies, sampling, opts.bulkData ?? null), (view) => quirks.forSession(view.inform, view.deviceId));
   const claims = claimsFor(config);
   const credentials = new CredentialCache(store, { max: config.credentialCacheSize, ttlMs: config.credentialCacheTtlMs });
   const authenticator = cpeAuthenticator({
@@ -160,6 +169,13 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const busy = new WeakSet<SessionDriver>();
   /** Where each session's Inform came from: a cookie from elsewhere does not reach it. */
   const sources = new WeakMap<SessionDriver, string>();
+  /** Informs admitted and not yet in byToken (authenticating, opening): counted against the cap. */
+  let opening = 0;
+  const limits: AdmissionLimits = { maxSessions: config.maxSessions, reserve: reserveFor(config.maxSessions) };
+  const inFlight = (): number => byToken.size + opening;
+  /** Refusals since the last log line: a storm is one line every 10 s, not one per CPE. */
+  let refusedSinceLog = 0;
+  let lastOverloadLog = 0;
 
   const forget = (session: SessionDriver): void => {
     // Its commit changed the device's credentials: the next check reads them again.
@@ -237,6 +253,21 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     res.end(body);
   };
 
+  /** Beyond the cap: 503 and Retry-After, so the CPE backs off; nothing is read from the store. */
+  const overloaded = (req: IncomingMessage, res: ServerResponse): void => {
+    cwmpRequests.inc({ result: 'overloaded' });
+    refusedSinceLog++;
+    const t = now();
+    if (t - lastOverloadLog >= 10_000) {
+      log?.warn({ refused: refusedSinceLog, sessions: byToken.size, maxSessions: config.maxSessions }, 'CWMP sessions at the cap: new sessions answered 503 with Retry-After');
+      lastOverloadLog = t;
+      refusedSinceLog = 0;
+    }
+    res.writeHead(503, { 'Retry-After': String(retryAfterSeconds(config.overloadRetryAfterSeconds, Math.random())), 'Content-Length': '0', Connection: 'close' });
+    res.end();
+    req.resume();
+  };
+
   /** A refused CPE: a log line (never the password), and an event when it was the bootstrap credential. */
   const refused = (req: IncomingMessage, deviceId: string, auth: ParsedAuthorization | null, why: Extract<CpeAuthentication, { ok: false }>): void => {
     const address = req.socket.remoteAddress ?? null;
@@ -258,6 +289,27 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
    * nothing.
    */
   const beginSession = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    message: Envelope<Inform>,
+    previous: { session: SessionDriver; viaSocket: boolean } | undefined,
+  ): Promise<void> => {
+    const inform = message.body;
+    // A new Inform on a connection or cookie whose session is live replaces it: no new slot.
+    const replacing = previous !== undefined && !previous.session.ended;
+    if (!replacing && !admitSession(inFlight(), limits, inform.event.map((e) => e.eventCode))) {
+      overloaded(req, res);
+      return;
+    }
+    opening++;
+    try {
+      await authenticateAndOpen(req, res, message, previous);
+    } finally {
+      opening--;
+    }
+  };
+
+  const authenticateAndOpen = async (
     req: IncomingMessage,
     res: ServerResponse,
     message: Envelope<Inform>,
@@ -381,6 +433,11 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       session = bound;
       viaSocket = true;
     }
+    // Not in a session and no room even for a connection request: refused before the body is read.
+    if (session === undefined && fullEvenForConnectionRequests(inFlight(), limits)) {
+      overloaded(req, res);
+      return;
+    }
     if (session !== undefined && busy.has(session)) {
       // A CPE does not pipeline; two POSTs at once for one session is an abuse of it.
       session.noteProtocolError('protocol-error: two messages at once');
@@ -492,6 +549,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     },
     credentials,
     sealer,
+    sampling,
     activeSessions: () => byToken.size,
     listening: () => server.listening,
     close: async () => {
@@ -530,9 +588,19 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * The store is closed with the server when this function created it.
  */
 export async function startAcs(
-  config: Partial<AcsConfig> & { store?: Store; logger?: Logger; now?: () => number; events?: EventSink; nonceSecret?: Buffer; sealer?: Sealer; policies?: PolicySource; processId?: string },
+  config: Partial<AcsConfig> & {
+    store?: Store;
+    logger?: Logger;
+    now?: () => number;
+    events?: EventSink;
+    nonceSecret?: Buffer;
+    sealer?: Sealer;
+    policies?: PolicySource;
+    bulkData?: BulkDataProgramOptions;
+    processId?: string;
+  },
 ): Promise<AcsServer> {
-  const { store: given, logger, now, events, nonceSecret, sealer, policies, processId, ...rest } = config;
+  const { store: given, logger, now, events, nonceSecret, sealer, policies, bulkData, processId, ...rest } = config;
   const store = given ?? (await openStore({ dataDir: rest.dataDir ?? DEFAULT_ACS_CONFIG.dataDir }));
   try {
     const server = await startCwmpServer({
@@ -544,6 +612,7 @@ export async function startAcs(
       ...(nonceSecret ? { nonceSecret } : {}),
       ...(sealer ? { sealer } : {}),
       ...(policies ? { policies } : {}),
+      ...(bulkData ? { bulkData } : {}),
       ...(processId !== undefined ? { processId } : {}),
     });
     if (given !== undefined) return server;

@@ -14,6 +14,8 @@ import type { ServicesApplied } from '../session/programs/services.js';
 import type { SessionStorePort } from '../session/port.js';
 import type { Program, ProgramContext, ProgramFactory } from '../session/program.js';
 import { matchingProfiles, MonitoringProgram } from '../session/programs/monitoring.js';
+import { BulkDataProgram, bulkDataDue, type BulkDataProgramOptions } from '../session/programs/bulkdata.js';
+import { rootOf } from '../session/programs/discovery.js';
 import type { SamplingSource } from '../session/sampling-source.js';
 import { EV, hasEvent } from '../cwmp/events.js';
 import type { Store, SubscriberClaims } from '../store/types.js';
@@ -40,6 +42,7 @@ export function programsFor(
   deps: { store: Store; log?: Logger | undefined },
   policies: PolicySource | null = null,
   sampling: SamplingSource | null = null,
+  bulkData: BulkDataProgramOptions | null = null,
 ): ProgramFactory {
   const credentials =
     config.perDeviceCredentials && !config.allowUnauthenticatedCpes && sealer !== null
@@ -60,8 +63,7 @@ export function programsFor(
   // Last: KPI samples take what the other programs read, and ask only for the rest.
   const withMonitoring: ProgramFactory = (ctx) => {
     const programs = base(ctx);
-    const monitoring = monitoringFor(ctx, sampling);
-    if (monitoring !== null) programs.push(monitoring);
+    programs.push(...monitoringFor(ctx, sampling, bulkData));
     return programs;
   };
   if (policies === null) return withMonitoring;
@@ -76,17 +78,26 @@ export function programsFor(
     const programs = base(ctx);
     const policy = policyProgram(ctx, policies.current(), settings);
     if (policy !== null) programs.push(policy);
-    const monitoring = monitoringFor(ctx, sampling);
-    if (monitoring !== null) programs.push(monitoring);
+    programs.push(...monitoringFor(ctx, sampling, bulkData));
     return programs;
   };
 }
 
-/** The monitoring program when there is something to keep: a value change, or a profile for this device. */
-function monitoringFor(ctx: ProgramContext, sampling: SamplingSource | null): Program | null {
+/**
+ * The monitoring program when there is something to keep (a value change, or a profile
+ * sampled in sessions for this device), and the bulk data program when the device's TR-232
+ * profiles are due a check (bulkdata.ts: never in an idle periodic session).
+ */
+function monitoringFor(ctx: ProgramContext, sampling: SamplingSource | null, bulkData: BulkDataProgramOptions | null): Program[] {
   const profiles = sampling === null ? [] : matchingProfiles(ctx, sampling.current());
-  if (profiles.length === 0 && !hasEvent(ctx.view.inform.event, EV.VALUE_CHANGE)) return null;
-  return new MonitoringProgram(ctx, profiles);
+  const sampled = profiles.filter((p) => p.bulkData === undefined);
+  const reported = profiles.filter((p) => p.bulkData !== undefined);
+  const out: Program[] = [];
+  if (bulkData !== null && sampling !== null && bulkDataDue(ctx.view, reported, sampling.changedAt())) {
+    out.push(new BulkDataProgram(ctx, reported, rootOf(ctx.view.inform.parameterList.map((p) => p.name)), bulkData));
+  }
+  if (sampled.length > 0 || hasEvent(ctx.view.inform.event, EV.VALUE_CHANGE)) out.push(new MonitoringProgram(ctx, sampled));
+  return out;
 }
 
 /** The outcome of a services program: on the binding, and one line of the subscriber's history. */

@@ -107,7 +107,8 @@ function windowOf(v: unknown): WindowSpec | null {
  */
 export function parseCampaignDefinition(input: unknown, checkFilter: (expr: string) => void): CampaignDefinition {
   const o = obj(input, 'body');
-  only(o, ['name', 'fileId', 'filter', 'waves', 'window', 'limits', 'successCheck', 'offlineSeconds', 'stopRules'], '');
+  only(o, ['name', 'fileId', 'filter', 'waves', 'window', 'limits', 'successCheck', 'offlineSeconds', 'stopRules', 'backupFirst'], '');
+  if (o.backupFirst !== undefined && typeof o.backupFirst !== 'boolean') fail('backupFirst', 'must be true or false');
   const name = str(o.name, 'name', CAMPAIGN_LIMITS.name).trim();
   if (name === '') fail('name', 'must not be empty');
   const fileId = str(o.fileId, 'fileId', 128);
@@ -158,5 +159,6 @@ export function parseCampaignDefinition(input: unknown, checkFilter: (expr: stri
       maxFailureRatio: typeof ratio === 'number' ? ratio : null,
       maxConsecutiveFailures: optInt(rulesIn.maxConsecutiveFailures, 'stopRules.maxConsecutiveFailures', 1, CAMPAIGN_LIMITS.cap),
     },
+    backupFirst: o.backupFirst === true,
   };
 }

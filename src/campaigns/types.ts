@@ -54,6 +54,13 @@ export interface CampaignDefinition {
    */
   offlineSeconds: number;
   stopRules: StopRules;
+  /**
+   * Take a configuration backup (Upload, "1 Vendor Configuration File") of each device right
+   * before its firmware download, in the same session: the backup is queued first, so a
+   * device that cannot be restored to its old firmware can still get its configuration back.
+   * Absent in campaigns stored before it existed: false.
+   */
+  backupFirst?: boolean;
 }
 
 /** What a campaign installs, as the file repository describes the file. */

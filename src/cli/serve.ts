@@ -35,6 +35,7 @@ import { DirBlobs, StoreBlobs } from '../files/blobs.js';
 import { FILES_SECRET_ENV, UrlSigner } from '../files/signing.js';
 import { loadSharedSecret } from './secret-file.js';
 import { startTransferServer, type TransferServer } from '../files/transfer.js';
+import { bulkDataReceiver, reportUrlFor } from '../bulkdata/receiver.js';
 import { parseAllowedCidrs, type Endpoint } from '../reach/target-guard.js';
 import { timedStore } from '../store/timed.js';
 import { storeCalls, storeErrors, enableProcessMetrics } from '../metrics/registry.js';
@@ -76,6 +77,8 @@ interface ServeOptions {
   tlsKey?: string;
   sessionTimeout: number;
   heartbeatInterval: number;
+  maxSessions: number;
+  overloadRetryAfter: number;
   maxBodyBytes: number;
   discoverOnBootstrap: boolean;
   perDeviceCredentials: boolean;
@@ -92,6 +95,8 @@ interface ServeOptions {
   connectionRequestGlobalBurst: number;
   connectionRequestGlobalRate: number;
   maxTaskAttempts: number;
+  policyMaxCycles: number;
+  policyRetryBaseSeconds: number;
   policyScriptTimeoutMs: number;
   policyScriptMemoryMb: number;
   policyHttpBase?: string;
@@ -176,6 +181,12 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
     .addOption(
+      opt('--max-sessions <n>', 'CWMP sessions this process runs at once; new ones beyond get 503 with Retry-After (connection requests have a reserve of a tenth more)')
+        .argParser(parsePositive)
+        .default(2000),
+    )
+    .addOption(opt('--overload-retry-after <seconds>', 'Retry-After of a 503 beyond --max-sessions: spread over [this, 2 × this)').argParser(parsePositive).default(30))
+    .addOption(
       opt('--heartbeat-interval <seconds>', "this process's heartbeat in the store; a process silent for 3 intervals is dead and its session locks are freed")
         .argParser(parsePositive)
         .default(10),
@@ -218,6 +229,10 @@ export function registerServeCommand(program: Command): void {
         .default(['1.0', '1.1', '1.2', '1.3', '1.4'], '1.0,1.1,1.2,1.3,1.4'),
     )
     .addOption(opt('--max-task-attempts <n>', 'sessions a task may be handed to without an outcome before it is faulted').argParser(parsePositive).default(5))
+    .addOption(opt('--policy-max-cycles <n>', 'SetParameterValues rounds policies may use in one session before the device waits for its next').argParser(parsePositive).default(3))
+    .addOption(
+      opt('--policy-retry-base-seconds <s>', 'a faulted policy is tried again on that device after this long, doubling per fault in a row (at most a day)').argParser(parsePositive).default(600),
+    )
     .addOption(opt('--policy-script-timeout-ms <ms>', "a policy script's run stops after this long (the policy is faulted for that device)").argParser(parsePositive).default(100))
     .addOption(opt('--policy-script-memory-mb <mb>', "a policy script's run stops when its heap passes this").argParser(parsePositive).default(8))
     .addOption(opt('--policy-http-base <url>', 'policy scripts may GET under this http(s) URL (http.get(path)); unset: scripts have no way out'))
@@ -368,10 +383,14 @@ export function registerServeCommand(program: Command): void {
         relay = new ClusterWorkerRelay();
       }
       if (relay !== null) await bus.attach(relay);
+      // Signed URLs (downloads, uploads, bulk data reports) on the transfer endpoint, whose URL is known once it listens.
+      const signer = new UrlSigner(await loadSharedSecret({ dataDir: o.dataDir, file: 'files-secret', envName: FILES_SECRET_ENV }));
+      let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       // Before the CWMP port opens: a dead predecessor's session locks are freed first, so its
       // devices are served at once (not turned away with 8005 until the locks expire).
       const registry = await startProcessRegistry({ store, logger, heartbeatMs: o.heartbeatInterval * 1000 });
       const acs = await startAcs({
+        bulkData: { reportUrl: reportUrlFor(signer, () => filesUrl) },
         processId: registry.id,
         store,
         events: bus,
@@ -381,9 +400,13 @@ export function registerServeCommand(program: Command): void {
         allowUnauthenticatedCpes: o.allowUnauthenticatedCpes === true,
         allowBasicOverHttp: o.allowBasicOverHttp === true,
         sessionTimeoutMs: o.sessionTimeout * 1000,
+        maxSessions: Math.max(1, Math.floor(o.maxSessions)),
+        overloadRetryAfterSeconds: o.overloadRetryAfter,
         maxBodyBytes: o.maxBodyBytes,
         discoverOnBootstrap: o.discoverOnBootstrap,
         maxTaskAttempts: Math.floor(o.maxTaskAttempts),
+        policyMaxCycles: Math.max(1, Math.floor(o.policyMaxCycles)),
+        policyRetryBaseMs: Math.floor(o.policyRetryBaseSeconds * 1000),
         policyScriptTimeoutMs: Math.floor(o.policyScriptTimeoutMs),
         policyScriptMemoryBytes: Math.floor(o.policyScriptMemoryMb * 1024 * 1024),
         ...(o.policyHttpBase !== undefined ? { policyHttpBase: o.policyHttpBase } : {}),
@@ -441,8 +464,6 @@ export function registerServeCommand(program: Command): void {
       // The file repository: bytes under the data directory next to SQLite, in the database with PostgreSQL
       // (every process and host serves every file). The transfer endpoint's URL is known once it listens.
       const pg = o.db !== undefined && storeKind(o.db) === 'postgres';
-      const signer = new UrlSigner(await loadSharedSecret({ dataDir: o.dataDir, file: 'files-secret', envName: FILES_SECRET_ENV }));
-      let filesUrl = o.filesUrl?.replace(/\/+$/, '') ?? '';
       // The jobs start after the services; rule changes through the API reach their evaluator here.
       let onAlarmRules = (): void => undefined;
       const services = createServices({
@@ -485,6 +506,8 @@ export function registerServeCommand(program: Command): void {
           nonceSecret: nonceSecretFromEnv(),
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
           onError: (err) => logger.error({ err }, 'file transfer failed'),
+          // TR-232 bulk data reports, authenticated as the device like a transfer.
+          mounts: [bulkDataReceiver({ store, profiles: () => acs.sampling.current(), reload: () => acs.sampling.refresh() })],
         });
       try {
         try {
@@ -518,8 +541,20 @@ export function registerServeCommand(program: Command): void {
         campaigns: {
           files: services.files.campaignFiles(),
           downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
+          backupTask: (deviceId, commandKey, expiresAt) =>
+            services.files.prepareUpload({ type: 'upload', commandKey, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
           requester: services.requester,
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        },
+        backups: {
+          uploadTask: (deviceId, commandKey, fileType, expiresAt) =>
+            services.files.prepareUpload({ type: 'upload', commandKey, fileType, url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
+          // One process queues backups: the live process (heartbeat fresh) with the smallest id.
+          isLeader: async () => {
+            const fresh = Date.now() - 3 * o.heartbeatInterval * 1000;
+            const live = (await store.listProcesses()).filter((p) => p.heartbeatAt >= fresh || p.id === registry.id).map((p) => p.id);
+            return live.sort()[0] === registry.id;
+          },
         },
       });
       onAlarmRules = () => jobs.alarms.invalidate();

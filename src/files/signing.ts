@@ -19,8 +19,11 @@ export interface Grant {
   commandKey: string;
   /** Seconds since the epoch. */
   expires: number;
-  /** What the holder may do: fetch a file, or send one (an Upload). */
-  action: 'get' | 'put';
+  /**
+   * What the holder may do: fetch a file, send one (an Upload), or post TR-232 bulk data
+   * reports (`fileId` is then the sampling profile's id: src/bulkdata/receiver.ts).
+   */
+  action: 'get' | 'put' | 'report';
   /** An upload's FileType (what the stored file will be); "" for a fetch. */
   fileType?: string;
 }

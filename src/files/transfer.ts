@@ -26,17 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  basicChallenge,
-  digestChallenge,
-  digestUriMatches,
-  NonceCounter,
-  NonceIssuer,
-  parseAuthorization,
-  verifyBasic,
-  verifyDigest,
-  type ParsedAuthorization,
-} from '../auth/server.js';
+import { DeviceAuth, Refusal, type DeviceCaller } from './device-auth.js';
 import { parseDeviceId } from '../store/device-id.js';
 import type { FileRecord, TransferLogEntry } from '../store/types.js';
 import { FileError, notApplicable, type FileRepository } from './repository.js';
@@ -63,6 +53,11 @@ export interface TransferServerOptions {
   nonceSecret?: Buffer;
   now?: () => number;
   onError?: (err: unknown) => void;
+  /**
+   * Other endpoints devices reach on this port, by path prefix ("/bulkdata/"): the request is
+   * theirs, with this port's device authentication (the same signed URLs and credentials).
+   */
+  mounts?: { prefix: string; handle: (req: IncomingMessage, res: ServerResponse, auth: DeviceAuth) => Promise<void> }[];
 }
 
 export interface TransferServer {
@@ -74,22 +69,7 @@ export interface TransferServer {
   close(): Promise<void>;
 }
 
-/** Who a request proved to be. */
-interface Caller {
-  deviceId: string;
-  auth: 'signed' | 'digest' | 'basic';
-  commandKey: string | null;
-}
-
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+type Caller = DeviceCaller;
 
 /** A token bucket over bytes, shared by every transfer: each chunk waits its turn. */
 export class ByteRate {
@@ -150,51 +130,17 @@ export async function startTransferServer(opts: TransferServerOptions): Promise<
   const tls = opts.tls !== undefined;
   const maxConcurrent = opts.maxConcurrent ?? 200;
   const rate = (opts.bytesPerSecond ?? 0) > 0 ? new ByteRate(opts.bytesPerSecond!) : null;
-  const nonces = new NonceIssuer(opts.nonceSecret !== undefined ? { secret: opts.nonceSecret } : {});
-  const counter = new NonceCounter();
-  const basicAllowed = tls || opts.allowBasicOverHttp === true;
+  const deviceAuth = new DeviceAuth({
+    store,
+    signer,
+    realm: opts.realm,
+    tls,
+    now,
+    ...(opts.allowBasicOverHttp !== undefined ? { allowBasicOverHttp: opts.allowBasicOverHttp } : {}),
+    ...(opts.nonceSecret !== undefined ? { nonceSecret: opts.nonceSecret } : {}),
+  });
+  const identify = (req: IncomingMessage, fileId: string, query: URLSearchParams): Promise<Caller> => deviceAuth.identify(req, fileId, 'get', query);
   let active = 0;
-
-  const challenge = (stale = false): Record<string, string> => {
-    const headers = [digestChallenge(opts.realm, nonces.issue(now()), stale)];
-    if (basicAllowed) headers.push(basicChallenge(opts.realm));
-    return { 'www-authenticate': headers.join(', ') };
-  };
-
-  /** The device a credential names, or a refusal. */
-  async function byCredential(req: IncomingMessage, auth: ParsedAuthorization): Promise<Caller> {
-    if (auth.scheme === 'Basic' && !basicAllowed) throw new Refusal(401, 'Basic over plain HTTP is refused: use Digest', challenge());
-    if (auth.scheme === 'Digest') {
-      if (auth.realm !== opts.realm) throw new Refusal(401, 'wrong realm', challenge());
-      const fresh = nonces.check(auth.nonce, now());
-      if (fresh === 'stale') throw new Refusal(401, 'stale nonce', challenge(true));
-      if (fresh === 'invalid') throw new Refusal(401, 'invalid nonce', challenge());
-      if (!digestUriMatches(auth.uri, req.url ?? '')) throw new Refusal(400, 'digest uri does not name this request');
-    }
-    const found = await store.getCpeCredentialByUsername(auth.username);
-    const ok =
-      found !== null &&
-      (auth.scheme === 'Digest' ? verifyDigest(auth, found.credential.ha1, req.method ?? 'GET') : verifyBasic(auth, found.credential));
-    if (!ok || found === null) throw new Refusal(401, 'wrong credentials', challenge());
-    // After the check: a replayed header is refused, a wrong one never counts.
-    if (auth.scheme === 'Digest' && !counter.accept(auth.nonce, auth.nc ?? '')) throw new Refusal(401, 'replayed nonce count', challenge());
-    return { deviceId: found.deviceId, auth: auth.scheme === 'Digest' ? 'digest' : 'basic', commandKey: null };
-  }
-
-  async function identify(req: IncomingMessage, fileId: string, query: URLSearchParams): Promise<Caller> {
-    if (query.has('s')) {
-      const checked = signer.check(fileId, 'get', query, now());
-      if (checked.ok) return { deviceId: checked.grant.deviceId, auth: 'signed', commandKey: checked.grant.commandKey };
-      if (checked.reason === 'malformed expiry' || checked.reason === 'not signed') throw new Refusal(400, `signed URL: ${checked.reason}`);
-      throw new Refusal(403, `signed URL: ${checked.reason}`);
-    }
-    const auth = parseAuthorization(req.headers.authorization);
-    if (auth === null) {
-      if (req.headers.authorization !== undefined) throw new Refusal(401, 'unreadable Authorization', challenge());
-      throw new Refusal(401, 'no credentials', challenge());
-    }
-    return byCredential(req, auth);
-  }
 
   function mayFetch(caller: Caller, file: FileRecord): void {
     if (file.deviceId !== null) {
@@ -372,7 +318,17 @@ export async function startTransferServer(opts: TransferServerOptions): Promise<
     finish(201, 'complete');
   }
 
+  const mounts = opts.mounts ?? [];
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const mount = mounts.find((m) => (req.url ?? '').startsWith(m.prefix));
+    if (mount !== undefined) {
+      mount.handle(req, res, deviceAuth).catch((e: unknown) => {
+        opts.onError?.(e);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
+        else res.destroy();
+      });
+      return;
+    }
     void handle(req, res);
   };
   const server: Server = tls ? createHttpsServer({ cert: readFileSync(opts.tls!.cert), key: readFileSync(opts.tls!.key) }, handler) : createHttpServer(handler);

@@ -8,7 +8,8 @@
  *
  * lhs: id, manufacturer, oui, productClass, serialNumber; firstInform, lastInform, lastBoot,
  * lastBootstrap (value: ISO 8601, epoch ms, or relative "-15m", "-2h", "-7d"); tag; or a
- * parameter path (anything with a dot). A value may be "double-quoted" (JSON string rules) to
+ * parameter path (anything with a dot); policy.<id> (= or != compliant, pending, faulted: the
+ * device's compliance row for that policy). A value may be "double-quoted" (JSON string rules) to
  * keep blanks. Repeated filters all hold.
  */
 import type { CompareOp, DeviceCursor, DeviceFilter, DeviceSortKey, DeviceTextField, DeviceTimeField } from '../store/types.js';
@@ -62,6 +63,18 @@ export function parseTime(value: string, now: number, where: string): number {
   return t;
 }
 
+/** "policy.<id> = faulted": the device's compliance with one policy (no data model has a "policy." root). */
+const POLICY_PREFIX = 'policy.';
+const COMPLIANCE_STATES = ['compliant', 'pending', 'faulted'] as const;
+
+function policyFilter(expr: string, policyId: string, op: CompareOp | 'prefix' | 'glob', value: string): DeviceFilter {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(policyId)) throw badRequest(`filter "${expr}": "${policyId.slice(0, 80)}" is not a policy id`, 'INVALID_FILTER');
+  if (op !== 'eq' && op !== 'ne') throw badRequest(`filter "${expr}": a policy's compliance takes = or !=`, 'INVALID_FILTER');
+  const state = COMPLIANCE_STATES.find((s) => s === value);
+  if (state === undefined) throw badRequest(`filter "${expr}": compliance is one of ${COMPLIANCE_STATES.join(', ')}`, 'INVALID_FILTER');
+  return { field: 'policy', policyId, op, value: state };
+}
+
 export function parseFilter(expr: string, now = Date.now()): DeviceFilter {
   if (expr.length > 2048) throw badRequest('filter too long', 'INVALID_FILTER');
   const ex = EXISTS.exec(expr);
@@ -91,6 +104,7 @@ export function parseFilter(expr: string, now = Date.now()): DeviceFilter {
     }
     return { field: 'tag', op, value };
   }
+  if (lhs.startsWith(POLICY_PREFIX)) return policyFilter(expr, lhs.slice(POLICY_PREFIX.length), op, value);
   if (isPath(lhs)) {
     if (lhs.includes('..')) throw badRequest(`filter "${expr}": not a parameter path`, 'INVALID_FILTER');
     refuseSecret(lhs, 'filter');

@@ -70,6 +70,9 @@ export function matches(f: DeviceFilter, device: DeviceFacts, valueOf: ValueOf):
       if (v === null) return f.op === 'ne';
       return compareText(v, f.op, f.value);
     }
+    case 'policy':
+      // Compliance is the engine's output, not its input: policy filters refuse it (./validate.ts).
+      return false;
   }
 }
 

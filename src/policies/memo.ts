@@ -9,6 +9,9 @@
  *   due  evaluate again from this time even if h matches (retry after a fault, with back-off;
  *        a session that ran out of cycles), or null.
  *   n    consecutive evaluations that ended with a fault (the back-off's exponent).
+ *   f    per faulted policy: faults in a row (n) and when it is tried again (at). A policy in
+ *        back-off is not enforced before `at`, whatever else makes the device evaluate;
+ *        `due` is the earliest `at` (or now, when something is pending). Void after 0 BOOTSTRAP.
  *   made instances this ACS added for object declarations and has not seen set up yet
  *        (reference → "X.Y.3."), so a session that dies after an AddObject does not make the
  *        next one add again (./objects.ts). Void after 0 BOOTSTRAP.
@@ -20,6 +23,12 @@ export interface PolicyMemo {
   due: number | null;
   n: number;
   made?: Record<string, string>;
+  f?: Record<string, Backoff>;
+}
+
+export interface Backoff {
+  n: number;
+  at: number;
 }
 
 export function parseMemo(text: string | null): PolicyMemo | null {
@@ -28,7 +37,8 @@ export function parseMemo(text: string | null): PolicyMemo | null {
     const v = JSON.parse(text) as Partial<PolicyMemo>;
     if (typeof v.h === 'string' && (v.due === null || typeof v.due === 'number') && typeof v.n === 'number') {
       const made = typeof v.made === 'object' && v.made !== null && !Array.isArray(v.made) ? madeOf(v.made) : {};
-      return { h: v.h, due: v.due, n: v.n, ...(Object.keys(made).length > 0 ? { made } : {}) };
+      const f = typeof v.f === 'object' && v.f !== null && !Array.isArray(v.f) ? backoffOf(v.f) : {};
+      return { h: v.h, due: v.due, n: v.n, ...(Object.keys(made).length > 0 ? { made } : {}), ...(Object.keys(f).length > 0 ? { f } : {}) };
     }
   } catch {
     // an unreadable memo is no memo: the device is evaluated
@@ -38,6 +48,12 @@ export function parseMemo(text: string | null): PolicyMemo | null {
 
 function madeOf(o: object): Record<string, string> {
   return Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function backoffOf(o: object): Record<string, Backoff> {
+  return Object.fromEntries(
+    Object.entries(o).filter((e): e is [string, Backoff] => typeof e[1] === 'object' && e[1] !== null && typeof (e[1] as Backoff).n === 'number' && typeof (e[1] as Backoff).at === 'number'),
+  );
 }
 
 export const formatMemo = (m: PolicyMemo): string => JSON.stringify(m);

@@ -17,7 +17,7 @@ import { PolicySet, triggeredBy, type EvaluationContext, type PolicyEvaluation, 
 import type { HttpExtension } from './extensions.js';
 import type { FetchState } from './sandbox.js';
 import type { DeviceFacts } from './match.js';
-import { digest, formatMemo, parseMemo, retryDelay } from './memo.js';
+import { digest, formatMemo, parseMemo, retryDelay, type Backoff } from './memo.js';
 
 export interface PolicySessionSettings {
   /** Most SetParameterValues rounds per session (default 3). */
@@ -61,21 +61,24 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
   if (set.size === 0) return null;
   const { view } = ctx;
   const keys = new Set(view.inform.event.map((e) => eventKey(e.eventCode)));
-  const active = (p: PolicyRecord): boolean => triggeredBy(p, keys);
-  if (!set.policies.some(active)) return null;
   const bootstrap = keys.has(eventKey(EV.BOOTSTRAP));
+  const memo = parseMemo(view.policyMemo);
+  const now = view.now();
+  // A faulted policy waits out its back-off, whatever else makes the device evaluate; a
+  // factory reset (0 BOOTSTRAP) is a new start.
+  const backoff = bootstrap ? {} : (memo?.f ?? {});
+  const active = (p: PolicyRecord): boolean => triggeredBy(p, keys) && !((backoff[p.id]?.at ?? 0) > now);
+  if (!set.policies.some(active)) return null;
   const referenced = new Set(set.paths);
   const informed = view.inform.parameterList.filter((p) => referenced.has(p.name));
   const tags = view.device?.tags ?? [];
-  const memo = parseMemo(view.policyMemo);
-  const now = view.now();
   const eager =
     bootstrap ||
     memo === null ||
     memo.h !== digest(set.key, tags, informed.map((p) => [p.name, p.value])) ||
     (memo.due !== null && now >= memo.due) ||
     set.policies.some((p) => p.triggers.length > 0 && active(p));
-  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name), bootstrap ? {} : (memo?.made ?? {}));
+  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name), bootstrap ? {} : (memo?.made ?? {}), backoff);
   const converge = new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
   return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap), set.hasScripts && settings.http ? target : null);
 }
@@ -157,6 +160,8 @@ class PolicyTarget implements ConvergeTarget {
   readonly #facts: DeviceFacts;
   /** Instances added for object declarations, not yet seen set up (the memo's `made`). */
   readonly #made: Map<string, string>;
+  /** Faulted policies' back-off as the session found it (the memo's `f`). */
+  readonly #backoff: Readonly<Record<string, Backoff>>;
   readonly #context: EvaluationContext;
   /** Extension GETs asked for this session. */
   readonly #fetched = new Set<string>();
@@ -176,8 +181,10 @@ class PolicyTarget implements ConvergeTarget {
     eager: boolean,
     informed: readonly string[],
     made: Readonly<Record<string, string>>,
+    backoff: Readonly<Record<string, Backoff>>,
   ) {
     this.#ctx = ctx;
+    this.#backoff = backoff;
     this.#made = new Map(Object.entries(made));
     this.#set = set;
     this.#active = active;
@@ -247,7 +254,12 @@ class PolicyTarget implements ConvergeTarget {
   created(ref: string, instance: string): void {
     this.#made.set(ref, instance);
     const memo = parseMemo(this.#ctx.view.policyMemo);
-    this.#ctx.record.policy({ memo: formatMemo({ h: '', due: this.#ctx.view.now(), n: memo?.n ?? 0, made: Object.fromEntries(this.#made) }), evaluated: [], compliance: [] });
+    const f = this.#backoff;
+    this.#ctx.record.policy({
+      memo: formatMemo({ h: '', due: this.#ctx.view.now(), n: memo?.n ?? 0, made: Object.fromEntries(this.#made), ...(Object.keys(f).length > 0 ? { f } : {}) }),
+      evaluated: [],
+      compliance: [],
+    });
   }
 
   finish(result: ConvergeResult): void {
@@ -298,18 +310,28 @@ class PolicyTarget implements ConvergeTarget {
       if (state === 'compliant' && e.waiting.has(p.id)) state = 'pending';
       compliance.push({ ...base, state, fault });
     }
-    const memo = parseMemo(view.policyMemo);
-    const faulted = compliance.some((c) => c.state === 'faulted');
+    // Back-off per policy: a faulted one waits base · 2^(n−1); an evaluated one that is not
+    // faulted (compliant, pending, no longer applicable) starts over.
+    const f: Record<string, Backoff> = { ...this.#backoff };
+    for (const id of evaluated) delete f[id];
+    for (const c of compliance) {
+      if (c.state !== 'faulted') continue;
+      const n = (this.#backoff[c.policyId]?.n ?? 0) + 1;
+      const at = now + retryDelay(n, this.#settings.retryBaseMs, this.#settings.retryMaxMs);
+      f[c.policyId] = { n, at };
+      c.fault = { ...(c.fault ?? { faultCode: 0, faultString: 'faulted' }), retryAt: at };
+    }
     const pending = compliance.some((c) => c.state === 'pending') || !result.settled;
-    const n = faulted ? (memo?.n ?? 0) + 1 : 0;
-    const due = faulted ? now + retryDelay(n, this.#settings.retryBaseMs, this.#settings.retryMaxMs) : pending ? now : null;
+    const retries = Object.values(f).map((b) => b.at);
+    const due = pending ? now : retries.length > 0 ? Math.min(...retries) : null;
+    const n = Math.max(0, ...Object.values(f).map((b) => b.n));
     const values = this.#informed.flatMap((path): [string, string][] => {
       const k = result.read(path);
       return k === undefined || k === null ? [] : [[path, k.value]];
     });
     const h = digest(this.#set.key, view.device?.tags ?? [], values);
     const made = this.#stillMade(result);
-    this.#ctx.record.policy({ memo: formatMemo({ h, due, n, ...(made !== null ? { made } : {}) }), evaluated, compliance });
+    this.#ctx.record.policy({ memo: formatMemo({ h, due, n, ...(made !== null ? { made } : {}), ...(Object.keys(f).length > 0 ? { f } : {}) }), evaluated, compliance });
   }
 
   /**

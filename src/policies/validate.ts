@@ -8,6 +8,7 @@ import type { Declaration, DeviceFilter, ObjectDeclaration, OnlyDeclaration, Pol
 import { fail, obj, only, PolicyInputError, str } from './input.js';
 import { refOf, tableOf } from './objects.js';
 import { objectDeclaration } from './validate-objects.js';
+import { policyBackups } from './validate-backups.js';
 
 export { PolicyInputError, type InputPosition } from './input.js';
 
@@ -48,7 +49,7 @@ function path(v: unknown, field: string, opts: { object?: boolean } = {}): strin
 /** `parseFilter` turns a filter expression into the store's DeviceFilter (the NBI's language). */
 export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser, opts: { checkScript?: ScriptChecker } = {}): PolicyDefinition {
   const o = obj(input, 'body');
-  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations', 'script'], '');
+  only(o, ['name', 'description', 'filter', 'triggers', 'priority', 'enabled', 'declarations', 'script', 'backups'], '');
   const name = str(o.name, 'name', POLICY_LIMITS.name).trim();
   if (name === '') fail('name', 'must not be empty');
   const description = o.description === undefined ? undefined : str(o.description, 'description', POLICY_LIMITS.description);
@@ -62,7 +63,10 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser,
     const field = `filter[${i}]`;
     const text = str(f, field, 2048);
     try {
-      filters.push(parseFilter(text));
+      const parsed = parseFilter(text);
+      // Compliance is what policies produce: a policy that depends on it could chase itself.
+      if (parsed.field === 'policy') throw new Error('a policy cannot be filtered on compliance');
+      filters.push(parsed);
     } catch (e) {
       const column = (e as { column?: unknown }).column;
       fail(field, e instanceof Error ? e.message : String(e), typeof column === 'number' ? column : undefined);
@@ -118,6 +122,7 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser,
     enabled: o.enabled !== false,
     declarations,
     ...(o.script !== undefined ? { script: script(o.script, 'script', opts.checkScript) } : {}),
+    ...(o.backups !== undefined ? { backups: policyBackups(o.backups, 'backups') } : {}),
   };
 }
 

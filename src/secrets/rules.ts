@@ -22,6 +22,13 @@ export const SECRET_SUFFIXES: readonly string[] = ['Password', 'Passphrase', 'Ke
 /** Names ending in "Key" that the data models use for identifiers or bookkeeping, not secrets. */
 export const NOT_SECRET_NAMES: readonly string[] = ['ParameterKey', 'CommandKey', 'BridgeKey', 'FilterKey', 'MarkingKey', 'AvailableInterfaceKey'];
 
+/**
+ * Parameters that hold a URL the ACS signed for one device (a bulk data profile's report URL:
+ * src/session/programs/bulkdata.ts). Whoever holds it can post reports as that device, so it is
+ * a secret like a password.
+ */
+export const SIGNED_URL_PARAMETERS: readonly string[] = ['Device.BulkData.Profile.{i}.HTTP.URL', 'InternetGatewayDevice.BulkData.Profile.{i}.HTTP.URL'];
+
 /** Roles that may read secret values through the API: none. Kept as data so the rule is explicit. */
 export const ROLES_SEEING_SECRETS: readonly string[] = [];
 
@@ -45,7 +52,7 @@ export class SecretRules {
 
   constructor(opts: SecretRulesOptions = {}) {
     const names: string[] = [...SECRET_SUFFIXES];
-    const paths: string[] = [...CATALOGUE_SECRETS];
+    const paths: string[] = [...CATALOGUE_SECRETS, ...SIGNED_URL_PARAMETERS];
     for (const raw of opts.extra ?? []) {
       const e = raw.trim();
       if (e === '') continue;

@@ -50,12 +50,16 @@ import type { CampaignFile, CampaignFiles } from './campaigns.js';
  * skipped with the error's message.
  */
 export type DownloadTaskFactory = (file: CampaignFile, deviceId: string, commandKey: string, expiresAt: number | null) => Task | Promise<Task>;
+/** A configuration backup (an upload task to the ACS) for campaigns with `backupFirst`. */
+export type BackupTaskFactory = (deviceId: string, commandKey: string, expiresAt: number | null) => Task | Promise<Task>;
 
 export interface CampaignRunnerOptions {
   store: Store;
   bus: EventBus;
   files: CampaignFiles;
   downloadTask: DownloadTaskFactory;
+  /** Without it, `backupFirst` campaigns upgrade without the backup (and say so in the log). */
+  backupTask?: BackupTaskFactory;
   requester?: ConnectionRequester | null;
   /** This process, as lease owner (unique per process). */
   owner: string;
@@ -77,6 +81,8 @@ export interface CampaignRunnerOptions {
 
 /** `camp:<id>:<attempt>` — unique per device and attempt, and within CWMP's 32 characters. */
 export const commandKeyOf = (campaignId: string, attempt: number): string => `camp:${campaignId}:${attempt}`;
+/** The CommandKey of the backup taken before an attempt's download (`backupFirst`). */
+export const backupKeyOf = (campaignId: string, attempt: number): string => `camp:${campaignId}:${attempt}:bak`;
 
 /** Connection requests in flight at once per step (each waits on a CPE's HTTP answer; the requester's rate limits still hold). */
 const POKE_CONCURRENCY = 16;
@@ -320,15 +326,22 @@ export class CampaignRunner {
     const offlineUntil = now + c.definition.offlineSeconds * 1000;
     const tasks: NewTask[] = [];
     const refused: CampaignDeviceTransition[] = [];
+    const backups: NewTask[] = [];
+    const backupTask = c.definition.backupFirst === true ? this.#o.backupTask : undefined;
+    if (c.definition.backupFirst === true && backupTask === undefined) this.#o.logger?.warn({ campaignId: c.id }, 'campaign: backupFirst without a backup task factory; upgrading without backups');
     for (const g of mine) {
       const expiresAt = g.closesAt === null ? offlineUntil : Math.min(offlineUntil, g.closesAt);
       try {
-        tasks.push({ deviceId: g.deviceId, task: await this.#o.downloadTask(file, g.deviceId, commandKeyOf(c.id, g.attempt), expiresAt), expiresAt });
+        const download = await this.#o.downloadTask(file, g.deviceId, commandKeyOf(c.id, g.attempt), expiresAt);
+        // Queued before the download, so the CPE uploads its configuration before it installs.
+        if (backupTask !== undefined) backups.push({ deviceId: g.deviceId, task: await backupTask(g.deviceId, backupKeyOf(c.id, g.attempt), expiresAt), expiresAt });
+        tasks.push({ deviceId: g.deviceId, task: download, expiresAt });
       } catch (e) {
         refused.push({ deviceId: g.deviceId, from: ['scheduled'], to: 'skipped', reason: `${SKIP.notApplicable}: ${e instanceof Error ? e.message : String(e)}`, finishedAt: now });
       }
     }
     await this.#apply(c, refused, now, []);
+    if (backups.length > 0) await store.createTasks(backups, now);
     const created = await store.createTasks(tasks, now);
     await store.transitionCampaignDevices(
       c.id,

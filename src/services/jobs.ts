@@ -6,7 +6,8 @@
  * (firmware campaigns, alarms, time-series roll-ups) join here, not inside the API.
  *
  * Today: the webhook dispatcher (src/events/webhooks.ts; its pump also prunes old
- * deliveries), the task-expiry sweep and the firmware campaign runner (./campaign-runner.ts).
+ * deliveries), the task-expiry sweep, the firmware campaign runner (./campaign-runner.ts) and
+ * policies' scheduled backups (./backup-schedule.ts).
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus.js';
@@ -14,6 +15,7 @@ import { WebhookDispatcher, type WebhookOptions } from '../events/webhooks.js';
 import type { Store } from '../store/types.js';
 import { CampaignRunner, type CampaignRunnerOptions } from './campaign-runner.js';
 import { AlarmEngine, type AlarmEngineOptions } from './alarm-engine.js';
+import { BackupSchedule, type BackupScheduleOptions } from './backup-schedule.js';
 
 export interface JobsOptions {
   store: Store;
@@ -27,6 +29,8 @@ export interface JobsOptions {
   transferLogRetentionMs?: number;
   /** The alarm evaluator's options (./alarm-engine.ts). */
   alarms?: Omit<AlarmEngineOptions, 'store' | 'bus' | 'logger' | 'now'>;
+  /** Policies' scheduled backups (./backup-schedule.ts); absent: none are queued by this process. */
+  backups?: Omit<BackupScheduleOptions, 'store' | 'logger' | 'now'>;
   /** KPI series upkeep: roll-ups and retention (docs/monitoring.md). */
   series?: Partial<SeriesUpkeep>;
   logger?: Logger;
@@ -137,6 +141,8 @@ export function startJobs(opts: JobsOptions): Jobs {
     now: opts.now ?? Date.now,
     ...(log ? { logger: log } : {}),
   });
+  const backups = opts.backups === undefined ? null : new BackupSchedule({ store: opts.store, ...opts.backups, ...(log ? { logger: log } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  backups?.start();
   const campaigns =
     opts.campaigns === undefined
       ? null
@@ -149,6 +155,7 @@ export function startJobs(opts: JobsOptions): Jobs {
       stopSweep();
       stopSeries();
       stopTransferLog();
+      backups?.stop();
       await alarms.close();
       await campaigns?.close();
       await webhooks.close();

@@ -117,5 +117,10 @@ function checkProfile(p: NewSamplingProfile): NewSamplingProfile {
     if (seen.has(param.path)) throw invalidArgument(`parameters[${i}].path: ${param.path} is listed twice`);
     seen.add(param.path);
   });
+  if (p.bulkData !== undefined) {
+    const { encoding, reportFormat } = p.bulkData;
+    const fits = encoding === 'JSON' ? reportFormat === 'NameValuePair' || reportFormat === 'ObjectHierarchy' : reportFormat === 'ParameterPerRow' || reportFormat === 'ParameterPerColumn';
+    if (!fits) throw invalidArgument(`bulkData: ${encoding} has no report format ${reportFormat}`);
+  }
   return { ...p, name };
 }

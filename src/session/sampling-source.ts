@@ -12,6 +12,8 @@ export interface SamplingLoader {
 
 export class SamplingSource {
   #profiles: readonly SamplingProfile[] = [];
+  #digest: string | null = null;
+  #changedAt = 0;
   #loading: Promise<void> | null = null;
   #again = false;
   #timer: NodeJS.Timeout | null = null;
@@ -25,6 +27,11 @@ export class SamplingSource {
     return this.#profiles;
   }
 
+  /** When this process last saw the bulk data profiles change (0: not since it started). */
+  changedAt(): number {
+    return this.#changedAt;
+  }
+
   refresh(): Promise<void> {
     if (this.#loading !== null) {
       this.#again = true;
@@ -35,6 +42,15 @@ export class SamplingSource {
         do {
           this.#again = false;
           this.#profiles = (await this.loader.listSamplingProfiles()).filter((p) => p.enabled);
+          // When the bulk data profiles changed (one added, edited or gone) as this process saw
+          // it: devices whose last Inform is older re-check what the set configures on them
+          // (session/programs/bulkdata.ts). Profiles sampled in sessions need no such check.
+          const digest = this.#profiles
+            .filter((p) => p.bulkData !== undefined)
+            .map((p) => `${p.id}@${p.updatedAt}`)
+            .join(',');
+          if (this.#digest !== null && digest !== this.#digest) this.#changedAt = Date.now();
+          this.#digest = digest;
         } while (this.#again);
       } catch (e) {
         this.opts.onError?.(e);

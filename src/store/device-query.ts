@@ -194,6 +194,11 @@ class Compiler {
         return `d.id IN (SELECT device_id FROM device_tags t WHERE ${this.text('t.tag', f.op, f.value)})`;
       case 'parameter':
         return this.#parameter(f);
+      case 'policy': {
+        // policy_compliance_by_policy (policy_id, state, …) serves both.
+        const rows = `SELECT device_id FROM policy_compliance WHERE policy_id = ${this.bind(f.policyId, 'text')} AND state = ${this.bind(f.value, 'text')}`;
+        return f.op === 'eq' ? `d.id IN (${rows})` : `d.id NOT IN (${rows})`;
+      }
     }
   }
 

@@ -38,6 +38,7 @@ export function definitionOf(p: PolicyDefinition): PolicyDefinition {
     enabled: p.enabled,
     declarations: p.declarations,
     ...(p.script !== undefined ? { script: p.script } : {}),
+    ...(p.backups !== undefined && p.backups.length > 0 ? { backups: p.backups } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
  * Rows of the series concern (concerns/series.ts) as both backends read and write them: the
  * sample write's items, profile rows, and the nearest-rank percentile both use.
  */
-import { sampleNumber, type NewSamplingProfile, type SampleSource, type SamplingProfile } from './concerns/series.js';
+import { sampleNumber, type BulkDataSettings, type NewSamplingProfile, type SampleSource, type SamplingProfile } from './concerns/series.js';
 
 /** One sample as the `samples` write op carries it: [path, at, value, num, counter 0/1, source]. */
 export type SampleItem = [string, number, string, number | null, 0 | 1, SampleSource];
@@ -21,15 +21,22 @@ export interface ProfileRow {
   name: string;
   enabled: number | boolean;
   interval_seconds: number | string;
-  definition: string | { parameters: SamplingProfile['parameters']; match: SamplingProfile['match'] };
+  definition: string | Definition;
   created_at: number | string;
   updated_at: number | string;
 }
 
-export const profileDefinition = (p: NewSamplingProfile): string => JSON.stringify({ parameters: p.parameters, match: p.match });
+interface Definition {
+  parameters: SamplingProfile['parameters'];
+  match: SamplingProfile['match'];
+  bulkData?: BulkDataSettings;
+}
+
+export const profileDefinition = (p: NewSamplingProfile): string =>
+  JSON.stringify({ parameters: p.parameters, match: p.match, ...(p.bulkData !== undefined ? { bulkData: p.bulkData } : {}) });
 
 export function toProfile(r: ProfileRow): SamplingProfile {
-  const d = typeof r.definition === 'string' ? (JSON.parse(r.definition) as { parameters: SamplingProfile['parameters']; match: SamplingProfile['match'] }) : r.definition;
+  const d = typeof r.definition === 'string' ? (JSON.parse(r.definition) as Definition) : r.definition;
   return {
     id: r.id,
     name: r.name,
@@ -37,6 +44,7 @@ export function toProfile(r: ProfileRow): SamplingProfile {
     intervalSeconds: Number(r.interval_seconds),
     parameters: d.parameters,
     match: d.match,
+    ...(d.bulkData !== undefined ? { bulkData: d.bulkData } : {}),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };

@@ -18,6 +18,12 @@ let fwBase: string;
 /** Serials whose install fails (the simulator's failure injection): fault 9010, or gone for good. */
 const failing = new Map<string, 9010 | 'vanish'>();
 const downloads = new Map<string, number>();
+/** What each device sent and fetched, in order ("backup", "download"). */
+const transfers = new Map<string, string[]>();
+
+function backupTask(deviceId: string, commandKey: string): Task {
+  return { type: 'upload', commandKey, fileType: '1 Vendor Configuration File', url: `${fwBase}/backup?d=${encodeURIComponent(serialOf(deviceId))}`, username: '', password: '', delaySeconds: 0 };
+}
 
 const files = new Map<string, CampaignFile>([
   ['fw2', { id: 'fw2', version: '2.0', fileType: '1 Firmware Upgrade Image', applicability: null }],
@@ -35,15 +41,28 @@ function downloadTask(file: CampaignFile, deviceId: string, commandKey: string):
 beforeEach(async () => {
   failing.clear();
   downloads.clear();
+  transfers.clear();
   fw = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const d = u.searchParams.get('d') ?? '';
+    const seen = transfers.get(d) ?? [];
+    transfers.set(d, seen);
+    if (req.method === 'PUT' || req.method === 'POST') {
+      const body: Buffer[] = [];
+      req.on('data', (b: Buffer) => body.push(b));
+      req.on('end', () => {
+        seen.push(Buffer.concat(body).length > 0 ? 'backup' : 'empty backup');
+        res.writeHead(201).end();
+      });
+      return;
+    }
+    seen.push('download');
     downloads.set(d, (downloads.get(d) ?? 0) + 1);
     res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(1024, 7));
   });
   await new Promise<void>((r) => fw.listen(0, '127.0.0.1', r));
   fwBase = `http://127.0.0.1:${(fw.address() as AddressInfo).port}`;
-  stack = await startStack({ campaigns: { files: { get: async (id) => files.get(id) ?? null }, downloadTask, tickMs: 100 } });
+  stack = await startStack({ campaigns: { files: { get: async (id) => files.get(id) ?? null }, downloadTask, backupTask, tickMs: 100 } });
   fleet = new SimFleet(stack.acs.cwmpUrl, { rebootDelayMs: 20 });
   fleet.runtime.installFailure = (serial) => failing.get(serial) ?? null;
 });
@@ -86,6 +105,29 @@ describe('campaign runner', () => {
     expect(downloads.size).toBe(6);
     const devices = (await stack.api.get(`/campaigns/${id}/devices?limit=100`)).body.devices as Json[];
     expect(devices.filter((d) => d.state === 'succeeded').every((d) => d.attempts === 1 && d.taskId !== null)).toBe(true);
+  });
+
+  it('with backupFirst, each device uploads its configuration right before its download, once; without it, no backup', async () => {
+    await addDevices(4);
+    const body = { name: 'backed up', fileId: 'fw2', waves: [{ size: 1 }, { percent: 100 }], backupFirst: true };
+    expect((await stack.api.post('/campaigns', { ...body, backupFirst: 'yes' })).status).toBe(400);
+    const id = (await stack.api.post('/campaigns', body)).body.id as string;
+    expect((await stack.api.get(`/campaigns/${id}`)).body).toMatchObject({ definition: { backupFirst: true } });
+    await until(async () => (await stack.api.get(`/campaigns/${id}`)).body.state === 'done', 30_000);
+    for (let i = 0; i < 4; i++) {
+      expect(versionOf(`S00${i}`)).toBe('2.0');
+      expect(transfers.get(`S00${i}`)).toEqual(['backup', 'download']);
+    }
+    // The backup is a task of its own, done, beside the download.
+    const [device] = (await stack.store.listDevices({})).devices;
+    const uploads = (await stack.store.listTasks({ deviceId: device!.id, types: ['upload'] })).tasks;
+    expect(uploads.map((t) => [t.state, t.commandKey])).toEqual([['done', `camp:${id}:1:bak`]]);
+
+    transfers.clear();
+    await fleet.add('LATE', { [SV]: '1.0' });
+    const plain = (await stack.api.post('/campaigns', { name: 'plain', fileId: 'fw2', filter: 'serialNumber = LATE' })).body.id as string;
+    await until(async () => (await stack.api.get(`/campaigns/${plain}`)).body.state === 'done', 30_000);
+    expect(transfers.get('LATE')).toEqual(['download']);
   });
 
   it('pauses on the stop rule in the wave where it trips, starts no later wave, and finishes after retry and resume', async () => {

@@ -18,11 +18,12 @@ import { EventBus } from '../../src/events/bus.js';
 import { startNbi, type Nbi, type NbiOptions } from '../../src/nbi/server.js';
 import { startJobs, type Jobs, type JobsOptions } from '../../src/services/jobs.js';
 import { createServices, type CampaignFiles } from '../../src/services/index.js';
-import type { DownloadTaskFactory } from '../../src/services/campaign-runner.js';
+import type { BackupTaskFactory, DownloadTaskFactory } from '../../src/services/campaign-runner.js';
 import { parseFilter } from '../../src/nbi/query.js';
 import { DirBlobs } from '../../src/files/blobs.js';
 import { UrlSigner } from '../../src/files/signing.js';
 import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
+import { bulkDataReceiver, reportUrlFor } from '../../src/bulkdata/receiver.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -106,13 +107,18 @@ export async function startStack(
      * the data directory, served by a transfer endpoint of its own), or on the `files` and
      * `downloadTask` given.
      */
-    campaigns?: { files?: CampaignFiles; downloadTask?: DownloadTaskFactory; tickMs?: number; owner?: string };
+    campaigns?: { files?: CampaignFiles; downloadTask?: DownloadTaskFactory; backupTask?: BackupTaskFactory; tickMs?: number; owner?: string };
+    /** TR-232 bulk data: profiles configured on devices, reports received on the transfer endpoint. */
+    bulkData?: boolean;
   } = {},
 ): Promise<Stack> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'flotilla-nbi-')));
   const store = opts.store ?? (await createSqliteStore({ dataDir: dir }));
   const bus = new EventBus();
+  let filesUrl = '';
+  const signer = UrlSigner.random();
   const acs = await startAcs({
+    ...(opts.bulkData === true ? { bulkData: { reportUrl: reportUrlFor(signer, () => filesUrl) } } : {}),
     store,
     events: bus,
     dataDir: dir,
@@ -129,21 +135,29 @@ export async function startStack(
     sealer: acs.sealer,
   };
   const c = opts.campaigns;
-  let filesUrl = '';
-  const signer = UrlSigner.random();
   const services =
-    c === undefined
+    c === undefined && opts.bulkData !== true
       ? undefined
       : createServices({
           store,
           bus,
           connectionRequests,
           parseFilter: (e) => parseFilter(e),
-          ...(c.files !== undefined ? { files: c.files } : {}),
+          ...(c?.files !== undefined ? { files: c.files } : {}),
           repository: { blobs: new DirBlobs(join(dir, 'files')), signer, publicUrl: () => filesUrl },
           ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
         });
-  const transfer = services === undefined || c?.files !== undefined ? null : await startTransferServer({ repo: services.files.repo, signer, host: '127.0.0.1', port: 0, realm: acs.config.realm });
+  const transfer =
+    services === undefined || c?.files !== undefined
+      ? null
+      : await startTransferServer({
+          repo: services.files.repo,
+          signer,
+          host: '127.0.0.1',
+          port: 0,
+          realm: acs.config.realm,
+          ...(opts.bulkData === true ? { mounts: [bulkDataReceiver({ store, profiles: () => acs.sampling.current(), reload: () => acs.sampling.refresh() })] } : {}),
+        });
   if (transfer !== null) filesUrl = transfer.url;
   const jobs = startJobs({
     store,
@@ -154,6 +168,9 @@ export async function startStack(
           campaigns: {
             files: c.files ?? services.files.campaignFiles(),
             downloadTask: c.downloadTask ?? ((f, d, k, e) => services.files.downloadTask(f, d, k, e)),
+            backupTask:
+              c.backupTask ??
+              ((d, k, e) => services.files.prepareUpload({ type: 'upload', commandKey: k, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, d, e)),
             requester: services.requester,
             owner: c.owner ?? 'test-acs',
             ...(c.tickMs !== undefined ? { tickMs: c.tickMs } : {}),

@@ -130,15 +130,19 @@ describe('objects matched by key', () => {
   });
 
   it('an instance whose set-up the device refused is set up again, not added again (remembered across sessions)', async () => {
-    // The simulated router's Alias is read-only: the standard allows writing it, this CPE refuses.
-    const id = await policy({ name: 'aliased', filter: ['serialNumber = POLO004'], declarations: [{ object: `${PM}{i}`, key: { Alias: 'pm-web', ExternalPort: '8443' }, values: { Protocol: 'TCP' } }] });
+    // A key this CPE refuses (the standard allows WEP-64; its ModesSupported lacks it): the
+    // instance never gets its keys, so only the memory of having made it keeps it ours.
+    const AP = 'Device.WiFi.AccessPoint.';
+    const id = await policy({ name: 'guest', filter: ['serialNumber = POLO004'], declarations: [{ object: `${AP}{i}`, key: { Alias: 'ap-guest', 'Security.ModeEnabled': 'WEP-64' } }] });
     const { cpe, id: deviceId } = await fleet.add('POLO004');
+    const before = instances(cpe, AP, ['Alias']).length;
     const rows = (await api.get(`/devices/${inPath(deviceId)}/policies`)).body.compliance;
-    expect(rows).toEqual([expect.objectContaining({ policyId: id, state: 'faulted', fault: expect.objectContaining({ path: expect.stringMatching(/PortMapping\.\d+\.Alias$/) }) })]);
+    expect(rows).toEqual([expect.objectContaining({ policyId: id, state: 'faulted', fault: expect.objectContaining({ path: expect.stringMatching(/AccessPoint\.\d+\.Security\.ModeEnabled$/) }) })]);
     // Back-off of 1 ms: every later session evaluates again, and sets up the same instance.
     for (let i = 0; i < 3; i++) await session('POLO004');
     expect(rpcsOf('POLO004').filter((m) => m === 'AddObject')).toHaveLength(1);
-    expect(instances(cpe, PM, ['ExternalPort'])).toEqual([{ '#': expect.any(String), ExternalPort: '8443' }]);
+    expect(instances(cpe, AP, ['Alias'])).toHaveLength(before);
+    expect(instances(cpe, AP, ['Alias']).filter((i) => i.Alias === 'ap-guest')).toHaveLength(1);
     await clear();
   });
 

@@ -28,12 +28,13 @@ import type { TimerEntry, TimerTarget } from './scheduler.js';
 import { runSession, type SessionHost } from './session-runner.js';
 import { newTransfer, queuedTransfer, runTransfer, type TransferRec } from './transfer-job.js';
 import { runDiagnostic } from './diagnostics.js';
+import { bulkProfiles, sendReport, type BulkReportResult } from './bulkdata.js';
 
 /** Shared by every idle CPE instead of an empty array each. */
 const NO_EVENTS: readonly EventStruct[] = Object.freeze([]);
 
 export type CpePhase = 'off' | 'idle' | 'waiting' | 'session' | 'booting';
-type CpeTimer = 'start' | 'periodic' | 'retry' | 'boot' | 'scheduleInform' | 'transfer' | 'valueChange' | 'heartbeat';
+type CpeTimer = 'start' | 'periodic' | 'retry' | 'boot' | 'scheduleInform' | 'transfer' | 'valueChange' | 'heartbeat' | 'bulkdata';
 
 /** Rarely used state, allocated on first use. */
 interface Extra {
@@ -47,6 +48,8 @@ interface Extra {
   /** The next HEARTBEAT (HeartbeatPolicy, TR-069 Annex O), and whether one is due now. */
   heartbeat: TimerEntry | null;
   heartbeatDue: boolean;
+  /** TR-232 profiles being reported: instance → interval (ms) and when it is next due. */
+  bulk?: { next: Map<number, { every: number; at: number }>; timer: TimerEntry | null };
 }
 
 export interface CpeOptions {
@@ -135,6 +138,8 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
       this.#x.timers = [];
       s.cancel(this.#x.heartbeat);
       this.#x.heartbeat = null;
+      s.cancel(this.#x.bulk?.timer ?? null);
+      this.#x.bulk = undefined;
     }
     this.#conn?.close();
   }
@@ -212,7 +217,64 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
       case 'transfer':
         void this.#transfer(arg as TransferRec);
         return;
+      case 'bulkdata':
+        void this.#bulkDue();
+        return;
     }
+  }
+
+  // --- TR-232 bulk data ------------------------------------------------------------------
+
+  /** Send every enabled bulk data profile's report now (tests, benchmarks); the timer does it every interval. */
+  async reportBulkData(): Promise<BulkReportResult[]> {
+    const at = this.#now();
+    return Promise.all(bulkProfiles(this.model).map((p) => sendReport(this.model, p, at, this.runtime.tls !== undefined ? { tls: this.runtime.tls } : {})));
+  }
+
+  /** Follow the model's profiles (after each session: the ACS may have changed them). */
+  #scheduleBulkData(): void {
+    const profiles = bulkProfiles(this.model);
+    if (profiles.length === 0 && this.#x?.bulk === undefined) return;
+    const x = this.#extra();
+    const bulk = (x.bulk ??= { next: new Map(), timer: null });
+    const now = this.#now();
+    const seen = new Set<number>();
+    for (const p of profiles) {
+      seen.add(p.instance);
+      const every = p.intervalSeconds * 1000;
+      const had = bulk.next.get(p.instance);
+      if (had === undefined || had.every !== every) bulk.next.set(p.instance, { every, at: now + every });
+    }
+    for (const i of [...bulk.next.keys()]) if (!seen.has(i)) bulk.next.delete(i);
+    this.#armBulk();
+  }
+
+  #armBulk(): void {
+    const bulk = this.#x?.bulk;
+    if (bulk === undefined) return;
+    this.runtime.scheduler.cancel(bulk.timer);
+    bulk.timer = null;
+    if (bulk.next.size === 0 || this.#phase === 'off') return;
+    const at = Math.min(...[...bulk.next.values()].map((n) => n.at));
+    bulk.timer = this.#timerEntry(at, 'bulkdata');
+  }
+
+  async #bulkDue(): Promise<void> {
+    const bulk = this.#x?.bulk;
+    if (bulk === undefined) return;
+    bulk.timer = null;
+    // Off or restarting: the session after the boot re-arms what is due.
+    if (this.#phase === 'off' || this.#phase === 'booting') return;
+    const now = this.#now();
+    const due = new Set<number>();
+    for (const [i, n] of bulk.next) {
+      if (n.at > now) continue;
+      due.add(i);
+      n.at += Math.max(1, Math.ceil((now - n.at + 1) / n.every)) * n.every;
+    }
+    this.#armBulk();
+    const tls = this.runtime.tls !== undefined ? { tls: this.runtime.tls } : {};
+    await Promise.all(bulkProfiles(this.model).filter((p) => due.has(p.instance)).map((p) => sendReport(this.model, p, now, tls)));
   }
 
   // --- sessions --------------------------------------------------------------------------
@@ -313,13 +375,15 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     // even when the session failed later.
     const restarting = this.#applyEffects(outcome.effects);
     if (restarting || this.runtime.stopping) return;
-    if (!outcome.ok && !heartbeat) this.#scheduleRetry();
+    this.#scheduleBulkData();
+    if (!outcome.ok && !heartbeat) this.#scheduleRetry('retryAfterMs' in outcome ? outcome.retryAfterMs : undefined);
     else if (this.#again || this.#x?.heartbeatDue === true) this.#requestSession(true);
   }
 
-  #scheduleRetry(): void {
+  /** The retry back-off, and no sooner than an ACS's Retry-After. */
+  #scheduleRetry(notBeforeMs?: number): void {
     const policy = this.runtime.retryPolicy(this.#num('ManagementServer.CWMPRetryMinimumWaitInterval'), this.#num('ManagementServer.CWMPRetryIntervalMultiplier'));
-    const delay = retryDelayMs(this.#retryCount, policy, this.runtime.random);
+    const delay = Math.max(retryDelayMs(this.#retryCount, policy, this.runtime.random), notBeforeMs ?? 0);
     this.#retry = this.#timerEntry(this.#now() + delay, 'retry');
   }
 
@@ -452,6 +516,7 @@ export class Cpe implements TimerTarget<CpeTimer>, Gated, SessionHost {
     this.model.reset();
     for (const t of this.#x?.timers ?? []) this.runtime.scheduler.cancel(t);
     this.runtime.scheduler.cancel(this.#x?.heartbeat ?? null);
+    this.runtime.scheduler.cancel(this.#x?.bulk?.timer ?? null);
     this.#x = null;
     this.#events = addEvent(null, EV.BOOTSTRAP);
     this.#retryCount = 0;

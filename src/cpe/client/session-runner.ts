@@ -55,6 +55,15 @@ export interface SessionOutcome {
   /** The jar as it stands after the session (the ACS may have created it). */
   jar: CookieJar | null;
   exchanges: number;
+  /** The ACS asked us to come back later (503 with Retry-After, in seconds): not before this many ms. */
+  retryAfterMs?: number;
+}
+
+/** Retry-After as delta-seconds (the form an ACS sends); an HTTP date or garbage is ignored. */
+export function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (v === undefined || !/^\s*\d{1,7}\s*$/.test(v)) return undefined;
+  return Number(v) * 1000;
 }
 
 /** "acs-fault N: text" for a SOAP Fault body, else null. */
@@ -118,6 +127,10 @@ export async function runSession(plan: SessionPlan, host: SessionHost): Promise<
       out.exchanges++;
       out.jar = conn.jar;
       if (reply.status === 401) return { ...out, error: 'auth' };
+      if (reply.status === 503) {
+        const wait = retryAfterMs(reply.headers['retry-after']);
+        return { ...out, error: 'http 503', ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
+      }
       if (reply.status !== 200 && reply.status !== 204) {
         // SOAP 1.1 carries a fault with HTTP 500 (8005 busy, 8006 no version in common): say which.
         const fault = reply.status === 500 ? soapFault(reply) : null;

@@ -16,7 +16,7 @@ import { ERRORS, ID_PARAMS } from '../schemas.js';
 const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
 const DEFINITION = {
   type: 'object',
-  description: 'A campaign: name, fileId, filter?, waves?, window?, limits?, successCheck?, offlineSeconds?, stopRules?',
+  description: 'A campaign: name, fileId, filter?, waves?, window?, limits?, successCheck?, offlineSeconds?, stopRules?, backupFirst?',
 } as const;
 
 export function presentCampaign(v: CampaignView): Record<string, unknown> {

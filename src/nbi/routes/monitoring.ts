@@ -44,6 +44,17 @@ const PROFILE_BODY = {
       },
       additionalProperties: false,
     },
+    bulkData: {
+      type: 'object',
+      description:
+        'the devices report these parameters themselves (TR-232 bulk data over HTTP, every intervalSeconds) to the ACS: their Device.BulkData.Profile is configured in a session',
+      properties: {
+        encoding: { type: 'string', enum: ['JSON', 'CSV'] },
+        reportFormat: { type: 'string', enum: ['NameValuePair', 'ObjectHierarchy', 'ParameterPerRow', 'ParameterPerColumn'], description: 'JSON: NameValuePair or ObjectHierarchy; CSV: ParameterPerRow or ParameterPerColumn' },
+      },
+      required: ['encoding', 'reportFormat'],
+      additionalProperties: false,
+    },
   },
   required: ['name', 'intervalSeconds', 'parameters'],
   additionalProperties: false,
@@ -65,10 +76,11 @@ interface ProfileBody {
   intervalSeconds: number;
   parameters: { path: string; counter?: boolean }[];
   match?: NewSamplingProfile['match'];
+  bulkData?: NewSamplingProfile['bulkData'];
 }
 
 const presentProfile = (p: SamplingProfile) => ({ ...p, createdAt: iso(p.createdAt), updatedAt: iso(p.updatedAt) });
-const toNew = (b: ProfileBody): NewSamplingProfile => ({ name: b.name, enabled: b.enabled ?? true, intervalSeconds: b.intervalSeconds, parameters: b.parameters, match: b.match ?? {} });
+const toNew = (b: ProfileBody): NewSamplingProfile => ({ name: b.name, enabled: b.enabled ?? true, intervalSeconds: b.intervalSeconds, parameters: b.parameters, match: b.match ?? {}, ...(b.bulkData !== undefined ? { bulkData: b.bulkData } : {}) });
 
 const NUM = { type: ['number', 'null'] } as const;
 const POINT = {

@@ -35,6 +35,7 @@ export function presentPolicy(p: PolicyRecord): Record<string, unknown> {
     priority: p.priority,
     enabled: p.enabled,
     declarations: p.declarations,
+    ...(p.backups !== undefined ? { backups: p.backups } : {}),
     revision: p.revision,
     author: p.author,
     createdAt: iso(p.createdAt),

@@ -8,7 +8,7 @@ import type { CpeResponse, DeviceIdStruct, EventStruct, ParameterAttribute, Para
 import type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 import type { CpeCredential, CredentialWrite, DeviceCredentials } from './credentials.js';
 import type { CpeMessageRecord, SessionLogRecord } from './history.js';
-import type { PolicyCommit } from './policy-state.js';
+import type { ComplianceState, PolicyCommit } from './policy-state.js';
 import type { SampleSource } from './series.js';
 
 export interface StoredParameter {
@@ -174,7 +174,9 @@ export type DeviceFilter =
   | { field: DeviceTimeField; op: 'exists' | 'notExists' }
   | { field: 'tag'; op: 'eq' | 'ne' | 'prefix' | 'glob'; value: string }
   | { field: 'parameter'; path: string; op: CompareOp | 'prefix' | 'glob'; value: string }
-  | { field: 'parameter'; path: string; op: 'exists' | 'notExists' };
+  | { field: 'parameter'; path: string; op: 'exists' | 'notExists' }
+  /** The device's compliance row for a policy has (eq) or has not (ne) this state (./policy-state.ts). */
+  | { field: 'policy'; policyId: string; op: 'eq' | 'ne'; value: ComplianceState };
 
 /** Sort key: a field, or a parameter's value (`{ parameter: path }`, compared as text; absent sorts as ""). */
 export type DeviceSortKey = DeviceTextField | DeviceTimeField | { parameter: string };

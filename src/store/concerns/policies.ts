@@ -76,6 +76,19 @@ export interface PolicyDefinition {
    * for what a list cannot say (values that depend on the model, on another parameter …).
    */
   script?: string;
+  /**
+   * Backups the matching devices keep (src/services/backup-schedule.ts): an Upload of this
+   * file type whenever the device's newest one is older than `every` seconds. Not part of a
+   * session's evaluation: a background job queues the upload tasks.
+   */
+  backups?: PolicyBackup[];
+}
+
+export interface PolicyBackup {
+  /** "1 Vendor Configuration File" or "2 Vendor Log File". */
+  fileType: string;
+  /** Seconds: the newest backup of this type may be this old. */
+  every: number;
 }
 
 export interface PolicyRecord extends PolicyDefinition {

@@ -10,6 +10,8 @@ export interface ComplianceFault {
   faultString: string;
   /** The parameter the CPE refused, when it said. */
   path?: string;
+  /** When the policy is tried again on this device (exponential back-off per device and policy). */
+  retryAt?: number;
 }
 
 /** One device's standing against one policy (no row: never evaluated, or not applicable). */

@@ -98,6 +98,17 @@ export interface SamplingParameter {
   counter?: boolean;
 }
 
+/**
+ * A profile the devices report themselves (TR-232 bulk data over HTTP) instead of the ACS
+ * reading it in sessions: the ACS configures `Device.BulkData.Profile.{i}` with these
+ * parameters, the interval as ReportingInterval, and the URL of its own receiver.
+ */
+export interface BulkDataSettings {
+  encoding: 'JSON' | 'CSV';
+  /** JSON: NameValuePair or ObjectHierarchy; CSV: ParameterPerRow or ParameterPerColumn. */
+  reportFormat: 'NameValuePair' | 'ObjectHierarchy' | 'ParameterPerRow' | 'ParameterPerColumn';
+}
+
 export interface SamplingProfile {
   id: string;
   name: string;
@@ -109,6 +120,8 @@ export interface SamplingProfile {
    * one listed). Known at the Inform, so matching costs no store read.
    */
   match: { oui?: string; productClass?: string; manufacturer?: string; tags?: string[] };
+  /** Reported by the devices (TR-232) rather than read in sessions; absent: sampled in sessions. */
+  bulkData?: BulkDataSettings;
   createdAt: number;
   updatedAt: number;
 }

@@ -3,7 +3,7 @@
  * session: the memo openSession returns and the `policy` write of commitSession.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PolicyRecord, Store } from '../../../src/store/types.js';
+import type { DeviceFilter, PolicyRecord, Store } from '../../../src/store/types.js';
 import { A, T0, TTL, commitOf, harness, idOf, type StoreFixture } from './harness.js';
 
 const policy = (over: Partial<PolicyRecord> = {}): PolicyRecord => ({
@@ -93,6 +93,13 @@ export function policiesConformance(name: string, factory: () => Promise<StoreFi
       );
       expect(await store.policyCompliance('p1', 1)).toEqual({ compliant: 1, faulted: 0, pending: 1 });
       expect(await store.policyCompliance('p2', 1)).toEqual({ compliant: 0, faulted: 1, pending: 0 });
+      // The device list filtered by compliance (policy.<id> = state in the NBI).
+      const ids = async (filters: DeviceFilter[]) => (await store.listDevices({ filters })).devices.map((d) => d.id).sort();
+      expect(await ids([{ field: 'policy', policyId: 'p2', op: 'eq', value: 'faulted' }])).toEqual([d1]);
+      expect(await ids([{ field: 'policy', policyId: 'p1', op: 'eq', value: 'compliant' }])).toEqual([d1, d2].sort());
+      expect(await ids([{ field: 'policy', policyId: 'p2', op: 'ne', value: 'faulted' }])).toEqual([d2]);
+      expect(await ids([{ field: 'policy', policyId: 'p1', op: 'eq', value: 'faulted' }])).toEqual([]);
+      expect(await ids([{ field: 'policy', policyId: "x' OR 1=1 --", op: 'eq', value: 'faulted' }])).toEqual([]);
       const rows = await store.deviceCompliance(d1);
       expect(rows.map((r) => [r.policyId, r.state])).toEqual([
         ['p1', 'compliant'],
