@@ -2,7 +2,14 @@
  * Store concern: NBI bearer tokens (hashes only).
  * Backends: sqlite/tokens.ts, postgres/tokens.ts; suite: test/store/conformance/tokens.ts.
  */
-import type { PrincipalScope } from './users.js';
+// Users (users.ts) and tokens both carry a scope; it lives here so users.ts imports tokens.ts, not both ways.
+/** What a principal may see of the fleet (issue 10: tenants, regions); null: everything. */
+export interface PrincipalScope {
+  /** A device filter in the NBI's filter language (src/nbi/query.ts). */
+  filter?: string;
+  /** Devices carrying this tag. */
+  tag?: string;
+}
 
 export type ApiRole = 'read-only' | 'operator' | 'admin';
 
