@@ -10,6 +10,14 @@ export interface AcsConfig {
   /** PEM certificate and key: when both are set the endpoint speaks HTTPS. */
   tlsCert?: string;
   tlsKey?: string;
+  /**
+   * PEM CA certificate(s) of device certificates: the endpoint requests a client certificate,
+   * and a device presenting a valid one whose CN names it (src/auth/client-cert.ts) is
+   * authenticated by it. Devices without one authenticate with credentials as before.
+   */
+  tlsClientCa?: string;
+  /** PEM certificate revocation list(s) for tlsClientCa: a revoked certificate is refused. */
+  tlsCrl?: string;
   /** Shared bootstrap credential a CPE may use until it has its own. */
   cpeCredentials?: { username: string; password: string };
   /**

@@ -176,7 +176,8 @@ export function cpeAuthenticator(opts: {
     },
     confirm(decided, auth, deviceId, stored, method, now) {
       cache.learn(deviceId, stored);
-      if (decided.via === 'anyone') return decided;
+      // No check, or a client certificate (which names the device whatever the stored credentials).
+      if (decided.via === 'anyone' || decided.via === 'certificate') return decided;
       if (auth === null) return { ok: false, reason: 'no credentials', bootstrapRefused: false };
       return decide(auth, stored, method, now, policy);
     },

@@ -8,7 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { MODERN_TLS } from '../auth/tls-settings.js';
+import { certificateNamesDevice, subjectCn, type CertSubject } from '../auth/client-cert.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -318,7 +321,22 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     const inform = message.body;
     const deviceId = deviceIdOf(inform.deviceId);
     let auth: ParsedAuthorization | null = null;
-    if (!config.allowUnauthenticatedCpes) {
+    // A client certificate, when the CPE presented one (--tls-client-ca), decides alone: a
+    // valid one naming this device opens the session (a factory-reset device too: no shared
+    // credential needed); an invalid, revoked or other device's one is refused, never
+    // retried with a password.
+    const cert = clientCertificate(req);
+    if (cert !== null) {
+      const why = !cert.authorized ? `certificate not accepted: ${cert.error}` : !certificateNamesDevice(cert.subject, inform.deviceId) ? 'certificate names another device' : null;
+      if (why !== null) {
+        log?.warn({ deviceId, subject: subjectCn(cert.subject), reason: why, address: req.socket.remoteAddress ?? null }, 'CPE client certificate refused');
+        cwmpRequests.inc({ result: 'certificate refused' });
+        res.writeHead(403, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(why)), Connection: 'close' });
+        res.end(why);
+        return;
+      }
+    }
+    if (!config.allowUnauthenticatedCpes && cert === null) {
       auth = parseAuthorization(req.headers.authorization);
       if (auth === null || (auth.scheme === 'Basic' && !tls && !config.allowBasicOverHttp)) {
         challenge(res, deviceId);
@@ -340,7 +358,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     }
     const method = req.method ?? 'POST';
     // Before the store's session: a wrong password must cost no lock and no task attempt.
-    const decided = await authenticator.check(auth, deviceId, method, now());
+    const decided: CpeAuthentication = cert !== null ? { ok: true, via: 'certificate' } : await authenticator.check(auth, deviceId, method, now());
     if (!decided.ok) {
       refused(req, deviceId, auth, decided);
       challenge(res, deviceId);
@@ -509,9 +527,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     });
   };
 
-  const server: Server = tls
-    ? createHttpsServer({ cert: readFileSync(config.tlsCert as string), key: readFileSync(config.tlsKey as string) }, handler)
-    : createHttpServer(handler);
+  const server: Server = tls ? createHttpsServer(httpsOptions(config), handler) : createHttpServer(handler);
   // Slow clients: headers and the whole request must arrive in bounded time.
   server.headersTimeout = Math.min(config.bodyTimeoutMs, 60_000);
   server.requestTimeout = config.bodyTimeoutMs + 1_000;
@@ -565,6 +581,29 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       await closing;
     },
   };
+}
+
+/** TLS of the CWMP endpoint: modern suites only, and client certificates when a CA is given. */
+function httpsOptions(config: AcsConfig): HttpsServerOptions {
+  const options: HttpsServerOptions = { cert: readFileSync(config.tlsCert as string), key: readFileSync(config.tlsKey as string), ...MODERN_TLS };
+  if (config.tlsClientCa !== undefined) {
+    // Requested, not required: a device without a certificate still authenticates with
+    // credentials; one that presents an invalid certificate is refused per request (403).
+    options.ca = readFileSync(config.tlsClientCa);
+    options.requestCert = true;
+    options.rejectUnauthorized = false;
+    if (config.tlsCrl !== undefined) options.crl = readFileSync(config.tlsCrl);
+  }
+  return options;
+}
+
+/** The client certificate the CPE presented on this connection, if any. */
+function clientCertificate(req: IncomingMessage): { authorized: boolean; error: string; subject: CertSubject } | null {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  const peer = socket.getPeerCertificate();
+  if (peer === null || peer === undefined || Object.keys(peer).length === 0) return null;
+  return { authorized: socket.authorized === true, error: String(socket.authorizationError ?? ''), subject: peer.subject as CertSubject };
 }
 
 /** The peer's address, canonical (an IPv4 peer of a dual-stack socket is plain IPv4). */

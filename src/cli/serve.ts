@@ -75,6 +75,8 @@ interface ServeOptions {
   allowBasicOverHttp?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  tlsClientCa?: string;
+  tlsCrl?: string;
   sessionTimeout: number;
   heartbeatInterval: number;
   maxSessions: number;
@@ -179,6 +181,8 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--allow-basic-over-http', 'accept HTTP Basic from CPEs without TLS'))
     .addOption(opt('--tls-cert <file>', 'PEM certificate: the CWMP endpoint speaks HTTPS'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
+    .addOption(opt('--tls-client-ca <file>', 'PEM CA of device certificates: the CWMP endpoint requests client certificates, and a certificate whose CN names the device authenticates it'))
+    .addOption(opt('--tls-crl <file>', 'PEM certificate revocation list for --tls-client-ca: revoked device certificates are refused'))
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
     .addOption(
       opt('--max-sessions <n>', 'CWMP sessions this process runs at once; new ones beyond get 503 with Retry-After (connection requests have a reserve of a tenth more)')
@@ -306,6 +310,16 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      if ((o.tlsClientCa !== undefined || o.tlsCrl !== undefined) && o.tlsCert === undefined) {
+        process.stderr.write('flotilla: --tls-client-ca and --tls-crl need --tls-cert and --tls-key\n');
+        process.exitCode = 2;
+        return;
+      }
+      if (o.tlsCrl !== undefined && o.tlsClientCa === undefined) {
+        process.stderr.write('flotilla: --tls-crl goes with --tls-client-ca\n');
+        process.exitCode = 2;
+        return;
+      }
       configureSecrets({ extra: o.secretParameters });
       const logger = pino({
         level: o.logLevel,
@@ -422,6 +436,8 @@ export function registerServeCommand(program: Command): void {
         nonceSecret: nonceSecretFromEnv(),
         ...(o.cpeCredentials ? { cpeCredentials: o.cpeCredentials } : {}),
         ...(o.tlsCert && o.tlsKey ? { tlsCert: o.tlsCert, tlsKey: o.tlsKey } : {}),
+        ...(o.tlsClientCa !== undefined ? { tlsClientCa: o.tlsClientCa } : {}),
+        ...(o.tlsCrl !== undefined ? { tlsCrl: o.tlsCrl } : {}),
       });
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
       else if (acs.config.bootstrapCredentialScope === 'any') {

@@ -22,6 +22,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { MODERN_TLS } from '../auth/tls-settings.js';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -331,7 +332,7 @@ export async function startTransferServer(opts: TransferServerOptions): Promise<
     }
     void handle(req, res);
   };
-  const server: Server = tls ? createHttpsServer({ cert: readFileSync(opts.tls!.cert), key: readFileSync(opts.tls!.key) }, handler) : createHttpServer(handler);
+  const server: Server = tls ? createHttpsServer({ cert: readFileSync(opts.tls!.cert), key: readFileSync(opts.tls!.key), ...MODERN_TLS }, handler) : createHttpServer(handler);
   // A stalled client frees its slot: no byte for 60 s ends the transfer.
   server.setTimeout(60_000, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {

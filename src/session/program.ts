@@ -22,10 +22,11 @@ export interface ProgramRpc {
 }
 
 /**
- * How the CPE opened the session: no check, the shared bootstrap credential, or one of its
- * own (the current set, a pending one it uses for the first time, its factory set).
+ * How the CPE opened the session: no check, the shared bootstrap credential, one of its own
+ * (the current set, a pending one it uses for the first time, its factory set), or a client
+ * certificate naming it (mTLS).
  */
-export type SessionAuth = 'anyone' | 'bootstrap' | 'current' | 'pending' | 'factory';
+export type SessionAuth = 'anyone' | 'bootstrap' | 'current' | 'pending' | 'factory' | 'certificate';
 
 export interface Program {
   /** For logs ("tasks", "discovery", …). */
@@ -106,6 +107,11 @@ export interface SessionRecorder {
   progress(taskId: string, response: CpeResponse): void;
   /** KPI samples (value changes, sampling profiles), written with the commit. */
   samples(list: readonly CommitSample[]): void;
+  /**
+   * Values the ACS computed (virtual parameters, src/policies), written into the device's tree
+   * with the commit like values the CPE reported. Optional: recorders that keep no tree skip it.
+   */
+  values?(params: readonly ParameterValue[]): void;
 }
 
 /** What a program factory gets: one session, opened, with its lock held. */

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCredential } from '../../src/auth/server.js';
@@ -69,6 +70,20 @@ describe('transfer endpoint limits and TLS', () => {
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toMatch(/^Digest /);
       expect(refused.headers.get('www-authenticate')).not.toMatch(/Basic/);
+      // The same modern TLS settings as the CWMP endpoint (src/auth/tls-settings.ts).
+      const port = Number(new URL(tls.url).port);
+      const suite = (opts: { ciphers?: string; maxVersion?: 'TLSv1.2'; minVersion?: 'TLSv1.3' }) =>
+        new Promise<string>((resolve) => {
+          const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts });
+          s.once('secureConnect', () => {
+            resolve(s.getCipher().name);
+            s.destroy();
+          });
+          s.once('error', () => resolve('refused'));
+        });
+      expect(await suite({ minVersion: 'TLSv1.3' })).toMatch(/^TLS_/);
+      expect(await suite({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' })).toBe('ECDHE-RSA-AES256-GCM-SHA384');
+      for (const weak of ['AES128-SHA', 'AES256-SHA256', 'ECDHE-RSA-AES128-SHA']) expect(await suite({ maxVersion: 'TLSv1.2', ciphers: weak }), weak).toBe('refused');
     } finally {
       await tls.close();
       await plain.close();

@@ -43,6 +43,9 @@ export interface TlsOptions {
   /** Verify the server's certificate (TR-069 3.3: a CPE must). Off only for test ACSes. */
   rejectUnauthorized?: boolean;
   ca?: string | Buffer;
+  /** A client certificate and its key (PEM), presented when the ACS asks for one (mTLS). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
 }
 
 export interface RequestOptions {
@@ -106,6 +109,8 @@ function requestOnce(opts: RequestOptions): Promise<HttpReply> {
         agent: opts.agent,
         rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
         ca: opts.tls?.ca,
+        cert: opts.tls?.cert,
+        key: opts.tls?.key,
       },
       (res) => {
         const headersAt = Date.now();

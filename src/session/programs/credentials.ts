@@ -104,6 +104,14 @@ function modeFor(ctx: ProgramContext, rotateAfterMs: number): Mode | null {
       return 'replace';
     case 'pending':
       return null;
+    case 'certificate':
+      // Its certificate is its identity; the credentials it gets are for connection requests
+      // (and a fallback). A new device, or one back from a factory reset (0 BOOTSTRAP: it lost
+      // what it had), gets a fresh set; otherwise as with its current set.
+      if (credentials === null || ctx.view.inform.event.some((e) => e.eventCode === '0 BOOTSTRAP')) return 'replace';
+      if (credentials.pending !== null) return null;
+      if (credentials.rotateRequested) return 'pending';
+      return rotateAfterMs > 0 && credentials.issuedAt !== null && now() - credentials.issuedAt >= rotateAfterMs ? 'pending' : null;
     case 'current': {
       if (credentials === null || credentials.pending !== null) return null;
       if (credentials.rotateRequested) return 'pending';
