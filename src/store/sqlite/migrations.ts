@@ -619,6 +619,12 @@ CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
 `,
   },
   {
+    version: 51,
+    name: 'api tokens: the part of the fleet a token may see',
+    // JSON {filter?, tag?} (src/store/concerns/users.ts PrincipalScope); null: the whole fleet.
+    up: 'ALTER TABLE api_tokens ADD COLUMN scope TEXT;',
+  },
+  {
     version: 55,
     name: 'ACS processes and their heartbeats (stale session locks)',
     // src/store/concerns/processes.ts: a dead process's session locks are freed at once.
@@ -629,6 +635,21 @@ CREATE TABLE acs_processes (
   pid INTEGER NOT NULL,
   started_at INTEGER NOT NULL,
   heartbeat_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 60,
+    name: 'virtual parameters',
+    // src/store/concerns/virtual-parameters.ts: definitions only; values live in the device tree.
+    up: `
+CREATE TABLE virtual_parameters (
+  name TEXT NOT NULL PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
   },
