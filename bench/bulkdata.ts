@@ -7,7 +7,8 @@
  * stores them (counters as rates). Prints samples stored per second on SQLite and on the
  * machine's PostgreSQL (a scratch database, dropped after; `--no-pg` to skip).
  *
- * The simulator runs in this process. Its share (reading the model, encoding the report) is
+ * Reports arriving together are written together (the receiver's group commit: one store call
+ * per burst, not per report). The simulator runs in this process. Its share (reading the model, encoding the report) is
  * timed on its own, before the run, and printed apart; the HTTP client's share is not
  * separable and stays in the figure.
  *
@@ -137,7 +138,8 @@ async function run(name: string, store: Store): Promise<void> {
   console.log(
     `${name.padEnd(9)} ${stored.toLocaleString('en')} samples from ${reports.toLocaleString('en')} reports in ${seconds.toFixed(2)} s: ` +
       `${Math.round(stored / seconds).toLocaleString('en')} samples/s, ${Math.round(reports / seconds).toLocaleString('en')} reports/s` +
-      `${refused > 0 ? `, ${refused} refused` : ''}; process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+      `${refused > 0 ? `, ${refused} refused` : ''}; this process's CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s ` +
+      `= ${Math.round(stored / ((cpu.user + cpu.system) / 1e6)).toLocaleString('en')} samples per CPU-second (simulator, HTTP both ends, receiver, store client)`,
   );
   console.log(
     `${''.padEnd(9)} simulator share (model read + encode): ${(simPerReport * 1e6).toFixed(0)} µs/report = ${simSeconds.toFixed(2)} s; ` +

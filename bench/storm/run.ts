@@ -7,14 +7,17 @@
  *                    steady state, and the same load against the floor server, whose figure
  *                    is the machine's limit; we print ours as a fraction of it.
  *   with policies    the periodic storm again, with 20 active policies (one declaration each, every
- *                    device matching): the devices converge in their first session, after which
- *                    each periodic session must cost what an idle one does (printed side by side).
+ *                    device matching; the last one's value computed by a script in the QuickJS
+ *                    sandbox): the devices converge in their first session, after which each
+ *                    periodic session must cost what an idle one does (printed side by side, as
+ *                    a ratio, with the time the first sessions took in each run).
  *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model: full discovery
  *                    (GetParameterNames + GetParameterValues of the tree), then 10 queued
  *                    SetParameterValues each: completed sessions per second.
  *
  * Bounded in count and time. Usage (after `npm run build`):
  *   node dist/bench/storm/run.js [--periodic-cpes 4000] [--window 15] [--bootstrap-cpes 100] [--reuse-connections]
+ *                                [--skip-floor] [--skip-bootstrap]   (only the periodic runs, with and without policies)
  *
  * By default every session opens its own TCP connection, as real CPEs do; with
  * --reuse-connections the simulator hands connections from one session to the next.
@@ -38,6 +41,8 @@ function arg(name: string, dflt: number): number {
 }
 
 const REUSE = process.argv.includes('--reuse-connections');
+const SKIP_FLOOR = process.argv.includes('--skip-floor');
+const SKIP_BOOTSTRAP = process.argv.includes('--skip-bootstrap');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -51,6 +56,8 @@ async function until(what: () => boolean, timeoutMs: number, label: string): Pro
 
 interface PeriodicFigure {
   cpes: number;
+  /** Until every CPE's first session (with policies: the sessions that configure it). */
+  bootSeconds: number;
   windowSeconds: number;
   sessions: number;
   failures: number;
@@ -74,8 +81,10 @@ async function periodicStorm(url: string, template: Template, cpes: number, wind
     drainMs: 10_000,
   });
   try {
+    const b0 = Date.now();
     await fleet.start();
     await until(() => fleet.stats.sessions >= cpes, 180_000, 'boot sessions');
+    const bootSeconds = Math.round((Date.now() - b0) / 100) / 10;
     const s0 = fleet.stats.sessions;
     const f0 = fleet.stats.failures;
     const t0 = Date.now();
@@ -85,6 +94,7 @@ async function periodicStorm(url: string, template: Template, cpes: number, wind
     const summary = fleet.summary();
     return {
       cpes,
+      bootSeconds,
       windowSeconds: Math.round(dt * 10) / 10,
       sessions,
       failures: fleet.stats.failures - f0,
@@ -111,7 +121,10 @@ function tenParameters(t: Template): string[] {
   return out;
 }
 
-/** 20 policies, each declaring one parameter for every device (as the API would store them). */
+/**
+ * 20 policies, each declaring one parameter for every device (as the API would store them);
+ * the last one's value comes from a script, run in the sandbox in each device's first session.
+ */
 async function seedPolicies(dir: string, template: Template): Promise<number> {
   const names: string[] = [];
   for (const [path, node] of template.index) {
@@ -133,7 +146,7 @@ async function seedPolicies(dir: string, template: Template): Promise<number> {
       triggers: [],
       priority: i,
       enabled: true,
-      declarations: [{ path, value: `policy-${i}` }],
+      declarations: [i === names.length - 1 ? { path, from: { script: 'return "storm-" + device.serialNumber.toLowerCase()' } } : { path, value: `policy-${i}` }],
       revision: 1,
       createdAt: now,
       updatedAt: now,
@@ -234,6 +247,7 @@ async function main(): Promise<void> {
   const policyDir = await mkdtemp(join(tmpdir(), 'flotilla-storm-policies-'));
   let withPolicies: PeriodicFigure;
   let policies: number;
+  let scriptCompliance: { compliant: number; faulted: number; pending: number };
   try {
     policies = await seedPolicies(policyDir, light);
     const served = await startServe(policyDir, { discover: false });
@@ -242,24 +256,37 @@ async function main(): Promise<void> {
     } finally {
       await served.stop();
     }
+    // The figure counts only if the policies did their work: every device compliant with the script's policy.
+    const check = await createSqliteStore({ dataDir: policyDir });
+    scriptCompliance = await check.policyCompliance(`storm-${policies - 1}`, 1);
+    await check.close();
   } finally {
     await rm(policyDir, { recursive: true, force: true });
   }
-  const floorChild = await startFloorChild();
-  let floor: PeriodicFigure;
-  try {
-    floor = await periodicStorm(floorChild.url, light, periodicCpes, windowMs, 'FLR');
-  } finally {
-    await floorChild.stop();
+  let floor: PeriodicFigure | null = null;
+  if (!SKIP_FLOOR) {
+    const floorChild = await startFloorChild();
+    try {
+      floor = await periodicStorm(floorChild.url, light, periodicCpes, windowMs, 'FLR');
+    } finally {
+      await floorChild.stop();
+    }
   }
-  const boot = await bootstrapStorm(large, bootstrapCpes);
-  const fraction = floor.sessionsPerSecond > 0 ? Math.round((acs.sessionsPerSecond / floor.sessionsPerSecond) * 1000) / 1000 : 0;
+  const boot = SKIP_BOOTSTRAP ? null : await bootstrapStorm(large, bootstrapCpes);
+  const fraction = floor !== null && floor.sessionsPerSecond > 0 ? Math.round((acs.sessionsPerSecond / floor.sessionsPerSecond) * 1000) / 1000 : 0;
+  const ratio = acs.sessionsPerSecond > 0 ? (withPolicies.sessionsPerSecond / acs.sessionsPerSecond).toFixed(3) : '-';
   process.stdout.write(
-    `periodic storm: ${acs.sessionsPerSecond} sessions/s against flotilla serve (SQLite), ${floor.sessionsPerSecond} against the floor server: ${(fraction * 100).toFixed(1)} % of the floor\n` +
-      `periodic storm with ${policies} active policies: ${withPolicies.sessionsPerSecond} sessions/s, without: ${acs.sessionsPerSecond} (ratio ${acs.sessionsPerSecond > 0 ? (withPolicies.sessionsPerSecond / acs.sessionsPerSecond).toFixed(3) : '-'})\n` +
-      `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions)\n`,
+    (floor !== null
+      ? `periodic storm: ${acs.sessionsPerSecond} sessions/s against flotilla serve (SQLite), ${floor.sessionsPerSecond} against the floor server: ${(fraction * 100).toFixed(1)} % of the floor\n`
+      : `periodic storm: ${acs.sessionsPerSecond} sessions/s against flotilla serve (SQLite)\n`) +
+      `periodic storm with ${policies} active policies (one with a script): ${withPolicies.sessionsPerSecond} sessions/s, without: ${acs.sessionsPerSecond} (ratio ${ratio}); ` +
+      `p99 ${withPolicies.p99ms} ms vs ${acs.p99ms} ms; first sessions of ${periodicCpes} CPEs took ${withPolicies.bootSeconds} s with the policies, ${acs.bootSeconds} s without; ` +
+      `compliant with the script's policy: ${scriptCompliance.compliant}/${periodicCpes} (${scriptCompliance.faulted} faulted)\n` +
+      (boot !== null
+        ? `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions)\n`
+        : ''),
   );
-  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction, withPolicies: { policies, ...withPolicies } }, bootstrap: boot })}\n`);
+  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction, withPolicies: { policies, ...withPolicies, scriptCompliance } }, bootstrap: boot })}\n`);
 }
 
 main().catch((e: unknown) => {

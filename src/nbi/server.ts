@@ -45,6 +45,7 @@ import { registerSubscriberRoutes } from './routes/subscribers.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { parseFilter } from './query.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerVirtualParameterRoutes } from './routes/virtual-parameters.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
@@ -400,6 +401,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       registerAuditRoutes(api, ctx);
       registerUserRoutes(api, ctx);
       registerPolicyRoutes(api, ctx);
+      registerVirtualParameterRoutes(api, ctx);
       registerSubscriberRoutes(api, ctx);
       registerFileRoutes(api, ctx);
       registerCredentialRoutes(api, ctx);

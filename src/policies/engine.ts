@@ -12,8 +12,8 @@
  * only at boot and an every-session policy never take turns on one path.
  */
 import { createHash } from 'node:crypto';
-import type { Reader, Want } from '../session/programs/converge.js';
-import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger } from '../store/types.js';
+import type { Known, Reader, Want } from '../session/programs/converge.js';
+import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger, VirtualParameterRecord } from '../store/types.js';
 import { filterPaths, matchesAll, type DeviceFacts } from './match.js';
 import { objectPaths, resolveObjects, type AddWant, type ObjectClaim, type RemoveWant, type TableReader } from './objects.js';
 import { sandboxHost, type FetchState, type ScriptHost, type ScriptInput, type ScriptResult } from './sandbox.js';
@@ -46,6 +46,10 @@ export interface PolicyEvaluation {
   fetches: string[];
   /** Active policies with a script still waiting for a value (a parameter, a GET): not compliant yet. */
   waiting: Set<string>;
+  /** Virtual parameters computed (all of them with `allVirtual`): value, null absent, undefined waiting. */
+  virtual: Map<string, Known | null | undefined>;
+  /** Virtual parameters whose read script failed, with its error. */
+  virtualErrors: Map<string, string>;
   /** Instances of tables to add and delete (object declarations, ./objects.ts). */
   add: AddWant[];
   remove: RemoveWant[];
@@ -61,6 +65,8 @@ export interface PolicyEvaluation {
 export interface EvaluationContext {
   scripts?: ScriptMemo;
   http?: (path: string) => FetchState;
+  /** Compute every virtual parameter too (a session records them in the tree), reading what they need. */
+  allVirtual?: boolean;
   /** Tables' instances as known (default: none known, every table is read first). */
   tables?: TableReader;
   /** Instances this ACS added for a reference and has not seen set up (./objects.ts). */
@@ -73,7 +79,12 @@ export type ScriptMemo = Map<string, { source: string; reads: [string, string][]
 export interface PolicySetOptions {
   /** Runs scripts (default: the process's sandbox, when loaded). */
   scripts?: ScriptHost | null;
+  /** Virtual parameters (`VirtualParameters.<name>`) filters and declarations may name. */
+  virtual?: readonly VirtualParameterRecord[];
 }
+
+export const VIRTUAL_ROOT = 'VirtualParameters.';
+export const isVirtual = (path: string): boolean => path.startsWith(VIRTUAL_ROOT);
 
 const SCRIPT_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.([A-Za-z_][A-Za-z0-9_-]*|\d+))*$/;
 
@@ -91,22 +102,25 @@ export class PolicySet {
   readonly key: string;
   /** Every parameter path the set reads: filters, declarations, value sources. */
   readonly paths: readonly string[];
-  /** Some enabled policy runs a script. */
+  /** Some enabled policy runs a script, or a virtual parameter is defined. */
   readonly hasScripts: boolean;
+  /** Virtual parameters by name. */
+  readonly virtual: ReadonlyMap<string, VirtualParameterRecord>;
   readonly #host: ScriptHost | null;
 
   constructor(records: readonly PolicyRecord[], opts: PolicySetOptions = {}) {
     this.#host = opts.scripts === undefined ? sandboxHost() : opts.scripts;
+    this.virtual = new Map((opts.virtual ?? []).map((v) => [v.name, v]));
     this.policies = records
       .filter((p) => p.enabled)
       .slice()
       .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.key = createHash('sha256')
-      .update(this.policies.map((p) => `${p.id}@${p.revision}`).join(','))
+      .update([...this.policies.map((p) => `${p.id}@${p.revision}`), ...[...this.virtual.values()].map((v) => `${VIRTUAL_ROOT}${v.name}@${v.revision}`)].join(','))
       .digest('base64url')
       .slice(0, 22);
     this.paths = [...new Set(this.policies.flatMap(referencedPaths))].sort();
-    this.hasScripts = this.policies.some((p) => p.script !== undefined || p.declarations.some((d) => 'from' in d && 'script' in d.from));
+    this.hasScripts = this.virtual.size > 0 || this.policies.some((p) => p.script !== undefined || p.declarations.some((d) => 'from' in d && 'script' in d.from));
   }
 
   get size(): number {
@@ -117,10 +131,38 @@ export class PolicySet {
    * What the set wants of one device, given what is known. `active` picks the policies whose
    * declarations are enforced now; `now` judges staleness.
    */
-  evaluate(device: DeviceFacts, read: Reader, active: ActiveFilter, now: number, ctx: EvaluationContext = {}): PolicyEvaluation {
+  evaluate(device: DeviceFacts, readReal: Reader, active: ActiveFilter, now: number, ctx: EvaluationContext = {}): PolicyEvaluation {
     const unknown = new Set<string>();
     const fetches = new Set<string>();
     const waiting = new Set<string>();
+    /** Virtual parameters computed in this evaluation (undefined: waiting for a value). */
+    const virtualValues = new Map<string, Known | null | undefined>();
+    const virtualErrors = new Map<string, string>();
+    const realValueOf = (path: string): string | null | undefined => {
+      // A virtual parameter's script reads real parameters only (no cycles), and none under
+      // another data model's root (a TR-181 device has no InternetGatewayDevice.: no read).
+      if (isVirtual(path)) return null;
+      if (device.root !== undefined && !path.startsWith(device.root)) return null;
+      const k = readReal(path);
+      return k === undefined ? undefined : k === null ? null : k.value;
+    };
+    const read: Reader = (path) => {
+      if (!isVirtual(path)) return readReal(path);
+      if (virtualValues.has(path)) return virtualValues.get(path);
+      const def = this.virtual.get(path.slice(VIRTUAL_ROOT.length));
+      let k: Known | null | undefined = null;
+      if (def !== undefined) {
+        const r = this.#run(`${path}@${def.revision}`, def.read, device, realValueOf, ctx);
+        if (r.kind === 'needs') {
+          for (const q of r.params) unknown.add(q);
+          for (const f of r.fetches) fetches.add(f);
+          k = undefined;
+        } else if (r.kind === 'error') virtualErrors.set(path, r.error);
+        else if (r.value !== null) k = { value: r.value, type: 'xsd:string', at: now };
+      }
+      virtualValues.set(path, k);
+      return k;
+    };
     const stale = new Set<string>();
     const matched = new Map<string, boolean | undefined>();
     const errors = new Map<string, ComplianceFault>();
@@ -134,6 +176,10 @@ export class PolicySet {
     const objectClaims: ObjectClaim[] = [];
     const rankOf = new Map(this.policies.map((p, i) => [p.id, i]));
     const claim = (policyId: string, path: string, value: string, type: string | undefined, isActive: boolean): void => {
+      if (isVirtual(path)) {
+        claimVirtual(policyId, path, value, isActive);
+        return;
+      }
       const list = claims.get(path) ?? [];
       // A script may declare one path twice: its last word counts.
       const own = list.findIndex((c) => c.policyId === policyId);
@@ -148,6 +194,29 @@ export class PolicySet {
       waiting.add(policyId);
       for (const path of r.params) unknown.add(path);
       for (const f of r.fetches) fetches.add(f);
+    };
+    /** A value declared on a virtual parameter: its write script says which real parameters get what. */
+    const claimVirtual = (policyId: string, path: string, value: string, isActive: boolean): void => {
+      const def = this.virtual.get(path.slice(VIRTUAL_ROOT.length));
+      if (def === undefined || def.write === undefined) {
+        errors.set(policyId, { faultCode: 0, faultString: `${path}: ${def === undefined ? 'no such virtual parameter' : 'read-only (no write script)'}`, path });
+        return;
+      }
+      const r = this.#run(`${path}@${def.revision}=${value}`, def.write, device, realValueOf, ctx, value);
+      if (r.kind === 'needs') {
+        if (isActive) needs(policyId, r);
+        return;
+      }
+      if (r.kind === 'error') {
+        errors.set(policyId, { faultCode: 0, faultString: `${path}: write script: ${r.error}`, path });
+        return;
+      }
+      const bad = r.declared.find(([p]) => isVirtual(p) || !SCRIPT_PATH.test(p) || (device.root !== undefined && !p.startsWith(device.root)));
+      if (bad !== undefined) {
+        errors.set(policyId, { faultCode: 0, faultString: `${path}: write script: declare("${bad[0].slice(0, 100)}"): not a parameter of this device`, path });
+        return;
+      }
+      for (const [p, v] of r.declared) claim(policyId, p, v, undefined, isActive);
     };
     for (const p of this.policies) {
       const isActive = active(p);
@@ -222,6 +291,9 @@ export class PolicySet {
       // Priority order, whichever kind of declaration claimed the path first.
       claims.get(v.path)!.sort((a, b) => a.rank - b.rank);
     }
+    if (ctx.allVirtual === true) for (const name of this.virtual.keys()) read(`${VIRTUAL_ROOT}${name}`);
+    // Virtual parameters are never read from a device: what they need was added instead.
+    for (const path of unknown) if (isVirtual(path)) unknown.delete(path);
     const desired: Desired[] = [];
     const conflicts: Conflict[] = [];
     const owned = new Map<string, string[]>();
@@ -253,11 +325,13 @@ export class PolicySet {
       add: objects.add,
       remove: objects.remove,
       objectWork: objects.open,
+      virtual: virtualValues,
+      virtualErrors,
     };
   }
 
   /** One script run, or the memo's when nothing it read has changed since. */
-  #run(key: string, source: string, device: DeviceFacts, valueOf: (path: string) => string | null | undefined, ctx: EvaluationContext): ScriptResult {
+  #run(key: string, source: string, device: DeviceFacts, valueOf: (path: string) => string | null | undefined, ctx: EvaluationContext, value?: string): ScriptResult {
     const state = (kind: string, path: string): string => {
       if (kind === 'p') {
         const v = valueOf(path);
@@ -276,6 +350,7 @@ export class PolicySet {
         reads.push([`p${path}`, state('p', path)]);
         return valueOf(path);
       },
+      ...(value !== undefined ? { value } : {}),
     };
     const http = ctx.http;
     if (http !== undefined) {

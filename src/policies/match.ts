@@ -15,6 +15,8 @@ export interface DeviceFacts {
   lastInform: number;
   lastBoot: number | null;
   lastBootstrap: number | null;
+  /** The data model's root ("Device." or "InternetGatewayDevice."), when known. */
+  root?: string;
 }
 
 /** A parameter's value: undefined unknown, null absent. */

@@ -53,12 +53,21 @@ export function sessionFacts(view: SessionView): DeviceFacts {
     lastInform: view.startedAt,
     lastBoot: d?.lastBoot ?? null,
     lastBootstrap: d?.lastBootstrap ?? null,
+    ...rootOf(view),
   };
+}
+
+/** The device's data model root, from its Inform's parameters ("Device." or "InternetGatewayDevice."). */
+function rootOf(view: SessionView): { root?: string } {
+  const first = view.inform.parameterList.find((p) => !p.name.startsWith('VirtualParameters.'))?.name;
+  const dot = first?.indexOf('.') ?? -1;
+  return first !== undefined && dot > 0 ? { root: first.slice(0, dot + 1) } : {};
 }
 
 /** The policy program of one session, or none when the set is empty or nothing is active. */
 export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: PolicySessionSettings): Program | null {
-  if (set.size === 0) return null;
+  // Virtual parameters alone are reason enough: evaluated sessions record their values.
+  if (set.size === 0 && set.virtual.size === 0) return null;
   const { view } = ctx;
   const keys = new Set(view.inform.event.map((e) => eventKey(e.eventCode)));
   const bootstrap = keys.has(eventKey(EV.BOOTSTRAP));
@@ -68,7 +77,7 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
   // factory reset (0 BOOTSTRAP) is a new start.
   const backoff = bootstrap ? {} : (memo?.f ?? {});
   const active = (p: PolicyRecord): boolean => triggeredBy(p, keys) && !((backoff[p.id]?.at ?? 0) > now);
-  if (!set.policies.some(active)) return null;
+  if (!set.policies.some(active) && set.virtual.size === 0) return null;
   const referenced = new Set(set.paths);
   const informed = view.inform.parameterList.filter((p) => referenced.has(p.name));
   const tags = view.device?.tags ?? [];
@@ -194,10 +203,12 @@ class PolicyTarget implements ConvergeTarget {
     this.#facts = sessionFacts(ctx.view);
     if (eager) this.storedPaths = set.paths;
     const scripts: ScriptMemo = new Map();
+    const allVirtual = set.virtual.size > 0;
     const http = settings.http ?? null;
     const budget = settings.maxFetches ?? 8;
     this.#context = {
       scripts,
+      allVirtual,
       made: (ref) => this.#made.get(ref),
       ...(http !== null
         ? {
@@ -330,6 +341,10 @@ class PolicyTarget implements ConvergeTarget {
       return k === undefined || k === null ? [] : [[path, k.value]];
     });
     const h = digest(this.#set.key, view.device?.tags ?? [], values);
+    // Virtual parameters go into the tree like any parameter (unchanged rows are not rewritten),
+    // so the device list filters, sorts and shows them.
+    const computed = [...e.virtual].flatMap(([name, k]) => (k === undefined || k === null ? [] : [{ name, value: k.value, type: k.type }]));
+    if (computed.length > 0) this.#ctx.record.values?.(computed);
     const made = this.#stillMade(result);
     this.#ctx.record.policy({ memo: formatMemo({ h, due, n, ...(made !== null ? { made } : {}), ...(Object.keys(f).length > 0 ? { f } : {}) }), evaluated, compliance });
   }

@@ -3,12 +3,14 @@
  * (no store call per session); it is reloaded when a policy changes (the `policy.changed`
  * event, relayed between processes like every event) and, as a fallback, on a slow timer.
  */
-import type { PolicyRecord } from '../store/types.js';
+import type { PolicyRecord, VirtualParameterRecord } from '../store/types.js';
 import { PolicySet } from './engine.js';
 import type { ScriptHost } from './sandbox.js';
 
 export interface PolicyLoader {
   listPolicies(): Promise<PolicyRecord[]>;
+  /** Virtual parameters (src/policies/engine.ts reads them in filters and declarations). */
+  listVirtualParameters?(): Promise<VirtualParameterRecord[]>;
 }
 
 export interface PolicySourceOptions {
@@ -46,8 +48,8 @@ export class PolicySource {
       try {
         do {
           this.#again = false;
-          const list = await this.#loader.listPolicies();
-          this.#set = new PolicySet(list, this.#opts.scripts === undefined ? {} : { scripts: this.#opts.scripts });
+          const [list, virtual] = await Promise.all([this.#loader.listPolicies(), this.#loader.listVirtualParameters?.() ?? []]);
+          this.#set = new PolicySet(list, { virtual, ...(this.#opts.scripts === undefined ? {} : { scripts: this.#opts.scripts }) });
         } while (this.#again);
       } catch (e) {
         this.#opts.onError?.(e);

@@ -11,6 +11,7 @@ import { CredentialService } from './credentials.js';
 import type { Sealer } from '../auth/sealing.js';
 import type { FilterParser } from '../policies/validate.js';
 import { PolicyService } from './policies.js';
+import { VirtualParameterService } from './virtual-parameters.js';
 import { SubscriberServiceLayer } from './subscribers.js';
 import { DiagnosticsService } from './diagnostics.js';
 import { MonitoringService } from './monitoring.js';
@@ -70,6 +71,7 @@ export interface ServicesOptions {
 export interface Services {
   readonly tasks: TaskService;
   readonly policies: PolicyService;
+  readonly virtualParameters: VirtualParameterService;
   readonly subscribers: SubscriberServiceLayer;
   readonly diagnostics: DiagnosticsService;
   readonly monitoring: MonitoringService;
@@ -140,6 +142,7 @@ export function createServices(opts: ServicesOptions): Services {
     files,
     tasks,
     policies,
+    virtualParameters: new VirtualParameterService({ store: opts.store, bus: opts.bus, now }),
     diagnostics: new DiagnosticsService({ store: opts.store }),
     monitoring: new MonitoringService({ store: opts.store, bus: opts.bus, now }),
     alarms: new AlarmService({ store: opts.store, bus: opts.bus, now, ...(opts.onAlarmRulesChanged ? { onRulesChanged: opts.onAlarmRulesChanged } : {}) }),

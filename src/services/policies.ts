@@ -83,7 +83,8 @@ export class PolicyService {
           if (reason !== null) throw new ServiceError('INVALID_POLICY', `declarations[${i}]: ${reason.message}`, undefined, { field: `declarations[${i}].${reason.member}` });
           return;
         }
-        if (!('value' in d)) return;
+        // A virtual parameter is no catalogue's: its write script says what it becomes.
+        if (!('value' in d) || d.path.startsWith('VirtualParameters.')) return;
         const reason = checkSetParameter(cats, { path: d.path, value: d.value, secret: isSecretPath(d.path) });
         if (reason !== null) throw new ServiceError('INVALID_POLICY', `declarations[${i}]: ${reason}`, undefined, { field: `declarations[${i}].value` });
       });
@@ -186,7 +187,8 @@ export class PolicyService {
       subject = found;
     }
     // A draft is planned as if enabled: the point is to see what it would do.
-    const set = new PolicySet([...stored.filter((p) => p.id !== subject.id), { ...subject, enabled: true }], { scripts: sandboxHost(this.#o.scriptLimits) });
+    const virtual = await this.#o.store.listVirtualParameters();
+    const set = new PolicySet([...stored.filter((p) => p.id !== subject.id), { ...subject, enabled: true }], { scripts: sandboxHost(this.#o.scriptLimits), virtual });
     const page = await this.#o.store.listDevices({ filters: subject.filters, limit: PLAN_LIMIT, parameters: [...set.paths] });
     const devices = page.devices.map((d) => planFor(set, d, d.parameters ?? [], this.#now())).filter((d) => d.policies.includes(subject.id));
     return { devices, total: page.total, truncated: page.total > page.devices.length };
@@ -197,7 +199,7 @@ export class PolicyService {
     const [device] = (await this.#o.store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }], limit: 1 })).devices;
     if (device === undefined) throw notFound(`device ${deviceId}`);
     await loadSandbox();
-    const set = new PolicySet(await this.#o.store.listPolicies(), { scripts: sandboxHost(this.#o.scriptLimits) });
+    const set = new PolicySet(await this.#o.store.listPolicies(), { scripts: sandboxHost(this.#o.scriptLimits), virtual: await this.#o.store.listVirtualParameters() });
     const params = set.paths.length === 0 ? [] : await this.#o.store.readParameters(deviceId, set.paths);
     return planFor(set, device, params, this.#now());
   }

@@ -341,6 +341,7 @@ export class SessionDriver {
       credentials: (write) => this.#credentialWrites.push(write),
       progress: (taskId, response) => this.#progress.push({ requestId: taskId, response, at: this.#deps.now() }),
       samples: (list) => this.#samples.push(...list),
+      values: (params) => this.#apply({ op: 'setValues', at: this.#deps.now(), touch: false, params: [...params] }),
     };
     // Annex O: a HEARTBEAT session carries no RPCs from the ACS; it must stay as cheap as an idle periodic one.
     this.#programs = this.#heartbeat ? [] : this.#deps.programs({ view: this.#view(inform, deviceId), queue, record, opened: { subscriber } });

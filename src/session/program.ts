@@ -107,6 +107,11 @@ export interface SessionRecorder {
   progress(taskId: string, response: CpeResponse): void;
   /** KPI samples (value changes, sampling profiles), written with the commit. */
   samples(list: readonly CommitSample[]): void;
+  /**
+   * Values the ACS computed (virtual parameters, src/policies), written into the device's tree
+   * with the commit like values the CPE reported. Optional: recorders that keep no tree skip it.
+   */
+  values?(params: readonly ParameterValue[]): void;
 }
 
 /** What a program factory gets: one session, opened, with its lock held. */

@@ -90,6 +90,12 @@ export const CONCERN_METHODS = {
   listQuirkProfiles: true,
   putQuirkProfile: true,
   deleteQuirkProfile: true,
+  // virtual parameters
+  createVirtualParameter: true,
+  updateVirtualParameter: true,
+  getVirtualParameter: true,
+  listVirtualParameters: true,
+  deleteVirtualParameter: true,
   // policies
   createPolicy: true,
   updatePolicy: true,

@@ -263,6 +263,12 @@ export const TABLES: readonly TableSpec[] = [
     perDevice: true,
   },
   { name: 'device_policy', columns: { device_id: 'text', memo: 'text' }, key: ['device_id'], perDevice: true },
+  {
+    name: 'virtual_parameters',
+    columns: { name: 'text', revision: 'int', definition: 'json', author: 'text', created_at: 'int', updated_at: 'int' },
+    key: ['name'],
+    perDevice: false,
+  },
   // Campaigns before their device rows (which reference them); leases copied as they are.
   {
     name: 'campaigns',

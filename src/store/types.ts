@@ -25,6 +25,7 @@ import type { SeriesStore } from './concerns/series.js';
 import type { AlarmStore } from './concerns/alarms.js';
 import type { UserStore } from './concerns/users.js';
 import type { ProcessStore } from './concerns/processes.js';
+import type { VirtualParameterStore } from './concerns/virtual-parameters.js';
 
 export type * from './concerns/audit.js';
 export type * from './concerns/campaigns.js';
@@ -32,6 +33,7 @@ export type * from './concerns/credentials.js';
 export type * from './concerns/devices.js';
 export type * from './concerns/files.js';
 export type * from './concerns/history.js';
+export type * from './concerns/virtual-parameters.js';
 export type * from './concerns/policies.js';
 export type * from './concerns/quirks.js';
 export type * from './concerns/tasks.js';
@@ -50,4 +52,4 @@ export interface StoreLifecycle {
   close(): Promise<void>;
 }
 
-export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore & AlarmStore & UserStore & ProcessStore;
+export type Store = StoreLifecycle & DeviceStore & CredentialStore & TaskStore & HistoryStore & TokenStore & WebhookStore & AuditStore & SubscriberStore & PolicyStore & CampaignStore & FileStore & SeriesStore & QuirkStore & AlarmStore & UserStore & ProcessStore & VirtualParameterStore;

@@ -20,6 +20,7 @@ import * as devices from './devices.js';
 import * as files from './files.js';
 import * as history from './history.js';
 import * as policies from './policies.js';
+import * as virtualParameters from './virtual-parameters.js';
 import * as quirks from './quirks.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
@@ -71,7 +72,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     db,
     { migrate: async () => void (await runMigrations(db)), close: () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...virtualParameters, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
     { statements: () => db.statements, db },
   );
 }

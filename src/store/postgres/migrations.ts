@@ -1023,6 +1023,18 @@ CREATE TABLE acs_processes (
 );
 `;
 
+/** src/store/concerns/virtual-parameters.ts: definitions only; values live in the device tree. */
+const VIRTUAL_PARAMETERS = `
+CREATE TABLE virtual_parameters (
+  name text NOT NULL PRIMARY KEY,
+  revision integer NOT NULL,
+  definition json NOT NULL,
+  author text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+`;
+
 /**
  * Migration 80: a task with a recorded step (a Download answered with status 1, a diagnostic
  * requested) is in progress across sessions: the end of a session, or a session released
@@ -1064,6 +1076,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
   { version: 50, name: 'users for people and their console sessions', up: USERS },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
+  { version: 60, name: 'virtual parameters', up: VIRTUAL_PARAMETERS },
   { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },
 ];
 

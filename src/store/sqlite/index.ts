@@ -19,6 +19,7 @@ import * as devices from './devices.js';
 import * as files from './files.js';
 import * as history from './history.js';
 import * as policies from './policies.js';
+import * as virtualParameters from './virtual-parameters.js';
 import * as quirks from './quirks.js';
 import { runMigrations } from './migrations.js';
 import * as sessions from './sessions.js';
@@ -60,7 +61,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...virtualParameters, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
   );
 }
 

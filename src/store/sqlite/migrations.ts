@@ -633,6 +633,21 @@ CREATE TABLE acs_processes (
 `,
   },
   {
+    version: 60,
+    name: 'virtual parameters',
+    // src/store/concerns/virtual-parameters.ts: definitions only; values live in the device tree.
+    up: `
+CREATE TABLE virtual_parameters (
+  name TEXT NOT NULL PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 80,
     name: 'tasks waiting across sessions stay running (expiry index)',
     // A task with a recorded step (a Download answered with status 1, a diagnostic requested)

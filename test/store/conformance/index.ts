@@ -19,10 +19,11 @@ import { subscribersConformance } from './subscribers.js';
 import { tasksConformance } from './tasks.js';
 import { tokensConformance } from './tokens.js';
 import { webhooksConformance } from './webhooks.js';
+import { virtualParametersConformance } from './virtual-parameters.js';
 
 export type { StoreFixture } from './harness.js';
 
-export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance, usersConformance, processesConformance];
+export const SUITES = [devicesConformance, credentialsConformance, tasksConformance, historyConformance, tokensConformance, webhooksConformance, auditConformance, subscribersConformance, policiesConformance, campaignsConformance, filesConformance, seriesConformance, quirksConformance, alarmsConformance, usersConformance, processesConformance, virtualParametersConformance];
 
 export function runConformance(name: string, factory: () => Promise<StoreFixture>): void {
   for (const suite of SUITES) suite(name, factory);
