@@ -524,14 +524,18 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
         .map((p) => ({ name: p.name, notification: p.notification, accessList: p.accessListChange ? p.accessList : [] }));
       return params.length === 0 ? null : { op: 'setAttributes', at, params };
     }
-    case 'SetParameterValuesResponse':
+    case 'SetParameterValuesResponse': {
       if (request.method !== 'SetParameterValues') return null;
-      return { op: 'setValues', at, touch: true, params: request.parameterList };
+      // An alias path (CWMP 1.4) names a row only the device can place; a later read brings it.
+      const params = request.parameterList.filter((p) => !p.name.includes('['));
+      return params.length === 0 ? null : { op: 'setValues', at, touch: true, params };
+    }
     case 'AddObjectResponse':
       if (request.method !== 'AddObject') return null;
-      return { op: 'addObject', at, path: `${withDot(request.objectName)}${response.instanceNumber}.` };
+      // "Table.[alias]." made an instance of Table.
+      return { op: 'addObject', at, path: `${withDot(request.objectName).replace(/\[[^\]]+\]\.$/, '')}${response.instanceNumber}.` };
     case 'DeleteObjectResponse':
-      if (request.method !== 'DeleteObject') return null;
+      if (request.method !== 'DeleteObject' || request.objectName.includes('[')) return null;
       return { op: 'deleteObject', path: withDot(request.objectName) };
     default:
       return null;

@@ -8,12 +8,16 @@
  *    GetParameterNames (NextLevel false) per refresh, then GetParameterValues of every name
  *    the run needs (each name once), in batches of `batchSize` names;
  *  - a run of adjacent getParameterAttributes becomes GetParameterAttributes batches alike.
+ * Instance wildcards ("Device.WiFi.SSID.*.SSID", CWMP 1.4) in reads go to the device as they
+ * are when it declares InstanceWildcardsSupported (`wildcards`); otherwise the table is
+ * listed first (GetParameterNames of what precedes the `*`) and the matching names are read.
  * A merged RPC that faults is split — each task's names retried alone — so a fault lands on
  * the task that caused it, not on its neighbours. Other tasks are one RPC each, except
  * addObject with initial values: AddObject, then SetParameterValues on the new instance.
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
+import { hasWildcard, matchesPattern, wildcardPrefix } from '../datamodel/instance-paths.js';
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
 import type { RequestOutcome, Task, TaskRecord } from './types.js';
 
@@ -40,6 +44,8 @@ export interface PlanOptions {
    * still gets the rest of its tree read.
    */
   skipFaultedBatches?: boolean;
+  /** The device takes instance wildcards in GPV/GPN/GPA (ManagementServer.InstanceWildcardsSupported). */
+  wildcards?: boolean;
 }
 
 /**
@@ -61,7 +67,7 @@ export class TaskPlan {
   #waiting: Unit | null = null;
 
   constructor(tasks: readonly PlannedTask[], opts: PlanOptions = {}) {
-    this.#units = buildUnits(tasks, Math.max(1, opts.batchSize ?? 256), opts.skipFaultedBatches ?? false);
+    this.#units = buildUnits(tasks, Math.max(1, opts.batchSize ?? 256), opts.skipFaultedBatches ?? false, opts.wildcards ?? false);
   }
 
   next(): PlannedRpc | null {
@@ -94,12 +100,12 @@ function readKindOf(task: Task): ReadKind | null {
   return null;
 }
 
-function buildUnits(tasks: readonly PlannedTask[], batchSize: number, skipFaultedBatches: boolean): Unit[] {
+function buildUnits(tasks: readonly PlannedTask[], batchSize: number, skipFaultedBatches: boolean, wildcards: boolean): Unit[] {
   const units: Unit[] = [];
   let run: PlannedTask[] = [];
   let runKind: ReadKind | null = null;
   const flush = (): void => {
-    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, batchSize, skipFaultedBatches));
+    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, batchSize, skipFaultedBatches, wildcards));
     run = [];
     runKind = null;
   };
@@ -175,7 +181,8 @@ class AddObjectUnit implements Unit {
       return { request: { method: 'AddObject', objectName: t.objectName, parameterKey: t.parameterKey }, tag: this.record.id };
     }
     if (this.#step === 'set') {
-      const base = `${withDot(t.objectName)}${this.#instance}.`;
+      // "Table.[alias]." (CWMP 1.4) made an instance of Table.
+      const base = `${withDot(t.objectName).replace(/\[[^\]]+\]\.$/, '')}${this.#instance}.`;
       const parameterList = toParameterValues(t.parameterValues).map((p) => ({ ...p, name: base + p.name }));
       return { request: { method: 'SetParameterValues', parameterList, parameterKey: t.parameterKey }, tag: this.record.id };
     }
@@ -216,31 +223,48 @@ class ReadUnit implements Unit {
   readonly #batchSize: number;
   readonly #skipFaultedBatches: boolean;
   readonly #tasks: PlannedTask[];
-  /** Refresh tasks still waiting for their GetParameterNames, in order. */
-  readonly #toList: PlannedTask[];
+  /**
+   * GetParameterNames still to send, in order: a refresh's object, or the table before a
+   * wildcard the device cannot take (`pattern`: keep only the names it matches).
+   */
+  readonly #toList: { task: PlannedTask; path: string; pattern: string | null }[] = [];
   readonly #names = new Map<PlannedTask, string[]>();
   #batches: Batch[] | null = null;
   readonly #remaining = new Map<PlannedTask, number>();
   readonly #collected = new Map<PlannedTask, Map<string, ReadItem>>();
   readonly #finished = new Set<PlannedTask>();
-  #pending: { kind: 'names'; task: PlannedTask } | { kind: 'batch'; batch: Batch } | null = null;
+  #pending: { kind: 'names'; task: PlannedTask; pattern: string | null } | { kind: 'batch'; batch: Batch } | null = null;
 
-  constructor(kind: ReadKind, tasks: PlannedTask[], batchSize: number, skipFaultedBatches: boolean) {
+  constructor(kind: ReadKind, tasks: PlannedTask[], batchSize: number, skipFaultedBatches: boolean, wildcards: boolean) {
     this.#kind = kind;
     this.#batchSize = batchSize;
     this.#skipFaultedBatches = skipFaultedBatches;
     this.#tasks = tasks;
-    this.#toList = tasks.filter((t) => t.task.type === 'refresh');
     for (const t of tasks) {
-      if (t.task.type === 'getParameterValues' || t.task.type === 'getParameterAttributes') this.#names.set(t, t.task.parameterNames);
+      if (t.task.type === 'refresh') {
+        const o = t.task.objectName;
+        if (hasWildcard(o) && !wildcards) this.#toList.push({ task: t, path: wildcardPrefix(o), pattern: o });
+        else this.#toList.push({ task: t, path: o, pattern: null });
+        this.#names.set(t, []);
+      } else if (t.task.type === 'getParameterValues' || t.task.type === 'getParameterAttributes') {
+        const names = t.task.parameterNames;
+        if (wildcards || !names.some(hasWildcard)) {
+          this.#names.set(t, names);
+          continue;
+        }
+        // Expanded here: the plain names now, each wildcard's matches once its table is listed.
+        this.#names.set(t, names.filter((n) => !hasWildcard(n)));
+        for (const n of names.filter(hasWildcard)) this.#toList.push({ task: t, path: wildcardPrefix(n), pattern: n });
+      }
     }
   }
 
   next(): PlannedRpc | null {
+    while (this.#toList[0] !== undefined && this.#finished.has(this.#toList[0].task)) this.#toList.shift();
     const listing = this.#toList[0];
-    if (listing !== undefined && listing.task.type === 'refresh') {
-      this.#pending = { kind: 'names', task: listing };
-      return { request: { method: 'GetParameterNames', parameterPath: listing.task.objectName, nextLevel: false }, tag: listing.id };
+    if (listing !== undefined) {
+      this.#pending = { kind: 'names', task: listing.task, pattern: listing.pattern };
+      return { request: { method: 'GetParameterNames', parameterPath: listing.path, nextLevel: false }, tag: listing.task.id };
     }
     this.#batches ??= this.#plan();
     while (this.#batches.length > 0) {
@@ -270,11 +294,15 @@ class ReadUnit implements Unit {
       const t = pending.task;
       if (!outcome.ok) return this.#fail(t, outcome.fault, at);
       if (outcome.response.method !== 'GetParameterNamesResponse') return [];
-      const leaves = outcome.response.parameterList.filter((p) => !p.name.endsWith('.')).map((p) => p.name);
-      this.#names.set(t, leaves);
-      if (leaves.length === 0) {
+      const pattern = pending.pattern;
+      const leaves = outcome.response.parameterList
+        .filter((p) => !p.name.endsWith('.') && (pattern === null || matchesPattern(pattern, p.name)))
+        .map((p) => p.name);
+      const names = [...(this.#names.get(t) ?? []), ...leaves];
+      this.#names.set(t, names);
+      if (names.length === 0 && !this.#toList.some((l) => l.task === t)) {
         this.#finished.add(t);
-        return [done(t, { method: 'GetParameterValuesResponse', parameterList: [] }, at)];
+        return [done(t, this.#response([]), at)];
       }
       return [];
     }
@@ -300,8 +328,11 @@ class ReadUnit implements Unit {
       this.#collected.set(t, mine);
       // A Set for exact names: a discovery batch is hundreds of names, answered by as many items.
       const exact = new Set(names);
-      const subtrees = names.filter((n) => n.endsWith('.'));
-      for (const item of items) if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n))) mine.set(item.name, item);
+      const subtrees = names.filter((n) => n.endsWith('.') && !hasWildcard(n));
+      const patterns = names.filter(hasWildcard);
+      for (const item of items) {
+        if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n)) || patterns.some((p) => matchesPattern(p, item.name))) mine.set(item.name, item);
+      }
       const left = (this.#remaining.get(t) ?? 1) - 1;
       this.#remaining.set(t, left);
       if (left === 0 && !this.#finished.has(t)) {

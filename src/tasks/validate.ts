@@ -284,7 +284,8 @@ export function deviceContext(
     }
   }
   return {
-    typeOf: (path) => exact.typeOf(path) ?? generic.get(path) ?? null,
+    // An alias or wildcard instance (CWMP 1.4, "O.[web].rel") types like any instance of O.
+    typeOf: (path) => exact.typeOf(path) ?? generic.get(path) ?? generic.get(path.replace(/\.(\[[^\]]*\]|\*)(?=\.)/g, '.{i}')) ?? null,
     rowOf: (path) => {
       const r = byPath.get(path);
       return r === undefined ? undefined : { type: r.type, writable: r.writable ?? null, value: r.value ?? null };

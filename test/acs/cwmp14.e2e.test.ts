@@ -4,7 +4,7 @@
  * the wire), fault 8006, and older CPEs unchanged.
  */
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ import { countingStore } from '../../src/store/counting.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { queueRpc } from '../helpers/queue.js';
 import { RecordingScheduler } from '../helpers/recording-scheduler.js';
+import type { Task } from '../../src/tasks/types.js';
+import type { TaskRecord } from '../../src/store/types.js';
 
 const OUI = 'F2F107';
 const CLASS = 'HGW-181';
@@ -44,7 +46,11 @@ async function acsWith(name: string, config: Parameters<typeof startAcs>[0] = {}
 }
 
 /** A fleet whose session reports are kept. */
-async function fleetWith(acsUrl: string, prefix: string, opts: Partial<FleetOptions> = {}): Promise<{ fleet: Fleet; reports: SessionReport[] }> {
+async function fleetWith(
+  acsUrl: string,
+  prefix: string,
+  opts: Partial<FleetOptions> = {},
+): Promise<{ fleet: Fleet; reports: SessionReport[] }> {
   const reports: SessionReport[] = [];
   const fleet = new Fleet({
     acsUrl,
@@ -247,5 +253,105 @@ describe('13 WAKEUP and 14 HEARTBEAT (Annex O)', () => {
     const woke = await until(() => reports.find((r) => r.events.includes('13 WAKEUP')));
     expect(woke.rpcs.map((r) => r.method)).toEqual(['GetParameterValues']);
     expect((await acs.store.getTask(q.id))?.state).toBe('done');
+  });
+});
+
+/** One device behind a recording proxy, bootstrapped; `setup` runs on its model before it starts. */
+async function device(name: string, setup: Record<string, string> = {}) {
+  const acs = await acsWith(name);
+  const proxy = await recordingProxy(acs.cwmpUrl);
+  // The shipped router with some values changed, as a model file of its own.
+  const model = JSON.parse(await readFile(join(process.cwd(), 'models', 'tr181-router.json'), 'utf8')) as { parameters: { path: string; value?: string }[] };
+  for (const p of model.parameters) if (setup[p.path] !== undefined) p.value = setup[p.path];
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify(model));
+  const { fleet, reports } = await fleetWith(proxy.url, name.toUpperCase(), { model: file });
+  const cpe = fleet.cpes[0]!;
+  const id = deviceIdOf({ oui: OUI, productClass: CLASS, serialNumber: cpe.serialNumber });
+  await until(() => reports.find((r) => r.ok));
+  await until(() => cpe.phase === 'idle');
+  /** Queue tasks, wake the CPE, wait for every outcome. */
+  const run = async (...tasks: Task[]): Promise<TaskRecord[]> => {
+    const made = await acs.store.createTasks(tasks.map((task) => ({ deviceId: id, task, expiresAt: null })), Date.now());
+    proxy.bodies.length = 0;
+    cpe.connectionRequest();
+    const out: TaskRecord[] = [];
+    for (const m of made) out.push(await until(async () => {
+      const r = await acs.store.getTask(m.id);
+      return r !== null && (r.state === 'done' || r.state === 'fault') ? r : null;
+    }));
+    await until(() => cpe.phase === 'idle');
+    return out;
+  };
+  const sent = (): string => proxy.bodies.filter((b) => b.dir === 'acs').map((b) => b.text).join('\n');
+  const stored = async (path: string) => (await acs.store.getDevice(id, { subtree: path }))?.parameters.find((p) => p.path === path)?.value;
+  return { acs, cpe, id, run, sent, stored };
+}
+
+const valuesOf = (t: TaskRecord): [string, string][] =>
+  t.response?.method === 'GetParameterValuesResponse' ? t.response.parameterList.map((p) => [p.name, p.value]) : [];
+
+describe('instance wildcards in GetParameterValues', () => {
+  it('a device declaring InstanceWildcardsSupported is sent Device.WiFi.SSID.*.SSID as it is', async () => {
+    const d = await device('wild');
+    expect(await d.stored('Device.ManagementServer.InstanceWildcardsSupported')).toBe('true');
+    const [t] = await d.run({ type: 'getParameterValues', parameterNames: ['Device.WiFi.SSID.*.SSID'] });
+    expect(t!.state).toBe('done');
+    expect(valuesOf(t!)).toEqual([['Device.WiFi.SSID.1.SSID', 'Flotilla-2G'], ['Device.WiFi.SSID.2.SSID', 'Flotilla-5G']]);
+    expect(d.sent()).toContain('<string>Device.WiFi.SSID.*.SSID</string>');
+    expect(d.sent()).not.toContain('GetParameterNames');
+  });
+
+  it('a device without them: the ACS lists the table and reads the matching names (same answer)', async () => {
+    const d = await device('tame', { 'Device.ManagementServer.InstanceWildcardsSupported': 'false' });
+    const [t] = await d.run({ type: 'getParameterValues', parameterNames: ['Device.WiFi.SSID.*.SSID'] });
+    expect(t!.state).toBe('done');
+    expect(valuesOf(t!).sort()).toEqual([['Device.WiFi.SSID.1.SSID', 'Flotilla-2G'], ['Device.WiFi.SSID.2.SSID', 'Flotilla-5G']]);
+    expect(d.sent()).not.toContain('*');
+    expect(d.sent()).toContain('<ParameterPath>Device.WiFi.SSID.</ParameterPath>');
+  });
+});
+
+describe('alias-based addressing', () => {
+  it('a device declaring AliasBasedAddressing gets [alias] paths as they are: add, set, auto-create', async () => {
+    const d = await device('alias');
+    const [add, set] = await d.run(
+      { type: 'addObject', objectName: 'Device.NAT.PortMapping.[web].', parameterValues: [['InternalPort', '80', 'xsd:unsignedInt']], parameterKey: 'a1' },
+      { type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[web].ExternalPort', '8080', 'xsd:unsignedInt']], parameterKey: 'a2' },
+    );
+    expect([add!.state, set!.state]).toEqual(['done', 'done']);
+    expect(d.sent()).toContain('<ObjectName>Device.NAT.PortMapping.[web].</ObjectName>');
+    expect(d.sent()).toContain('<Name>Device.NAT.PortMapping.[web].ExternalPort</Name>');
+    expect([d.cpe.model.get('Device.NAT.PortMapping.1.Alias')?.value, d.cpe.model.get('Device.NAT.PortMapping.1.ExternalPort')?.value, d.cpe.model.get('Device.NAT.PortMapping.1.InternalPort')?.value]).toEqual(['web', '8080', '80']);
+    // The stored tree has the instance by number, never an alias row.
+    expect(await d.stored('Device.NAT.PortMapping.1.InternalPort')).toBe('80');
+    const dev = await d.acs.store.getDevice(d.id, { subtree: 'Device.NAT.' });
+    expect(dev!.parameters.some((p) => p.path.includes('['))).toBe(false);
+    // AutoCreateInstances on: a Set naming a new alias creates its instance.
+    const [auto, made] = await d.run(
+      { type: 'setParameterValues', parameterValues: [['Device.ManagementServer.AutoCreateInstances', 'true', 'xsd:boolean']], parameterKey: 'a3' },
+      { type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[ssh].ExternalPort', '2222', 'xsd:unsignedInt']], parameterKey: 'a4' },
+    );
+    expect([auto!.state, made!.state]).toEqual(['done', 'done']);
+    expect([d.cpe.model.get('Device.NAT.PortMapping.2.Alias')?.value, d.cpe.model.get('Device.NAT.PortMapping.2.ExternalPort')?.value]).toEqual(['ssh', '2222']);
+  });
+
+  it('a device without it: the ACS names the instance through Alias and resolves aliases from what it stored', async () => {
+    const d = await device('plain', { 'Device.ManagementServer.AliasBasedAddressing': 'false' });
+    const [add] = await d.run({ type: 'addObject', objectName: 'Device.NAT.PortMapping.[web].', parameterValues: [['InternalPort', '80', 'xsd:unsignedInt']], parameterKey: 'p1' });
+    expect(add!.state).toBe('done');
+    expect(d.sent()).toContain('<ObjectName>Device.NAT.PortMapping.</ObjectName>');
+    expect(d.sent()).not.toContain('[web]');
+    expect(await d.stored('Device.NAT.PortMapping.1.Alias')).toBe('web');
+    const [set, read] = await d.run(
+      { type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[web].ExternalPort', '8443', 'xsd:unsignedInt']], parameterKey: 'p2' },
+      { type: 'getParameterValues', parameterNames: ['Device.NAT.PortMapping.[web].ExternalPort'] },
+    );
+    expect([set!.state, read!.state]).toEqual(['done', 'done']);
+    expect(d.sent()).toContain('<Name>Device.NAT.PortMapping.1.ExternalPort</Name>');
+    expect(valuesOf(read!)).toEqual([['Device.NAT.PortMapping.1.ExternalPort', '8443']]);
+    const [unknown] = await d.run({ type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[nope].ExternalPort', '1', 'xsd:unsignedInt']], parameterKey: 'p3' });
+    expect(unknown!.state).toBe('fault');
+    expect(unknown!.fault).toMatchObject({ faultCode: 9005, faultString: expect.stringContaining('[nope]') });
   });
 });

@@ -11,7 +11,7 @@ import { parametersOf } from './walk.js';
 export function getParameterAttributes(ops: DeviceOps, req: GetParameterAttributes): RpcOutcome {
   const list: ParameterAttribute[] = [];
   for (const name of req.parameterNames) {
-    const params = parametersOf(ops, name);
+    const params = parametersOf(ops, name, { wildcards: true });
     if (!params) return failed(9005);
     for (const p of params) {
       const a = ops.attributesOf(p);

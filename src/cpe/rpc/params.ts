@@ -14,7 +14,7 @@ import type { DeviceOps, Ref } from '../model/ops.js';
 import type { TObject, TParam } from '../model/template.js';
 import type { CpeEffect, RpcOutcome } from '../types.js';
 import { failed, ok, spvFault } from './faults.js';
-import { descendants, parametersOf, resolveName } from './walk.js';
+import { aliasOf, declares, descendants, expand, hasSelectors, parametersOf, resolveName } from './walk.js';
 
 const info = (r: Ref): ParameterInfo => ({ name: r.path, writable: r.node.writable });
 
@@ -24,28 +24,47 @@ const info = (r: Ref): ParameterInfo => ({ name: r.path, writable: r.node.writab
  * direct children. NextLevel true on a complete parameter path is invalid (9003).
  */
 export function getParameterNames(ops: DeviceOps, req: GetParameterNames): RpcOutcome {
+  if (hasSelectors(req.parameterPath)) {
+    // CWMP 1.4: every object a wildcard or alias path stands for, each listed as below.
+    const refs = expand(ops, req.parameterPath, { wildcards: true });
+    if (refs === undefined || (refs.length === 0 && !req.parameterPath.includes('*'))) return failed(9005);
+    const list: ParameterInfo[] = [];
+    for (const ref of refs) {
+      const one = namesOf(ops, ref, req.nextLevel, false);
+      if (one === null) return failed(9003);
+      list.push(...one);
+    }
+    return ok({ method: 'GetParameterNamesResponse', parameterList: list });
+  }
   const ref = resolveName(ops, req.parameterPath);
   if (!ref) return failed(9005);
+  const list = namesOf(ops, ref, req.nextLevel, req.parameterPath === '');
+  if (list === null) return failed(9003);
+  return ok({ method: 'GetParameterNamesResponse', parameterList: list });
+}
+
+/** One node's GetParameterNames list; null for NextLevel true on a parameter (9003). */
+function namesOf(ops: DeviceOps, ref: Ref, nextLevel: boolean, top: boolean): ParameterInfo[] | null {
   let list: ParameterInfo[];
   if (ref.node.kind === 'param') {
-    if (req.nextLevel) return failed(9003);
+    if (nextLevel) return null;
     list = [info(ref)];
-  } else if (req.parameterPath === '' && req.nextLevel) {
+  } else if (top && nextLevel) {
     list = [info(ref)];
-  } else if (req.nextLevel) {
+  } else if (nextLevel) {
     list = ops.children(ref as Ref<TObject>).map(info);
   } else {
     list = [info(ref)];
     for (const d of descendants(ops, ref as Ref<TObject>)) list.push(info(d));
   }
-  return ok({ method: 'GetParameterNamesResponse', parameterList: list });
+  return list;
 }
 
 /** Any name that matches nothing fails the whole request with 9005. */
 export function getParameterValues(ops: DeviceOps, req: GetParameterValues): RpcOutcome {
   const list: ParameterValue[] = [];
   for (const name of req.parameterNames) {
-    const params = parametersOf(ops, name);
+    const params = parametersOf(ops, name, { wildcards: true });
     if (!params) return failed(9005);
     for (const p of params) list.push({ name: p.path, value: p.node.hidden ? '' : ops.valueOf(p), type: p.node.type });
   }
@@ -62,6 +81,29 @@ function validate(p: TParam, declaredType: string, value: string): number {
 const DIAG_STATE = 'DiagnosticsState';
 
 /**
+ * "X.Table.[web].Param" where no instance of X.Table has Alias "web" and the device
+ * auto-creates instances: the writable table, the alias, the rest of the path, and the
+ * parameter node of the new instance (for the checks). Only the last alias segment may be
+ * new, after a path that exists.
+ */
+function autoCreation(ops: DeviceOps, name: string): { table: Ref<TObject>; alias: string; rest: string; param: TParam } | null {
+  if (!declares(ops, 'AliasBasedAddressing') || !declares(ops, 'AutoCreateInstances')) return null;
+  const m = /^(.*\.)\[([^\]]+)\]\.([^[\]*]+)$/.exec(name);
+  if (m === null) return null;
+  const tablePath = m[1]!;
+  const found = hasSelectors(tablePath) ? expand(ops, tablePath, { wildcards: false }) : [ops.lookup(tablePath)].filter((r): r is Ref => r !== undefined);
+  if (found === undefined || found.length !== 1) return null;
+  const table = found[0]!;
+  if (table.node.kind !== 'object' || !table.node.table || !table.node.writable) return null;
+  if (ops.children(table as Ref<TObject>).some((i) => aliasOf(ops, i) === m[2])) return null;
+  // The new instance's parameter, looked up on the table's template.
+  let node = table.node.instanceTemplate as TObject | TParam | undefined;
+  for (const seg of m[3]!.split('.')) node = node?.kind === 'object' ? (node.children.get(seg) as TObject | TParam | undefined) : undefined;
+  if (node?.kind !== 'param') return null;
+  return { table: table as Ref<TObject>, alias: m[2]!, rest: m[3]!, param: node };
+}
+
+/**
  * Atomic: every entry is checked before anything is written; any failure answers fault
  * 9003 with one SetParameterValuesFault per failing parameter and leaves the device as it
  * was. On success ParameterKey takes the request's value and the status is 0 (applied).
@@ -74,8 +116,25 @@ export function setParameterValues(ops: DeviceOps, req: SetParameterValues): Rpc
   }
   const faults: SetParameterValuesFault[] = [];
   const writes: [Ref<TParam>, string][] = [];
+  // Alias paths (CWMP 1.4) naming no instance yet: created with that Alias when the device
+  // auto-creates (AutoCreateInstances), only once every entry has been checked.
+  const creations: { pv: (typeof req.parameterList)[number]; table: Ref<TObject>; alias: string; rest: string }[] = [];
   for (const pv of req.parameterList) {
-    const ref = pv.name.endsWith('.') ? undefined : ops.lookup(pv.name);
+    let ref: Ref | undefined;
+    if (pv.name.endsWith('.') || pv.name.includes('*')) ref = undefined;
+    else if (hasSelectors(pv.name)) {
+      const found = expand(ops, pv.name, { wildcards: false });
+      if (found !== undefined && found.length === 1) ref = found[0];
+      else if (found !== undefined && found.length === 0) {
+        const create = autoCreation(ops, pv.name);
+        if (create !== null) {
+          const code = validate(create.param, pv.type, pv.value);
+          if (code) faults.push(spvFault(pv.name, code));
+          else creations.push({ pv, table: create.table, alias: create.alias, rest: create.rest });
+          continue;
+        }
+      }
+    } else ref = ops.lookup(pv.name);
     if (ref?.node.kind !== 'param') {
       faults.push(spvFault(pv.name, 9005));
       continue;
@@ -85,6 +144,19 @@ export function setParameterValues(ops: DeviceOps, req: SetParameterValues): Rpc
     else writes.push([ref as Ref<TParam>, pv.value]);
   }
   if (faults.length) return failed(9003, faults);
+  const made = new Map<string, string>();
+  for (const c of creations) {
+    const key = `${c.table.path}[${c.alias}]`;
+    let base = made.get(key);
+    if (base === undefined) {
+      base = `${c.table.path}${ops.addInstance(c.table)}.`;
+      made.set(key, base);
+      const aliasRef = ops.lookup(`${base}Alias`);
+      if (aliasRef?.node.kind === 'param') ops.commitValues([[aliasRef as Ref<TParam>, c.alias]]);
+    }
+    const ref = ops.lookup(base + c.rest);
+    if (ref?.node.kind === 'param') writes.push([ref as Ref<TParam>, c.pv.value]);
+  }
 
   const effects: CpeEffect[] = [];
   const root = ops.template.root;

@@ -9,6 +9,8 @@ import type { AcsRequest, CpeResponse } from '../../cwmp/types.js';
 import type { TaskRecord } from '../../store/types.js';
 import { TaskPlan } from '../../tasks/planner.js';
 import { rpcMethodOf } from '../../tasks/rpc.js';
+import { aliasPrefixes, forDevice, usesAliases, usesWildcards } from '../../tasks/instance-selectors.js';
+import { rootOf } from './discovery.js';
 import type { Program, ProgramContext, ProgramRpc, SessionRecorder } from '../program.js';
 
 export interface TasksProgramOptions {
@@ -26,15 +28,71 @@ export const TOO_MANY_ATTEMPTS = 8002;
 
 export class TasksProgram implements Program {
   readonly name = 'tasks';
-  readonly #plan: TaskPlan;
+  #plan: TaskPlan | null = null;
+  readonly #queue: TaskRecord[];
+  readonly #ctx: ProgramContext;
+  readonly #opts: TasksProgramOptions;
   readonly #record: SessionRecorder;
   readonly #now: () => number;
+  readonly #root: string;
+  /**
+   * CWMP 1.4 selectors (src/tasks/instance-selectors.ts): what the device declares, and its
+   * stored Alias rows where an alias must be resolved here. Read only when a task has such a
+   * path (one store round trip then; none in other sessions).
+   */
+  readonly storedPaths: readonly string[];
 
   constructor(ctx: ProgramContext, opts: TasksProgramOptions) {
+    this.#ctx = ctx;
+    this.#opts = opts;
     this.#record = ctx.record;
     this.#now = () => ctx.view.now();
-    const queue = giveUpExhausted(ctx, linkMethodEvents(ctx, [...ctx.queue]), opts.maxAttempts ?? 5);
-    this.#plan = new TaskPlan(queue, { batchSize: opts.batchSize });
+    this.#queue = giveUpExhausted(ctx, linkMethodEvents(ctx, [...ctx.queue]), opts.maxAttempts ?? 5);
+    this.#root = rootOf(ctx.view.inform.parameterList.map((p) => p.name));
+    const paths: string[] = [];
+    if (this.#queue.some((t) => usesWildcards(t.task))) paths.push(`${this.#root}ManagementServer.InstanceWildcardsSupported`);
+    // AliasBasedAddressing is a forced Inform parameter of TR-181: usually known without a read.
+    const aliasNative = /^(1|true)$/i.test(ctx.view.learnt(`${this.#root}ManagementServer.AliasBasedAddressing`)?.value ?? '');
+    if (!aliasNative && this.#queue.some((t) => usesAliases(t.task))) {
+      paths.push(`${this.#root}ManagementServer.AliasBasedAddressing`);
+      for (const t of this.#queue) paths.push(...aliasPrefixes(t.task));
+    }
+    this.storedPaths = [...new Set(paths)];
+  }
+
+  /** Built at the first `next`, once the stored values this program declared have been read. */
+  #planned(): TaskPlan {
+    if (this.#plan !== null) return this.#plan;
+    const view = this.#ctx.view;
+    const flag = (name: string): boolean => {
+      const path = `${this.#root}ManagementServer.${name}`;
+      return /^(1|true)$/i.test(view.learnt(path)?.value ?? view.stored(path)?.value ?? '');
+    };
+    const wildcards = flag('InstanceWildcardsSupported');
+    const aliases = flag('AliasBasedAddressing');
+    const queue: TaskRecord[] = [];
+    for (const t of this.#queue) {
+      if (!usesAliases(t.task)) {
+        queue.push(t);
+        continue;
+      }
+      const rows = aliasPrefixes(t.task).flatMap((p) => view.storedUnder(p).map((r) => ({ path: r.path, value: r.value })));
+      // Learnt this session beats stored (an Alias set earlier in it).
+      const learnt = aliasPrefixes(t.task).flatMap((p) => view.learntUnder(p).map((path) => ({ path, value: view.learnt(path)?.value ?? null })));
+      const fit = forDevice(t.task, { aliases }, [...rows, ...learnt]);
+      if (fit.ok) queue.push({ ...t, task: fit.task });
+      else {
+        this.#record.settle({
+          requestId: t.id,
+          state: 'fault',
+          fault: { faultCode: 9005, faultString: `no instance with that alias is known on this device (it does not resolve aliases itself): ${fit.path.slice(0, 256)}`, setParameterValuesFault: [] },
+          at: view.now(),
+          response: null,
+        });
+      }
+    }
+    this.#plan = new TaskPlan(queue, { batchSize: this.#opts.batchSize, wildcards });
+    return this.#plan;
   }
 
   /**
@@ -46,12 +104,12 @@ export class TasksProgram implements Program {
   }
 
   next(): ProgramRpc | null {
-    const planned = this.#plan.next();
+    const planned = this.#planned().next();
     return planned === null ? null : { request: planned.request, requestId: planned.tag };
   }
 
   learn(answer: RpcOutcome): void {
-    for (const outcome of this.#plan.learn(answer, this.#now())) {
+    for (const outcome of this.#planned().learn(answer, this.#now())) {
       if (outcome.state === 'progress') this.#record.progress(outcome.requestId, outcome.response);
       else this.#record.settle(outcome);
     }
