@@ -53,9 +53,9 @@ export interface Principal {
 }
 
 /** Make a token, store its hash, return the token (the only time it exists in clear). */
-export async function issueToken(store: Store, name: string, role: ApiRole, now = Date.now()): Promise<{ token: string; record: ApiTokenRecord }> {
+export async function issueToken(store: Store, name: string, role: ApiRole, now = Date.now(), scope: PrincipalScope | null = null): Promise<{ token: string; record: ApiTokenRecord }> {
   const token = generateToken();
-  const record: ApiTokenRecord = { id: randomUUID(), name, role, ...hashToken(token), createdAt: now };
+  const record: ApiTokenRecord = { id: randomUUID(), name, role, ...hashToken(token), createdAt: now, scope };
   await store.createApiToken(record);
   return { token, record };
 }
@@ -124,7 +124,7 @@ export class Authenticator {
     const record = cached.record;
     if (record === null || !safeEqualHex(record.hash, hash)) return null;
     this.#touch(record.id, now);
-    return { tokenId: record.id, name: record.name, role: record.role };
+    return { tokenId: record.id, name: record.name, role: record.role, scope: record.scope ?? null };
   }
 
   async #subscriber(lookup: string, hash: string, now: number): Promise<Principal | null> {

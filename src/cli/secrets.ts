@@ -17,12 +17,26 @@ import { loadSealer } from '../acs/credential-key.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { CredentialService, parseCredentialCsv } from '../services/credentials.js';
 import { ServiceError } from '../services/errors.js';
-import type { ApiRole, Store } from '../store/types.js';
+import type { ApiRole, PrincipalScope, Store } from '../store/types.js';
+import { parseFilter } from '../nbi/query.js';
 import { opt } from './options.js';
 
 export interface StoreFlags {
   dataDir: string;
   db?: string;
+}
+
+/** --scope-filter / --scope-tag as a scope (the filter checked), or null. */
+export function cliScope(f: { scopeFilter?: string; scopeTag?: string }): PrincipalScope | null {
+  if (f.scopeFilter === undefined && f.scopeTag === undefined) return null;
+  if (f.scopeFilter !== undefined) {
+    try {
+      parseFilter(f.scopeFilter);
+    } catch (e) {
+      throw new InvalidArgumentError(`--scope-filter: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return { ...(f.scopeFilter !== undefined ? { filter: f.scopeFilter } : {}), ...(f.scopeTag !== undefined ? { tag: f.scopeTag } : {}) };
 }
 
 export function parseRole(value: string): ApiRole {
@@ -55,11 +69,14 @@ export function registerSecretCommands(program: Command): void {
       .command('create')
       .description('make a token and print it (once) on stdout')
       .addOption(opt('--role <role>', `${ROLES.join(', ')}`).argParser(parseRole).default('read-only'))
-      .addOption(opt('--name <name>', 'what the token is for (shown in the token list)')),
-  ).action(async (f: StoreFlags & { role: ApiRole; name?: string }) => {
+      .addOption(opt('--name <name>', 'what the token is for (shown in the token list)'))
+      .option('--scope-filter <filter>', 'it sees only devices matching this NBI filter')
+      .option('--scope-tag <tag>', 'it sees only devices with this tag'),
+  ).action(async (f: StoreFlags & { role: ApiRole; name?: string; scopeFilter?: string; scopeTag?: string }) => {
     const name = f.name ?? `cli ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`;
     if (name.length === 0 || name.length > 128) throw new InvalidArgumentError('--name: 1 to 128 characters');
-    const { token: secret, record } = await withStore(f, (store) => issueToken(store, name, f.role));
+    const scope = cliScope(f);
+    const { token: secret, record } = await withStore(f, (store) => issueToken(store, name, f.role, Date.now(), scope));
     process.stderr.write(`Created ${record.role} token "${record.name}" (id ${record.id}) in ${where(f)}; it is shown only now:\n`);
     process.stdout.write(`${secret}\n`);
   });

@@ -10,10 +10,9 @@ import { ROLES } from '../auth/tokens.js';
 import { AuditService } from '../services/audit.js';
 import { ServiceError } from '../services/errors.js';
 import { UserService } from '../services/users.js';
-import type { ApiRole, PrincipalScope } from '../store/types.js';
-import { parseFilter } from '../nbi/query.js';
+import type { ApiRole } from '../store/types.js';
 import { opt } from './options.js';
-import { parseRole, storeOptions, where, withStore, type StoreFlags } from './secrets.js';
+import { cliScope, parseRole, storeOptions, where, withStore, type StoreFlags } from './secrets.js';
 
 const CLI_ACTOR = { kind: 'system' as const, id: '', name: 'flotilla user (CLI)' };
 
@@ -25,18 +24,6 @@ async function readPassword(file: string | undefined): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-function scopeOf(f: { scopeFilter?: string; scopeTag?: string }): PrincipalScope | null {
-  if (f.scopeFilter === undefined && f.scopeTag === undefined) return null;
-  if (f.scopeFilter !== undefined) {
-    try {
-      parseFilter(f.scopeFilter);
-    } catch (e) {
-      throw new InvalidArgumentError(`--scope-filter: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  return { ...(f.scopeFilter !== undefined ? { filter: f.scopeFilter } : {}), ...(f.scopeTag !== undefined ? { tag: f.scopeTag } : {}) };
 }
 
 function report(e: unknown): void {
@@ -62,7 +49,7 @@ export function registerUserCommands(program: Command): void {
     try {
       const made = await withStore(f, async (store) => {
         const audit = new AuditService({ store });
-        const u = await new UserService({ store, audit }).create({ name: f.name, role: f.role, password, scope: scopeOf(f) });
+        const u = await new UserService({ store, audit }).create({ name: f.name, role: f.role, password, scope: cliScope(f) });
         await audit.record({ at: Date.now(), actor: CLI_ACTOR, source: 'cli', action: 'user-created', target: u.id, status: 0, before: null, after: { name: u.name, role: u.role, scope: u.scope } });
         return u;
       });

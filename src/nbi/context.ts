@@ -8,6 +8,7 @@ import type { ApiRole, Store } from '../store/types.js';
 import type { Authenticator, Principal } from '../auth/tokens.js';
 import type { SessionAuthenticator } from '../auth/users.js';
 import type { SseHub } from './sse.js';
+import type { ScopeGuard } from './scope.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -43,6 +44,8 @@ export interface NbiContext {
   auth: Authenticator;
   /** Console sessions of people (cookies). */
   sessions: SessionAuthenticator;
+  /** Scoped principals: is a device theirs to see (scope.ts). */
+  scope: ScopeGuard;
   /** Webhooks were created or deleted: this process's dispatcher (if it runs one) reloads them. */
   webhooksChanged: () => void;
   maxWaitSeconds: number;

@@ -168,3 +168,12 @@ export const PAGING: Schema = {
   limit: { type: 'integer', minimum: 0, maximum: 10000, default: 100 },
   offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET },
 };
+
+/** What part of the fleet a user or token sees (src/nbi/scope.ts). */
+export const SCOPE_SCHEMA = {
+  type: 'object',
+  nullable: true,
+  additionalProperties: false,
+  description: 'What part of the fleet the principal sees: devices matching a filter (NBI filter language) and/or carrying a tag; null: all',
+  properties: { filter: { type: 'string', minLength: 1, maxLength: 2048 }, tag: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;

@@ -49,6 +49,7 @@ import { registerVirtualParameterRoutes } from './routes/virtual-parameters.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerCampaignRoutes } from './routes/campaigns.js';
 import { SseHub } from './sse.js';
+import { registerScopeHook, ScopeGuard } from './scope.js';
 
 export { API_PREFIX, type NbiContext } from './context.js';
 
@@ -129,12 +130,21 @@ export interface NbiOptions {
   now?: () => number;
 }
 
+export interface NbiRoute {
+  method: string;
+  url: string;
+  role: string;
+  public: boolean;
+}
+
 export interface Nbi {
   readonly app: FastifyInstance;
   /** e.g. "http://127.0.0.1:7557" (no trailing slash). */
   readonly url: string;
   readonly bus: EventBus;
   readonly services: Services;
+  /** Every route: method, URL pattern, the least role it needs, whether it is public. */
+  readonly routes: readonly NbiRoute[];
   /** The admin token made on first start (print it once), or null. */
   readonly generatedAdminToken: string | null;
   close(): Promise<void>;
@@ -240,6 +250,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     hub,
     auth,
     sessions,
+    scope: new ScopeGuard(store, now),
     webhooksChanged: opts.onWebhooksChanged ?? (() => undefined),
     maxWaitSeconds: opts.maxWaitSeconds ?? 300,
     now,
@@ -257,6 +268,13 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       // Strict bodies: unknown fields are an error, never silently dropped or coerced.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true, allErrors: false },
     },
+  });
+  // Every route with the role it needs: the API's own map (the role-scoping test walks it beside the OpenAPI document).
+  const routes: NbiRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of ([] as string[]).concat(r.method)) {
+      if (method !== 'HEAD') routes.push({ method, url: r.url, role: r.config?.role ?? 'read-only', public: r.config?.public === true });
+    }
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('audit', null);
@@ -390,6 +408,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+      registerScopeHook(api, ctx.scope, store, API_PREFIX);
       registerDeviceRoutes(api, ctx);
       registerTaskRoutes(api, ctx);
       registerDiagnosticRoutes(api, ctx);
@@ -420,6 +439,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     url: `http://${host}:${address.port}`,
     bus,
     services,
+    routes,
     generatedAdminToken: generated.generated,
     close: async () => {
       hub.closeAll();

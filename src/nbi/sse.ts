@@ -12,6 +12,8 @@ export interface SseOptions {
   deviceId?: string;
   lastEventId?: string;
   heartbeatMs?: number;
+  /** Only events of devices this says yes to (a scoped principal's); absent: all. */
+  allow?: (deviceId: string) => Promise<boolean>;
 }
 
 /** Streams open now, so closing the server can end them. */
@@ -36,11 +38,22 @@ export class SseHub {
       'x-accel-buffering': 'no',
     });
     const match = (e: FlotillaEvent): boolean => wants(opts.types, e) && (opts.deviceId === undefined || e.deviceId === opts.deviceId);
-    const send = (e: FlotillaEvent): void => {
-      if (!match(e)) return;
+    const write = (e: FlotillaEvent): void => {
+      if (res.destroyed) return;
       const ok = res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(maskSecrets(e))}\n\n`);
       // A client that stops reading does not get to hold our memory.
       if (!ok && res.writableLength > 1_048_576) res.destroy();
+    };
+    const allow = opts.allow;
+    const send = (e: FlotillaEvent): void => {
+      if (!match(e)) return;
+      if (allow === undefined) return write(e);
+      // An event of no device (a campaign's progress) is outside every scope.
+      if (e.deviceId === '' || e.deviceId === undefined) return;
+      allow(e.deviceId).then(
+        (ok) => ok && write(e),
+        () => undefined,
+      );
     };
     res.write('retry: 5000\n\n');
     if (opts.lastEventId !== undefined) for (const e of this.#bus.since(opts.lastEventId)) send(e);

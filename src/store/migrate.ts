@@ -146,7 +146,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: 'api_tokens',
-    columns: { id: 'text', name: 'text', role: 'text', lookup: 'text', hash: 'text', created_at: 'int', last_used_at: 'int' },
+    columns: { id: 'text', name: 'text', role: 'text', lookup: 'text', hash: 'text', created_at: 'int', last_used_at: 'int', scope: 'text' },
     key: ['id'],
     perDevice: false,
   },

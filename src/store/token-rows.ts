@@ -1,7 +1,7 @@
 /**
  * API tokens as rows: the same columns and mapping in every SQL backend.
  */
-import type { ApiRole, ApiTokenRecord } from './types.js';
+import type { ApiRole, ApiTokenRecord, PrincipalScope } from './types.js';
 
 export interface TokenRow {
   id: string;
@@ -11,9 +11,10 @@ export interface TokenRow {
   hash: string;
   created_at: number;
   last_used_at?: number | string | null;
+  scope?: string | null;
 }
 
-export const TOKEN_COLUMNS = 'id, name, role, lookup, hash, created_at';
+export const TOKEN_COLUMNS = 'id, name, role, lookup, hash, created_at, scope';
 /** What reads return: the written columns and when the token was last used. */
 export const TOKEN_READ_COLUMNS = `${TOKEN_COLUMNS}, last_used_at`;
 
@@ -25,4 +26,5 @@ export const toToken = (r: TokenRow): ApiTokenRecord => ({
   hash: r.hash,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
+  scope: r.scope === null || r.scope === undefined ? null : (JSON.parse(r.scope) as PrincipalScope),
 });

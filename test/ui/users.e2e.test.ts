@@ -65,8 +65,8 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: users sign in', () => {
     await expect.poll(() => page.locator('.role-badge').textContent()).toContain('admin');
     expect(await page.locator('.user-name').textContent()).toBe('olivia');
     // The page cannot read the session; nothing of it is stored where scripts reach.
-    expect(await page.evaluate(() => document.cookie)).not.toContain('flotilla_session');
-    expect(await page.evaluate(() => sessionStorage.getItem('flotilla.token'))).toBeNull();
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('flotilla_session');
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('flotilla.token')")).toBeNull();
     const cookie = (await ctx.cookies(stack.url)).find((c) => c.name === 'flotilla_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await expect.poll(() => page.locator('.live').textContent()).toContain('Live'); // the event stream with the cookie

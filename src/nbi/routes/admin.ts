@@ -4,11 +4,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EVENT_TYPES } from '../../events/bus.js';
-import type { ApiRole, WebhookDeliveryState } from '../../store/types.js';
+import type { ApiRole, PrincipalScope, WebhookDeliveryState } from '../../store/types.js';
 import { issueToken, ROLES } from '../../auth/tokens.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
-import { DEVICE_ID, ERRORS, ID_PARAMS } from '../schemas.js';
+import { DEVICE_ID, ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
+import { parseFilter } from '../query.js';
 import type { NbiContext } from '../context.js';
 
 const TOKEN_INFO = {
@@ -19,6 +20,7 @@ const TOKEN_INFO = {
     role: { type: 'string', enum: [...ROLES] },
     createdAt: { type: 'string' },
     lastUsedAt: { type: 'string', nullable: true, description: 'last API request made with it (to the minute); null: never' },
+    scope: SCOPE_SCHEMA,
   },
 };
 const WEBHOOK_INFO = {
@@ -50,11 +52,11 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     '/tokens',
     { config: { role: 'admin' }, schema: { summary: 'API tokens (never the tokens themselves)', tags: ['admin'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: TOKEN_INFO } } }, ...ERRORS } } },
     async () => ({
-      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt), lastUsedAt: t.lastUsedAt == null ? null : iso(t.lastUsedAt) })),
+      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt), lastUsedAt: t.lastUsedAt == null ? null : iso(t.lastUsedAt), scope: t.scope ?? null })),
     }),
   );
 
-  api.post<{ Body: { name: string; role: ApiRole } }>(
+  api.post<{ Body: { name: string; role: ApiRole; scope?: PrincipalScope | null } }>(
     '/tokens',
     {
       config: { role: 'admin' },
@@ -63,7 +65,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
         tags: ['admin'],
         body: {
           type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, role: { type: 'string', enum: [...ROLES] } },
+          properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, role: { type: 'string', enum: [...ROLES] }, scope: SCOPE_SCHEMA },
           required: ['name', 'role'],
           additionalProperties: false,
         },
@@ -71,9 +73,10 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       },
     },
     async (req, reply) => {
-      const { token, record } = await issueToken(store, req.body.name, req.body.role, ctx.now());
-      req.audit = { target: record.id, after: { id: record.id, name: record.name, role: record.role } };
-      return reply.code(201).send({ id: record.id, name: record.name, role: record.role, createdAt: iso(record.createdAt), token });
+      if (req.body.scope?.filter !== undefined) parseFilter(req.body.scope.filter, ctx.now());
+      const { token, record } = await issueToken(store, req.body.name, req.body.role, ctx.now(), req.body.scope ?? null);
+      req.audit = { target: record.id, after: { id: record.id, name: record.name, role: record.role, scope: record.scope } };
+      return reply.code(201).send({ id: record.id, name: record.name, role: record.role, createdAt: iso(record.createdAt), scope: record.scope ?? null, token });
     },
   );
 
@@ -216,11 +219,14 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       if (unknown.length > 0) throw badRequest(`types: unknown event type ${unknown.join(', ')}`);
       const header = req.headers['last-event-id'];
       const lastEventId = req.query.lastEventId ?? (typeof header === 'string' ? header : undefined);
+      const scope = req.principal?.scope ?? null;
       reply.hijack();
       ctx.hub.open(reply.raw, {
         types,
         ...(req.query.deviceId !== undefined ? { deviceId: req.query.deviceId } : {}),
         ...(lastEventId !== undefined ? { lastEventId } : {}),
+        // A scoped principal hears only about the devices it may see.
+        ...(scope ? { allow: (deviceId: string) => ctx.scope.deviceInScope(scope, deviceId) } : {}),
       });
     },
   );

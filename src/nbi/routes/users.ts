@@ -15,16 +15,10 @@ import type { ApiRole, PrincipalScope } from '../../store/types.js';
 import { ApiError, badRequest } from '../errors.js';
 import { iso } from '../present.js';
 import { parseFilter } from '../query.js';
-import { ERRORS, ID_PARAMS } from '../schemas.js';
+import { ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 
-const SCOPE = {
-  type: 'object',
-  nullable: true,
-  additionalProperties: false,
-  description: 'What part of the fleet the user sees: devices matching a filter (NBI filter language) and/or carrying a tag; null: all',
-  properties: { filter: { type: 'string', minLength: 1, maxLength: 2048 }, tag: { type: 'string', minLength: 1, maxLength: 128 } },
-} as const;
+const SCOPE = SCOPE_SCHEMA;
 
 const USER_INFO = {
   type: 'object',

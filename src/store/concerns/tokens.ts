@@ -2,6 +2,15 @@
  * Store concern: NBI bearer tokens (hashes only).
  * Backends: sqlite/tokens.ts, postgres/tokens.ts; suite: test/store/conformance/tokens.ts.
  */
+// Users (users.ts) and tokens both carry a scope; it lives here so users.ts imports tokens.ts, not both ways.
+/** What a principal may see of the fleet (issue 10: tenants, regions); null: everything. */
+export interface PrincipalScope {
+  /** A device filter in the NBI's filter language (src/nbi/query.ts). */
+  filter?: string;
+  /** Devices carrying this tag. */
+  tag?: string;
+}
+
 export type ApiRole = 'read-only' | 'operator' | 'admin';
 
 /** A NBI bearer token. Only a hash is stored; the token itself is shown once, at creation. */
@@ -16,6 +25,8 @@ export interface ApiTokenRecord {
   createdAt: number;
   /** When it last opened an API request (to the minute: touches are throttled); null: never. */
   lastUsedAt?: number | null;
+  /** The part of the fleet it may see (src/nbi/scope.ts); null or absent: all of it. */
+  scope?: PrincipalScope | null;
 }
 
 export interface TokenStore {

@@ -5,18 +5,11 @@
  * them; the cookie holds a random value whose SHA-256 is the row's id.
  * Backends: sqlite/users.ts, postgres/users.ts; suite: test/store/conformance/users.ts.
  */
-import type { ApiRole } from './tokens.js';
+import type { ApiRole, PrincipalScope } from './tokens.js';
 
 /** Where a user's password is checked: here (argon2id hash) or by the LDAP directory. */
 export type UserSource = 'local' | 'ldap';
 
-/** What a principal may see of the fleet (issue 10: tenants, regions); null: everything. */
-export interface PrincipalScope {
-  /** A device filter in the NBI's filter language (src/nbi/query.ts). */
-  filter?: string;
-  /** Devices carrying this tag. */
-  tag?: string;
-}
 
 export interface UserRecord {
   id: string;

@@ -1075,6 +1075,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 40, name: 'api tokens: when each was last used', up: 'ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT;' },
   { version: 45, name: 'subscribers, bindings, service templates', up: SUBSCRIBERS },
   { version: 50, name: 'users for people and their console sessions', up: USERS },
+  { version: 51, name: 'api tokens: the part of the fleet a token may see', up: 'ALTER TABLE api_tokens ADD COLUMN scope text;' },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
   { version: 60, name: 'virtual parameters', up: VIRTUAL_PARAMETERS },
   { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },

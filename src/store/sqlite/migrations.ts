@@ -619,6 +619,12 @@ CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
 `,
   },
   {
+    version: 51,
+    name: 'api tokens: the part of the fleet a token may see',
+    // JSON {filter?, tag?} (src/store/concerns/users.ts PrincipalScope); null: the whole fleet.
+    up: 'ALTER TABLE api_tokens ADD COLUMN scope TEXT;',
+  },
+  {
     version: 55,
     name: 'ACS processes and their heartbeats (stale session locks)',
     // src/store/concerns/processes.ts: a dead process's session locks are freed at once.

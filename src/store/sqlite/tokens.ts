@@ -6,13 +6,14 @@ import type { ApiTokenRecord } from '../types.js';
 import type { Db } from './db.js';
 
 export function createApiToken(db: Db, t: ApiTokenRecord): void {
-  db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (@id, @name, @role, @lookup, @hash, @createdAt)`, {
+  db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (@id, @name, @role, @lookup, @hash, @createdAt, @scope)`, {
     id: t.id,
     name: t.name,
     role: t.role,
     lookup: t.lookup,
     hash: t.hash,
     createdAt: t.createdAt,
+    scope: t.scope == null ? null : JSON.stringify(t.scope),
   });
 }
 

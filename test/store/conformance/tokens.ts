@@ -14,8 +14,8 @@ export function tokensConformance(name: string, factory: () => Promise<StoreFixt
     });
 
     it('tokens: create, find by lookup, list in creation order, delete; lookups are unique', async () => {
-      const t1 = { id: 't1', name: 'ops', role: 'operator' as const, lookup: 'aaaa', hash: 'a'.repeat(64), createdAt: T0, lastUsedAt: null };
-      const t2 = { id: 't2', name: 'ro', role: 'read-only' as const, lookup: 'bbbb', hash: 'b'.repeat(64), createdAt: T0 + 1, lastUsedAt: null };
+      const t1 = { id: 't1', name: 'ops', role: 'operator' as const, lookup: 'aaaa', hash: 'a'.repeat(64), createdAt: T0, lastUsedAt: null, scope: { filter: 'oui = 00AA00', tag: 'north' } };
+      const t2 = { id: 't2', name: 'ro', role: 'read-only' as const, lookup: 'bbbb', hash: 'b'.repeat(64), createdAt: T0 + 1, lastUsedAt: null, scope: null };
       await store.createApiToken(t2);
       await store.createApiToken(t1);
       expect(await store.findApiToken('aaaa')).toEqual(t1);
