@@ -12,6 +12,7 @@ import { DevicePage } from './pages/Device';
 import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
 import { TokensPage } from './pages/Tokens';
+import { AuditPage } from './pages/Audit';
 import { FaultsPage } from './pages/Faults';
 import { AlarmsPage } from './pages/Alarms';
 import { OverviewPage } from './pages/Overview';
@@ -62,6 +63,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <FilesPage />;
     case 'tokens':
       return <TokensPage />;
+    case 'audit':
+      return <AuditPage />;
     case 'not-found':
       return (
         <div class="page">
@@ -87,7 +90,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', files: 'Files', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -116,6 +119,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
             {nav('/files', 'Files', route.page === 'files')}
             {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
+            {session.role === 'admin' ? nav('/audit', 'Audit', route.page === 'audit') : null}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />
