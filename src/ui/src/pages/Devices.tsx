@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorText, roleAllows, type DevicePage } from '../api';
 import { useApp } from '../app-context';
 import { BulkActions } from '../components/bulk-actions';
-import { ColumnPicker } from '../components/column-picker';
+import { ColumnPicker, type VirtualColumn } from '../components/column-picker';
 import { Badge, Button, ErrorBox, Field, OnlineBadge, Spinner } from '../components/ui';
 import { columnFor, loadColumns, saveColumns, type Column } from '../columns';
 import { download, exportCsv } from '../bulk';
@@ -86,6 +86,15 @@ export function DevicesPage({ query }: { query: URLSearchParams }): JSX.Element 
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [search, setSearch] = useState(state.q);
   const [pickColumns, setPickColumns] = useState(false);
+  const [virtualColumns, setVirtualColumns] = useState<VirtualColumn[]>([]);
+  // The picker lists the virtual parameters, read each time it opens (they change rarely; the list is short).
+  useEffect(() => {
+    if (!pickColumns) return;
+    api
+      .get<{ virtualParameters: VirtualColumn[] }>('/virtual-parameters')
+      .then((r) => setVirtualColumns(r.virtualParameters.map((v) => ({ path: v.path, ...(v.description !== undefined ? { description: v.description } : {}) }))))
+      .catch(() => setVirtualColumns([]));
+  }, [pickColumns]);
   const [reload, setReload] = useState(0);
   const tbody = useRef<HTMLTableSectionElement>(null);
   const canAct = roleAllows(role, 'operator');
@@ -321,6 +330,7 @@ export function DevicesPage({ query }: { query: URLSearchParams }): JSX.Element 
       <ColumnPicker
         open={pickColumns}
         current={columnKeys}
+        virtual={virtualColumns}
         onClose={() => setPickColumns(false)}
         onSave={(keys) => {
           saveColumns(keys);
