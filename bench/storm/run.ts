@@ -11,6 +11,10 @@
  *                    sandbox): the devices converge in their first session, after which each
  *                    periodic session must cost what an idle one does (printed side by side, as
  *                    a ratio, with the time the first sessions took in each run).
+ *   with sampling    the periodic storm again, with a sampling profile of 5 parameters (2 counters)
+ *                    every device matches, at a 1 s interval, so every periodic session is due a
+ *                    sample: one GetParameterValues more, and the samples (rates worked out) in
+ *                    the commit; printed beside the plain storm of the same run, as a ratio.
  *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model: full discovery
  *                    (GetParameterNames + GetParameterValues of the tree), then 10 queued
  *                    SetParameterValues each: completed sessions per second.
@@ -18,6 +22,7 @@
  * Bounded in count and time. Usage (after `npm run build`):
  *   node dist/bench/storm/run.js [--periodic-cpes 4000] [--window 15] [--bootstrap-cpes 100] [--reuse-connections]
  *                                [--skip-floor] [--skip-bootstrap]   (only the periodic runs, with and without policies)
+ *                                [--sampling-only]   (only the periodic runs, with and without 5 sampled parameters)
  *
  * By default every session opens its own TCP connection, as real CPEs do; with
  * --reuse-connections the simulator hands connections from one session to the next.
@@ -43,6 +48,8 @@ function arg(name: string, dflt: number): number {
 const REUSE = process.argv.includes('--reuse-connections');
 const SKIP_FLOOR = process.argv.includes('--skip-floor');
 const SKIP_BOOTSTRAP = process.argv.includes('--skip-bootstrap');
+/** Only the plain storm and the one with sampling (the KPI figure), nothing else. */
+const SAMPLING_ONLY = process.argv.includes('--sampling-only');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -157,6 +164,33 @@ async function seedPolicies(dir: string, template: Template): Promise<number> {
   return names.length;
 }
 
+/** KPIs a NOC samples: WAN bytes both ways (counters), CPU, free memory, Wi-Fi associations. */
+const SAMPLED = [
+  { path: 'Device.IP.Interface.1.Stats.BytesReceived', counter: true },
+  { path: 'Device.IP.Interface.1.Stats.BytesSent', counter: true },
+  { path: 'Device.DeviceInfo.ProcessStatus.CPUUsage' },
+  { path: 'Device.DeviceInfo.MemoryStatus.Free' },
+  { path: 'Device.WiFi.AccessPoint.1.AssociatedDeviceNumberOfEntries' },
+];
+
+/** One sampling profile of 5 parameters for every device, due in every session (1 s; devices inform every ~1 s). */
+async function seedSampling(dir: string): Promise<number> {
+  const store = await createSqliteStore({ dataDir: dir });
+  await store.createSamplingProfile({ name: 'storm', enabled: true, intervalSeconds: 1, parameters: SAMPLED, match: {} }, Date.now());
+  await store.close();
+  return SAMPLED.length;
+}
+
+/** Samples of one of the parameters the storm wrote (the sampled sessions really sampled). */
+async function countSamples(dir: string): Promise<number> {
+  const store = await createSqliteStore({ dataDir: dir });
+  try {
+    return (await store.aggregateSamples({ path: SAMPLED[2]!.path, from: 0, to: Date.now() + 60_000, deviceIds: null, percentiles: [] })).count;
+  } finally {
+    await store.close();
+  }
+}
+
 interface BootstrapFigure {
   cpes: number;
   parameters: number;
@@ -244,6 +278,32 @@ async function main(): Promise<void> {
     await serve.stop();
     await rm(dir, { recursive: true, force: true });
   }
+  const samplingDir = await mkdtemp(join(tmpdir(), 'flotilla-storm-sampling-'));
+  let withSampling: PeriodicFigure;
+  let sampled: number;
+  let samples: number;
+  try {
+    sampled = await seedSampling(samplingDir);
+    const served = await startServe(samplingDir, { discover: false });
+    try {
+      withSampling = await periodicStorm(served.url, light, periodicCpes, windowMs, 'KPI');
+    } finally {
+      await served.stop();
+    }
+    samples = await countSamples(samplingDir);
+  } finally {
+    await rm(samplingDir, { recursive: true, force: true });
+  }
+  const samplingLine =
+    `periodic storm with ${sampled} sampled parameters per device (every session due a sample): ${withSampling.sessionsPerSecond} sessions/s, ` +
+    `without: ${acs.sessionsPerSecond} (ratio ${acs.sessionsPerSecond > 0 ? (withSampling.sessionsPerSecond / acs.sessionsPerSecond).toFixed(3) : '-'}); ` +
+    `p99 ${withSampling.p99ms} ms vs ${acs.p99ms} ms; ${samples.toLocaleString('en')} samples of one parameter stored\n`;
+  const samplingJson = { parameters: sampled, samples, ...withSampling };
+  if (SAMPLING_ONLY) {
+    process.stdout.write(`periodic storm: ${acs.sessionsPerSecond} sessions/s against flotilla serve (SQLite)\n${samplingLine}`);
+    process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, withSampling: samplingJson } })}\n`);
+    return;
+  }
   const policyDir = await mkdtemp(join(tmpdir(), 'flotilla-storm-policies-'));
   let withPolicies: PeriodicFigure;
   let policies: number;
@@ -282,11 +342,12 @@ async function main(): Promise<void> {
       `periodic storm with ${policies} active policies (one with a script): ${withPolicies.sessionsPerSecond} sessions/s, without: ${acs.sessionsPerSecond} (ratio ${ratio}); ` +
       `p99 ${withPolicies.p99ms} ms vs ${acs.p99ms} ms; first sessions of ${periodicCpes} CPEs took ${withPolicies.bootSeconds} s with the policies, ${acs.bootSeconds} s without; ` +
       `compliant with the script's policy: ${scriptCompliance.compliant}/${periodicCpes} (${scriptCompliance.faulted} faulted)\n` +
+      samplingLine +
       (boot !== null
         ? `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions)\n`
         : ''),
   );
-  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction, withPolicies: { policies, ...withPolicies, scriptCompliance } }, bootstrap: boot })}\n`);
+  process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction, withPolicies: { policies, ...withPolicies, scriptCompliance }, withSampling: samplingJson }, bootstrap: boot })}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -30,8 +30,8 @@ export function wildcardPrefix(path: string): string {
 }
 
 /**
- * Whether a concrete path is one a wildcard pattern stands for: `*` matches one instance
- * number, other segments themselves; a pattern ending in "." (partial path) also matches
+ * Whether a concrete path is one a wildcard pattern stands for: `*` (and `[alias]`, which the
+ * device resolved) matches one instance number, other segments themselves; a pattern ending in "." (partial path) also matches
  * everything below what it names.
  */
 export function matchesPattern(pattern: string, path: string): boolean {
@@ -41,7 +41,9 @@ export function matchesPattern(pattern: string, path: string): boolean {
   if (partial ? c.length <= p.length : c.length !== p.length) return false;
   for (let i = 0; i < p.length; i++) {
     const seg = p[i]!;
-    if (seg === '*' ? !/^\d+$/.test(c[i]!) : seg !== c[i]) return false;
+    // An alias the device resolved answers with some instance number too.
+    const any = seg === '*' || ALIAS_SEGMENT.test(seg);
+    if (any ? !/^\d+$/.test(c[i]!) : seg !== c[i]) return false;
   }
   return true;
 }

@@ -13,8 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Known, Reader, Want } from '../session/programs/converge.js';
-import type { ComplianceFault, Declaration, PolicyRecord, PolicyTrigger, VirtualParameterRecord } from '../store/types.js';
+import type { ComplianceFault, Declaration, PolicyRecord, VirtualParameterRecord } from '../store/types.js';
 import { filterPaths, matchesAll, type DeviceFacts } from './match.js';
+import { isSchedule, ZONE_PATHS } from './schedule.js';
 import { objectPaths, resolveObjects, type AddWant, type ObjectClaim, type RemoveWant, type TableReader } from './objects.js';
 import { sandboxHost, type FetchState, type ScriptHost, type ScriptInput, type ScriptResult } from './sandbox.js';
 
@@ -119,7 +120,9 @@ export class PolicySet {
       .update([...this.policies.map((p) => `${p.id}@${p.revision}`), ...[...this.virtual.values()].map((v) => `${VIRTUAL_ROOT}${v.name}@${v.revision}`)].join(','))
       .digest('base64url')
       .slice(0, 22);
-    this.paths = [...new Set(this.policies.flatMap(referencedPaths))].sort();
+    // A schedule in the device's zone needs the zone: fetched with the stored values, never read from the device.
+    const zoned = this.policies.some((p) => p.triggers.some((t) => isSchedule(t) && (t.timeZone === undefined || t.timeZone === 'device')));
+    this.paths = [...new Set([...this.policies.flatMap(referencedPaths), ...(zoned ? ZONE_PATHS : [])])].sort();
     this.hasScripts = this.virtual.size > 0 || this.policies.some((p) => p.script !== undefined || p.declarations.some((d) => 'from' in d && 'script' in d.from));
   }
 
@@ -395,5 +398,5 @@ export function referencedPaths(p: PolicyRecord): string[] {
 
 /** Triggers of a policy present in a session's events (their keys: trimmed, upper case). */
 export function triggeredBy(p: PolicyRecord, eventKeys: ReadonlySet<string>): boolean {
-  return p.triggers.length === 0 || p.triggers.some((t: PolicyTrigger) => eventKeys.has(t.toUpperCase()));
+  return p.triggers.length === 0 || p.triggers.some((t) => !isSchedule(t) && eventKeys.has(t.toUpperCase()));
 }

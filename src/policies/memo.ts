@@ -12,6 +12,10 @@
  *   f    per faulted policy: faults in a row (n) and when it is tried again (at). A policy in
  *        back-off is not enforced before `at`, whatever else makes the device evaluate;
  *        `due` is the earliest `at` (or now, when something is pending). Void after 0 BOOTSTRAP.
+ *   z    the device's time zone as it reported it (schedules in the device's zone), kept so
+ *        an idle session knows whether a window is open without a store read.
+ *   w    per policy with an open schedule window: the window's opening time, once applied in
+ *        it (the policy is not evaluated again in that window).
  *   made instances this ACS added for object declarations and has not seen set up yet
  *        (reference → "X.Y.3."), so a session that dies after an AddObject does not make the
  *        next one add again (./objects.ts). Void after 0 BOOTSTRAP.
@@ -24,6 +28,8 @@ export interface PolicyMemo {
   n: number;
   made?: Record<string, string>;
   f?: Record<string, Backoff>;
+  z?: string;
+  w?: Record<string, number>;
 }
 
 export interface Backoff {
@@ -38,7 +44,16 @@ export function parseMemo(text: string | null): PolicyMemo | null {
     if (typeof v.h === 'string' && (v.due === null || typeof v.due === 'number') && typeof v.n === 'number') {
       const made = typeof v.made === 'object' && v.made !== null && !Array.isArray(v.made) ? madeOf(v.made) : {};
       const f = typeof v.f === 'object' && v.f !== null && !Array.isArray(v.f) ? backoffOf(v.f) : {};
-      return { h: v.h, due: v.due, n: v.n, ...(Object.keys(made).length > 0 ? { made } : {}), ...(Object.keys(f).length > 0 ? { f } : {}) };
+      const w = typeof v.w === 'object' && v.w !== null && !Array.isArray(v.w) ? Object.fromEntries(Object.entries(v.w).filter((e): e is [string, number] => typeof e[1] === 'number')) : {};
+      return {
+        h: v.h,
+        due: v.due,
+        n: v.n,
+        ...(Object.keys(made).length > 0 ? { made } : {}),
+        ...(Object.keys(f).length > 0 ? { f } : {}),
+        ...(typeof v.z === 'string' ? { z: v.z } : {}),
+        ...(Object.keys(w).length > 0 ? { w } : {}),
+      };
     }
   } catch {
     // an unreadable memo is no memo: the device is evaluated

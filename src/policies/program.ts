@@ -17,6 +17,7 @@ import { PolicySet, triggeredBy, type EvaluationContext, type PolicyEvaluation, 
 import type { HttpExtension } from './extensions.js';
 import type { FetchState } from './sandbox.js';
 import type { DeviceFacts } from './match.js';
+import { openWindow, ZONE_PATHS } from './schedule.js';
 import { digest, formatMemo, parseMemo, retryDelay, type Backoff } from './memo.js';
 
 export interface PolicySessionSettings {
@@ -76,7 +77,13 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
   // A faulted policy waits out its back-off, whatever else makes the device evaluate; a
   // factory reset (0 BOOTSTRAP) is a new start.
   const backoff = bootstrap ? {} : (memo?.f ?? {});
-  const active = (p: PolicyRecord): boolean => triggeredBy(p, keys) && !((backoff[p.id]?.at ?? 0) > now);
+  // Schedules: which policies have a window open now (the device's zone as its memo kept it).
+  const windows = new Map<string, number>();
+  for (const p of set.policies) {
+    const at = openWindow(p, memo?.z ?? null, now);
+    if (at !== null) windows.set(p.id, at);
+  }
+  const active = (p: PolicyRecord): boolean => (triggeredBy(p, keys) || windows.has(p.id)) && !((backoff[p.id]?.at ?? 0) > now);
   if (!set.policies.some(active) && set.virtual.size === 0) return null;
   const referenced = new Set(set.paths);
   const informed = view.inform.parameterList.filter((p) => referenced.has(p.name));
@@ -86,8 +93,10 @@ export function policyProgram(ctx: ProgramContext, set: PolicySet, settings: Pol
     memo === null ||
     memo.h !== digest(set.key, tags, informed.map((p) => [p.name, p.value])) ||
     (memo.due !== null && now >= memo.due) ||
-    set.policies.some((p) => p.triggers.length > 0 && active(p));
-  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name), bootstrap ? {} : (memo?.made ?? {}), backoff);
+    set.policies.some((p) => p.triggers.length > 0 && triggeredBy(p, keys) && active(p)) ||
+    // A window not yet applied in (once applied, later sessions in it stay idle).
+    set.policies.some((p) => windows.has(p.id) && memo?.w?.[p.id] !== windows.get(p.id) && active(p));
+  const target = new PolicyTarget(ctx, set, active, settings, eager, informed.map((p) => p.name), bootstrap ? {} : (memo?.made ?? {}), backoff, windows);
   const converge = new ConvergeProgram('policies', view, target, { maxCycles: settings.maxCycles, batchSize: settings.batchSize, ignoreStored: bootstrap });
   return new PolicyProgram(converge, new NotificationStep(view, () => target.evaluation, bootstrap), set.hasScripts && settings.http ? target : null);
 }
@@ -171,6 +180,8 @@ class PolicyTarget implements ConvergeTarget {
   readonly #made: Map<string, string>;
   /** Faulted policies' back-off as the session found it (the memo's `f`). */
   readonly #backoff: Readonly<Record<string, Backoff>>;
+  /** Policies whose schedule window is open, with its opening time. */
+  readonly #windows: ReadonlyMap<string, number>;
   readonly #context: EvaluationContext;
   /** Extension GETs asked for this session. */
   readonly #fetched = new Set<string>();
@@ -191,9 +202,11 @@ class PolicyTarget implements ConvergeTarget {
     informed: readonly string[],
     made: Readonly<Record<string, string>>,
     backoff: Readonly<Record<string, Backoff>>,
+    windows: ReadonlyMap<string, number>,
   ) {
     this.#ctx = ctx;
     this.#backoff = backoff;
+    this.#windows = windows;
     this.#made = new Map(Object.entries(made));
     this.#set = set;
     this.#active = active;
@@ -267,7 +280,7 @@ class PolicyTarget implements ConvergeTarget {
     const memo = parseMemo(this.#ctx.view.policyMemo);
     const f = this.#backoff;
     this.#ctx.record.policy({
-      memo: formatMemo({ h: '', due: this.#ctx.view.now(), n: memo?.n ?? 0, made: Object.fromEntries(this.#made), ...(Object.keys(f).length > 0 ? { f } : {}) }),
+      memo: formatMemo({ h: '', due: this.#ctx.view.now(), n: memo?.n ?? 0, made: Object.fromEntries(this.#made), ...(Object.keys(f).length > 0 ? { f } : {}), ...(memo?.z !== undefined ? { z: memo.z } : {}) }),
       evaluated: [],
       compliance: [],
     });
@@ -346,7 +359,27 @@ class PolicyTarget implements ConvergeTarget {
     const computed = [...e.virtual].flatMap(([name, k]) => (k === undefined || k === null ? [] : [{ name, value: k.value, type: k.type }]));
     if (computed.length > 0) this.#ctx.record.values?.(computed);
     const made = this.#stillMade(result);
-    this.#ctx.record.policy({ memo: formatMemo({ h, due, n, ...(made !== null ? { made } : {}), ...(Object.keys(f).length > 0 ? { f } : {}) }), evaluated, compliance });
+    // Windows applied in: those whose policy ended compliant (a pending or faulted one tries again).
+    const memo = parseMemo(view.policyMemo);
+    const w: Record<string, number> = {};
+    for (const [id, at] of this.#windows) {
+      const c = compliance.find((r) => r.policyId === id);
+      if (memo?.w?.[id] === at || (evaluated.includes(id) && (c === undefined || c.state === 'compliant'))) w[id] = at;
+    }
+    const z = ZONE_PATHS.map((path) => result.read(path)).find((k) => k !== undefined && k !== null && k.value.trim() !== '')?.value ?? memo?.z;
+    this.#ctx.record.policy({
+      memo: formatMemo({
+        h,
+        due,
+        n,
+        ...(made !== null ? { made } : {}),
+        ...(Object.keys(f).length > 0 ? { f } : {}),
+        ...(z !== undefined ? { z } : {}),
+        ...(Object.keys(w).length > 0 ? { w } : {}),
+      }),
+      evaluated,
+      compliance,
+    });
   }
 
   /**

@@ -2,9 +2,13 @@
  * The parser's part for object declarations (./objects.ts): a table written "X.Y.{i}", keys
  * and values named relative to an instance, literal values (numbers and booleans kept as the
  * text CWMP sends). Errors name the member and, in a path, the column of the bad character.
+ * Also schedule triggers (./schedule.ts): a cron expression croner accepts, a window
+ * "HH:MM-HH:MM", a zone ("device" or an IANA name).
  */
-import type { ObjectDeclaration, OnlyDeclaration } from '../store/types.js';
+import { checkCron, isTimeZone } from '../campaigns/definition.js';
+import type { ObjectDeclaration, OnlyDeclaration, PolicySchedule } from '../store/types.js';
 import { fail, obj, only, str } from './input.js';
+import { windowMinutes } from './schedule.js';
 
 export const OBJECT_LIMITS = { path: 256, value: 4096, names: 64, only: 256 } as const;
 
@@ -59,4 +63,26 @@ function names(v: unknown, field: string, opts: { empty: boolean }): Record<stri
   }
   // fromEntries defines own members: a "__proto__" name stays a name.
   return Object.fromEntries(out);
+}
+
+export function scheduleTrigger(t: Record<string, unknown>, field: string): PolicySchedule {
+  only(t, ['cron', 'window', 'timeZone'], field);
+  const cron = str(t.cron, `${field}.cron`, 120).trim();
+  try {
+    checkCron(cron, `${field}.cron`);
+  } catch (e) {
+    fail(`${field}.cron`, e instanceof Error ? e.message.replace(/^[^:]*: /, '') : 'not a cron expression');
+  }
+  const out: PolicySchedule = { cron };
+  if (t.window !== undefined) {
+    const window = str(t.window, `${field}.window`, 32).trim();
+    if (windowMinutes(window) === null) fail(`${field}.window`, `"${window}" is not a window: write it "HH:MM-HH:MM" (24-hour clock)`);
+    out.window = window;
+  }
+  if (t.timeZone !== undefined) {
+    const zone = str(t.timeZone, `${field}.timeZone`, 64).trim();
+    if (zone !== 'device' && !isTimeZone(zone)) fail(`${field}.timeZone`, `"${zone}" is not a time zone: "device" (the device's own) or an IANA name such as "Europe/Paris"`);
+    out.timeZone = zone;
+  }
+  return out;
 }

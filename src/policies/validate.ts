@@ -4,10 +4,10 @@
  * "declarations[0].path", "filter[2]") and, for text that failed to parse, `column` (1-based).
  * Nothing about a policy is accepted loosely: an unknown member is an error too.
  */
-import type { Declaration, DeviceFilter, ObjectDeclaration, OnlyDeclaration, PolicyDefinition, PolicyTrigger, ValueSource } from '../store/types.js';
+import type { Declaration, DeviceFilter, ObjectDeclaration, OnlyDeclaration, PolicyDefinition, PolicySchedule, PolicyTrigger, ValueSource } from '../store/types.js';
 import { fail, obj, only, PolicyInputError, str } from './input.js';
 import { refOf, tableOf } from './objects.js';
-import { objectDeclaration } from './validate-objects.js';
+import { objectDeclaration, scheduleTrigger } from './validate-objects.js';
 import { policyBackups } from './validate-backups.js';
 
 export { PolicyInputError, type InputPosition } from './input.js';
@@ -76,8 +76,13 @@ export function parsePolicyDefinition(input: unknown, parseFilter: FilterParser,
 
   const triggerList = o.triggers ?? [];
   if (!Array.isArray(triggerList)) fail('triggers', 'must be an array');
-  const triggers: PolicyTrigger[] = [];
+  if (triggerList.length > 16) fail('triggers', 'at most 16');
+  const triggers: (PolicyTrigger | PolicySchedule)[] = [];
   triggerList.forEach((t, i) => {
+    if (typeof t === 'object' && t !== null && !Array.isArray(t)) {
+      triggers.push(scheduleTrigger(t as Record<string, unknown>, `triggers[${i}]`));
+      return;
+    }
     const text = str(t, `triggers[${i}]`, 64);
     const known = TRIGGERS.find((k) => k === text.trim().toUpperCase());
     if (known === undefined) fail(`triggers[${i}]`, `unknown trigger "${text}" (one of: ${TRIGGERS.join(', ')})`);

@@ -17,7 +17,7 @@
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
-import { hasWildcard, matchesPattern, wildcardPrefix } from '../datamodel/instance-paths.js';
+import { hasAlias, hasWildcard, matchesPattern, wildcardPrefix } from '../datamodel/instance-paths.js';
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
 import type { RequestOutcome, Task, TaskRecord } from './types.js';
 
@@ -328,8 +328,8 @@ class ReadUnit implements Unit {
       this.#collected.set(t, mine);
       // A Set for exact names: a discovery batch is hundreds of names, answered by as many items.
       const exact = new Set(names);
-      const subtrees = names.filter((n) => n.endsWith('.') && !hasWildcard(n));
-      const patterns = names.filter(hasWildcard);
+      const subtrees = names.filter((n) => n.endsWith('.') && !hasWildcard(n) && !hasAlias(n));
+      const patterns = names.filter((n) => hasWildcard(n) || hasAlias(n));
       for (const item of items) {
         if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n)) || patterns.some((p) => matchesPattern(p, item.name))) mine.set(item.name, item);
       }

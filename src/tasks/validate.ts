@@ -152,7 +152,8 @@ export function normalizeTask(body: Body, ctx: TaskContext = NO_CONTEXT): Task {
       const values = ((body.parameterValues as unknown[][] | undefined) ?? []).map((raw, i) => {
         const where = `parameterValues[${i}]`;
         const rel = tupleName(raw, where);
-        return tuple(raw, rel, `${object}{i}.${rel}`, ctx, where);
+        // "O.[alias]." (CWMP 1.4) adds an instance of O named alias.
+        return tuple(raw, rel, `${object.replace(/\[[^\]]+\]\.$/, '')}{i}.${rel}`, ctx, where);
       });
       return { type: 'addObject', objectName: object, parameterValues: values, parameterKey: str(body.parameterKey) };
     }

@@ -315,11 +315,13 @@ describe('instance wildcards in GetParameterValues', () => {
 describe('alias-based addressing', () => {
   it('a device declaring AliasBasedAddressing gets [alias] paths as they are: add, set, auto-create', async () => {
     const d = await device('alias');
-    const [add, set] = await d.run(
+    const [add, set, read] = await d.run(
       { type: 'addObject', objectName: 'Device.NAT.PortMapping.[web].', parameterValues: [['InternalPort', '80', 'xsd:unsignedInt']], parameterKey: 'a1' },
       { type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[web].ExternalPort', '8080', 'xsd:unsignedInt']], parameterKey: 'a2' },
+      { type: 'getParameterValues', parameterNames: ['Device.NAT.PortMapping.[web].ExternalPort'] },
     );
-    expect([add!.state, set!.state]).toEqual(['done', 'done']);
+    expect([add!.state, set!.state, read!.state]).toEqual(['done', 'done', 'done']);
+    expect(valuesOf(read!)).toEqual([['Device.NAT.PortMapping.1.ExternalPort', '8080']]);
     expect(d.sent()).toContain('<ObjectName>Device.NAT.PortMapping.[web].</ObjectName>');
     expect(d.sent()).toContain('<Name>Device.NAT.PortMapping.[web].ExternalPort</Name>');
     expect([d.cpe.model.get('Device.NAT.PortMapping.1.Alias')?.value, d.cpe.model.get('Device.NAT.PortMapping.1.ExternalPort')?.value, d.cpe.model.get('Device.NAT.PortMapping.1.InternalPort')?.value]).toEqual(['web', '8080', '80']);

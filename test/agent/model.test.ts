@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LiveModel } from '../../src/cpe/agent/model.js';
 import type { Provider } from '../../src/cpe/agent/provider.js';
 import { StateFile } from '../../src/cpe/agent/state.js';
+import { ManagementServerProvider } from '../../src/cpe/agent/providers/management-server.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -114,5 +115,30 @@ describe('LiveModel', () => {
     await m.refresh();
     expect(m.get('Device.X_T_Ok')?.value).toBe('true');
     expect(errors).toEqual(expect.arrayContaining(['broken: no /proc', 'broken: bad declare']));
+  });
+
+  it('ManagementServer.HeartbeatPolicy (Annex O): declared, checked, written through and kept across a restart', async () => {
+    const dir = tmp();
+    const settings = { url: 'http://acs.example/', username: 'u', password: 'p', periodicInformInterval: 3600, connectionRequestUsername: 'c', connectionRequestPassword: 'd' };
+    const provider = (): ManagementServerProvider => new ManagementServerProvider(settings, () => '');
+    const m = new LiveModel({ providers: [provider()], state: new StateFile(dir) });
+    await m.refresh();
+    expect(m.get('Device.ManagementServer.HeartbeatPolicy.Enable')?.value).toBe('false');
+    const short = m.handle({ method: 'SetParameterValues', parameterKey: 'h', parameterList: [{ name: 'Device.ManagementServer.HeartbeatPolicy.ReportingInterval', value: '10', type: 'xsd:unsignedInt' }] });
+    expect(short.response.method).toBe('Fault');
+    const set = m.handle({
+      method: 'SetParameterValues',
+      parameterKey: 'h',
+      parameterList: [
+        { name: 'Device.ManagementServer.HeartbeatPolicy.Enable', value: 'true', type: 'xsd:boolean' },
+        { name: 'Device.ManagementServer.HeartbeatPolicy.ReportingInterval', value: '60', type: 'xsd:unsignedInt' },
+      ],
+    });
+    expect(set.response.method).toBe('SetParameterValuesResponse');
+    // What the client library reads to schedule heartbeats, and reschedules on.
+    expect(set.effects).toContainEqual({ kind: 'managementServerChanged' });
+    const again = new LiveModel({ providers: [provider()], state: new StateFile(dir) });
+    await again.refresh();
+    expect([again.get('Device.ManagementServer.HeartbeatPolicy.Enable')?.value, again.get('Device.ManagementServer.HeartbeatPolicy.ReportingInterval')?.value]).toEqual(['true', '60']);
   });
 });

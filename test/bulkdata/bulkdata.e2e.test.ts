@@ -11,7 +11,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCredential } from '../../src/auth/server.js';
 import type { Cpe } from '../../src/cpe/client/cpe.js';
+import { AuthenticatingClient, transferAgent } from '../../src/cpe/client/http.js';
 import { inPath, SimFleet, startStack, until, type Json, type Stack } from '../nbi/helpers.js';
 
 let s: Stack;
@@ -229,6 +231,24 @@ describe('refused reports store nothing', () => {
     expect((await post(url, '', {}, 'GET')).status).toBe(405);
     expect(await allSamples(dev.id)).toBe(before);
     expect(await allSamples(other.id)).toBe(otherBefore);
+  });
+
+  it("the device's own credential (Digest) works without the signature, and only for that device", async () => {
+    await s.store.setCpeCredential(dev.id, makeCredential('bulk-a', 'pw-a', s.acs.config.realm));
+    const unsigned = new URL(url.pathname, url);
+    const send = (creds: { username: string; password: string }, target: URL) =>
+      new AuthenticatingClient(creds).send({ method: 'POST', url: target, headers: { 'content-type': 'application/json' }, body: report(), agent: transferAgent(target), timeoutMs: 10_000 });
+    const before = await allSamples(dev.id);
+    await nextSecond();
+    expect((await send({ username: 'bulk-a', password: 'wrong' }, unsigned)).status).toBe(401);
+    // A URL naming the other device, with this device's credential.
+    const named = new URL(unsigned);
+    named.searchParams.set('d', other.id);
+    expect((await send({ username: 'bulk-a', password: 'pw-a' }, named)).status).toBe(403);
+    expect(await allSamples(dev.id)).toBe(before);
+    const ok = await send({ username: 'bulk-a', password: 'pw-a' }, unsigned);
+    expect(ok.status, ok.body.toString()).toBe(200);
+    expect(await allSamples(dev.id)).toBe(before + 1);
   });
 
   it('a deleted profile is refused, and removed from the device at its next session', async () => {

@@ -11,7 +11,8 @@ import { parseFilter } from '../../src/nbi/query.js';
 import { parsePolicyDefinition, PolicyInputError } from '../../src/policies/validate.js';
 import { BackupSchedule } from '../../src/services/backup-schedule.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
-import type { Store, Task } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
+import type { Task } from '../../src/tasks/types.js';
 import { commitOf, idOf, T0 } from '../store/conformance/harness.js';
 
 const DAY = 86_400_000;

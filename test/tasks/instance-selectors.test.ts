@@ -27,6 +27,8 @@ describe('paths', () => {
     expect(matchesPattern('Device.WiFi.SSID.*.SSID', 'Device.WiFi.SSID.x.SSID')).toBe(false);
     expect(matchesPattern('Device.WiFi.SSID.*.Stats.', 'Device.WiFi.SSID.2.Stats.BytesSent')).toBe(true);
     expect(matchesPattern('Device.WiFi.SSID.*.Stats.', 'Device.WiFi.SSID.2.Stats')).toBe(false);
+    // What a device that resolved an alias answers.
+    expect(matchesPattern('Device.NAT.PortMapping.[web].ExternalPort', 'Device.NAT.PortMapping.4.ExternalPort')).toBe(true);
   });
 
   it('resolves aliases, nested ones too, from stored Alias rows; unknown ones are null', () => {

@@ -14,6 +14,17 @@ export type * from './policy-state.js';
 /** Events a policy may be triggered by (TR-069 Table 7), as written in a policy. */
 export type PolicyTrigger = '0 BOOTSTRAP' | '1 BOOT' | '2 PERIODIC' | '4 VALUE CHANGE' | '6 CONNECTION REQUEST' | '7 TRANSFER COMPLETE';
 
+/**
+ * A schedule trigger: the policy applies in sessions inside a window that opens at each time
+ * `cron` names and spans `window` ("01:00-05:00": four hours; default one hour), in the
+ * device's own zone (its Time.LocalTimeZoneName / LocalTimeZone, else UTC) or a named one.
+ */
+export interface PolicySchedule {
+  cron: string;
+  window?: string;
+  timeZone?: string;
+}
+
 /** Where a computed value comes from. */
 export type ValueSource =
   /** Another parameter of the device, as read in the session. */
@@ -66,7 +77,7 @@ export interface PolicyDefinition {
   /** `filter` parsed. */
   filters: DeviceFilter[];
   /** Sessions whose Inform carries one of these events; empty: every session. */
-  triggers: PolicyTrigger[];
+  triggers: (PolicyTrigger | PolicySchedule)[];
   /** Higher wins a conflict (two policies declaring one path). */
   priority: number;
   enabled: boolean;

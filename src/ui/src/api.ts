@@ -157,6 +157,7 @@ export class Api {
 
   get = <T>(path: string, signal?: AbortSignal): Promise<T> => this.req<T>('GET', path, undefined, signal);
   post = <T>(path: string, body: unknown = {}): Promise<T> => this.req<T>('POST', path, body);
+  put = <T>(path: string, body: unknown): Promise<T> => this.req<T>('PUT', path, body);
   del = <T>(path: string): Promise<T> => this.req<T>('DELETE', path);
   patch = <T>(path: string, body: unknown): Promise<T> => this.req<T>('PATCH', path, body);
 

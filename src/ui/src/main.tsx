@@ -8,6 +8,7 @@ import { Ctx, type AppContext } from './app-context';
 import { ActivityPanel } from './components/activity-panel';
 import { EventStream, type StreamState } from './events';
 import { CampaignPage, CampaignsPage } from './pages/Campaigns';
+import { PoliciesPage, PolicyPage } from './pages/Policies';
 import { DevicePage } from './pages/Device';
 import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
@@ -61,6 +62,10 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <CampaignPage key={route.id} id={route.id} />;
     case 'files':
       return <FilesPage />;
+    case 'policies':
+      return <PoliciesPage />;
+    case 'policy':
+      return <PolicyPage key={route.id ?? 'new'} id={route.id} />;
     case 'tokens':
       return <TokensPage />;
     case 'audit':
@@ -90,7 +95,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', policies: 'Policies', policy: 'Policy', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -116,6 +121,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/alarms', 'Alarms', route.page === 'alarms')}
             {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
             {nav('/service-templates', 'Templates', route.page === 'service-templates')}
+            {nav('/policies', 'Policies', route.page === 'policies' || route.page === 'policy')}
             {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
             {nav('/files', 'Files', route.page === 'files')}
             {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}

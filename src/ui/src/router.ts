@@ -13,6 +13,8 @@ export type Route =
   | { page: 'campaigns' }
   | { page: 'campaign'; id: string }
   | { page: 'files' }
+  | { page: 'policies' }
+  | { page: 'policy'; id: string | null }
   | { page: 'tokens' }
   | { page: 'audit' }
   | { page: 'not-found'; path: string };
@@ -45,6 +47,15 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts[0] === 'service-templates' && parts.length === 1) return { page: 'service-templates' };
   if (parts[0] === 'campaigns' && parts.length === 1) return { page: 'campaigns' };
   if (parts[0] === 'files' && parts.length === 1) return { page: 'files' };
+  if (parts[0] === 'policies' && parts.length === 1) return { page: 'policies' };
+  if (parts[0] === 'policies' && parts.length === 2) {
+    if (parts[1] === 'new') return { page: 'policy', id: null };
+    try {
+      return { page: 'policy', id: decodeURIComponent(parts[1]!) };
+    } catch {
+      return { page: 'not-found', path: pathname };
+    }
+  }
   if (parts[0] === 'campaigns' && parts.length === 2) {
     try {
       return { page: 'campaign', id: decodeURIComponent(parts[1]!) };

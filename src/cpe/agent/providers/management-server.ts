@@ -34,6 +34,13 @@ function writables(c: ManagementSettings): [string, ParamDecl, string][] {
   ];
 }
 
+/** HeartbeatPolicy (TR-069 Annex O): the client library sends the heartbeats (src/cpe/client/cpe.ts). */
+const HEARTBEAT: [string, ParamDecl, string][] = [
+  ['Enable', W('boolean'), 'false'],
+  ['ReportingInterval', W('unsignedInt', { min: '30' }), '300'],
+  ['InitiationTime', W('dateTime'), '0001-01-01T00:00:00Z'],
+];
+
 export class ManagementServerProvider implements Provider {
   readonly name = 'managementserver';
   readonly #config: ManagementSettings;
@@ -54,6 +61,8 @@ export class ManagementServerProvider implements Provider {
     d.param(`${base}ConnectionRequestURL`, { type: 'string', maxLength: 256 }, this.connectionRequestUrl);
     d.param(`${base}UpgradesManaged`, W('boolean'), ctx.stored('UpgradesManaged') ?? 'false');
     d.param(`${base}AliasBasedAddressing`, { type: 'boolean' }, 'false');
+    d.object(`${base}HeartbeatPolicy.`);
+    for (const [name, decl, def] of HEARTBEAT) d.param(`${base}HeartbeatPolicy.${name}`, decl, ctx.stored(`HeartbeatPolicy.${name}`) ?? def);
   }
 
   check(path: string, value: string): number {

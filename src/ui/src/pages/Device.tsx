@@ -9,6 +9,7 @@ import { runDeviceTask } from '../activity';
 import { ApiError, devicePath, errorText, roleAllows, type DeviceSummary, type Parameter, type TaskBody } from '../api';
 import { useApp } from '../app-context';
 import { EditValue } from '../components/edit-value';
+import { DevicePolicies } from './Policies';
 import { DeviceTasks, DeviceFaults, DeviceSessions } from '../components/device-tabs';
 import { DeviceFiles } from './Files';
 import { DeviceDiagnostics } from '../components/diagnostics-panel';
@@ -33,6 +34,7 @@ const TABS = [
   { id: 'kpis', label: 'KPIs' },
   { id: 'files', label: 'Backups & logs' },
   { id: 'conformance', label: 'Conformance' },
+  { id: 'policies', label: 'Policies' },
 ];
 
 /** Replace what the device had under `subtree` with a fresh read of it. */
@@ -282,6 +284,8 @@ export function DevicePage({ id, tab }: { id: string; tab: string | null }): JSX
           <DeviceFiles id={id} live={live} />
         ) : current === 'conformance' ? (
           <DeviceConformance id={id} live={live} />
+        ) : current === 'policies' ? (
+          <DevicePolicies id={id} />
         ) : (
           <DeviceSessions id={id} live={live} />
         )}

@@ -9,6 +9,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorText, faultText, type DeviceSummary, type TaskPage } from '../api';
 import { useApp } from '../app-context';
 import { BarList, StackBar, TimeBars, type BarItem } from '../components/charts';
+import { FleetKpi, FleetSessions } from '../components/fleet-charts';
 import { Card, ErrorBox, Loading } from '../components/ui';
 import { FIRMWARE_PATHS, INTERVAL_PATHS, MODEL_PATHS, deviceOnline, pick } from '../deviceinfo';
 import { ago, count } from '../format';
@@ -206,6 +207,8 @@ export function OverviewPage(): JSX.Element {
         <Card title="Informs in the last hour" class="span-2">
           <TimeBars x={stats.x} y={stats.y} label="Devices by minute of their last inform" />
         </Card>
+        <FleetSessions />
+        <FleetKpi />
         <Card title="By model">
           <BarList label="Devices by model" items={stats.models.map(([label, value]) => ({ label, value, tone: 'info' }))} />
         </Card>

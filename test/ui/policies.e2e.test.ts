@@ -1,0 +1,161 @@
+/**
+ * The console's policies in Chromium: create one in the form with a dry run first, change it
+ * (a new revision), roll back from the history, read it in the JSON view, see a bad definition
+ * refused with its position, and follow a device's standing on its Policies tab (a conflict
+ * with a lower-priority policy, then compliant after a session). An operator reads, only an
+ * admin writes. Mandatory when CI=true; elsewhere skipped with one line without Chromium.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
+
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const MANDATORY = process.env.CI === 'true';
+if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+const NTP = 'Device.Time.NTPServer1';
+
+describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
+  let stack: UiStack;
+  let fleet: Fleet;
+  let ctx: BrowserContext;
+  let profile: string;
+  let page: Page;
+  const ids: string[] = [];
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
+    ensureConsoleBuilt();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startUiStack();
+    fleet = new Fleet(stack.acs.cwmpUrl);
+    for (const serial of ['UIPOL001', 'UIPOL002']) ids.push((await fleet.add(serial)).id);
+    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = await ctx.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    if (page && errors.length > 0) await page.screenshot({ path: join(ARTIFACTS, 'policies-errors.png') }).catch(() => undefined);
+    await ctx?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await fleet?.close();
+    await stack?.close();
+  });
+
+  async function signIn(token: string): Promise<void> {
+    await page.close();
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  }
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${stack.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${stack.tokens.admin}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: r.status, body: (await r.json().catch(() => null)) as Record<string, unknown> };
+  };
+
+  it('an admin creates a policy after a dry run, changes it, and rolls back from the history', async () => {
+    await signIn(stack.tokens.admin);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByText('No policies yet.').waitFor();
+    await page.getByRole('button', { name: 'New policy' }).click();
+    await page.getByRole('heading', { name: 'New policy' }).waitFor();
+    const create = page.getByRole('button', { name: 'Create policy' });
+    expect(await create.isDisabled(), 'saving waits for a dry run').toBe(true);
+    await page.getByLabel('Name').fill('NTP for everyone');
+    await page.getByLabel('Priority').fill('10');
+    await page.getByRole('button', { name: 'Add a value' }).click();
+    await page.getByLabel('Parameter 1').fill(NTP);
+    await page.getByLabel('Value 1').fill('ntp.example.net');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const summary = page.getByRole('region', { name: 'Dry run' }).getByRole('status');
+    await expect.poll(() => summary.textContent()).toMatch(/^2 matching devices; 2 would change; 0 conflicts/);
+    const table = page.getByRole('table', { name: 'What each device would receive' });
+    expect(await table.textContent()).toContain(`${NTP} = ntp.example.net`);
+    // Nothing is saved by a dry run.
+    expect((await api('GET', '/policies')).body.policies).toEqual([]);
+    await create.click();
+    await page.getByRole('heading', { name: 'NTP for everyone' }).waitFor();
+    const [stored] = (await api('GET', '/policies')).body.policies as { id: string; revision: number; declarations: unknown[]; priority: number }[];
+    expect(stored).toMatchObject({ revision: 1, priority: 10, declarations: [{ path: NTP, value: 'ntp.example.net' }] });
+    expect(page.url()).toContain(`/policies/${stored!.id}`);
+
+    // A change is a new revision; the history rolls back to the first.
+    await page.getByLabel('Value 1').fill('ntp2.example.net');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Dry run' }).getByRole('status').textContent()).toMatch(/2 would change/);
+    await page.getByRole('button', { name: 'Save as a new revision' }).click();
+    const history = page.getByRole('list', { name: 'Revision history' });
+    await expect.poll(async () => history.getByRole('listitem').count()).toBe(2);
+    expect((await api('GET', `/policies/${stored!.id}`)).body).toMatchObject({ revision: 2, declarations: [{ value: 'ntp2.example.net' }] });
+    await history.getByRole('button', { name: 'Roll back to 1' }).click();
+    await expect.poll(async () => history.getByRole('listitem').count()).toBe(3);
+    expect((await api('GET', `/policies/${stored!.id}`)).body).toMatchObject({ revision: 3, declarations: [{ value: 'ntp.example.net' }] });
+    await expect.poll(() => page.getByLabel('Value 1').inputValue()).toBe('ntp.example.net');
+  });
+
+  it('the JSON view edits the whole definition, and a bad one is refused with its position', async () => {
+    const [policy] = (await api('GET', '/policies')).body.policies as { id: string }[];
+    await page.goto(`${stack.url}/policies/${policy!.id}`);
+    await page.getByRole('tab', { name: 'JSON' }).click();
+    const json = page.getByLabel('Policy JSON');
+    const text = JSON.parse(await json.inputValue()) as Record<string, unknown>;
+    expect(text).toMatchObject({ name: 'NTP for everyone', priority: 10, declarations: [{ path: NTP, value: 'ntp.example.net' }] });
+    expect(text).not.toHaveProperty('id');
+    await json.fill('{ "name": "x", ');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/^JSON: /);
+    await json.fill(JSON.stringify({ ...text, triggers: ['3 SOMETHING'] }));
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/triggers\[0\].*unknown trigger "3 SOMETHING"/);
+    expect((await api('GET', `/policies/${policy!.id}`)).body.revision).toBe(3);
+  });
+
+  it("a device's Policies tab shows the conflict and what would change, then compliance after a session", async () => {
+    const [winner] = (await api('GET', '/policies')).body.policies as { id: string }[];
+    const loser = (await api('POST', '/policies', { name: 'Old NTP', priority: 1, declarations: [{ path: NTP, value: 'old.example.net' }] })).body as { id: string };
+    await page.goto(`${stack.url}/devices/${encodeURIComponent(ids[0]!)}?tab=policies`);
+    const pending = page.getByRole('list', { name: 'Pending changes' });
+    await pending.waitFor();
+    expect(await pending.textContent()).toContain(`${NTP} = ntp.example.net`);
+    expect(await page.getByRole('list', { name: 'Conflicts' }).textContent()).toMatch(/NTP for everyone wins with "ntp\.example\.net" over Old NTP \("old\.example\.net"\)/);
+
+    // A session applies it: compliant, nothing left to change.
+    fleet.cpes.get('UIPOL001')!.connectionRequest();
+    await until(async () => ((await api('GET', `/devices/${encodeURIComponent(ids[0]!)}/policies`)).body.compliance as { policyId: string; state: string }[]).some((c) => c.policyId === winner!.id && c.state === 'compliant'));
+    expect(fleet.cpes.get('UIPOL001')!.model.get(NTP)?.value).toBe('ntp.example.net');
+    await page.reload();
+    const rows = page.getByRole('table', { name: 'Policy compliance' });
+    await rows.waitFor();
+    expect(await rows.locator(`tr[data-policy="${winner!.id}"]`).textContent()).toContain('compliant');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Nothing' }).count()).toBe(1);
+    await api('DELETE', `/policies/${loser.id}`);
+  });
+
+  it('an operator reads policies but cannot change them', async () => {
+    await signIn(stack.tokens.operator);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    const table = page.getByRole('table', { name: 'Policies' });
+    await table.waitFor();
+    expect(await table.textContent()).toContain('NTP for everyone');
+    expect(await page.getByRole('button', { name: 'New policy' }).count()).toBe(0);
+    await table.getByRole('link', { name: 'NTP for everyone' }).click();
+    await page.getByRole('list', { name: 'Revision history' }).waitFor();
+    expect(await page.getByRole('button', { name: /Save|Roll back|Delete/ }).count()).toBe(0);
+    expect(await page.getByLabel('Value 1').getAttribute('readonly')).not.toBeNull();
+    expect(errors).toEqual([]);
+  });
+});
