@@ -13,6 +13,7 @@ import { DevicePage } from './pages/Device';
 import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
 import { TokensPage } from './pages/Tokens';
+import { AuditPage } from './pages/Audit';
 import { FaultsPage } from './pages/Faults';
 import { AlarmsPage } from './pages/Alarms';
 import { OverviewPage } from './pages/Overview';
@@ -67,6 +68,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <PolicyPage key={route.id ?? 'new'} id={route.id} />;
     case 'tokens':
       return <TokensPage />;
+    case 'audit':
+      return <AuditPage />;
     case 'not-found':
       return (
         <div class="page">
@@ -92,7 +95,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', files: 'Files', policies: 'Policies', policy: 'Policy', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', policies: 'Policies', policy: 'Policy', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -122,6 +125,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
             {nav('/files', 'Files', route.page === 'files')}
             {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
+            {session.role === 'admin' ? nav('/audit', 'Audit', route.page === 'audit') : null}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />

@@ -16,6 +16,7 @@ export type Route =
   | { page: 'policies' }
   | { page: 'policy'; id: string | null }
   | { page: 'tokens' }
+  | { page: 'audit' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -34,6 +35,7 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts[0] === 'faults' && parts.length === 1) return { page: 'faults' };
   if (parts[0] === 'alarms' && parts.length === 1) return { page: 'alarms' };
   if (parts[0] === 'tokens' && parts.length === 1) return { page: 'tokens' };
+  if (parts[0] === 'audit' && parts.length === 1) return { page: 'audit' };
   if (parts[0] === 'subscribers' && parts.length === 1) return { page: 'subscribers' };
   if (parts[0] === 'subscribers' && parts.length === 2) {
     try {
