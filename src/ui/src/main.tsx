@@ -150,7 +150,9 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
 
 function App(): JSX.Element {
   const [session, setSession] = useState<SignedIn | null>(null);
-  const [restoring, setRestoring] = useState(true);
+  // Only a stored token is checked before anything shows; without one the sign-in form shows at
+  // once and a session cookie, if the browser has one, replaces it when the check answers.
+  const [restoring, setRestoring] = useState(() => storedToken() !== null);
   const [notice, setNotice] = useState<string | null>(null);
   const signOut = useMemo(
     () => (reason?: string) => {
