@@ -46,6 +46,17 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The process that runs fleet-wide jobs which must run once (scheduled backups, wake-ups):
+ * the live process (heartbeat within `staleAfterMs`, or ourselves) with the smallest id.
+ * Pure: the rows and the clock are parameters.
+ */
+export function leaderOf(rows: readonly AcsProcess[], selfId: string, now: number, staleAfterMs: number): string {
+  const live = rows.filter((p) => p.id === selfId || p.heartbeatAt >= now - staleAfterMs).map((p) => p.id);
+  if (!live.includes(selfId)) live.push(selfId);
+  return live.sort()[0] as string;
+}
+
 export interface ProcessRegistryOptions {
   store: Store;
   logger?: Logger;
@@ -60,6 +71,8 @@ export interface ProcessRegistry {
   readonly id: string;
   /** Locks freed at start (dead predecessors on this host). */
   readonly freedAtStart: number;
+  /** Is this process the leader now ({@link leaderOf})? One store read. */
+  isLeader(): Promise<boolean>;
   /** Stop heartbeating and remove our row (after the ACS released its locks). */
   close(): Promise<void>;
 }
@@ -109,6 +122,7 @@ export async function startProcessRegistry(opts: ProcessRegistryOptions): Promis
   return {
     id: self.id,
     freedAtStart,
+    isLeader: async () => leaderOf(await store.listProcesses(), self.id, now(), staleAfterMs) === self.id,
     close: async () => {
       closed = true;
       clearInterval(timer);

@@ -18,6 +18,7 @@ import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
 import { configureSecrets } from '../secrets/rules.js';
 import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';
+import { CONFIG_FILE_TYPE } from '../services/files.js';
 import cluster from 'node:cluster';
 import { openStore, redactUrl, storeKind, UnsupportedStoreError } from '../store/open.js';
 import type { ApiRole, Store } from '../store/types.js';
@@ -557,20 +558,14 @@ export function registerServeCommand(program: Command): void {
         campaigns: {
           files: services.files.campaignFiles(),
           downloadTask: (file, deviceId, commandKey, expiresAt) => services.files.downloadTask(file, deviceId, commandKey, expiresAt),
-          backupTask: (deviceId, commandKey, expiresAt) =>
-            services.files.prepareUpload({ type: 'upload', commandKey, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
+          backupTask: (deviceId, commandKey, expiresAt) => services.files.backupTask(deviceId, commandKey, CONFIG_FILE_TYPE, expiresAt),
           requester: services.requester,
           owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         },
         backups: {
-          uploadTask: (deviceId, commandKey, fileType, expiresAt) =>
-            services.files.prepareUpload({ type: 'upload', commandKey, fileType, url: '', username: '', password: '', delaySeconds: 0 }, deviceId, expiresAt),
-          // One process queues backups: the live process (heartbeat fresh) with the smallest id.
-          isLeader: async () => {
-            const fresh = Date.now() - 3 * o.heartbeatInterval * 1000;
-            const live = (await store.listProcesses()).filter((p) => p.heartbeatAt >= fresh || p.id === registry.id).map((p) => p.id);
-            return live.sort()[0] === registry.id;
-          },
+          uploadTask: (deviceId, commandKey, fileType, expiresAt) => services.files.backupTask(deviceId, commandKey, fileType, expiresAt),
+          // One process queues backups: the leader of the process registry.
+          isLeader: () => registry.isLeader(),
         },
       });
       onAlarmRules = () => jobs.alarms.invalidate();

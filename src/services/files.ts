@@ -32,6 +32,8 @@ export type RepositoryCampaignFile = CampaignFile & Pick<FileRecord, 'size' | 't
 /** A signed URL outlives its task by this much (a transfer started just before the deadline finishes). */
 const URL_GRACE_MS = 86_400_000;
 /** Largest file a diff reads (configuration files are kilobytes; logs rarely more). */
+/** The FileType of a device's configuration backup (TR-069 Table A.8: Upload). */
+export const CONFIG_FILE_TYPE = '1 Vendor Configuration File';
 export const DIFF_MAX_BYTES = 4 * 1024 * 1024;
 /** A task without a deadline gets a URL valid this long. */
 const URL_DEFAULT_MS = 30 * 86_400_000;
@@ -144,6 +146,14 @@ export class FileService {
     const expires = taskExpiresAt !== null ? taskExpiresAt + URL_GRACE_MS : this.#now() + URL_DEFAULT_MS;
     const query = this.#o.signer.query({ fileId, deviceId, commandKey: task.commandKey, expires: Math.ceil(expires / 1000), action: 'put', fileType: task.fileType });
     return { ...task, fileId, url: `${this.#o.publicUrl()}/uploads/${fileId}?${query}` };
+  }
+
+  /**
+   * The backup of a device's configuration (or its logs, with another FileType): an upload
+   * task signed for this device, as campaigns (`backupFirst`) and scheduled backups queue it.
+   */
+  backupTask(deviceId: string, commandKey: string, fileType: string, taskExpiresAt: number | null): UploadTask {
+    return this.prepareUpload({ type: 'upload', commandKey, fileType, url: '', username: '', password: '', delaySeconds: 0 }, deviceId, taskExpiresAt);
   }
 
   /** The repository as campaigns see it (src/services/campaigns.ts): version, type, applicability, and size and name for the task. */

@@ -3,7 +3,7 @@
  * plain inputs, the liveness check given.
  */
 import { describe, expect, it } from 'vitest';
-import { deadOnThisHost, pidAlive } from '../../src/acs/process-registry.js';
+import { deadOnThisHost, leaderOf, pidAlive } from '../../src/acs/process-registry.js';
 import type { AcsProcess } from '../../src/store/types.js';
 
 const self = { id: 'me', host: 'h1', pid: 50, processStartedAt: 10_000 };
@@ -31,5 +31,16 @@ describe('dead processes of this host', () => {
     expect(pidAlive(0)).toBe(false);
     expect(pidAlive(-1)).toBe(false);
     expect(pidAlive(2 ** 31 - 2)).toBe(false);
+  });
+});
+
+describe('the leader', () => {
+  it('is the live process with the smallest id; a silent one is passed over; we count as live even before our first heartbeat', () => {
+    const now = 100_000;
+    const rows = [row('b', { heartbeatAt: now - 1_000 }), row('a', { heartbeatAt: now - 60_000 }), row('c', { heartbeatAt: now })];
+    expect(leaderOf(rows, 'c', now, 30_000)).toBe('b');
+    expect(leaderOf(rows, 'a', now, 30_000)).toBe('a');
+    expect(leaderOf([], 'z', now, 30_000)).toBe('z');
+    expect(leaderOf(rows.slice(0, 1).map((r) => ({ ...r, heartbeatAt: 0 })), 'z', now, 30_000)).toBe('z');
   });
 });

@@ -19,6 +19,7 @@ import { startNbi, type Nbi, type NbiOptions } from '../../src/nbi/server.js';
 import { startJobs, type Jobs, type JobsOptions } from '../../src/services/jobs.js';
 import { createServices, type CampaignFiles } from '../../src/services/index.js';
 import type { BackupTaskFactory, DownloadTaskFactory } from '../../src/services/campaign-runner.js';
+import { CONFIG_FILE_TYPE } from '../../src/services/files.js';
 import { parseFilter } from '../../src/nbi/query.js';
 import { DirBlobs } from '../../src/files/blobs.js';
 import { UrlSigner } from '../../src/files/signing.js';
@@ -168,9 +169,7 @@ export async function startStack(
           campaigns: {
             files: c.files ?? services.files.campaignFiles(),
             downloadTask: c.downloadTask ?? ((f, d, k, e) => services.files.downloadTask(f, d, k, e)),
-            backupTask:
-              c.backupTask ??
-              ((d, k, e) => services.files.prepareUpload({ type: 'upload', commandKey: k, fileType: '1 Vendor Configuration File', url: '', username: '', password: '', delaySeconds: 0 }, d, e)),
+            backupTask: c.backupTask ?? ((d, k, e) => services.files.backupTask(d, k, CONFIG_FILE_TYPE, e)),
             requester: services.requester,
             owner: c.owner ?? 'test-acs',
             ...(c.tickMs !== undefined ? { tickMs: c.tickMs } : {}),
