@@ -4,34 +4,25 @@
  * Alarms and samples are put in the store directly; the console sees them through the API only.
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
-
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
 
 const CPU = 'Device.DeviceInfo.ProcessStatus.CPUUsage';
 const BYTES = 'Device.IP.Interface.1.Stats.BytesReceived';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: alarms and KPIs', () => {
+describe.skipIf(SKIP_BROWSER)('console: alarms and KPIs', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   let id = '';
   let critical = '';
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack();
     fleet = new Fleet(stack.acs.cwmpUrl);
     id = (await fleet.add('UIALM001')).id;
@@ -42,35 +33,19 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: alarms and KPIs', () => 
     ]);
     critical = (await stack.store.raiseAlarm({ ruleId: 'builtin-cpu', deviceId: id, severity: 'critical', text: `${CPU} = 97 for 12 min`, at: now - 1000 })).alarm.id;
     await stack.store.raiseAlarm({ ruleId: 'builtin-boots', deviceId: id, severity: 'minor', text: '4 × device.booted within 1.0 h', at: now - 500 });
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ viewport: { width: 1280, height: 860 } });
+    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fleet?.close();
     await stack?.close();
   });
 
-  async function signIn(token: string): Promise<void> {
-    // A fresh tab: the token lives in the tab's sessionStorage, so a new tab starts signed out
-    // (reloading a signed-in tab with its live stream open proved slow to show the form in CI).
-    await page.close();
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${stack.url}/`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
+  const signIn = async (token: string): Promise<void> => {
+    page = await browser.signIn(stack.url, token, page);
+  };
 
   it('overview counts by severity; the list filters, shows history, and an operator acknowledges', async () => {
     await signIn(stack.tokens.operator);
@@ -96,7 +71,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: alarms and KPIs', () => 
     await history.waitFor();
     expect(await history.textContent()).toMatch(/raised[\s\S]*acknowledged/);
     await page.screenshot({ path: join(ARTIFACTS, 'alarms.png'), fullPage: true });
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 
   it('a read-only viewer sees alarms but cannot acknowledge', async () => {
@@ -119,6 +94,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: alarms and KPIs', () => 
     // 61000 → 181000 in a minute: 2000 per second.
     await expect.poll(async () => page.getByTestId('kpi-summary').textContent()).toMatch(/latest 181000 \(2000\.0\/s\)/);
     await page.screenshot({ path: join(ARTIFACTS, 'device-kpis.png'), fullPage: true });
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

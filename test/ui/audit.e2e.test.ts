@@ -5,66 +5,42 @@
  * through the API (real requests, a failed sign-in); the console reads them through the API.
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, startUiStack, type UiStack } from './helpers.js';
-
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ensureConsoleBuilt, startUiStack, type UiStack } from './helpers.js';
 
 const HOOK_SECRET = 'audit-page-hook-secret-123';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: audit log', () => {
+describe.skipIf(SKIP_BROWSER)('console: audit log', () => {
   let stack: UiStack;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
-  const errors: string[] = [];
 
   const api = (method: string, path: string, token: string, body?: unknown): Promise<Response> =>
     fetch(`${stack.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack();
     // Some history: an admin's changes, an operator's refused one, a failed sign-in.
     expect((await api('POST', '/webhooks', stack.tokens.admin, { url: 'http://127.0.0.1:9/hook', secret: HOOK_SECRET })).status).toBe(201);
     expect((await api('POST', '/tokens', stack.tokens.admin, { name: 'audit-page-bot', role: 'read-only' })).status).toBe(201);
     expect((await api('POST', '/tokens', stack.tokens.operator, { name: 'not-allowed', role: 'admin' })).status).toBe(403);
     expect((await fetch(`${stack.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mallory', password: 'guessing-passwords' }) })).status).toBe(401);
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ acceptDownloads: true });
+    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await stack?.close();
   });
 
-  async function signIn(token: string): Promise<void> {
-    await page.close();
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${stack.url}/`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
+  const signIn = async (token: string): Promise<void> => {
+    page = await browser.signIn(stack.url, token, page);
+  };
 
   const rows = (): Promise<string[]> => page.getByRole('table', { name: 'Audit entries' }).locator('tbody tr').allTextContents();
 
@@ -120,6 +96,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: audit log', () => {
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).count()).toBe(0);
     await page.goto(`${stack.url}/audit`);
     await expect.poll(() => page.locator('main').textContent()).toMatch(/FORBIDDEN|admin/);
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

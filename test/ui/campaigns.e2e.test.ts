@@ -7,46 +7,34 @@
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, SimFleet, startStack, until, type Stack } from '../nbi/helpers.js';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt } from './helpers.js';
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, ensureConsoleBuilt } from './helpers.js';
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui/campaigns: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SV = 'Device.DeviceInfo.SoftwareVersion';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('campaign pages in Chromium', () => {
+describe.skipIf(SKIP_BROWSER)('campaign pages in Chromium', () => {
   let stack: Stack;
   let fleet: SimFleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
-  const errors: string[] = [];
   const failing = new Set<string>(['UC001']);
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startStack({ campaigns: { tickMs: 200 } });
     fleet = new SimFleet(stack.acs.cwmpUrl, { rebootDelayMs: 30 });
     fleet.runtime.installFailure = (serial) => (failing.has(serial) ? 9010 : null);
     for (let i = 0; i < 6; i++) await fleet.add(`UC00${i}`, { [SV]: '1.0' });
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    page = await browser.newTab();
   }, 180_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fleet?.close();
     await stack?.close();
   });
@@ -102,6 +90,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('campaign pages in Chromium', () =
     const row = page.getByRole('table', { name: 'Campaigns' }).getByRole('row', { name: /UI upgrade/ });
     await row.waitFor();
     expect(await row.textContent()).toContain('done');
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   }, 180_000);
 });

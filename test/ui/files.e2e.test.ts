@@ -8,56 +8,38 @@
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UrlSigner } from '../../src/files/signing.js';
 import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui/files: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PC = 'Device.DeviceInfo.ProvisioningCode';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('file pages in Chromium', () => {
+describe.skipIf(SKIP_BROWSER)('file pages in Chromium', () => {
   let stack: UiStack;
   let fleet: Fleet;
   let transfer: TransferServer;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   let filesUrl = '';
-  const errors: string[] = [];
   const signer = UrlSigner.random();
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack({ repository: { signer, publicUrl: () => filesUrl } });
     transfer = await startTransferServer({ repo: stack.nbi.services.files.repo, signer, host: '127.0.0.1', port: 0, realm: stack.acs.config.realm });
     filesUrl = transfer.url;
     fleet = new Fleet(stack.acs.cwmpUrl);
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1280, height: 900 },
-      colorScheme: 'light',
-      acceptDownloads: true,
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', acceptDownloads: true });
+    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fleet?.close();
     await transfer?.close();
     await stack?.close();
@@ -75,7 +57,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('file pages in Chromium', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
     await page.getByRole('heading', { name: 'Files', level: 1 }).waitFor();
     const image = randomBytes(700_000);
-    const path = join(profile, 'router-fw.bin');
+    const path = join(ARTIFACTS, 'router-fw.bin');
     writeFileSync(path, image);
     const form = page.getByRole('form', { name: 'Upload a file' });
     await form.getByLabel('File', { exact: true }).setInputFiles(path);
@@ -137,6 +119,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('file pages in Chromium', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
     await page.getByRole('status').filter({ hasText: 'Restore: done' }).waitFor({ timeout: 30_000 });
     expect(cpe.model.get(PC)?.value).toBe('first');
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

@@ -4,33 +4,24 @@
  * Samples are put in the store directly; the console sees them through the API only.
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
-
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
 
 const CPU = 'Device.DeviceInfo.ProcessStatus.CPUUsage';
 const BYTES = 'Device.IP.Interface.1.Stats.BytesReceived';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: fleet charts on the overview', () => {
+describe.skipIf(SKIP_BROWSER)('console: fleet charts on the overview', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   const ids: string[] = [];
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack();
     fleet = new Fleet(stack.acs.cwmpUrl);
     ids.push((await fleet.add('UIFLT001')).id, (await fleet.add('UIFLT002')).id);
@@ -43,15 +34,8 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: fleet charts on the over
     await stack.store.appendSamples(
       [0, 1].map((i) => ({ deviceId: ids[0]!, path: BYTES, at: now - (20 - i * 10) * 60_000, value: String(i * 600_000), counter: true, source: 'bulk' as const })),
     );
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 1400 },
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ viewport: { width: 1280, height: 1400 } });
+    page = await browser.newTab();
     await page.goto(`${stack.url}/`);
     await page.getByLabel('API token').fill(stack.tokens.readOnly);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -59,8 +43,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: fleet charts on the over
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fleet?.close();
     await stack?.close();
   });
@@ -101,7 +84,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: fleet charts on the over
     await form.getByLabel('Device filter').fill('this is not a filter ((');
     await form.getByRole('button', { name: 'Chart' }).click();
     await page.getByRole('alert').first().waitFor();
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 
   it('counts sessions per minute as they happen', async () => {
@@ -109,6 +92,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: fleet charts on the over
     const seen = Number(/^(\d+)/.exec((await line.textContent()) ?? '')?.[1]);
     for (const cpe of fleet.cpes.values()) cpe.inform('2 PERIODIC');
     await expect.poll(async () => Number(/^(\d+)/.exec((await line.textContent()) ?? '')?.[1]), { timeout: 20_000 }).toBe(seen + 2);
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

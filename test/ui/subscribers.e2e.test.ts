@@ -7,25 +7,17 @@
  *
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui/subscribers: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('subscriber pages in Chromium', () => {
+describe.skipIf(SKIP_BROWSER)('subscriber pages in Chromium', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
-  const errors: string[] = [];
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const r = await fetch(`${stack.url}/api/v1${path}`, {
       method,
@@ -37,20 +29,15 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('subscriber pages in Chromium', ()
   };
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack();
     fleet = new Fleet(stack.acs.cwmpUrl);
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fleet?.close();
     await stack?.close();
   });
@@ -94,7 +81,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('subscriber pages in Chromium', ()
     const templates = page.getByRole('table', { name: 'Service templates' });
     await templates.waitFor();
     for (const id of ['wifi', 'internet-pppoe', 'voip-sip', 'iptv', 'management-server']) await expect(templates.getByText(id, { exact: true }).count()).resolves.toBe(1);
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 
   it('signs a subscriber in to the self-service page at phone width, and nothing else', async () => {
@@ -102,8 +89,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('subscriber pages in Chromium', ()
     const id = list.body.subscribers[0].id as string;
     const tok = await api('POST', `/subscribers/${id}/tokens`, { name: 'phone' });
     expect(tok.status).toBe(201);
-    const phone = await ctx.newPage();
-    phone.on('pageerror', (e) => errors.push(e.message));
+    const phone = await browser.newTab();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(`${stack.url}/`);
     await phone.getByLabel('API token').fill(tok.body.token);
@@ -121,6 +107,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('subscriber pages in Chromium', ()
     expect(overflow).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'self-service-phone.png'), fullPage: true });
     await phone.close();
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

@@ -3,30 +3,21 @@
  * a virtual parameter picked as a column shows each device's computed value, in Chromium.
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: virtual parameters as device list columns', () => {
+describe.skipIf(SKIP_BROWSER)('console: virtual parameters as device list columns', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   let ip = '';
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack();
     const res = await fetch(`${stack.url}/api/v1/virtual-parameters`, {
       method: 'POST',
@@ -49,20 +40,12 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: virtual parameters as de
       while (fleet.sessions.length === before) await new Promise((r) => setTimeout(r, 20));
     }
     expect(await computed()).toBe(true);
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser({ viewport: { width: 1280, height: 860 } });
+    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await fleet?.close();
     await stack?.close();
   });
@@ -82,6 +65,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: virtual parameters as de
     await dialog.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(async () => page.getByRole('table').textContent(), { timeout: 10_000 }).toContain(ip);
     await page.screenshot({ path: join(ARTIFACTS, 'virtual-columns.png') });
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });
