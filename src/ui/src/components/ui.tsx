@@ -24,6 +24,26 @@ export function Button({ variant = 'default', small, busy, class: cls, children,
   );
 }
 
+/**
+ * Newest-first lists paged by offset (alarms, faults, audit): newer and older pages, and the
+ * range shown. The page's owner keeps the offset, so filters can reset it.
+ */
+export function OffsetPager({ offset, pageSize, total, onOffset }: { offset: number; pageSize: number; total: number; onOffset: (offset: number) => void }): JSX.Element {
+  return (
+    <nav class="pager" aria-label="Pages">
+      <Button small disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - pageSize))}>
+        ‹ Newer
+      </Button>
+      <span class="muted">
+        {total === 0 ? 0 : offset + 1}–{Math.min(offset + pageSize, total)} of {total.toLocaleString('en')}
+      </span>
+      <Button small disabled={offset + pageSize >= total} onClick={() => onOffset(offset + pageSize)}>
+        Older ›
+      </Button>
+    </nav>
+  );
+}
+
 export function Spinner({ label }: { label?: string }): JSX.Element {
   return <span class="spinner" role={label ? 'status' : undefined} aria-label={label} aria-hidden={label ? undefined : 'true'} />;
 }

@@ -6,7 +6,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, roleAllows } from '../api';
 import { useApp } from '../app-context';
-import { Badge, Button, ErrorBox, Loading } from '../components/ui';
+import { Badge, Button, ErrorBox, Loading, OffsetPager } from '../components/ui';
 import { ago, count, localTime } from '../format';
 import { deviceHref } from '../router';
 
@@ -202,14 +202,7 @@ export function AlarmsPage(): JSX.Element {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        <Button small disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          ‹ Newer
-        </Button>
-        <Button small disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>
-          Older ›
-        </Button>
-      </nav>
+      <OffsetPager offset={offset} pageSize={PAGE} total={data.total} onOffset={setOffset} />
     </div>
   );
 }

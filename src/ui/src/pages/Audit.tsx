@@ -7,7 +7,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { API_BASE, errorText } from '../api';
 import { useApp } from '../app-context';
-import { Badge, Button, ErrorBox, Field, Loading } from '../components/ui';
+import { Badge, Button, ErrorBox, Field, Loading, OffsetPager } from '../components/ui';
 import { ago, count, localTime } from '../format';
 
 interface AuditEntry {
@@ -177,17 +177,7 @@ export function AuditPage(): JSX.Element {
               </tbody>
             </table>
           </div>
-          <div class="pager">
-            <Button small disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-              Newer
-            </Button>
-            <span class="muted">
-              {data.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE, data.total)} of {count(data.total)}
-            </span>
-            <Button small disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>
-              Older
-            </Button>
-          </div>
+          <OffsetPager offset={offset} pageSize={PAGE} total={data.total} onOffset={setOffset} />
         </>
       ) : null}
     </div>

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { devicePath, errorText, faultText, roleAllows, type TaskPage } from '../api';
 import { useApp } from '../app-context';
 import { summarizeTask } from '../components/device-tabs';
-import { Button, ErrorBox, Loading } from '../components/ui';
+import { Button, ErrorBox, Loading, OffsetPager } from '../components/ui';
 import { ago, count, localTime } from '../format';
 import { deviceHref } from '../router';
 
@@ -91,14 +91,7 @@ export function FaultsPage(): JSX.Element {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        <Button small disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          ‹ Newer
-        </Button>
-        <Button small disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>
-          Older ›
-        </Button>
-      </nav>
+      <OffsetPager offset={offset} pageSize={PAGE} total={data.total} onOffset={setOffset} />
     </div>
   );
 }
