@@ -7,6 +7,8 @@
  * Stores: `sqlite:<data dir>` or `postgres://…`. Stop `flotilla serve` first; the target must
  * be empty (a new database), and is written in one transaction. The repository's files (their
  * bytes) move with their rows, to where the target keeps files (./migrate-files.ts).
+ * STUN bindings and reach history (device_reach) are not copied: they are observations that
+ * devices renew within a keep-alive period, and stale ones would send UDP to old addresses.
  */
 import type { Command } from 'commander';
 import { migrateStore, verifyStores, type VerifyReport } from '../store/migrate.js';

@@ -7,6 +7,7 @@ import type { Services } from '../services/index.js';
 import type { ApiRole, Store } from '../store/types.js';
 import type { Authenticator, Principal } from '../auth/tokens.js';
 import type { SessionAuthenticator } from '../auth/users.js';
+import type { ReachStore } from '../store/reach.js';
 import type { SseHub } from './sse.js';
 import type { ScopeGuard } from './scope.js';
 
@@ -50,4 +51,6 @@ export interface NbiContext {
   webhooksChanged: () => void;
   maxWaitSeconds: number;
   now: () => number;
+  /** STUN bindings and reach history (src/store/reach.ts), when this process keeps them. */
+  reach: ReachStore | null;
 }

@@ -254,6 +254,7 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
     webhooksChanged: opts.onWebhooksChanged ?? (() => undefined),
     maxWaitSeconds: opts.maxWaitSeconds ?? 300,
     now,
+    reach: opts.reach?.store ?? null,
   };
 
   const app = Fastify({

@@ -37,6 +37,8 @@ export interface ReachStore {
   /** The path that reached the device, and when. */
   recordSuccess(deviceId: string, path: ReachPath, at: number): Promise<void>;
   get(deviceId: string): Promise<DeviceReach | null>;
+  /** A deleted device leaves no binding behind (true when there was one). */
+  forget(deviceId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

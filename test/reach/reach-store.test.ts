@@ -41,6 +41,13 @@ function cases(open: () => Promise<ReachStore>): void {
     expect(await b.get('dev-1')).toMatchObject({ lastPath: 'udp', lastSuccessAt: 4000, binding: { port: 40123, changes: 2 } });
     expect(await b.get('dev-2')).toEqual({ deviceId: 'dev-2', binding: null, lastPath: 'xmpp', lastSuccessAt: 5000 });
   });
+
+  it('forgets a deleted device, and only that one', async () => {
+    expect(await a.forget('dev-2')).toBe(true);
+    expect(await b.get('dev-2')).toBeNull();
+    expect(await b.forget('dev-2')).toBe(false);
+    expect(await b.get('dev-1')).not.toBeNull();
+  });
 }
 
 describe('reach store: SQLite', () => {

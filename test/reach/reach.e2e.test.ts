@@ -121,6 +121,17 @@ describe('UDP through the STUN binding (Annex G)', () => {
     expect((await stack.api.post(`/devices/nope/reach/configure`, { stun: { serverAddress: 'x' } })).status).toBe(404);
     expect((await stack.api.get(`/devices/${id}/reach`)).body).toEqual({ binding: null, lastPath: null, lastSuccessAt: null });
   });
+
+  it('deleting a device through the API forgets its binding and reach history', async () => {
+    const { f, ids } = await fleet('STUNDEL', {});
+    const id = ids[0]!;
+    await f.stop();
+    await reach.recordBinding(id, { host: '198.51.100.9', port: 41000, natDetected: true }, Date.now());
+    await reach.recordSuccess(id, 'udp', Date.now());
+    expect((await stack.api.get(`/devices/${inPath(id)}/reach`)).body.lastPath).toBe('udp');
+    expect((await stack.api.del(`/devices/${inPath(id)}`)).status).toBe(204);
+    expect(await reach.get(id)).toBeNull();
+  });
 });
 
 describe.skipIf(missing !== null)('XMPP connection requests (Annex K, real prosody)', () => {

@@ -124,6 +124,7 @@ export function registerDeviceRoutes(api: FastifyInstance, ctx: NbiContext): voi
       const before = await store.listDevices({ filters: [{ field: 'id', op: 'eq', value: req.params.id }], limit: 1 });
       if (before.devices[0] !== undefined) req.audit = { before: presentSummary(before.devices[0]) };
       if (!(await store.deleteDevice(req.params.id))) throw notFound(`device ${req.params.id}`);
+      await ctx.reach?.forget(req.params.id);
       return reply.code(204).send();
     },
   );

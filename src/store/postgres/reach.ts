@@ -65,6 +65,10 @@ export class PgReachStore implements ReachStore {
     return rows[0] === undefined ? null : reachFromRow(rows[0]);
   }
 
+  async forget(deviceId: string): Promise<boolean> {
+    return ((await this.#pool.query('DELETE FROM device_reach WHERE device_id = $1', [deviceId])).rowCount ?? 0) > 0;
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }

@@ -61,6 +61,10 @@ export class SqliteReachStore implements ReachStore {
     return row === undefined ? null : reachFromRow(row);
   }
 
+  async forget(deviceId: string): Promise<boolean> {
+    return this.#db.prepare('DELETE FROM device_reach WHERE device_id = ?').run(deviceId).changes > 0;
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
