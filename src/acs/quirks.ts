@@ -20,6 +20,7 @@ import {
   type QuirkSettings,
 } from '../datamodel/quirks.js';
 import type { QuirkHooks } from '../session/quirks.js';
+import { Reloading } from '../session/reloading.js';
 import type { Store } from '../store/types.js';
 
 const EVIDENCE_KEPT = 20;
@@ -32,43 +33,31 @@ export function quirkIdentity(inform: Inform): QuirkIdentity {
 
 export class QuirkSource {
   #profiles: QuirkProfile[] = [...SHIPPED_QUIRKS];
-  #timer: NodeJS.Timeout | null = null;
-  #loading: Promise<void> | null = null;
+  readonly #reloading: Reloading;
 
   constructor(
     readonly store: Pick<Store, 'listQuirkProfiles' | 'putQuirkProfile'>,
     readonly opts: { events?: EventSink; now?: () => number; onError?: (e: unknown) => void; refreshMs?: number } = {},
-  ) {}
+  ) {
+    this.#reloading = new Reloading(async () => {
+      this.#profiles = effectiveProfiles(SHIPPED_QUIRKS, await this.store.listQuirkProfiles());
+    }, opts);
+  }
 
   profiles(): readonly QuirkProfile[] {
     return this.#profiles;
   }
 
   refresh(): Promise<void> {
-    this.#loading ??= (async () => {
-      try {
-        this.#profiles = effectiveProfiles(SHIPPED_QUIRKS, await this.store.listQuirkProfiles());
-      } catch (e) {
-        this.opts.onError?.(e);
-      } finally {
-        this.#loading = null;
-      }
-    })();
-    return this.#loading;
+    return this.#reloading.refresh();
   }
 
-  async start(): Promise<void> {
-    await this.refresh();
-    const every = this.opts.refreshMs ?? 60_000;
-    if (every > 0 && this.#timer === null) {
-      this.#timer = setInterval(() => void this.refresh(), every);
-      this.#timer.unref();
-    }
+  start(): Promise<void> {
+    return this.#reloading.start();
   }
 
   close(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#reloading.close();
   }
 
   /** The settings and hooks of one session (null never: learning applies to every device). */
