@@ -7,9 +7,13 @@
  * automation secret), hashed the same way.
  *
  * Roles are ordered: read-only < operator < admin. A route states the least role it needs.
+ * Capabilities (`provision`) are rights granted beside the role, not a fourth rung: "may change
+ * policies" is not above or below "may manage users", so a role for it would break the order
+ * every other route relies on. A route may name one capability that lets an operator do what
+ * otherwise takes admin (routeAllows); admin holds every capability, read-only none.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ApiRole, ApiTokenRecord, PrincipalScope, Store, SubscriberTokenRecord } from '../store/types.js';
+import type { ApiRole, ApiTokenRecord, Capability, PrincipalScope, Store, SubscriberTokenRecord } from '../store/types.js';
 
 export const ROLES: readonly ApiRole[] = ['read-only', 'operator', 'admin'];
 const RANK: Record<ApiRole, number> = { 'read-only': 0, operator: 1, admin: 2 };
@@ -22,6 +26,43 @@ export type PrincipalRole = ApiRole | 'subscriber';
 
 export const roleAllows = (have: PrincipalRole, need: PrincipalRole): boolean =>
   need === 'subscriber' || have === 'subscriber' ? have === need : RANK[have] >= RANK[need];
+
+export const CAPABILITIES: readonly Capability[] = ['provision'];
+
+/** What a route asks: the least role, and optionally a capability that lets an operator in. */
+export interface RouteNeed {
+  role: PrincipalRole;
+  /** An operator holding it passes a route whose role is admin (e.g. policy writes: `provision`). */
+  capability?: Capability;
+}
+
+/** Does a principal with this role and these capabilities pass a route needing `need`? */
+export function routeAllows(have: PrincipalRole, capabilities: readonly Capability[] | undefined, need: RouteNeed): boolean {
+  if (roleAllows(have, need.role)) return true;
+  return need.capability !== undefined && have !== 'subscriber' && roleAllows(have, 'operator') && (capabilities ?? []).includes(need.capability);
+}
+
+/** The capabilities a principal effectively holds: admin all of them, operator its grants, others none. */
+export function effectiveCapabilities(role: PrincipalRole, granted: readonly Capability[] | undefined): Capability[] {
+  if (role === 'admin') return [...CAPABILITIES];
+  if (role !== 'operator') return [];
+  return CAPABILITIES.filter((c) => (granted ?? []).includes(c));
+}
+
+/**
+ * Checks a requested grant: known names only, none for read-only (it reads; a capability
+ * changes things) or a subscriber. Returns the grant normalised (unique, in CAPABILITIES order)
+ * or the reason it is refused.
+ */
+export function checkCapabilities(role: ApiRole, requested: readonly unknown[]): { ok: true; capabilities: Capability[] } | { ok: false; message: string } {
+  for (const c of requested) {
+    if (typeof c !== 'string' || !(CAPABILITIES as readonly string[]).includes(c)) {
+      return { ok: false, message: `unknown capability ${JSON.stringify(c)} (known: ${CAPABILITIES.join(', ')})` };
+    }
+  }
+  if (requested.length > 0 && role === 'read-only') return { ok: false, message: 'a read-only principal takes no capability: grant it the operator role first' };
+  return { ok: true, capabilities: CAPABILITIES.filter((c) => requested.includes(c)) };
+}
 
 /** Self-service tokens start with this, so one lookup finds their table. */
 export const SUBSCRIBER_TOKEN_PREFIX = 'fls_';
@@ -50,12 +91,21 @@ export interface Principal {
   csrf?: string;
   /** What part of the fleet the principal may see; null or absent: all of it. */
   scope?: PrincipalScope | null;
+  /** Rights granted beside the role (routeAllows); absent: none. */
+  capabilities?: Capability[];
 }
 
 /** Make a token, store its hash, return the token (the only time it exists in clear). */
-export async function issueToken(store: Store, name: string, role: ApiRole, now = Date.now(), scope: PrincipalScope | null = null): Promise<{ token: string; record: ApiTokenRecord }> {
+export async function issueToken(
+  store: Store,
+  name: string,
+  role: ApiRole,
+  now = Date.now(),
+  scope: PrincipalScope | null = null,
+  capabilities: Capability[] = [],
+): Promise<{ token: string; record: ApiTokenRecord }> {
   const token = generateToken();
-  const record: ApiTokenRecord = { id: randomUUID(), name, role, ...hashToken(token), createdAt: now, scope };
+  const record: ApiTokenRecord = { id: randomUUID(), name, role, ...hashToken(token), createdAt: now, scope, capabilities };
   await store.createApiToken(record);
   return { token, record };
 }
@@ -124,7 +174,7 @@ export class Authenticator {
     const record = cached.record;
     if (record === null || !safeEqualHex(record.hash, hash)) return null;
     this.#touch(record.id, now);
-    return { tokenId: record.id, name: record.name, role: record.role, scope: record.scope ?? null };
+    return { tokenId: record.id, name: record.name, role: record.role, scope: record.scope ?? null, capabilities: record.capabilities ?? [] };
   }
 
   async #subscriber(lookup: string, hash: string, now: number): Promise<Principal | null> {

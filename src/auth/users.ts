@@ -13,7 +13,7 @@
 import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/argon2';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateSecret, generateURI, verify as otpVerify } from 'otplib';
-import type { ApiRole, PrincipalScope, Store } from '../store/types.js';
+import type { ApiRole, Capability, PrincipalScope, Store } from '../store/types.js';
 
 export const SESSION_COOKIE = 'flotilla_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -124,6 +124,8 @@ export interface SessionPrincipal {
   name: string;
   role: ApiRole;
   scope: PrincipalScope | null;
+  /** Rights granted beside the role (tokens.ts routeAllows). */
+  capabilities: Capability[];
   sessionId: string;
   /** The CSRF token a changing request must carry in CSRF_HEADER. */
   csrf: string;
@@ -150,7 +152,7 @@ export class SessionAuthenticator {
       const found = await this.#store.findUserSession(id, now);
       const ok = found !== null && !found.user.disabled;
       cached = {
-        p: ok ? { userId: found.user.id, name: found.user.name, role: found.user.role, scope: found.user.scope, sessionId: id, csrf: csrfTokenFor(cookieToken) } : null,
+        p: ok ? { userId: found.user.id, name: found.user.name, role: found.user.role, scope: found.user.scope, capabilities: found.user.capabilities ?? [], sessionId: id, csrf: csrfTokenFor(cookieToken) } : null,
         // Never cached past the session's end.
         until: Math.min(now + this.#cacheMs, found?.session.expiresAt ?? Infinity),
       };

@@ -7,17 +7,17 @@
  * The secret itself goes to stdout (one line, for `TOKEN=$(flotilla token create …)`);
  * everything said about it goes to stderr.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BOOTSTRAP_FILE, writeNewBootstrapCredential } from '../acs/bootstrap-credential.js';
 import { DEFAULT_ACS_CONFIG } from '../acs/config.js';
-import { issueToken, ROLES } from '../auth/tokens.js';
+import { CAPABILITIES, checkCapabilities, issueToken, ROLES } from '../auth/tokens.js';
 import { openStore, redactUrl } from '../store/open.js';
 import { readFileSync } from 'node:fs';
 import { loadSealer } from '../acs/credential-key.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { CredentialService, parseCredentialCsv } from '../services/credentials.js';
 import { ServiceError } from '../services/errors.js';
-import type { ApiRole, PrincipalScope, Store } from '../store/types.js';
+import type { ApiRole, Capability, PrincipalScope, Store } from '../store/types.js';
 import { parseFilter } from '../nbi/query.js';
 import { opt } from './options.js';
 
@@ -42,6 +42,14 @@ export function cliScope(f: { scopeFilter?: string; scopeTag?: string }): Princi
 export function parseRole(value: string): ApiRole {
   if ((ROLES as readonly string[]).includes(value)) return value as ApiRole;
   throw new InvalidArgumentError(`expected one of ${ROLES.join(', ')}`);
+}
+
+/** `--capability <name>`, repeatable: the capabilities granted beside the role (auth/tokens.ts). */
+export function capabilityOption(description: string): Option {
+  return new Option('--capability <name>', `${description} (${CAPABILITIES.join(', ')}; repeat for more)`).argParser((value: string, previous: Capability[] | undefined) => {
+    if (!(CAPABILITIES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${CAPABILITIES.join(', ')}`);
+    return [...(previous ?? []), value as Capability];
+  });
 }
 
 export function storeOptions(cmd: Command): Command {
@@ -71,19 +79,26 @@ export function registerSecretCommands(program: Command): void {
       .addOption(opt('--role <role>', `${ROLES.join(', ')}`).argParser(parseRole).default('read-only'))
       .addOption(opt('--name <name>', 'what the token is for (shown in the token list)'))
       .option('--scope-filter <filter>', 'it sees only devices matching this NBI filter')
-      .option('--scope-tag <tag>', 'it sees only devices with this tag'),
-  ).action(async (f: StoreFlags & { role: ApiRole; name?: string; scopeFilter?: string; scopeTag?: string }) => {
+      .option('--scope-tag <tag>', 'it sees only devices with this tag')
+      .addOption(capabilityOption('a right beside the role: provision lets an operator token change policies')),
+  ).action(async (f: StoreFlags & { role: ApiRole; name?: string; scopeFilter?: string; scopeTag?: string; capability?: Capability[] }) => {
     const name = f.name ?? `cli ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`;
     if (name.length === 0 || name.length > 128) throw new InvalidArgumentError('--name: 1 to 128 characters');
     const scope = cliScope(f);
-    const { token: secret, record } = await withStore(f, (store) => issueToken(store, name, f.role, Date.now(), scope));
-    process.stderr.write(`Created ${record.role} token "${record.name}" (id ${record.id}) in ${where(f)}; it is shown only now:\n`);
+    const caps = checkCapabilities(f.role, f.capability ?? []);
+    if (!caps.ok) throw new InvalidArgumentError(`--capability: ${caps.message}`);
+    const { token: secret, record } = await withStore(f, (store) => issueToken(store, name, f.role, Date.now(), scope, caps.capabilities));
+    const granted = caps.capabilities.length > 0 ? ` with ${caps.capabilities.join(', ')}` : '';
+    process.stderr.write(`Created ${record.role} token${granted} "${record.name}" (id ${record.id}) in ${where(f)}; it is shown only now:\n`);
     process.stdout.write(`${secret}\n`);
   });
 
   storeOptions(token.command('list').description('tokens (never the tokens themselves)')).action(async (f: StoreFlags) => {
     const tokens = await withStore(f, (store) => store.listApiTokens());
-    for (const t of tokens) process.stdout.write(`${t.id}  ${t.role.padEnd(9)}  ${new Date(t.createdAt).toISOString()}  ${t.name}\n`);
+    for (const t of tokens) {
+      const caps = (t.capabilities ?? []).length > 0 ? ` [${t.capabilities!.join(',')}]` : '';
+      process.stdout.write(`${t.id}  ${t.role.padEnd(9)}  ${new Date(t.createdAt).toISOString()}  ${t.name}${caps}\n`);
+    }
   });
 
   storeOptions(token.command('revoke').description('delete a token by id').argument('<id>')).action(async (id: string, f: StoreFlags) => {

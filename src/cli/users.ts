@@ -10,9 +10,9 @@ import { ROLES } from '../auth/tokens.js';
 import { AuditService } from '../services/audit.js';
 import { ServiceError } from '../services/errors.js';
 import { UserService } from '../services/users.js';
-import type { ApiRole } from '../store/types.js';
+import type { ApiRole, Capability } from '../store/types.js';
 import { opt } from './options.js';
-import { cliScope, parseRole, storeOptions, where, withStore, type StoreFlags } from './secrets.js';
+import { capabilityOption, cliScope, parseRole, storeOptions, where, withStore, type StoreFlags } from './secrets.js';
 
 const CLI_ACTOR = { kind: 'system' as const, id: '', name: 'flotilla user (CLI)' };
 
@@ -43,14 +43,15 @@ export function registerUserCommands(program: Command): void {
       .addOption(opt('--role <role>', ROLES.join(', ')).argParser(parseRole).default('read-only'))
       .addOption(opt('--password-file <file>', 'a file holding the password (one line)'))
       .option('--scope-filter <filter>', 'only devices matching this NBI filter')
-      .option('--scope-tag <tag>', 'only devices with this tag'),
-  ).action(async (f: StoreFlags & { name: string; role: ApiRole; passwordFile?: string; scopeFilter?: string; scopeTag?: string }) => {
+      .option('--scope-tag <tag>', 'only devices with this tag')
+      .addOption(capabilityOption('a right beside the role: provision lets an operator change policies')),
+  ).action(async (f: StoreFlags & { name: string; role: ApiRole; passwordFile?: string; scopeFilter?: string; scopeTag?: string; capability?: Capability[] }) => {
     const password = await readPassword(f.passwordFile);
     try {
       const made = await withStore(f, async (store) => {
         const audit = new AuditService({ store });
-        const u = await new UserService({ store, audit }).create({ name: f.name, role: f.role, password, scope: cliScope(f) });
-        await audit.record({ at: Date.now(), actor: CLI_ACTOR, source: 'cli', action: 'user-created', target: u.id, status: 0, before: null, after: { name: u.name, role: u.role, scope: u.scope } });
+        const u = await new UserService({ store, audit }).create({ name: f.name, role: f.role, password, scope: cliScope(f), capabilities: f.capability ?? [] });
+        await audit.record({ at: Date.now(), actor: CLI_ACTOR, source: 'cli', action: 'user-created', target: u.id, status: 0, before: null, after: { name: u.name, role: u.role, scope: u.scope, capabilities: u.capabilities } });
         return u;
       });
       process.stderr.write(`Created ${made.role} user "${made.name}" in ${where(f)}\n`);
@@ -64,23 +65,28 @@ export function registerUserCommands(program: Command): void {
     const users = await withStore(f, (store) => new UserService({ store, audit: new AuditService({ store }) }).list());
     for (const u of users) {
       const flags = [u.source, u.disabled ? 'disabled' : '', u.totp ? 'totp' : '', u.locked ? 'locked' : ''].filter((x) => x !== '').join(',');
-      process.stdout.write(`${u.id}  ${u.role.padEnd(9)}  ${flags.padEnd(18)}  ${u.name}\n`);
+      const caps = u.capabilities.length > 0 ? ` [${u.capabilities.join(',')}]` : '';
+      process.stdout.write(`${u.id}  ${u.role.padEnd(9)}  ${flags.padEnd(18)}  ${u.name}${caps}\n`);
     }
   });
 
   storeOptions(
     user
       .command('set')
-      .description("change a user's role, disable or enable them, set a new password (--password-file/FLOTILLA_USER_PASSWORD/stdin with --password), remove their TOTP")
+      .description("change a user's role or capabilities, disable or enable them, set a new password (--password-file/FLOTILLA_USER_PASSWORD/stdin with --password), remove their TOTP")
       .argument('<name>')
       .addOption(opt('--role <role>', ROLES.join(', ')).argParser(parseRole))
       .option('--disable', 'refuse their sign-in and end their sessions')
       .option('--enable', 'let them sign in again')
       .option('--password', 'set a new password')
       .addOption(opt('--password-file <file>', 'a file holding the new password'))
-      .option('--reset-totp', 'remove their TOTP (a lost phone)'),
-  ).action(async (name: string, f: StoreFlags & { role?: ApiRole; disable?: boolean; enable?: boolean; password?: boolean; passwordFile?: string; resetTotp?: boolean }) => {
+      .option('--reset-totp', 'remove their TOTP (a lost phone)')
+      .addOption(capabilityOption('their capabilities from now on, replacing the ones they had'))
+      .option('--clear-capabilities', 'take every capability away'),
+  ).action(async (name: string, f: StoreFlags & { role?: ApiRole; disable?: boolean; enable?: boolean; password?: boolean; passwordFile?: string; resetTotp?: boolean; capability?: Capability[]; clearCapabilities?: boolean }) => {
     if (f.disable === true && f.enable === true) throw new InvalidArgumentError('--disable or --enable, not both');
+    if (f.capability !== undefined && f.clearCapabilities === true) throw new InvalidArgumentError('--capability or --clear-capabilities, not both');
+    const capabilities = f.clearCapabilities === true ? [] : f.capability;
     const password = f.password === true || f.passwordFile !== undefined ? await readPassword(f.passwordFile) : undefined;
     try {
       await withStore(f, async (store) => {
@@ -89,6 +95,7 @@ export function registerUserCommands(program: Command): void {
         if (found === null) throw new ServiceError('NOT_FOUND', `no user ${name}`);
         const { before, after } = await new UserService({ store, audit }).update(found.id, {
           ...(f.role !== undefined ? { role: f.role } : {}),
+          ...(capabilities !== undefined ? { capabilities } : {}),
           ...(f.disable === true ? { disabled: true } : f.enable === true ? { disabled: false } : {}),
           ...(password !== undefined ? { password } : {}),
           ...(f.resetTotp === true ? { resetTotp: true } : {}),

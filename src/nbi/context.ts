@@ -4,7 +4,7 @@
  */
 import type { EventBus } from '../events/bus.js';
 import type { Services } from '../services/index.js';
-import type { ApiRole, Store } from '../store/types.js';
+import type { ApiRole, Capability, Store } from '../store/types.js';
 import type { Authenticator, Principal } from '../auth/tokens.js';
 import type { SessionAuthenticator } from '../auth/users.js';
 import type { ReachStore } from '../store/reach.js';
@@ -15,6 +15,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least role the route needs (default read-only); `subscriber`: self-service tokens only. */
     role?: ApiRole | 'subscriber';
+    /**
+     * A capability that lets an operator in where `role` asks more (auth/tokens.ts routeAllows):
+     * policy and virtual-parameter writes are `{ role: 'admin', capability: 'provision' }`.
+     */
+    capability?: Capability;
     /**
      * No token needed: the route holds no data (health probes, the API document) or
      * authenticates its own way (e.g. an activation code).

@@ -170,6 +170,14 @@ export const PAGING: Schema = {
 };
 
 /** What part of the fleet a user or token sees (src/nbi/scope.ts). */
+/** Rights beside the role (src/auth/tokens.ts CAPABILITIES): `provision` lets an operator change policies and virtual parameters. */
+export const CAPABILITIES_SCHEMA = {
+  type: 'array',
+  maxItems: 8,
+  items: { type: 'string', enum: ['provision'] },
+  description: 'Rights granted beside the role: "provision" lets an operator create, change and delete policies and virtual parameters. Admin holds every capability; read-only none.',
+} as const;
+
 export const SCOPE_SCHEMA = {
   type: 'object',
   nullable: true,

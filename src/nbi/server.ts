@@ -22,7 +22,7 @@ import { SecretQueryError } from '../store/device-query.js';
 import { parseDeviceId } from '../store/device-id.js';
 import type { AuditActor, Store } from '../store/types.js';
 import { TASK_SCHEMA } from '../tasks/schema.js';
-import { Authenticator, ensureAdminToken, roleAllows, type Principal } from '../auth/tokens.js';
+import { Authenticator, ensureAdminToken, routeAllows, type Principal } from '../auth/tokens.js';
 import { CSRF_HEADER, sameSecret, SessionAuthenticator, sessionCookieOf } from '../auth/users.js';
 import { registerConsole } from './console.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health.js';
@@ -70,7 +70,7 @@ async function principalOf(req: FastifyRequest, auth: Authenticator, sessions: S
   const cookie = sessionCookieOf(req.headers.cookie);
   if (cookie === null) return null;
   const s = await sessions.authenticate(cookie, at);
-  return s === null ? null : { tokenId: '', name: s.name, role: s.role, userId: s.userId, sessionId: s.sessionId, csrf: s.csrf, scope: s.scope };
+  return s === null ? null : { tokenId: '', name: s.name, role: s.role, userId: s.userId, sessionId: s.sessionId, csrf: s.csrf, scope: s.scope, capabilities: s.capabilities };
 }
 
 /** Parameters indexed for search by default (SQLite/PostgreSQL partial indexes, src/store/sqlite/search.ts). */
@@ -134,6 +134,8 @@ export interface NbiRoute {
   method: string;
   url: string;
   role: string;
+  /** A capability that lets an operator in where `role` asks more (auth/tokens.ts routeAllows). */
+  capability?: string;
   public: boolean;
 }
 
@@ -273,8 +275,19 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
   // Every route with the role it needs: the API's own map (the role-scoping test walks it beside the OpenAPI document).
   const routes: NbiRoute[] = [];
   app.addHook('onRoute', (r) => {
+    const role = r.config?.role ?? 'read-only';
+    const capability = r.config?.capability;
     for (const method of ([] as string[]).concat(r.method)) {
-      if (method !== 'HEAD') routes.push({ method, url: r.url, role: r.config?.role ?? 'read-only', public: r.config?.public === true });
+      if (method !== 'HEAD') routes.push({ method, url: r.url, role, ...(capability !== undefined ? { capability } : {}), public: r.config?.public === true });
+    }
+    // The OpenAPI document says what each route needs (x-flotilla-role, x-flotilla-capability),
+    // so a client (and the role walk test) reads it from the document itself.
+    if (r.config?.public !== true && r.schema !== undefined && r.schema.hide !== true) {
+      const needs = capability !== undefined ? `Needs the ${role} role, or operator with the ${capability} capability.` : `Needs the ${role} role.`;
+      const desc = typeof r.schema.description === 'string' ? `${r.schema.description}\n\n${needs}` : needs;
+      // FastifySchema does not type the OpenAPI extension keys @fastify/swagger copies through.
+      const extensions: Record<string, string> = { 'x-flotilla-role': role, ...(capability !== undefined ? { 'x-flotilla-capability': capability } : {}) };
+      r.schema = { ...r.schema, description: desc, ...extensions };
     }
   });
   app.decorateRequest('principal', null);
@@ -327,7 +340,12 @@ export async function startNbi(opts: NbiOptions): Promise<Nbi> {
       }
     }
     const need = req.routeOptions.config.role ?? 'read-only';
-    if (!roleAllows(principal.role, need)) throw new ApiError(403, 'FORBIDDEN', `this needs the ${need} role; the token has ${principal.role}`);
+    const capability = req.routeOptions.config.capability;
+    if (!routeAllows(principal.role, principal.capabilities, { role: need, ...(capability !== undefined ? { capability } : {}) })) {
+      const what = capability !== undefined ? `the ${need} role, or the operator role with the ${capability} capability` : `the ${need} role`;
+      const has = (principal.capabilities ?? []).length > 0 ? `${principal.role} (${principal.capabilities!.join(', ')})` : principal.role;
+      throw new ApiError(403, 'FORBIDDEN', `this needs ${what}; the ${principal.userId !== undefined ? 'user' : 'token'} has ${has}`);
+    }
   });
   app.addHook('preValidation', async (req) => {
     coerceQuery(req.routeOptions.schema?.querystring, req.query);

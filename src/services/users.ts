@@ -24,7 +24,8 @@ import {
   verifyPassword,
   type SessionAuthenticator,
 } from '../auth/users.js';
-import type { ApiRole, AuditActor, LockoutPolicy, PrincipalScope, Store, UserRecord } from '../store/types.js';
+import { checkCapabilities } from '../auth/tokens.js';
+import type { ApiRole, AuditActor, Capability, LockoutPolicy, PrincipalScope, Store, UserRecord } from '../store/types.js';
 import type { AuditService } from './audit.js';
 import { conflict, invalidArgument, notFound } from './errors.js';
 
@@ -46,6 +47,8 @@ export interface UserView {
   totp: boolean;
   locked: boolean;
   scope: PrincipalScope | null;
+  /** Rights granted beside the role (src/auth/tokens.ts): `provision`. */
+  capabilities: Capability[];
   lastSignInAt: number | null;
   createdAt: number;
   updatedAt: number;
@@ -88,14 +91,17 @@ export class UserService {
       totp: u.totpSecret !== null,
       locked: u.lockedUntil !== null && u.lockedUntil > this.#now(),
       scope: u.scope,
+      capabilities: u.capabilities ?? [],
       lastSignInAt: u.lastSignInAt,
       createdAt: u.createdAt,
       updatedAt: u.updatedAt,
     };
   }
 
-  async create(input: { name: string; role: ApiRole; password: string; scope?: PrincipalScope | null }): Promise<UserView> {
+  async create(input: { name: string; role: ApiRole; password: string; scope?: PrincipalScope | null; capabilities?: readonly string[] }): Promise<UserView> {
     if (!USER_NAME.test(input.name)) throw invalidArgument('a user name is 1 to 128 letters, digits and . _ @ - (starting with a letter or digit)');
+    const caps = checkCapabilities(input.role, input.capabilities ?? []);
+    if (!caps.ok) throw invalidArgument(caps.message);
     const problem = passwordProblem(input.password, input.name);
     if (problem !== null) throw invalidArgument(problem);
     if ((await this.#store.findUserByName(input.name)) !== null) throw conflict(`a user named ${input.name} exists`);
@@ -113,6 +119,7 @@ export class UserService {
       failedAttempts: 0,
       lockedUntil: null,
       scope: input.scope ?? null,
+      capabilities: caps.capabilities,
       lastSignInAt: null,
       createdAt: at,
       updatedAt: at,
@@ -136,10 +143,24 @@ export class UserService {
     return this.view(u);
   }
 
-  /** An administrator's change: role, scope, disabled, a new password, TOTP removed (a lost phone). */
-  async update(id: string, change: { role?: ApiRole; disabled?: boolean; password?: string; scope?: PrincipalScope | null; resetTotp?: boolean }): Promise<{ before: UserView; after: UserView }> {
+  /**
+   * An administrator's change: role, capabilities, scope, disabled, a new password, TOTP removed
+   * (a lost phone). Made read-only without naming capabilities, a user loses them (read-only takes none).
+   */
+  async update(
+    id: string,
+    change: { role?: ApiRole; capabilities?: readonly string[]; disabled?: boolean; password?: string; scope?: PrincipalScope | null; resetTotp?: boolean },
+  ): Promise<{ before: UserView; after: UserView }> {
     const u = await this.#store.getUser(id);
     if (u === null) throw notFound(`user ${id}`);
+    let capabilities: Capability[] | undefined;
+    if (change.capabilities !== undefined) {
+      const caps = checkCapabilities(change.role ?? u.role, change.capabilities);
+      if (!caps.ok) throw invalidArgument(caps.message);
+      capabilities = caps.capabilities;
+    } else if (change.role === 'read-only' && (u.capabilities ?? []).length > 0) {
+      capabilities = [];
+    }
     if (change.password !== undefined) {
       if (u.source !== 'local') throw conflict(`${u.name} signs in through the directory: its password is changed there`);
       const problem = passwordProblem(change.password, u.name);
@@ -149,6 +170,7 @@ export class UserService {
       id,
       {
         ...(change.role !== undefined ? { role: change.role } : {}),
+        ...(capabilities !== undefined ? { capabilities } : {}),
         ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
         ...(change.scope !== undefined ? { scope: change.scope } : {}),
         ...(change.password !== undefined ? { passwordHash: await hashPassword(change.password) } : {}),

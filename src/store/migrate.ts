@@ -146,7 +146,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: 'api_tokens',
-    columns: { id: 'text', name: 'text', role: 'text', lookup: 'text', hash: 'text', created_at: 'int', last_used_at: 'int', scope: 'text' },
+    columns: { id: 'text', name: 'text', role: 'text', lookup: 'text', hash: 'text', created_at: 'int', last_used_at: 'int', scope: 'text', capabilities: 'text' },
     key: ['id'],
     perDevice: false,
   },
@@ -377,6 +377,7 @@ export const TABLES: readonly TableSpec[] = [
       failed_attempts: 'int',
       locked_until: 'int',
       scope: 'text',
+      capabilities: 'text',
       last_sign_in_at: 'int',
       created_at: 'int',
       updated_at: 'int',

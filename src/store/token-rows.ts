@@ -1,7 +1,7 @@
 /**
  * API tokens as rows: the same columns and mapping in every SQL backend.
  */
-import type { ApiRole, ApiTokenRecord, PrincipalScope } from './types.js';
+import type { ApiRole, ApiTokenRecord, Capability, PrincipalScope } from './types.js';
 
 export interface TokenRow {
   id: string;
@@ -12,9 +12,21 @@ export interface TokenRow {
   created_at: number;
   last_used_at?: number | string | null;
   scope?: string | null;
+  capabilities?: string | null;
 }
 
-export const TOKEN_COLUMNS = 'id, name, role, lookup, hash, created_at, scope';
+/** The capabilities column (a JSON array of names) read back; anything unreadable reads as none. */
+export function capabilitiesOf(text: string | null | undefined): Capability[] {
+  if (text === null || text === undefined) return [];
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v.filter((c): c is Capability => c === 'provision') : [];
+  } catch {
+    return [];
+  }
+}
+
+export const TOKEN_COLUMNS = 'id, name, role, lookup, hash, created_at, scope, capabilities';
 /** What reads return: the written columns and when the token was last used. */
 export const TOKEN_READ_COLUMNS = `${TOKEN_COLUMNS}, last_used_at`;
 
@@ -27,4 +39,5 @@ export const toToken = (r: TokenRow): ApiTokenRecord => ({
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
   scope: r.scope === null || r.scope === undefined ? null : (JSON.parse(r.scope) as PrincipalScope),
+  capabilities: capabilitiesOf(r.capabilities),
 });

@@ -1,6 +1,7 @@
 /**
  * Users and their sessions as rows: the same columns and mapping in every SQL backend.
  */
+import { capabilitiesOf } from './token-rows.js';
 import type { ApiRole, PrincipalScope, UserRecord, UserSessionRecord, UserSource } from './types.js';
 
 export interface UserRow {
@@ -16,13 +17,14 @@ export interface UserRow {
   failed_attempts: number;
   locked_until: number | string | null;
   scope: string | null;
+  capabilities: string | null;
   last_sign_in_at: number | string | null;
   created_at: number | string;
   updated_at: number | string;
 }
 
 export const USER_COLUMNS =
-  'id, name, role, source, password_hash, totp_secret, totp_pending, totp_last_step, disabled, failed_attempts, locked_until, scope, last_sign_in_at, created_at, updated_at';
+  'id, name, role, source, password_hash, totp_secret, totp_pending, totp_last_step, disabled, failed_attempts, locked_until, scope, capabilities, last_sign_in_at, created_at, updated_at';
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
@@ -39,6 +41,7 @@ export const toUser = (r: UserRow): UserRecord => ({
   failedAttempts: Number(r.failed_attempts),
   lockedUntil: num(r.locked_until),
   scope: r.scope === null ? null : (JSON.parse(r.scope) as PrincipalScope),
+  capabilities: capabilitiesOf(r.capabilities),
   lastSignInAt: num(r.last_sign_in_at),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
@@ -54,6 +57,7 @@ export function patchColumns(patch: Partial<UserRecord>): [string, unknown][] {
   if (patch.totpLastStep !== undefined) out.push(['totp_last_step', patch.totpLastStep]);
   if (patch.disabled !== undefined) out.push(['disabled', patch.disabled]);
   if (patch.scope !== undefined) out.push(['scope', patch.scope === null ? null : JSON.stringify(patch.scope)]);
+  if (patch.capabilities !== undefined) out.push(['capabilities', JSON.stringify(patch.capabilities)]);
   return out;
 }
 

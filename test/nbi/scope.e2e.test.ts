@@ -9,9 +9,9 @@
  * server's route table must agree).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken, roleAllows, type PrincipalRole } from '../../src/auth/tokens.js';
+import { issueToken, routeAllows, type PrincipalRole } from '../../src/auth/tokens.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
-import type { ApiRole } from '../../src/store/types.js';
+import type { ApiRole, Capability } from '../../src/store/types.js';
 import { openEventStream } from '../helpers/sse.js';
 import { startStack, type Json, type Stack } from './helpers.js';
 
@@ -26,6 +26,7 @@ interface Who {
   label: string;
   role: ApiRole;
   scoped: boolean;
+  capabilities: Capability[];
   token: string;
 }
 const principals: Who[] = [];
@@ -73,9 +74,19 @@ beforeAll(async () => {
   s = await startStack();
   await seed();
   for (const role of ['read-only', 'operator', 'admin'] as const) {
-    principals.push({ label: role, role, scoped: false, token: (await issueToken(s.store, `all ${role}`, role)).token });
-    principals.push({ label: `${role} (tag north)`, role, scoped: true, token: (await issueToken(s.store, `north ${role}`, role, Date.now(), SCOPE)).token });
+    principals.push({ label: role, role, scoped: false, capabilities: [], token: (await issueToken(s.store, `all ${role}`, role)).token });
+    principals.push({ label: `${role} (tag north)`, role, scoped: true, capabilities: [], token: (await issueToken(s.store, `north ${role}`, role, Date.now(), SCOPE)).token });
   }
+  // An operator granted `provision` (policy and virtual-parameter writes), scoped and not.
+  const caps: Capability[] = ['provision'];
+  principals.push({ label: 'operator+provision', role: 'operator', scoped: false, capabilities: caps, token: (await issueToken(s.store, 'all provisioner', 'operator', Date.now(), null, caps)).token });
+  principals.push({
+    label: 'operator+provision (tag north)',
+    role: 'operator',
+    scoped: true,
+    capabilities: caps,
+    token: (await issueToken(s.store, 'north provisioner', 'operator', Date.now(), SCOPE, caps)).token,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -104,7 +115,7 @@ async function call(method: string, path: string, token: string): Promise<{ stat
 
 describe('role and scope on every route of the OpenAPI document', () => {
   it('walks every route with each role, scoped and not', async () => {
-    const doc = (await (await fetch(`${s.nbi.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${s.nbi.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
     const table = new Map(s.nbi.routes.map((r) => [`${r.method} ${r.url}`, r]));
     const walked: string[] = [];
     const problems: string[] = [];
@@ -116,6 +127,11 @@ describe('role and scope on every route of the OpenAPI document', () => {
         const route = table.get(`${method} ${pattern}`);
         expect(route, `${method} ${path} is in the document but not in the server's route table`).toBeDefined();
         if (route!.public) continue;
+        // The document says what the route needs, and says what the server enforces.
+        const op = ops[method.toLowerCase()]!;
+        if (op['x-flotilla-role'] !== route!.role || op['x-flotilla-capability'] !== route!.capability) {
+          problems.push(`document and server disagree on what ${method} ${path} needs: ${String(op['x-flotilla-role'])}/${String(op['x-flotilla-capability'])} vs ${route!.role}/${String(route!.capability)}`);
+        }
         walked.push(`${method} ${path}`);
         const rel = path.slice('/api/v1'.length);
         const deviceRoute = /^\/devices\/\{id\}(\/|$)/.test(rel);
@@ -137,7 +153,10 @@ describe('role and scope on every route of the OpenAPI document', () => {
             const url = path.replace('{id}', encodeURIComponent(id)).replace(/\{\w+\}/g, 'x');
             const r = await call(method, url, who.token);
             const where = `${who.label}: ${method} ${url} → ${r.status} ${JSON.stringify(r.body)?.slice(0, 160)}`;
-            const allowedRole = roleAllows(who.role as PrincipalRole, route!.role as PrincipalRole);
+            const allowedRole = routeAllows(who.role as PrincipalRole, who.capabilities, {
+              role: route!.role as PrincipalRole,
+              ...(route!.capability !== undefined ? { capability: route!.capability as Capability } : {}),
+            });
             const scopeOpen = rel === '/devices' || rel === '/events' || rel.startsWith('/session');
             if (r.status === 401) problems.push(`401 for a valid token: ${where}`);
             else if (!allowedRole) {
@@ -159,6 +178,19 @@ describe('role and scope on every route of the OpenAPI document', () => {
     // The walk covered the API, device routes and fleet-wide ones alike.
     expect(walked.length).toBeGreaterThan(60);
     expect(walked).toEqual(expect.arrayContaining(['GET /api/v1/devices/{id}', 'DELETE /api/v1/devices/{id}', 'GET /api/v1/tasks', 'POST /api/v1/webhooks', 'GET /api/v1/events']));
+    // The provision capability is on the policy and virtual-parameter writes, and nowhere else.
+    const provisionRoutes = s.nbi.routes.filter((r) => r.capability === 'provision').map((r) => `${r.method} ${r.url}`).sort();
+    expect(provisionRoutes).toEqual(
+      [
+        'POST /api/v1/policies',
+        'PUT /api/v1/policies/:id',
+        'DELETE /api/v1/policies/:id',
+        'POST /api/v1/policies/:id/rollback',
+        'POST /api/v1/virtual-parameters',
+        'PUT /api/v1/virtual-parameters/:name',
+        'DELETE /api/v1/virtual-parameters/:name',
+      ].sort(),
+    );
     // Every route of the server (but the public ones and the document itself) is in the document.
     const documented = new Set(walked);
     const missing = s.nbi.routes.filter((r) => r.url.startsWith('/api/v1/') && !r.public && !documented.has(`${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`));

@@ -138,6 +138,20 @@ describe.skipIf(!existsSync(main))('flotilla serve: secrets', () => {
     expect((await fetch(`${s.api}/tokens`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
     expect(cli(['token', 'list', '--data-dir', dir]).stdout).toContain('dashboards');
     expect(cli(['token', 'create', '--role', 'root', '--data-dir', dir]).status).not.toBe(0);
+    // --capability provision: an operator token that may change policies; plain operators read them.
+    const prov = cli(['token', 'create', '--role', 'operator', '--capability', 'provision', '--name', 'provisioner', '--data-dir', dir]);
+    expect(prov.status, prov.stderr).toBe(0);
+    expect(prov.stderr).toContain('operator token with provision');
+    const plain = cli(['token', 'create', '--role', 'operator', '--name', 'plain operator', '--data-dir', dir]).stdout.trim();
+    const policy = JSON.stringify({ name: 'ntp', declarations: [{ path: 'Device.Time.NTPServer1', value: 'ntp.example' }] });
+    const post = (t: string): Promise<Response> => fetch(`${s.api}/policies`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: policy });
+    expect((await post(prov.stdout.trim())).status).toBe(201);
+    expect((await post(plain)).status).toBe(403);
+    expect((await fetch(`${s.api}/policies`, { headers: { authorization: `Bearer ${plain}` } })).status).toBe(200);
+    expect(cli(['token', 'list', '--data-dir', dir]).stdout).toMatch(/provisioner \[provision\]/);
+    // Refused: an unknown capability, a capability on a read-only token.
+    expect(cli(['token', 'create', '--role', 'operator', '--capability', 'root', '--data-dir', dir]).status).not.toBe(0);
+    expect(cli(['token', 'create', '--role', 'read-only', '--capability', 'provision', '--data-dir', dir]).status).not.toBe(0);
 
     const old = /password: (\S+)/.exec(s.stderr())![1]!;
     expect(await inform(s.cwmp, 'cpe-bootstrap', old)).toBe(200);

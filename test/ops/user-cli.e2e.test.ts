@@ -52,6 +52,13 @@ describe.skipIf(!existsSync(main))('flotilla user', () => {
     expect(list.stdout).not.toContain('quinn');
     expect(cli(['user', 'set', 'pete', '--role', 'admin', '--disable', '--data-dir', dir]).status).toBe(0);
     expect(cli(['user', 'set', 'nobody', '--enable', '--data-dir', dir]).status).not.toBe(0);
+    // Capabilities: granted at creation or later, listed, refused for read-only.
+    expect(cli(['user', 'create', '--name', 'rita', '--role', 'operator', '--capability', 'provision', '--data-dir', dir], `${PASSWORD}\n`).status).toBe(0);
+    expect(cli(['user', 'create', '--name', 'quinn', '--capability', 'provision', '--data-dir', dir], `${PASSWORD}\n`).status).not.toBe(0);
+    expect(cli(['user', 'set', 'olga', '--capability', 'provision', '--data-dir', dir]).status).toBe(0);
+    expect(cli(['user', 'list', '--data-dir', dir]).stdout).toMatch(/olga \[provision\]/);
+    expect(cli(['user', 'set', 'olga', '--clear-capabilities', '--data-dir', dir]).status).toBe(0);
+    expect(cli(['user', 'list', '--data-dir', dir]).stdout).toMatch(/olga\n/);
 
     const store: Store = await createSqliteStore({ dataDir: dir });
     let nbi: Nbi | undefined;
@@ -61,7 +68,8 @@ describe.skipIf(!existsSync(main))('flotilla user', () => {
         fetch(`${nbi!.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }) });
       const ok = await signIn('olga', PASSWORD);
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toMatchObject({ kind: 'user', role: 'operator' });
+      expect(await ok.json()).toMatchObject({ kind: 'user', role: 'operator', capabilities: [] });
+      expect(await (await signIn('rita', PASSWORD)).json()).toMatchObject({ kind: 'user', role: 'operator', capabilities: ['provision'] });
       expect((await signIn('pete', `${PASSWORD}-2`)).status).toBe(401); // disabled
       const audit = await store.listAudit({ limit: 100 });
       expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['user-created', 'user-changed', 'sign-in', 'sign-in-failed']));

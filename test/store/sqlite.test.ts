@@ -101,6 +101,25 @@ describe('SQLite backend', () => {
     old.close();
   });
 
+  it('migration 65 gives existing tokens and users no capability, keeps their sessions, and refuses a column that is not a list', async () => {
+    const before65 = MIGRATIONS.filter((m) => m.version < 65);
+    const old = new Db(join(dir, DATABASE_FILE));
+    runMigrations(old, before65, T0);
+    old.raw.exec(`PRAGMA foreign_keys = ON`);
+    old.raw.prepare(`INSERT INTO api_tokens (id, name, role, lookup, hash, created_at) VALUES ('t', 'ops', 'operator', 'aaaa', 'h', 1)`).run();
+    old.raw.prepare(`INSERT INTO users (id, name, role, source, created_at, updated_at) VALUES ('u', 'olga', 'operator', 'local', 1, 1)`).run();
+    old.raw.prepare(`INSERT INTO user_sessions (id, user_id, created_at, expires_at, source) VALUES ('s', 'u', 1, ${T0 * 2}, '127.0.0.1')`).run();
+    old.close();
+    const store = await openStore();
+    expect((await store.findApiToken('aaaa'))?.capabilities).toEqual([]);
+    expect((await store.getUser('u'))?.capabilities).toEqual([]);
+    expect((await store.findUserSession('s', T0))?.user.name).toBe('olga');
+    const db = raw();
+    expect(() => db.prepare(`UPDATE users SET capabilities = '"provision"' WHERE id = 'u'`).run()).toThrow(/CHECK/);
+    expect(() => db.prepare(`UPDATE api_tokens SET capabilities = 'nonsense' WHERE id = 't'`).run()).toThrow();
+    db.close();
+  });
+
   it('brings a version-1 database to the current schema when a store opens it', async () => {
     const v1 = new Db(join(dir, DATABASE_FILE));
     expect(runMigrations(v1, MIGRATIONS.slice(0, 1), T0)).toEqual([1]);

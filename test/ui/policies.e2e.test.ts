@@ -2,14 +2,16 @@
  * The console's policies in Chromium: create one in the form with a dry run first, change it
  * (a new revision), roll back from the history, read it in the JSON view, see a bad definition
  * refused with its position, and follow a device's standing on its Policies tab (a conflict
- * with a lower-priority policy, then compliant after a session). An operator reads, only an
- * admin writes. Mandatory when CI=true; elsewhere skipped with one line without Chromium.
+ * with a lower-priority policy, then compliant after a session). An operator reads and is told
+ * why it cannot change anything; an operator granted `provision` writes, signed in with a token
+ * or as a user; a grant taken away after sign-in gets a 403 that says what is needed. Mandatory when CI=true; elsewhere skipped with one line without Chromium.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../src/auth/tokens.js';
 import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
 
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -156,6 +158,57 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
     await page.getByRole('list', { name: 'Revision history' }).waitFor();
     expect(await page.getByRole('button', { name: /Save|Roll back|Delete/ }).count()).toBe(0);
     expect(await page.getByLabel('Value 1').getAttribute('readonly')).not.toBeNull();
+    // Told why, on the list and on the policy.
+    expect(await page.getByRole('note').textContent()).toContain('needs the admin role, or the operator role with the provision capability');
+    expect(errors).toEqual([]);
+  });
+
+  it('an operator with the provision capability changes a policy', async () => {
+    const { token } = await issueToken(stack.store, 'ui provisioner', 'operator', Date.now(), null, ['provision']);
+    await signIn(token);
+    await expect.poll(() => page.locator('.role-badge').textContent()).toContain('operator + provision');
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('button', { name: 'New policy' }).waitFor();
+    expect(await page.getByRole('note').count()).toBe(0);
+    await page.getByRole('table', { name: 'Policies' }).getByRole('link', { name: 'NTP for everyone' }).click();
+    await page.getByLabel('Value 1').fill('ntp3.example.net');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Dry run' }).getByRole('status').textContent()).toMatch(/would change/);
+    await page.getByRole('button', { name: 'Save as a new revision' }).click();
+    const history = page.getByRole('list', { name: 'Revision history' });
+    await expect.poll(async () => history.getByRole('listitem').count()).toBe(4);
+    const [policy] = (await api('GET', '/policies')).body.policies as { id: string; revision: number; author: string; declarations: { value: string }[] }[];
+    expect(policy).toMatchObject({ revision: 4, author: 'ui provisioner', declarations: [{ value: 'ntp3.example.net' }] });
+    expect(await history.textContent()).toContain('revision 4 by ui provisioner');
+    expect(errors).toEqual([]);
+  });
+
+  it('a user whose grant is taken away after sign-in is told, on saving, what the change needs', async () => {
+    const password = 'a long enough password';
+    const made = await api('POST', '/users', { name: 'prov-olga', role: 'operator', password, capabilities: ['provision'] });
+    expect(made.status).toBe(201);
+    await page.close();
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('Name', { exact: true }).fill('prov-olga');
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    const [policy] = (await api('GET', '/policies')).body.policies as { id: string }[];
+    await page.goto(`${stack.url}/policies/${policy!.id}`);
+    await page.getByLabel('Value 1').fill('ntp4.example.net');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Dry run' }).getByRole('status').textContent()).toMatch(/would change/);
+    // An administrator takes the grant away while the page is open.
+    expect((await api('PATCH', `/users/${made.body.id as string}`, { capabilities: [] })).status).toBe(200);
+    await page.getByRole('button', { name: 'Save as a new revision' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/You may not change policies\. Changing policies needs the admin role, or the operator role with the provision capability.*FORBIDDEN/);
+    expect((await api('GET', `/policies/${policy!.id}`)).body.revision).toBe(4);
+    // Signed in again, the page no longer offers the change.
+    await page.reload();
+    await page.getByRole('note').waitFor();
+    expect(await page.getByRole('button', { name: /Save|Roll back|Delete/ }).count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

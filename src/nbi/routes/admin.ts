@@ -4,11 +4,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EVENT_TYPES } from '../../events/bus.js';
-import type { ApiRole, PrincipalScope, WebhookDeliveryState } from '../../store/types.js';
-import { issueToken, ROLES } from '../../auth/tokens.js';
+import type { ApiRole, Capability, PrincipalScope, WebhookDeliveryState } from '../../store/types.js';
+import { checkCapabilities, issueToken, ROLES } from '../../auth/tokens.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
-import { DEVICE_ID, ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
+import { CAPABILITIES_SCHEMA, DEVICE_ID, ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
 import { parseFilter } from '../query.js';
 import type { NbiContext } from '../context.js';
 
@@ -21,6 +21,7 @@ const TOKEN_INFO = {
     createdAt: { type: 'string' },
     lastUsedAt: { type: 'string', nullable: true, description: 'last API request made with it (to the minute); null: never' },
     scope: SCOPE_SCHEMA,
+    capabilities: CAPABILITIES_SCHEMA,
   },
 };
 const WEBHOOK_INFO = {
@@ -52,11 +53,11 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     '/tokens',
     { config: { role: 'admin' }, schema: { summary: 'API tokens (never the tokens themselves)', tags: ['admin'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: TOKEN_INFO } } }, ...ERRORS } } },
     async () => ({
-      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt), lastUsedAt: t.lastUsedAt == null ? null : iso(t.lastUsedAt), scope: t.scope ?? null })),
+      tokens: (await store.listApiTokens()).map((t) => ({ id: t.id, name: t.name, role: t.role, createdAt: iso(t.createdAt), lastUsedAt: t.lastUsedAt == null ? null : iso(t.lastUsedAt), scope: t.scope ?? null, capabilities: t.capabilities ?? [] })),
     }),
   );
 
-  api.post<{ Body: { name: string; role: ApiRole; scope?: PrincipalScope | null } }>(
+  api.post<{ Body: { name: string; role: ApiRole; scope?: PrincipalScope | null; capabilities?: Capability[] } }>(
     '/tokens',
     {
       config: { role: 'admin' },
@@ -65,7 +66,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
         tags: ['admin'],
         body: {
           type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, role: { type: 'string', enum: [...ROLES] }, scope: SCOPE_SCHEMA },
+          properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, role: { type: 'string', enum: [...ROLES] }, scope: SCOPE_SCHEMA, capabilities: CAPABILITIES_SCHEMA },
           required: ['name', 'role'],
           additionalProperties: false,
         },
@@ -74,9 +75,11 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     },
     async (req, reply) => {
       if (req.body.scope?.filter !== undefined) parseFilter(req.body.scope.filter, ctx.now());
-      const { token, record } = await issueToken(store, req.body.name, req.body.role, ctx.now(), req.body.scope ?? null);
-      req.audit = { target: record.id, after: { id: record.id, name: record.name, role: record.role, scope: record.scope } };
-      return reply.code(201).send({ id: record.id, name: record.name, role: record.role, createdAt: iso(record.createdAt), scope: record.scope ?? null, token });
+      const caps = checkCapabilities(req.body.role, req.body.capabilities ?? []);
+      if (!caps.ok) throw badRequest(caps.message);
+      const { token, record } = await issueToken(store, req.body.name, req.body.role, ctx.now(), req.body.scope ?? null, caps.capabilities);
+      req.audit = { target: record.id, after: { id: record.id, name: record.name, role: record.role, scope: record.scope, capabilities: caps.capabilities } };
+      return reply.code(201).send({ id: record.id, name: record.name, role: record.role, createdAt: iso(record.createdAt), scope: record.scope ?? null, capabilities: caps.capabilities, token });
     },
   );
 
@@ -86,7 +89,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     async (req, reply) => {
       if (req.principal?.tokenId === req.params.id) throw conflict('a token cannot revoke itself');
       const before = (await store.listApiTokens()).find((t) => t.id === req.params.id);
-      if (before !== undefined) req.audit = { before: { id: before.id, name: before.name, role: before.role } };
+      if (before !== undefined) req.audit = { before: { id: before.id, name: before.name, role: before.role, capabilities: before.capabilities ?? [] } };
       if (!(await store.deleteApiToken(req.params.id))) throw notFound(`token ${req.params.id}`);
       ctx.auth.invalidate();
       return reply.code(204).send();

@@ -1,7 +1,9 @@
 /**
  * /policies: provisioning policies (src/services/policies.ts) — CRUD, revisions and rollback,
  * compliance counts, dry runs — and /devices/{id}/plan, /devices/{id}/policies. Reading
- * needs the operator role, changing a policy admin. Bodies are checked by the policy parser
+ * needs the operator role; changing a policy admin, or an operator granted the `provision`
+ * capability (src/auth/tokens.ts). Every change is audited with the policy as target and its
+ * state before and after, beside the revision's author. Bodies are checked by the policy parser
  * (src/policies/validate.ts), whose errors say where: `{code: "INVALID_POLICY", message,
  * position: {field, column?}}`.
  */
@@ -63,7 +65,7 @@ function author(req: { principal: { name: string } | null }): string {
 export function registerPolicyRoutes(api: FastifyInstance, ctx: NbiContext): void {
   const policies = ctx.services.policies;
   const read = { role: 'operator' as const };
-  const write = { role: 'admin' as const };
+  const write = { role: 'admin' as const, capability: 'provision' as const };
 
   api.get<{ Querystring: { compliance?: boolean } }>(
     '/policies',
@@ -91,7 +93,11 @@ export function registerPolicyRoutes(api: FastifyInstance, ctx: NbiContext): voi
       config: write,
       schema: { summary: 'Create a policy (revision 1)', tags: ['policies'], body: DEFINITION, response: { 201: ANY_OBJECT, ...ERRORS } },
     },
-    async (req, reply) => reply.code(201).send(presentPolicy(await policies.create(req.body, author(req)))),
+    async (req, reply) => {
+      const made = presentPolicy(await policies.create(req.body, author(req)));
+      req.audit = { target: made.id as string, after: made };
+      return reply.code(201).send(made);
+    },
   );
 
   api.post<{ Body: unknown }>(
@@ -127,14 +133,21 @@ export function registerPolicyRoutes(api: FastifyInstance, ctx: NbiContext): voi
         response: { 200: ANY_OBJECT, ...ERRORS },
       },
     },
-    async (req) => presentPolicy(await policies.update(req.params.id, req.body, author(req), req.query.revision)),
+    async (req) => {
+      const before = presentPolicy(await policies.get(req.params.id));
+      const after = presentPolicy(await policies.update(req.params.id, req.body, author(req), req.query.revision));
+      req.audit = { target: req.params.id, before, after };
+      return after;
+    },
   );
 
   api.delete<{ Params: { id: string } }>(
     '/policies/:id',
     { config: write, schema: { summary: 'Delete a policy, its revisions and compliance', tags: ['policies'], params: POLICY_ID, response: { 204: { type: 'null' }, ...ERRORS } } },
     async (req, reply) => {
+      const before = presentPolicy(await policies.get(req.params.id));
       await policies.delete(req.params.id);
+      req.audit = { target: req.params.id, before, after: null };
       return reply.code(204).send();
     },
   );
@@ -157,7 +170,12 @@ export function registerPolicyRoutes(api: FastifyInstance, ctx: NbiContext): voi
         response: { 200: ANY_OBJECT, ...ERRORS },
       },
     },
-    async (req) => presentPolicy(await policies.rollback(req.params.id, req.body.revision, author(req))),
+    async (req) => {
+      const before = presentPolicy(await policies.get(req.params.id));
+      const after = presentPolicy(await policies.rollback(req.params.id, req.body.revision, author(req)));
+      req.audit = { target: req.params.id, before, after };
+      return after;
+    },
   );
 
   api.get<{ Params: { id: string } }>(

@@ -8,14 +8,14 @@
  * hook with their credentials masked.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ROLES } from '../../auth/tokens.js';
+import { effectiveCapabilities, ROLES } from '../../auth/tokens.js';
 import { clearedSessionCookie, MAX_PASSWORD_LENGTH, sessionCookie } from '../../auth/users.js';
 import type { UserView } from '../../services/users.js';
-import type { ApiRole, PrincipalScope } from '../../store/types.js';
+import type { ApiRole, Capability, PrincipalScope } from '../../store/types.js';
 import { ApiError, badRequest } from '../errors.js';
 import { iso } from '../present.js';
 import { parseFilter } from '../query.js';
-import { ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
+import { CAPABILITIES_SCHEMA, ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 
 const SCOPE = SCOPE_SCHEMA;
@@ -31,6 +31,7 @@ const USER_INFO = {
     totp: { type: 'boolean', description: 'a TOTP code is required at sign-in' },
     locked: { type: 'boolean', description: 'locked for a while after failed sign-ins' },
     scope: SCOPE,
+    capabilities: CAPABILITIES_SCHEMA,
     lastSignInAt: { type: 'string', nullable: true },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
@@ -49,6 +50,7 @@ const SESSION_INFO = {
     kind: { type: 'string', enum: ['user', 'token'] },
     name: { type: 'string' },
     role: { type: 'string', enum: [...ROLES] },
+    capabilities: { ...CAPABILITIES_SCHEMA, description: 'what the principal holds in effect: admin every capability, an operator its grants, read-only none' },
     user: USER_INFO,
     csrfToken: { type: 'string', description: 'send it as X-CSRF-Token with every change made with the session cookie' },
     expiresAt: { type: 'string' },
@@ -93,7 +95,7 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
       }
       void reply.header('set-cookie', sessionCookie(r.token, secure(req), r.expiresAt - ctx.now()));
       void reply.header('cache-control', 'no-store');
-      return { kind: 'user', name: r.user.name, role: r.user.role, user: present(r.user), csrfToken: r.csrf, expiresAt: iso(r.expiresAt) };
+      return { kind: 'user', name: r.user.name, role: r.user.role, capabilities: effectiveCapabilities(r.user.role, r.user.capabilities), user: present(r.user), csrfToken: r.csrf, expiresAt: iso(r.expiresAt) };
     },
   );
 
@@ -103,8 +105,9 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
     async (req, reply) => {
       const p = req.principal!;
       void reply.header('cache-control', 'no-store');
-      if (p.userId === undefined) return { kind: 'token', name: p.name, role: p.role };
-      return { kind: 'user', name: p.name, role: p.role, user: present(await users.get(p.userId)), csrfToken: p.csrf };
+      const capabilities = effectiveCapabilities(p.role, p.capabilities);
+      if (p.userId === undefined) return { kind: 'token', name: p.name, role: p.role, capabilities };
+      return { kind: 'user', name: p.name, role: p.role, capabilities, user: present(await users.get(p.userId)), csrfToken: p.csrf };
     },
   );
 
@@ -203,7 +206,7 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
     async (req) => present(await users.get(req.params.id)),
   );
 
-  api.post<{ Body: { name: string; role: ApiRole; password: string; scope?: PrincipalScope | null } }>(
+  api.post<{ Body: { name: string; role: ApiRole; password: string; scope?: PrincipalScope | null; capabilities?: Capability[] } }>(
     '/users',
     {
       config: { role: 'admin' },
@@ -214,7 +217,7 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
           type: 'object',
           additionalProperties: false,
           required: ['name', 'role', 'password'],
-          properties: { name: NAME, role: { type: 'string', enum: [...ROLES] }, password: PASSWORD, scope: SCOPE },
+          properties: { name: NAME, role: { type: 'string', enum: [...ROLES] }, password: PASSWORD, scope: SCOPE, capabilities: CAPABILITIES_SCHEMA },
         },
         response: { 201: USER_INFO, ...ERRORS, 409: { $ref: 'Error#' } },
       },
@@ -222,24 +225,24 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
     async (req, reply) => {
       checkScope(req.body.scope, ctx.now());
       const u = await users.create(req.body);
-      req.audit = { target: u.id, after: { name: u.name, role: u.role, scope: u.scope } };
+      req.audit = { target: u.id, after: { name: u.name, role: u.role, scope: u.scope, capabilities: u.capabilities } };
       return reply.code(201).send(present(u));
     },
   );
 
-  api.patch<{ Params: { id: string }; Body: { role?: ApiRole; disabled?: boolean; password?: string; scope?: PrincipalScope | null; resetTotp?: boolean } }>(
+  api.patch<{ Params: { id: string }; Body: { role?: ApiRole; capabilities?: Capability[]; disabled?: boolean; password?: string; scope?: PrincipalScope | null; resetTotp?: boolean } }>(
     '/users/:id',
     {
       config: { role: 'admin' },
       schema: {
-        summary: "Change a user's role, scope or password, disable or enable them, or remove their TOTP (a lost phone); disabling or a new password ends their sessions",
+        summary: "Change a user's role, capabilities, scope or password, disable or enable them, or remove their TOTP (a lost phone); disabling or a new password ends their sessions",
         tags: ['users'],
         params: ID_PARAMS,
         body: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
-          properties: { role: { type: 'string', enum: [...ROLES] }, disabled: { type: 'boolean' }, password: PASSWORD, scope: SCOPE, resetTotp: { type: 'boolean' } },
+          properties: { role: { type: 'string', enum: [...ROLES] }, capabilities: CAPABILITIES_SCHEMA, disabled: { type: 'boolean' }, password: PASSWORD, scope: SCOPE, resetTotp: { type: 'boolean' } },
         },
         response: { 200: USER_INFO, ...ERRORS, 409: { $ref: 'Error#' } },
       },

@@ -40,7 +40,7 @@ export function registerVirtualParameterRoutes(api: FastifyInstance, ctx: NbiCon
   const service = ctx.services.virtualParameters;
   const read = { role: 'operator' as const };
   // As for policies (src/nbi/routes/policies.ts).
-  const write = { role: 'admin' as const };
+  const write = { role: 'admin' as const, capability: 'provision' as const };
 
   api.get(
     '/virtual-parameters',

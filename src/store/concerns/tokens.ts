@@ -13,6 +13,13 @@ export interface PrincipalScope {
 
 export type ApiRole = 'read-only' | 'operator' | 'admin';
 
+/**
+ * Rights granted beside the role (src/auth/tokens.ts): `provision` lets an operator change
+ * provisioning policies and virtual parameters. Admin implies every capability; read-only
+ * takes none. Roles stay one ordered line; capabilities are the exceptions to it.
+ */
+export type Capability = 'provision';
+
 /** A NBI bearer token. Only a hash is stored; the token itself is shown once, at creation. */
 export interface ApiTokenRecord {
   id: string;
@@ -27,6 +34,8 @@ export interface ApiTokenRecord {
   lastUsedAt?: number | null;
   /** The part of the fleet it may see (src/nbi/scope.ts); null or absent: all of it. */
   scope?: PrincipalScope | null;
+  /** Granted beside the role (Capability); absent: none. */
+  capabilities?: Capability[];
 }
 
 export interface TokenStore {

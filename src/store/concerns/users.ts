@@ -5,7 +5,7 @@
  * them; the cookie holds a random value whose SHA-256 is the row's id.
  * Backends: sqlite/users.ts, postgres/users.ts; suite: test/store/conformance/users.ts.
  */
-import type { ApiRole, PrincipalScope } from './tokens.js';
+import type { ApiRole, Capability, PrincipalScope } from './tokens.js';
 
 /** Where a user's password is checked: here (argon2id hash) or by the LDAP directory. */
 export type UserSource = 'local' | 'ldap';
@@ -31,13 +31,15 @@ export interface UserRecord {
   /** Locked until then (ms); null: not locked. */
   lockedUntil: number | null;
   scope: PrincipalScope | null;
+  /** Granted beside the role (tokens.ts Capability); absent: none. */
+  capabilities?: Capability[];
   lastSignInAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
 /** What an update may change; absent fields stay. */
-export type UserPatch = Partial<Pick<UserRecord, 'role' | 'passwordHash' | 'totpSecret' | 'totpPending' | 'totpLastStep' | 'disabled' | 'scope'>>;
+export type UserPatch = Partial<Pick<UserRecord, 'role' | 'passwordHash' | 'totpSecret' | 'totpPending' | 'totpLastStep' | 'disabled' | 'scope' | 'capabilities'>>;
 
 export interface LockoutPolicy {
   /** Failures in a row that lock the account. */

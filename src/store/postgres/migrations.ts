@@ -1024,6 +1024,11 @@ CREATE TABLE acs_processes (
 `;
 
 /** src/store/concerns/virtual-parameters.ts: definitions only; values live in the device tree. */
+const CAPABILITIES = `
+ALTER TABLE api_tokens ADD COLUMN capabilities text NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(capabilities::jsonb) = 'array');
+ALTER TABLE users ADD COLUMN capabilities text NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(capabilities::jsonb) = 'array');
+`;
+
 const VIRTUAL_PARAMETERS = `
 CREATE TABLE virtual_parameters (
   name text NOT NULL PRIMARY KEY,
@@ -1078,6 +1083,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 51, name: 'api tokens: the part of the fleet a token may see', up: 'ALTER TABLE api_tokens ADD COLUMN scope text;' },
   { version: 55, name: 'ACS processes and their heartbeats (stale session locks)', up: ACS_PROCESSES },
   { version: 60, name: 'virtual parameters', up: VIRTUAL_PARAMETERS },
+  // A JSON array of capability names beside the role (src/auth/tokens.ts); roles keep their CHECK and order.
+  { version: 65, name: 'capabilities of tokens and users (provision)', up: CAPABILITIES },
   { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },
 ];
 

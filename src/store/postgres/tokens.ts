@@ -6,7 +6,7 @@ import type { ApiTokenRecord } from '../types.js';
 import type { PgDb } from './db.js';
 
 export async function createApiToken(db: PgDb, t: ApiTokenRecord): Promise<void> {
-  await db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+  await db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
     t.id,
     t.name,
     t.role,
@@ -14,6 +14,7 @@ export async function createApiToken(db: PgDb, t: ApiTokenRecord): Promise<void>
     t.hash,
     t.createdAt,
     t.scope == null ? null : JSON.stringify(t.scope),
+    JSON.stringify(t.capabilities ?? []),
   ]);
 }
 

@@ -7,7 +7,7 @@ import type { LockoutPolicy, UserPatch, UserRecord, UserSessionRecord } from '..
 import type { PgDb } from './db.js';
 
 export async function createUser(db: PgDb, u: UserRecord): Promise<void> {
-  await db.run(`INSERT INTO users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, [
+  await db.run(`INSERT INTO users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, [
     u.id,
     u.name,
     u.role,
@@ -20,6 +20,7 @@ export async function createUser(db: PgDb, u: UserRecord): Promise<void> {
     u.failedAttempts,
     u.lockedUntil,
     u.scope === null ? null : JSON.stringify(u.scope),
+    JSON.stringify(u.capabilities ?? []),
     u.lastSignInAt,
     u.createdAt,
     u.updatedAt,

@@ -654,6 +654,16 @@ CREATE TABLE virtual_parameters (
 `,
   },
   {
+    version: 65,
+    name: 'capabilities of tokens and users (provision)',
+    // A JSON array of capability names beside the role (src/auth/tokens.ts): roles keep their
+    // CHECK and order, so no table is rebuilt (users is referenced by user_sessions).
+    up: `
+ALTER TABLE api_tokens ADD COLUMN capabilities TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(capabilities) AND json_type(capabilities) = 'array');
+ALTER TABLE users ADD COLUMN capabilities TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(capabilities) AND json_type(capabilities) = 'array');
+`,
+  },
+  {
     version: 80,
     name: 'tasks waiting across sessions stay running (expiry index)',
     // A task with a recorded step (a Download answered with status 1, a diagnostic requested)

@@ -6,7 +6,7 @@ import type { ApiTokenRecord } from '../types.js';
 import type { Db } from './db.js';
 
 export function createApiToken(db: Db, t: ApiTokenRecord): void {
-  db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (@id, @name, @role, @lookup, @hash, @createdAt, @scope)`, {
+  db.run(`INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (@id, @name, @role, @lookup, @hash, @createdAt, @scope, @capabilities)`, {
     id: t.id,
     name: t.name,
     role: t.role,
@@ -14,6 +14,7 @@ export function createApiToken(db: Db, t: ApiTokenRecord): void {
     hash: t.hash,
     createdAt: t.createdAt,
     scope: t.scope == null ? null : JSON.stringify(t.scope),
+    capabilities: JSON.stringify(t.capabilities ?? []),
   });
 }
 

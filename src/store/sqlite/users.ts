@@ -9,7 +9,7 @@ const sqlValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) 
 
 export function createUser(db: Db, u: UserRecord): void {
   db.run(
-    `INSERT INTO users (${USER_COLUMNS}) VALUES (@id, @name, @role, @source, @passwordHash, @totpSecret, @totpPending, @totpLastStep, @disabled, @failedAttempts, @lockedUntil, @scope, @lastSignInAt, @createdAt, @updatedAt)`,
+    `INSERT INTO users (${USER_COLUMNS}) VALUES (@id, @name, @role, @source, @passwordHash, @totpSecret, @totpPending, @totpLastStep, @disabled, @failedAttempts, @lockedUntil, @scope, @capabilities, @lastSignInAt, @createdAt, @updatedAt)`,
     {
       id: u.id,
       name: u.name,
@@ -23,6 +23,7 @@ export function createUser(db: Db, u: UserRecord): void {
       failedAttempts: u.failedAttempts,
       lockedUntil: u.lockedUntil,
       scope: u.scope === null ? null : JSON.stringify(u.scope),
+      capabilities: JSON.stringify(u.capabilities ?? []),
       lastSignInAt: u.lastSignInAt,
       createdAt: u.createdAt,
       updatedAt: u.updatedAt,

@@ -7,6 +7,16 @@ export type Role = 'read-only' | 'operator' | 'admin';
 const RANK: Record<Role, number> = { 'read-only': 0, operator: 1, admin: 2 };
 export const roleAllows = (have: Role | null, need: Role): boolean => have !== null && RANK[have] >= RANK[need];
 
+/**
+ * Rights granted beside the role (src/auth/tokens.ts): `provision` lets an operator change
+ * policies and virtual parameters. GET /session says which the principal holds in effect.
+ */
+export type Capability = 'provision';
+
+/** May this principal change policies (admin, or an operator granted `provision`)? The API decides; this only hides controls. */
+export const canProvision = (role: Role | null, capabilities: readonly string[]): boolean =>
+  roleAllows(role, 'admin') || (roleAllows(role, 'operator') && capabilities.includes('provision'));
+
 export interface Parameter {
   object?: true;
   value?: string | null;
@@ -204,12 +214,22 @@ export class Api {
  * of a task that does not exist (operator: 404, read-only: 403).
  */
 export async function detectRole(api: Api): Promise<Role> {
+  return (await detectPrincipal(api)).role;
+}
+
+/** The role and the capabilities held in effect (older servers without GET /session: none). */
+export async function detectPrincipal(api: Api): Promise<{ role: Role; capabilities: Capability[] }> {
   // Servers that say who is asking (GET /session) answer at once; older ones are probed.
   try {
-    return (await api.get<{ role: Role }>('/session')).role;
+    const s = await api.get<{ role: Role; capabilities?: Capability[] }>('/session');
+    return { role: s.role, capabilities: s.capabilities ?? [] };
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
   }
+  return { role: await probeRole(api), capabilities: [] };
+}
+
+async function probeRole(api: Api): Promise<Role> {
   await api.devices({ limit: 0 });
   try {
     await api.get('/tokens');

@@ -1,13 +1,15 @@
 /** What every page gets: the API client, the token's role, the live event stream and the activity list. */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { Api, Role } from './api';
+import type { Api, Capability, Role } from './api';
 import type { Activity } from './activity';
 import type { EventStream } from './events';
 
 export interface AppContext {
   api: Api;
   role: Role;
+  /** Rights beside the role, in effect (api.ts canProvision). */
+  capabilities: Capability[];
   stream: EventStream;
   activity: Activity;
   signOut: () => void;

@@ -86,7 +86,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
   const route = useRoute();
   const ctx = useMemo<AppContext>(() => {
     const stream = new EventStream(session.api.authHeaders('GET'));
-    return { api: session.api, role: session.role, stream, activity: new Activity(), signOut: onSignOut };
+    return { api: session.api, role: session.role, capabilities: session.capabilities ?? [], stream, activity: new Activity(), signOut: onSignOut };
     // One stream per sign-in, not per render.
     // (onSignOut is stable: App passes the same function for the session's life.)
   }, [session]);
@@ -132,6 +132,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             <span class="role-badge" title="The role of your API token">
               <span class="visually-hidden">Role: </span>
               {session.role}
+              {session.role === 'operator' && (session.capabilities ?? []).length > 0 ? ` + ${session.capabilities!.join(', ')}` : ''}
             </span>
             {session.kind === 'user' ? <span class="user-name">{session.name}</span> : null}
             <button type="button" class="btn btn-ghost btn-sm" onClick={() => void endUserSession(session).finally(onSignOut)}>

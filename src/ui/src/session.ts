@@ -5,7 +5,7 @@
  * token, which lives in sessionStorage (gone with the tab, never in a URL, never in
  * localStorage); the role is found by asking the API (api.ts detectRole).
  */
-import { API_BASE, Api, ApiError, detectRole, type Role } from './api';
+import { API_BASE, Api, ApiError, detectPrincipal, type Capability, type Role } from './api';
 
 const TOKEN_KEY = 'flotilla.token';
 
@@ -16,6 +16,8 @@ export interface SignedIn {
   name?: string;
   /** `subscriber`: a self-service token (fls_…), which sees only its own page. */
   role: Role | 'subscriber';
+  /** Rights beside the role, in effect (GET /session): `provision` lets an operator change policies. */
+  capabilities?: Capability[];
 }
 
 export function storedToken(): string | null {
@@ -44,20 +46,21 @@ export async function signIn(token: string, onUnauthorized: () => void): Promise
     if (signedIn) onUnauthorized();
   });
   // A subscriber's token reaches only /self: it signs in to the self-service page.
-  const role = t.startsWith('fls_') ? (await api.get('/self'), 'subscriber' as const) : await detectRole(api);
+  const who = t.startsWith('fls_') ? (await api.get('/self'), { role: 'subscriber' as const, capabilities: [] }) : await detectPrincipal(api);
   try {
     sessionStorage.setItem(TOKEN_KEY, t);
   } catch {
     // storage disabled: signed in for this page only
   }
   signedIn = true;
-  return { api, role };
+  return { api, role: who.role, capabilities: who.capabilities };
 }
 
 interface SessionAnswer {
   kind: 'user' | 'token';
   name: string;
   role: Role;
+  capabilities?: Capability[];
   csrfToken?: string;
 }
 
@@ -87,7 +90,7 @@ export async function signInUser(name: string, password: string, totp: string, o
 }
 
 function userSession(s: SessionAnswer, onUnauthorized: () => void): SignedIn {
-  return { api: new Api(null, onUnauthorized, s.csrfToken ?? null), role: s.role, kind: 'user', name: s.name };
+  return { api: new Api(null, onUnauthorized, s.csrfToken ?? null), role: s.role, capabilities: s.capabilities ?? [], kind: 'user', name: s.name };
 }
 
 /** After a reload: the session cookie (if any) still signs this browser in. */

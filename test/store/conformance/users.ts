@@ -18,6 +18,7 @@ const user = (id: string, name: string, extra: Partial<UserRecord> = {}): UserRe
   failedAttempts: 0,
   lockedUntil: null,
   scope: null,
+  capabilities: [],
   lastSignInAt: null,
   createdAt: T0,
   updatedAt: T0,
@@ -36,16 +37,19 @@ export function usersConformance(name: string, factory: () => Promise<StoreFixtu
 
     it('users: create, get, find by exact name, list by name; names are unique', async () => {
       const bob = user('u2', 'bob', { role: 'read-only', scope: { tag: 'north' } });
+      const carol = user('u4', 'carol', { capabilities: ['provision'] });
       const alice = user('u1', 'alice', { source: 'ldap', passwordHash: null });
       await store.createUser(bob);
       await store.createUser(alice);
+      await store.createUser(carol);
       expect(await store.getUser('u2')).toEqual(bob);
+      expect(await store.getUser('u4')).toEqual(carol);
       expect(await store.findUserByName('alice')).toEqual(alice);
       expect(await store.findUserByName('Alice')).toBeNull();
       expect(await store.getUser('nope')).toBeNull();
-      expect((await store.listUsers()).map((u) => u.name)).toEqual(['alice', 'bob']);
+      expect((await store.listUsers()).map((u) => u.name)).toEqual(['alice', 'bob', 'carol']);
       await expect(store.createUser(user('u3', 'bob'))).rejects.toThrow();
-      expect(await store.listUsers()).toHaveLength(2);
+      expect(await store.listUsers()).toHaveLength(3);
     });
 
     it('users: an update changes only the given fields and the time', async () => {
@@ -56,6 +60,10 @@ export function usersConformance(name: string, factory: () => Promise<StoreFixtu
       expect(cleared).toMatchObject({ totpPending: null, totpSecret: 'SECRET', totpLastStep: 42, scope: null, role: 'admin', disabled: true });
       expect(await store.getUser('u1')).toEqual(cleared);
       expect(await store.updateUser('nope', { role: 'admin' }, T0)).toBeNull();
+      // Capabilities are granted and taken away like any field, and nothing else moves.
+      expect(await store.updateUser('u1', { capabilities: ['provision'] }, T0 + 30)).toMatchObject({ capabilities: ['provision'], role: 'admin', totpSecret: 'SECRET' });
+      expect((await store.getUser('u1'))?.capabilities).toEqual(['provision']);
+      expect((await store.updateUser('u1', { capabilities: [] }, T0 + 40))?.capabilities).toEqual([]);
     });
 
     it('users: failures lock at the limit, a lock is not extended while on, and ends by itself', async () => {

@@ -4,15 +4,34 @@
  * whole definition as JSON for everything else: objects by key, scripts, notifications,
  * backups), a dry run before saving (the devices it matches, what each would receive, the
  * conflicts), and the revision history with rollback. Reading needs an operator; changing a
- * policy an admin (the API says so too: a 403 is shown as it comes).
+ * policy an admin or an operator granted the `provision` capability (api.ts canProvision). Those
+ * who cannot change policies see no edit controls and are told why; a 403 (a grant taken away
+ * since sign-in) is shown with what it needs.
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { errorText, roleAllows } from '../api';
+import { ApiError, canProvision, errorText } from '../api';
 import { useApp } from '../app-context';
 import { Badge, Button, ErrorBox, Loading } from '../components/ui';
 import { ago, count, localTime } from '../format';
 import { deviceHref, navigate } from '../router';
+
+const NEEDS_PROVISION = 'Changing policies needs the admin role, or the operator role with the provision capability: ask an administrator to grant it.';
+
+/** A refused change says what it needs, beside the server's own words. */
+export function writeErrorText(e: unknown): string {
+  if (e instanceof ApiError && e.status === 403) return `You may not change policies. ${NEEDS_PROVISION} (${e.text})`;
+  return errorText(e);
+}
+
+/** Shown to those who read policies but may not change them. */
+function ReadOnlyNote(): JSX.Element {
+  return (
+    <p class="message message-info" role="note" data-testid="policies-read-only">
+      You can read policies and preview them. {NEEDS_PROVISION}
+    </p>
+  );
+}
 
 export const TRIGGERS = ['0 BOOTSTRAP', '1 BOOT', '2 PERIODIC', '4 VALUE CHANGE', '6 CONNECTION REQUEST', '7 TRANSFER COMPLETE'] as const;
 
@@ -78,7 +97,8 @@ function definitionOf(p: Record<string, unknown>): Definition {
 const isPlainValue = (d: Record<string, unknown>): boolean => typeof d.path === 'string' && typeof d.value === 'string' && Object.keys(d).every((k) => k === 'path' || k === 'value' || k === 'type');
 
 export function PoliciesPage(): JSX.Element {
-  const { api, role, stream } = useApp();
+  const { api, role, capabilities, stream } = useApp();
+  const canWrite = canProvision(role, capabilities);
   const [list, setList] = useState<Policy[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [n, setN] = useState(0);
@@ -96,12 +116,13 @@ export function PoliciesPage(): JSX.Element {
       <header class="page-head">
         <h1>Policies</h1>
         <span class="muted">the state devices are kept in, applied in their sessions</span>
-        {roleAllows(role, 'admin') ? (
+        {canWrite ? (
           <Button variant="primary" onClick={() => navigate('/policies/new')}>
             New policy
           </Button>
         ) : null}
       </header>
+      {canWrite ? null : <ReadOnlyNote />}
       {list.length === 0 ? (
         <p class="muted">No policies yet.</p>
       ) : (
@@ -144,8 +165,9 @@ export function PoliciesPage(): JSX.Element {
 
 /** `/policies/new` (id null) or `/policies/<id>`. */
 export function PolicyPage({ id }: { id: string | null }): JSX.Element {
-  const { api, role } = useApp();
+  const { api, role, capabilities } = useApp();
   const [policy, setPolicy] = useState<Policy | null>(null);
+  const [changeError, setChangeError] = useState<string | null>(null);
   const [revisions, setRevisions] = useState<Revision[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [n, setN] = useState(0);
@@ -158,7 +180,7 @@ export function PolicyPage({ id }: { id: string | null }): JSX.Element {
   }, [id, n]);
   if (error) return <div class="page"><ErrorBox error={error} onRetry={() => setN((x) => x + 1)} /></div>;
   if (id !== null && policy === null) return <Loading what="the policy" />;
-  const canWrite = roleAllows(role, 'admin');
+  const canWrite = canProvision(role, capabilities);
   return (
     <div class="page">
       <header class="page-head">
@@ -166,6 +188,12 @@ export function PolicyPage({ id }: { id: string | null }): JSX.Element {
         {policy !== null ? <span class="muted">revision {policy.revision}, by {policy.author} {ago(policy.updatedAt)}</span> : null}
         <a href="/policies">All policies</a>
       </header>
+      {canWrite ? null : <ReadOnlyNote />}
+      {changeError !== null ? (
+        <p class="message message-bad" role="alert">
+          {changeError}
+        </p>
+      ) : null}
       {policy?.compliance ? (
         <div class="stats" role="list" aria-label="Compliance">
           {(['compliant', 'pending', 'faulted', 'notApplicable'] as const).map((k) => (
@@ -202,8 +230,8 @@ export function PolicyPage({ id }: { id: string | null }): JSX.Element {
                       small
                       onClick={() =>
                         api.post<Policy>(`/policies/${encodeURIComponent(policy.id)}/rollback`, { revision: r.revision }).then(
-                          () => setN((x) => x + 1),
-                          (e) => setError(errorText(e)),
+                          () => (setChangeError(null), setN((x) => x + 1)),
+                          (e) => setChangeError(writeErrorText(e)),
                         )
                       }
                     >
@@ -222,7 +250,7 @@ export function PolicyPage({ id }: { id: string | null }): JSX.Element {
                 if (!confirm(`Delete the policy "${policy.name}" with its revisions and compliance?`)) return;
                 api.del(`/policies/${encodeURIComponent(policy.id)}`).then(
                   () => navigate('/policies'),
-                  (e) => setError(errorText(e)),
+                  (e) => setChangeError(writeErrorText(e)),
                 );
               }}
             >
@@ -291,7 +319,7 @@ function PolicyEditor({ initial, id, revision, canWrite, onSaved }: { initial: D
     const done = api[id === null ? 'post' : 'put']<Policy>(id === null ? '/policies' : `/policies/${encodeURIComponent(id)}?revision=${revision ?? 1}`, d);
     done.then(
       (p) => (setBusy(false), setSaved(`Saved as revision ${p.revision}.`), onSaved(p)),
-      (e) => (setProblem(errorText(e)), setBusy(false)),
+      (e) => (setProblem(writeErrorText(e)), setBusy(false)),
     );
   };
 
