@@ -105,6 +105,7 @@ export const CONCERN_METHODS = {
   listPolicyRevisions: true,
   policyCompliance: true,
   deviceCompliance: true,
+  policyMemos: true,
   // subscribers
   createSubscriber: true,
   getSubscriber: true,

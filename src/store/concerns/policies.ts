@@ -146,4 +146,10 @@ export interface PolicyStore {
   policyCompliance(policyId: string, revision: number): Promise<ComplianceCounts>;
   /** A device's compliance rows, by policy id. */
   deviceCompliance(deviceId: string): Promise<ComplianceRecord[]>;
+  /**
+   * The policy memos of these devices (those that have one), without a session lock: for
+   * background jobs that must know whether a device already applied a schedule's window
+   * (src/services/policy-wake.ts). One round trip; at most 1,000 ids.
+   */
+  policyMemos(deviceIds: readonly string[]): Promise<Record<string, string>>;
 }

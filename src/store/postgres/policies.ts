@@ -73,3 +73,10 @@ export async function deviceCompliance(db: PgDb, deviceId: string): Promise<Comp
   );
   return rows.map(toCompliance);
 }
+
+export async function policyMemos(db: PgDb, deviceIds: readonly string[]): Promise<Record<string, string>> {
+  if (deviceIds.length > 1000) throw new Error('policyMemos: at most 1,000 devices at a time');
+  if (deviceIds.length === 0) return {};
+  const rows = await db.query<{ device_id: string; memo: string }>('SELECT device_id, memo FROM device_policy WHERE device_id = ANY($1::text[])', [deviceIds]);
+  return Object.fromEntries(rows.map((r) => [r.device_id, r.memo]));
+}

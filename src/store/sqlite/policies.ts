@@ -82,3 +82,12 @@ export function deviceCompliance(db: Db, deviceId: string): ComplianceRecord[] {
     })
     .map(toCompliance);
 }
+
+export function policyMemos(db: Db, deviceIds: readonly string[]): Record<string, string> {
+  if (deviceIds.length > 1000) throw new Error('policyMemos: at most 1,000 devices at a time');
+  if (deviceIds.length === 0) return {};
+  const rows = db.all<{ device_id: string; memo: string }>('SELECT device_id, memo FROM device_policy WHERE device_id IN (SELECT value FROM json_each(@ids))', {
+    ids: JSON.stringify(deviceIds),
+  });
+  return Object.fromEntries(rows.map((r) => [r.device_id, r.memo]));
+}

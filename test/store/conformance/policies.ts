@@ -87,6 +87,10 @@ export function policiesConformance(name: string, factory: () => Promise<StoreFi
       );
       expect((await open(d1)).policyMemo).toBe('memo-1');
       await store.commitSession(commitOf(d1));
+      // Read without a lock, in bulk, for background jobs: only devices that have one.
+      expect(await store.policyMemos([d1, d2, 'nope'])).toEqual({ [d1]: 'memo-1' });
+      expect(await store.policyMemos([])).toEqual({});
+      await expect(store.policyMemos(Array.from({ length: 1001 }, (_, i) => `d${i}`))).rejects.toThrow();
       await open(d2);
       await store.commitSession(
         commitOf(d2, { policy: { memo: 'memo-2', evaluated: ['p1'], compliance: [{ policyId: 'p1', revision: 0, state: 'compliant', fault: null, at: T0 }] } }),
