@@ -18,6 +18,12 @@ export interface AcsConfig {
   tlsClientCa?: string;
   /** PEM certificate revocation list(s) for tlsClientCa: a revoked certificate is refused. */
   tlsCrl?: string;
+  /**
+   * With tlsClientCa: `optional` (the default) lets a device without a certificate
+   * authenticate with credentials; `required` refuses every request of a connection that did
+   * not present a valid certificate (403 and a log line), before its body is read.
+   */
+  tlsClientCert?: 'optional' | 'required';
   /** Shared bootstrap credential a CPE may use until it has its own. */
   cpeCredentials?: { username: string; password: string };
   /**
