@@ -441,6 +441,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       req.resume();
       return;
     }
+    if (certificateRequired && refuseWithoutCertificate(req, res)) return;
     const token = cookieValue(req.headers.cookie, COOKIE);
     let session = token === undefined ? undefined : byToken.get(token);
     // A cookie is a bearer token: from another address it reaches nothing (a stolen one does not take a session over).
@@ -515,6 +516,22 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
     } finally {
       if (session !== undefined) busy.delete(session);
     }
+  };
+
+  // --tls-client-cert required: the TLS layer asks for a certificate but lets the handshake
+  // finish (so the refusal can say why, in the log and the answer); no request of a connection
+  // without a valid one goes further, whatever it carries.
+  const certificateRequired = tls && config.tlsClientCa !== undefined && config.tlsClientCert === 'required';
+  const refuseWithoutCertificate = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const cert = clientCertificate(req);
+    if (cert !== null && cert.authorized) return false;
+    const why = cert === null ? 'a client certificate is required' : `certificate not accepted: ${cert.error}`;
+    log?.warn({ subject: cert === null ? null : subjectCn(cert.subject), reason: why, address: req.socket.remoteAddress ?? null }, 'CPE refused: no valid client certificate (--tls-client-cert required)');
+    cwmpRequests.inc({ result: 'certificate refused' });
+    res.writeHead(403, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(why)), Connection: 'close' });
+    res.end(why);
+    req.resume();
+    return true;
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

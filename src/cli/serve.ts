@@ -78,6 +78,7 @@ interface ServeOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   tlsCrl?: string;
+  tlsClientCert?: 'optional' | 'required';
   sessionTimeout: number;
   heartbeatInterval: number;
   maxSessions: number;
@@ -184,6 +185,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls-cert'))
     .addOption(opt('--tls-client-ca <file>', 'PEM CA of device certificates: the CWMP endpoint requests client certificates, and a certificate whose CN names the device authenticates it'))
     .addOption(opt('--tls-crl <file>', 'PEM certificate revocation list for --tls-client-ca: revoked device certificates are refused'))
+    .addOption(
+      opt('--tls-client-cert <mode>', 'with --tls-client-ca: optional (a device without a certificate authenticates with credentials) or required (it is refused with 403)')
+        .choices(['optional', 'required']),
+    )
     .addOption(opt('--session-timeout <seconds>', 'idle CWMP session timeout').argParser(parsePositive).default(30))
     .addOption(
       opt('--max-sessions <n>', 'CWMP sessions this process runs at once; new ones beyond get 503 with Retry-After (connection requests have a reserve of a tenth more)')
@@ -316,6 +321,11 @@ export function registerServeCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      if (o.tlsClientCert !== undefined && o.tlsClientCa === undefined) {
+        process.stderr.write('flotilla: --tls-client-cert goes with --tls-client-ca\n');
+        process.exitCode = 2;
+        return;
+      }
       if (o.tlsCrl !== undefined && o.tlsClientCa === undefined) {
         process.stderr.write('flotilla: --tls-crl goes with --tls-client-ca\n');
         process.exitCode = 2;
@@ -439,6 +449,7 @@ export function registerServeCommand(program: Command): void {
         ...(o.tlsCert && o.tlsKey ? { tlsCert: o.tlsCert, tlsKey: o.tlsKey } : {}),
         ...(o.tlsClientCa !== undefined ? { tlsClientCa: o.tlsClientCa } : {}),
         ...(o.tlsCrl !== undefined ? { tlsCrl: o.tlsCrl } : {}),
+        ...(o.tlsClientCert !== undefined ? { tlsClientCert: o.tlsClientCert } : {}),
       });
       if (acs.config.allowUnauthenticatedCpes) logger.warn('accepting CPEs without authentication');
       else if (acs.config.bootstrapCredentialScope === 'any') {

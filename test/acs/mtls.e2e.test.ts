@@ -11,6 +11,7 @@ import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateNamesDevice } from '../../src/auth/client-cert.js';
 import { startAcs, type AcsServer } from '../../src/acs/server.js';
@@ -245,5 +246,78 @@ describe('mTLS on the CWMP endpoint', () => {
     for (const weak of ['AES128-SHA', 'AES256-SHA256', 'AES128-GCM-SHA256', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384']) {
       expect(await handshake(port, { maxVersion: 'TLSv1.2', ciphers: weak }, ca), weak).toMatch(/^refused/);
     }
+  });
+});
+
+describe('mTLS required (--tls-client-cert required)', () => {
+  let pki: Pki;
+  let data: string;
+  let acs: AcsServer;
+  let ca: Buffer;
+  const lines: string[] = [];
+  const template = routerTemplate();
+  const ident = template.deviceId;
+  const cnOf = (serial: string) => `${ident.oui}-${ident.productClass}-${serial}`;
+  const idOf = (serial: string) => deviceIdOf({ oui: ident.oui, productClass: ident.productClass, serialNumber: serial });
+  const inform = (serial: string) =>
+    buildEnvelope({
+      namespace: 'urn:dslforum-org:cwmp-1-0',
+      header: { id: '1' },
+      body: { ...informBody({ events: ['0 BOOTSTRAP'] }), deviceId: { manufacturer: 'Acme', oui: ident.oui, productClass: ident.productClass, serialNumber: serial } },
+    });
+  const basic = { Authorization: `Basic ${Buffer.from('boot:strap').toString('base64')}` };
+
+  beforeAll(async () => {
+    pki = await makePki();
+    data = await mkdtemp(join(tmpdir(), 'flotilla-mtls-req-'));
+    pki.device('good', cnOf('RQ0001'));
+    const revoked = pki.device('revoked', cnOf('RQ0003'));
+    pki.revoke(revoked.cert);
+    pki.gencrl();
+    ca = await readFile(pki.ca);
+    acs = await startAcs({
+      dataDir: data,
+      host: '127.0.0.1',
+      cwmpPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+      tlsClientCa: pki.ca,
+      tlsCrl: pki.crl,
+      tlsClientCert: 'required',
+      cpeCredentials: { username: 'boot', password: 'strap' },
+      discoverOnBootstrap: false,
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await acs?.close();
+    await rm(data, { recursive: true, force: true });
+    await rm(pki.dir, { recursive: true, force: true });
+  });
+
+  it('a device without a certificate is refused even with the right credential, with a log line; nothing is written', async () => {
+    const r = await postTls(acs.cwmpUrl, inform('RQ0002'), { ca }, basic);
+    expect(r.status).toBe(403);
+    expect(r.text).toBe('a client certificate is required');
+    expect(await acs.store.getDevice(idOf('RQ0002'))).toBeNull();
+    const line = lines.map((l) => JSON.parse(l) as { msg: string; reason: string }).find((l) => l.msg.includes('--tls-client-cert required'));
+    expect(line?.reason).toBe('a client certificate is required');
+    // Not even an empty POST or garbage gets further than the refusal.
+    expect((await postTls(acs.cwmpUrl, '', { ca })).status).toBe(403);
+    expect((await postTls(acs.cwmpUrl, '<not xml', { ca }, basic)).status).toBe(403);
+  });
+
+  it('a revoked certificate and a self-signed one are refused; a good one opens the session', async () => {
+    const revoked = await postTls(acs.cwmpUrl, inform('RQ0003'), { ca, cert: await readFile(join(pki.dir, 'revoked.pem')), key: await readFile(join(pki.dir, 'revoked.key')) }, basic);
+    expect(revoked.status).toBe(403);
+    expect(revoked.text).toMatch(/revoked/i);
+    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'rogue.key', '-out', 'rogue.pem', '-days', '1', '-subj', `/CN=${cnOf('RQ0004')}`], pki.dir);
+    const rogue = await postTls(acs.cwmpUrl, inform('RQ0004'), { ca, cert: await readFile(join(pki.dir, 'rogue.pem')), key: await readFile(join(pki.dir, 'rogue.key')) }, basic);
+    expect(rogue.status).toBe(403);
+    expect(await acs.store.getDevice(idOf('RQ0003'))).toBeNull();
+    expect(await acs.store.getDevice(idOf('RQ0004'))).toBeNull();
+    const good = await postTls(acs.cwmpUrl, inform('RQ0001'), { ca, cert: await readFile(join(pki.dir, 'good.pem')), key: await readFile(join(pki.dir, 'good.key')) });
+    expect(good.status).toBe(200);
+    expect(good.text).toContain('InformResponse');
   });
 });
