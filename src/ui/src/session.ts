@@ -16,6 +16,11 @@ export interface SignedIn {
   name?: string;
   /** `subscriber`: a self-service token (fls_…), which sees only its own page. */
   role: Role | 'subscriber';
+  /**
+   * Scoped to part of the fleet (a tenant, a region): the API answers for those devices only
+   * and refuses fleet-wide configuration (403), so the console does not offer it.
+   */
+  scoped?: boolean;
 }
 
 export function storedToken(): string | null {
@@ -50,8 +55,9 @@ export async function signIn(token: string, onUnauthorized: () => void): Promise
   } catch {
     // storage disabled: signed in for this page only
   }
+  const scoped = role === 'subscriber' ? false : await api.get<{ scope?: unknown }>('/session').then((s) => s.scope != null, () => false);
   signedIn = true;
-  return { api, role };
+  return { api, role, scoped };
 }
 
 interface SessionAnswer {
@@ -59,6 +65,7 @@ interface SessionAnswer {
   name: string;
   role: Role;
   csrfToken?: string;
+  scope?: unknown;
 }
 
 /** The server answered that this account needs its TOTP code. */
@@ -87,7 +94,7 @@ export async function signInUser(name: string, password: string, totp: string, o
 }
 
 function userSession(s: SessionAnswer, onUnauthorized: () => void): SignedIn {
-  return { api: new Api(null, onUnauthorized, s.csrfToken ?? null), role: s.role, kind: 'user', name: s.name };
+  return { api: new Api(null, onUnauthorized, s.csrfToken ?? null), role: s.role, kind: 'user', name: s.name, scoped: s.scope != null };
 }
 
 /** After a reload: the session cookie (if any) still signs this browser in. */
