@@ -54,7 +54,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 async function spawnListening(args: string[], port: number): Promise<Child> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // STORM_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the children (not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env.STORM_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   try {
