@@ -17,12 +17,16 @@
  *                    the commit; printed beside the plain storm of the same run, as a ratio.
  *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model: full discovery
  *                    (GetParameterNames + GetParameterValues of the tree), then 10 queued
- *                    SetParameterValues each: completed sessions per second.
+ *                    SetParameterValues each: completed sessions per second, with the CPU time
+ *                    the ACS spent (the serve child's utime + stime from /proc) per bootstrap and
+ *                    per bootstrapped parameter, and the simulator's own (this process), so the
+ *                    ACS's share is visible when both share the cores.
  *
  * Bounded in count and time. Usage (after `npm run build`):
  *   node dist/bench/storm/run.js [--periodic-cpes 4000] [--window 15] [--bootstrap-cpes 100] [--reuse-connections]
  *                                [--skip-floor] [--skip-bootstrap]   (only the periodic runs, with and without policies)
  *                                [--sampling-only]   (only the periodic runs, with and without 5 sampled parameters)
+ *                                [--bootstrap-only]  (only the bootstrap storm)
  *
  * By default every session opens its own TCP connection, as real CPEs do; with
  * --reuse-connections the simulator hands connections from one session to the next.
@@ -37,7 +41,7 @@ import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { taskFromRequest } from '../../src/tasks/rpc.js';
 import type { AcsRequest } from '../../src/cwmp/types.js';
-import { requireBuild, startFloorChild, startServe, type Child } from './procs.js';
+import { cpuMsOf, requireBuild, startFloorChild, startServe, type Child } from './procs.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,6 +54,8 @@ const SKIP_FLOOR = process.argv.includes('--skip-floor');
 const SKIP_BOOTSTRAP = process.argv.includes('--skip-bootstrap');
 /** Only the plain storm and the one with sampling (the KPI figure), nothing else. */
 const SAMPLING_ONLY = process.argv.includes('--sampling-only');
+/** Only the bootstrap storm (the figure discovery and the store's tree writes are tuned against). */
+const BOOTSTRAP_ONLY = process.argv.includes('--bootstrap-only');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -200,6 +206,12 @@ interface BootstrapFigure {
   sessionsPerSecond: number;
   setParameterValuesDone: number;
   setParameterValuesQueued: number;
+  /** CPU of the serve child (all its threads) from the fleet's start to the last session, per bootstrap. */
+  acsCpuMsPerBootstrap: number;
+  /** The same per bootstrapped parameter (bootstraps × the model's parameters). */
+  acsCpuUsPerParameter: number;
+  /** CPU of this process (the simulator) over the same span, per bootstrap. */
+  simCpuMsPerBootstrap: number;
 }
 
 async function bootstrapStorm(template: Template, cpes: number): Promise<BootstrapFigure> {
@@ -233,10 +245,16 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
       reuseConnections: REUSE,
       drainMs: 10_000,
     });
+    const pid = serve.process.pid ?? 0;
+    const acs0 = cpuMsOf(pid);
+    const sim0 = process.cpuUsage();
     const t0 = Date.now();
     await fleet.start();
     await until(() => fleet.stats.sessions >= cpes, 300_000, 'bootstrap sessions');
     const seconds = (Date.now() - t0) / 1000;
+    const acsMs = cpuMsOf(pid) - acs0;
+    const sim = process.cpuUsage(sim0);
+    const simMs = (sim.user + sim.system) / 1000;
     const stats = { sessions: fleet.stats.sessions, failures: fleet.stats.failures };
     await fleet.stop();
     await serve.stop();
@@ -253,11 +271,22 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
       sessionsPerSecond: Math.round((stats.sessions / seconds) * 10) / 10,
       setParameterValuesDone: done,
       setParameterValuesQueued: cpes * names.length,
+      acsCpuMsPerBootstrap: Math.round((acsMs / stats.sessions) * 10) / 10,
+      acsCpuUsPerParameter: Math.round(((acsMs * 1000) / (stats.sessions * template.parameterCount)) * 100) / 100,
+      simCpuMsPerBootstrap: Math.round((simMs / stats.sessions) * 10) / 10,
     };
   } finally {
     await serve?.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function bootstrapLine(boot: BootstrapFigure): string {
+  return (
+    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ` +
+    `${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions); ` +
+    `ACS CPU ${boot.acsCpuMsPerBootstrap} ms per bootstrap, ${boot.acsCpuUsPerParameter} µs per parameter; simulator CPU ${boot.simCpuMsPerBootstrap} ms per bootstrap\n`
+  );
 }
 
 async function main(): Promise<void> {
@@ -268,6 +297,11 @@ async function main(): Promise<void> {
   const bootstrapCpes = arg('bootstrap-cpes', 100);
   const light = loadModel('tr181-router');
   const large = loadModel('tr181-large');
+  if (BOOTSTRAP_ONLY) {
+    const boot = await bootstrapStorm(large, bootstrapCpes);
+    process.stdout.write(`${bootstrapLine(boot)}${JSON.stringify({ reuseConnections: REUSE, bootstrap: boot })}\n`);
+    return;
+  }
 
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-storm-periodic-'));
   let acs: PeriodicFigure;
@@ -343,9 +377,7 @@ async function main(): Promise<void> {
       `p99 ${withPolicies.p99ms} ms vs ${acs.p99ms} ms; first sessions of ${periodicCpes} CPEs took ${withPolicies.bootSeconds} s with the policies, ${acs.bootSeconds} s without; ` +
       `compliant with the script's policy: ${scriptCompliance.compliant}/${periodicCpes} (${scriptCompliance.faulted} faulted)\n` +
       samplingLine +
-      (boot !== null
-        ? `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions)\n`
-        : ''),
+      (boot !== null ? bootstrapLine(boot) : ''),
   );
   process.stdout.write(`${JSON.stringify({ reuseConnections: REUSE, periodic: { acs, floor, fractionOfFloor: fraction, withPolicies: { policies, ...withPolicies, scriptCompliance }, withSampling: samplingJson }, bootstrap: boot })}\n`);
 }

@@ -56,6 +56,12 @@ export interface AcsConfig {
   discoverOnBootstrap: boolean;
   /** GetParameterValues batch size during discovery. */
   discoveryBatchSize: number;
+  /**
+   * Discovery reads a tree of at most this many leaves with one GetParameterValues of the root
+   * instead of batches (0: always batches). 8,192 leaves answer in about 1.5 MB, well inside
+   * maxBodyBytes and the parser's element limit; a bigger tree is read in batches.
+   */
+  discoveryWholeTree: number;
   /** Most names the task planner puts in one GetParameterValues / GetParameterAttributes. */
   taskBatchSize: number;
   /** Sessions a task may be handed to without an outcome before it is faulted (src/session/programs/tasks.ts). */
@@ -131,6 +137,7 @@ export const DEFAULT_ACS_CONFIG: AcsConfig = {
   bodyTimeoutMs: 20_000,
   discoverOnBootstrap: true,
   discoveryBatchSize: 256,
+  discoveryWholeTree: 8192,
   taskBatchSize: 256,
   maxTaskAttempts: 5,
   credentialCacheSize: 100_000,

@@ -55,6 +55,7 @@ export function programsFor(
   const base = defaultPrograms({
     discoverOnBootstrap: config.discoverOnBootstrap,
     discoveryBatchSize: config.discoveryBatchSize,
+    discoveryWholeTree: config.discoveryWholeTree,
     taskBatchSize: config.taskBatchSize,
     maxTaskAttempts: config.maxTaskAttempts,
     ...(credentials ? { credentials } : {}),

@@ -16,6 +16,8 @@ import { readFileSync } from 'node:fs';
 import { loadSealer } from '../acs/credential-key.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { CredentialService, parseCredentialCsv } from '../services/credentials.js';
+import { UserService } from '../services/users.js';
+import { AuditService } from '../services/audit.js';
 import { ServiceError } from '../services/errors.js';
 import type { ApiRole, Capability, PrincipalScope, Store } from '../store/types.js';
 import { parseFilter } from '../nbi/query.js';
@@ -143,7 +145,13 @@ export function registerSecretCommands(program: Command): void {
     credentials.command('reseal').description('re-encrypt every stored connection-request password under the first key of FLOTILLA_CREDENTIAL_KEYS (or credential-keys in --data-dir)'),
   ).action(async (f: StoreFlags) => {
     const r = await withCredentials(f, (s) => s.reseal());
-    process.stdout.write(`${JSON.stringify(r)}\n`);
+    // Users' TOTP secrets are sealed under the same keys: re-sealed (or sealed, if still in clear) too.
+    const totp = await withStore(f, async (store) => new UserService({ store, audit: new AuditService({ store }), sealer: await loadSealer(f.dataDir) }).sealStoredTotp());
+    process.stdout.write(`${JSON.stringify({ ...r, totp })}\n`);
+    if (totp.unreadable > 0) {
+      process.stderr.write(`flotilla: ${totp.unreadable} TOTP secrets are sealed under a key that is not listed; those users need their TOTP removed (flotilla user update --reset-totp)\n`);
+      process.exitCode = 1;
+    }
     if (r.unreadable > 0) {
       process.stderr.write(`flotilla: ${r.unreadable} devices have secrets sealed under a key that is not listed; they keep them (rotate their credentials)\n`);
       process.exitCode = 1;

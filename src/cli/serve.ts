@@ -9,6 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { pino, type Level } from 'pino';
 import { parseFilter } from '../nbi/query.js';
 import { startAcs } from '../acs/server.js';
+import { loadSealer } from '../acs/credential-key.js';
 import { startProcessRegistry } from '../acs/process-registry.js';
 import { EventBus, type EventRelay } from '../events/bus.js';
 import { ClusterWorkerRelay } from '../events/cluster-relay.js';
@@ -507,6 +508,8 @@ export function registerServeCommand(program: Command): void {
         parseFilter: (expr) => parseFilter(expr),
         directory: ldapDirectory(o),
         ...(acs.sealer !== null ? { credentials: { sealer: acs.sealer, realm: acs.config.realm } } : {}),
+        // Users' TOTP secrets are sealed under the same key, even with per-device credentials off.
+        sealer: acs.sealer ?? (await loadSealer(o.dataDir)),
         connectionRequests: {
           targets: { allowedCidrs: o.connectionRequestAllowedCidrs, ownEndpoints: () => ownEndpoints },
           allowBasic: o.allowBasicConnectionRequests === true,
@@ -519,6 +522,9 @@ export function registerServeCommand(program: Command): void {
           ...(o.connectionRequestCredentials ? { defaultCredentials: o.connectionRequestCredentials } : {}),
         },
       });
+      // TOTP secrets stored in clear (before sealing) or under an older key are sealed now that the key is loaded.
+      const totp = await services.users.sealStoredTotp();
+      if (totp.sealed > 0 || totp.unreadable > 0) logger.info(totp, 'TOTP secrets sealed at rest');
       let transfers: TransferServer;
       const startTransfers = (port: number): Promise<TransferServer> =>
         startTransferServer({

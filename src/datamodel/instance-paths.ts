@@ -87,3 +87,65 @@ export function aliasTables(path: string): string[] {
   for (let i = 0; i < segs.length; i++) if (ALIAS_SEGMENT.test(segs[i]!)) out.push(`${segs.slice(0, i).join('.')}.`);
   return out;
 }
+
+/**
+ * What the ACS knows of a device's aliases, to place answers that name instances by alias
+ * (a device in InstanceMode InstanceAlias, TR-069 3.6.1) in the tree, which is keyed by
+ * instance number. Learns from `…N.Alias` values (stored or read with numbers) and from
+ * AddObject of "Table.[alias]." (whose answer carries the number).
+ */
+export class AliasNumbers {
+  /** Numbered table ("Device.NAT.PortMapping.") → alias → instance number. */
+  readonly #byTable = new Map<string, Map<string, string>>();
+
+  get size(): number {
+    return this.#byTable.size;
+  }
+
+  /** A value read or stored under a numbered path; only `…N.Alias` rows teach anything. */
+  learnValue(path: string, value: string | null): void {
+    const m = /^(.*\.)(\d+)\.Alias$/.exec(path);
+    if (m === null || value === null || value === '' || hasAlias(m[1]!)) return;
+    this.#set(m[1]!, value, m[2]!);
+  }
+
+  /** AddObject of `objectName` ("T.[web]." or "T.") answered with `instanceNumber`. */
+  learnAdded(objectName: string, instanceNumber: number): void {
+    const m = /^(.*\.)\[([^\]]+)\]\.$/.exec(objectName);
+    if (m === null) return;
+    const table = this.toNumbers(m[1]!);
+    if (table !== null) this.#set(table, m[2]!, String(instanceNumber));
+  }
+
+  #set(table: string, alias: string, n: string): void {
+    let t = this.#byTable.get(table);
+    if (t === undefined) this.#byTable.set(table, (t = new Map()));
+    t.set(alias, n);
+  }
+
+  /** The numbered form of a path, or null when one of its aliases is not known. */
+  toNumbers(path: string): string | null {
+    if (!path.includes('[')) return path;
+    const segs = path.split('.');
+    let prefix = '';
+    for (const seg of segs) {
+      const alias = ALIAS_SEGMENT.exec(seg)?.[1];
+      const concrete = alias === undefined ? seg : this.#byTable.get(prefix)?.get(alias);
+      if (concrete === undefined) return null;
+      prefix += `${concrete}.`;
+    }
+    return prefix.slice(0, -1);
+  }
+}
+
+/** The entries with numbered names, and the names no known alias places (`unplaced`, left out of `list`). */
+export function numberedEntries<T extends { name: string }>(list: readonly T[], aliases: AliasNumbers): { list: T[]; unplaced: string[] } {
+  const out: T[] = [];
+  const unplaced: string[] = [];
+  for (const e of list) {
+    const name = aliases.toNumbers(e.name);
+    if (name === null) unplaced.push(e.name);
+    else out.push(name === e.name ? e : { ...e, name });
+  }
+  return { list: out, unplaced };
+}

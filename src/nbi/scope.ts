@@ -6,13 +6,21 @@
  * - GET /devices: the scope's filters are added to the request's (they all hold);
  * - /devices/{id} and everything under it: the device must be in scope, else 404 (as if it
  *   did not exist: a scoped principal does not learn which ids exist elsewhere);
- * - /tasks/{id} (read, delete, retry): the task's device must be in scope, else 404;
+ * - /tasks/{id} (read, delete, retry), DELETE /faults/{id}, /alarms/{id} (read, acknowledge):
+ *   the task's or alarm's device must be in scope, else 404;
+ * - NARROWED routes answer a narrowed view: the route reads `scopeOf(req)` (the scope's
+ *   filters, or undefined for an unscoped principal) and gives it to the store: fleet lists
+ *   (GET /tasks, /faults, /alarms) hold only rows of devices in scope, aggregates
+ *   (/alarms/counts, /conformance/models, /series/aggregate) are computed over the devices in
+ *   scope, a bulk task by filter (POST /tasks) reaches only devices in scope (filters ANDed);
  * - GET /events: only events of devices in scope (src/nbi/sse.ts `allow`);
- * - /session: one's own sign-in;
+ * - /session: one's own sign-in; GET /sampling-profiles: what the fleet samples (no device's
+ *   data; the console's charts need it);
  * - every other route is refused (403): deny by default, so a route added later is closed to
- *   scoped principals until it is made scope-aware here. That includes fleet-wide lists
- *   (tasks, faults, files, campaigns, subscribers), bulk tasks by filter, and webhooks (a
- *   webhook would hear every device).
+ *   scoped principals until it is made scope-aware here. That includes fleet-wide
+ *   configuration, where a narrowed view means nothing (files, policies, virtual parameters,
+ *   quirk profiles, alarm rules, service templates, campaigns, subscribers, users, tokens,
+ *   audit, credential imports) and webhooks (a webhook would hear every device).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeviceFilter, PrincipalScope, Store } from '../store/types.js';
@@ -22,7 +30,19 @@ import { parseFilter } from './query.js';
 /** Route patterns (without /api/v1) a scoped principal may use, and how each is checked. */
 const DEVICE_ROUTE = /^\/devices\/:id(\/|$)/;
 const TASK_ROUTE = /^\/tasks\/:id(\/retry)?$/;
-const OPEN_ROUTES = new Set(['GET /session', 'DELETE /session', 'POST /session/password', 'POST /session/totp', 'POST /session/totp/confirm', 'POST /session/totp/disable']);
+const FAULT_ROUTE = /^\/faults\/:id$/;
+const ALARM_ROUTE = /^\/alarms\/:id(\/acknowledge)?$/;
+/** Routes that narrow their answer to the scope themselves (`scopeOf`). */
+const NARROWED_ROUTES = new Set([
+  'GET /tasks',
+  'POST /tasks',
+  'GET /faults',
+  'GET /alarms',
+  'GET /alarms/counts',
+  'GET /conformance/models',
+  'GET /series/aggregate',
+]);
+const OPEN_ROUTES = new Set(['GET /sampling-profiles', 'GET /session', 'DELETE /session', 'POST /session/password', 'POST /session/totp', 'POST /session/totp/confirm', 'POST /session/totp/disable']);
 
 /** The scope's filter strings, as `GET /devices?filter=` takes them. */
 export function scopeFilterTexts(scope: PrincipalScope): string[] {
@@ -33,7 +53,16 @@ export function scopeFilters(scope: PrincipalScope, now: number): DeviceFilter[]
   return scopeFilterTexts(scope).map((f) => parseFilter(f, now));
 }
 
-const hasScope = (s: PrincipalScope | null | undefined): s is PrincipalScope => s != null && (s.filter !== undefined || s.tag !== undefined);
+export const hasScope = (s: PrincipalScope | null | undefined): s is PrincipalScope => s != null && (s.filter !== undefined || s.tag !== undefined);
+
+/**
+ * The device filters a request's answer is narrowed to (its principal's scope), or undefined
+ * for an unscoped principal (the whole fleet). Only NARROWED routes call it.
+ */
+export function scopeOf(req: FastifyRequest, now: number): DeviceFilter[] | undefined {
+  const scope = req.principal?.scope;
+  return hasScope(scope) ? scopeFilters(scope, now) : undefined;
+}
 
 /** Is a device in a scope? One store query, remembered briefly (an SSE stream asks per event). */
 export class ScopeGuard {
@@ -68,7 +97,8 @@ export function registerScopeHook(api: FastifyInstance, guard: ScopeGuard, store
     const scope = req.principal?.scope;
     if (!hasScope(scope)) return;
     const route = (req.routeOptions.url ?? '').slice(prefix.length);
-    if (OPEN_ROUTES.has(`${req.method} ${route}`) || (req.method === 'GET' && route === '/events')) return;
+    const key = `${req.method} ${route}`;
+    if (OPEN_ROUTES.has(key) || NARROWED_ROUTES.has(key) || key === 'GET /events') return;
     if (req.method === 'GET' && route === '/devices') {
       const q = req.query as { filter?: string | string[] };
       q.filter = [...(q.filter === undefined ? [] : ([] as string[]).concat(q.filter)), ...scopeFilterTexts(scope)];
@@ -79,9 +109,15 @@ export function registerScopeHook(api: FastifyInstance, guard: ScopeGuard, store
       if (!(await guard.deviceInScope(scope, params.id))) throw notFound(`device ${params.id}`);
       return;
     }
-    if (TASK_ROUTE.test(route) && typeof params.id === 'string') {
+    if ((TASK_ROUTE.test(route) || FAULT_ROUTE.test(route)) && typeof params.id === 'string') {
       const task = await store.getTask(params.id);
-      if (task === null || !(await guard.deviceInScope(scope, task.deviceId))) throw notFound(`task ${params.id}`);
+      const what = FAULT_ROUTE.test(route) ? 'fault' : 'task';
+      if (task === null || !(await guard.deviceInScope(scope, task.deviceId))) throw notFound(`${what} ${params.id}`);
+      return;
+    }
+    if (ALARM_ROUTE.test(route) && typeof params.id === 'string') {
+      const alarm = await store.getAlarm(params.id);
+      if (alarm === null || !(await guard.deviceInScope(scope, alarm.deviceId))) throw notFound(`alarm ${params.id}`);
       return;
     }
     throw new ApiError(403, 'FORBIDDEN', 'this route is not open to a principal scoped to part of the fleet');

@@ -43,6 +43,12 @@ export interface AddWant {
   /** Names the instance across sessions: the table and its keys. */
   ref: string;
   policyId: string;
+  /**
+   * The instance's Alias when its key names one: a device that declares AliasBasedAddressing
+   * is sent AddObject "Table.[alias]." and names the instance itself, in the same message
+   * (TR-069 A.3.2.6), so an instance never exists without its key Alias.
+   */
+  alias?: string;
 }
 
 export interface RemoveWant {
@@ -98,6 +104,12 @@ function keysMatch(instance: string, key: Readonly<Record<string, string>>, read
   return unknown ? undefined : true;
 }
 
+/** A key's Alias, when it has one that can stand in a path segment. */
+function aliasOf(key: Readonly<Record<string, string>>): { alias?: string } {
+  const a = key.Alias;
+  return a !== undefined && a !== '' && !/[[\].{}*]/.test(a) ? { alias: a } : {};
+}
+
 export function resolveObjects(claims: readonly ObjectClaim[], read: Reader, tables: TableReader, made: (ref: string) => string | undefined): ObjectPlan {
   const plan: ObjectPlan = { unknown: [], values: [], add: [], remove: [], open: new Map(), errors: new Map(), overruled: [] };
   const open = (policyId: string, key: string): void => {
@@ -151,7 +163,7 @@ export function resolveObjects(claims: readonly ObjectClaim[], read: Reader, tab
           continue;
         }
         if (c.active) {
-          if (!done.has(ref)) plan.add.push({ table, ref, policyId: c.policyId });
+          if (!done.has(ref)) plan.add.push({ table, ref, policyId: c.policyId, ...aliasOf(c.decl.key) });
           open(c.policyId, ref);
         }
         done.add(ref);

@@ -7,7 +7,7 @@
 import { EVENT_TYPES, type EventBus } from '../events/bus.js';
 import { isSecretPath } from '../secrets/rules.js';
 import { SEVERITIES } from '../store/concerns/alarms.js';
-import type { Alarm, AlarmCondition, AlarmCounts, AlarmHistoryEntry, AlarmQuery, AlarmRule, EventMatch, NewAlarmRule, Severity, Store } from '../store/types.js';
+import type { Alarm, AlarmCondition, AlarmCounts, AlarmHistoryEntry, AlarmQuery, AlarmRule, DeviceFilter, EventMatch, NewAlarmRule, Severity, Store } from '../store/types.js';
 import { conflict, invalidArgument, notFound } from './errors.js';
 
 export const RULE_LIMITS = { name: 128, dataKeys: 8, dataValues: 16, value: 128, maxPeriods: 1000, maxSeconds: 30 * 86_400, maxCount: 100_000 };
@@ -75,8 +75,9 @@ export class AlarmService {
     return this.#o.store.listAlarms(q);
   }
 
-  counts(): Promise<AlarmCounts> {
-    return this.#o.store.alarmCounts();
+  /** With `devices`: over the devices those filters match only (a scoped principal's view). */
+  counts(devices?: readonly DeviceFilter[]): Promise<AlarmCounts> {
+    return this.#o.store.alarmCounts(devices);
   }
 
   async get(id: string): Promise<{ alarm: Alarm; history: AlarmHistoryEntry[] }> {

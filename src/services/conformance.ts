@@ -8,7 +8,7 @@
 import { shippedCatalogues, type CatalogueSet } from '../datamodel/bbf.js';
 import { conformanceReport, type ConformanceReport } from '../datamodel/conformance.js';
 import { isSecretPath } from '../secrets/rules.js';
-import type { Store } from '../store/types.js';
+import type { DeviceFilter, Store } from '../store/types.js';
 import { notFound } from './errors.js';
 
 export interface ConformanceServiceOptions {
@@ -75,12 +75,13 @@ export class ConformanceService {
   }
 
   /** One row per model and firmware, most devices first; `limit` rows judged. */
-  async models(opts: { limit?: number } = {}): Promise<{ models: ModelConformance[]; total: number; truncated: boolean }> {
+  /** `devices`: only the devices these filters match (a scoped principal's view). */
+  async models(opts: { limit?: number; devices?: readonly DeviceFilter[] } = {}): Promise<{ models: ModelConformance[]; total: number; truncated: boolean }> {
     const groups = new Map<string, { oui: string; productClass: string; softwareVersion: string | null; manufacturer: string; devices: number; sample: string; at: number }>();
     let after: { key: string | number; id: string } | undefined;
     let scanned = 0;
     while (scanned < SCAN_LIMIT) {
-      const page = await this.#store.listDevices({ parameters: VERSION_PATHS, limit: PAGE, ...(after ? { after } : {}) });
+      const page = await this.#store.listDevices({ parameters: VERSION_PATHS, limit: PAGE, ...(opts.devices !== undefined ? { filters: [...opts.devices] } : {}), ...(after ? { after } : {}) });
       for (const d of page.devices) {
         const version = d.parameters?.find((p) => VERSION_PATHS.includes(p.path))?.value ?? null;
         const key = JSON.stringify([d.deviceId.oui, d.deviceId.productClass, version]);

@@ -51,6 +51,8 @@ export interface ServicesOptions {
   parseFilter?: FilterParser;
   /** Per-device credentials (rotation, reset windows, imports): the ACS's sealer and Digest realm. */
   credentials?: { sealer: Sealer; realm: string };
+  /** Seals other secrets kept at rest (users' TOTP secrets); default: `credentials.sealer`. */
+  sealer?: Sealer;
   /** The file repository as campaigns see it (default: the repository below, `FileService.campaignFiles`). */
   files?: CampaignFiles;
   /**
@@ -150,7 +152,7 @@ export function createServices(opts: ServicesOptions): Services {
     quirks: new QuirkService({ store: opts.store, bus: opts.bus, now }),
     subscribers: new SubscriberServiceLayer({ store: opts.store, tasks, now }),
     audit,
-    users: new UserService({ store: opts.store, audit, now, ...(opts.lockout ? { lockout: opts.lockout } : {}), directory: opts.directory ?? null }),
+    users: new UserService({ store: opts.store, audit, now, ...(opts.lockout ? { lockout: opts.lockout } : {}), directory: opts.directory ?? null, sealer: opts.sealer ?? opts.credentials?.sealer ?? null }),
     campaigns,
     requester,
     credentials: opts.credentials === undefined ? null : new CredentialService({ store: opts.store, now, ...opts.credentials }),

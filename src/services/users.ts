@@ -26,6 +26,7 @@ import {
 } from '../auth/users.js';
 import { checkCapabilities } from '../auth/tokens.js';
 import type { ApiRole, AuditActor, Capability, LockoutPolicy, PrincipalScope, Store, UserRecord } from '../store/types.js';
+import type { Sealer } from '../auth/sealing.js';
 import type { AuditService } from './audit.js';
 import { conflict, invalidArgument, notFound } from './errors.js';
 
@@ -60,16 +61,27 @@ export type SignInResult =
 
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
+/** A base32 TOTP secret never contains a dot; a sealed value (src/auth/sealing.ts) starts with `v1.`. */
+const isSealedTotp = (stored: string): boolean => stored.startsWith('v1.');
+const totpBinding = (userId: string): string => `totp:${userId}`;
+
 export class UserService {
   readonly #store: Store;
   readonly #audit: AuditService;
   readonly #now: () => number;
   readonly #lockout: LockoutPolicy;
   readonly #directory: Directory | null;
+  readonly #sealer: Sealer | null;
   #sessions: SessionAuthenticator | null = null;
 
-  constructor(opts: { store: Store; audit: AuditService; now?: () => number; lockout?: LockoutPolicy; directory?: Directory | null }) {
+  /**
+   * `sealer`: TOTP secrets are kept sealed at rest under it (src/auth/sealing.ts, the key of
+   * the connection-request passwords; `flotilla serve` always has one). Without it (tests, a
+   * CLI without the data directory) they are kept as they are given.
+   */
+  constructor(opts: { store: Store; audit: AuditService; now?: () => number; lockout?: LockoutPolicy; directory?: Directory | null; sealer?: Sealer | null }) {
     this.#store = opts.store;
+    this.#sealer = opts.sealer ?? null;
     this.#audit = opts.audit;
     this.#now = opts.now ?? Date.now;
     this.#lockout = opts.lockout ?? DEFAULT_LOCKOUT;
@@ -245,9 +257,13 @@ export class UserService {
   async #afterPassword(user: UserRecord, input: { name: string; totp?: string; source: string }, at: number): Promise<SignInResult> {
     if (user.totpSecret !== null) {
       if (input.totp === undefined || input.totp === '') return { ok: false, reason: 'totp-required' };
-      const step = await checkTotp(user.totpSecret, input.totp, user.totpLastStep, at);
+      const secret = this.#openTotp(user.id, user.totpSecret);
+      // Sealed under a key this process does not have: refused (never let in without the code).
+      if (secret === null) return this.#failure(user, input, 'totp-secret-unreadable', at);
+      const step = await checkTotp(secret, input.totp, user.totpLastStep, at);
       if (step === null) return this.#failure(user, input, 'wrong-totp', at);
-      await this.#store.updateUser(user.id, { totpLastStep: step }, at);
+      // A secret still in clear (stored before sealing) is sealed now.
+      await this.#store.updateUser(user.id, { totpLastStep: step, ...(this.#needsSealing(user.totpSecret) ? { totpSecret: this.#sealTotp(user.id, secret) } : {}) }, at);
     }
     await this.#store.recordSignInSuccess(user.id, at);
     const { token, id } = newSessionToken();
@@ -324,7 +340,7 @@ export class UserService {
     if (u === null) throw notFound(`user ${userId}`);
     if (u.totpSecret !== null) throw conflict('TOTP is already on: turn it off first');
     const secret = newTotpSecret();
-    await this.#store.updateUser(userId, { totpPending: secret }, this.#now());
+    await this.#store.updateUser(userId, { totpPending: this.#sealTotp(userId, secret) }, this.#now());
     return { secret, uri: totpUri(u.name, secret) };
   }
 
@@ -332,9 +348,53 @@ export class UserService {
     const u = await this.#store.getUser(userId);
     if (u === null) throw notFound(`user ${userId}`);
     if (u.totpPending === null) throw conflict('no TOTP enrolment is pending');
-    const step = await checkTotp(u.totpPending, code, null, this.#now());
+    const pending = this.#openTotp(userId, u.totpPending);
+    if (pending === null) throw conflict('the pending TOTP enrolment cannot be read (sealed under another key): start it again');
+    const step = await checkTotp(pending, code, null, this.#now());
     if (step === null) throw invalidArgument('that code is not right for the new secret');
-    await this.#store.updateUser(userId, { totpSecret: u.totpPending, totpPending: null, totpLastStep: step }, this.#now());
+    await this.#store.updateUser(userId, { totpSecret: this.#sealTotp(userId, pending), totpPending: null, totpLastStep: step }, this.#now());
+  }
+
+  /**
+   * Seal every TOTP secret still in clear (rows from before sealing) or sealed under an older
+   * key (after a rotation), in place. `flotilla serve` runs it at start, once the key is
+   * loaded; `flotilla credentials reseal` too. `unreadable`: sealed under a key not loaded
+   * (those users cannot pass their TOTP until an administrator removes it).
+   */
+  async sealStoredTotp(): Promise<{ sealed: number; unreadable: number }> {
+    if (this.#sealer === null) return { sealed: 0, unreadable: 0 };
+    let sealed = 0;
+    let unreadable = 0;
+    for (const u of await this.#store.listUsers()) {
+      const patch: { totpSecret?: string; totpPending?: string } = {};
+      for (const field of ['totpSecret', 'totpPending'] as const) {
+        const stored = u[field];
+        if (stored === null || !this.#needsSealing(stored)) continue;
+        const clear = this.#openTotp(u.id, stored);
+        if (clear === null) unreadable++;
+        else patch[field] = this.#sealTotp(u.id, clear);
+      }
+      if (Object.keys(patch).length === 0) continue;
+      await this.#store.updateUser(u.id, patch, this.#now());
+      sealed++;
+    }
+    return { sealed, unreadable };
+  }
+
+  /** Bound to the user (additional data): a sealed secret copied to another user's row does not open. */
+  #sealTotp(userId: string, secret: string): string {
+    return this.#sealer === null ? secret : this.#sealer.seal(secret, totpBinding(userId));
+  }
+
+  /** The clear secret of a stored value; null when it is sealed and cannot be opened here. */
+  #openTotp(userId: string, stored: string): string | null {
+    if (!isSealedTotp(stored)) return stored;
+    return this.#sealer === null ? null : this.#sealer.open(stored, totpBinding(userId));
+  }
+
+  /** In clear, or sealed under another key than the current one. */
+  #needsSealing(stored: string): boolean {
+    return this.#sealer !== null && (!isSealedTotp(stored) || this.#sealer.isStale(stored));
   }
 
   /** Turn TOTP off: the password again, so a session left open is not enough. */

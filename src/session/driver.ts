@@ -35,6 +35,7 @@ import type {
   TaskRecord,
 } from '../store/types.js';
 import { isSecretPath } from '../secrets/rules.js';
+import { AliasNumbers, numberedEntries } from '../datamodel/instance-paths.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionAuth, SessionRecorder, SessionView } from './program.js';
 
@@ -125,6 +126,16 @@ export class SessionDriver {
   #ended = false;
   #summary: SessionSummary | null = null;
   #heartbeat = false;
+  /**
+   * CWMP 1.4 InstanceMode (TR-069 3.6.1): the tree is keyed by instance number, so answers
+   * that name instances by alias are placed through the aliases known (stored and read
+   * `…N.Alias` values, AddObject of "T.[alias]."). docs/cwmp-1.4.md.
+   */
+  readonly #aliases = new AliasNumbers();
+  /** This session already asked the device to answer with instance numbers. */
+  #askedNumbers = false;
+  /** RPCs of the driver's own, sent before the programs go on: the InstanceMode switch, then the read it interrupted. */
+  readonly #own: { request: AcsRequest; tag: string | null; asker: Program | null; recordAs: AcsRequest | null }[] = [];
 
   constructor(deps: SessionDriverDeps, idPrefix: string) {
     this.#deps = deps;
@@ -330,7 +341,9 @@ export class SessionDriver {
   #start(inform: Inform, deviceId: string, queue: readonly TaskRecord[], subscriber: SessionSubscriber | null): void {
     // 0 BOOTSTRAP: a new or factory-reset device; what we knew of its tree is void.
     if (hasEvent(inform.event, EV.BOOTSTRAP)) this.#apply({ op: 'clearTree' });
-    const informed = withoutBlankSecrets(inform.parameterList);
+    // Inform values named by alias (InstanceMode InstanceAlias) cannot be placed yet: nothing
+    // is known of the aliases before the store is read. Left out; a later read brings them.
+    const informed = withoutBlankSecrets(numberedEntries(inform.parameterList, this.#aliases).list);
     if (informed.length > 0) this.#apply({ op: 'setValues', at: this.startedAt, touch: false, params: informed });
     const record: SessionRecorder = {
       settle: (outcome) => this.#outcomes.push(outcome),
@@ -370,6 +383,13 @@ export class SessionDriver {
     if (this.#stored === null && this.#storedPaths.length > 0 && this.deviceId !== null) {
       const rows = await this.#deps.store.readStoredParameters(this.deviceId, this.#storedPaths);
       this.#stored = new Map(rows.map((r) => [r.path, r]));
+      for (const r of rows) if (r.path.endsWith('.Alias')) this.#aliases.learnValue(r.path, r.value);
+    }
+    const own = this.#own.shift();
+    if (own !== undefined) {
+      this.#asker = own.asker;
+      this.#recordAs = own.recordAs;
+      return { status: 200, envelope: this.machine.sendRequest(own.request, own.tag) };
     }
     while (this.#current < this.#programs.length) {
       const program = this.#programs[this.#current]!;
@@ -416,12 +436,26 @@ export class SessionDriver {
 
   #recordCompletion(done: RpcCompletion): void {
     const at = this.#deps.now();
-    const { request, outcome, tag } = done;
+    const { request, tag } = done;
+    let outcome = done.outcome;
     const recordAs = this.#recordAs;
     this.#recordAs = null;
+    if (outcome.ok && namesByAlias(outcome.response)) {
+      const placed = this.#placed(outcome.response);
+      if (placed === null) {
+        // Answered by alias (InstanceMode InstanceAlias) with instances we cannot place: ask
+        // the device for numbers (the ACS's to choose, TR-069 3.6.1), then ask again.
+        this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
+        this.#own.push({ request: this.#numbersPlease(outcome.response), tag: null, asker: null, recordAs: null }, { request, tag, asker: this.#asker, recordAs });
+        this.#asker = null;
+        return;
+      }
+      outcome = { ...outcome, response: placed };
+    }
     if (outcome.ok) {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
-      const op = parameterOpFor(recordAs ?? request, outcome.response, at);
+      if (outcome.response.method === 'AddObjectResponse' && request.method === 'AddObject') this.#aliases.learnAdded(request.objectName, outcome.response.instanceNumber);
+      const op = parameterOpFor(recordAs ?? request, outcome.response, at, this.#aliases);
       if (op !== null) this.#apply(op);
       if (outcome.response.method === 'GetParameterValuesResponse') {
         for (const p of outcome.response.parameterList) if (p.value === '' && !this.#learnt.has(p.name) && isSecretPath(p.name)) this.#blankSecrets.add(p.name);
@@ -434,11 +468,36 @@ export class SessionDriver {
     if (asker !== null) this.#guard(asker, () => asker.learn(outcome));
   }
 
+  /**
+   * A read answer with its alias names numbered; null when some cannot be placed and the
+   * device can still be asked for numbers. Once asked, what stays unplaced is left out.
+   */
+  #placed(response: ReadAnswer): ReadAnswer | null {
+    const { list, unplaced } = numberedEntries<{ name: string }>(response.parameterList, this.#aliases);
+    if (unplaced.length === 0) return { ...response, parameterList: list } as ReadAnswer;
+    if (!this.#askedNumbers) {
+      this.#askedNumbers = true;
+      return null;
+    }
+    return { ...response, parameterList: list } as ReadAnswer;
+  }
+
+  /** SetParameterValues InstanceMode = InstanceNumber, keeping the device's ParameterKey. */
+  #numbersPlease(answer: ReadAnswer): AcsRequest {
+    const first = answer.parameterList[0]?.name ?? 'Device.';
+    const root = first.slice(0, first.indexOf('.') + 1);
+    const parameterKey = this.#learnt.get(`${root}ManagementServer.ParameterKey`)?.value ?? '';
+    return { method: 'SetParameterValues', parameterList: [{ name: `${root}ManagementServer.InstanceMode`, value: 'InstanceNumber', type: 'xsd:string' }], parameterKey };
+  }
+
   /** Keep an op for the commit, and what it teaches for the programs' view. */
   #apply(op: ParameterOp): void {
     this.#ops.push(op);
     if (op.op === 'setValues') {
-      for (const p of op.params) this.#learnt.set(p.name, p);
+      for (const p of op.params) {
+        this.#learnt.set(p.name, p);
+        if (p.name.endsWith('.Alias')) this.#aliases.learnValue(p.name, p.value);
+      }
     } else if (op.op === 'deleteObject' || op.op === 'clearTree') {
       for (const path of [...this.#learnt.keys()]) if (op.op === 'clearTree' || path.startsWith(op.path)) this.#learnt.delete(path);
     }
@@ -506,8 +565,22 @@ function diagnosticsStateOf(response: CpeResponse): { diagnosticsState?: string 
   return state === undefined ? {} : { diagnosticsState: state.value.slice(0, 64) };
 }
 
-/** What a successful answer teaches us about the device's tree. */
-function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number): ParameterOp | null {
+type ReadAnswer = Extract<CpeResponse, { method: 'GetParameterNamesResponse' | 'GetParameterValuesResponse' | 'GetParameterAttributesResponse' }>;
+
+/** A read answer whose names carry `[alias]` segments (a device in InstanceMode InstanceAlias). */
+function namesByAlias(response: CpeResponse): response is ReadAnswer {
+  switch (response.method) {
+    case 'GetParameterNamesResponse':
+    case 'GetParameterValuesResponse':
+    case 'GetParameterAttributesResponse':
+      return (response.parameterList as readonly { name: string }[]).some((p) => p.name.includes('['));
+    default:
+      return false;
+  }
+}
+
+/** What a successful answer teaches us about the device's tree (alias paths placed through `aliases`, or left out). */
+function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number, aliases: AliasNumbers): ParameterOp | null {
   switch (response.method) {
     case 'GetParameterValuesResponse':
       return { op: 'setValues', at, touch: true, params: withoutBlankSecrets(response.parameterList) };
@@ -526,17 +599,23 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number):
     }
     case 'SetParameterValuesResponse': {
       if (request.method !== 'SetParameterValues') return null;
-      // An alias path (CWMP 1.4) names a row only the device can place; a later read brings it.
-      const params = request.parameterList.filter((p) => !p.name.includes('['));
+      // An alias path (CWMP 1.4) whose instance is not known (auto-created) names a row only
+      // the device can place; a later read brings it.
+      const params = numberedEntries(request.parameterList, aliases).list;
       return params.length === 0 ? null : { op: 'setValues', at, touch: true, params };
     }
     case 'AddObjectResponse':
       if (request.method !== 'AddObject') return null;
+    {
       // "Table.[alias]." made an instance of Table.
-      return { op: 'addObject', at, path: `${withDot(request.objectName).replace(/\[[^\]]+\]\.$/, '')}${response.instanceNumber}.` };
-    case 'DeleteObjectResponse':
-      if (request.method !== 'DeleteObject' || request.objectName.includes('[')) return null;
-      return { op: 'deleteObject', path: withDot(request.objectName) };
+      const table = aliases.toNumbers(withDot(request.objectName).replace(/\[[^\]]+\]\.$/, ''));
+      return table === null ? null : { op: 'addObject', at, path: `${table}${response.instanceNumber}.` };
+    }
+    case 'DeleteObjectResponse': {
+      if (request.method !== 'DeleteObject') return null;
+      const path = aliases.toNumbers(withDot(request.objectName));
+      return path === null ? null : { op: 'deleteObject', path };
+    }
     default:
       return null;
   }

@@ -19,6 +19,13 @@ export interface ProgramRpc {
    * (a SetParameterValues of passwords records them blank: the tree never holds them).
    */
   recordAs?: AcsRequest;
+  /**
+   * The program has another way to the same answer if this request faults (discovery's
+   * GetParameterValues of the whole tree, else batches of names): a layer that knows the device
+   * cannot take it (quirks.ts: a device limited to so many names per read) may answer it with
+   * a fault instead of sending it.
+   */
+  optional?: boolean;
 }
 
 /**

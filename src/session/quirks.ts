@@ -4,7 +4,10 @@
  * values rewritten) and the answers are put back together, so no program knows of quirks and
  * the driver records every wire RPC in the tree as usual.
  *
- *  - maxGetNames: a GetParameterValues / GetParameterAttributes of more names is sent in chunks.
+ *  - maxGetNames: a GetParameterValues / GetParameterAttributes of more names is sent in chunks;
+ *    an `optional` GetParameterValues of a partial path (discovery's whole tree) is not sent at
+ *    all but answered with a fault at once, so the program reads in batches (chunked in turn):
+ *    a device that cannot take many names cannot take a whole tree's values in one answer.
  *  - gpnNextLevelOnly: a GetParameterNames with NextLevel false becomes a walk, level by level.
  *  - oneParameterPerSet: a SetParameterValues of several parameters is sent one at a time.
  *  - booleans, xsiType: values of SetParameterValues rewritten.
@@ -12,7 +15,8 @@
  * Learnt: a 9002 (internal error) answering a GetParameterValues of more than one name means
  * the batch was too big for the device. The request is retried at once in halves, and the
  * smaller size is reported; a session that ends (times out) with such a request unanswered
- * reports half its size too. Either way it is reported (`learnt`) so every later session with that model and firmware
+ * reports half its size too; one that ends with an optional GetParameterValues of a partial
+ * path unanswered reports PARTIAL_FALLBACK names. Either way it is reported (`learnt`) so every later session with that model and firmware
  * starts with it (src/acs/quirks.ts stores it, with the evidence).
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
@@ -30,6 +34,13 @@ export const MAX_WALK = 10_000;
 /** TR-069 A.3.2.2: a ParameterPath is at most 256 characters; longer names are not walked into. */
 const MAX_PATH = 256;
 const BOOLEAN = /^(xsd:)?boolean$/;
+/**
+ * The limit learnt when a GetParameterValues of a whole subtree got no answer: the size of
+ * discovery's batches (src/acs/config.ts discoveryBatchSize), halved further by 9002s if need be.
+ */
+export const PARTIAL_FALLBACK = 256;
+
+const partialRead = (r: AcsRequest): boolean => r.method === 'GetParameterValues' && r.parameterNames.some((n) => n.endsWith('.'));
 
 /** One piece of a reshaped request, and how its answer joins the others. */
 interface Job {
@@ -186,6 +197,8 @@ export class QuirkedProgram implements Program {
   #learnt = false;
   /** What went on the wire last (a piece of a job, or a request as the program asked). */
   #sentLast: AcsRequest | null = null;
+  /** Whether that was an optional request (ProgramRpc.optional). */
+  #sentOptional = false;
 
   constructor(inner: Program, settings: QuirkSettings, hooks: QuirkHooks = {}) {
     this.#inner = inner;
@@ -213,7 +226,11 @@ export class QuirkedProgram implements Program {
    */
   interrupted(outcome: string): void {
     const sent = this.#sentLast;
-    if (sent?.method === 'GetParameterValues' && sent.parameterNames.length > 1) {
+    if (sent !== null && this.#sentOptional && partialRead(sent) && this.#maxGet === undefined) {
+      // Never sent again to this model and firmware: the next session reads in batches.
+      this.#maxGet = PARTIAL_FALLBACK;
+      this.#hooks.learnt?.({ maxGetNames: PARTIAL_FALLBACK }, `no answer to a GetParameterValues of the subtree ${sent.method === 'GetParameterValues' ? sent.parameterNames.join(' ') : ''} (${outcome})`);
+    } else if (sent?.method === 'GetParameterValues' && sent.parameterNames.length > 1) {
       const n = sent.parameterNames.length;
       const size = Math.ceil(n / 2);
       if ((this.#maxGet ?? Infinity) > size) {
@@ -227,6 +244,7 @@ export class QuirkedProgram implements Program {
   next(): ProgramRpc | null {
     const rpc = this.#next();
     this.#sentLast = rpc?.request ?? null;
+    this.#sentOptional = rpc?.optional === true;
     return rpc;
   }
 
@@ -236,7 +254,16 @@ export class QuirkedProgram implements Program {
       if (piece !== null) return piece;
       this.#job = null; // a job with nothing left has answered already
     }
-    const rpc = this.#inner.next();
+    let rpc = this.#inner.next();
+    // Bounded: each refusal is one optional request the program will not ask again.
+    while (rpc !== null && rpc.optional === true && this.#maxGet !== undefined && partialRead(rpc.request)) {
+      this.#inner.learn({
+        ok: false,
+        faultcode: 'Server',
+        fault: { faultCode: 9004, faultString: `not sent: this device reads at most ${this.#maxGet} names per GetParameterValues (quirk profile)`, setParameterValuesFault: [] },
+      });
+      rpc = this.#inner.next();
+    }
     if (rpc === null) return null;
     const shaped = this.#shape(rpc);
     if (shaped !== null) {

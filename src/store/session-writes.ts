@@ -15,6 +15,10 @@
  *                   back as "", only the ACS knows them
  *   values          upsert [path, value, type]; unless touch, skip unchanged rows
  *   names           upsert [path, writable] with names_at
+ *   nodes           upsert [path, writable, value, type]: a row the same session both listed
+ *                   (GetParameterNames, names_at = at) and read (GetParameterValues, value_at =
+ *                   valuesAt; unless touch, kept when value and type are unchanged) — one write
+ *                   per row instead of a names then a values upsert of it
  *   ensure          insert object rows [path] that do not exist
  *   attrs           upsert [path, notification, accessList]
  *   add             the new instance object row
@@ -49,6 +53,7 @@ export type ParameterStep =
   | { k: 'clear'; keep: readonly string[]; except: readonly string[] }
   | { k: 'values'; at: number; touch: boolean; items: [string, string, string][] }
   | { k: 'names'; at: number; items: [string, boolean][] }
+  | { k: 'nodes'; at: number; valuesAt: number; touch: boolean; items: [string, boolean, string, string][] }
   | { k: 'ensure'; at: number; items: string[] }
   | { k: 'attrs'; at: number; items: [string, number, string[] | null][] }
   | { k: 'add'; at: number; path: string }
@@ -146,7 +151,8 @@ export function releaseOps(owner: string, now: number): WriteOp[] {
 
 export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
   const steps: ParameterStep[] = [];
-  for (const op of ops) {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     switch (op.op) {
       case 'clearTree':
         // The secrets' name rule (src/secrets) as SQL can test it; the catalogue's few odd names
@@ -157,9 +163,14 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
         if (op.params.length === 0) break;
         steps.push({ k: 'values', at: op.at, touch: op.touch, items: lastByName(op.params).map((p) => [p.name, p.value, p.type]) });
         break;
-      case 'setNames':
-        planNames(steps, op);
+      case 'setNames': {
+        // The reads that follow a listing (discovery, a refresh) are merged into its rows.
+        let j = i + 1;
+        while (ops[j]?.op === 'setValues') j++;
+        planNames(steps, op, ops.slice(i + 1, j) as Extract<ParameterOp, { op: 'setValues' }>[]);
+        i = j - 1;
         break;
+      }
       case 'setAttributes':
         if (op.params.length === 0) break;
         steps.push({ k: 'attrs', at: op.at, items: lastByName(op.params).map((p) => [p.name, p.notification, p.accessList]) });
@@ -194,16 +205,50 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
  *    children that are still there are not judged by this answer.
  * A root that is a parameter (no trailing ".") has nothing strictly under it.
  */
-function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNames' }>): void {
+function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNames' }>, reads: readonly Extract<ParameterOp, { op: 'setValues' }>[]): void {
   const params = lastByName(op.params);
-  const listed = new Set(params.map((p) => p.name));
+  const listed = new Map<string, boolean>();
+  for (const p of params) listed.set(p.name, p.writable);
   const ancestors = new Set<string>();
-  for (const name of listed) for (const a of ancestorsOf(name)) if (!listed.has(a)) ancestors.add(a);
+  // Up from each node until an ancestor that is listed or already found: those above it are
+  // settled by that one, so a 6,000-node answer costs one pass, not one per level per node.
+  for (const name of listed.keys()) {
+    for (let a = parentOf(name); a !== null && !listed.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
+  }
 
   if (op.root === '' || op.root.endsWith('.')) {
-    const keep = [...listed, ...ancestors];
+    const keep = [...listed.keys(), ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
   }
-  if (params.length > 0) steps.push({ k: 'names', at: op.at, items: params.map((p) => [p.name, p.writable]) });
+  // A listed row that a following read also answers is written once, with both (nodes);
+  // the names of the others go alone, before them (the sets of rows are disjoint).
+  const valued = new Set<string>();
+  const merged: { read: (typeof reads)[number]; nodes: [string, boolean, string, string][]; values: [string, string, string][] }[] = [];
+  for (const read of reads) {
+    const nodes: [string, boolean, string, string][] = [];
+    const values: [string, string, string][] = [];
+    for (const p of lastByName(read.params)) {
+      const writable = listed.get(p.name);
+      if (writable === undefined) values.push([p.name, p.value, p.type]);
+      else {
+        nodes.push([p.name, writable, p.value, p.type]);
+        valued.add(p.name);
+      }
+    }
+    merged.push({ read, nodes, values });
+  }
+  const names: [string, boolean][] = [];
+  for (const [name, writable] of listed) if (!valued.has(name)) names.push([name, writable]);
+  if (names.length > 0) steps.push({ k: 'names', at: op.at, items: names });
   if (ancestors.size > 0) steps.push({ k: 'ensure', at: op.at, items: [...ancestors] });
+  for (const { read, nodes, values } of merged) {
+    if (nodes.length > 0) steps.push({ k: 'nodes', at: op.at, valuesAt: read.at, touch: read.touch, items: nodes });
+    if (values.length > 0) steps.push({ k: 'values', at: read.at, touch: read.touch, items: values });
+  }
+}
+
+/** "A.B.c" → "A.B."; "A.B." → "A."; "A." or "A" → null. */
+function parentOf(path: string): string | null {
+  const dot = path.lastIndexOf('.', path.endsWith('.') ? path.length - 2 : path.length - 1);
+  return dot < 0 ? null : path.slice(0, dot + 1);
 }

@@ -14,6 +14,12 @@
  * A merged RPC that faults is split — each task's names retried alone — so a fault lands on
  * the task that caused it, not on its neighbours. Other tasks are one RPC each, except
  * addObject with initial values: AddObject, then SetParameterValues on the new instance.
+ *
+ * With `wholeTree` (discovery), a lone refresh of an object whose GetParameterNames lists at
+ * most that many leaves reads them with one GetParameterValues of the object itself (a partial
+ * path: the CPE answers every value under it), instead of ~N/batchSize round trips. That RPC
+ * is `optional`: if it faults — or a quirk layer refuses it for a device that can only take
+ * so many names per read — the leaves are read in batches as without the option.
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
@@ -33,6 +39,8 @@ export interface PlannedRpc {
   request: AcsRequest;
   /** The task ids the RPC serves, comma-separated (the session log's requestId). */
   tag: string;
+  /** The plan has another way to the same answer (ProgramRpc.optional). */
+  optional?: boolean;
 }
 
 export interface PlanOptions {
@@ -46,6 +54,12 @@ export interface PlanOptions {
   skipFaultedBatches?: boolean;
   /** The device takes instance wildcards in GPV/GPN/GPA (ManagementServer.InstanceWildcardsSupported). */
   wildcards?: boolean;
+  /**
+   * Most leaves a lone refresh reads with one GetParameterValues of its object (see the file
+   * comment); absent or 0: always in batches. Bounded because the answer must fit the ACS's
+   * body and element limits (src/acs/config.ts maxBodyBytes, src/cwmp/xml.ts).
+   */
+  wholeTree?: number;
 }
 
 /**
@@ -67,7 +81,7 @@ export class TaskPlan {
   #waiting: Unit | null = null;
 
   constructor(tasks: readonly PlannedTask[], opts: PlanOptions = {}) {
-    this.#units = buildUnits(tasks, Math.max(1, opts.batchSize ?? 256), opts.skipFaultedBatches ?? false, opts.wildcards ?? false);
+    this.#units = buildUnits(tasks, { batchSize: Math.max(1, opts.batchSize ?? 256), skipFaultedBatches: opts.skipFaultedBatches ?? false, wildcards: opts.wildcards ?? false, wholeTree: opts.wholeTree ?? 0 });
   }
 
   next(): PlannedRpc | null {
@@ -100,12 +114,14 @@ function readKindOf(task: Task): ReadKind | null {
   return null;
 }
 
-function buildUnits(tasks: readonly PlannedTask[], batchSize: number, skipFaultedBatches: boolean, wildcards: boolean): Unit[] {
+type ReadOptions = Required<Pick<PlanOptions, 'batchSize' | 'skipFaultedBatches' | 'wildcards' | 'wholeTree'>>;
+
+function buildUnits(tasks: readonly PlannedTask[], opts: ReadOptions): Unit[] {
   const units: Unit[] = [];
   let run: PlannedTask[] = [];
   let runKind: ReadKind | null = null;
   const flush = (): void => {
-    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, batchSize, skipFaultedBatches, wildcards));
+    if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, opts));
     run = [];
     runKind = null;
   };
@@ -233,12 +249,21 @@ class ReadUnit implements Unit {
   readonly #remaining = new Map<PlannedTask, number>();
   readonly #collected = new Map<PlannedTask, Map<string, ReadItem>>();
   readonly #finished = new Set<PlannedTask>();
-  #pending: { kind: 'names'; task: PlannedTask; pattern: string | null } | { kind: 'batch'; batch: Batch } | null = null;
+  readonly #wholeTree: number;
+  /** A lone refresh to read with one GetParameterValues of its object, once listed (`wholeTree`). */
+  #whole: { task: PlannedTask; object: string } | null = null;
+  #pending:
+    | { kind: 'names'; task: PlannedTask; pattern: string | null }
+    | { kind: 'batch'; batch: Batch }
+    | { kind: 'whole'; task: PlannedTask; object: string }
+    | null = null;
 
-  constructor(kind: ReadKind, tasks: PlannedTask[], batchSize: number, skipFaultedBatches: boolean, wildcards: boolean) {
+  constructor(kind: ReadKind, tasks: PlannedTask[], opts: ReadOptions) {
+    const { batchSize, skipFaultedBatches, wildcards } = opts;
     this.#kind = kind;
     this.#batchSize = batchSize;
     this.#skipFaultedBatches = skipFaultedBatches;
+    this.#wholeTree = kind === 'values' && tasks.length === 1 ? opts.wholeTree : 0;
     this.#tasks = tasks;
     for (const t of tasks) {
       if (t.task.type === 'refresh') {
@@ -265,6 +290,12 @@ class ReadUnit implements Unit {
     if (listing !== undefined) {
       this.#pending = { kind: 'names', task: listing.task, pattern: listing.pattern };
       return { request: { method: 'GetParameterNames', parameterPath: listing.path, nextLevel: false }, tag: listing.task.id };
+    }
+    const whole = this.#whole;
+    if (whole !== null) {
+      this.#whole = null;
+      this.#pending = { kind: 'whole', ...whole };
+      return { request: { method: 'GetParameterValues', parameterNames: [whole.object] }, tag: whole.task.id, optional: true };
     }
     this.#batches ??= this.#plan();
     while (this.#batches.length > 0) {
@@ -304,8 +335,12 @@ class ReadUnit implements Unit {
         this.#finished.add(t);
         return [done(t, this.#response([]), at)];
       }
+      const object = t.task.type === 'refresh' ? t.task.objectName : '';
+      // One leaf is one name either way; a partial path is what saves round trips.
+      if (pattern === null && object.endsWith('.') && names.length > 1 && names.length <= this.#wholeTree) this.#whole = { task: t, object };
       return [];
     }
+    if (pending.kind === 'whole') return this.#learnWhole(pending.task, outcome, at);
     const { batch } = pending;
     if (!outcome.ok && !(this.#skipFaultedBatches && batch.owners.size === 1)) {
       if (batch.owners.size === 1) {
@@ -341,6 +376,20 @@ class ReadUnit implements Unit {
       }
     }
     return out;
+  }
+
+  /**
+   * The answer to the GetParameterValues of a refresh's object: the values of the leaves its
+   * GetParameterNames listed (anything else a hostile CPE adds is not ours to store). On a
+   * fault the leaves are read in batches (#plan), as they would have been without `wholeTree`.
+   */
+  #learnWhole(t: PlannedTask, outcome: RpcOutcome, at: number): PlanOutcome[] {
+    if (!outcome.ok || outcome.response.method !== 'GetParameterValuesResponse') return [];
+    const listed = new Set(this.#names.get(t) ?? []);
+    const mine = new Map<string, ReadItem>();
+    for (const item of outcome.response.parameterList) if (listed.has(item.name)) mine.set(item.name, item);
+    this.#finished.add(t);
+    return [done(t, this.#response([...mine.values()]), at)];
   }
 
   #response(items: ReadItem[]): CpeResponse {

@@ -284,8 +284,9 @@ async function device(name: string, setup: Record<string, string> = {}) {
     return out;
   };
   const sent = (): string => proxy.bodies.filter((b) => b.dir === 'acs').map((b) => b.text).join('\n');
+  const cpeSent = (): string => proxy.bodies.filter((b) => b.dir === 'cpe').map((b) => b.text).join('\n');
   const stored = async (path: string) => (await acs.store.getDevice(id, { subtree: path }))?.parameters.find((p) => p.path === path)?.value;
-  return { acs, cpe, id, run, sent, stored };
+  return { acs, cpe, id, run, sent, cpeSent, stored };
 }
 
 const valuesOf = (t: TaskRecord): [string, string][] =>
@@ -355,5 +356,46 @@ describe('alias-based addressing', () => {
     const [unknown] = await d.run({ type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[nope].ExternalPort', '1', 'xsd:unsignedInt']], parameterKey: 'p3' });
     expect(unknown!.state).toBe('fault');
     expect(unknown!.fault).toMatchObject({ faultCode: 9005, faultString: expect.stringContaining('[nope]') });
+  });
+
+  it('a device in InstanceMode InstanceAlias: answers named by alias are placed by number; unknown aliases make the ACS ask for numbers once', async () => {
+    const d = await device('named', { 'Device.ManagementServer.InstanceMode': 'InstanceAlias', 'Device.ManagementServer.AutoCreateInstances': 'true' });
+    // AutoCreateInstances relied upon: one SetParameterValues, sent as is, makes the instance.
+    const [auto] = await d.run({ type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[web].ExternalPort', '8080', 'xsd:unsignedInt']], parameterKey: 'n1' });
+    expect(auto!.state).toBe('done');
+    expect(d.sent()).toContain('<Name>Device.NAT.PortMapping.[web].ExternalPort</Name>');
+    expect(d.sent()).not.toContain('AddObject');
+    expect(d.cpe.model.get('Device.NAT.PortMapping.1.Alias')?.value).toBe('web');
+    // A refresh: the device names the new instance [web], which the ACS cannot place (its number
+    // was never seen). It sets InstanceMode to InstanceNumber and reads again.
+    const [refresh] = await d.run({ type: 'refresh', objectName: 'Device.NAT.PortMapping.' });
+    expect(refresh!.state).toBe('done');
+    expect(d.sent()).toContain('<Name>Device.ManagementServer.InstanceMode</Name>');
+    expect(d.cpe.model.get('Device.ManagementServer.InstanceMode')?.value).toBe('InstanceNumber');
+    expect(await d.stored('Device.NAT.PortMapping.1.ExternalPort')).toBe('8080');
+    expect(await d.stored('Device.NAT.PortMapping.1.Alias')).toBe('web');
+    expect(await d.stored('Device.ManagementServer.InstanceMode')).toBe('InstanceNumber');
+    const rows = async () => (await d.acs.store.getDevice(d.id, { subtree: 'Device.' }))!.parameters;
+    expect((await rows()).some((p) => p.path.includes('['))).toBe(false);
+    // Back in InstanceAlias (an operator's choice): aliases the ACS stored place the answers
+    // with no switch; the task answers with numbers either way.
+    const [mode] = await d.run({ type: 'setParameterValues', parameterValues: [['Device.ManagementServer.InstanceMode', 'InstanceAlias', 'xsd:string']], parameterKey: 'n2' });
+    expect(mode!.state).toBe('done');
+    const [read] = await d.run({ type: 'getParameterValues', parameterNames: ['Device.NAT.PortMapping.[web].ExternalPort', 'Device.NAT.PortMapping.1.Alias'] });
+    expect(read!.state).toBe('done');
+    expect(valuesOf(read!)).toEqual([['Device.NAT.PortMapping.1.ExternalPort', '8080'], ['Device.NAT.PortMapping.1.Alias', 'web']]);
+    expect(d.sent()).not.toContain('InstanceMode');
+    expect(d.cpe.model.get('Device.ManagementServer.InstanceMode')?.value).toBe('InstanceAlias');
+    // The wire really carried aliases in the answer.
+    expect(d.cpeSent()).toContain('<Name>Device.NAT.PortMapping.[web].ExternalPort</Name>');
+    // A second auto-created instance read by alias in the same kind of session: placed after the switch.
+    const [ssh, sshRead] = await d.run(
+      { type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[ssh].ExternalPort', '2222', 'xsd:unsignedInt']], parameterKey: 'n3' },
+      { type: 'getParameterValues', parameterNames: ['Device.NAT.PortMapping.[ssh].'] },
+    );
+    expect([ssh!.state, sshRead!.state]).toEqual(['done', 'done']);
+    expect(valuesOf(sshRead!)).toContainEqual(['Device.NAT.PortMapping.2.ExternalPort', '2222']);
+    expect(await d.stored('Device.NAT.PortMapping.2.ExternalPort')).toBe('2222');
+    expect((await rows()).some((p) => p.path.includes('['))).toBe(false);
   });
 });

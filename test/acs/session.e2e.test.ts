@@ -351,8 +351,8 @@ describe('events', () => {
     expect(log?.linkedRequests).toEqual([reboot.id]);
   });
 
-  it('discovers the whole tree of a bootstrapping device', async () => {
-    await start({ discoverOnBootstrap: true, discoveryBatchSize: 2 });
+  it('discovers the whole tree of a bootstrapping device in batches when it is bigger than discoveryWholeTree', async () => {
+    await start({ discoverOnBootstrap: true, discoveryBatchSize: 2, discoveryWholeTree: 2 });
     const c = cpe();
     await c.post(informBody({ events: ['0 BOOTSTRAP'] }));
     const gpn = await c.post(null);
@@ -384,5 +384,36 @@ describe('events', () => {
     const ssid = device?.parameters.find((p) => p.path === 'Device.WiFi.SSID.1.SSID');
     expect(ssid).toMatchObject({ value: 'home', writable: true, object: false });
     expect(device?.parameters.find((p) => p.path === 'Device.DeviceInfo.')?.object).toBe(true);
+  });
+
+  it('discovers a tree of up to discoveryWholeTree leaves with one GetParameterValues of the root; if that faults, in batches', async () => {
+    await start({ discoverOnBootstrap: true, discoveryBatchSize: 2 });
+    const names = ['Device.DeviceInfo.SoftwareVersion', 'Device.DeviceInfo.UpTime', 'Device.WiFi.SSID.1.SSID'];
+    const listed = {
+      method: 'GetParameterNamesResponse' as const,
+      parameterList: [{ name: 'Device.', writable: false }, { name: 'Device.DeviceInfo.', writable: false }, ...names.map((name) => ({ name, writable: name.endsWith('SSID') }))],
+    };
+    const values = names.map((name, i) => ({ name, value: `v${i}`, type: 'xsd:string' }));
+    const c = cpe();
+    await c.post(informBody({ events: ['0 BOOTSTRAP'] }));
+    const gpn = await c.post(null);
+    const gpv = await c.answer(gpn, listed);
+    expect(gpv.envelope?.body).toEqual({ method: 'GetParameterValues', parameterNames: ['Device.'] });
+    expect((await c.answer(gpv, { method: 'GetParameterValuesResponse', parameterList: values })).status).toBe(204);
+    const device = await acs.store.getDevice(ID);
+    expect(device?.parameters.find((p) => p.path === 'Device.WiFi.SSID.1.SSID')).toMatchObject({ value: 'v2', writable: true, object: false });
+    expect(device?.parameters.filter((p) => p.value !== null && p.path.startsWith('Device.')).map((p) => p.path).sort()).toEqual([...names].sort());
+
+    // Bootstrapped again, it faults the whole read (its answer would not fit its buffer): batches.
+    const d = cpe();
+    await d.post(informBody({ events: ['0 BOOTSTRAP'] }));
+    const gpn2 = await d.post(null);
+    const whole = await d.answer(gpn2, listed);
+    expect(whole.envelope?.body).toEqual({ method: 'GetParameterValues', parameterNames: ['Device.'] });
+    const b1 = await d.answer(whole, { method: 'Fault', faultcode: 'Server', faultstring: 'CWMP fault', detail: { faultCode: 9002, faultString: 'Internal error', setParameterValuesFault: [] } });
+    expect(b1.envelope?.body).toEqual({ method: 'GetParameterValues', parameterNames: names.slice(0, 2) });
+    const b2 = await d.answer(b1, { method: 'GetParameterValuesResponse', parameterList: values.slice(0, 2) });
+    expect(b2.envelope?.body).toEqual({ method: 'GetParameterValues', parameterNames: names.slice(2) });
+    expect((await d.answer(b2, { method: 'GetParameterValuesResponse', parameterList: values.slice(2) })).status).toBe(204);
   });
 });

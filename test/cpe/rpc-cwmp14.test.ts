@@ -107,4 +107,41 @@ describe('alias-based addressing', () => {
     expect(code(add('Device.NAT.PortMapping.[web].'))).toBe(9005);
     expect(code(gpv('Device.WiFi.SSID.[x].SSID'))).toBe(9005);
   });
+
+  it('InstanceMode InstanceAlias: GPN, GPV, GPA and the Inform name instances by alias; AddObjectResponse keeps the number', () => {
+    add('Device.NAT.PortMapping.[web].');
+    expect(code(spv(['Device.NAT.PortMapping.[web].ExternalPort', '8080', 'xsd:unsignedInt'], ['Device.ManagementServer.InstanceMode', 'InstanceAlias']))).toBe(0);
+    // Both request forms answer in alias form.
+    expect(values(gpv('Device.NAT.PortMapping.1.ExternalPort'))).toEqual([['Device.NAT.PortMapping.[web].ExternalPort', '8080']]);
+    expect(values(gpv('Device.NAT.PortMapping.[web].ExternalPort'))).toEqual([['Device.NAT.PortMapping.[web].ExternalPort', '8080']]);
+    // Every instance segment with an Alias; one whose Alias is empty keeps its number.
+    d.setInternal('Device.WiFi.SSID.1.Alias', 'main');
+    const ssid = values(gpv('Device.WiFi.SSID.')).map(([n]) => n);
+    expect(ssid).toContain('Device.WiFi.SSID.[main].SSID');
+    expect(ssid).toContain('Device.WiFi.SSID.2.SSID');
+    expect(ssid.some((n) => n.startsWith('Device.WiFi.SSID.1.'))).toBe(false);
+    const gpn = d.handle({ method: 'GetParameterNames', parameterPath: 'Device.NAT.PortMapping.', nextLevel: true });
+    expect((gpn.response as Extract<CpeResponse, { method: 'GetParameterNamesResponse' }>).parameterList.map((p) => p.name)).toEqual(['Device.NAT.PortMapping.[web].']);
+    const gpa = d.handle({ method: 'GetParameterAttributes', parameterNames: ['Device.NAT.PortMapping.1.ExternalPort'] });
+    expect((gpa.response as Extract<CpeResponse, { method: 'GetParameterAttributesResponse' }>).parameterList[0]!.name).toBe('Device.NAT.PortMapping.[web].ExternalPort');
+    // The number in AddObjectResponse, whatever the mode.
+    expect(add('Device.NAT.PortMapping.[ssh].').response).toEqual({ method: 'AddObjectResponse', instanceNumber: 2, status: 0 });
+    // The Inform's value changes too (a notification on an instance parameter).
+    d.handle({ method: 'SetParameterAttributes', parameterList: [{ name: 'Device.NAT.PortMapping.2.ExternalPort', notificationChange: true, notification: 1, accessListChange: false, accessList: [] }] });
+    d.markInformed();
+    d.setInternal('Device.NAT.PortMapping.2.ExternalPort', '22');
+    expect(d.informParameters().map((p) => p.name)).toContain('Device.NAT.PortMapping.[ssh].ExternalPort');
+    // Back to InstanceNumber: numbers again.
+    spv(['Device.ManagementServer.InstanceMode', 'InstanceNumber']);
+    expect(values(gpv('Device.NAT.PortMapping.[web].ExternalPort'))).toEqual([['Device.NAT.PortMapping.1.ExternalPort', '8080']]);
+    expect(d.informParameters().map((p) => p.name)).toContain('Device.NAT.PortMapping.2.ExternalPort');
+  });
+
+  it('InstanceMode counts only where the device declares AliasBasedAddressing', () => {
+    add('Device.NAT.PortMapping.');
+    d.setInternal('Device.ManagementServer.InstanceMode', 'InstanceAlias');
+    expect(values(gpv('Device.NAT.PortMapping.1.Alias'))).toEqual([['Device.NAT.PortMapping.[cpe-1].Alias', 'cpe-1']]);
+    d.setInternal('Device.ManagementServer.AliasBasedAddressing', 'false');
+    expect(values(gpv('Device.NAT.PortMapping.1.Alias'))).toEqual([['Device.NAT.PortMapping.1.Alias', 'cpe-1']]);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Quirk profiles end to end: a simulated CPE that answers 9002 to a GetParameterValues of
- * more than 40 names (the behaviour of embedded clients with a fixed response buffer) is
- * discovered by a real ACS over HTTP. The first session learns the limit (halving until it
+ * more than 40 names, or of the root (more than 40 values: the behaviour of embedded
+ * clients with a fixed response buffer) is discovered by a real ACS over HTTP. Discovery's
+ * read of the whole tree in one GetParameterValues faults, so it reads in batches. The first session learns the limit (halving until it
  * fits) and records it with its evidence; the next session of the same model and firmware —
  * another device — starts with it and never sees a 9002. Operators list, override, disable
  * and delete profiles through the API, and a device's effective settings are shown.
@@ -18,7 +19,7 @@ let api: Api;
 let fleet: SimFleet;
 const LIMIT = 40;
 /** Sizes of every GetParameterValues each CPE was sent, and how many it refused. */
-const seen = new Map<string, { sizes: number[]; refused: number }>();
+const seen = new Map<string, { sizes: number[]; refused: number; partial: number }>();
 
 const realHandle = Device.prototype.handle;
 
@@ -28,10 +29,13 @@ beforeAll(async () => {
   Device.prototype.handle = function (this: Device, req) {
     const serial = this.deviceId().serialNumber;
     if (serial.startsWith('QUIRK') && req.method === 'GetParameterValues') {
-      const log = seen.get(serial) ?? { sizes: [], refused: 0 };
+      const log = seen.get(serial) ?? { sizes: [], refused: 0, partial: 0 };
       seen.set(serial, log);
       log.sizes.push(req.parameterNames.length);
-      if (req.parameterNames.length > LIMIT) {
+      // The whole tree (the simulator's own reads of small subtrees go through here too).
+      const partial = req.parameterNames.includes('Device.');
+      if (partial) log.partial++;
+      if (req.parameterNames.length > LIMIT || partial) {
         log.refused++;
         return failed(9002);
       }
@@ -66,7 +70,9 @@ describe('a learnt quirk', () => {
     const first = await limited('QUIRK001');
     await discovered(first.id);
     const a = seen.get('QUIRK001')!;
-    expect(a.refused).toBeGreaterThan(0);
+    expect(a.refused).toBeGreaterThan(1);
+    // First the whole tree in one read (refused), then batches, refused until halved small enough.
+    expect(a.partial).toBe(1);
     // The whole tree was read all the same: the refused batches were retried in halves.
     const leaves = first.cpe.model.handle({ method: 'GetParameterNames', parameterPath: 'Device.', nextLevel: false });
     const names = leaves.response.method === 'GetParameterNamesResponse' ? leaves.response.parameterList.filter((p) => !p.name.endsWith('.')) : [];
@@ -87,6 +93,8 @@ describe('a learnt quirk', () => {
     await discovered(second.id);
     const b = seen.get('QUIRK002')!;
     expect(b.refused).toBe(0);
+    // With the limit known, the whole-tree read is not even sent.
+    expect(b.partial).toBe(0);
     expect(Math.max(...b.sizes)).toBeLessThanOrEqual(LIMIT);
     const eff = await api.get(`/devices/${inPath(second.id)}/quirks`);
     expect(eff.status).toBe(200);

@@ -21,6 +21,10 @@ const OUT = deviceIdOf({ oui: '00AA00', productClass: 'Box', serialNumber: 'SCOP
 const SCOPE = { tag: 'north' };
 let taskIn = '';
 let taskOut = '';
+let faultIn = '';
+let faultOut = '';
+let alarmIn = '';
+let alarmOut = '';
 
 interface Who {
   label: string;
@@ -68,7 +72,50 @@ async function seed(): Promise<void> {
   };
   taskIn = await ensure(taskIn, IN);
   taskOut = await ensure(taskOut, OUT);
+  faultIn = await ensureFault(faultIn, IN);
+  faultOut = await ensureFault(faultOut, OUT);
+  alarmIn = (await s.store.raiseAlarm({ ruleId: 'builtin-offline', deviceId: IN, severity: 'major', text: 'offline', at: Date.now() })).alarm.id;
+  alarmOut = (await s.store.raiseAlarm({ ruleId: 'builtin-offline', deviceId: OUT, severity: 'major', text: 'offline', at: Date.now() })).alarm.id;
 }
+
+/** A faulted task on the device (a session hands it out and the CPE answers with a fault). */
+async function ensureFault(id: string, deviceId: string): Promise<string> {
+  const t = id === '' ? null : await s.store.getTask(id);
+  if (t !== null && t.state === 'fault') return id;
+  const [made] = await s.store.createTasks([{ deviceId, task: { type: 'getParameterValues', parameterNames: ['Device.DeviceInfo.'] } }], Date.now());
+  const at = Date.now();
+  const opened = await s.store.openSession({ deviceId, lockOwner: 't', lockTtlMs: 10_000, now: at });
+  const handed = opened.queue.filter((q) => q.id === made!.id);
+  expect(handed).toHaveLength(1);
+  await s.store.commitSession({
+    deviceId,
+    lockOwner: 't',
+    identity: { manufacturer: 'Acme', oui: '00AA00', productClass: 'Box', serialNumber: deviceId === IN ? 'SCOPE-IN' : 'SCOPE-OUT' },
+    informAt: at,
+    events: [{ eventCode: '2 PERIODIC', commandKey: '' }],
+    parameterOps: [],
+    requestOutcomes: [{ requestId: made!.id, state: 'fault', fault: { faultCode: 9002, faultString: 'Internal error', setParameterValuesFault: [] }, at }],
+    cpeMessages: [],
+    log: { deviceId, startedAt: at, endedAt: at, events: [], rpcs: [], cpeRequests: [], outcome: 'ok', linkedRequests: [] },
+    releaseLock: true,
+  });
+  expect((await s.store.getTask(made!.id))?.state).toBe('fault');
+  return made!.id;
+}
+
+/** Routes a scoped principal may call on the fleet: they answer a narrowed view (or are its own). */
+const SCOPE_OPEN = new Set([
+  'GET /devices',
+  'GET /events',
+  'GET /sampling-profiles',
+  'GET /tasks',
+  'POST /tasks',
+  'GET /faults',
+  'GET /alarms',
+  'GET /alarms/counts',
+  'GET /conformance/models',
+  'GET /series/aggregate',
+]);
 
 beforeAll(async () => {
   s = await startStack();
@@ -136,7 +183,17 @@ describe('role and scope on every route of the OpenAPI document', () => {
         const rel = path.slice('/api/v1'.length);
         const deviceRoute = /^\/devices\/\{id\}(\/|$)/.test(rel);
         const taskRoute = /^\/tasks\/\{id\}(\/retry)?$/.test(rel);
-        const targets: { id: string; inside: boolean | null }[] = deviceRoute
+        const faultRoute = /^\/faults\/\{id\}$/.test(rel);
+        const alarmRoute = /^\/alarms\/\{id\}(\/acknowledge)?$/.test(rel);
+        const pair = (prefix: string): { id: string; inside: boolean }[] => [
+          { id: `${prefix}-in`, inside: true },
+          { id: `${prefix}-out`, inside: false },
+        ];
+        const targets: { id: string; inside: boolean | null }[] = faultRoute
+          ? pair('fault')
+          : alarmRoute
+            ? pair('alarm')
+            : deviceRoute
           ? [
               { id: IN, inside: true },
               { id: OUT, inside: false },
@@ -149,7 +206,8 @@ describe('role and scope on every route of the OpenAPI document', () => {
             : [{ id: 'x', inside: null }];
         for (const who of principals) {
           for (const target of targets) {
-            const id = target.id === 'task-in' ? taskIn : target.id === 'task-out' ? taskOut : target.id;
+            const named: Record<string, string> = { 'task-in': taskIn, 'task-out': taskOut, 'fault-in': faultIn, 'fault-out': faultOut, 'alarm-in': alarmIn, 'alarm-out': alarmOut };
+            const id = named[target.id] ?? target.id;
             const url = path.replace('{id}', encodeURIComponent(id)).replace(/\{\w+\}/g, 'x');
             const r = await call(method, url, who.token);
             const where = `${who.label}: ${method} ${url} → ${r.status} ${JSON.stringify(r.body)?.slice(0, 160)}`;
@@ -157,7 +215,7 @@ describe('role and scope on every route of the OpenAPI document', () => {
               role: route!.role as PrincipalRole,
               ...(route!.capability !== undefined ? { capability: route!.capability as Capability } : {}),
             });
-            const scopeOpen = rel === '/devices' || rel === '/events' || rel.startsWith('/session');
+            const scopeOpen = SCOPE_OPEN.has(`${method} ${rel}`) || rel.startsWith('/session');
             if (r.status === 401) problems.push(`401 for a valid token: ${where}`);
             else if (!allowedRole) {
               if (r.status !== 403) problems.push(`above the role, not 403: ${where}`);
@@ -166,7 +224,7 @@ describe('role and scope on every route of the OpenAPI document', () => {
             } else if (who.scoped && target.inside === null && !scopeOpen) {
               if (r.status !== 403) problems.push(`fleet-wide route open to a scoped token: ${where}`);
             } else {
-              const scopeRefusal = r.status === 404 && typeof r.body?.message === 'string' && (r.body.message === `device ${id} not found` || r.body.message === `task ${id} not found`);
+              const scopeRefusal = r.status === 404 && typeof r.body?.message === 'string' && [`device ${id} not found`, `task ${id} not found`, `fault ${id} not found`, `alarm ${id} not found`].includes(r.body.message);
               if (r.status === 403 || scopeRefusal) problems.push(`allowed, yet refused: ${where}`);
             }
             if (method !== 'GET') await seed();
@@ -177,7 +235,25 @@ describe('role and scope on every route of the OpenAPI document', () => {
     expect(problems).toEqual([]);
     // The walk covered the API, device routes and fleet-wide ones alike.
     expect(walked.length).toBeGreaterThan(60);
-    expect(walked).toEqual(expect.arrayContaining(['GET /api/v1/devices/{id}', 'DELETE /api/v1/devices/{id}', 'GET /api/v1/tasks', 'POST /api/v1/webhooks', 'GET /api/v1/events']));
+    expect(walked).toEqual(
+      expect.arrayContaining(['GET /api/v1/devices/{id}', 'DELETE /api/v1/devices/{id}', 'GET /api/v1/tasks', 'POST /api/v1/webhooks', 'GET /api/v1/events', 'DELETE /api/v1/faults/{id}', 'POST /api/v1/alarms/{id}/acknowledge']),
+    );
+    // Configuration routes stay closed to scoped principals (deny by default).
+    const scopedAdmin = principals.find((p) => p.scoped && p.role === 'admin')!.token;
+    for (const [method, path] of [
+      ['GET', '/files'],
+      ['POST', '/files'],
+      ['GET', '/policies'],
+      ['POST', '/policies'],
+      ['GET', '/users'],
+      ['GET', '/tokens'],
+      ['POST', '/quirks'],
+      ['GET', '/audit'],
+      ['GET', '/campaigns'],
+      ['GET', '/subscribers'],
+    ] as const) {
+      expect((await call(method, `/api/v1${path}`, scopedAdmin)).status, `${method} ${path}`).toBe(403);
+    }
     // The provision capability is on the policy and virtual-parameter writes, and nowhere else.
     const provisionRoutes = s.nbi.routes.filter((r) => r.capability === 'provision').map((r) => `${r.method} ${r.url}`).sort();
     expect(provisionRoutes).toEqual(
@@ -205,6 +281,48 @@ describe('role and scope on every route of the OpenAPI document', () => {
     expect(await ids(scoped)).toEqual([IN]);
     expect(await ids(scoped, `?filter=${encodeURIComponent(`id = ${OUT}`)}`)).toEqual([]);
     expect((await call('GET', `/api/v1/devices?filter=${encodeURIComponent('tag = north')}`, scoped)).body.total).toBe(1);
+  });
+
+  it('fleet lists, counts and aggregates of a scoped token hold only its devices; a bulk task reaches only them', async () => {
+    await seed();
+    const scoped = principals.find((p) => p.scoped && p.role === 'operator')!.token;
+    const all = principals.find((p) => !p.scoped && p.role === 'operator')!.token;
+    const devicesOf = (rows: Json[]): string[] => [...new Set(rows.map((r) => r.deviceId as string))].sort();
+    expect(devicesOf((await call('GET', '/api/v1/tasks', all)).body.tasks)).toEqual([IN, OUT].sort());
+    const tasks = await call('GET', '/api/v1/tasks', scoped);
+    expect(devicesOf(tasks.body.tasks)).toEqual([IN]);
+    expect(tasks.body.total).toBe(tasks.body.tasks.length);
+    expect((await call('GET', `/api/v1/tasks?deviceId=${encodeURIComponent(OUT)}`, scoped)).body.total).toBe(0);
+    const faults = await call('GET', '/api/v1/faults', scoped);
+    expect([faults.body.total, faults.body.tasks.map((t: Json) => t.id)]).toEqual([1, [faultIn]]);
+    const alarms = await call('GET', '/api/v1/alarms?state=active', scoped);
+    expect([alarms.body.total, alarms.body.alarms.map((a: Json) => a.id)]).toEqual([1, [alarmIn]]);
+    expect((await call('GET', '/api/v1/alarms/counts', all)).body.active.major).toBe(2);
+    // (the walk acknowledged the alarm in scope)
+    expect((await call('GET', '/api/v1/alarms/counts', scoped)).body).toEqual({ active: { critical: 0, major: 1, minor: 0, warning: 0 }, unacknowledged: 0 });
+    const models = await call('GET', '/api/v1/conformance/models', scoped);
+    expect(models.body.models.map((m: Json) => m.devices)).toEqual([1]);
+    expect((await call('GET', '/api/v1/conformance/models', all)).body.models.map((m: Json) => m.devices)).toEqual([2]);
+    const agg = await call('GET', `/api/v1/series/aggregate?path=${encodeURIComponent('Device.DeviceInfo.UpTime')}`, scoped);
+    expect(agg.status).toBe(200);
+    expect(agg.body.matched).toBe(1);
+    // A bulk task by a filter that matches both devices reaches only the one in scope.
+    const bulk = await fetch(`${s.nbi.url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${scoped}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: ['oui = "00AA00"'], task: { type: 'reboot' } }),
+    });
+    const made = (await bulk.json()) as Json;
+    expect(bulk.status, JSON.stringify(made)).toBe(201);
+    expect([made.count, made.tasks.map((t: Json) => t.deviceId)]).toEqual([1, [IN]]);
+    const none = await fetch(`${s.nbi.url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${scoped}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: [`id = ${JSON.stringify(OUT)}`], task: { type: 'reboot' } }),
+    });
+    expect(none.status).toBe(201);
+    expect(((await none.json()) as Json).count).toBe(0);
+    for (const t of made.tasks as Json[]) await s.store.deleteTask(t.id as string);
   });
 
   it('the event stream of a scoped token carries only its devices', async () => {

@@ -146,6 +146,39 @@ describe('objects matched by key', () => {
     await clear();
   });
 
+  it('a key with an Alias (CWMP 1.4): a device resolving aliases gets AddObject "Table.[alias]."; one that does not gets "Table." and the Alias set', async () => {
+    const decl = { object: `${PM}{i}`, key: { Alias: 'web' }, values: { ExternalPort: 8080, Protocol: 'TCP', InternalClient: '192.168.1.10', InternalPort: 80 } };
+    /** The AddObject names a device is sent (its own answers are unchanged). */
+    const adds = (cpe: Cpe): string[] => {
+      const seen: string[] = [];
+      const handle = cpe.model.handle.bind(cpe.model);
+      cpe.model.handle = (r) => {
+        if (r.method === 'AddObject') seen.push(r.objectName);
+        return handle(r);
+      };
+      return seen;
+    };
+    const native = await fleet.add('POLO005');
+    const plain = await fleet.add('POLO006', { 'Device.ManagementServer.AliasBasedAddressing': 'false' });
+    const nativeAdds = adds(native.cpe);
+    const plainAdds = adds(plain.cpe);
+    await policy({ name: 'alias-native', filter: ['serialNumber = POLO005'], declarations: [decl] });
+    await policy({ name: 'alias-plain', filter: ['serialNumber = POLO006'], declarations: [decl] });
+    await session('POLO005');
+    await session('POLO006');
+    expect(nativeAdds).toEqual([`${PM}[web].`]);
+    expect(plainAdds).toEqual([PM]);
+    for (const cpe of [native.cpe, plain.cpe]) {
+      expect(instances(cpe, PM, ['Alias', 'ExternalPort', 'InternalClient']).map((i) => [i.Alias, i.ExternalPort, i.InternalClient])).toEqual([['web', '8080', '192.168.1.10']]);
+    }
+    // Converged: the next sessions add nothing.
+    await session('POLO005');
+    await session('POLO006');
+    expect([nativeAdds.length, plainAdds.length]).toEqual([1, 1]);
+    expect(fleet.sessionsOf('POLO005').at(-1)!.rpcs).toEqual([]);
+    await clear();
+  });
+
   it('TR-098: exactly one WANPPPConnection whose Username is X, with these values', async () => {
     const ppp = 'InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANPPPConnection.';
     await policy({

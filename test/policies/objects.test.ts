@@ -38,6 +38,15 @@ describe('resolveObjects', () => {
     expect(p.values).toEqual([]);
   });
 
+  it('a key with an Alias carries it on the add (AddObject "Table.[alias]." where the device resolves aliases); one unfit for a path does not', () => {
+    const p = resolveObjects([claim({ object: `${T}{i}`, key: { Alias: 'web' } })], readerOf({}), () => [], () => undefined);
+    expect(p.add).toEqual([{ table: T, ref: refOf(T, { Alias: 'web' }), policyId: 'a', alias: 'web' }]);
+    for (const bad of ['', 'a.b', '[x]', 'a*']) {
+      const q = resolveObjects([claim({ object: `${T}{i}`, key: { Alias: bad } })], readerOf({}), () => [], () => undefined);
+      expect(q.add[0]!.alias).toBeUndefined();
+    }
+  });
+
   it('duplicates: the lowest number kept and given the values, the others deleted', () => {
     const values = { [`${T}7.ExternalPort`]: '8080', [`${T}7.Protocol`]: 'TCP', [`${T}2.ExternalPort`]: '8080', [`${T}2.Protocol`]: 'TCP', [`${T}3.ExternalPort`]: '22', [`${T}3.Protocol`]: 'TCP' };
     const p = resolveObjects([claim(WEB)], readerOf(values), () => [`${T}7.`, `${T}2.`, `${T}3.`], () => undefined);

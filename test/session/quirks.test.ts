@@ -10,7 +10,8 @@ import { createDevice } from '../../src/cpe/device.js';
 import { loadModel } from '../../src/cpe/model/load.js';
 import { compareVersions, matches, parseQuirkInput, resolveQuirks, SHIPPED_QUIRKS, type QuirkProfile, type QuirkSettings } from '../../src/datamodel/quirks.js';
 import type { Program, ProgramRpc } from '../../src/session/program.js';
-import { MAX_WALK, QuirkedProgram } from '../../src/session/quirks.js';
+import { MAX_WALK, PARTIAL_FALLBACK, QuirkedProgram } from '../../src/session/quirks.js';
+import { DiscoveryProgram } from '../../src/session/programs/discovery.js';
 
 type CpeResponse = Answer | Fault;
 
@@ -150,6 +151,35 @@ describe('QuirkedProgram', () => {
     other.learn({ ok: true, response: { method: 'GetParameterValuesResponse', parameterList: [] } });
     other.interrupted('timeout');
     expect(learnt).toHaveLength(1);
+  });
+
+  it("discovery's optional whole-tree read: sent to a device without a names limit, refused (not sent) to one with, which then gets batches in chunks", () => {
+    const { answer } = deviceAnswers();
+    const leaves = (() => {
+      const r = answer({ method: 'GetParameterNames', parameterPath: 'Device.', nextLevel: false });
+      return r.method === 'GetParameterNamesResponse' ? r.parameterList.filter((p) => !p.name.endsWith('.')).length : 0;
+    })();
+    const gpvSizes = (wire: AcsRequest[]): (number | string)[] => wire.filter((r) => r.method === 'GetParameterValues').map((r) => (r.method === 'GetParameterValues' ? (r.parameterNames[0] === 'Device.' ? 'root' : r.parameterNames.length) : 0));
+
+    const free = new DiscoveryProgram('Device.', 256, 100_000);
+    expect(gpvSizes(run(new QuirkedProgram(free, {}), answer))).toEqual(['root']);
+
+    const limited = new DiscoveryProgram('Device.', 256, 100_000);
+    const sizes = gpvSizes(run(new QuirkedProgram(limited, { maxGetNames: 100 }), answer));
+    expect(sizes).not.toContain('root');
+    expect(sizes.reduce<number>((a, b) => a + Number(b), 0)).toBe(leaves);
+    expect(Math.max(...sizes.map(Number))).toBe(100);
+  });
+
+  it('a session that ends with the whole-tree read unanswered teaches the batch size, so the next session reads in batches', () => {
+    const learnt: { s: QuirkSettings; what: string }[] = [];
+    const q = new QuirkedProgram(new DiscoveryProgram('Device.', 256, 100_000), {}, { learnt: (s, what) => learnt.push({ s, what }) });
+    const gpn = q.next()!;
+    q.learn({ ok: true, response: { method: 'GetParameterNamesResponse', parameterList: [{ name: 'Device.A', writable: false }, { name: 'Device.B', writable: true }] } });
+    expect(gpn.request.method).toBe('GetParameterNames');
+    expect(q.next()?.request).toEqual({ method: 'GetParameterValues', parameterNames: ['Device.'] });
+    q.interrupted('timeout');
+    expect(learnt).toEqual([{ s: { maxGetNames: PARTIAL_FALLBACK }, what: 'no answer to a GetParameterValues of the subtree Device. (timeout)' }]);
   });
 
   it('without settings, requests go out untouched', () => {

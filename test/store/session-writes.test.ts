@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CpeMessageRecord, SessionCommit } from '../../src/store/types.js';
-import { planCommit, releaseOps } from '../../src/store/session-writes.js';
+import { planCommit, planParameterOps, releaseOps } from '../../src/store/session-writes.js';
 import { TRANSFER_TASK_TYPES } from '../../src/store/rules.js';
 
 const T0 = 1_700_000_000_000;
@@ -93,6 +93,33 @@ describe('planCommit', () => {
         { id: 't1', state: 'done', response, fault: null, at: T0 + 3 },
       ],
     });
+  });
+
+  it('a listing and the reads right after it become one nodes op per read for the rows both name; the rest stay names and values ops', () => {
+    const steps = planParameterOps([
+      { op: 'clearTree' },
+      { op: 'setNames', at: 1, root: 'A.', nextLevel: false, params: [{ name: 'A.', writable: false }, { name: 'A.B.x', writable: true }, { name: 'A.B.y', writable: false }] },
+      { op: 'setValues', at: 2, touch: true, params: [{ name: 'A.B.x', value: '1', type: 'xsd:int' }, { name: 'Z.q', value: 'q', type: 'xsd:string' }] },
+      { op: 'setValues', at: 3, touch: true, params: [{ name: 'A.B.y', value: '2', type: 'xsd:int' }] },
+      { op: 'deleteObject', path: 'A.B.' },
+      { op: 'setValues', at: 4, touch: false, params: [{ name: 'A.B.x', value: '5', type: 'xsd:int' }] },
+    ]);
+    expect(steps.map((s) => s.k)).toEqual(['clear', 'prune', 'names', 'ensure', 'nodes', 'values', 'nodes', 'delete', 'values']);
+    expect(steps[1]).toMatchObject({ k: 'prune', lo: 'A.', keep: ['A.', 'A.B.x', 'A.B.y', 'A.B.'] });
+    // A listed node no read answers (the object) is a names item.
+    expect(steps[2]).toEqual({ k: 'names', at: 1, items: [['A.', false]] });
+    expect(steps[3]).toEqual({ k: 'ensure', at: 1, items: ['A.B.'] });
+    expect(steps[4]).toEqual({ k: 'nodes', at: 1, valuesAt: 2, touch: true, items: [['A.B.x', true, '1', 'xsd:int']] });
+    expect(steps[5]).toEqual({ k: 'values', at: 2, touch: true, items: [['Z.q', 'q', 'xsd:string']] });
+    expect(steps[6]).toEqual({ k: 'nodes', at: 1, valuesAt: 3, touch: true, items: [['A.B.y', false, '2', 'xsd:int']] });
+    // After a delete, a read is on its own again.
+    expect(steps[8]).toEqual({ k: 'values', at: 4, touch: false, items: [['A.B.x', '5', 'xsd:int']] });
+    const names = planParameterOps([
+      { op: 'setNames', at: 1, root: 'A.', nextLevel: true, params: [{ name: 'A.B.', writable: false }, { name: 'A.c', writable: true }] },
+      { op: 'setValues', at: 2, touch: false, params: [{ name: 'A.c', value: '1', type: 'xsd:int' }] },
+    ]);
+    expect(names.map((s) => s.k)).toEqual(['prune_children', 'names', 'ensure', 'nodes']);
+    expect(names[1]).toEqual({ k: 'names', at: 1, items: [['A.B.', false]] });
   });
 
   it('releasing without a commit requeues only if the lock was ours', () => {

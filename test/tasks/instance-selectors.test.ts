@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RpcOutcome } from '../../src/cwmp/acs-session.js';
 import type { AcsRequest, CpeResponse } from '../../src/cwmp/types.js';
-import { aliasResolver, hasAlias, hasWildcard, matchesPattern, wildcardPrefix } from '../../src/datamodel/instance-paths.js';
+import { AliasNumbers, aliasResolver, hasAlias, numberedEntries, hasWildcard, matchesPattern, wildcardPrefix } from '../../src/datamodel/instance-paths.js';
 import { forDevice, usesAliases, usesWildcards } from '../../src/tasks/instance-selectors.js';
 import { TaskPlan } from '../../src/tasks/planner.js';
 import type { Task } from '../../src/tasks/types.js';
@@ -109,5 +109,34 @@ describe('task checks', () => {
     const ctx = deviceContext([{ path: 'Device.NAT.PortMapping.1.ExternalPort', type: 'xsd:unsignedInt' }]);
     const t = normalizeTask({ type: 'setParameterValues', parameterValues: [['Device.NAT.PortMapping.[web].ExternalPort', 8080]] }, ctx);
     expect(t).toMatchObject({ parameterValues: [['Device.NAT.PortMapping.[web].ExternalPort', '8080', 'xsd:unsignedInt']] });
+  });
+});
+
+describe('AliasNumbers: answers named by alias (InstanceMode InstanceAlias) placed in a tree keyed by number', () => {
+  it('learns from Alias values and from AddObject of "T.[alias]."; nested tables resolve level by level', () => {
+    const a = new AliasNumbers();
+    a.learnValue('Device.IP.Interface.2.Alias', 'lan');
+    a.learnValue('Device.IP.Interface.3.Alias', '');
+    a.learnValue('Device.IP.Interface.[x].Alias', 'x'); // an alias path teaches nothing
+    a.learnAdded('Device.IP.Interface.[lan].IPv4Address.[main].', 4);
+    a.learnAdded('Device.NAT.PortMapping.', 9); // unnamed: nothing to learn
+    expect(a.toNumbers('Device.IP.Interface.[lan].IPv4Address.[main].IPAddress')).toBe('Device.IP.Interface.2.IPv4Address.4.IPAddress');
+    expect(a.toNumbers('Device.IP.Interface.[lan].')).toBe('Device.IP.Interface.2.');
+    expect(a.toNumbers('Device.IP.Interface.2.Enable')).toBe('Device.IP.Interface.2.Enable');
+    expect(a.toNumbers('Device.IP.Interface.[wan].Enable')).toBeNull();
+    expect(a.toNumbers('Device.IP.Interface.[x].Enable')).toBeNull();
+    const { list, unplaced } = numberedEntries(
+      [
+        { name: 'Device.IP.Interface.[lan].Enable', value: '1' },
+        { name: 'Device.IP.Interface.[wan].Enable', value: '0' },
+        { name: 'Device.DeviceInfo.UpTime', value: '5' },
+      ],
+      a,
+    );
+    expect(list).toEqual([
+      { name: 'Device.IP.Interface.2.Enable', value: '1' },
+      { name: 'Device.DeviceInfo.UpTime', value: '5' },
+    ]);
+    expect(unplaced).toEqual(['Device.IP.Interface.[wan].Enable']);
   });
 });

@@ -245,7 +245,63 @@ describe('TaskPlan', () => {
     expect(strict.learn({ ok: false, faultcode: 'Client', fault: fault(9005) }, 1)[0]?.state).toBe('fault');
   });
 
+  it('wholeTree: a lone refresh of a small enough tree reads every listed leaf with one optional GetParameterValues of its object', () => {
+    const refresh = rec({ type: 'refresh', objectName: 'Device.' });
+    const plan = new TaskPlan([refresh], { batchSize: 2, skipFaultedBatches: true, wholeTree: 5 });
+    const sent: { request: AcsRequest; optional?: boolean }[] = [];
+    const outcomes: PlanOutcome[] = [];
+    for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
+      sent.push(rpc);
+      const a = answer(rpc.request);
+      // A hostile CPE adds a value the GetParameterNames did not list: not part of the answer.
+      if (a.ok && a.response.method === 'GetParameterValuesResponse') a.response.parameterList.push({ name: 'Device.Unlisted', value: 'x', type: 'xsd:string' });
+      outcomes.push(...plan.learn(a, 1));
+    }
+    expect(sent.map((r) => r.request)).toEqual([
+      { method: 'GetParameterNames', parameterPath: 'Device.', nextLevel: false },
+      { method: 'GetParameterValues', parameterNames: ['Device.'] },
+    ]);
+    expect(sent[1]!.optional).toBe(true);
+    expect(outcomes).toHaveLength(1);
+    const o = outcomes[0];
+    const read = o?.state === 'done' && o.response.method === 'GetParameterValuesResponse' ? o.response.parameterList.map((p) => p.name) : [];
+    expect(read).toEqual(Object.keys(TREE));
+  });
+
+  it('wholeTree: a faulted (or refused) whole read falls back to batches; a bigger tree, or a refresh among other reads, is read in batches', () => {
+    const whole = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })], { batchSize: 2, skipFaultedBatches: true, wholeTree: 5 });
+    const sent: AcsRequest[] = [];
+    const outcomes: PlanOutcome[] = [];
+    for (let rpc = whole.next(); rpc !== null; rpc = whole.next()) {
+      sent.push(rpc.request);
+      const partial = rpc.request.method === 'GetParameterValues' && rpc.request.parameterNames.includes('Device.');
+      outcomes.push(...whole.learn(partial ? { ok: false, faultcode: 'Server', fault: fault(9002) } : answer(rpc.request), 1));
+    }
+    expect(sent.map((r) => (r.method === 'GetParameterValues' ? r.parameterNames.length : r.method))).toEqual(['GetParameterNames', 1, 2, 2, 1]);
+    expect(outcomes).toHaveLength(1);
+    const o = outcomes[0];
+    expect(o?.state === 'done' && o.response.method === 'GetParameterValuesResponse' ? o.response.parameterList.length : 0).toBe(5);
+
+    const big = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })], { batchSize: 2, wholeTree: 4 });
+    const b = run2(big);
+    expect(b.every((r) => r.optional !== true)).toBe(true);
+    expect(b.map((r) => (r.request.method === 'GetParameterValues' ? r.request.parameterNames.length : 0))).toEqual([0, 2, 2, 1]);
+
+    const mixed = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.WiFi.' }), rec({ type: 'getParameterValues', parameterNames: ['Device.DeviceInfo.UpTime'] })], { wholeTree: 100 });
+    expect(run2(mixed).some((r) => r.optional === true)).toBe(false);
+  });
+
   it('an empty plan sends nothing', () => {
     expect(new TaskPlan([]).next()).toBeNull();
   });
 });
+
+/** Every RPC of a plan, each answered from the tree. */
+function run2(plan: TaskPlan): { request: AcsRequest; optional?: boolean }[] {
+  const sent: { request: AcsRequest; optional?: boolean }[] = [];
+  for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
+    sent.push(rpc);
+    plan.learn(answer(rpc.request), 1);
+  }
+  return sent;
+}

@@ -15,6 +15,7 @@ import type { AcsRequest, AllQueuedTransfer, DeviceIdStruct, ParameterValue } fr
 import type { CpeDataModel, RpcOutcome } from '../types.js';
 import { expandValue, type Identity } from './identity.js';
 import type { Attributes, DeviceOps, Ref } from './ops.js';
+import { aliasPresenter, reportsByAlias } from './instance-mode.js';
 import type { Template, TNode, TObject, TParam } from './template.js';
 
 export interface DeviceOptions {
@@ -278,7 +279,9 @@ export class Device implements CpeDevice, DeviceOps, Identity {
     };
     for (const p of this.template.forcedInform) push(p);
     for (const p of this.#changed ?? []) push(p);
-    return out;
+    if (!reportsByAlias(this)) return out;
+    const show = aliasPresenter(this);
+    return out.map((pv) => ({ ...pv, name: show(pv.name) }));
   }
 
   hasActiveChange(): boolean {

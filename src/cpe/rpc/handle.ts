@@ -4,6 +4,7 @@
  * Inform, re-reading ManagementServer) comes back as effects for the client.
  */
 import type { AcsRequest } from '../../cwmp/types.js';
+import { aliasPresenter, reportsByAlias } from '../model/instance-mode.js';
 import type { DeviceOps } from '../model/ops.js';
 import type { RpcOutcome } from '../types.js';
 import { getParameterAttributes, setParameterAttributes } from './attributes.js';
@@ -34,6 +35,27 @@ export const CPE_SUPPORTED_METHODS: readonly string[] = [
 ];
 
 export function handleRequest(ops: DeviceOps, req: AcsRequest): RpcOutcome {
+  const outcome = answer(ops, req);
+  return reportsByAlias(ops) ? byAlias(ops, outcome) : outcome;
+}
+
+/** InstanceMode InstanceAlias (TR-069 3.6.1): the names in read answers carry aliases. */
+function byAlias(ops: DeviceOps, outcome: RpcOutcome): RpcOutcome {
+  const r = outcome.response;
+  switch (r.method) {
+    case 'GetParameterNamesResponse':
+    case 'GetParameterValuesResponse':
+    case 'GetParameterAttributesResponse': {
+      const show = aliasPresenter(ops);
+      const parameterList = r.parameterList.map((p) => ({ ...p, name: show(p.name) }));
+      return { ...outcome, response: { ...r, parameterList } as typeof r };
+    }
+    default:
+      return outcome;
+  }
+}
+
+function answer(ops: DeviceOps, req: AcsRequest): RpcOutcome {
   switch (req.method) {
     case 'GetRPCMethods':
       return ok({ method: 'GetRPCMethodsResponse', methodList: [...CPE_SUPPORTED_METHODS] });

@@ -13,6 +13,7 @@ import { SEVERITIES } from '../../store/concerns/alarms.js';
 import { iso } from '../present.js';
 import { DEVICE_ID, ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
 import type { NbiContext } from '../context.js';
+import { scopeOf } from '../scope.js';
 
 const RULE_BODY = {
   type: 'object',
@@ -137,7 +138,9 @@ export function registerAlarmRoutes(api: FastifyInstance, ctx: NbiContext): void
     },
     async (req) => {
       const q = req.query;
+      const devices = scopeOf(req, ctx.now());
       const r = await alarms().list({
+        ...(devices !== undefined ? { devices } : {}),
         limit: q.limit ?? 100,
         offset: q.offset ?? 0,
         ...(q.state !== undefined ? { state: q.state } : {}),
@@ -168,7 +171,7 @@ export function registerAlarmRoutes(api: FastifyInstance, ctx: NbiContext): void
         },
       },
     },
-    async () => alarms().counts(),
+    async (req) => alarms().counts(scopeOf(req, ctx.now())),
   );
 
   api.get<{ Params: { id: string } }>(

@@ -8,6 +8,7 @@ import { FINDING_KINDS, type FindingKind } from '../../datamodel/conformance.js'
 import type { DeviceConformance, ModelConformance } from '../../services/conformance.js';
 import { DEVICE_ID_PARAMS, ERRORS } from '../schemas.js';
 import type { NbiContext } from '../context.js';
+import { scopeOf } from '../scope.js';
 
 const FINDING = {
   type: 'object',
@@ -135,7 +136,8 @@ export function registerConformanceRoutes(api: FastifyInstance, ctx: NbiContext)
       },
     },
     async (req, reply) => {
-      const r = await ctx.services.conformance.models(req.query.limit !== undefined ? { limit: req.query.limit } : {});
+      const devices = scopeOf(req, ctx.now());
+      const r = await ctx.services.conformance.models({ ...(req.query.limit !== undefined ? { limit: req.query.limit } : {}), ...(devices !== undefined ? { devices } : {}) });
       if (wantsCsv(req)) return sendCsv(reply, 'conformance-models.csv', modelConformanceCsv(r.models));
       return r;
     },

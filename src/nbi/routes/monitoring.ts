@@ -13,6 +13,7 @@ import { iso } from '../present.js';
 import { parseFilters, parseTime } from '../query.js';
 import { DEVICE_ID, DEVICE_ID_PARAMS, ERRORS, ID_PARAMS } from '../schemas.js';
 import type { NbiContext } from '../context.js';
+import { scopeOf } from '../scope.js';
 
 const PATH = { type: 'string', minLength: 1, maxLength: PROFILE_LIMITS.path } as const;
 
@@ -236,7 +237,8 @@ export function registerMonitoringRoutes(api: FastifyInstance, ctx: NbiContext):
       const from = q.from !== undefined ? parseTime(q.from, now, 'from') : now - 86_400_000;
       const to = q.to !== undefined ? parseTime(q.to, now, 'to') : now + 1;
       const percentiles = (q.percentiles ?? '50,95,99').split(',').map(Number);
-      const r = await m().aggregate({ path: q.path, filters: parseFilters(q.filter, now), from, to, percentiles });
+      // A scoped principal's aggregate is over its devices: the scope's filters hold too.
+      const r = await m().aggregate({ path: q.path, filters: [...parseFilters(q.filter, now), ...(scopeOf(req, now) ?? [])], from, to, percentiles });
       return { path: q.path, from: iso(from), to: iso(to), ...r };
     },
   );

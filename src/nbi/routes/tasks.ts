@@ -11,6 +11,7 @@ import { DEVICE_ID, ERRORS, ID_PARAMS, PAGING } from '../schemas.js';
 import type { NbiContext } from '../context.js';
 import type { TaskBody } from '../../services/tasks.js';
 import { fromGenieTaskBody } from '../genieacs.js';
+import { scopeOf } from '../scope.js';
 
 const STATES = ['queued', 'running', 'done', 'fault', 'expired'];
 
@@ -56,7 +57,8 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
       },
     },
     async (req, reply) => {
-      const filters = parseFilters(req.body.filter, ctx.now());
+      // A scoped principal reaches only its devices: the scope's filters hold too.
+      const filters = [...parseFilters(req.body.filter, ctx.now()), ...(scopeOf(req, ctx.now()) ?? [])];
       const result = await ctx.services.tasks.createForFilter(filters, req.body.task, {
         connectionRequest: req.body.connectionRequest === true,
         ...(req.body.expiry !== undefined ? { expirySeconds: req.body.expiry } : {}),
@@ -86,7 +88,9 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
     },
     async (req) => {
       const q = req.query;
+      const devices = scopeOf(req, ctx.now());
       const page = await store.listTasks({
+        ...(devices !== undefined ? { devices } : {}),
         ...(q.deviceId !== undefined ? { deviceId: q.deviceId } : {}),
         ...(q.state !== undefined ? { states: q.state as TaskState[] } : {}),
         newestFirst: q.order === 'newest',
@@ -147,7 +151,9 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: NbiContext): void 
     },
     async (req) => {
       const q = req.query;
+      const devices = scopeOf(req, ctx.now());
       const page = await store.listTasks({
+        ...(devices !== undefined ? { devices } : {}),
         ...(q.deviceId !== undefined ? { deviceId: q.deviceId } : {}),
         states: ['fault'],
         newestFirst: true,

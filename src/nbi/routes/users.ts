@@ -54,6 +54,7 @@ const SESSION_INFO = {
     user: USER_INFO,
     csrfToken: { type: 'string', description: 'send it as X-CSRF-Token with every change made with the session cookie' },
     expiresAt: { type: 'string' },
+    scope: SCOPE_SCHEMA,
   },
 } as const;
 
@@ -95,7 +96,16 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
       }
       void reply.header('set-cookie', sessionCookie(r.token, secure(req), r.expiresAt - ctx.now()));
       void reply.header('cache-control', 'no-store');
-      return { kind: 'user', name: r.user.name, role: r.user.role, capabilities: effectiveCapabilities(r.user.role, r.user.capabilities), user: present(r.user), csrfToken: r.csrf, expiresAt: iso(r.expiresAt) };
+      return {
+        kind: 'user',
+        name: r.user.name,
+        role: r.user.role,
+        capabilities: effectiveCapabilities(r.user.role, r.user.capabilities),
+        user: present(r.user),
+        csrfToken: r.csrf,
+        expiresAt: iso(r.expiresAt),
+        scope: r.user.scope ?? null,
+      };
     },
   );
 
@@ -106,8 +116,9 @@ export function registerUserRoutes(api: FastifyInstance, ctx: NbiContext): void 
       const p = req.principal!;
       void reply.header('cache-control', 'no-store');
       const capabilities = effectiveCapabilities(p.role, p.capabilities);
-      if (p.userId === undefined) return { kind: 'token', name: p.name, role: p.role, capabilities };
-      return { kind: 'user', name: p.name, role: p.role, capabilities, user: present(await users.get(p.userId)), csrfToken: p.csrf };
+      // The scope too: the console hides what a scoped principal may not open.
+      if (p.userId === undefined) return { kind: 'token', name: p.name, role: p.role, capabilities, scope: p.scope ?? null };
+      return { kind: 'user', name: p.name, role: p.role, capabilities, user: present(await users.get(p.userId)), csrfToken: p.csrf, scope: p.scope ?? null };
     },
   );
 

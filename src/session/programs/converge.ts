@@ -50,7 +50,7 @@ export interface Evaluation {
   stale?: readonly string[];
   desired: readonly Want[];
   /** Instances to add to a table ("X.Y."), each named by `ref` (a fault is kept under it). */
-  add?: readonly { table: string; ref: string }[];
+  add?: readonly { table: string; ref: string; alias?: string }[];
   /** Instances to delete ("X.Y.3."; a fault is kept under the path). */
   remove?: readonly { path: string }[];
 }
@@ -108,7 +108,7 @@ type Phase =
   | { kind: 'read'; names: string[] }
   | { kind: 'set'; wants: Want[] }
   | { kind: 'confirm'; wants: Want[] }
-  | { kind: 'add'; table: string; ref: string }
+  | { kind: 'add'; table: string; ref: string; alias?: string }
   | { kind: 'remove'; path: string };
 
 export class ConvergeProgram implements Program {
@@ -210,8 +210,11 @@ export class ConvergeProgram implements Program {
           request: { method: 'SetParameterValues', parameterList: phase.wants.map((w) => this.#struct(w)), parameterKey: '' },
           requestId: null,
         };
-      case 'add':
-        return { request: { method: 'AddObject', objectName: phase.table, parameterKey: '' }, requestId: null };
+      case 'add': {
+        // Named by its Alias where the device resolves aliases itself (CWMP 1.4).
+        const objectName = phase.alias !== undefined && this.#aliasNative(phase.table) ? `${phase.table}[${phase.alias}].` : phase.table;
+        return { request: { method: 'AddObject', objectName, parameterKey: '' }, requestId: null };
+      }
       case 'remove':
         return { request: { method: 'DeleteObject', objectName: phase.path, parameterKey: '' }, requestId: null };
     }
@@ -303,7 +306,7 @@ export class ConvergeProgram implements Program {
     const remove = evaluation.remove?.find((r) => !this.#faults.has(r.path) && !this.#isDeleted(r.path));
     if (remove !== undefined) return { kind: 'remove', path: remove.path };
     const add = evaluation.add?.find((a) => !this.#faults.has(a.ref) && !this.#made.has(a.ref));
-    if (add !== undefined) return { kind: 'add', table: add.table, ref: add.ref };
+    if (add !== undefined) return { kind: 'add', table: add.table, ref: add.ref, ...(add.alias !== undefined ? { alias: add.alias } : {}) };
     const differs = evaluation.desired.filter((w) => {
       if (this.#faults.has(w.path)) return false;
       const now = this.reader(w.path);
@@ -317,6 +320,12 @@ export class ConvergeProgram implements Program {
     if (this.#cycles >= this.#opts.maxCycles) return this.#end(false);
     this.#cycles++;
     return { kind: 'set', wants: this.#setSingly ? [differs[0]!] : differs };
+  }
+
+  /** ManagementServer.AliasBasedAddressing of the device (a forced Inform parameter of TR-181). */
+  #aliasNative(table: string): boolean {
+    const path = `${table.slice(0, table.indexOf('.') + 1)}ManagementServer.AliasBasedAddressing`;
+    return /^(1|true)$/i.test(this.#view.learnt(path)?.value ?? this.#view.stored(path)?.value ?? '');
   }
 
   #struct(w: Want): ParameterValue {

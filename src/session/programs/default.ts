@@ -19,6 +19,11 @@ export interface DefaultProgramSettings {
   discoverOnBootstrap: boolean;
   /** GetParameterValues batch size during discovery. */
   discoveryBatchSize: number;
+  /**
+   * Discovery reads a tree of at most this many leaves with one GetParameterValues of the root
+   * (programs/discovery.ts); absent or 0: always in batches of discoveryBatchSize.
+   */
+  discoveryWholeTree?: number;
   /** GetParameterValues / GetParameterAttributes batch size of the task planner. */
   taskBatchSize: number;
   /** Sessions a task may be handed to without an outcome before it is faulted (default 5). */
@@ -54,7 +59,7 @@ export function defaultPrograms(settings: DefaultProgramSettings): ProgramFactor
       programs.push(new DiagnosticsProgram(ctx, diagnostics, root));
     }
     if (settings.discoverOnBootstrap && (hasEvent(inform.event, EV.BOOTSTRAP) || device === null)) {
-      programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize));
+      programs.push(new DiscoveryProgram(rootOf(inform.parameterList.map((p) => p.name)), settings.discoveryBatchSize, settings.discoveryWholeTree ?? 0));
     }
     // A bound device gets its subscriber's services when it is new to them (claimed now, or
     // reset: its configuration is gone) or they changed since it last got them.

@@ -53,8 +53,10 @@ export class TasksProgram implements Program {
     if (this.#queue.some((t) => usesWildcards(t.task))) paths.push(`${this.#root}ManagementServer.InstanceWildcardsSupported`);
     // AliasBasedAddressing is a forced Inform parameter of TR-181: usually known without a read.
     const aliasNative = /^(1|true)$/i.test(ctx.view.learnt(`${this.#root}ManagementServer.AliasBasedAddressing`)?.value ?? '');
-    if (!aliasNative && this.#queue.some((t) => usesAliases(t.task))) {
-      paths.push(`${this.#root}ManagementServer.AliasBasedAddressing`);
+    if (this.#queue.some((t) => usesAliases(t.task))) {
+      if (!aliasNative) paths.push(`${this.#root}ManagementServer.AliasBasedAddressing`);
+      // The stored Alias rows: to resolve aliases here, or (a device that resolves them
+      // itself) for the driver to place answers named by alias (InstanceMode InstanceAlias).
       for (const t of this.#queue) paths.push(...aliasPrefixes(t.task));
     }
     this.storedPaths = [...new Set(paths)];

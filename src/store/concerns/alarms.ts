@@ -13,6 +13,7 @@
  * Backends: sqlite/alarms.ts, postgres/alarms.ts; suite: test/store/conformance/alarms.ts.
  */
 
+import type { DeviceFilter } from './devices.js';
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -80,6 +81,8 @@ export interface AlarmQuery {
   deviceId?: string;
   ruleId?: string;
   acknowledged?: boolean;
+  /** Only alarms of the devices these filters all match (a scoped principal's view). */
+  devices?: readonly DeviceFilter[];
   limit: number;
   offset?: number;
 }
@@ -109,7 +112,8 @@ export interface AlarmStore {
   listAlarms(q: AlarmQuery): Promise<{ total: number; alarms: Alarm[] }>;
   /** Active alarms of a rule (the evaluator re-checks them). */
   activeAlarmsOf(ruleId: string, limit: number): Promise<Alarm[]>;
-  alarmCounts(): Promise<AlarmCounts>;
+  /** Active alarms by severity; with `devices`, of the devices those filters all match only. */
+  alarmCounts(devices?: readonly DeviceFilter[]): Promise<AlarmCounts>;
   alarmHistory(id: string): Promise<AlarmHistoryEntry[]>;
   /**
    * Event-count rules: record one event at `at` (null: record none) and return how many of the

@@ -4,6 +4,7 @@
  * Backends: sqlite/tasks.ts, postgres/tasks.ts; suite: test/store/conformance/tasks.ts.
  */
 import type { ConnectionRequestRecord, Task, TaskRecord, TaskState, TaskType } from '../../tasks/types.js';
+import type { DeviceFilter } from './devices.js';
 
 export type { RequestOutcome, TaskRecord } from '../../tasks/types.js';
 
@@ -20,6 +21,8 @@ export interface TaskQuery {
   states?: TaskState[];
   /** Any of these types (default: all). */
   types?: readonly TaskType[];
+  /** Only tasks of the devices these filters all match (a scoped principal's view; DeviceFilter semantics). */
+  devices?: readonly DeviceFilter[];
   /** Default: creation order (createdAt, then seq); newest first reverses it. */
   newestFirst?: boolean;
   limit?: number;

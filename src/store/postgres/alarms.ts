@@ -6,7 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { ALARM_COLUMNS, isBuiltin, RULE_COLUMNS, toAlarm, toHistory, toRule, withBuiltins, type AlarmRow, type AlarmRuleRow, type HistoryRow } from '../alarm-rows.js';
 import { SEVERITIES, type Alarm, type AlarmCounts, type AlarmHistoryEntry, type AlarmQuery, type AlarmRule, type NewAlarmRule, type RaiseResult, type Severity } from '../concerns/alarms.js';
+import type { DeviceFilter } from '../concerns/devices.js';
 import type { PgDb, Tx } from './db.js';
+import { devicesMatching } from './query.js';
+import { searchableSet } from './search.js';
 
 export async function createAlarmRule(db: PgDb, r: NewAlarmRule, now: number): Promise<AlarmRule> {
   const id = randomUUID();
@@ -107,6 +110,7 @@ export async function listAlarms(db: PgDb, q: AlarmQuery): Promise<{ total: numb
     v.push(value);
     where.push(sql.replace('?', `$${v.length}`));
   };
+  if (q.devices !== undefined) where.push(devicesMatching('device_id', q.devices, await searchableSet(db), v));
   if (q.state !== undefined) add('state = ?', q.state);
   if (q.deviceId !== undefined) add('device_id = ?', q.deviceId);
   if (q.ruleId !== undefined) add('rule_id = ?', q.ruleId);
@@ -124,11 +128,12 @@ export async function activeAlarmsOf(db: PgDb, ruleId: string, limit: number): P
   return (await db.query<AlarmRow>(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE rule_id = $1 AND state = 'active' ORDER BY raised_at LIMIT $2`, [ruleId, limit])).map(toAlarm);
 }
 
-export async function alarmCounts(db: PgDb): Promise<AlarmCounts> {
+export async function alarmCounts(db: PgDb, devices?: readonly DeviceFilter[]): Promise<AlarmCounts> {
   const active = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const rows = await db.query<{ severity: Severity; n: string; unack: string }>(
-    `SELECT severity, count(*) AS n, count(*) FILTER (WHERE acknowledged_at IS NULL) AS unack FROM alarms WHERE state = 'active' GROUP BY severity`,
-  );
+  const v: unknown[] = [];
+  const scope = devices === undefined ? '' : `AND ${devicesMatching('device_id', devices, await searchableSet(db), v)}`;
+  const sql = `SELECT severity, count(*) AS n, count(*) FILTER (WHERE acknowledged_at IS NULL) AS unack FROM alarms WHERE state = 'active' ${scope} GROUP BY severity`;
+  const rows = devices === undefined ? await db.query<{ severity: Severity; n: string; unack: string }>(sql) : await db.queryUnprepared<{ severity: Severity; n: string; unack: string }>(sql, v);
   let unacknowledged = 0;
   for (const r of rows) {
     active[r.severity] = Number(r.n);

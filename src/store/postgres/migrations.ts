@@ -1046,6 +1046,24 @@ CREATE TABLE virtual_parameters (
  * without a commit, leaves it `running` (only tasks without a step go back to `queued`), and
  * the expiry sweep finds it by its own index.
  */
+/**
+ * The "nodes" write op (../session-writes.ts): a row listed and read in the same session,
+ * written once with its names and its value (found by flotilla_apply by name). value_at moves
+ * as flotilla_op_values would move it: on touch, or when value or type changed.
+ */
+const NODES_OP = opFunction(
+  'nodes',
+  `  INSERT INTO parameters AS p (device_id, path, object, writable, names_at, value, type, value_at)
+  SELECT p_device, e->>0, right(e->>0, 1) = '.', (e->>1)::boolean, v_at, e->>2, e->>3, v_values_at
+  FROM json_array_elements(v_items) AS e
+  ON CONFLICT (device_id, path) DO UPDATE
+  SET writable = excluded.writable, names_at = excluded.names_at, value = excluded.value, type = excluded.type,
+    value_at = CASE WHEN v_touch OR p.value IS DISTINCT FROM excluded.value OR p.type IS DISTINCT FROM excluded.type
+      THEN excluded.value_at ELSE p.value_at END;`,
+  `  v_values_at bigint := (o->>'valuesAt')::bigint;
+  v_touch boolean := (o->>'touch')::boolean;`,
+);
+
 const WAITING_TASKS_RUN = `
 CREATE INDEX tasks_expiring_waiting ON tasks (expires_at) WHERE state = 'running' AND response IS NOT NULL AND expires_at IS NOT NULL;
 ${opFunction('requeue', `  UPDATE tasks SET state = 'queued', updated_at = v_at WHERE device_id = p_device AND state = 'running' AND response IS NULL;`).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')}
@@ -1085,6 +1103,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 60, name: 'virtual parameters', up: VIRTUAL_PARAMETERS },
   // A JSON array of capability names beside the role (src/auth/tokens.ts); roles keep their CHECK and order.
   { version: 65, name: 'capabilities of tokens and users (provision)', up: CAPABILITIES },
+  { version: 70, name: 'the nodes write op: a row listed and read in one session, written once', up: NODES_OP },
   { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },
 ];
 

@@ -5,7 +5,7 @@
  * is sent unprepared (no per-connection statement pile-up).
  */
 import { compileDeviceQuery, selectionOf, whereOf, type BindKind, type Dialect } from '../device-query.js';
-import type { DeviceCursor, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
+import type { DeviceCursor, DeviceFilter, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
 import type { PgDb } from './db.js';
 import { DEVICE_JSON, PARAMETER_JSON, toDeviceSummary, type DeviceJson } from './rows.js';
 import { searchableSet } from './search.js';
@@ -31,6 +31,19 @@ export const PG_DIALECT: Dialect = {
   glob: (expr, ph) => `${expr} LIKE ${ph} COLLATE "C"`,
   globPattern: likePattern,
 };
+
+/**
+ * `<column> IN (the devices these filters match)`, its values appended to `params` (numbered
+ * after those already there): rows of another concern (tasks, alarms) narrowed to a scoped
+ * principal's devices. `searchable`: `searchableSet(db)`, read by the caller beforehand.
+ */
+export function devicesMatching(column: string, filters: readonly DeviceFilter[], searchable: ReadonlySet<string>, params: unknown[]): string {
+  const base = params.length;
+  const dialect: Dialect = { ...PG_DIALECT, placeholder: (i, kind) => PG_DIALECT.placeholder(i + base, kind) };
+  const c = compileDeviceQuery({ filters: [...filters] }, dialect, searchable);
+  params.push(...c.values);
+  return `${column} IN (SELECT d.id FROM devices d ${whereOf(c.filterConds)})`;
+}
 
 interface PageRow {
   total: number;

@@ -15,7 +15,9 @@ import type { ConnectionRequestRecord, TaskState, TaskType } from '../../tasks/t
 import { commandKeyOf } from '../../tasks/rpc.js';
 import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import type { PgDb } from './db.js';
+import { devicesMatching } from './query.js';
 import { TASK_JSON } from './rows.js';
+import { searchableSet } from './search.js';
 
 const INSERT = `INSERT INTO tasks AS r (id, device_id, type, task, command_key, state, created_at, updated_at, expires_at)
 SELECT x->>'id', x->>'deviceId', x->>'type', (x->>'task')::json, x->>'commandKey', 'queued', $2, $2, (x->>'expiresAt')::bigint
@@ -52,8 +54,9 @@ export async function getTask(db: PgDb, id: string): Promise<TaskRecord | null> 
 }
 
 /** WHERE for the optional device and states; parameters from $3 on (so $1, $2 stay free). */
-function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: readonly TaskType[] }, params: unknown[]): string {
+function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: readonly TaskType[]; devices?: TaskQuery['devices'] }, params: unknown[], searchable?: ReadonlySet<string>): string {
   const conds: string[] = [];
+  if (q.devices !== undefined && searchable !== undefined) conds.push(devicesMatching('r.device_id', q.devices, searchable, params));
   if (q.deviceId !== undefined) {
     params.push(q.deviceId);
     conds.push(`r.device_id = $${params.length}`);
@@ -74,14 +77,15 @@ export async function listTasks(db: PgDb, q: TaskQuery = {}): Promise<{ total: n
   const limit = q.limit === undefined ? null : Math.max(0, Math.floor(q.limit));
   const offset = Math.max(0, Math.floor(q.offset ?? 0));
   const params: unknown[] = [limit, offset];
-  const w = where(q, params);
+  const w = where(q, params, q.devices !== undefined ? await searchableSet(db) : undefined);
   const dir = q.newestFirst === true ? 'DESC' : 'ASC';
   const order = `r.created_at ${dir}, r.seq ${dir}, r.id ${dir}`;
   const sql = `SELECT (SELECT count(*) FROM tasks r ${w}) AS total,
   (SELECT coalesce(json_agg(x.r ORDER BY x.n), '[]'::json) FROM
     (SELECT ${TASK_JSON} AS r, row_number() OVER (ORDER BY ${order}) AS n FROM tasks r ${w}
      ORDER BY ${order} LIMIT $1 OFFSET $2) x) AS tasks`;
-  const [row] = await db.query<{ total: number; tasks: TaskRecord[] }>(sql, params);
+  // A scoped view's SQL varies with the scope: not kept as a named statement.
+  const [row] = q.devices === undefined ? await db.query<{ total: number; tasks: TaskRecord[] }>(sql, params) : await db.queryUnprepared<{ total: number; tasks: TaskRecord[] }>(sql, params);
   return { total: row?.total ?? 0, tasks: row?.tasks ?? [] };
 }
 

@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { ALARM_COLUMNS, isBuiltin, RULE_COLUMNS, toAlarm, toHistory, toRule, withBuiltins, type AlarmRow, type AlarmRuleRow, type HistoryRow } from '../alarm-rows.js';
 import { SEVERITIES, type Alarm, type AlarmCounts, type AlarmHistoryEntry, type AlarmQuery, type AlarmRule, type NewAlarmRule, type RaiseResult, type Severity } from '../concerns/alarms.js';
-import { bool, json, type Db } from './db.js';
+import type { DeviceFilter } from '../concerns/devices.js';
+import { bool, json, type Db, type Params } from './db.js';
+import { devicesMatching } from './query.js';
 
 export function createAlarmRule(db: Db, r: NewAlarmRule, now: number): AlarmRule {
   const id = randomUUID();
@@ -100,11 +102,12 @@ export function getAlarm(db: Db, id: string): Alarm | null {
 
 export function listAlarms(db: Db, q: AlarmQuery): { total: number; alarms: Alarm[] } {
   const where: string[] = [];
-  const p: Record<string, string | number> = {};
+  const p: Params = {};
   const add = (sql: string, key: string, value: string | number): void => {
     where.push(sql);
     p[key] = value;
   };
+  if (q.devices !== undefined) where.push(devicesMatching(db, 'device_id', q.devices, p));
   if (q.state !== undefined) add('state = @state', 'state', q.state);
   if (q.deviceId !== undefined) add('device_id = @deviceId', 'deviceId', q.deviceId);
   if (q.ruleId !== undefined) add('rule_id = @ruleId', 'ruleId', q.ruleId);
@@ -122,11 +125,13 @@ export function activeAlarmsOf(db: Db, ruleId: string, limit: number): Alarm[] {
   return db.all<AlarmRow>(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE rule_id = @ruleId AND state = 'active' ORDER BY raised_at LIMIT @limit`, { ruleId, limit }).map(toAlarm);
 }
 
-export function alarmCounts(db: Db): AlarmCounts {
+export function alarmCounts(db: Db, devices?: readonly DeviceFilter[]): AlarmCounts {
   const active = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const p: Params = {};
+  const scope = devices === undefined ? '' : `AND ${devicesMatching(db, 'device_id', devices, p)}`;
   return db.read(() => {
-    for (const r of db.all<{ severity: Severity; n: number }>(`SELECT severity, count(*) AS n FROM alarms WHERE state = 'active' GROUP BY severity`)) active[r.severity] = r.n;
-    const unacknowledged = db.get<{ n: number }>(`SELECT count(*) AS n FROM alarms WHERE state = 'active' AND acknowledged_at IS NULL`)?.n ?? 0;
+    for (const r of db.all<{ severity: Severity; n: number }>(`SELECT severity, count(*) AS n FROM alarms WHERE state = 'active' ${scope} GROUP BY severity`, p)) active[r.severity] = r.n;
+    const unacknowledged = db.get<{ n: number }>(`SELECT count(*) AS n FROM alarms WHERE state = 'active' AND acknowledged_at IS NULL ${scope}`, p)?.n ?? 0;
     return { active, unacknowledged };
   });
 }

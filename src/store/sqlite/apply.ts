@@ -30,6 +30,19 @@ SELECT @device, j.value ->> 0, substr(j.value ->> 0, -1) = '.', j.value ->> 1, @
 FROM json_each(@items) AS j WHERE true
 ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at`;
 
+/**
+ * A row listed and read in the same session (session-writes.ts `nodes`): one upsert with both.
+ * value_at moves as the values upsert would move it: on touch, or when value or type changed.
+ */
+const SET_NODES = `
+INSERT INTO parameters (device_id, path, object, writable, names_at, value, type, value_at)
+SELECT @device, j.value ->> 0, substr(j.value ->> 0, -1) = '.', j.value ->> 1, @at, j.value ->> 2, j.value ->> 3, @valuesAt
+FROM json_each(@items) AS j WHERE true
+ON CONFLICT (device_id, path) DO UPDATE
+SET writable = excluded.writable, names_at = excluded.names_at, value = excluded.value, type = excluded.type,
+  value_at = CASE WHEN @touch OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type
+    THEN excluded.value_at ELSE parameters.value_at END`;
+
 /** Ancestor objects implied by a node; existing rows are left as they are. */
 const ENSURE_OBJECTS = `
 INSERT INTO parameters (device_id, path, object, names_at)
@@ -166,6 +179,15 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         break;
       case 'names':
         db.run(SET_NAMES, { device, at: op.at, items: json(op.items.map(([path, writable]) => [path, bool(writable)])) });
+        break;
+      case 'nodes':
+        db.run(SET_NODES, {
+          device,
+          at: op.at,
+          valuesAt: op.valuesAt,
+          touch: bool(op.touch),
+          items: json(op.items.map(([path, writable, value, type]) => [path, bool(writable), value, type])),
+        });
         break;
       case 'ensure':
         db.run(ENSURE_OBJECTS, { device, at: op.at, items: json(op.items) });

@@ -35,6 +35,10 @@ export class Db {
     // Per connection and off by default: without it webhook_deliveries' ON DELETE CASCADE
     // (migration 4) would not run. No other table has a foreign key, so nothing else changes.
     this.raw.pragma('foreign_keys = ON');
+    // A secret replaced in place (a TOTP secret sealed on migration, a rotated credential)
+    // must not linger in the page's free space: FAST zeroes freed cell content in pages that
+    // are written anyway (no extra I/O). The WAL's old page images go at its next checkpoint.
+    this.raw.pragma('secure_delete = FAST');
     this.#tx = this.raw.transaction((fn: () => unknown) => fn());
   }
 

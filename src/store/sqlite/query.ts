@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { compileDeviceQuery, DECIMAL, selectionOf, whereOf, type Dialect } from '../device-query.js';
-import type { DeviceCursor, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
+import type { DeviceCursor, DeviceFilter, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
 import { json, type Db, type Params } from './db.js';
 import { DEVICE_COLUMNS, PARAMETER_COLUMNS, toDeviceSummary, toStoredParameter, type DeviceRow, type ParameterRow } from './rows.js';
 import { searchableSet } from './search.js';
@@ -50,6 +50,20 @@ export const SQLITE_DIALECT: Dialect = {
   glob: (expr, ph) => `${expr} GLOB ${ph}`,
   globPattern,
 };
+
+/**
+ * `<column> IN (the devices these filters match)`, its values added to `params` (as @dev0 …,
+ * names no other statement uses): rows of another concern (tasks, alarms) narrowed to a
+ * scoped principal's devices. The SQL text varies only with the filters' shape, and a scoped
+ * principal's filters are its scope's, so the statement cache stays small.
+ */
+export function devicesMatching(db: Db, column: string, filters: readonly DeviceFilter[], params: Params): string {
+  ensureFunctions(db);
+  const dialect: Dialect = { ...SQLITE_DIALECT, placeholder: (i) => `@dev${i}` };
+  const c = compileDeviceQuery({ filters: [...filters] }, dialect, searchableSet(db));
+  c.values.forEach((v, i) => (params[`dev${i}`] = v as Params[string]));
+  return `${column} IN (SELECT d.id FROM devices d ${whereOf(c.filterConds)})`;
+}
 
 const named = (values: readonly unknown[]): Params =>
   Object.fromEntries(values.map((v, i) => [`p${i}`, v as Params[string]]));

@@ -10,6 +10,7 @@ import type { ConnectionRequestRecord, Task, TaskState, TaskType } from '../../t
 import { commandKeyOf } from '../../tasks/rpc.js';
 import type { NewTask, TaskQuery, TaskRecord } from '../types.js';
 import { json, type Db, type Params } from './db.js';
+import { devicesMatching } from './query.js';
 
 interface TaskRow {
   id: string;
@@ -92,8 +93,9 @@ export function getTask(db: Db, id: string): TaskRecord | null {
   return row ? toTask(row) : null;
 }
 
-function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: readonly TaskType[] }, params: Params): string {
+function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: readonly TaskType[]; devices?: TaskQuery['devices'] }, params: Params, db?: Db): string {
   const conds: string[] = [];
+  if (q.devices !== undefined && db !== undefined) conds.push(devicesMatching(db, 'device_id', q.devices, params));
   if (q.deviceId !== undefined) {
     conds.push('device_id = @device');
     params.device = q.deviceId;
@@ -111,7 +113,7 @@ function where(q: { deviceId?: string; states?: readonly TaskState[]; types?: re
 
 export function listTasks(db: Db, q: TaskQuery = {}): { total: number; tasks: TaskRecord[] } {
   const params: Params = {};
-  const w = where(q, params);
+  const w = where(q, params, db);
   const dir = q.newestFirst === true ? 'DESC' : 'ASC';
   const limit = q.limit === undefined ? -1 : Math.max(0, Math.floor(q.limit));
   const offset = Math.max(0, Math.floor(q.offset ?? 0));

@@ -218,15 +218,15 @@ export async function detectRole(api: Api): Promise<Role> {
 }
 
 /** The role and the capabilities held in effect (older servers without GET /session: none). */
-export async function detectPrincipal(api: Api): Promise<{ role: Role; capabilities: Capability[] }> {
+export async function detectPrincipal(api: Api): Promise<{ role: Role; capabilities: Capability[]; scoped: boolean }> {
   // Servers that say who is asking (GET /session) answer at once; older ones are probed.
   try {
-    const s = await api.get<{ role: Role; capabilities?: Capability[] }>('/session');
-    return { role: s.role, capabilities: s.capabilities ?? [] };
+    const s = await api.get<{ role: Role; capabilities?: Capability[]; scope?: unknown }>('/session');
+    return { role: s.role, capabilities: s.capabilities ?? [], scoped: s.scope != null };
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
   }
-  return { role: await probeRole(api), capabilities: [] };
+  return { role: await probeRole(api), capabilities: [], scoped: false };
 }
 
 async function probeRole(api: Api): Promise<Role> {

@@ -119,13 +119,18 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
             {nav('/devices', 'Devices', route.page === 'devices' || route.page === 'device')}
             {nav('/faults', 'Faults', route.page === 'faults')}
             {nav('/alarms', 'Alarms', route.page === 'alarms')}
-            {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
-            {nav('/service-templates', 'Templates', route.page === 'service-templates')}
-            {nav('/policies', 'Policies', route.page === 'policies' || route.page === 'policy')}
-            {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
-            {nav('/files', 'Files', route.page === 'files')}
-            {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
-            {session.role === 'admin' ? nav('/audit', 'Audit', route.page === 'audit') : null}
+            {/* Fleet-wide configuration: closed to a principal scoped to part of the fleet (the API answers 403). */}
+            {session.scoped === true ? null : (
+              <>
+                {nav('/subscribers', 'Subscribers', route.page === 'subscribers' || route.page === 'subscriber')}
+                {nav('/service-templates', 'Templates', route.page === 'service-templates')}
+                {nav('/policies', 'Policies', route.page === 'policies' || route.page === 'policy')}
+                {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
+                {nav('/files', 'Files', route.page === 'files')}
+                {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
+                {session.role === 'admin' ? nav('/audit', 'Audit', route.page === 'audit') : null}
+              </>
+            )}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />
@@ -133,6 +138,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
               <span class="visually-hidden">Role: </span>
               {session.role}
               {session.role === 'operator' && (session.capabilities ?? []).length > 0 ? ` + ${session.capabilities!.join(', ')}` : ''}
+              {session.scoped === true ? ' · scoped' : ''}
             </span>
             {session.kind === 'user' ? <span class="user-name">{session.name}</span> : null}
             <button type="button" class="btn btn-ghost btn-sm" onClick={() => void endUserSession(session).finally(onSignOut)}>

@@ -18,6 +18,11 @@ export interface SignedIn {
   role: Role | 'subscriber';
   /** Rights beside the role, in effect (GET /session): `provision` lets an operator change policies. */
   capabilities?: Capability[];
+  /**
+   * Scoped to part of the fleet (a tenant, a region): the API answers for those devices only
+   * and refuses fleet-wide configuration (403), so the console does not offer it.
+   */
+  scoped?: boolean;
 }
 
 export function storedToken(): string | null {
@@ -46,14 +51,14 @@ export async function signIn(token: string, onUnauthorized: () => void): Promise
     if (signedIn) onUnauthorized();
   });
   // A subscriber's token reaches only /self: it signs in to the self-service page.
-  const who = t.startsWith('fls_') ? (await api.get('/self'), { role: 'subscriber' as const, capabilities: [] }) : await detectPrincipal(api);
+  const who = t.startsWith('fls_') ? (await api.get('/self'), { role: 'subscriber' as const, capabilities: [], scoped: false }) : await detectPrincipal(api);
   try {
     sessionStorage.setItem(TOKEN_KEY, t);
   } catch {
     // storage disabled: signed in for this page only
   }
   signedIn = true;
-  return { api, role: who.role, capabilities: who.capabilities };
+  return { api, role: who.role, capabilities: who.capabilities, scoped: who.scoped };
 }
 
 interface SessionAnswer {
@@ -62,6 +67,7 @@ interface SessionAnswer {
   role: Role;
   capabilities?: Capability[];
   csrfToken?: string;
+  scope?: unknown;
 }
 
 /** The server answered that this account needs its TOTP code. */
@@ -90,7 +96,7 @@ export async function signInUser(name: string, password: string, totp: string, o
 }
 
 function userSession(s: SessionAnswer, onUnauthorized: () => void): SignedIn {
-  return { api: new Api(null, onUnauthorized, s.csrfToken ?? null), role: s.role, capabilities: s.capabilities ?? [], kind: 'user', name: s.name };
+  return { api: new Api(null, onUnauthorized, s.csrfToken ?? null), role: s.role, capabilities: s.capabilities ?? [], kind: 'user', name: s.name, scoped: s.scope != null };
 }
 
 /** After a reload: the session cookie (if any) still signs this browser in. */

@@ -95,6 +95,22 @@ export function alarmsConformance(name: string, factory: () => Promise<StoreFixt
       expect((await store.activeAlarmsOf('builtin-offline', 10)).map((a) => a.deviceId)).toEqual([devs[0]]);
     });
 
+    it("lists and counts narrowed to the devices some filters match (a scoped principal's view)", async () => {
+      const north = await h.device({ serial: 'ALN', at: T0, tags: ['north'] });
+      const south = await h.device({ serial: 'ALS', at: T0, tags: ['south'] });
+      await store.raiseAlarm({ ruleId: 'builtin-offline', deviceId: north, severity: 'major', text: 'offline', at: T0 });
+      await store.raiseAlarm({ ruleId: 'builtin-offline', deviceId: south, severity: 'major', text: 'offline', at: T0 + 1 });
+      await store.raiseAlarm({ ruleId: 'builtin-boots', deviceId: south, severity: 'critical', text: 'boots', at: T0 + 2 });
+      const tagNorth = [{ field: 'tag' as const, op: 'eq' as const, value: 'north' }];
+      const mine = await store.listAlarms({ devices: tagNorth, limit: 10 });
+      expect([mine.total, mine.alarms.map((a) => a.deviceId)]).toEqual([1, [north]]);
+      expect((await store.listAlarms({ devices: tagNorth, severities: ['critical'], limit: 10 })).total).toBe(0);
+      expect((await store.listAlarms({ devices: [{ field: 'tag', op: 'eq', value: 'south' }], state: 'active', limit: 1, offset: 1 })).alarms.map((a) => a.ruleId)).toEqual(['builtin-offline']);
+      expect(await store.alarmCounts(tagNorth)).toEqual({ active: { critical: 0, major: 1, minor: 0, warning: 0 }, unacknowledged: 1 });
+      expect(await store.alarmCounts([{ field: 'tag', op: 'eq', value: 'nowhere' }])).toEqual({ active: { critical: 0, major: 0, minor: 0, warning: 0 }, unacknowledged: 0 });
+      expect((await store.alarmCounts()).active).toEqual({ critical: 1, major: 2, minor: 0, warning: 0 });
+    });
+
     it('counts events in a window, forgetting older ones', async () => {
       const dev = idOf('AL6');
       expect(await store.countAlarmEvents('builtin-boots', dev, T0, T0 - 3600_000)).toBe(1);

@@ -366,6 +366,37 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
         expect(t.get(`${ms}ConnectionRequestPassword`)?.value).toBe('s3cret');
       });
 
+      it('a listing and the reads after it write each row once with both (nodes): names, values, value_at as a values op would move it', async () => {
+        const id = idOf('N1');
+        const ms = 'Device.ManagementServer.';
+        await inform(id, { parameterOps: [values(T0, [pv('Device.a', '1'), pv('Device.b', '2'), pv(`${ms}Password`, 's3cret')])] });
+        const listing = (at: number): ParameterOp => ({
+          op: 'setNames',
+          at,
+          root: 'Device.',
+          nextLevel: false,
+          params: ['Device.', 'Device.a', 'Device.b', 'Device.X.c', `${ms}Password`].map((name) => ({ name, writable: name !== 'Device.a' })),
+        });
+        // Re-read untouched: a keeps its value_at (unchanged), b's moves (changed); c is new; an
+        // unlisted value is still written (no ancestors made for it); the secret read back "" is
+        // not among the values (the driver drops it), so it keeps the value the ACS set.
+        await inform(id, {
+          informAt: T0 + 1,
+          parameterOps: [listing(T0 + 1), values(T0 + 2, [pv('Device.a', '1'), pv('Device.b', '3'), pv('Device.X.c', '4')]), values(T0 + 3, [pv('Other.z', '9')])],
+        });
+        const t = await tree(id);
+        expect([...t.keys()]).toEqual(['Device.', 'Device.ManagementServer.', `${ms}Password`, 'Device.X.', 'Device.X.c', 'Device.a', 'Device.b', 'Other.z']);
+        expect(t.get('Device.a')).toMatchObject({ value: '1', writable: false, namesAt: T0 + 1, valueAt: T0 });
+        expect(t.get('Device.b')).toMatchObject({ value: '3', writable: true, namesAt: T0 + 1, valueAt: T0 + 2 });
+        expect(t.get('Device.X.c')).toMatchObject({ value: '4', type: 'xsd:string', writable: true, namesAt: T0 + 1, valueAt: T0 + 2, object: false });
+        expect(t.get(`${ms}Password`)).toMatchObject({ value: 's3cret', writable: true, namesAt: T0 + 1, valueAt: T0 });
+        expect(t.get('Other.z')).toMatchObject({ value: '9', namesAt: null, valueAt: T0 + 3 });
+        expect(t.get('Device.X.')).toMatchObject({ object: true, value: null, namesAt: T0 + 1 });
+        // Touched (an explicit read): value_at moves even for an unchanged value.
+        await inform(id, { informAt: T0 + 4, parameterOps: [listing(T0 + 4), values(T0 + 5, [pv('Device.a', '1')], true)] });
+        expect((await tree(id)).get('Device.a')).toMatchObject({ value: '1', namesAt: T0 + 4, valueAt: T0 + 5 });
+      });
+
       it('applies the ops of one commit in order', async () => {
         const id = idOf('P1');
         await inform(id, {

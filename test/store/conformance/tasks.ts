@@ -312,6 +312,26 @@ export function tasksConformance(name: string, factory: () => Promise<StoreFixtu
         expect((await store.listTasks({ states: ['queued', 'fault'], offset: 2 })).tasks.map((t) => t.id)).toEqual([later[0]!.id]);
       });
 
+      it("narrowed to the devices some filters match (a scoped principal's view): tag, parameter and field filters, with states and paging", async () => {
+        const north = await h.device({ serial: 'SC1', at: T0, tags: ['north'], params: { 'Device.DeviceInfo.SoftwareVersion': '2.0' } });
+        const south = await h.device({ serial: 'SC2', at: T0, tags: ['south'], params: { 'Device.DeviceInfo.SoftwareVersion': '2.0' } });
+        const made = await store.createTasks([{ deviceId: north, task: gpv }, { deviceId: south, task: gpv }, { deviceId: north, task: rebootTask('n') }, { deviceId: idOf('NODEVICE'), task: gpv }], T0);
+        const tagNorth = [{ field: 'tag' as const, op: 'eq' as const, value: 'north' }];
+        const page = await store.listTasks({ devices: tagNorth });
+        expect([page.total, page.tasks.map((t) => t.id)]).toEqual([2, [made[0]!.id, made[2]!.id]]);
+        expect((await store.listTasks({ devices: tagNorth, newestFirst: true, limit: 1, offset: 1 })).tasks.map((t) => t.id)).toEqual([made[0]!.id]);
+        expect((await store.listTasks({ devices: tagNorth, deviceId: south })).total).toBe(0);
+        expect((await store.listTasks({ devices: tagNorth, states: ['fault'] })).total).toBe(0);
+        // Every filter holds (AND): a parameter filter and the tag.
+        const both = [...tagNorth, { field: 'parameter' as const, path: 'Device.DeviceInfo.SoftwareVersion', op: 'eq' as const, value: '2.0' }];
+        expect((await store.listTasks({ devices: both })).total).toBe(2);
+        expect((await store.listTasks({ devices: [{ field: 'parameter', path: 'Device.DeviceInfo.SoftwareVersion', op: 'eq', value: '2.0' }] })).total).toBe(3);
+        expect((await store.listTasks({ devices: [{ field: 'serialNumber', op: 'eq', value: 'SC2' }] })).tasks.map((t) => t.id)).toEqual([made[1]!.id]);
+        // A task of a device the store does not know is in no scope.
+        expect((await store.listTasks({ devices: [] })).total).toBe(3);
+        expect((await store.listTasks()).total).toBe(4);
+      });
+
       it('deletes one task, or every task of a device in some states', async () => {
         const made = await store.createTasks([{ deviceId: id, task: gpv }, { deviceId: id, task: gpv }, { deviceId: idOf('K2'), task: gpv }], T0);
         expect(await store.deleteTask(made[0]!.id)).toBe(true);
