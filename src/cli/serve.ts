@@ -107,6 +107,8 @@ interface ServeOptions {
   policyHttpBase?: string;
   policyHttpTimeoutMs: number;
   policyHttpCacheSeconds: number;
+  policyWake: boolean;
+  policyWakeRate: number;
   cwmpVersions: string[];
   connectionRequestAllowedCidrs: string[];
   searchableParameters: string[];
@@ -249,6 +251,12 @@ export function registerServeCommand(program: Command): void {
     .addOption(opt('--policy-http-base <url>', 'policy scripts may GET under this http(s) URL (http.get(path)); unset: scripts have no way out'))
     .addOption(opt('--policy-http-timeout-ms <ms>', 'timeout of one such GET').argParser(parsePositive).default(2000))
     .addOption(opt('--policy-http-cache-seconds <s>', 'how long an answer to such a GET is reused').argParser(parsePositive).default(300))
+    .addOption(
+      opt('--policy-wake-rate <n>', "connection requests per second, at most, to devices whose periodic Inform would miss a policy's schedule window (spread over the window's first half)")
+        .argParser(parsePositive)
+        .default(5),
+    )
+    .addOption(opt('--no-policy-wake', "do not wake devices for policies' schedule windows (they apply only when a device informs inside one)"))
     .addOption(
       opt(
         '--connection-request-allowed-cidrs <cidrs>',
@@ -584,6 +592,11 @@ export function registerServeCommand(program: Command): void {
           // One process queues backups: the leader of the process registry.
           isLeader: () => registry.isLeader(),
         },
+        // Schedule windows: the leader wakes devices whose own Informs would miss them, through the
+        // one requester (its target guard and rate limits), at most --policy-wake-rate per second.
+        ...(o.policyWake && services.requester !== null
+          ? { policyWake: { requester: services.requester, ratePerSecond: o.policyWakeRate, isLeader: () => registry.isLeader() } }
+          : {}),
       });
       onAlarmRules = () => jobs.alarms.invalidate();
       let nbi: Awaited<ReturnType<typeof startNbi>>;

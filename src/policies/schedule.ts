@@ -57,3 +57,20 @@ export function openWindow(p: PolicyRecord, deviceZone: string | null, now: numb
   }
   return best;
 }
+
+/**
+ * The open window of a policy's schedules (the earliest-opened, as openWindow picks it) with
+ * when it closes, or null: none open. For the wake-up job (src/services/policy-wake.ts).
+ */
+export function openSpan(p: PolicyRecord, deviceZone: string | null, now: number): { opensAt: number; closesAt: number } | null {
+  let best: { opensAt: number; closesAt: number } | null = null;
+  for (const t of p.triggers) {
+    if (!isSchedule(t)) continue;
+    const minutes = windowMinutes(t.window);
+    if (minutes === null) continue;
+    const state = windowAt({ cron: t.cron, durationMinutes: minutes, timezone: '' }, scheduleZone(t, deviceZone), now);
+    if (!state.open || state.opensAt === null || state.closesAt === null) continue;
+    if (best === null || state.opensAt < best.opensAt) best = { opensAt: state.opensAt, closesAt: state.closesAt };
+  }
+  return best;
+}

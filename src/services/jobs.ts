@@ -16,6 +16,7 @@ import type { Store } from '../store/types.js';
 import { CampaignRunner, type CampaignRunnerOptions } from './campaign-runner.js';
 import { AlarmEngine, type AlarmEngineOptions } from './alarm-engine.js';
 import { BackupSchedule, type BackupScheduleOptions } from './backup-schedule.js';
+import { PolicyWake, type PolicyWakeOptions } from './policy-wake.js';
 
 export interface JobsOptions {
   store: Store;
@@ -31,6 +32,8 @@ export interface JobsOptions {
   alarms?: Omit<AlarmEngineOptions, 'store' | 'bus' | 'logger' | 'now'>;
   /** Policies' scheduled backups (./backup-schedule.ts); absent: none are queued by this process. */
   backups?: Omit<BackupScheduleOptions, 'store' | 'logger' | 'now'>;
+  /** Connection requests to devices whose policies' schedule windows their own Informs would miss (./policy-wake.ts); absent: none. */
+  policyWake?: Omit<PolicyWakeOptions, 'store' | 'logger' | 'now'>;
   /** KPI series upkeep: roll-ups and retention (docs/monitoring.md). */
   series?: Partial<SeriesUpkeep>;
   logger?: Logger;
@@ -143,6 +146,8 @@ export function startJobs(opts: JobsOptions): Jobs {
   });
   const backups = opts.backups === undefined ? null : new BackupSchedule({ store: opts.store, ...opts.backups, ...(log ? { logger: log } : {}), ...(opts.now ? { now: opts.now } : {}) });
   backups?.start();
+  const policyWake = opts.policyWake === undefined ? null : new PolicyWake({ store: opts.store, ...opts.policyWake, ...(log ? { logger: log } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  policyWake?.start();
   const campaigns =
     opts.campaigns === undefined
       ? null
@@ -156,6 +161,7 @@ export function startJobs(opts: JobsOptions): Jobs {
       stopSeries();
       stopTransferLog();
       backups?.stop();
+      policyWake?.stop();
       await alarms.close();
       await campaigns?.close();
       await webhooks.close();
