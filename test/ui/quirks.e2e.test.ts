@@ -9,11 +9,14 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { learntId } from '../../src/datamodel/quirks.js';
 import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
 import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
 
 interface Applied {
+  oui: string;
   productClass: string;
+  softwareVersion: string | null;
   settings: Record<string, unknown>;
   profiles: string[];
 }
@@ -148,6 +151,44 @@ describe.skipIf(SKIP_BROWSER)('console: quirk profiles', () => {
     await page.getByTestId('quirks-read-only').waitFor();
     for (const name of ['New profile', 'Edit', 'Override', 'Disable', 'Delete', 'Restore shipped']) expect(await page.getByRole('button', { name }).count(), name).toBe(0);
     expect(await page.getByRole('region', { name: 'Quirk profile editor' }).count()).toBe(0);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('a learnt profile shows its evidence; an operator disables it, and the device stops applying it', async () => {
+    const who = await applied();
+    const lid = learntId(who);
+    const at = Date.now() - 60_000;
+    await stack.store.putQuirkProfile({
+      id: lid,
+      name: `learnt: ${who.productClass}`,
+      source: 'learnt',
+      match: { oui: who.oui, productClass: who.productClass },
+      settings: { maxGetNames: 20 },
+      evidence: [{ at, what: '9002 answering a GetParameterValues of 40 names', deviceId: id }],
+      enabled: true,
+      createdAt: at,
+      updatedAt: at,
+    });
+    expect(await applied()).toMatchObject({ settings: { maxGetNames: 20 }, profiles: [lid] });
+    page = await browser.signIn(stack.url, stack.tokens.operator, page);
+    await page.goto(`${stack.url}/quirks?profile=${encodeURIComponent(lid)}`);
+    const row = page.locator(`tr[data-profile="${lid}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('aria-current')).toBe('true');
+    expect(await row.textContent()).toMatch(/learnt.*maxGetNames: 20/);
+    // The evidence of the marked profile is open, with a link to the device it was seen on.
+    const evidence = row.getByRole('list', { name: /Evidence for/ });
+    expect(await evidence.textContent()).toContain('9002 answering a GetParameterValues of 40 names');
+    expect(await evidence.getByRole('link', { name: id }).getAttribute('href')).toBe(`/devices/${encodeURIComponent(id)}?tab=conformance`);
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => row.textContent()).toMatch(/disabled.*operator.*overrides learnt/);
+    expect(await stack.store.listQuirkProfiles()).toMatchObject([{ id: lid, source: 'operator', enabled: false, evidence: [{ what: '9002 answering a GetParameterValues of 40 names' }] }]);
+    expect(await applied()).toMatchObject({ settings: {}, profiles: [] });
+    // Deleting the override lets learning start afresh: nothing of it is left.
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect(await stack.store.listQuirkProfiles()).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });
