@@ -14,6 +14,7 @@ import { ensureAdminToken } from '../auth/tokens.js';
 import { Fleet } from '../cpe/sim/fleet.js';
 import { EventBus } from '../events/bus.js';
 import { startNbi } from '../nbi/server.js';
+import { webhookScopeCheck } from '../nbi/scope.js';
 import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';
 import { openStore } from '../store/open.js';
@@ -56,7 +57,7 @@ export function registerDemoCommand(program: Command): void {
       const cr = { username: 'demo-cr', password: randomBytes(12).toString('base64url') };
       const acs = await startAcs({ store, events: bus, dataDir, host: f.host, cwmpPort: f.cwmpPort, cpeCredentials: cpe, logger });
       const services = createServices({ store, bus, connectionRequests: { defaultCredentials: cr } });
-      const jobs = startJobs({ store, bus, logger });
+      const jobs = startJobs({ store, bus, logger, webhooks: { inScope: webhookScopeCheck(store) } });
       const nbi = await startNbi({ store, bus, services, host: f.host, port: f.apiPort, open: false, adminToken: undefined, logger, generateAdminToken: false });
       const { generated } = await ensureAdminToken(store, undefined);
       const kinds = [

@@ -16,6 +16,7 @@ import { ClusterWorkerRelay } from '../events/cluster-relay.js';
 import { PgNotifyRelay } from '../events/pg-relay.js';
 import { ensureAdminToken } from '../auth/tokens.js';
 import { DEFAULT_SEARCHABLE_PATHS, startNbi } from '../nbi/server.js';
+import { webhookScopeCheck } from '../nbi/scope.js';
 import { configureSecrets } from '../secrets/rules.js';
 import { createServices } from '../services/index.js';
 import { startJobs } from '../services/jobs.js';
@@ -579,6 +580,8 @@ export function registerServeCommand(program: Command): void {
         store,
         bus,
         logger,
+        // Scoped webhooks hear only their devices: the NBI's check, its own short cache.
+        webhooks: { inScope: webhookScopeCheck(store) },
         series: { rawRetentionMs: o.kpiRawRetentionDays * 86_400_000, hourlyRetentionMs: o.kpiHourlyRetentionDays * 86_400_000 },
         campaigns: {
           files: services.files.campaignFiles(),

@@ -124,6 +124,17 @@ export function resolveQuirks(profiles: readonly QuirkProfile[], id: QuirkIdenti
   return { settings, profiles: hits.map((p) => p.id) };
 }
 
+/**
+ * What an operator's profile stands in for: a shipped profile or a learnt one it took over by
+ * reusing the id (deleting it brings a shipped one back, and lets learning start afresh for a
+ * learnt one), or null for a profile of the operator's own.
+ */
+export function overrides(p: Pick<QuirkProfile, 'id' | 'source'>, shipped: readonly QuirkProfile[] = SHIPPED_QUIRKS): 'shipped' | 'learnt' | null {
+  if (p.source !== 'operator') return null;
+  if (shipped.some((s) => s.id === p.id)) return 'shipped';
+  return p.id.startsWith('learnt:') ? 'learnt' : null;
+}
+
 /** The id of the learnt profile of one model and firmware (one per model and firmware, updated in place). */
 export function learntId(id: QuirkIdentity): string {
   return `learnt:${id.oui}:${id.productClass}:${id.softwareVersion ?? ''}`;

@@ -21,12 +21,19 @@
  * event whose process dies between the session's commit and the enqueue is never queued).
  * Delivery is at least once: a 2xx that is not recorded (the process died, the store failed)
  * is sent again, with the same X-Flotilla-Delivery.
+ *
+ * A scoped webhook (issue 10: a tenant's or region's, src/nbi/scope.ts) is sent only events
+ * of devices in its scope, as `inScope` (the NBI's ScopeGuard: one store query per device and
+ * scope, remembered briefly) says; an event of no device (a campaign's progress) is not sent
+ * to it at all. The check runs here, on the bus's listener, after the session that raised the
+ * event has committed and answered: it never adds a store round trip to a CWMP session.
+ * Unscoped webhooks' deliveries are queued without waiting for it.
  */
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { wants, type EventBus, type FlotillaEvent } from './bus.js';
 import { maskSecrets } from '../secrets/rules.js';
-import type { NewWebhookDelivery, Store, WebhookDeliveryOutcome, WebhookDeliveryRecord, WebhookRecord } from '../store/types.js';
+import type { NewWebhookDelivery, PrincipalScope, Store, WebhookDeliveryOutcome, WebhookDeliveryRecord, WebhookRecord } from '../store/types.js';
 import { webhookDeliveries, webhookInFlight, webhookQueued } from '../metrics/registry.js';
 
 export function signPayload(secret: string, timestamp: number, body: string): string {
@@ -60,6 +67,11 @@ export interface WebhookOptions {
   leaseMs?: number;
   /** How long close() waits for POSTs in flight before abandoning them to their lease (default 2000 ms). */
   closeTimeoutMs?: number;
+  /**
+   * Is a device in a scope (src/nbi/scope.ts ScopeGuard, wired by `flotilla serve`)? Without
+   * it a scoped webhook is sent nothing: deny by default.
+   */
+  inScope?: (scope: PrincipalScope, deviceId: string) => Promise<boolean>;
   logger?: Logger;
 }
 
@@ -82,8 +94,9 @@ function failureOf(e: unknown, timedOut: boolean): string {
 
 export class WebhookDispatcher {
   readonly #store: Store;
-  readonly #opts: Required<Omit<WebhookOptions, 'logger'>>;
+  readonly #opts: Required<Omit<WebhookOptions, 'logger' | 'inScope'>>;
   readonly #log: Logger | undefined;
+  readonly #inScope: ((scope: PrincipalScope, deviceId: string) => Promise<boolean>) | undefined;
   #hooks: WebhookRecord[] | null = null;
   /** When #hooks was read: other processes may add webhooks, so the list is re-read now and then. */
   #loadedAt = 0;
@@ -116,6 +129,7 @@ export class WebhookDispatcher {
   constructor(store: Store, bus: EventBus, opts: WebhookOptions = {}) {
     this.#store = store;
     this.#log = opts.logger;
+    this.#inScope = opts.inScope;
     const timeoutMs = opts.timeoutMs ?? 10_000;
     this.#opts = {
       timeoutMs,
@@ -207,26 +221,51 @@ export class WebhookDispatcher {
     this.#track(
       this.#currentHooks().then(
         async (hooks) => {
-          // Stored and sent without secret values (src/secrets/rules.ts).
-          const masked = maskSecrets(event);
-          const items: NewWebhookDelivery[] = hooks
-            .filter((h) => wants(h.events, event))
-            .map((h) => ({ webhookId: h.id, event: masked }));
-          if (items.length === 0) return;
-          try {
-            await this.#store.enqueueWebhookDeliveries(items, Date.now());
-            webhookQueued.inc(items.length);
-          } catch (e) {
-            this.stats.dropped += items.length;
-            webhookDeliveries.inc({ outcome: 'dropped' }, items.length);
-            this.#log?.error({ err: e, event: event.id, type: event.type }, 'could not queue webhook deliveries');
-            return;
-          }
-          this.#pump();
+          const wanted = hooks.filter((h) => wants(h.events, event));
+          const scoped = wanted.filter((h) => h.scope != null && (h.scope.filter !== undefined || h.scope.tag !== undefined));
+          const open = wanted.filter((h) => !scoped.includes(h));
+          // Both at once: the unscoped ones do not wait for the scope checks.
+          await Promise.all([this.#enqueue(event, open), scoped.length > 0 ? this.#inScopeOf(event, scoped).then((hs) => this.#enqueue(event, hs)) : undefined]);
         },
         (e: unknown) => this.#log?.error({ err: e }, 'could not load webhooks'),
       ),
     );
+  }
+
+  /** The scoped webhooks whose scope holds the event's device; none for an event of no device. */
+  async #inScopeOf(event: FlotillaEvent, hooks: WebhookRecord[]): Promise<WebhookRecord[]> {
+    const check = this.#inScope;
+    if (check === undefined || event.deviceId === '') return [];
+    const deviceId = event.deviceId;
+    const verdicts = await Promise.all(
+      hooks.map((h) =>
+        check(h.scope!, deviceId).catch((e: unknown) => {
+          // Not sent rather than sent outside its scope; counted as dropped.
+          this.stats.dropped++;
+          webhookDeliveries.inc({ outcome: 'dropped' });
+          this.#log?.error({ err: e, webhook: h.id, event: event.id }, 'could not check a webhook scope; the delivery is dropped');
+          return false;
+        }),
+      ),
+    );
+    return hooks.filter((_, i) => verdicts[i]);
+  }
+
+  async #enqueue(event: FlotillaEvent, hooks: WebhookRecord[]): Promise<void> {
+    if (hooks.length === 0) return;
+    // Stored and sent without secret values (src/secrets/rules.ts).
+    const masked = maskSecrets(event);
+    const items: NewWebhookDelivery[] = hooks.map((h) => ({ webhookId: h.id, event: masked }));
+    try {
+      await this.#store.enqueueWebhookDeliveries(items, Date.now());
+      webhookQueued.inc(items.length);
+    } catch (e) {
+      this.stats.dropped += items.length;
+      webhookDeliveries.inc({ outcome: 'dropped' }, items.length);
+      this.#log?.error({ err: e, event: event.id, type: event.type }, 'could not queue webhook deliveries');
+      return;
+    }
+    this.#pump();
   }
 
   /** The poll: claim what is due (unless there is no webhook at all), and prune now and then. */

@@ -14,13 +14,23 @@
  *   (/alarms/counts, /conformance/models, /series/aggregate) are computed over the devices in
  *   scope, a bulk task by filter (POST /tasks) reaches only devices in scope (filters ANDed);
  * - GET /events: only events of devices in scope (src/nbi/sse.ts `allow`);
+ * - OWN routes keep to records that carry the principal's own scope, and check it themselves
+ *   (`sameScope`): webhooks (GET/POST /webhooks, DELETE /webhooks/{id},
+ *   GET /webhooks/{id}/deliveries). A webhook a scoped principal creates is given its scope
+ *   (a body naming another scope is refused, 403: it cannot widen, nor pick, what it hears);
+ *   it lists, deletes and reads the deliveries of only the webhooks whose scope equals its own
+ *   (404 for the others, unscoped ones included, as if they did not exist). The dispatcher
+ *   (src/events/webhooks.ts) sends a scoped webhook only events of devices in its scope, and
+ *   no event of no device. An unscoped admin may give any webhook a scope in the body. Scopes
+ *   compare as written: a principal whose scope is later changed no longer sees the webhooks
+ *   it made under the old one (an unscoped admin still does);
  * - /session: one's own sign-in; GET /sampling-profiles: what the fleet samples (no device's
  *   data; the console's charts need it);
  * - every other route is refused (403): deny by default, so a route added later is closed to
  *   scoped principals until it is made scope-aware here. That includes fleet-wide
  *   configuration, where a narrowed view means nothing (files, policies, virtual parameters,
  *   quirk profiles, alarm rules, service templates, campaigns, subscribers, users, tokens,
- *   audit, credential imports) and webhooks (a webhook would hear every device).
+ *   audit, credential imports).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeviceFilter, PrincipalScope, Store } from '../store/types.js';
@@ -42,6 +52,8 @@ const NARROWED_ROUTES = new Set([
   'GET /conformance/models',
   'GET /series/aggregate',
 ]);
+/** Routes that keep to the records of the principal's own scope themselves (`sameScope`). */
+const OWN_ROUTES = new Set(['GET /webhooks', 'POST /webhooks', 'DELETE /webhooks/:id', 'GET /webhooks/:id/deliveries']);
 const OPEN_ROUTES = new Set(['GET /sampling-profiles', 'GET /session', 'DELETE /session', 'POST /session/password', 'POST /session/totp', 'POST /session/totp/confirm', 'POST /session/totp/disable']);
 
 /** The scope's filter strings, as `GET /devices?filter=` takes them. */
@@ -51,6 +63,18 @@ export function scopeFilterTexts(scope: PrincipalScope): string[] {
 
 export function scopeFilters(scope: PrincipalScope, now: number): DeviceFilter[] {
   return scopeFilterTexts(scope).map((f) => parseFilter(f, now));
+}
+
+/** A scope with its fields in one order and nothing else, so equal scopes compare (and cache) equal. */
+export function normalScope(scope: PrincipalScope): PrincipalScope {
+  return { ...(scope.filter !== undefined ? { filter: scope.filter } : {}), ...(scope.tag !== undefined ? { tag: scope.tag } : {}) };
+}
+
+/** The same part of the fleet, as written (no two filters are compared for meaning). Null and empty: the whole fleet. */
+export function sameScope(a: PrincipalScope | null | undefined, b: PrincipalScope | null | undefined): boolean {
+  const x = hasScope(a) ? normalScope(a) : null;
+  const y = hasScope(b) ? normalScope(b) : null;
+  return x === null || y === null ? x === y : x.filter === y.filter && x.tag === y.tag;
 }
 
 export const hasScope = (s: PrincipalScope | null | undefined): s is PrincipalScope => s != null && (s.filter !== undefined || s.tag !== undefined);
@@ -64,29 +88,52 @@ export function scopeOf(req: FastifyRequest, now: number): DeviceFilter[] | unde
   return hasScope(scope) ? scopeFilters(scope, now) : undefined;
 }
 
-/** Is a device in a scope? One store query, remembered briefly (an SSE stream asks per event). */
+/**
+ * Is a device in a scope? One store query, remembered briefly (an SSE stream and the webhook
+ * dispatcher ask per event). Questions asked while the same one is being answered share its
+ * query, so a burst of one device's events costs one, and they are answered in order.
+ */
 export class ScopeGuard {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #cache = new Map<string, { ok: boolean; until: number }>();
+  readonly #asking = new Map<string, Promise<boolean>>();
 
   constructor(store: Store, now: () => number) {
     this.#store = store;
     this.#now = now;
   }
 
-  async deviceInScope(scope: PrincipalScope, deviceId: string): Promise<boolean> {
-    const key = `${JSON.stringify(scope)}\u0000${deviceId}`;
+  deviceInScope(scope: PrincipalScope, deviceId: string): Promise<boolean> {
+    const key = `${JSON.stringify(normalScope(scope))}\u0000${deviceId}`;
     const at = this.#now();
     const hit = this.#cache.get(key);
-    if (hit !== undefined && hit.until > at) return hit.ok;
-    const page = await this.#store.listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }, ...scopeFilters(scope, at)], limit: 0 });
-    const ok = page.total > 0;
-    if (this.#cache.size > 10_000) this.#cache.clear();
-    // Short: a device re-tagged out of a region leaves its scope within seconds.
-    this.#cache.set(key, { ok, until: at + 2_000 });
-    return ok;
+    if (hit !== undefined && hit.until > at) return Promise.resolve(hit.ok);
+    const asking = this.#asking.get(key);
+    if (asking !== undefined) return asking;
+    const answer = this.#store
+      .listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }, ...scopeFilters(scope, at)], limit: 0 })
+      .then((page) => {
+        const ok = page.total > 0;
+        if (this.#cache.size > 10_000) this.#cache.clear();
+        // Short: a device re-tagged out of a region leaves its scope within seconds.
+        this.#cache.set(key, { ok, until: at + 2_000 });
+        return ok;
+      })
+      .finally(() => this.#asking.delete(key));
+    this.#asking.set(key, answer);
+    return answer;
   }
+}
+
+/**
+ * What the webhook dispatcher asks of a scoped webhook's events (src/events/webhooks.ts
+ * `inScope`; wired by `flotilla serve`, which may import both): a guard of its own, off the
+ * API's and the sessions' paths.
+ */
+export function webhookScopeCheck(store: Store, now: () => number = Date.now): (scope: PrincipalScope, deviceId: string) => Promise<boolean> {
+  const guard = new ScopeGuard(store, now);
+  return (scope, deviceId) => guard.deviceInScope(scope, deviceId);
 }
 
 /** The hook (server.ts adds it to the API's routes). */
@@ -98,7 +145,7 @@ export function registerScopeHook(api: FastifyInstance, guard: ScopeGuard, store
     if (!hasScope(scope)) return;
     const route = (req.routeOptions.url ?? '').slice(prefix.length);
     const key = `${req.method} ${route}`;
-    if (OPEN_ROUTES.has(key) || NARROWED_ROUTES.has(key) || key === 'GET /events') return;
+    if (OPEN_ROUTES.has(key) || NARROWED_ROUTES.has(key) || OWN_ROUTES.has(key) || key === 'GET /events') return;
     if (req.method === 'GET' && route === '/devices') {
       const q = req.query as { filter?: string | string[] };
       q.filter = [...(q.filter === undefined ? [] : ([] as string[]).concat(q.filter)), ...scopeFilterTexts(scope)];

@@ -152,7 +152,7 @@ export const TABLES: readonly TableSpec[] = [
   },
   {
     name: 'webhooks',
-    columns: { id: 'text', url: 'text', secret: 'text', events: 'json', created_at: 'int' },
+    columns: { id: 'text', url: 'text', secret: 'text', events: 'json', created_at: 'int', scope: 'text' },
     key: ['id'],
     perDevice: false,
   },

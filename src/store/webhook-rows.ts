@@ -3,12 +3,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
+  PrincipalScope,
   WebhookDelivery,
   WebhookDeliveryOutcome,
   WebhookDeliveryRecord,
   WebhookDeliveryState,
   WebhookEventRecord,
 } from './types.js';
+
+/** A webhook's scope as its column holds it: JSON text, or NULL for the whole fleet. */
+export const scopeText = (scope: PrincipalScope | null | undefined): string | null => (scope == null ? null : JSON.stringify(scope));
+
+/** The column back: a webhook of the whole fleet has no `scope` at all (as it was created). */
+export const scopeOfRow = (text: string | null): { scope?: PrincipalScope } => (text === null ? {} : { scope: JSON.parse(text) as PrincipalScope });
 
 export const DELIVERY_COLUMNS = 'id, webhook_id, event, attempts, state, next_at, lease_until, last_error, created_at, updated_at';
 

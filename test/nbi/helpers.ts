@@ -21,6 +21,7 @@ import { createServices, type CampaignFiles } from '../../src/services/index.js'
 import type { BackupTaskFactory, DownloadTaskFactory } from '../../src/services/campaign-runner.js';
 import { CONFIG_FILE_TYPE } from '../../src/services/files.js';
 import { parseFilter } from '../../src/nbi/query.js';
+import { webhookScopeCheck } from '../../src/nbi/scope.js';
 import { DirBlobs } from '../../src/files/blobs.js';
 import { UrlSigner } from '../../src/files/signing.js';
 import { startTransferServer, type TransferServer } from '../../src/files/transfer.js';
@@ -164,6 +165,7 @@ export async function startStack(
     store,
     bus,
     ...opts.jobs,
+    webhooks: { inScope: webhookScopeCheck(store), ...opts.jobs?.webhooks },
     ...(c !== undefined && services !== undefined
       ? {
           campaigns: {

@@ -149,3 +149,65 @@ describe('operators and profiles', () => {
     expect(doc.paths['/api/v1/devices/{id}/quirks']?.get).toBeDefined();
   });
 });
+
+describe('overriding and hostile bodies', () => {
+  it('says what an operator’s profile overrides: a shipped one, a learnt one, or nothing', async () => {
+    const listed = async (id: string) => ((await api.get('/quirks')).body.profiles as { id: string; overrides: string | null; source: string }[]).find((p) => p.id === id);
+    expect((await listed('shipped:huawei-eg8145v5'))?.overrides).toBeNull();
+    const own = await api.post('/quirks', { name: 'own', match: { productClass: 'OwnGW' }, settings: { xsiType: true } });
+    expect(own.body.overrides).toBeNull();
+    const over = await api.put('/quirks/shipped:huawei-eg8145v5', { name: 'Huawei, words here', match: { oui: '00259E', productClass: 'EG8145V5' }, settings: { booleans: 'words' } });
+    expect(over.body).toMatchObject({ source: 'operator', overrides: 'shipped', settings: { booleans: 'words' } });
+    expect((await listed('shipped:huawei-eg8145v5'))?.overrides).toBe('shipped');
+    expect((await api.get('/quirks/shipped:huawei-eg8145v5')).body.overrides).toBe('shipped');
+    // A learnt profile taken over by an operator (the learner leaves it alone since).
+    const learnt = await until(async () => ((await api.get('/quirks')).body.profiles as { id: string; source: string; match: object }[]).find((p) => p.source === 'learnt') ?? null);
+    const off = await api.put(`/quirks/${encodeURIComponent(learnt.id)}`, { name: 'learnt, off', match: learnt.match, settings: {}, enabled: false });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ overrides: 'learnt', enabled: false });
+    // Deleting the override of a shipped profile brings it back, plain.
+    expect((await api.del('/quirks/shipped:huawei-eg8145v5')).status).toBe(204);
+    expect(await listed('shipped:huawei-eg8145v5')).toMatchObject({ source: 'shipped', overrides: null });
+    expect((await api.del(`/quirks/${own.body.id}`)).status).toBe(204);
+  });
+
+  it('refuses malformed, oversized and hostile bodies with a 4xx and saves nothing', async () => {
+    const before = await s.store.listQuirkProfiles();
+    const ok = { name: 'x', match: { productClass: 'P' } };
+    const bad: [string, string, unknown, RegExp | null][] = [
+      ['POST', '/quirks', JSON.parse('{"name":"x","match":{"productClass":"P"},"__proto__":{"enabled":false}}'), /not valid JSON|unknown member "__proto__"/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P', constructor: 'x' } }, /match: unknown member "constructor"/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P' }, settings: { maxGetNames: 1.5 } }, /maxGetNames/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P' }, settings: { maxGetNames: '64' } }, /maxGetNames/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P' }, settings: { maxGetNames: 1e9 } }, /maxGetNames/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P' }, settings: { xsiType: 'yes' } }, /xsiType: true or false/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P\u0000' } }, /match.productClass/],
+      ['POST', '/quirks', { name: 'x', match: { firmwareMin: 'v'.repeat(129) } }, /match.firmwareMin/],
+      ['POST', '/quirks', { name: 'x', match: 'P' }, /match/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P' }, settings: [] }, /settings/],
+      ['POST', '/quirks', { name: 'x', match: { productClass: 'P' }, enabled: 'no' }, /enabled/],
+      ['POST', '/quirks', { name: 'a\nb', match: { productClass: 'P' } }, /name/],
+      ['POST', '/quirks', { match: { productClass: 'P' } }, /name/],
+      ['POST', '/quirks', null, null],
+      ['POST', '/quirks', 'text', null],
+      ['PUT', '/quirks/shipped:zte-zxhn-h199a', { name: 'x', match: {}, settings: {} }, /at least one/],
+      ['PUT', '/quirks/shipped:zte-zxhn-h199a', { name: 'x', match: { oui: 'C0B101' }, settings: { booleans: 1 } }, /booleans/],
+    ];
+    for (const [method, path, body, why] of bad) {
+      const r = await api.req(method, path, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      if (why !== null) expect(r.body.message).toMatch(why);
+    }
+    // Not JSON, deeply nested, or far too large.
+    expect((await api.req('POST', '/quirks', undefined, { raw: '{"name": "x", "match": {' })).status).toBe(400);
+    const deep = `${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`;
+    expect((await api.req('POST', '/quirks', undefined, { raw: `{"name":"x","match":{"productClass":"P"},"settings":${deep}}` })).status).toBe(400);
+    const big = await api.post('/quirks', { name: 'x', match: { productClass: 'P'.repeat(20_000) } });
+    expect(big.status).toBe(413);
+    expect((await api.req('PUT', '/quirks/shipped:zte-zxhn-h199a', { name: 'x'.repeat(20_000), match: { oui: 'C0B101' } })).status).toBe(413);
+    // An id that is not in force is not created by a put.
+    expect((await api.put('/quirks/made-up', ok)).status).toBe(404);
+    expect(await s.store.listQuirkProfiles()).toEqual(before);
+    expect((await api.get('/quirks/shipped:zte-zxhn-h199a')).body).toMatchObject({ source: 'shipped', overrides: null });
+  });
+});

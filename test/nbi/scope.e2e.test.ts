@@ -115,6 +115,11 @@ const SCOPE_OPEN = new Set([
   'GET /alarms/counts',
   'GET /conformance/models',
   'GET /series/aggregate',
+  // Webhooks of the principal's own scope only (test/nbi/webhooks-scope.e2e.test.ts checks the contents).
+  'GET /webhooks',
+  'POST /webhooks',
+  'DELETE /webhooks/{id}',
+  'GET /webhooks/{id}/deliveries',
 ]);
 
 beforeAll(async () => {

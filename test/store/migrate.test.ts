@@ -63,6 +63,8 @@ async function fill(store: Store): Promise<void> {
   }
   await store.createApiToken({ id: 'tok1', name: 'ops', role: 'admin', lookup: 'abc', hash: 'f'.repeat(64), createdAt: T0 });
   await store.createWebhook({ id: 'wh1', url: 'http://127.0.0.1:9/hook', secret: 's3', events: ['device.registered'], createdAt: T0 });
+  // A webhook scoped to part of the fleet travels with its scope.
+  await store.createWebhook({ id: 'wh2', url: 'http://127.0.0.1:9/north', secret: 's4', events: [], createdAt: T0 + 1, scope: { tag: 't0', filter: 'oui = "00AA00"' } });
   // One delivery retried (lease cleared, error kept), one still leased.
   const event = (n: number) => ({ id: String(n), type: 'device.registered', at: T0 + n, deviceId: ids[n]!, data: { note: `grüße ${n}` } });
   await store.enqueueWebhookDeliveries([{ webhookId: 'wh1', event: event(0) }, { webhookId: 'wh1', event: event(1) }], T0);

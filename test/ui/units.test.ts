@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkValue, inputKind } from '../../src/ui/src/xsd.js';
 import { csvField, csvLine, duration, isOnline } from '../../src/ui/src/format.js';
 import { build, isExpression, SEARCH_HINT, searchFilter } from '../../src/ui/src/filters.js';
+import { draftBody, draftOf, EMPTY_DRAFT, matchText } from '../../src/ui/src/quirks.js';
 
 describe('checkValue', () => {
   it('accepts and normalises each type, refuses what the CPE would refuse', () => {
@@ -74,5 +75,18 @@ describe('online', () => {
     expect(isOnline('2024-01-01T11:53:00Z', 300, now)).toBe(false);
     expect(isOnline('2024-01-01T11:10:00Z', null, now)).toBe(true);
     expect(isOnline(null, 300, now)).toBe(false);
+  });
+});
+
+describe('quirk profile drafts', () => {
+  it('round-trip a body, leave empty fields out, and pass a bad size on for the API to refuse', () => {
+    const body = { name: 'lab', match: { oui: '00147F', firmwareMin: '2.0' }, settings: { maxGetNames: 32, booleans: 'words', xsiType: false }, enabled: false };
+    expect(draftBody(draftOf(body))).toEqual(body);
+    expect(draftBody({ ...EMPTY_DRAFT, name: 'x', productClass: ' P ', maxGetNames: ' 0 ' })).toEqual({ name: 'x', match: { productClass: 'P' }, settings: { maxGetNames: 0 }, enabled: true });
+    expect(draftBody({ ...EMPTY_DRAFT, maxGetNames: '1.5' }).settings).toEqual({ maxGetNames: '1.5' });
+    expect(draftOf({ name: 'x', match: {}, settings: { teleport: true, xsiType: 'yes' }, enabled: true }).flags.xsiType).toBe('');
+    expect(matchText({ oui: '00147F', firmwareMin: '1', firmwareMax: '1' })).toBe('OUI 00147F, firmware 1');
+    expect(matchText({ firmwareMax: '3' })).toBe('firmware … – 3');
+    expect(matchText({})).toBe('every device');
   });
 });

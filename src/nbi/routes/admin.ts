@@ -2,14 +2,15 @@
  * Tokens, webhooks and their deliveries (admin), and the event stream (any role).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EVENT_TYPES } from '../../events/bus.js';
-import type { ApiRole, Capability, PrincipalScope, WebhookDeliveryState } from '../../store/types.js';
+import type { ApiRole, Capability, PrincipalScope, WebhookDeliveryState, WebhookRecord } from '../../store/types.js';
 import { checkCapabilities, issueToken, ROLES } from '../../auth/tokens.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { ApiError, badRequest, conflict, notFound } from '../errors.js';
 import { iso } from '../present.js';
 import { CAPABILITIES_SCHEMA, DEVICE_ID, ERRORS, ID_PARAMS, SCOPE_SCHEMA } from '../schemas.js';
 import { parseFilter } from '../query.js';
+import { hasScope, normalScope, sameScope } from '../scope.js';
 import type { NbiContext } from '../context.js';
 
 const TOKEN_INFO = {
@@ -26,8 +27,16 @@ const TOKEN_INFO = {
 };
 const WEBHOOK_INFO = {
   type: 'object',
-  properties: { id: { type: 'string' }, url: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, createdAt: { type: 'string' } },
+  properties: {
+    id: { type: 'string' },
+    url: { type: 'string' },
+    events: { type: 'array', items: { type: 'string' } },
+    createdAt: { type: 'string' },
+    scope: { ...SCOPE_SCHEMA, description: 'only events of devices in this part of the fleet (a filter and/or a tag) are sent; null: every event' },
+  },
 };
+
+const webhookInfo = (w: WebhookRecord): Record<string, unknown> => ({ id: w.id, url: w.url, events: w.events, createdAt: iso(w.createdAt), scope: w.scope ?? null });
 
 const DELIVERY_STATES: readonly WebhookDeliveryState[] = ['pending', 'delivered', 'failed'];
 const DELIVERY_INFO = {
@@ -48,6 +57,17 @@ const DELIVERY_INFO = {
 
 export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void {
   const { store } = ctx;
+
+  /**
+   * The webhook, if the principal may see it: a scoped principal sees only webhooks of its
+   * own scope (src/nbi/scope.ts), the others are as if they did not exist.
+   */
+  const visibleWebhook = async (req: FastifyRequest, id: string): Promise<WebhookRecord> => {
+    const hook = (await store.listWebhooks()).find((w) => w.id === id);
+    const own = req.principal?.scope;
+    if (hook === undefined || (hasScope(own) && !sameScope(own, hook.scope))) throw notFound(`webhook ${id}`);
+    return hook;
+  };
 
   api.get(
     '/tokens',
@@ -98,13 +118,23 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
 
   api.get(
     '/webhooks',
-    { config: { role: 'admin' }, schema: { summary: 'Webhooks (secrets are not shown)', tags: ['events'], response: { 200: { type: 'object', properties: { webhooks: { type: 'array', items: WEBHOOK_INFO } } }, ...ERRORS } } },
-    async () => ({
-      webhooks: (await store.listWebhooks()).map((w) => ({ id: w.id, url: w.url, events: w.events, createdAt: iso(w.createdAt) })),
-    }),
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Webhooks (secrets are not shown)',
+        description: 'A principal scoped to part of the fleet sees only the webhooks of its own scope.',
+        tags: ['events'],
+        response: { 200: { type: 'object', properties: { webhooks: { type: 'array', items: WEBHOOK_INFO } } }, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const own = req.principal?.scope;
+      const hooks = await store.listWebhooks();
+      return { webhooks: (hasScope(own) ? hooks.filter((w) => sameScope(own, w.scope)) : hooks).map(webhookInfo) };
+    },
   );
 
-  api.post<{ Body: { url: string; events?: string[]; secret?: string } }>(
+  api.post<{ Body: { url: string; events?: string[]; secret?: string; scope?: PrincipalScope | null } }>(
     '/webhooks',
     {
       config: { role: 'admin' },
@@ -113,7 +143,8 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
         description:
           'POST of the event JSON with X-Flotilla-Signature: sha256=hex(HMAC-SHA256(secret, "<X-Flotilla-Timestamp>.<body>")), ' +
           'retried with exponential back-off until a 2xx. Deliveries are kept in the store (see GET /webhooks/{id}/deliveries), ' +
-          'so a restart loses none.',
+          'so a restart loses none. With a scope (a filter and/or a tag), only events of devices in that part of the fleet are sent, ' +
+          'and no event of no device. A principal scoped to part of the fleet creates webhooks of its own scope only.',
         tags: ['events'],
         body: {
           type: 'object',
@@ -121,6 +152,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
             url: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
             events: { type: 'array', maxItems: EVENT_TYPES.length, items: { type: 'string', enum: [...EVENT_TYPES] } },
             secret: { type: 'string', minLength: 16, maxLength: 256 },
+            scope: SCOPE_SCHEMA,
           },
           required: ['url'],
           additionalProperties: false,
@@ -134,12 +166,13 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       } catch {
         throw badRequest('url: not a URL');
       }
+      const scope = webhookScope(req.principal?.scope, req.body.scope, ctx.now());
       const secret = req.body.secret ?? randomBytes(32).toString('base64url');
-      const record = { id: randomUUID(), url: req.body.url, secret, events: req.body.events ?? [], createdAt: ctx.now() };
+      const record: WebhookRecord = { id: randomUUID(), url: req.body.url, secret, events: req.body.events ?? [], createdAt: ctx.now(), ...(scope !== null ? { scope } : {}) };
       await store.createWebhook(record);
-      req.audit = { target: record.id, after: { id: record.id, url: record.url, events: record.events } };
+      req.audit = { target: record.id, after: { id: record.id, url: record.url, events: record.events, scope } };
       ctx.webhooksChanged();
-      return reply.code(201).send({ id: record.id, url: record.url, events: record.events, createdAt: iso(record.createdAt), secret });
+      return reply.code(201).send({ ...webhookInfo(record), secret });
     },
   );
 
@@ -147,6 +180,8 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
     '/webhooks/:id',
     { config: { role: 'admin' }, schema: { summary: 'Remove a webhook', tags: ['events'], params: ID_PARAMS, response: { 204: { type: 'null' }, ...ERRORS } } },
     async (req, reply) => {
+      const hook = await visibleWebhook(req, req.params.id);
+      req.audit = { before: { id: hook.id, url: hook.url, events: hook.events, scope: hook.scope ?? null } };
       if (!(await store.deleteWebhook(req.params.id))) throw notFound(`webhook ${req.params.id}`);
       ctx.webhooksChanged();
       return reply.code(204).send();
@@ -176,6 +211,7 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       },
     },
     async (req) => {
+      await visibleWebhook(req, req.params.id);
       const deliveries = await store.listWebhookDeliveries(req.params.id, {
         limit: req.query.limit ?? 100,
         ...(req.query.state !== undefined ? { state: req.query.state } : {}),
@@ -233,4 +269,19 @@ export function registerAdminRoutes(api: FastifyInstance, ctx: NbiContext): void
       });
     },
   );
+}
+
+/**
+ * The scope a new webhook gets. A scoped principal's webhooks carry its own scope (a body
+ * naming another is refused); an unscoped one gives any, or none (the whole fleet). A scope
+ * must say something: `{}` is refused rather than read as "the whole fleet".
+ */
+function webhookScope(own: PrincipalScope | null | undefined, asked: PrincipalScope | null | undefined, now: number): PrincipalScope | null {
+  if (asked != null && !hasScope(asked)) throw badRequest('scope: give a filter, a tag or both (null or no scope: the whole fleet)');
+  if (asked?.filter !== undefined) parseFilter(asked.filter, now);
+  if (hasScope(own)) {
+    if (asked !== undefined && !sameScope(own, asked)) throw new ApiError(403, 'FORBIDDEN', "a principal scoped to part of the fleet creates webhooks of its own scope only");
+    return normalScope(own);
+  }
+  return hasScope(asked) ? normalScope(asked) : null;
 }

@@ -5,7 +5,7 @@
  * See docs/conformance.md.
  */
 import type { FastifyInstance } from 'fastify';
-import type { QuirkProfile } from '../../datamodel/quirks.js';
+import { overrides, type QuirkProfile } from '../../datamodel/quirks.js';
 import type { NbiContext } from '../context.js';
 import { iso } from '../present.js';
 import { DEVICE_ID_PARAMS, ERRORS } from '../schemas.js';
@@ -37,15 +37,23 @@ const PROFILE = {
     settings: SETTINGS,
     evidence: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, what: { type: 'string' }, deviceId: { type: 'string' } } } },
     enabled: { type: 'boolean' },
+    overrides: {
+      type: ['string', 'null'],
+      enum: ['shipped', 'learnt', null],
+      description: 'an operator’s profile that took over a shipped or learnt one by reusing its id: which (DELETE brings a shipped one back); null for the operator’s own',
+    },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
 };
 /** The service checks the members (with messages); the schema bounds the size. */
+/** A profile is a few hundred bytes; anything far larger is refused before it is parsed (413). */
+const BODY_LIMIT = 16_384;
 const BODY = { type: 'object', maxProperties: 8, description: '{ name, match: {oui?, productClass?, firmwareMin?, firmwareMax?}, settings: {…}, enabled? }' } as const;
 
 const present = (p: QuirkProfile): Record<string, unknown> => ({
   ...p,
+  overrides: overrides(p),
   evidence: p.evidence.map((e) => ({ ...e, at: iso(e.at) })),
   createdAt: iso(p.createdAt),
   updatedAt: iso(p.updatedAt),
@@ -73,6 +81,7 @@ export function registerQuirkRoutes(api: FastifyInstance, ctx: NbiContext): void
     '/quirks',
     {
       config: { role: 'operator' },
+      bodyLimit: BODY_LIMIT,
       schema: { summary: 'Create an operator’s quirk profile', tags: ['quirks'], body: BODY, response: { 201: PROFILE, ...ERRORS } },
     },
     async (req, reply) => {
@@ -84,6 +93,7 @@ export function registerQuirkRoutes(api: FastifyInstance, ctx: NbiContext): void
     '/quirks/:id',
     {
       config: { role: 'operator' },
+      bodyLimit: BODY_LIMIT,
       schema: {
         summary: 'Replace a quirk profile',
         description: 'Any profile in force, a shipped or learnt one included: the result is an operator’s profile with that id (enabled: false switches it off). Deleting it brings a shipped profile back.',

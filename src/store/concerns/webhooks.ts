@@ -2,6 +2,8 @@
  * Store concern: webhooks and their durable deliveries.
  * Backends: sqlite/webhooks.ts, postgres/webhooks.ts; suite: test/store/conformance/webhooks.ts.
  */
+import type { PrincipalScope } from './tokens.js';
+
 /** An HTTP endpoint told about events (src/nbi/events.ts), with its HMAC secret. */
 export interface WebhookRecord {
   id: string;
@@ -11,6 +13,11 @@ export interface WebhookRecord {
   /** Event types delivered; empty means all. */
   events: string[];
   createdAt: number;
+  /**
+   * Only events of devices in this part of the fleet are sent (issue 10: a webhook made by, or
+   * for, a tenant or region; src/nbi/scope.ts); absent or null: every event. Kept as given.
+   */
+  scope?: PrincipalScope | null;
 }
 
 /**

@@ -1105,6 +1105,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 65, name: 'capabilities of tokens and users (provision)', up: CAPABILITIES },
   { version: 70, name: 'the nodes write op: a row listed and read in one session, written once', up: NODES_OP },
   { version: 80, name: 'tasks waiting across sessions stay running (expiry index)', up: WAITING_TASKS_RUN },
+  // JSON {filter?, tag?} as text, like api_tokens.scope; null: the whole fleet.
+  { version: 81, name: 'webhooks: the part of the fleet a webhook hears', up: 'ALTER TABLE webhooks ADD COLUMN scope text;' },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -15,6 +15,8 @@ import {
   eventJson,
   finishValues,
   newDeliveryId,
+  scopeOfRow,
+  scopeText,
   toClaimed,
   toDelivery,
   type ClaimedRow,
@@ -28,25 +30,28 @@ interface WebhookRow {
   secret: string;
   events: string[];
   created_at: number;
+  scope: string | null;
 }
 
 export async function createWebhook(db: PgDb, w: WebhookRecord): Promise<void> {
-  await db.run('INSERT INTO webhooks (id, url, secret, events, created_at) VALUES ($1, $2, $3, $4, $5)', [
+  await db.run('INSERT INTO webhooks (id, url, secret, events, created_at, scope) VALUES ($1, $2, $3, $4, $5, $6)', [
     w.id,
     w.url,
     w.secret,
     JSON.stringify(w.events),
     w.createdAt,
+    scopeText(w.scope),
   ]);
 }
 
 export async function listWebhooks(db: PgDb): Promise<WebhookRecord[]> {
-  return (await db.query<WebhookRow>('SELECT id, url, secret, events, created_at FROM webhooks ORDER BY created_at, id')).map((r) => ({
+  return (await db.query<WebhookRow>('SELECT id, url, secret, events, created_at, scope FROM webhooks ORDER BY created_at, id')).map((r) => ({
     id: r.id,
     url: r.url,
     secret: r.secret,
     events: r.events,
     createdAt: r.created_at,
+    ...scopeOfRow(r.scope),
   }));
 }
 

@@ -671,6 +671,12 @@ ALTER TABLE users ADD COLUMN capabilities TEXT NOT NULL DEFAULT '[]' CHECK (json
     // finds those by this index beside tasks_expiring.
     up: `CREATE INDEX tasks_expiring_waiting ON tasks (expires_at) WHERE state = 'running' AND response IS NOT NULL AND expires_at IS NOT NULL;`,
   },
+  {
+    version: 81,
+    name: 'webhooks: the part of the fleet a webhook hears',
+    // JSON {filter?, tag?} (src/store/concerns/tokens.ts PrincipalScope); null: the whole fleet.
+    up: 'ALTER TABLE webhooks ADD COLUMN scope TEXT;',
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

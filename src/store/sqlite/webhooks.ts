@@ -15,6 +15,8 @@ import {
   eventJson,
   finishValues,
   newDeliveryId,
+  scopeOfRow,
+  scopeText,
   toClaimed,
   toDelivery,
   type ClaimedRow,
@@ -28,22 +30,24 @@ interface WebhookRow {
   secret: string;
   events: string;
   created_at: number;
+  scope: string | null;
 }
 
 export function createWebhook(db: Db, w: WebhookRecord): void {
-  db.run('INSERT INTO webhooks (id, url, secret, events, created_at) VALUES (@id, @url, @secret, @events, @createdAt)', {
+  db.run('INSERT INTO webhooks (id, url, secret, events, created_at, scope) VALUES (@id, @url, @secret, @events, @createdAt, @scope)', {
     id: w.id,
     url: w.url,
     secret: w.secret,
     events: json(w.events),
     createdAt: w.createdAt,
+    scope: scopeText(w.scope),
   });
 }
 
 export function listWebhooks(db: Db): WebhookRecord[] {
   return db
-    .all<WebhookRow>('SELECT id, url, secret, events, created_at FROM webhooks ORDER BY created_at, id')
-    .map((r) => ({ id: r.id, url: r.url, secret: r.secret, events: JSON.parse(r.events) as string[], createdAt: r.created_at }));
+    .all<WebhookRow>('SELECT id, url, secret, events, created_at, scope FROM webhooks ORDER BY created_at, id')
+    .map((r) => ({ id: r.id, url: r.url, secret: r.secret, events: JSON.parse(r.events) as string[], createdAt: r.created_at, ...scopeOfRow(r.scope) }));
 }
 
 export function deleteWebhook(db: Db, id: string): boolean {

@@ -10,6 +10,8 @@ export interface AppContext {
   role: Role;
   /** Rights beside the role, in effect (api.ts canProvision). */
   capabilities: Capability[];
+  /** Scoped to part of the fleet: fleet-wide pages (policies, quirks, …) answer 403, so they are not linked. */
+  scoped: boolean;
   stream: EventStream;
   activity: Activity;
   signOut: () => void;

@@ -8,7 +8,7 @@ import { API_BASE } from './api';
 
 export interface FlotillaEvent {
   id: string;
-  type: 'device.registered' | 'device.booted' | 'device.inform' | 'task.done' | 'task.faulted' | 'task.expired' | 'campaign.changed' | 'campaign.device' | 'campaign.progress' | 'alarm.raised' | 'alarm.updated' | 'alarm.cleared' | 'alarm.acknowledged' | 'policy.changed' | 'policy.compliance';
+  type: 'device.registered' | 'device.booted' | 'device.inform' | 'task.done' | 'task.faulted' | 'task.expired' | 'campaign.changed' | 'campaign.device' | 'campaign.progress' | 'alarm.raised' | 'alarm.updated' | 'alarm.cleared' | 'alarm.acknowledged' | 'policy.changed' | 'policy.compliance' | 'quirks.changed';
   at: number;
   deviceId: string;
   data: Record<string, unknown>;

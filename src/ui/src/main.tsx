@@ -9,6 +9,7 @@ import { ActivityPanel } from './components/activity-panel';
 import { EventStream, type StreamState } from './events';
 import { CampaignPage, CampaignsPage } from './pages/Campaigns';
 import { PoliciesPage, PolicyPage } from './pages/Policies';
+import { QuirksPage } from './pages/Quirks';
 import { DevicePage } from './pages/Device';
 import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
@@ -66,6 +67,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <PoliciesPage />;
     case 'policy':
       return <PolicyPage key={route.id ?? 'new'} id={route.id} />;
+    case 'quirks':
+      return <QuirksPage marked={route.profile} />;
     case 'tokens':
       return <TokensPage />;
     case 'audit':
@@ -86,7 +89,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
   const route = useRoute();
   const ctx = useMemo<AppContext>(() => {
     const stream = new EventStream(session.api.authHeaders('GET'));
-    return { api: session.api, role: session.role, capabilities: session.capabilities ?? [], stream, activity: new Activity(), signOut: onSignOut };
+    return { api: session.api, role: session.role, capabilities: session.capabilities ?? [], scoped: session.scoped === true, stream, activity: new Activity(), signOut: onSignOut };
     // One stream per sign-in, not per render.
     // (onSignOut is stable: App passes the same function for the session's life.)
   }, [session]);
@@ -95,7 +98,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', policies: 'Policies', policy: 'Policy', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', policies: 'Policies', policy: 'Policy', quirks: 'Quirk profiles', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -127,6 +130,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
                 {nav('/policies', 'Policies', route.page === 'policies' || route.page === 'policy')}
                 {nav('/campaigns', 'Campaigns', route.page === 'campaigns' || route.page === 'campaign')}
                 {nav('/files', 'Files', route.page === 'files')}
+                {nav('/quirks', 'Quirks', route.page === 'quirks')}
                 {session.role === 'admin' ? nav('/tokens', 'Tokens', route.page === 'tokens') : null}
                 {session.role === 'admin' ? nav('/audit', 'Audit', route.page === 'audit') : null}
               </>

@@ -22,6 +22,24 @@ export function webhooksConformance(name: string, factory: () => Promise<StoreFi
       expect((await store.listWebhooks()).map((x) => x.id)).toEqual(['w2']);
     });
 
+    it('webhooks: a scope (filter and/or tag) is kept as given; a webhook of the whole fleet has none', async () => {
+      const base = { url: 'https://oss.example/hook', secret: 's'.repeat(32), events: [] };
+      const north = { ...base, id: 'north', createdAt: T0, scope: { tag: 'north' } };
+      const both = { ...base, id: 'both', createdAt: T0 + 1, scope: { filter: 'productClass = "Box \\"A\\""', tag: 'région-sud' } };
+      const all = { ...base, id: 'all', createdAt: T0 + 2 };
+      await store.createWebhook(north);
+      await store.createWebhook(both);
+      await store.createWebhook({ ...all, scope: null });
+      const listed = await store.listWebhooks();
+      expect(listed).toEqual([north, both, all]);
+      expect('scope' in listed[2]!).toBe(false);
+      expect(await store.deleteWebhook('north')).toBe(true);
+      expect((await store.listWebhooks()).map((w) => [w.id, w.scope ?? null])).toEqual([
+        ['both', both.scope],
+        ['all', null],
+      ]);
+    });
+
     describe('webhook deliveries', () => {
       const LEASE = 10_000;
       const hook1 = { id: 'w1', url: 'https://oss.example/a', secret: 'secret-one-0123456789', events: [], createdAt: T0 };

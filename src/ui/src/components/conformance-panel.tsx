@@ -9,6 +9,7 @@ import { devicePath, errorText } from '../api';
 import { useApp } from '../app-context';
 import { download } from '../bulk';
 import { csvLine } from '../format';
+import { quirkHref } from '../quirks';
 import { Button, Card, ErrorBox, Loading } from './ui';
 
 interface Finding {
@@ -49,7 +50,7 @@ const KINDS: { id: string; label: string; what: string }[] = [
 const SHOWN = 200;
 
 export function DeviceConformance({ id, live }: { id: string; live: number }): JSX.Element {
-  const { api } = useApp();
+  const { api, scoped } = useApp();
   const [report, setReport] = useState<Report | null>(null);
   const [quirks, setQuirks] = useState<Quirks | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -98,7 +99,20 @@ export function DeviceConformance({ id, live }: { id: string; live: number }): J
           <dt>Quirks applied</dt>
           <dd data-testid="quirks">
             {settings.length === 0 ? 'none' : settings.map(([k, v]) => `${k}: ${String(v)}`).join(', ')}
-            {quirks && quirks.profiles.length > 0 ? <span class="muted"> (from {quirks.profiles.join(', ')})</span> : null}
+            {quirks && quirks.profiles.length > 0 ? (
+              <span class="muted">
+                {' '}
+                (from{' '}
+                {quirks.profiles.map((p, i) => (
+                  <span key={p}>
+                    {i > 0 ? ', ' : ''}
+                    {/* The profiles page is fleet-wide: a scoped principal gets 403 there, so no link. */}
+                    {scoped ? <code>{p}</code> : <a href={quirkHref(p)}>{p}</a>}
+                  </span>
+                ))}
+                )
+              </span>
+            ) : null}
           </dd>
         </dl>
       </Card>
