@@ -206,14 +206,29 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
  * A root that is a parameter (no trailing ".") has nothing strictly under it.
  */
 function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNames' }>, reads: readonly Extract<ParameterOp, { op: 'setValues' }>[]): void {
-  const params = lastByName(op.params);
-  const listed = new Map<string, boolean>();
-  for (const p of params) listed.set(p.name, p.writable);
+  // One map entry per listed node carries everything the plan needs to know about it, so a
+  // 6,000-node discovery costs about one hash lookup per node and per read value (this plan
+  // was a quarter of the store's CPU per bootstrap with a map or set per question).
+  // Map.set keeps a key's first position and its last value: lastByName's order and winner.
+  const listed = new Map<string, Listed>();
+  for (const p of op.params) {
+    const e = listed.get(p.name);
+    if (e === undefined) listed.set(p.name, { writable: p.writable, read: -1, slot: 0 });
+    else e.writable = p.writable;
+  }
   const ancestors = new Set<string>();
   // Up from each node until an ancestor that is listed or already found: those above it are
   // settled by that one, so a 6,000-node answer costs one pass, not one per level per node.
+  // Answers come in tree order, so most nodes share the parent of the one before: that
+  // parent is recognised by comparing prefixes, without cutting and hashing it again.
+  let settled = '';
   for (const name of listed.keys()) {
-    for (let a = parentOf(name); a !== null && !listed.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
+    const end = parentEnd(name);
+    if (end < 0) continue;
+    if (end === settled.length && name.startsWith(settled)) continue;
+    const parent = name.slice(0, end);
+    for (let a: string | null = parent; a !== null && !listed.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
+    settled = parent;
   }
 
   if (op.root === '' || op.root.endsWith('.')) {
@@ -222,29 +237,45 @@ function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNa
   }
   // A listed row that a following read also answers is written once, with both (nodes);
   // the names of the others go alone, before them (the sets of rows are disjoint).
-  const valued = new Set<string>();
   const merged: { read: (typeof reads)[number]; nodes: [string, boolean, string, string][]; values: [string, string, string][] }[] = [];
-  for (const read of reads) {
+  for (let r = 0; r < reads.length; r++) {
+    const read = reads[r]!;
     const nodes: [string, boolean, string, string][] = [];
-    const values: [string, string, string][] = [];
-    for (const p of lastByName(read.params)) {
-      const writable = listed.get(p.name);
-      if (writable === undefined) values.push([p.name, p.value, p.type]);
+    // Values of unlisted paths are rare (a read outside the listed root): de-duplicated apart.
+    const unlisted = new Map<string, [string, string, string]>();
+    for (const p of read.params) {
+      const e = listed.get(p.name);
+      if (e === undefined) unlisted.set(p.name, [p.name, p.value, p.type]);
+      else if (e.read === r) nodes[e.slot] = [p.name, e.writable, p.value, p.type];
       else {
-        nodes.push([p.name, writable, p.value, p.type]);
-        valued.add(p.name);
+        e.read = r;
+        e.slot = nodes.length;
+        nodes.push([p.name, e.writable, p.value, p.type]);
       }
     }
-    merged.push({ read, nodes, values });
+    merged.push({ read, nodes, values: [...unlisted.values()] });
   }
   const names: [string, boolean][] = [];
-  for (const [name, writable] of listed) if (!valued.has(name)) names.push([name, writable]);
+  for (const [name, e] of listed) if (e.read < 0) names.push([name, e.writable]);
   if (names.length > 0) steps.push({ k: 'names', at: op.at, items: names });
   if (ancestors.size > 0) steps.push({ k: 'ensure', at: op.at, items: [...ancestors] });
   for (const { read, nodes, values } of merged) {
     if (nodes.length > 0) steps.push({ k: 'nodes', at: op.at, valuesAt: read.at, touch: read.touch, items: nodes });
     if (values.length > 0) steps.push({ k: 'values', at: read.at, touch: read.touch, items: values });
   }
+}
+
+/** What planNames knows of a listed node: writable, and the last read (index) and item slot that valued it. */
+interface Listed {
+  writable: boolean;
+  read: number;
+  slot: number;
+}
+
+/** The length of a path's parent prefix ("A.B.c" → 4, "A.B." → 2), or -1 when it has none. */
+function parentEnd(path: string): number {
+  const dot = path.lastIndexOf('.', path.endsWith('.') ? path.length - 2 : path.length - 1);
+  return dot < 0 ? -1 : dot + 1;
 }
 
 /** "A.B.c" → "A.B."; "A.B." → "A."; "A." or "A" → null. */

@@ -15,38 +15,36 @@ import { insertSamples } from './series.js';
  * kept), unless `touch` says the value was explicitly re-read. No ancestor rows are made
  * here: objects come from GetParameterNames (setNames) and AddObject, and an Inform must
  * stay as cheap as its list.
+ *
+ * The tree upserts take one row per run of a cached statement, with positional parameters:
+ * the driver runs in-process, so a run costs a bind and a step, and the items are neither
+ * encoded as JSON here nor picked apart with ->> in SQL (measured on a 5,000-node discovery:
+ * about a quarter less than one json_each statement, and no 300 KB string per commit).
+ * Parameters: device, path, object, …
  */
-const SET_VALUES = `
-INSERT INTO parameters (device_id, path, object, value, type, value_at)
-SELECT @device, j.value ->> 0, substr(j.value ->> 0, -1) = '.', j.value ->> 1, j.value ->> 2, @at
-FROM json_each(@items) AS j WHERE true
+const SET_VALUE = `
+INSERT INTO parameters (device_id, path, object, value, type, value_at) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (device_id, path) DO UPDATE
 SET value = excluded.value, type = excluded.type, value_at = excluded.value_at
-WHERE @touch OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type`;
+WHERE ? OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type`;
 
-const SET_NAMES = `
-INSERT INTO parameters (device_id, path, object, writable, names_at)
-SELECT @device, j.value ->> 0, substr(j.value ->> 0, -1) = '.', j.value ->> 1, @at
-FROM json_each(@items) AS j WHERE true
+const SET_NAME = `
+INSERT INTO parameters (device_id, path, object, writable, names_at) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at`;
 
 /**
  * A row listed and read in the same session (session-writes.ts `nodes`): one upsert with both.
  * value_at moves as the values upsert would move it: on touch, or when value or type changed.
  */
-const SET_NODES = `
-INSERT INTO parameters (device_id, path, object, writable, names_at, value, type, value_at)
-SELECT @device, j.value ->> 0, substr(j.value ->> 0, -1) = '.', j.value ->> 1, @at, j.value ->> 2, j.value ->> 3, @valuesAt
-FROM json_each(@items) AS j WHERE true
+const SET_NODE = `
+INSERT INTO parameters (device_id, path, object, writable, names_at, value, type, value_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (device_id, path) DO UPDATE
 SET writable = excluded.writable, names_at = excluded.names_at, value = excluded.value, type = excluded.type,
-  value_at = CASE WHEN @touch OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type
+  value_at = CASE WHEN ? OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type
     THEN excluded.value_at ELSE parameters.value_at END`;
 
 /** Ancestor objects implied by a node; existing rows are left as they are. */
-const ENSURE_OBJECTS = `
-INSERT INTO parameters (device_id, path, object, names_at)
-SELECT @device, j.value, 1, @at FROM json_each(@items) AS j WHERE true
+const ENSURE_OBJECT = `INSERT INTO parameters (device_id, path, object, names_at) VALUES (?, ?, 1, ?)
 ON CONFLICT (device_id, path) DO NOTHING`;
 
 const SET_ATTRIBUTES = `
@@ -72,11 +70,9 @@ const DELETE_ALL_FROM = 'DELETE FROM parameters WHERE device_id = @device AND pa
 const DELETE_EXACT = 'DELETE FROM parameters WHERE device_id = @device AND path = @path';
 /** A child's subtree: every prefix ends with "." (0x2E), so "/" (0x2F) bounds its range. */
 
-/** Strictly below root (path > root), minus the nodes the answer vouched for. */
-const PRUNE_RANGE = `DELETE FROM parameters WHERE device_id = @device AND path > @lo AND path < @hi
-  AND path NOT IN (SELECT value FROM json_each(@keep))`;
-const PRUNE_ALL_FROM = `DELETE FROM parameters WHERE device_id = @device AND path > @lo
-  AND path NOT IN (SELECT value FROM json_each(@keep))`;
+/** Strictly below root (path > root): the rows a whole-subtree answer judges. */
+const RANGE_PATHS = 'SELECT path FROM parameters WHERE device_id = @device AND path > @lo AND path < @hi';
+const RANGE_PATHS_ALL_FROM = 'SELECT path FROM parameters WHERE device_id = @device AND path > @lo';
 
 /** Direct children of root (the rest of the path has no "." except a trailing one) not in keep. */
 const CHILDREN_RANGE = `SELECT path FROM parameters WHERE device_id = @device AND path > @lo AND path < @hi
@@ -174,24 +170,30 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
       case 'clear':
         db.run(CLEAR_TREE, { device, keep: json(op.keep), except: json(op.except) });
         break;
-      case 'values':
-        db.run(SET_VALUES, { device, at: op.at, touch: bool(op.touch), items: json(op.items) });
+      case 'values': {
+        const stmt = db.stmt(SET_VALUE);
+        const touch = bool(op.touch);
+        for (const [path, value, type] of op.items) stmt.run(device, path, objectFlag(path), value, type, op.at, touch);
         break;
-      case 'names':
-        db.run(SET_NAMES, { device, at: op.at, items: json(op.items.map(([path, writable]) => [path, bool(writable)])) });
+      }
+      case 'names': {
+        const stmt = db.stmt(SET_NAME);
+        for (const [path, writable] of op.items) stmt.run(device, path, objectFlag(path), bool(writable), op.at);
         break;
-      case 'nodes':
-        db.run(SET_NODES, {
-          device,
-          at: op.at,
-          valuesAt: op.valuesAt,
-          touch: bool(op.touch),
-          items: json(op.items.map(([path, writable, value, type]) => [path, bool(writable), value, type])),
-        });
+      }
+      case 'nodes': {
+        const stmt = db.stmt(SET_NODE);
+        const touch = bool(op.touch);
+        for (const [path, writable, value, type] of op.items) {
+          stmt.run(device, path, objectFlag(path), bool(writable), op.at, value, type, op.valuesAt, touch);
+        }
         break;
-      case 'ensure':
-        db.run(ENSURE_OBJECTS, { device, at: op.at, items: json(op.items) });
+      }
+      case 'ensure': {
+        const stmt = db.stmt(ENSURE_OBJECT);
+        for (const path of op.items) stmt.run(device, path, op.at);
         break;
+      }
       case 'attrs':
         db.run(SET_ATTRIBUTES, { device, at: op.at, items: json(op.items.map(([path, n, list]) => [path, n, json(list)])) });
         break;
@@ -203,9 +205,13 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         deleteRange(db, device, op.lo, op.hi);
         break;
       case 'prune': {
-        const keep = json(op.keep);
-        if (op.hi === null) db.run(PRUNE_ALL_FROM, { device, lo: op.lo, keep });
-        else db.run(PRUNE_RANGE, { device, lo: op.lo, hi: op.hi, keep });
+        // The stored rows of the range are read and checked against the answer here: after a
+        // clear (a bootstrap) there are next to none, where `NOT IN json_each(keep)` built a
+        // 6,000-entry temporary index from a JSON text of every listed path first.
+        const rows = op.hi === null ? db.all<{ path: string }>(RANGE_PATHS_ALL_FROM, { device, lo: op.lo }) : db.all<{ path: string }>(RANGE_PATHS, { device, lo: op.lo, hi: op.hi });
+        if (rows.length === 0) break;
+        const keep = new Set(op.keep);
+        for (const { path } of rows) if (!keep.has(path)) db.run(DELETE_EXACT, { device, path });
         break;
       }
       case 'prune_children': {
@@ -295,6 +301,11 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
       }
     }
   }
+}
+
+/** The object column: objects end with ".". */
+function objectFlag(path: string): number {
+  return path.endsWith('.') ? 1 : 0;
 }
 
 function deleteRange(db: Db, device: string, lo: string, hi: string | null): void {

@@ -1,0 +1,127 @@
+/**
+ * The store's share of a bootstrap: committing a full discovery of a new device (clearTree,
+ * the GetParameterNames answer of the whole tree and the GetParameterValues answer of every
+ * leaf, in one commit, as the discovery program hands it over) on SQLite and PostgreSQL.
+ * The tree is the storm's TR-181 model (tr181-large, ~5,200 nodes), so the figures line up
+ * with bench/storm's bootstrap storm.
+ *
+ *   npx tsc && node dist/bench/store-discovery.js [--commits 40] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--no-pg]
+ *
+ * Printed per backend: commits per second, mean ms per commit (wall) and this process's CPU
+ * per commit and per node (for SQLite the statements run in this process, so CPU is the cost;
+ * for PostgreSQL the server's share is the difference between wall and CPU, roughly).
+ * PostgreSQL runs in a scratch database the run creates and drops.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadModel } from '../src/cpe/model/load.js';
+import type { ParameterInfo, ParameterValue } from '../src/cwmp/types.js';
+import { deviceIdOf } from '../src/store/device-id.js';
+import { createPostgresStore } from '../src/store/postgres/index.js';
+import { createSqliteStore } from '../src/store/sqlite/index.js';
+import type { ParameterOp, SessionCommit, Store } from '../src/store/types.js';
+
+const { values: args } = parseArgs({
+  options: {
+    commits: { type: 'string', default: '40' },
+    pg: { type: 'string', default: process.env.FLOTILLA_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' },
+    'no-pg': { type: 'boolean', default: false },
+    'no-sqlite': { type: 'boolean', default: false },
+  },
+});
+const COMMITS = Number(args.commits);
+const OWNER = 'bench';
+
+const template = loadModel('tr181-large');
+const names: ParameterInfo[] = [];
+const values: ParameterValue[] = [];
+for (const [path, node] of template.index) {
+  names.push({ name: path, writable: node.writable });
+  if (node.kind === 'param') values.push({ name: path, value: node.value, type: node.type });
+}
+
+function discovery(serial: string, at: number): SessionCommit {
+  const identity = { manufacturer: 'Bench', oui: template.deviceId.oui, productClass: template.deviceId.productClass, serialNumber: serial };
+  const deviceId = deviceIdOf(identity);
+  // Values differ per device, as serial numbers and MACs do.
+  const vals = values.map((v, i) => (i % 7 === 0 ? { ...v, value: `${v.value}${serial}` } : v));
+  const parameterOps: ParameterOp[] = [
+    { op: 'clearTree' },
+    { op: 'setNames', at, root: template.root, nextLevel: false, params: names },
+    { op: 'setValues', at, touch: true, params: vals },
+  ];
+  return {
+    deviceId,
+    lockOwner: OWNER,
+    identity,
+    informAt: at,
+    events: [{ eventCode: '0 BOOTSTRAP', commandKey: '' }],
+    parameterOps,
+    requestOutcomes: [],
+    cpeMessages: [],
+    log: { deviceId, startedAt: at, endedAt: at, events: [], rpcs: [], cpeRequests: [], outcome: 'ok', linkedRequests: [] },
+    releaseLock: true,
+  };
+}
+
+async function run(label: string, store: Store): Promise<void> {
+  const tag = randomBytes(3).toString('hex');
+  const commits = Array.from({ length: COMMITS + 5 }, (_, i) => discovery(`D${tag}${i}`, Date.now() + i));
+  let wall = 0;
+  let cpu = 0;
+  for (let i = 0; i < commits.length; i++) {
+    const c = commits[i]!;
+    const opened = await store.openSession({ deviceId: c.deviceId, lockOwner: OWNER, lockTtlMs: 60_000, now: c.informAt });
+    if (opened.lock !== 'acquired') throw new Error('lock busy');
+    const t = performance.now();
+    const u = process.cpuUsage();
+    await store.commitSession(c);
+    const du = process.cpuUsage(u);
+    // The first few warm the statement caches and the database file up.
+    if (i >= 5) {
+      wall += performance.now() - t;
+      cpu += (du.user + du.system) / 1000;
+    }
+  }
+  const nodes = names.length;
+  console.log(
+    `store-discovery  ${label.padEnd(10)} ${((COMMITS * 1000) / wall).toFixed(1).padStart(6)} commits/s  ` +
+      `${(wall / COMMITS).toFixed(2)} ms/commit wall  ${(cpu / COMMITS).toFixed(2)} ms/commit CPU  ` +
+      `${((cpu * 1000) / (COMMITS * nodes)).toFixed(2)} µs/node CPU  (${nodes} nodes, ${values.length} values, n=${COMMITS})`,
+  );
+}
+
+if (!args['no-sqlite']) {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-discovery-'));
+  const store = await createSqliteStore({ dataDir: dir });
+  try {
+    await run('sqlite', store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!args['no-pg']) {
+  const admin = new pg.Client({ connectionString: args.pg });
+  await admin.connect();
+  const database = `flotilla_bench_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${database}`);
+  try {
+    const url = new URL(args.pg);
+    url.pathname = `/${database}`;
+    const store = await createPostgresStore({ url: url.href });
+    try {
+      await run('postgres', store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+    await admin.end();
+  }
+}
