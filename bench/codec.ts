@@ -2,11 +2,14 @@
  * Micro-benchmark of the CWMP codec's hot paths: an Inform (12 parameters, what every session
  * starts with) and a 1,000-parameter GetParameterValuesResponse, parsed and built. The
  * "xml only" rows time the saxes adapter alone, to show what the parser costs versus our
- * tree walking.
+ * tree walking. The bootstrap rows parse 5,000-entry GetParameterValuesResponse and
+ * GetParameterNamesResponse both ways in the same run: parseEnvelope (the scanner's fast path,
+ * src/cwmp/scan.ts) and parseEnvelopeFull (saxes and the tree readers), with µs per entry and
+ * the ratio.
  *
  *   npx tsc && node dist/bench/codec.js [seconds-per-case]
  */
-import { buildEnvelope, parseEnvelope } from '../src/cwmp/codec.js';
+import { buildEnvelope, parseEnvelope, parseEnvelopeFull } from '../src/cwmp/codec.js';
 import type { Envelope, ParameterValue } from '../src/cwmp/types.js';
 import { parseXml } from '../src/cwmp/xml.js';
 
@@ -38,6 +41,13 @@ const inform: Envelope = {
   },
 };
 const gpvr: Envelope = { namespace: NS, header: { id: '7' }, body: { method: 'GetParameterValuesResponse', parameterList: params(1000) } };
+const BIG = 5000;
+const gpvr5k: Envelope = { namespace: NS, header: { id: '8' }, body: { method: 'GetParameterValuesResponse', parameterList: params(BIG) } };
+const gpnr5k: Envelope = {
+  namespace: NS,
+  header: { id: '9' },
+  body: { method: 'GetParameterNamesResponse', parameterList: params(BIG).map((p, i) => ({ name: p.name, writable: i % 3 === 0 })) },
+};
 
 interface Row {
   name: string;
@@ -80,6 +90,25 @@ function main(): void {
     measure('xml only: Inform', informXml.length, () => parseXml(informXml), seconds),
     measure('xml only: GPVResponse (1,000)', gpvrXml.length, () => parseXml(gpvrXml), seconds),
   ];
+  const gpvr5kXml = buildEnvelope(gpvr5k);
+  const gpnr5kXml = buildEnvelope(gpnr5k);
+  const pairs: [string, string][] = [
+    ['GPVResponse (5,000)', gpvr5kXml],
+    ['GPNResponse (5,000)', gpnr5kXml],
+  ];
+  const ratios: string[] = [];
+  for (const [label, xml] of pairs) {
+    const a = parseEnvelope(xml);
+    const b = parseEnvelopeFull(xml);
+    if (!a.ok || !b.ok || JSON.stringify(a.value) !== JSON.stringify(b.value)) throw new Error(`${label}: the two paths disagree`);
+    const fast = measure(`parse ${label} scanner`, xml.length, () => parseEnvelope(xml), seconds);
+    const full = measure(`parse ${label} saxes`, xml.length, () => parseEnvelopeFull(xml), seconds);
+    rows.push(fast, full);
+    ratios.push(
+      `${label}: ${(full.usPerOp / BIG).toFixed(3)} µs/entry with saxes, ${(fast.usPerOp / BIG).toFixed(3)} µs/entry scanned, ` +
+        `${(full.usPerOp / fast.usPerOp).toFixed(1)}× faster`,
+    );
+  }
   console.log(`node ${process.version}; Inform ${informXml.length} B, GPVResponse ${gpvrXml.length} B`);
   console.log('case'.padEnd(32) + 'ops/s'.padStart(12) + 'µs/op'.padStart(12) + 'MB/s'.padStart(10));
   for (const r of rows) {
@@ -90,6 +119,7 @@ function main(): void {
         r.mbPerS.toFixed(1).padStart(10),
     );
   }
+  for (const r of ratios) console.log(r);
 }
 
 main();

@@ -19,6 +19,7 @@ import { voucherCodecs } from './rpc/vouchers.js';
 import { esc, isCwmpNamespace, type BuildCtx, type CodecTable, type KnownBody, type KnownMethod, type MethodCodec } from './rpc/shared.js';
 import { CWMP_NAMESPACES, type CwmpBody, type CwmpHeader, type CwmpNamespace, type Envelope } from './types.js';
 import { parseBoolean, parseInteger } from './value.js';
+import { scanParameterResponse, type Scanned } from './scan.js';
 import { DEFAULT_LIMITS, NS, parseXml, type ParseLimits, type XmlElement } from './xml.js';
 
 /** Every known method, each with its reader and writer; the type makes the table complete. */
@@ -55,10 +56,35 @@ function soapChild(el: XmlElement, local: string): XmlElement | undefined {
  * so the caller can answer fault 8000/9000.
  */
 export function parseEnvelope(xml: string, limits?: Partial<ParseLimits>): Result<Envelope> {
+  const l = resolveLimits(limits);
+  // Big parameter responses (a bootstrap's discovery) take the scanner's fast path; it answers
+  // exactly as the parser would, or leaves the message to the parser.
+  if (typeof xml === 'string' && xml.length >= SCAN_MIN_LENGTH) {
+    const scanned = scanParameterResponse(xml, l);
+    if (scanned) return read(scanned.root, scanned);
+  }
+  return parseEnvelopeFull(xml, l);
+}
+
+/** Below this size the full parser is as quick, and the scanner's checks are not worth trying. */
+const SCAN_MIN_LENGTH = 4096;
+
+/** parseEnvelope through the full parser only (the reference the scanner is tested against). */
+export function parseEnvelopeFull(xml: string, limits?: Partial<ParseLimits>): Result<Envelope> {
   const doc = parseXml(xml, resolveLimits(limits));
   if (!doc.ok) return doc;
+  return read(doc.value);
+}
+
+/** parseEnvelope with the scanner tried at any size; undefined when the scanner declined. */
+export function parseEnvelopeScanned(xml: string, limits?: Partial<ParseLimits>): Result<Envelope> | undefined {
+  const scanned = scanParameterResponse(xml, resolveLimits(limits));
+  return scanned ? read(scanned.root, scanned) : undefined;
+}
+
+function read(root: XmlElement, scanned?: Scanned): Result<Envelope> {
   try {
-    return ok(readEnvelope(doc.value));
+    return ok(readEnvelope(root, scanned));
   } catch (e) {
     if (e instanceof ProtocolError) return err(e);
     // A reader bug must not take the server down; report it as the peer's bad message.
@@ -77,7 +103,7 @@ function resolveLimits(limits: Partial<ParseLimits> | undefined): ParseLimits {
   };
 }
 
-function readEnvelope(root: XmlElement): Envelope {
+function readEnvelope(root: XmlElement, scanned?: Scanned): Envelope {
   if (root.local !== 'Envelope' || !SOAP_URIS.has(root.uri)) {
     throw new ProtocolError('NOT_SOAP_ENVELOPE', `root element is {${root.uri.slice(0, 100)}}${root.local.slice(0, 100)}`);
   }
@@ -93,7 +119,8 @@ function readEnvelope(root: XmlElement): Envelope {
   }
   // Unqualified method elements are tolerated as CWMP; any other namespace is someone else's.
   const codec = method.uri === '' || isCwmpNamespace(method.uri) ? BY_NAME.get(method.local) : undefined;
-  const body: CwmpBody = codec ? codec.parse(method) : { method: 'Unknown', name: method.local, namespaceUri: method.uri };
+  const body: CwmpBody =
+    scanned?.method === method ? scanned.body : codec ? codec.parse(method) : { method: 'Unknown', name: method.local, namespaceUri: method.uri };
   return { namespace: inferNamespace(method.uri, headerEl, method), header, body };
 }
 

@@ -64,7 +64,7 @@ export const NS = {
  * Prefixes some CPEs use without declaring them (seen in the field with xsi:type on values).
  * saxes consults this only for prefixes that are not bound, so a declaration always wins.
  */
-const UNDECLARED_PREFIXES: Readonly<Record<string, string>> = {
+export const UNDECLARED_PREFIXES: Readonly<Record<string, string>> = {
   xsi: NS.xsi,
   xsd: NS.xsd,
   'soap-enc': NS.soapEnc,
@@ -72,7 +72,7 @@ const UNDECLARED_PREFIXES: Readonly<Record<string, string>> = {
   soapenc: NS.soapEnc,
 };
 
-const EMPTY_SCOPE: NsScope = Object.freeze(Object.create(null) as Record<string, string>);
+export const EMPTY_SCOPE: NsScope = Object.freeze(Object.create(null) as Record<string, string>);
 
 /** Thrown inside saxes callbacks to stop parsing at once; caught in parseXml. */
 class Abort {
@@ -154,7 +154,7 @@ export function parseXml(xml: string, limits: ParseLimits = DEFAULT_LIMITS): Res
  * Two harmless framing quirks of embedded HTTP stacks: whitespace before the XML declaration
  * (which XML forbids), and the C string terminator counted into Content-Length.
  */
-function trimQuirks(xml: string): string {
+export function trimQuirks(xml: string): string {
   // Plain loops, not regexes: a hostile run of spaces or NULs must stay linear.
   let end = xml.length;
   while (end > 0 && xml.charCodeAt(end - 1) === 0) end--;

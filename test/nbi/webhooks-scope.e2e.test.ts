@@ -4,12 +4,21 @@
  * tag A is sent A's events and none of B's (nor an event of no device); an unscoped webhook
  * beside it hears both, so B's events did happen. A token scoped to a tag makes webhooks of
  * its own scope only, and cannot see, read or delete any other (404); a malformed scope is
- * refused (400) and nothing is saved.
+ * refused (400) and nothing is saved. The scope check never holds up a CWMP session: with the
+ * check stalled, a periodic session still ends in its two store round trips.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAcs } from '../../src/acs/server.js';
 import { issueToken } from '../../src/auth/tokens.js';
+import { EventBus } from '../../src/events/bus.js';
+import { WebhookDispatcher } from '../../src/events/webhooks.js';
+import { webhookScopeCheck } from '../../src/nbi/scope.js';
+import { countingStore } from '../../src/store/counting.js';
+import { deviceIdOf } from '../../src/store/device-id.js';
+import type { Store } from '../../src/store/types.js';
+import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
 import { type Json, SimFleet, type Stack, inPath, startStack, until } from './helpers.js';
 
 interface Received {
@@ -150,5 +159,49 @@ describe('scoped webhooks', () => {
     expect((await s.api.as(tokenA).del(`/webhooks/${same.body.id}`)).status).toBe(204);
     expect((await s.api.as(tokenA).del(`/webhooks/${mineId}`)).status).toBe(204);
     expect(await hookIds()).toEqual([allId!, tagId!, filterId!].sort());
+  });
+});
+
+describe('the scope check is off the session path', () => {
+  it('a session ends in openSession + commitSession while its event waits on the scope check; the event is sent once the check answers', async () => {
+    const bus = new EventBus();
+    const counted = countingStore(s.store);
+    // The dispatcher's view of the store: device queries (the scope check) wait for the gate.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    const gated: Store = countingStore(s.store);
+    const listDevices = gated.listDevices.bind(gated);
+    gated.listDevices = async (q) => {
+      await gate;
+      return listDevices(q);
+    };
+    const dispatcher = new WebhookDispatcher(gated, bus, { pollMs: 50, inScope: webhookScopeCheck(gated) });
+    const acs = await startAcs({ store: counted, events: bus, dataDir: s.dir, host: '127.0.0.1', cwmpPort: 0, allowUnauthenticatedCpes: true, discoverOnBootstrap: false });
+    try {
+      const serial = 'GATED-1';
+      const id = deviceIdOf({ ...DEVICE, serialNumber: serial });
+      const first = new ScriptedCpe(acs.cwmpUrl);
+      await first.post(informBody({ serial, events: ['0 BOOTSTRAP', '1 BOOT'] }));
+      expect((await first.post(null)).status).toBe(204);
+      await s.store.setTags(id, ['gated'], []);
+      await s.store.createWebhook({ id: 'gated-hook', url: receiver.url('/gated'), secret: SECRET, events: ['device.inform'], createdAt: Date.now(), scope: { tag: 'gated' } });
+      dispatcher.invalidate();
+
+      const cpe = new ScriptedCpe(acs.cwmpUrl);
+      counted.reset();
+      await cpe.post(informBody({ serial }));
+      expect((await cpe.post(null)).status).toBe(204);
+      expect(counted.byMethod()).toEqual({ openSession: 1, commitSession: 1 });
+      // The session is over; its event is still waiting on the check: nothing queued yet.
+      expect(await s.store.listWebhookDeliveries('gated-hook', { limit: 10 })).toEqual([]);
+      open();
+      await until(() => receiver.at('/gated').length === 1);
+      expect(receiver.at('/gated')[0]).toMatchObject({ type: 'device.inform', deviceId: id });
+    } finally {
+      open();
+      await dispatcher.close();
+      await acs.close();
+      await s.store.deleteWebhook('gated-hook');
+    }
   });
 });

@@ -114,12 +114,18 @@ export function xsiType(el: XmlElement): string {
   const a = el.attrs;
   for (let i = 0; i < a.length; i++) {
     const at = a[i]!;
-    if (at.local === 'type' && (at.uri === '' || XSI_URIS.has(at.uri))) return normalizeType(at.value, el.ns);
+    if (isTypeAttr(at.uri, at.local)) return normalizeType(at.value, el.ns);
   }
   return '';
 }
 
-function normalizeType(qname: string, scope: NsScope): string {
+/** Whether an attribute (namespace URI, local name) is the xsi:type the readers honour. */
+export function isTypeAttr(uri: string, local: string): boolean {
+  return local === 'type' && (uri === '' || XSI_URIS.has(uri));
+}
+
+/** An xsi:type value as xsiType reports it, given the namespace bindings in scope. */
+export function normalizeType(qname: string, scope: NsScope): string {
   const v = qname.trim();
   if (v === '') return '';
   const colon = v.indexOf(':');

@@ -1,0 +1,522 @@
+/**
+ * A fast path for the two big messages of a bootstrap: GetParameterValuesResponse and
+ * GetParameterNamesResponse (5,000 entries and half a megabyte each on a TR-181 device).
+ *
+ * One pass over the string with indexOf and charCodeAt, straight to the typed list, without
+ * the SAX events and element tree of the full parser (xml.ts), which cost most of the ACS's
+ * parse time. It accepts only a plain subset of XML in the shape these messages have:
+ * an optional XML declaration, the Envelope with an optional Header of text-only entries,
+ * a Body holding only the method element, which holds only ParameterList, whose structs hold
+ * only text-only elements; attributes anywhere, namespace prefixes resolved exactly as the
+ * parser resolves them (declarations, the undeclared xsi/xsd/soap-enc spellings), the five
+ * predefined entities and character references. Anything else — comments, CDATA, PIs, any
+ * DOCTYPE, other entities, characters outside the plain XML 1.0 set, unusual names, text
+ * where none belongs, a struct without Name, a bound exceeded, malformed input of any kind —
+ * returns undefined and the caller runs the full parser, which decides (and reports the
+ * error). So the scanner never accepts what the parser refuses and never answers
+ * differently; test/cwmp/scan.test.ts checks that differentially.
+ *
+ * Pure: no I/O.
+ */
+import { isCwmpNamespace, isTypeAttr, normalizeType } from './rpc/shared.js';
+import type { GetParameterNamesResponse, GetParameterValuesResponse, ParameterInfo, ParameterValue } from './types.js';
+import { parseBoolean, normalizeValue } from './value.js';
+import { EMPTY_SCOPE, NS, UNDECLARED_PREFIXES, trimQuirks, type NsScope, type ParseLimits, type XmlAttr, type XmlElement } from './xml.js';
+
+/** What the scanner read: the envelope's skeleton (for the header and namespace) and the body. */
+export interface Scanned {
+  /** Envelope → [Header →entries], Body → method; the method element has no children here. */
+  root: XmlElement;
+  method: XmlElement;
+  body: GetParameterValuesResponse | GetParameterNamesResponse;
+}
+
+const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+const SOAP_URIS = new Set<string>([NS.soapEnv, NS.soapEnc]);
+
+// Characters the plain subset leaves to the parser: those XML 1.0 forbids, and surrogates
+// (valid in pairs, but the parser checks the pairing; rare in CWMP).
+// eslint-disable-next-line no-control-regex -- matching the control characters is the point
+const UNUSUAL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+// The XML declaration as the parser accepts it, in its plain spellings only.
+const XML_DECL = /^<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\3)?[ \t\n]*\?>/;
+
+/** Thrown to leave the scan for the full parser; caught in scanParameterResponse only. */
+class Unusual {}
+const UNUSUAL = new Unusual();
+function bail(): never {
+  throw UNUSUAL;
+}
+
+const enum C {
+  TAB = 9,
+  LF = 10,
+  SPACE = 32,
+  QUOT = 34,
+  AMP = 38,
+  APOS = 39,
+  DASH = 45,
+  DOT = 46,
+  SLASH = 47,
+  COLON = 58,
+  LT = 60,
+  EQ = 61,
+  GT = 62,
+  UNDERSCORE = 95,
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === C.UNDERSCORE;
+}
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === C.UNDERSCORE || c === C.DASH || c === C.DOT || c === C.COLON;
+}
+function isXmlChar(n: number): boolean {
+  return n === 9 || n === 10 || n === 13 || (n >= 0x20 && n <= 0xd7ff) || (n >= 0xe000 && n <= 0xfffd) || (n >= 0x10000 && n <= 0x10ffff);
+}
+
+const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** Character data with entity and character references expanded as the parser does. */
+function decodeText(raw: string): string {
+  let amp = raw.indexOf('&');
+  if (amp < 0) return raw;
+  let out = '';
+  let from = 0;
+  while (amp >= 0) {
+    const semi = raw.indexOf(';', amp + 1);
+    if (semi < 0 || semi - amp > 12) bail();
+    const name = raw.slice(amp + 1, semi);
+    let rep: string | undefined;
+    if (name.charCodeAt(0) === 35 /* # */) {
+      let num = NaN;
+      if (/^#x[0-9a-fA-F]{1,6}$/.test(name)) num = parseInt(name.slice(2), 16);
+      else if (/^#[0-9]{1,7}$/.test(name)) num = parseInt(name.slice(1), 10);
+      if (!isXmlChar(num)) bail();
+      rep = String.fromCodePoint(num);
+    } else {
+      rep = Object.prototype.hasOwnProperty.call(PREDEFINED, name) ? PREDEFINED[name] : undefined;
+      if (rep === undefined) bail();
+    }
+    out += raw.slice(from, amp) + rep;
+    from = semi + 1;
+    amp = raw.indexOf('&', from);
+  }
+  return out + raw.slice(from);
+}
+
+/** One open tag as read: names resolved, attributes kept raw for whoever needs them. */
+interface Tag {
+  qname: string;
+  local: string;
+  uri: string;
+  scope: NsScope;
+  selfClosing: boolean;
+  /** Attribute qnames, values and resolved URIs/locals (namespace declarations excluded). */
+  attrCount: number;
+}
+
+/** An item's open tag (structs and their fields), remembered by its exact text. */
+interface ItemTag {
+  text: string;
+  qname: string;
+  local: string;
+  scope: NsScope;
+  selfClosing: boolean;
+  /** Its xsi:type as xsiType reads it ("" when none). */
+  type: string;
+}
+
+/** How many distinct item tags are remembered per scope (a list uses a handful). */
+const ITEM_CACHE = 16;
+
+class Scanner {
+  i = 0;
+  count = 0;
+  // The item tags seen under `cacheScope`: the same text under the same scope reads the same.
+  private cache: ItemTag[] = [];
+  private cacheScope: NsScope | undefined;
+  // Reused attribute buffers (the hot loop must not allocate per attribute).
+  private aName: string[] = [];
+  private aValue: string[] = [];
+  private aUri: string[] = [];
+  private aLocal: string[] = [];
+  private declPrefix: string[] = [];
+  private declUri: string[] = [];
+  readonly tag: Tag = { qname: '', local: '', uri: '', scope: EMPTY_SCOPE, selfClosing: false, attrCount: 0 };
+
+  constructor(
+    readonly s: string,
+    readonly maxElements: number,
+  ) {}
+
+  skipWs(): void {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === C.SPACE || c === C.LF || c === C.TAB) i++;
+      else break;
+    }
+    this.i = i;
+  }
+
+  /** At "</": true (not consumed); at "<" + name start: false; anything else is unusual. */
+  atClose(): boolean {
+    const s = this.s;
+    if (s.charCodeAt(this.i) !== C.LT) bail();
+    const c = s.charCodeAt(this.i + 1);
+    if (c === C.SLASH) return true;
+    if (!isNameStart(c)) bail();
+    return false;
+  }
+
+  /** "</qname" S? ">" */
+  close(qname: string): void {
+    const s = this.s;
+    const i = this.i + 2;
+    if (!s.startsWith(qname, i)) bail();
+    this.i = i + qname.length;
+    this.skipWs();
+    if (s.charCodeAt(this.i) !== C.GT) bail();
+    this.i++;
+  }
+
+  private name(): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    if (!isNameStart(s.charCodeAt(i))) bail();
+    i++;
+    while (isNameChar(s.charCodeAt(i))) i++;
+    this.i = i;
+    return s.slice(start, i);
+  }
+
+  /** Read "<name attrs…>" or "<name attrs…/>" into this.tag, with the scope the parser would give. */
+  open(parent: NsScope): Tag {
+    if (++this.count > this.maxElements) bail();
+    const s = this.s;
+    this.i++; // "<"
+    const qname = this.name();
+    let n = 0;
+    let decls = 0;
+    let selfClosing = false;
+    for (;;) {
+      const before = this.i;
+      this.skipWs();
+      const c = s.charCodeAt(this.i);
+      if (c === C.GT) {
+        this.i++;
+        break;
+      }
+      if (c === C.SLASH) {
+        if (s.charCodeAt(this.i + 1) !== C.GT) bail();
+        this.i += 2;
+        selfClosing = true;
+        break;
+      }
+      if (this.i === before) bail(); // attributes need whitespace before them
+      const an = this.name();
+      this.skipWs();
+      if (s.charCodeAt(this.i) !== C.EQ) bail();
+      this.i++;
+      this.skipWs();
+      const q = s.charCodeAt(this.i);
+      if (q !== C.QUOT && q !== C.APOS) bail();
+      const end = s.indexOf(q === C.QUOT ? '"' : "'", this.i + 1);
+      if (end < 0) bail();
+      const value = s.slice(this.i + 1, end);
+      // Entities, markup and whitespace normalisation in attribute values: the parser's job.
+      if (value.indexOf('&') >= 0 || value.indexOf('<') >= 0 || value.indexOf('\n') >= 0 || value.indexOf('\t') >= 0) bail();
+      this.i = end + 1;
+      if (an === 'xmlns') {
+        this.declPrefix[decls] = '';
+        this.declUri[decls++] = value.trim();
+      } else if (an.startsWith('xmlns:')) {
+        const p = an.slice(6);
+        const uri = value.trim();
+        if (uri === '' || p === '' || p.indexOf(':') >= 0) bail();
+        this.declPrefix[decls] = p;
+        this.declUri[decls++] = uri;
+      } else {
+        this.aName[n] = an;
+        this.aValue[n++] = value;
+      }
+    }
+    let scope = parent;
+    if (decls > 0) {
+      const own = Object.create(null) as Record<string, string>;
+      for (let k = 0; k < decls; k++) {
+        const p = this.declPrefix[k]!;
+        const uri = this.declUri[k]!;
+        // Reserved prefixes and URIs have rules of their own; duplicates are errors.
+        if (/^xml/i.test(p) || uri === XML_NAMESPACE || uri === NS.xmlns || Object.prototype.hasOwnProperty.call(own, p)) bail();
+        own[p] = uri;
+      }
+      scope = Object.assign(Object.create(parent) as Record<string, string>, own);
+    }
+    const t = this.tag;
+    const colon = qname.indexOf(':');
+    if (colon < 0) {
+      t.local = qname;
+      t.uri = resolve(scope, '') ?? '';
+    } else {
+      const prefix = qname.slice(0, colon);
+      const local = qname.slice(colon + 1);
+      if (local === '' || local.indexOf(':') >= 0 || !isNameStart(local.charCodeAt(0)) || /^xml/i.test(prefix)) bail();
+      const uri = resolve(scope, prefix);
+      if (uri === undefined || uri === '') bail();
+      t.local = local;
+      t.uri = uri;
+    }
+    for (let k = 0; k < n; k++) {
+      const an = this.aName[k]!;
+      const c = an.indexOf(':');
+      if (c < 0) {
+        this.aUri[k] = '';
+        this.aLocal[k] = an;
+      } else {
+        const p = an.slice(0, c);
+        const local = an.slice(c + 1);
+        if (local === '' || local.indexOf(':') >= 0 || !isNameStart(local.charCodeAt(0)) || /^xml/i.test(p)) bail();
+        const uri = resolve(scope, p);
+        if (uri === undefined || uri === '') bail();
+        this.aUri[k] = uri;
+        this.aLocal[k] = local;
+      }
+      // Duplicates (by expanded name) are errors for the parser.
+      for (let j = 0; j < k; j++) if (this.aLocal[j] === this.aLocal[k] && this.aUri[j] === this.aUri[k]) bail();
+    }
+    t.qname = qname;
+    t.scope = scope;
+    t.selfClosing = selfClosing;
+    t.attrCount = n;
+    return t;
+  }
+
+  /**
+   * open() for the items of a list: a tag whose exact text was read before under the same scope
+   * is taken from the cache (parsing is a function of the text and the scope), so a list of
+   * 5,000 structs parses a handful of distinct tags.
+   */
+  openItem(parent: NsScope): ItemTag {
+    const s = this.s;
+    const start = this.i;
+    if (parent === this.cacheScope) {
+      const c = this.cache;
+      for (let k = 0; k < c.length; k++) {
+        const e = c[k]!;
+        if (s.startsWith(e.text, start)) {
+          if (++this.count > this.maxElements) bail();
+          this.i = start + e.text.length;
+          return e;
+        }
+      }
+    } else {
+      this.cache = [];
+      this.cacheScope = parent;
+    }
+    const t = this.open(parent);
+    const e: ItemTag = { text: s.slice(start, this.i), qname: t.qname, local: t.local, scope: t.scope, selfClosing: t.selfClosing, type: this.xsiType() };
+    if (this.cache.length < ITEM_CACHE) this.cache.push(e);
+    return e;
+  }
+
+  attrs(): XmlAttr[] {
+    const out: XmlAttr[] = [];
+    for (let k = 0; k < this.tag.attrCount; k++) out.push({ uri: this.aUri[k]!, local: this.aLocal[k]!, value: this.aValue[k]! });
+    return out;
+  }
+
+  /** xsi:type of the current tag, as xsiType (rpc/shared.ts) reads it from the element. */
+  xsiType(): string {
+    const t = this.tag;
+    for (let k = 0; k < t.attrCount; k++) if (isTypeAttr(this.aUri[k]!, this.aLocal[k]!)) return normalizeType(this.aValue[k]!, t.scope);
+    return '';
+  }
+
+  /** The text of a text-only element whose open tag was just read, and its close tag. */
+  leafText(t: { selfClosing: boolean; qname: string } = this.tag): string {
+    if (t.selfClosing) return '';
+    const s = this.s;
+    const lt = s.indexOf('<', this.i);
+    if (lt < 0 || s.charCodeAt(lt + 1) !== C.SLASH) bail();
+    const raw = s.slice(this.i, lt);
+    this.i = lt;
+    this.close(t.qname);
+    return decodeText(raw);
+  }
+
+  element(t: Tag): XmlElement {
+    return { uri: t.uri, local: t.local, attrs: this.attrs(), children: [], text: '', ns: t.scope };
+  }
+}
+
+const OBJECT_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** A prefix as the parser resolves it: declarations in scope, then the undeclared spellings. */
+function resolve(scope: NsScope, prefix: string): string | undefined {
+  // Names Object.prototype carries ("constructor", "__proto__" …) resolve oddly in the parser.
+  if (OBJECT_KEYS.has(prefix)) bail();
+  const uri = scope[prefix];
+  if (uri !== undefined) return uri;
+  return Object.prototype.hasOwnProperty.call(UNDECLARED_PREFIXES, prefix) ? UNDECLARED_PREFIXES[prefix] : undefined;
+}
+
+/**
+ * Read a GetParameterValuesResponse or GetParameterNamesResponse in the plain subset, or
+ * undefined for anything else (another message, or anything unusual): then the full parser
+ * decides. `limits` are the full parser's; exceeding one is left to it.
+ */
+export function scanParameterResponse(input: string, limits: ParseLimits): Scanned | undefined {
+  if (typeof input !== 'string' || input.length > limits.maxBytes || limits.maxDepth < 6) return undefined;
+  let s = trimQuirks(input);
+  // Whole-document checks first: what they find is the parser's to judge.
+  if (s.charCodeAt(0) === 0xfeff || s.indexOf('<!') >= 0 || s.indexOf(']]>') >= 0 || s.indexOf('<?', 1) >= 0 || UNUSUAL_CHAR.test(s)) return undefined;
+  // XML end-of-line handling (CRLF and lone CR read as LF), as the parser applies it everywhere.
+  if (s.indexOf('\r') >= 0) s = s.replace(/\r\n?/g, '\n');
+  try {
+    return scan(s, limits);
+  } catch {
+    // UNUSUAL, or anything else that went wrong here: the parser decides either way.
+    return undefined;
+  }
+}
+
+function scan(s: string, limits: ParseLimits): Scanned | undefined {
+  const sc = new Scanner(s, limits.maxElements);
+  if (s.startsWith('<?')) {
+    const m = XML_DECL.exec(s);
+    if (!m) return undefined;
+    sc.i = m[0].length;
+  }
+  sc.skipWs();
+  if (sc.atClose()) return undefined;
+
+  // Envelope
+  let t = sc.open(EMPTY_SCOPE);
+  if (t.local !== 'Envelope' || !SOAP_URIS.has(t.uri) || t.selfClosing) return undefined;
+  const root = sc.element(t);
+  const envQName = t.qname;
+
+  // [Header] Body
+  sc.skipWs();
+  if (sc.atClose()) return undefined;
+  t = sc.open(root.ns);
+  if (t.local === 'Header' && SOAP_URIS.has(t.uri)) {
+    const header = sc.element(t);
+    root.children.push(header);
+    if (!t.selfClosing) {
+      const headerQName = t.qname;
+      for (;;) {
+        sc.skipWs();
+        if (sc.atClose()) break;
+        t = sc.open(header.ns);
+        const entry = sc.element(t);
+        entry.text = sc.leafText();
+        header.children.push(entry);
+      }
+      sc.close(headerQName);
+    }
+    sc.skipWs();
+    if (sc.atClose()) return undefined;
+    t = sc.open(root.ns);
+  }
+  if (t.local !== 'Body' || !SOAP_URIS.has(t.uri) || t.selfClosing) return undefined;
+  const bodyEl = sc.element(t);
+  const bodyQName = t.qname;
+  root.children.push(bodyEl);
+
+  // The method element, holding ParameterList only.
+  sc.skipWs();
+  if (sc.atClose()) return undefined;
+  t = sc.open(bodyEl.ns);
+  const values = t.local === 'GetParameterValuesResponse';
+  if ((!values && t.local !== 'GetParameterNamesResponse') || (t.uri !== '' && !isCwmpNamespace(t.uri)) || t.selfClosing) return undefined;
+  const method = sc.element(t);
+  const methodQName = t.qname;
+  bodyEl.children.push(method);
+  sc.skipWs();
+  if (sc.atClose()) return undefined;
+  t = sc.open(method.ns);
+  if (t.local !== 'ParameterList' || t.selfClosing) return undefined;
+  const listQName = t.qname;
+  const listScope = t.scope;
+
+  const body: Scanned['body'] = values ? readValues(sc, listScope) : readInfos(sc, listScope);
+  sc.close(listQName);
+  sc.skipWs();
+  if (!sc.atClose()) return undefined;
+  sc.close(methodQName);
+  sc.skipWs();
+  if (!sc.atClose()) return undefined;
+  sc.close(bodyQName);
+  sc.skipWs();
+  if (!sc.atClose()) return undefined;
+  sc.close(envQName);
+  sc.skipWs();
+  if (sc.i !== s.length) return undefined;
+  return { root, method, body };
+}
+
+/** ParameterValueStructs, as readParameterValues (rpc/shared.ts) reads them. */
+function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse {
+  const out: ParameterValue[] = [];
+  for (;;) {
+    sc.skipWs();
+    if (sc.atClose()) break;
+    const st = sc.openItem(listScope);
+    if (st.selfClosing) bail(); // no Name: the parser's INVALID_MESSAGE
+    const structQName = st.qname;
+    const structScope = st.scope;
+    let name: string | undefined;
+    let value: string | undefined;
+    let type = '';
+    for (;;) {
+      sc.skipWs();
+      if (sc.atClose()) break;
+      const t = sc.openItem(structScope);
+      if (t.local === 'Name') {
+        const text = sc.leafText(t);
+        name ??= text;
+      } else if (t.local === 'Value' && value === undefined) {
+        type = t.type;
+        value = sc.leafText(t);
+      } else sc.leafText(t);
+    }
+    sc.close(structQName);
+    if (name === undefined) bail();
+    const v = value ?? '';
+    out.push({ name: name.trim(), value: type === '' ? v : normalizeValue(type, v), type });
+  }
+  return { method: 'GetParameterValuesResponse', parameterList: out };
+}
+
+/** ParameterInfoStructs, as the GetParameterNamesResponse reader (rpc/parameters.ts) reads them. */
+function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
+  const out: ParameterInfo[] = [];
+  for (;;) {
+    sc.skipWs();
+    if (sc.atClose()) break;
+    const st = sc.openItem(listScope);
+    if (st.selfClosing) bail();
+    const structQName = st.qname;
+    const structScope = st.scope;
+    let name: string | undefined;
+    let writable: string | undefined;
+    for (;;) {
+      sc.skipWs();
+      if (sc.atClose()) break;
+      const t = sc.openItem(structScope);
+      const local = t.local;
+      const text = sc.leafText(t);
+      if (local === 'Name') name ??= text;
+      else if (local === 'Writable') writable ??= text;
+    }
+    sc.close(structQName);
+    if (name === undefined) bail();
+    out.push({ name: name.trim(), writable: writable === undefined ? false : (parseBoolean(writable) ?? false) });
+  }
+  return { method: 'GetParameterNamesResponse', parameterList: out };
+}
