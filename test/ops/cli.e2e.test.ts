@@ -162,7 +162,7 @@ describe.skipIf(!existsSync(main))('flotilla serve: secrets', () => {
     // The running ACS reads the new file when a CPE fails with what it had in memory.
     expect(await inform(s.cwmp, 'cpe-bootstrap', fresh)).toBe(200);
     expect(await inform(s.cwmp, 'cpe-bootstrap', old)).toBe(401);
-  });
+  }, 180_000); // a dozen CLI processes, each a cold Node start: slow on a loaded machine, not a hang
 });
 
 describe.skipIf(!existsSync(main))('flotilla demo', () => {

@@ -78,5 +78,5 @@ describe.skipIf(!existsSync(main))('flotilla user', () => {
       await nbi?.close();
       await store.close();
     }
-  });
+  }, 180_000); // ten CLI processes, each a cold Node start: slow on a loaded machine, not a hang
 });
