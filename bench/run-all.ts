@@ -24,6 +24,7 @@ const runs: { script: string; args: string[]; node?: string[] }[] = [
   { script: 'campaign.js', args: ['--count', '2000'] },
   { script: 'files-transfer.js', args: [] },
   { script: 'series.js', args: [] },
+  { script: 'webhook-scope.js', args: ['--events', '6000'] },
 ];
 
 let failed = 0;

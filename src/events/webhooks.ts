@@ -27,7 +27,7 @@
  * scope, remembered briefly) says; an event of no device (a campaign's progress) is not sent
  * to it at all. The check runs here, on the bus's listener, after the session that raised the
  * event has committed and answered: it never adds a store round trip to a CWMP session.
- * Unscoped webhooks' deliveries are queued without waiting for it.
+ * The event's deliveries, scoped and not, are then queued in one call.
  */
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -224,8 +224,9 @@ export class WebhookDispatcher {
           const wanted = hooks.filter((h) => wants(h.events, event));
           const scoped = wanted.filter((h) => h.scope != null && (h.scope.filter !== undefined || h.scope.tag !== undefined));
           const open = wanted.filter((h) => !scoped.includes(h));
-          // Both at once: the unscoped ones do not wait for the scope checks.
-          await Promise.all([this.#enqueue(event, open), scoped.length > 0 ? this.#inScopeOf(event, scoped).then((hs) => this.#enqueue(event, hs)) : undefined]);
+          // One enqueue (one write transaction) per event: the unscoped deliveries wait for the
+          // scope check (a read, usually cached) rather than cost a second write.
+          await this.#enqueue(event, scoped.length > 0 ? [...open, ...(await this.#inScopeOf(event, scoped))] : open);
         },
         (e: unknown) => this.#log?.error({ err: e }, 'could not load webhooks'),
       ),
