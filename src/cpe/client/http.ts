@@ -83,12 +83,14 @@ export async function request(opts: RequestOptions): Promise<HttpReply> {
 
 function requestOnce(opts: RequestOptions): Promise<HttpReply> {
   const lib = opts.url.protocol === 'https:' ? https : http;
-  const body = opts.body ?? null;
+  // Encoded once: a 5,000-parameter answer is a megabyte-long string built by concatenation;
+  // measuring its UTF-8 length and then letting the socket encode it walks it twice.
+  const body = opts.body === undefined || opts.body === null ? null : typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
   const headers: Record<string, string> = { ...opts.headers };
   // Chunked quirk: node switches to chunked encoding when no length is given and the body
   // is written in parts. A GET carries no length at all.
   if (body !== null ? opts.chunked !== true : opts.method !== 'GET') {
-    headers['content-length'] = String(body === null ? 0 : Buffer.byteLength(body));
+    headers['content-length'] = String(body === null ? 0 : body.length);
   }
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {
@@ -149,10 +151,9 @@ function requestOnce(opts: RequestOptions): Promise<HttpReply> {
     });
     if (body === null) req.end();
     else if (opts.chunked === true) {
-      const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-      const half = Math.max(1, buf.length >> 1);
-      req.write(buf.subarray(0, half));
-      req.end(buf.subarray(half));
+      const half = Math.max(1, body.length >> 1);
+      req.write(body.subarray(0, half));
+      req.end(body.subarray(half));
     } else req.end(body);
   });
 }

@@ -18,12 +18,34 @@ export function resolveName(ops: DeviceOps, name: string): Ref | undefined {
   return ops.lookup(name === '' ? ops.template.root : name);
 }
 
-/** Everything below `obj` in depth-first order (objects before their contents), not `obj` itself. */
-export function* descendants(ops: DeviceOps, obj: Ref<TObject>): Generator<Ref> {
-  for (const c of ops.children(obj)) {
-    yield c;
-    if (c.node.kind === 'object') yield* descendants(ops, c as Ref<TObject>);
+/**
+ * Everything below `obj` in depth-first order (objects before their contents), not `obj` itself.
+ * An array built with an explicit stack: a recursive generator resumes every level of the
+ * tree for each node it yields, and a bootstrap walks 5,000 nodes twice.
+ */
+export function descendants(ops: DeviceOps, obj: Ref<TObject>): Ref[] {
+  const out: Ref[] = [];
+  // Frames of (children, next index); a child object's frame is pushed right after the child.
+  const lists: Ref[][] = [ops.children(obj)];
+  const at: number[] = [0];
+  while (lists.length > 0) {
+    const top = lists.length - 1;
+    const list = lists[top]!;
+    const i = at[top]!;
+    if (i === list.length) {
+      lists.pop();
+      at.pop();
+      continue;
+    }
+    at[top] = i + 1;
+    const c = list[i]!;
+    out.push(c);
+    if (c.node.kind === 'object') {
+      lists.push(ops.children(c as Ref<TObject>));
+      at.push(0);
+    }
   }
+  return out;
 }
 
 /** A ManagementServer capability flag of the device ("true"/"1"). */
