@@ -167,7 +167,7 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
         // The reads that follow a listing (discovery, a refresh) are merged into its rows.
         let j = i + 1;
         while (ops[j]?.op === 'setValues') j++;
-        planNames(steps, op, ops.slice(i + 1, j) as Extract<ParameterOp, { op: 'setValues' }>[]);
+        planNames(steps, op, ops.slice(i + 1, j) as Extract<ParameterOp, { op: 'setValues' }>[], writtenSinceClear(steps));
         i = j - 1;
         break;
       }
@@ -205,7 +205,12 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
  *    children that are still there are not judged by this answer.
  * A root that is a parameter (no trailing ".") has nothing strictly under it.
  */
-function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNames' }>, reads: readonly Extract<ParameterOp, { op: 'setValues' }>[]): void {
+function planNames(
+  steps: ParameterStep[],
+  op: Extract<ParameterOp, { op: 'setNames' }>,
+  reads: readonly Extract<ParameterOp, { op: 'setValues' }>[],
+  sinceClear: ReadonlySet<string> | null,
+): void {
   // One map entry per listed node carries everything the plan needs to know about it, so a
   // 6,000-node discovery costs about one hash lookup per node and per read value (this plan
   // was a quarter of the store's CPU per bootstrap with a map or set per question).
@@ -232,7 +237,15 @@ function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNa
   }
 
   if (op.root === '' || op.root.endsWith('.')) {
-    const keep = [...listed.keys(), ...ancestors];
+    // After a clear in this commit (a bootstrap), the only rows a whole-subtree prune can meet
+    // are the secrets the clear kept (leaves whose names end in one of its suffixes) and the
+    // rows written since. Keeping just the listed ones of those judges every row the same,
+    // and spares the op thousands of paths (on PostgreSQL a JSON text parsed several times;
+    // measured: most of the prune's cost in a discovery).
+    const keep =
+      sinceClear !== null && !op.nextLevel
+        ? [...listed.keys(), ...ancestors].filter((path) => sinceClear.has(path) || clearMayKeep(path))
+        : [...listed.keys(), ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
   }
   // A listed row that a following read also answers is written once, with both (nodes);
@@ -263,6 +276,45 @@ function planNames(steps: ParameterStep[], op: Extract<ParameterOp, { op: 'setNa
     if (nodes.length > 0) steps.push({ k: 'nodes', at: op.at, valuesAt: read.at, touch: read.touch, items: nodes });
     if (values.length > 0) steps.push({ k: 'values', at: read.at, touch: read.touch, items: values });
   }
+}
+
+/**
+ * The paths the steps after this plan's last clear wrote (the rows that clear did not leave
+ * behind but that exist now), or null when the plan has no clear.
+ */
+function writtenSinceClear(steps: readonly ParameterStep[]): Set<string> | null {
+  let i = steps.length - 1;
+  while (i >= 0 && steps[i]!.k !== 'clear') i--;
+  if (i < 0) return null;
+  const written = new Set<string>();
+  for (const step of steps.slice(i + 1)) {
+    switch (step.k) {
+      case 'values':
+      case 'names':
+      case 'nodes':
+      case 'attrs':
+        for (const item of step.items) written.add(item[0]);
+        break;
+      case 'ensure':
+        for (const path of step.items) written.add(path);
+        break;
+      case 'add':
+        written.add(step.path);
+        break;
+      default:
+        // delete, prune and prune_children only take rows away.
+        break;
+    }
+  }
+  return written;
+}
+
+const CLEAR_KEEPS_LOWER = CLEAR_KEEPS.map((k) => k.toLowerCase());
+
+/** Whether a clear may have kept the row at `path` (a superset of the clear's rule: exceptions ignored). */
+function clearMayKeep(path: string): boolean {
+  const lower = path.toLowerCase();
+  return CLEAR_KEEPS_LOWER.some((k) => lower.endsWith(k));
 }
 
 /** What planNames knows of a listed node: writable, and the last read (index) and item slot that valued it. */

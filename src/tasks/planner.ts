@@ -385,10 +385,19 @@ class ReadUnit implements Unit {
    */
   #learnWhole(t: PlannedTask, outcome: RpcOutcome, at: number): PlanOutcome[] {
     if (!outcome.ok || outcome.response.method !== 'GetParameterValuesResponse') return [];
-    const listed = new Set(this.#names.get(t) ?? []);
-    const mine = new Map<string, ReadItem>();
-    for (const item of outcome.response.parameterList) if (listed.has(item.name)) mine.set(item.name, item);
+    const names = this.#names.get(t) ?? [];
+    const items = outcome.response.parameterList;
     this.#finished.add(t);
+    // A CPE answers the root's values in the order it listed the names: then the answer is
+    // exactly the listed leaves, compared one by one without a set and a map of 5,000
+    // entries each (a bootstrap's largest cost in this planner). Duplicates would still be
+    // collapsed by the set path below, so the fast path also requires unique names in order.
+    if (items.length === names.length && items.every((item, i) => item.name === names[i]) && new Set(names).size === names.length) {
+      return [done(t, this.#response([...items]), at)];
+    }
+    const listed = new Set(names);
+    const mine = new Map<string, ReadItem>();
+    for (const item of items) if (listed.has(item.name)) mine.set(item.name, item);
     return [done(t, this.#response([...mine.values()]), at)];
   }
 

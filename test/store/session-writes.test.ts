@@ -105,7 +105,8 @@ describe('planCommit', () => {
       { op: 'setValues', at: 4, touch: false, params: [{ name: 'A.B.x', value: '5', type: 'xsd:int' }] },
     ]);
     expect(steps.map((s) => s.k)).toEqual(['clear', 'prune', 'names', 'ensure', 'nodes', 'values', 'nodes', 'delete', 'values']);
-    expect(steps[1]).toMatchObject({ k: 'prune', lo: 'A.', keep: ['A.', 'A.B.x', 'A.B.y', 'A.B.'] });
+    // Right after the clear nothing under A. can exist: the prune keeps nothing by name.
+    expect(steps[1]).toMatchObject({ k: 'prune', lo: 'A.', keep: [] });
     // A listed node no read answers (the object) is a names item.
     expect(steps[2]).toEqual({ k: 'names', at: 1, items: [['A.', false]] });
     expect(steps[3]).toEqual({ k: 'ensure', at: 1, items: ['A.B.'] });
@@ -120,6 +121,14 @@ describe('planCommit', () => {
     ]);
     expect(names.map((s) => s.k)).toEqual(['prune_children', 'names', 'ensure', 'nodes']);
     expect(names[1]).toEqual({ k: 'names', at: 1, items: [['A.B.', false]] });
+  });
+
+  it("a whole-subtree prune lists every listed node and ancestor, or after the commit's clear only those that can exist: secrets the clear kept, rows written since", () => {
+    const listing = { op: 'setNames' as const, at: 1, root: 'A.', nextLevel: false, params: ['A.', 'A.B.x', 'A.B.Password', 'A.C.y'].map((name) => ({ name, writable: true })) };
+    const keepOf = (steps: ReturnType<typeof planParameterOps>) => steps.find((s) => s.k === 'prune')!;
+    expect(keepOf(planParameterOps([listing]))).toMatchObject({ keep: ['A.', 'A.B.x', 'A.B.Password', 'A.C.y', 'A.B.', 'A.C.'] });
+    const bootstrap = planParameterOps([{ op: 'clearTree' }, { op: 'setValues', at: 1, touch: false, params: [{ name: 'A.C.y', value: '1', type: 'xsd:int' }] }, { op: 'addObject', at: 1, path: 'A.B.' }, listing]);
+    expect(keepOf(bootstrap)).toMatchObject({ keep: ['A.', 'A.B.Password', 'A.C.y', 'A.B.'] });
   });
 
   it('releasing without a commit requeues only if the lock was ours', () => {

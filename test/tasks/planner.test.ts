@@ -268,6 +268,31 @@ describe('TaskPlan', () => {
     expect(read).toEqual(Object.keys(TREE));
   });
 
+  it('wholeTree: the whole read is the listed leaves, each once, whether the CPE answers in listing order, out of order, or with a name listed twice', () => {
+    const readOf = (edit: (listing: { name: string; writable: boolean }[], values: ParameterValue[]) => void): string[] => {
+      const plan = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })], { batchSize: 2, skipFaultedBatches: true, wholeTree: 8 });
+      const outcomes: PlanOutcome[] = [];
+      let listing: { name: string; writable: boolean }[] = [];
+      for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
+        const a = answer(rpc.request);
+        if (a.ok && a.response.method === 'GetParameterNamesResponse') listing = a.response.parameterList;
+        if (a.ok && a.response.method === 'GetParameterValuesResponse') edit(listing, a.response.parameterList);
+        outcomes.push(...plan.learn(a, 1));
+      }
+      const o = outcomes[0];
+      return o?.state === 'done' && o.response.method === 'GetParameterValuesResponse' ? o.response.parameterList.map((p) => p.name) : [];
+    };
+    const leaves = Object.keys(TREE);
+    expect(readOf(() => undefined)).toEqual(leaves);
+    expect(readOf((_, values) => values.reverse())).toEqual([...leaves].reverse());
+    // The listing itself names a leaf twice (and the values follow it): one item for it.
+    const twice = readOf((listing, values) => {
+      listing.push({ name: leaves[0]!, writable: true });
+      values.push({ name: leaves[0]!, value: 'again', type: 'xsd:string' });
+    });
+    expect(twice).toEqual(leaves);
+  });
+
   it('wholeTree: a faulted (or refused) whole read falls back to batches; a bigger tree, or a refresh among other reads, is read in batches', () => {
     const whole = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })], { batchSize: 2, skipFaultedBatches: true, wholeTree: 5 });
     const sent: AcsRequest[] = [];

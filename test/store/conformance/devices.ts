@@ -366,6 +366,37 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
         expect(t.get(`${ms}ConnectionRequestPassword`)?.value).toBe('s3cret');
       });
 
+      it('a bootstrap: the listing after the clear prunes what it does not list, among the kept secrets and the rows written since', async () => {
+        // The planner sends such a prune only the listed paths that can exist after the clear
+        // (session-writes.ts); every row must still be judged as a full prune would judge it.
+        const id = idOf('B1');
+        const ms = 'Device.ManagementServer.';
+        await inform(id, {
+          parameterOps: [values(T0, [pv(`${ms}ConnectionRequestPassword`, 's3cret'), pv('Device.Gone.Password', 'old'), pv(`${ms}URL`, 'http://acs')])],
+        });
+        await inform(id, {
+          informAt: T0 + 1,
+          events: [ev('0 BOOTSTRAP')],
+          parameterOps: [
+            { op: 'clearTree' },
+            values(T0 + 1, [pv(`${ms}PeriodicInformInterval`, '300'), pv('Device.Stale', 'x')]),
+            {
+              op: 'setNames',
+              at: T0 + 2,
+              root: 'Device.',
+              nextLevel: false,
+              params: ['Device.', ms, `${ms}ConnectionRequestPassword`, `${ms}PeriodicInformInterval`, `${ms}URL`, 'Device.New.a'].map((name) => ({ name, writable: true })),
+            },
+            values(T0 + 3, [pv(`${ms}URL`, 'http://acs2'), pv('Device.New.a', '1')]),
+          ],
+        });
+        const t = await tree(id);
+        expect([...t.keys()]).toEqual(['Device.', ms, `${ms}ConnectionRequestPassword`, `${ms}PeriodicInformInterval`, `${ms}URL`, 'Device.New.', 'Device.New.a']);
+        expect(t.get(`${ms}ConnectionRequestPassword`)).toMatchObject({ value: 's3cret', namesAt: T0 + 2 });
+        expect(t.get(`${ms}PeriodicInformInterval`)).toMatchObject({ value: '300', valueAt: T0 + 1, namesAt: T0 + 2 });
+        expect(t.get(`${ms}URL`)).toMatchObject({ value: 'http://acs2', valueAt: T0 + 3 });
+      });
+
       it('a listing and the reads after it write each row once with both (nodes): names, values, value_at as a values op would move it', async () => {
         const id = idOf('N1');
         const ms = 'Device.ManagementServer.';
