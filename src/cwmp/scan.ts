@@ -372,10 +372,7 @@ function resolve(scope: NsScope, prefix: string): string | undefined {
 export function scanParameterResponse(input: string, limits: ParseLimits): Scanned | undefined {
   if (typeof input !== 'string' || input.length > limits.maxBytes || limits.maxDepth < 6) return undefined;
   let s = trimQuirks(input);
-  // Whole-document checks first: what they find is the parser's to judge. ("<!" and "<?" need
-  // no pass of their own: after "<" the scan takes only "/" or a name, and past the XML
-  // declaration, "<" in an attribute value is declined.)
-  if (s.charCodeAt(0) === 0xfeff || s.indexOf(']]>') >= 0 || UNUSUAL_CHAR.test(s)) return undefined;
+  if (s.charCodeAt(0) === 0xfeff) return undefined;
   // XML end-of-line handling (CRLF and lone CR read as LF), as the parser applies it everywhere.
   if (s.indexOf('\r') >= 0) s = s.replace(/\r\n?/g, '\n');
   try {
@@ -436,6 +433,10 @@ function scan(s: string, limits: ParseLimits): Scanned | undefined {
   t = sc.open(bodyEl.ns);
   const values = t.local === 'GetParameterValuesResponse';
   if ((!values && t.local !== 'GetParameterNamesResponse') || (t.uri !== '' && !isCwmpNamespace(t.uri)) || t.selfClosing) return undefined;
+  // Whole-document checks, once the message is known to be one of ours (other big messages
+  // skip them): what they find is the parser's to judge. ("<!" and "<?" need no pass of their
+  // own: after "<" the scan takes only "/" or a name, and "<" in an attribute value is declined.)
+  if (s.indexOf(']]>') >= 0 || UNUSUAL_CHAR.test(s)) return undefined;
   const method = sc.element(t);
   const methodQName = t.qname;
   bodyEl.children.push(method);
