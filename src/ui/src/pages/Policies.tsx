@@ -12,6 +12,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, canProvision, errorText } from '../api';
 import { useApp } from '../app-context';
+import { useLiveList } from '../live-list';
 import { Badge, Button, ErrorBox, Loading } from '../components/ui';
 import { ago, count, localTime } from '../format';
 import { deviceHref, navigate } from '../router';
@@ -97,19 +98,10 @@ function definitionOf(p: Record<string, unknown>): Definition {
 const isPlainValue = (d: Record<string, unknown>): boolean => typeof d.path === 'string' && typeof d.value === 'string' && Object.keys(d).every((k) => k === 'path' || k === 'value' || k === 'type');
 
 export function PoliciesPage(): JSX.Element {
-  const { api, role, capabilities, stream } = useApp();
+  const { role, capabilities } = useApp();
   const canWrite = canProvision(role, capabilities);
-  const [list, setList] = useState<Policy[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [n, setN] = useState(0);
-  useEffect(() => {
-    api.get<{ policies: Policy[] }>('/policies').then(
-      (r) => (setList(r.policies), setError(null)),
-      (e) => setError(errorText(e)),
-    );
-  }, [n]);
-  useEffect(() => stream.subscribe((e) => e.type === 'policy.changed' && setN((x) => x + 1)), [stream]);
-  if (error) return <div class="page"><ErrorBox error={error} onRetry={() => setN((x) => x + 1)} /></div>;
+  const { items: list, error, reload } = useLiveList<Policy>('/policies', 'policies', 'policy.changed');
+  if (error) return <div class="page"><ErrorBox error={error} onRetry={reload} /></div>;
   if (list === null) return <Loading what="policies" />;
   return (
     <div class="page">

@@ -12,6 +12,7 @@ import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, errorText, roleAllows } from '../api';
 import { useApp } from '../app-context';
+import { useLiveList } from '../live-list';
 import { Badge, Button, Confirm, ErrorBox, Loading } from '../components/ui';
 import { ago, localTime } from '../format';
 import { BOOLEAN_SETTINGS, bodyOf, draftBody, draftOf, EMPTY_DRAFT, matchText, SETTING_LABELS, settingsText, type Draft, type QuirkBody, type QuirkProfile } from '../quirks';
@@ -46,24 +47,15 @@ function Origin({ p }: { p: QuirkProfile }): JSX.Element {
 }
 
 export function QuirksPage({ marked }: { marked: string | null }): JSX.Element {
-  const { api, role, stream } = useApp();
+  const { api, role } = useApp();
   const canWrite = roleAllows(role, 'operator');
-  const [list, setList] = useState<QuirkProfile[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [n, setN] = useState(0);
+  // Learnt profiles appear (and change) while the page is open.
+  const { items: list, error, reload } = useLiveList<QuirkProfile>('/quirks', 'profiles', 'quirks.changed');
   const [editing, setEditing] = useState<Editing | null>(null);
   const [removing, setRemoving] = useState<QuirkProfile | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [rowError, setRowError] = useState<string | null>(null);
   const markedRow = useRef<HTMLTableRowElement>(null);
-  useEffect(() => {
-    api.get<{ profiles: QuirkProfile[] }>('/quirks').then(
-      (r) => (setList(r.profiles), setError(null)),
-      (e) => setError(errorText(e)),
-    );
-  }, [n]);
-  // Learnt profiles appear (and change) while the page is open.
-  useEffect(() => stream.subscribe((e) => e.type === 'quirks.changed' && setN((x) => x + 1)), [stream]);
   const scrolled = useRef(false);
   useEffect(() => {
     if (list !== null && markedRow.current !== null && !scrolled.current) {
@@ -71,9 +63,8 @@ export function QuirksPage({ marked }: { marked: string | null }): JSX.Element {
       markedRow.current.scrollIntoView({ block: 'center' });
     }
   }, [list]);
-  if (error) return <div class="page"><ErrorBox error={error} onRetry={() => setN((x) => x + 1)} /></div>;
+  if (error) return <div class="page"><ErrorBox error={error} onRetry={reload} /></div>;
   if (list === null) return <Loading what="quirk profiles" />;
-  const reload = (): void => setN((x) => x + 1);
   const disable = (p: QuirkProfile): void => {
     setRowError(null);
     api.put<QuirkProfile>(`/quirks/${encodeURIComponent(p.id)}`, { ...bodyOf(p), enabled: false }).then(
