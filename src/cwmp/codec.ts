@@ -11,7 +11,7 @@ import { buildEnvelope } from './envelope.js';
 import { faultBody } from './rpc/fault.js';
 import type { CwmpNamespace, SetParameterValuesFault } from './types.js';
 
-export { parseEnvelope, parseEnvelopeFull, buildEnvelope, KNOWN_METHODS, type BuildOptions } from './envelope.js';
+export { parseEnvelope, parseEnvelopeFull, buildEnvelope, buildEnvelopePieces, KNOWN_METHODS, type BuildOptions } from './envelope.js';
 export { DEFAULT_LIMITS, type ParseLimits } from './xml.js';
 export { decodeBody } from './charset.js';
 export { parseBoolean, parseInteger, parseCwmpDateTime, formatCwmpDateTime, normalizeValue } from './value.js';

@@ -143,6 +143,33 @@ describe('chunked request bodies (quirk)', () => {
   });
 });
 
+describe('request bodies in pieces', () => {
+  it('sends the pieces as one body, with its UTF-8 length, plain and chunked', async () => {
+    const seen: { headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
+    const s = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const agent = new http.Agent({ keepAlive: true });
+    const url = new URL(`http://127.0.0.1:${(s.address() as AddressInfo).port}/`);
+    const pieces = ['<a>caf\u00e9', 'x'.repeat(40_000), Buffer.from('\u{1F600}'), '</a>'];
+    const whole = Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    await httpRequest({ method: 'POST', url, agent, body: pieces });
+    await httpRequest({ method: 'POST', url, agent, body: pieces, chunked: true });
+    expect(seen[0]!.headers['content-length']).toBe(String(whole.length));
+    expect(seen[0]!.body.equals(whole)).toBe(true);
+    expect(seen[1]!.headers['transfer-encoding']).toBe('chunked');
+    expect(seen[1]!.body.equals(whole)).toBe(true);
+    agent.destroy();
+    await new Promise((r) => s.close(r));
+  });
+});
+
 describe('ConnectionRequestServer', () => {
   it('answers 401 with a Digest challenge, 200 with the right password, 503 past the rate limit', async () => {
     let calls = 0;

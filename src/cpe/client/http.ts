@@ -52,7 +52,8 @@ export interface RequestOptions {
   method: string;
   url: URL;
   headers?: Record<string, string>;
-  body?: string | Buffer | null;
+  /** Pieces (strings or bytes) are sent one after the other, as one body. */
+  body?: string | Buffer | readonly (string | Buffer)[] | null;
   agent: http.Agent;
   /** Quirk: send the body with Transfer-Encoding: chunked, no Content-Length. */
   chunked?: boolean;
@@ -83,14 +84,17 @@ export async function request(opts: RequestOptions): Promise<HttpReply> {
 
 function requestOnce(opts: RequestOptions): Promise<HttpReply> {
   const lib = opts.url.protocol === 'https:' ? https : http;
-  // Encoded once: a 5,000-parameter answer is a megabyte-long string built by concatenation;
-  // measuring its UTF-8 length and then letting the socket encode it walks it twice.
-  const body = opts.body === undefined || opts.body === null ? null : typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
+  // Encoded once: measuring a string's UTF-8 length and then letting the socket encode it
+  // walks it twice. A big answer comes in pieces (buildEnvelopePieces), each encoded on its own.
+  const parts = opts.body === undefined || opts.body === null ? null : (Array.isArray(opts.body) ? opts.body : [opts.body]) as readonly (string | Buffer)[];
+  const pieces = parts === null ? null : parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
+  let length = 0;
+  for (const p of pieces ?? []) length += p.length;
   const headers: Record<string, string> = { ...opts.headers };
   // Chunked quirk: node switches to chunked encoding when no length is given and the body
   // is written in parts. A GET carries no length at all.
-  if (body !== null ? opts.chunked !== true : opts.method !== 'GET') {
-    headers['content-length'] = String(body === null ? 0 : body.length);
+  if (pieces !== null ? opts.chunked !== true : opts.method !== 'GET') {
+    headers['content-length'] = String(length);
   }
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {
@@ -149,12 +153,17 @@ function requestOnce(opts: RequestOptions): Promise<HttpReply> {
       const stale = req.reusedSocket && !answered && (code === 'ECONNRESET' || code === 'EPIPE');
       fail(new HttpError(connect ? 'CONNECT' : code === 'HPE_INVALID_CONSTANT' ? 'PROTOCOL' : 'RESET', `${code} ${e.message}`.trim(), stale));
     });
-    if (body === null) req.end();
+    if (pieces === null) req.end();
     else if (opts.chunked === true) {
+      // Two chunks, the halves of the body, however it was built.
+      const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
       const half = Math.max(1, body.length >> 1);
       req.write(body.subarray(0, half));
       req.end(body.subarray(half));
-    } else req.end(body);
+    } else {
+      for (let i = 0; i < pieces.length - 1; i++) req.write(pieces[i]!);
+      req.end(pieces[pieces.length - 1]);
+    }
   });
 }
 
@@ -268,7 +277,7 @@ export class AcsConnection {
   }
 
   /** POST an envelope (or an empty POST for null) and return the ACS's answer. */
-  async post(xml: string | null): Promise<HttpReply> {
+  async post(xml: string | readonly string[] | null): Promise<HttpReply> {
     const now = this.#opts.now ?? Date.now;
     const headers: Record<string, string> = {};
     if (xml !== null) {

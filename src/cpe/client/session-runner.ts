@@ -7,7 +7,7 @@
  * read top to bottom as the session of TR-069 3.7.
  */
 import { isBlank } from '../../cwmp/charset.js';
-import { buildEnvelope, decodeBody, faultBody, parseEnvelope } from '../../cwmp/codec.js';
+import { buildEnvelopePieces, decodeBody, faultBody, parseEnvelope } from '../../cwmp/codec.js';
 import { CpeSession, type CpeOwnRequest } from '../../cwmp/cpe-session.js';
 import type { AcsRequest, AcsResponse, Envelope, Inform } from '../../cwmp/types.js';
 import type { CpeEffect, RpcOutcome } from '../types.js';
@@ -123,7 +123,7 @@ export async function runSession(plan: SessionPlan, host: SessionHost): Promise<
     if (!first.ok) return { ...out, error: `protocol: ${first.error.message}` };
     let message: Envelope | null = first.value;
     while (true) {
-      const reply = await conn.post(message === null ? null : buildEnvelope(message, build));
+      const reply = await conn.post(message === null ? null : buildEnvelopePieces(message, build));
       out.exchanges++;
       out.jar = conn.jar;
       if (reply.status === 401) return { ...out, error: 'auth' };

@@ -3,7 +3,7 @@
  * GetParameterValues (A.3.2.2), GetParameterNames (A.3.2.3), SetParameterAttributes (A.3.2.4)
  * and GetParameterAttributes (A.3.2.5), with their responses.
  */
-import type { Notification, ParameterAttribute, SetParameterAttribute } from '../types.js';
+import type { Notification, ParameterAttribute, ParameterInfo, SetParameterAttribute } from '../types.js';
 import type { XmlElement } from '../xml.js';
 import {
   arr,
@@ -44,6 +44,11 @@ function readSetAttribute(s: XmlElement): SetParameterAttribute {
     accessListChange: bool(s, 'AccessListChange'),
     accessList: strings(s, 'AccessList'),
   };
+}
+
+/** One <ParameterInfoStruct> of a GetParameterNamesResponse. */
+export function parameterInfoStruct(ctx: BuildCtx, p: ParameterInfo): string {
+  return '<ParameterInfoStruct>' + t('Name', p.name) + b(ctx, 'Writable', p.writable) + '</ParameterInfoStruct>';
 }
 
 function buildAttribute(ctx: BuildCtx, a: ParameterAttribute): string {
@@ -103,7 +108,7 @@ export const parameterCodecs: CodecTable<
     }),
     build(m, ctx) {
       let s = '';
-      for (const p of m.parameterList) s += '<ParameterInfoStruct>' + t('Name', p.name) + b(ctx, 'Writable', p.writable) + '</ParameterInfoStruct>';
+      for (const p of m.parameterList) s += parameterInfoStruct(ctx, p);
       return arr(ctx, 'ParameterList', ctx.cwmp + ':ParameterInfoStruct', m.parameterList.length, s);
     },
   },

@@ -212,10 +212,15 @@ export function b(ctx: BuildCtx, local: string, value: boolean): string {
 
 /** An array argument (A.2.1: SOAP-ENC:arrayType="type[N]", N shaped by the arraySize quirk). */
 export function arr(ctx: BuildCtx, local: string, itemType: string, count: number, inner: string): string {
+  return arrOpen(ctx, local, itemType, count) + inner + '</' + local + '>';
+}
+
+/** The start tag of an array argument (see arr). */
+export function arrOpen(ctx: BuildCtx, local: string, itemType: string, count: number): string {
   let size: string;
   switch (ctx.arraySize) {
     case 'none':
-      return '<' + local + '>' + inner + '</' + local + '>';
+      return '<' + local + '>';
     case 'wrong':
       size = String(count + 1);
       break;
@@ -226,7 +231,7 @@ export function arr(ctx: BuildCtx, local: string, itemType: string, count: numbe
       size = String(count);
       break;
   }
-  return '<' + local + ' ' + ctx.enc + ':arrayType="' + itemType + '[' + size + ']">' + inner + '</' + local + '>';
+  return '<' + local + ' ' + ctx.enc + ':arrayType="' + itemType + '[' + size + ']">';
 }
 
 /** An xsd:string[] array of `item` elements (ParameterNames, MethodList, AccessList). */
@@ -241,16 +246,18 @@ export function buildFaultStruct(local: string, f: FaultStruct): string {
 }
 
 export function buildParameterValues(ctx: BuildCtx, local: string, list: readonly ParameterValue[]): string {
-  const typed = !ctx.omitXsiType;
   let s = '';
-  for (let i = 0; i < list.length; i++) {
-    const p = list[i]!;
-    s +=
-      '<ParameterValueStruct><Name>' +
-      esc(p.name) +
-      (typed && p.type !== '' ? '</Name><Value xsi:type="' + escAttr(p.type) + '">' : '</Name><Value>') +
-      esc(p.value) +
-      '</Value></ParameterValueStruct>';
-  }
+  for (let i = 0; i < list.length; i++) s += parameterValueStruct(ctx, list[i]!);
   return arr(ctx, local, ctx.cwmp + ':ParameterValueStruct', list.length, s);
+}
+
+/** One <ParameterValueStruct> of a list. */
+export function parameterValueStruct(ctx: BuildCtx, p: ParameterValue): string {
+  return (
+    '<ParameterValueStruct><Name>' +
+    esc(p.name) +
+    (!ctx.omitXsiType && p.type !== '' ? '</Name><Value xsi:type="' + escAttr(p.type) + '">' : '</Name><Value>') +
+    esc(p.value) +
+    '</Value></ParameterValueStruct>'
+  );
 }

@@ -1,0 +1,63 @@
+/** buildEnvelopePieces: the same text as buildEnvelope, cut so a sender can encode it piece by piece. */
+import { describe, expect, it } from 'vitest';
+import { buildEnvelope, buildEnvelopePieces, type BuildOptions } from '../../src/cwmp/codec.js';
+import type { CwmpBody, Envelope } from '../../src/cwmp/types.js';
+
+const NS0 = 'urn:dslforum-org:cwmp-1-0';
+const env = (body: CwmpBody, header: Envelope['header'] = { id: 'a&b' }): Envelope => ({ namespace: NS0, header, body });
+
+// Names and values that need escaping, non-ASCII text and a character XML cannot carry.
+const values = Array.from({ length: 3000 }, (_, i) => ({
+  name: `Device.X_T.${i}.N<${i % 7}>&`,
+  value: i % 5 === 0 ? `caf\u00e9 \u{1F600} "q" \u0001\r` : String(i),
+  type: i % 3 === 0 ? '' : i % 3 === 1 ? 'xsd:string' : 'xsd:unsignedInt',
+}));
+const names = values.map((v, i) => ({ name: v.name, writable: i % 2 === 0 }));
+
+const OPTIONS: BuildOptions[] = [
+  {},
+  { omitXsiType: true },
+  { arraySize: 'none' },
+  { arraySize: 'wrong' },
+  { arraySize: 'padded', booleans: 'words' },
+  { prefixes: { soapenv: 'SOAP-ENV', cwmp: 'c' } },
+];
+
+describe('buildEnvelopePieces', () => {
+  for (const opts of OPTIONS) {
+    it(`joins to buildEnvelope's text for both big list answers (${JSON.stringify(opts)})`, () => {
+      for (const body of [
+        { method: 'GetParameterValuesResponse', parameterList: values },
+        { method: 'GetParameterNamesResponse', parameterList: names },
+      ] as CwmpBody[]) {
+        const pieces = buildEnvelopePieces(env(body), opts);
+        expect(pieces.length).toBeGreaterThan(5);
+        expect(pieces.join('')).toBe(buildEnvelope(env(body), opts));
+        // Each piece stays small (one entry past the threshold at most).
+        for (const p of pieces) expect(p.length).toBeLessThan(20_000);
+      }
+    });
+  }
+
+  it('keeps the exact text of a short list', () => {
+    const body: CwmpBody = { method: 'GetParameterValuesResponse', parameterList: [{ name: 'A.B', value: '1<2', type: 'xsd:string' }] };
+    expect(buildEnvelopePieces(env(body, {}), {}).join('')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" ' +
+        'xmlns:soap-enc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" ' +
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap-env:Body>' +
+        '<cwmp:GetParameterValuesResponse><ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct[1]">' +
+        '<ParameterValueStruct><Name>A.B</Name><Value xsi:type="xsd:string">1&lt;2</Value></ParameterValueStruct>' +
+        '</ParameterList></cwmp:GetParameterValuesResponse></soap-env:Body></soap-env:Envelope>',
+    );
+  });
+
+  it('an empty list and any other message are one piece, as buildEnvelope writes them', () => {
+    for (const body of [
+      { method: 'GetParameterNamesResponse', parameterList: [] },
+      { method: 'SetParameterValuesResponse', status: 0 },
+      { method: 'GetRPCMethods' },
+    ] as CwmpBody[]) {
+      expect(buildEnvelopePieces(env(body), {})).toEqual([buildEnvelope(env(body), {})]);
+    }
+  });
+});
