@@ -70,6 +70,21 @@ export type RpcHandler = (ops: DeviceOps, request: AcsRequest) => RpcOutcome;
 
 export type { Attributes, DeviceOps, Ref } from './ops.js';
 
+const TEMPLATE_CHILDREN = new WeakMap<Template, Map<string, readonly Ref[]>>();
+
+/** The direct children of a template object, as every device without changes there sees them. */
+function templateChildren(template: Template, path: string, node: TObject): readonly Ref[] {
+  let byPath = TEMPLATE_CHILDREN.get(template);
+  if (byPath === undefined) TEMPLATE_CHILDREN.set(template, (byPath = new Map()));
+  let list = byPath.get(path);
+  if (list === undefined) {
+    const out: Ref[] = [];
+    for (const [k, c] of node.children) out.push(Object.freeze({ path: c.kind === 'object' ? `${path}${k}.` : path + k, node: c }));
+    byPath.set(path, (list = Object.freeze(out)));
+  }
+  return list;
+}
+
 export class Device implements CpeDevice, DeviceOps, Identity {
   readonly template: Template;
   readonly #handler: RpcHandler;
@@ -138,9 +153,14 @@ export class Device implements CpeDevice, DeviceOps, Identity {
     return isObject === (node.kind === 'object') ? { path, node } : undefined;
   }
 
-  children(obj: Ref<TObject>): Ref[] {
-    const out: Ref[] = [];
+  children(obj: Ref<TObject>): readonly Ref[] {
     const { node, path } = obj;
+    // The template's own children, unchanged on this device: one shared list per template.
+    // Besides the allocations, a shared Ref's path is a string whose hash V8 has already
+    // computed, and every valueOf() looks it up in Maps (5,000 of them per GetParameterValues "").
+    const cached = !node.table || !(this.#deleted?.size || this.#added?.has(path));
+    if (cached && this.template.index.get(path) === node) return templateChildren(this.template, path, node);
+    const out: Ref[] = [];
     for (const [k, c] of node.children) {
       const p = c.kind === 'object' ? `${path}${k}.` : path + k;
       if (node.table && this.#deleted?.has(p)) continue;

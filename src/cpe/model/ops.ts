@@ -22,7 +22,7 @@ export interface DeviceOps {
   readonly template: Template;
   lookup(path: string): Ref | undefined;
   /** Direct children in order; for a table, its instances (template ones first, then added). */
-  children(obj: Ref<TObject>): Ref[];
+  children(obj: Ref<TObject>): readonly Ref[];
   valueOf(ref: Ref<TParam>): string;
   attributesOf(ref: Ref<TParam>): Attributes;
   /** ACS writes: no value-change notification (TR-069 3.2.1: the ACS knows what it set). */

@@ -26,7 +26,7 @@ export function resolveName(ops: DeviceOps, name: string): Ref | undefined {
 export function descendants(ops: DeviceOps, obj: Ref<TObject>): Ref[] {
   const out: Ref[] = [];
   // Frames of (children, next index); a child object's frame is pushed right after the child.
-  const lists: Ref[][] = [ops.children(obj)];
+  const lists: (readonly Ref[])[] = [ops.children(obj)];
   const at: number[] = [0];
   while (lists.length > 0) {
     const top = lists.length - 1;
