@@ -1,12 +1,14 @@
 /**
  * Applies a list of write ops (../session-writes.ts) inside the caller's IMMEDIATE
- * transaction, in order: a statement or two per op whatever its size. Items travel as a
- * JSON array and `json_each` turns them into rows inside SQLite, so a 5,000-parameter
- * bootstrap is not 5,000 round trips through the driver. The planner de-duplicated lists
- * (last item wins) and worked out ranges and ancestors; here each op is fixed SQL.
+ * transaction, in order. The tree upserts take many rows per statement (rows-insert.ts),
+ * the other lists travel as a JSON array that `json_each` turns into rows inside SQLite, so a
+ * 5,000-parameter bootstrap is not 5,000 crossings into the driver. The planner
+ * de-duplicated lists (last item wins) and worked out ranges and ancestors; here each op is
+ * fixed SQL.
  */
 import type { WriteOp } from '../session-writes.js';
 import { bool, json, type Db } from './db.js';
+import { RowsInsert } from './rows-insert.js';
 import { insertSamples } from './series.js';
 
 /**
@@ -16,36 +18,51 @@ import { insertSamples } from './series.js';
  * here: objects come from GetParameterNames (setNames) and AddObject, and an Inform must
  * stay as cheap as its list.
  *
- * The tree upserts take one row per run of a cached statement, with positional parameters:
- * the driver runs in-process, so a run costs a bind and a step, and the items are neither
- * encoded as JSON here nor picked apart with ->> in SQL (measured on a 5,000-node discovery:
- * about a quarter less than one json_each statement, and no 300 KB string per commit).
- * Parameters: device, path, object, …
+ * The tree upserts are multi-row statements (rows-insert.ts) with positional parameters per
+ * row: the driver runs in-process, so the items are neither encoded as JSON here nor picked
+ * apart with ->> in SQL (measured on a 5,000-node discovery: one row per run was about a
+ * quarter less than one json_each statement, and no 300 KB string per commit; many rows per
+ * run cut the apply's CPU further). Row: path, object, value, type.
  */
-const SET_VALUE = `
-INSERT INTO parameters (device_id, path, object, value, type, value_at) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (device_id, path) DO UPDATE
+const SET_VALUE = new RowsInsert(
+  'INSERT INTO parameters (device_id, path, object, value, type, value_at)',
+  '(@device, ?, ?, ?, ?, @at)',
+  4,
+  `ON CONFLICT (device_id, path) DO UPDATE
 SET value = excluded.value, type = excluded.type, value_at = excluded.value_at
-WHERE ? OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type`;
+WHERE @touch OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type`,
+);
 
-const SET_NAME = `
-INSERT INTO parameters (device_id, path, object, writable, names_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at`;
+/** Row: path, object, writable. */
+const SET_NAME = new RowsInsert(
+  'INSERT INTO parameters (device_id, path, object, writable, names_at)',
+  '(@device, ?, ?, ?, @at)',
+  3,
+  'ON CONFLICT (device_id, path) DO UPDATE SET writable = excluded.writable, names_at = excluded.names_at',
+);
 
 /**
  * A row listed and read in the same session (session-writes.ts `nodes`): one upsert with both.
  * value_at moves as the values upsert would move it: on touch, or when value or type changed.
+ * Row: path, object, writable, value, type.
  */
-const SET_NODE = `
-INSERT INTO parameters (device_id, path, object, writable, names_at, value, type, value_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (device_id, path) DO UPDATE
+const SET_NODE = new RowsInsert(
+  'INSERT INTO parameters (device_id, path, object, writable, names_at, value, type, value_at)',
+  '(@device, ?, ?, ?, @at, ?, ?, @valuesAt)',
+  5,
+  `ON CONFLICT (device_id, path) DO UPDATE
 SET writable = excluded.writable, names_at = excluded.names_at, value = excluded.value, type = excluded.type,
-  value_at = CASE WHEN ? OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type
-    THEN excluded.value_at ELSE parameters.value_at END`;
+  value_at = CASE WHEN @touch OR parameters.value IS NOT excluded.value OR parameters.type IS NOT excluded.type
+    THEN excluded.value_at ELSE parameters.value_at END`,
+);
 
-/** Ancestor objects implied by a node; existing rows are left as they are. */
-const ENSURE_OBJECT = `INSERT INTO parameters (device_id, path, object, names_at) VALUES (?, ?, 1, ?)
-ON CONFLICT (device_id, path) DO NOTHING`;
+/** Ancestor objects implied by a node; existing rows are left as they are. Row: path. */
+const ENSURE_OBJECT = new RowsInsert(
+  'INSERT INTO parameters (device_id, path, object, names_at)',
+  '(@device, ?, 1, @at)',
+  1,
+  'ON CONFLICT (device_id, path) DO NOTHING',
+);
 
 const SET_ATTRIBUTES = `
 INSERT INTO parameters (device_id, path, object, notification, access_list, attributes_at)
@@ -171,29 +188,44 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         db.run(CLEAR_TREE, { device, keep: json(op.keep), except: json(op.except) });
         break;
       case 'values': {
-        const stmt = db.stmt(SET_VALUE);
-        const touch = bool(op.touch);
-        for (const [path, value, type] of op.items) stmt.run(device, path, objectFlag(path), value, type, op.at, touch);
+        const args: unknown[] = new Array(op.items.length * 4);
+        let i = 0;
+        for (const [path, value, type] of op.items) {
+          args[i++] = path;
+          args[i++] = objectFlag(path);
+          args[i++] = value;
+          args[i++] = type;
+        }
+        SET_VALUE.run(db, args, { device, at: op.at, touch: bool(op.touch) });
         break;
       }
       case 'names': {
-        const stmt = db.stmt(SET_NAME);
-        for (const [path, writable] of op.items) stmt.run(device, path, objectFlag(path), bool(writable), op.at);
+        const args: unknown[] = new Array(op.items.length * 3);
+        let i = 0;
+        for (const [path, writable] of op.items) {
+          args[i++] = path;
+          args[i++] = objectFlag(path);
+          args[i++] = bool(writable);
+        }
+        SET_NAME.run(db, args, { device, at: op.at });
         break;
       }
       case 'nodes': {
-        const stmt = db.stmt(SET_NODE);
-        const touch = bool(op.touch);
+        const args: unknown[] = new Array(op.items.length * 5);
+        let i = 0;
         for (const [path, writable, value, type] of op.items) {
-          stmt.run(device, path, objectFlag(path), bool(writable), op.at, value, type, op.valuesAt, touch);
+          args[i++] = path;
+          args[i++] = objectFlag(path);
+          args[i++] = bool(writable);
+          args[i++] = value;
+          args[i++] = type;
         }
+        SET_NODE.run(db, args, { device, at: op.at, valuesAt: op.valuesAt, touch: bool(op.touch) });
         break;
       }
-      case 'ensure': {
-        const stmt = db.stmt(ENSURE_OBJECT);
-        for (const path of op.items) stmt.run(device, path, op.at);
+      case 'ensure':
+        ENSURE_OBJECT.run(db, op.items, { device, at: op.at });
         break;
-      }
       case 'attrs':
         db.run(SET_ATTRIBUTES, { device, at: op.at, items: json(op.items.map(([path, n, list]) => [path, n, json(list)])) });
         break;
