@@ -287,14 +287,21 @@ export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): str
   const list = body.parameterList;
   const itemType = ctx.cwmp + (values ? ':ParameterValueStruct' : ':ParameterInfoStruct');
   const pieces: string[] = [];
-  let s = envelopeOpen(ctx, env) + '<' + tag + '>' + arrOpen(ctx, 'ParameterList', itemType, list.length);
+  // Each piece joined from its entries: one flat string, where `+=` would leave a rope of
+  // hundreds of leaves for the encoder to flatten, and as many cons cells for the GC.
+  let part: string[] = [envelopeOpen(ctx, env) + '<' + tag + '>' + arrOpen(ctx, 'ParameterList', itemType, list.length)];
+  let chars = 0;
   for (let i = 0; i < list.length; i++) {
-    s += values ? parameterValueStruct(ctx, list[i] as ParameterValue) : parameterInfoStruct(ctx, list[i] as ParameterInfo);
-    if (s.length >= PIECE_CHARS) {
-      pieces.push(s);
-      s = '';
+    const item = values ? parameterValueStruct(ctx, list[i] as ParameterValue) : parameterInfoStruct(ctx, list[i] as ParameterInfo);
+    part.push(item);
+    chars += item.length;
+    if (chars >= PIECE_CHARS) {
+      pieces.push(part.join(''));
+      part = [];
+      chars = 0;
     }
   }
-  pieces.push(s + '</ParameterList></' + tag + '>' + envelopeClose(ctx));
+  part.push('</ParameterList></' + tag + '>' + envelopeClose(ctx));
+  pieces.push(part.join(''));
   return pieces;
 }
