@@ -187,6 +187,11 @@ export class LiveModel implements CpeDataModel, DeviceOps {
     return node ? { path, node } : undefined;
   }
 
+  /** Its template is rebuilt from the system's state, so no walk is shared between reads. */
+  pristine(): boolean {
+    return false;
+  }
+
   children(obj: Ref<TObject>): Ref[] {
     const out: Ref[] = [];
     for (const [k, c] of obj.node.children) out.push({ path: c.kind === 'object' ? `${obj.path}${k}.` : obj.path + k, node: c });

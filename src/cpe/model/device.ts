@@ -120,8 +120,12 @@ export class Device implements CpeDevice, DeviceOps, Identity {
 
   // ---------------------------------------------------------------- reading
 
+  pristine(): boolean {
+    return !this.#added?.size && !this.#deleted?.size;
+  }
+
   lookup(path: string): Ref | undefined {
-    if (!this.#added?.size && !this.#deleted?.size) {
+    if (this.pristine()) {
       const node = this.template.index.get(path);
       return node ? { path, node } : undefined;
     }

@@ -23,6 +23,8 @@ export interface DeviceOps {
   lookup(path: string): Ref | undefined;
   /** Direct children in order; for a table, its instances (template ones first, then added). */
   children(obj: Ref<TObject>): readonly Ref[];
+  /** True while no instance was added or deleted: the tree's shape is the template's. */
+  pristine(): boolean;
   valueOf(ref: Ref<TParam>): string;
   attributesOf(ref: Ref<TParam>): Attributes;
   /** ACS writes: no value-change notification (TR-069 3.2.1: the ACS knows what it set). */

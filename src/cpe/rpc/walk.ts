@@ -10,7 +10,7 @@
  * Paths in answers always carry instance numbers (InstanceMode InstanceNumber).
  */
 import type { DeviceOps, Ref } from '../model/ops.js';
-import type { TObject, TParam } from '../model/template.js';
+import type { Template, TObject, TParam } from '../model/template.js';
 
 const ALIAS = /^\[([^\]]+)\]$/;
 
@@ -23,7 +23,21 @@ export function resolveName(ops: DeviceOps, name: string): Ref | undefined {
  * An array built with an explicit stack: a recursive generator resumes every level of the
  * tree for each node it yields, and a bootstrap walks 5,000 nodes twice.
  */
-export function descendants(ops: DeviceOps, obj: Ref<TObject>): Ref[] {
+export function descendants(ops: DeviceOps, obj: Ref<TObject>): readonly Ref[] {
+  // A device whose tree still has the template's shape walks what every such device walks:
+  // one frozen list per template object (GetParameterNames and GetParameterValues "" walk
+  // all 5,000 nodes in every bootstrap).
+  if (!ops.pristine() || ops.template.index.get(obj.path) !== obj.node) return walk(ops, obj);
+  let byPath = WALKS.get(ops.template);
+  if (byPath === undefined) WALKS.set(ops.template, (byPath = new Map()));
+  let list = byPath.get(obj.path);
+  if (list === undefined) byPath.set(obj.path, (list = Object.freeze(walk(ops, obj))));
+  return list;
+}
+
+const WALKS = new WeakMap<Template, Map<string, readonly Ref[]>>();
+
+function walk(ops: DeviceOps, obj: Ref<TObject>): Ref[] {
   const out: Ref[] = [];
   // Frames of (children, next index); a child object's frame is pushed right after the child.
   const lists: (readonly Ref[])[] = [ops.children(obj)];
