@@ -59,11 +59,11 @@ export function parseEnvelope(xml: string, limits?: Partial<ParseLimits>): Resul
   const l = resolveLimits(limits);
   // Big parameter responses (a bootstrap's discovery) take the scanner's fast path; it answers
   // exactly as the parser would, or leaves the message to the parser.
-  if (typeof xml === 'string' && xml.length >= SCAN_MIN_LENGTH) {
+  if (xml.length >= SCAN_MIN_LENGTH) {
     const scanned = scanParameterResponse(xml, l);
     if (scanned) return read(scanned.root, scanned);
   }
-  return parseEnvelopeFull(xml, l);
+  return parseFull(xml, l);
 }
 
 /** Below this size the full parser is as quick, and the scanner's checks are not worth trying. */
@@ -71,7 +71,11 @@ const SCAN_MIN_LENGTH = 4096;
 
 /** parseEnvelope through the full parser only (the reference the scanner is tested against). */
 export function parseEnvelopeFull(xml: string, limits?: Partial<ParseLimits>): Result<Envelope> {
-  const doc = parseXml(xml, resolveLimits(limits));
+  return parseFull(xml, resolveLimits(limits));
+}
+
+function parseFull(xml: string, limits: ParseLimits): Result<Envelope> {
+  const doc = parseXml(xml, limits);
   if (!doc.ok) return doc;
   return read(doc.value);
 }

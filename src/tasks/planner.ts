@@ -389,9 +389,9 @@ class ReadUnit implements Unit {
     const items = outcome.response.parameterList;
     this.#finished.add(t);
     // A CPE answers the root's values in the order it listed the names: then the answer is
-    // exactly the listed leaves, compared one by one without a set and a map of 5,000
-    // entries each (a bootstrap's largest cost in this planner). Duplicates would still be
-    // collapsed by the set path below, so the fast path also requires unique names in order.
+    // exactly the listed leaves, compared one by one instead of through a 5,000-entry map (a
+    // bootstrap's largest cost in this planner). One set remains: the path below collapses
+    // duplicate names, so the fast path also requires the listed names to be unique.
     if (items.length === names.length && items.every((item, i) => item.name === names[i]) && new Set(names).size === names.length) {
       return [done(t, this.#response([...items]), at)];
     }

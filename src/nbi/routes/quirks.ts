@@ -46,9 +46,9 @@ const PROFILE = {
     updatedAt: { type: 'string' },
   },
 };
-/** The service checks the members (with messages); the schema bounds the size. */
 /** A profile is a few hundred bytes; anything far larger is refused before it is parsed (413). */
 const BODY_LIMIT = 16_384;
+/** The service checks the members (with messages); the schema bounds the size. */
 const BODY = { type: 'object', maxProperties: 8, description: '{ name, match: {oui?, productClass?, firmwareMin?, firmwareMax?}, settings: {…}, enabled? }' } as const;
 
 const present = (p: QuirkProfile): Record<string, unknown> => ({
