@@ -17,6 +17,7 @@ import { expandValue, type Identity } from './identity.js';
 import type { Attributes, DeviceOps, Ref } from './ops.js';
 import { aliasPresenter, reportsByAlias } from './instance-mode.js';
 import type { Template, TNode, TObject, TParam } from './template.js';
+import { TemplateRefLists } from './template-refs.js';
 
 export interface DeviceOptions {
   serialNumber: string;
@@ -70,19 +71,15 @@ export type RpcHandler = (ops: DeviceOps, request: AcsRequest) => RpcOutcome;
 
 export type { Attributes, DeviceOps, Ref } from './ops.js';
 
-const TEMPLATE_CHILDREN = new WeakMap<Template, Map<string, readonly Ref[]>>();
+const TEMPLATE_CHILDREN = new TemplateRefLists();
 
 /** The direct children of a template object, as every device without changes there sees them. */
 function templateChildren(template: Template, path: string, node: TObject): readonly Ref[] {
-  let byPath = TEMPLATE_CHILDREN.get(template);
-  if (byPath === undefined) TEMPLATE_CHILDREN.set(template, (byPath = new Map()));
-  let list = byPath.get(path);
-  if (list === undefined) {
+  return TEMPLATE_CHILDREN.get(template, path, () => {
     const out: Ref[] = [];
     for (const [k, c] of node.children) out.push(Object.freeze({ path: c.kind === 'object' ? `${path}${k}.` : path + k, node: c }));
-    byPath.set(path, (list = Object.freeze(out)));
-  }
-  return list;
+    return out;
+  });
 }
 
 export class Device implements CpeDevice, DeviceOps, Identity {

@@ -10,7 +10,8 @@
  * Paths in answers always carry instance numbers (InstanceMode InstanceNumber).
  */
 import type { DeviceOps, Ref } from '../model/ops.js';
-import type { Template, TObject, TParam } from '../model/template.js';
+import type { TObject, TParam } from '../model/template.js';
+import { TemplateRefLists } from '../model/template-refs.js';
 
 const ALIAS = /^\[([^\]]+)\]$/;
 
@@ -28,14 +29,10 @@ export function descendants(ops: DeviceOps, obj: Ref<TObject>): readonly Ref[] {
   // one frozen list per template object (GetParameterNames and GetParameterValues "" walk
   // all 5,000 nodes in every bootstrap).
   if (!ops.pristine() || ops.template.index.get(obj.path) !== obj.node) return walk(ops, obj);
-  let byPath = WALKS.get(ops.template);
-  if (byPath === undefined) WALKS.set(ops.template, (byPath = new Map()));
-  let list = byPath.get(obj.path);
-  if (list === undefined) byPath.set(obj.path, (list = Object.freeze(walk(ops, obj))));
-  return list;
+  return WALKS.get(ops.template, obj.path, () => walk(ops, obj));
 }
 
-const WALKS = new WeakMap<Template, Map<string, readonly Ref[]>>();
+const WALKS = new TemplateRefLists();
 
 function walk(ops: DeviceOps, obj: Ref<TObject>): Ref[] {
   const out: Ref[] = [];
