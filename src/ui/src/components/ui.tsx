@@ -253,6 +253,13 @@ export function Card({ title, children, actions, class: cls }: { title?: string;
   );
 }
 
+/** An editor's two views (policies, quirk profiles): a form, and the whole definition as JSON. */
+export type EditorView = 'form' | 'json';
+export const EDITOR_VIEWS: { id: EditorView; label: string }[] = [
+  { id: 'form', label: 'Form' },
+  { id: 'json', label: 'JSON' },
+];
+
 /** Tabs with the WAI-ARIA keyboard model: arrows move between tabs, the panel follows. */
 export function Tabs({ tabs, current, onChange, label }: { tabs: { id: string; label: string }[]; current: string; onChange: (id: string) => void; label: string }): JSX.Element {
   const refs = useRef<(HTMLButtonElement | null)[]>([]);

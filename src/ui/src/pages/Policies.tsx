@@ -13,7 +13,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, canProvision, errorText } from '../api';
 import { useApp } from '../app-context';
 import { useLiveList } from '../live-list';
-import { Badge, Button, ErrorBox, Loading } from '../components/ui';
+import { Badge, Button, EDITOR_VIEWS, ErrorBox, Loading, Tabs, type EditorView } from '../components/ui';
 import { ago, count, localTime } from '../format';
 import { deviceHref, navigate } from '../router';
 
@@ -258,7 +258,7 @@ export function PolicyPage({ id }: { id: string | null }): JSX.Element {
 function PolicyEditor({ initial, id, revision, canWrite, onSaved }: { initial: Definition; id: string | null; revision: number | null; canWrite: boolean; onSaved: (p: Policy) => void }): JSX.Element {
   const { api } = useApp();
   const [def, setDef] = useState<Definition>(initial);
-  const [view, setView] = useState<'form' | 'json'>('form');
+  const [view, setView] = useState<EditorView>('form');
   const [json, setJson] = useState(JSON.stringify(initial, null, 2));
   const [problem, setProblem] = useState<string | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
@@ -277,7 +277,7 @@ function PolicyEditor({ initial, id, revision, canWrite, onSaved }: { initial: D
       return null;
     }
   };
-  const switchTo = (next: 'form' | 'json'): void => {
+  const switchTo = (next: EditorView): void => {
     if (next === view) return;
     if (next === 'json') setJson(JSON.stringify(def, null, 2));
     else {
@@ -317,86 +317,82 @@ function PolicyEditor({ initial, id, revision, canWrite, onSaved }: { initial: D
 
   return (
     <section class="card" aria-label="Policy editor">
-      <div class="tabs" role="tablist" aria-label="Editor view">
-        {(['form', 'json'] as const).map((v) => (
-          <button key={v} type="button" role="tab" class="tab" aria-selected={view === v} onClick={() => switchTo(v)}>
-            {v === 'form' ? 'Form' : 'JSON'}
-          </button>
-        ))}
-      </div>
-      {view === 'form' ? (
-        <form class="form" aria-label="Policy" onSubmit={(e) => e.preventDefault()}>
-          <label class="field">
-            Name <input aria-label="Name" value={def.name} required maxLength={200} readOnly={!canWrite} onInput={(e) => edit({ name: (e.target as HTMLInputElement).value })} />
-          </label>
-          <label class="field">
-            Filter (one expression per line; empty: every device)
-            <textarea aria-label="Filter" rows={2} value={def.filter.join('\n')} readOnly={!canWrite} onInput={(e) => edit({ filter: (e.target as HTMLTextAreaElement).value.split('\n').map((l) => l.trim()).filter((l) => l !== '') })} />
-          </label>
-          <fieldset class="field">
-            <legend>Triggers (none: every session)</legend>
-            {TRIGGERS.map((t) => (
-              <label key={t} class="check">
-                <input type="checkbox" disabled={!canWrite} checked={def.triggers.includes(t)} onChange={(e) => edit({ triggers: (e.target as HTMLInputElement).checked ? [...def.triggers, t] : def.triggers.filter((x) => x !== t) })} /> {t}
-              </label>
-            ))}
-          </fieldset>
-          <label class="field">
-            Priority (higher wins a conflict) <input aria-label="Priority" type="number" step={1} value={def.priority} readOnly={!canWrite} onInput={(e) => edit({ priority: Number((e.target as HTMLInputElement).value) || 0 })} />
-          </label>
-          <label class="check">
-            <input type="checkbox" aria-label="Enabled" disabled={!canWrite} checked={def.enabled} onChange={(e) => edit({ enabled: (e.target as HTMLInputElement).checked })} /> Enabled
-          </label>
-          <fieldset class="field">
-            <legend>Values</legend>
-            <table class="table" aria-label="Declared values">
-              <thead>
-                <tr>
-                  <th scope="col">Parameter</th>
-                  <th scope="col">Value</th>
-                  <th scope="col"><span class="visually-hidden">Remove</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {plain.map((d, i) => (
-                  <tr key={i}>
-                    <td>
-                      <input aria-label={`Parameter ${i + 1}`} value={d.path} readOnly={!canWrite} onInput={(e) => setPlain(plain.map((x, j) => (j === i ? { ...x, path: (e.target as HTMLInputElement).value } : x)))} />
-                    </td>
-                    <td>
-                      <input aria-label={`Value ${i + 1}`} value={d.value} readOnly={!canWrite} onInput={(e) => setPlain(plain.map((x, j) => (j === i ? { ...x, value: (e.target as HTMLInputElement).value } : x)))} />
-                    </td>
-                    <td>
-                      {canWrite ? (
-                        <Button small variant="ghost" onClick={() => setPlain(plain.filter((_, j) => j !== i))}>
-                          Remove
-                        </Button>
-                      ) : null}
-                    </td>
+      <Tabs tabs={EDITOR_VIEWS} current={view} label="Editor view" onChange={(v) => switchTo(v as EditorView)} />
+      <div role="tabpanel" id={`panel-${view}`} aria-labelledby={`tab-${view}`}>
+        {view === 'form' ? (
+          <form class="form" aria-label="Policy" onSubmit={(e) => e.preventDefault()}>
+            <label class="field">
+              Name <input aria-label="Name" value={def.name} required maxLength={200} readOnly={!canWrite} onInput={(e) => edit({ name: (e.target as HTMLInputElement).value })} />
+            </label>
+            <label class="field">
+              Filter (one expression per line; empty: every device)
+              <textarea aria-label="Filter" rows={2} value={def.filter.join('\n')} readOnly={!canWrite} onInput={(e) => edit({ filter: (e.target as HTMLTextAreaElement).value.split('\n').map((l) => l.trim()).filter((l) => l !== '') })} />
+            </label>
+            <fieldset class="field">
+              <legend>Triggers (none: every session)</legend>
+              {TRIGGERS.map((t) => (
+                <label key={t} class="check">
+                  <input type="checkbox" disabled={!canWrite} checked={def.triggers.includes(t)} onChange={(e) => edit({ triggers: (e.target as HTMLInputElement).checked ? [...def.triggers, t] : def.triggers.filter((x) => x !== t) })} /> {t}
+                </label>
+              ))}
+            </fieldset>
+            <label class="field">
+              Priority (higher wins a conflict) <input aria-label="Priority" type="number" step={1} value={def.priority} readOnly={!canWrite} onInput={(e) => edit({ priority: Number((e.target as HTMLInputElement).value) || 0 })} />
+            </label>
+            <label class="check">
+              <input type="checkbox" aria-label="Enabled" disabled={!canWrite} checked={def.enabled} onChange={(e) => edit({ enabled: (e.target as HTMLInputElement).checked })} /> Enabled
+            </label>
+            <fieldset class="field">
+              <legend>Values</legend>
+              <table class="table" aria-label="Declared values">
+                <thead>
+                  <tr>
+                    <th scope="col">Parameter</th>
+                    <th scope="col">Value</th>
+                    <th scope="col"><span class="visually-hidden">Remove</span></th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-            {canWrite ? (
-              <Button small onClick={() => setPlain([...plain, { path: '', value: '' }])}>
-                Add a value
-              </Button>
-            ) : null}
-            {others.length > 0 || def.script !== undefined || def.backups !== undefined ? (
-              <p class="muted">
-                {others.length} other declaration{others.length === 1 ? '' : 's'}
-                {def.script !== undefined ? ', a script' : ''}
-                {def.backups !== undefined ? ', backups' : ''} (edit them in the JSON view).
-              </p>
-            ) : null}
-          </fieldset>
-        </form>
-      ) : (
-        <label class="field">
-          The policy as JSON
-          <textarea aria-label="Policy JSON" class="code" rows={18} spellcheck={false} value={json} readOnly={!canWrite} onInput={(e) => (setJson((e.target as HTMLTextAreaElement).value), setPlan(null))} />
-        </label>
-      )}
+                </thead>
+                <tbody>
+                  {plain.map((d, i) => (
+                    <tr key={i}>
+                      <td>
+                        <input aria-label={`Parameter ${i + 1}`} value={d.path} readOnly={!canWrite} onInput={(e) => setPlain(plain.map((x, j) => (j === i ? { ...x, path: (e.target as HTMLInputElement).value } : x)))} />
+                      </td>
+                      <td>
+                        <input aria-label={`Value ${i + 1}`} value={d.value} readOnly={!canWrite} onInput={(e) => setPlain(plain.map((x, j) => (j === i ? { ...x, value: (e.target as HTMLInputElement).value } : x)))} />
+                      </td>
+                      <td>
+                        {canWrite ? (
+                          <Button small variant="ghost" onClick={() => setPlain(plain.filter((_, j) => j !== i))}>
+                            Remove
+                          </Button>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {canWrite ? (
+                <Button small onClick={() => setPlain([...plain, { path: '', value: '' }])}>
+                  Add a value
+                </Button>
+              ) : null}
+              {others.length > 0 || def.script !== undefined || def.backups !== undefined ? (
+                <p class="muted">
+                  {others.length} other declaration{others.length === 1 ? '' : 's'}
+                  {def.script !== undefined ? ', a script' : ''}
+                  {def.backups !== undefined ? ', backups' : ''} (edit them in the JSON view).
+                </p>
+              ) : null}
+            </fieldset>
+          </form>
+        ) : (
+          <label class="field">
+            The policy as JSON
+            <textarea aria-label="Policy JSON" class="code" rows={18} spellcheck={false} value={json} readOnly={!canWrite} onInput={(e) => (setJson((e.target as HTMLTextAreaElement).value), setPlan(null))} />
+          </label>
+        )}
+      </div>
       {problem ? (
         <p class="message message-bad" role="alert">
           {problem}

@@ -13,7 +13,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, errorText, roleAllows } from '../api';
 import { useApp } from '../app-context';
 import { useLiveList } from '../live-list';
-import { Badge, Button, Confirm, ErrorBox, Loading } from '../components/ui';
+import { Badge, Button, Confirm, EDITOR_VIEWS, ErrorBox, Loading, Tabs, type EditorView } from '../components/ui';
 import { ago, localTime } from '../format';
 import { BOOLEAN_SETTINGS, bodyOf, draftBody, draftOf, EMPTY_DRAFT, matchText, SETTING_LABELS, settingsText, type Draft, type QuirkBody, type QuirkProfile } from '../quirks';
 import { deviceHref } from '../router';
@@ -237,7 +237,7 @@ function QuirkEditor({ editing, onCancel, onSaved }: { editing: Editing; onCance
   const { api } = useApp();
   const initial: QuirkBody = editing.mode === 'create' ? draftBody(EMPTY_DRAFT) : bodyOf(editing.profile);
   const [draft, setDraft] = useState<Draft>(() => draftOf(initial));
-  const [view, setView] = useState<'form' | 'json'>('form');
+  const [view, setView] = useState<EditorView>('form');
   const [json, setJson] = useState(() => JSON.stringify(initial, null, 2));
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -254,7 +254,7 @@ function QuirkEditor({ editing, onCancel, onSaved }: { editing: Editing; onCance
       return undefined;
     }
   };
-  const switchTo = (next: 'form' | 'json'): void => {
+  const switchTo = (next: EditorView): void => {
     if (next === view) return;
     if (next === 'json') setJson(JSON.stringify(draftBody(draft), null, 2));
     else {
@@ -298,13 +298,7 @@ function QuirkEditor({ editing, onCancel, onSaved }: { editing: Editing; onCance
           {editing.profile.source === 'shipped' ? ' (deleting it later brings the shipped one back)' : ' (learning leaves it alone)'}.
         </p>
       ) : null}
-      <div class="tabs" role="tablist" aria-label="Editor view">
-        {(['form', 'json'] as const).map((v) => (
-          <button key={v} type="button" role="tab" class="tab" aria-selected={view === v} onClick={() => switchTo(v)}>
-            {v === 'form' ? 'Form' : 'JSON'}
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={EDITOR_VIEWS} current={view} label="Editor view" onChange={(v) => switchTo(v as EditorView)} />
       <form
         aria-label="Quirk profile"
         noValidate
@@ -313,49 +307,51 @@ function QuirkEditor({ editing, onCancel, onSaved }: { editing: Editing; onCance
           save();
         }}
       >
-        {view === 'form' ? (
-          <>
-            <div class="form-grid">
-              {text('name', 'Name')}
-              {text('oui', 'OUI', '6 hex digits; empty: any')}
-              {text('productClass', 'ProductClass', 'exact; empty: any')}
-              {text('firmwareMin', 'Firmware from', 'inclusive, compared version-wise')}
-              {text('firmwareMax', 'Firmware to', 'inclusive')}
-            </div>
-            <fieldset class="field">
-              <legend>Settings (not set: left to other profiles)</legend>
+        <div role="tabpanel" id={`panel-${view}`} aria-labelledby={`tab-${view}`}>
+          {view === 'form' ? (
+            <>
               <div class="form-grid">
-                {text('maxGetNames', SETTING_LABELS.maxGetNames, 'a whole number; empty: not set')}
-                <label class="field">
-                  {SETTING_LABELS.booleans}
-                  <select aria-label={SETTING_LABELS.booleans} value={draft.booleans} onChange={(e) => setDraft({ ...draft, booleans: (e.target as HTMLSelectElement).value as Draft['booleans'] })}>
-                    <option value="">not set</option>
-                    <option value="digits">1 / 0</option>
-                    <option value="words">true / false</option>
-                  </select>
-                </label>
-                {BOOLEAN_SETTINGS.map((k) => (
-                  <label key={k} class="field">
-                    {SETTING_LABELS[k]}
-                    <select aria-label={SETTING_LABELS[k]} value={draft.flags[k]} onChange={(e) => setDraft({ ...draft, flags: { ...draft.flags, [k]: (e.target as HTMLSelectElement).value as Draft['flags'][typeof k] } })}>
+                {text('name', 'Name')}
+                {text('oui', 'OUI', '6 hex digits; empty: any')}
+                {text('productClass', 'ProductClass', 'exact; empty: any')}
+                {text('firmwareMin', 'Firmware from', 'inclusive, compared version-wise')}
+                {text('firmwareMax', 'Firmware to', 'inclusive')}
+              </div>
+              <fieldset class="field">
+                <legend>Settings (not set: left to other profiles)</legend>
+                <div class="form-grid">
+                  {text('maxGetNames', SETTING_LABELS.maxGetNames, 'a whole number; empty: not set')}
+                  <label class="field">
+                    {SETTING_LABELS.booleans}
+                    <select aria-label={SETTING_LABELS.booleans} value={draft.booleans} onChange={(e) => setDraft({ ...draft, booleans: (e.target as HTMLSelectElement).value as Draft['booleans'] })}>
                       <option value="">not set</option>
-                      <option value="true">yes</option>
-                      <option value="false">no</option>
+                      <option value="digits">1 / 0</option>
+                      <option value="words">true / false</option>
                     </select>
                   </label>
-                ))}
-              </div>
-            </fieldset>
-            <label class="check">
-              <input type="checkbox" aria-label="Enabled" checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: (e.target as HTMLInputElement).checked })} /> Enabled
+                  {BOOLEAN_SETTINGS.map((k) => (
+                    <label key={k} class="field">
+                      {SETTING_LABELS[k]}
+                      <select aria-label={SETTING_LABELS[k]} value={draft.flags[k]} onChange={(e) => setDraft({ ...draft, flags: { ...draft.flags, [k]: (e.target as HTMLSelectElement).value as Draft['flags'][typeof k] } })}>
+                        <option value="">not set</option>
+                        <option value="true">yes</option>
+                        <option value="false">no</option>
+                      </select>
+                    </label>
+                  ))}
+                </div>
+              </fieldset>
+              <label class="check">
+                <input type="checkbox" aria-label="Enabled" checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: (e.target as HTMLInputElement).checked })} /> Enabled
+              </label>
+            </>
+          ) : (
+            <label class="field">
+              The profile as JSON
+              <textarea aria-label="Profile JSON" class="code" rows={14} spellcheck={false} value={json} onInput={(e) => setJson((e.target as HTMLTextAreaElement).value)} />
             </label>
-          </>
-        ) : (
-          <label class="field">
-            The profile as JSON
-            <textarea aria-label="Profile JSON" class="code" rows={14} spellcheck={false} value={json} onInput={(e) => setJson((e.target as HTMLTextAreaElement).value)} />
-          </label>
-        )}
+          )}
+        </div>
         {problem ? (
           <p class="message message-bad" role="alert" data-testid="quirk-problem">
             {problem}
