@@ -27,6 +27,7 @@
  *                                [--skip-floor] [--skip-bootstrap]   (only the periodic runs, with and without policies)
  *                                [--sampling-only]   (only the periodic runs, with and without 5 sampled parameters)
  *                                [--bootstrap-only]  (only the bootstrap storm)
+ *                                [--workers 2]  (the bootstrap storm against `serve --workers 2`)
  *
  * By default every session opens its own TCP connection, as real CPEs do; with
  * --reuse-connections the simulator hands connections from one session to the next.
@@ -56,6 +57,8 @@ const SKIP_BOOTSTRAP = process.argv.includes('--skip-bootstrap');
 const SAMPLING_ONLY = process.argv.includes('--sampling-only');
 /** Only the bootstrap storm (the figure discovery and the store's tree writes are tuned against). */
 const BOOTSTRAP_ONLY = process.argv.includes('--bootstrap-only');
+/** CWMP worker processes of the bootstrap storm's serve (SQLite runs 2 at most). */
+const WORKERS = arg('workers', 1);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -234,7 +237,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
       }
     }
     await store.close();
-    serve = await startServe(dir, { discover: true });
+    serve = await startServe(dir, { discover: true, extra: WORKERS > 1 ? ['--workers', String(WORKERS)] : [] });
     const fleet = new Fleet({
       acsUrl: serve.url,
       count: cpes,
@@ -283,7 +286,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
 
 function bootstrapLine(boot: BootstrapFigure): string {
   return (
-    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ` +
+    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${WORKERS > 1 ? `serve --workers ${WORKERS}, ` : ''}${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ` +
     `${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions); ` +
     `ACS CPU ${boot.acsCpuMsPerBootstrap} ms per bootstrap, ${boot.acsCpuUsPerParameter} µs per parameter; simulator CPU ${boot.simCpuMsPerBootstrap} ms per bootstrap\n`
   );
