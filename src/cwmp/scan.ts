@@ -463,12 +463,104 @@ function scan(s: string, limits: ParseLimits): Scanned | undefined {
   return { root, method, body };
 }
 
+/**
+ * The fast path for the structs of a list after the first: a bootstrap's 5,000 structs all have
+ * the shape of the first (the same open tag, then Name, then one more field, whitespace aside),
+ * so once the general path has read one of that shape, the next are each matched by one sticky
+ * regular expression built from the tags' exact texts (one native match instead of a dozen string
+ * comparisons, each a builtin call: bench/codec.ts, 5,000 entries, 0.64 → 0.41 µs per
+ * GetParameterValues entry and 0.64 → 0.34 per GetParameterNames entry). The second field's open
+ * tag (its xsi:type varies) is captured and must be one the general path has read under the same
+ * scope — the openItem cache's rule — so every struct the regex takes reads exactly as the
+ * general path would read it; any other struct is left to the general path.
+ */
+class StructRun {
+  readonly #re: RegExp;
+  readonly #structText: string;
+  readonly #nameText: string;
+  /** The second field's open tags seen in structs of this shape, by exact text. */
+  readonly #second = new Map<string, ItemTag>();
+  // The last match (read() returns true): fields instead of a fresh tuple per struct.
+  name = '';
+  tag: ItemTag | undefined;
+  text = '';
+
+  constructor(struct: ItemTag, nameTag: ItemTag, second: ItemTag) {
+    this.#structText = struct.text;
+    this.#nameText = nameTag.text;
+    this.#second.set(second.text, second);
+    const ws = '[ \\t\\n]*';
+    this.#re = new RegExp(
+      `${escapeRegExp(struct.text)}${ws}${escapeRegExp(nameTag.text)}([^<]*)</${escapeRegExp(nameTag.qname)}${ws}>${ws}` +
+        `(<[^<>]*>)([^<]*)</([^ \\t\\n>]*)${ws}>${ws}</${escapeRegExp(struct.qname)}${ws}>`,
+      'y',
+    );
+  }
+
+  /** Whether a struct the general path read has this shape (then its second tag is remembered). */
+  learn(struct: ItemTag, nameTag: ItemTag, second: ItemTag): boolean {
+    if (struct.text !== this.#structText || nameTag.text !== this.#nameText) return false;
+    if (!this.#second.has(second.text) && this.#second.size < ITEM_CACHE) this.#second.set(second.text, second);
+    return true;
+  }
+
+  /** Read the struct at sc.i into name/tag/text and move past it; false (nothing moved) if it is not of this shape. */
+  read(sc: Scanner): boolean {
+    const re = this.#re;
+    re.lastIndex = sc.i;
+    const m = re.exec(sc.s);
+    if (m === null) return false;
+    // Most structs repeat the previous one's tag: one comparison instead of hashing the text.
+    const text = m[2]!;
+    const last = this.tag;
+    const tag = last !== undefined && last.text === text ? last : this.#second.get(text);
+    if (tag === undefined || tag.selfClosing || m[4] !== tag.qname) return false;
+    sc.count += 3;
+    if (sc.count > sc.maxElements) bail();
+    this.name = decodeText(m[1]!);
+    this.tag = tag;
+    this.text = decodeText(m[3]!);
+    sc.i = re.lastIndex;
+    return true;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}
+
+/** A struct's fields as the general path read them: the first two open tags, and how many there were. */
+interface Fields {
+  first: ItemTag | undefined;
+  second: ItemTag | undefined;
+  count: number;
+}
+
+/**
+ * After the general path read a struct: the run that takes the next ones, when the struct was
+ * Name then `secondLocal`, both with content (a new run if the shape changed).
+ */
+function runAfter(run: StructRun | null, struct: ItemTag, f: Fields, secondLocal: string): StructRun | null {
+  const { first, second } = f;
+  if (f.count !== 2 || first === undefined || second === undefined || first.local !== 'Name' || second.local !== secondLocal || first.selfClosing || second.selfClosing) return run;
+  if (run !== null && run.learn(struct, first, second)) return run;
+  return new StructRun(struct, first, second);
+}
+
 /** ParameterValueStructs, as readParameterValues (rpc/shared.ts) reads them. */
 function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse {
   const out: ParameterValue[] = [];
+  let run: StructRun | null = null;
+  const f: Fields = { first: undefined, second: undefined, count: 0 };
   for (;;) {
     sc.skipWs();
     if (sc.atClose()) break;
+    if (run !== null && run.read(sc)) {
+      const type = run.tag!.type;
+      const v = run.text;
+      out.push({ name: run.name.trim(), value: type === '' ? v : normalizeValue(type, v), type });
+      continue;
+    }
     const st = sc.openItem(listScope);
     if (st.selfClosing) bail(); // no Name: the parser's INVALID_MESSAGE
     const structQName = st.qname;
@@ -476,10 +568,15 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
     let name: string | undefined;
     let value: string | undefined;
     let type = '';
+    f.first = f.second = undefined;
+    f.count = 0;
     for (;;) {
       sc.skipWs();
       if (sc.atClose()) break;
       const t = sc.openItem(structScope);
+      if (f.count === 0) f.first = t;
+      else if (f.count === 1) f.second = t;
+      f.count++;
       if (t.local === 'Name') {
         const text = sc.leafText(t);
         name ??= text;
@@ -492,6 +589,7 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
     if (name === undefined) bail();
     const v = value ?? '';
     out.push({ name: name.trim(), value: type === '' ? v : normalizeValue(type, v), type });
+    run = runAfter(run, st, f, 'Value');
   }
   return { method: 'GetParameterValuesResponse', parameterList: out };
 }
@@ -499,19 +597,30 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
 /** ParameterInfoStructs, as the GetParameterNamesResponse reader (rpc/parameters.ts) reads them. */
 function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
   const out: ParameterInfo[] = [];
+  let run: StructRun | null = null;
+  const f: Fields = { first: undefined, second: undefined, count: 0 };
   for (;;) {
     sc.skipWs();
     if (sc.atClose()) break;
+    if (run !== null && run.read(sc)) {
+      out.push({ name: run.name.trim(), writable: parseBoolean(run.text) ?? false });
+      continue;
+    }
     const st = sc.openItem(listScope);
     if (st.selfClosing) bail();
     const structQName = st.qname;
     const structScope = st.scope;
     let name: string | undefined;
     let writable: string | undefined;
+    f.first = f.second = undefined;
+    f.count = 0;
     for (;;) {
       sc.skipWs();
       if (sc.atClose()) break;
       const t = sc.openItem(structScope);
+      if (f.count === 0) f.first = t;
+      else if (f.count === 1) f.second = t;
+      f.count++;
       const local = t.local;
       const text = sc.leafText(t);
       if (local === 'Name') name ??= text;
@@ -520,6 +629,7 @@ function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
     sc.close(structQName);
     if (name === undefined) bail();
     out.push({ name: name.trim(), writable: writable === undefined ? false : (parseBoolean(writable) ?? false) });
+    run = runAfter(run, st, f, 'Writable');
   }
   return { method: 'GetParameterNamesResponse', parameterList: out };
 }

@@ -242,10 +242,12 @@ function planNames(
     // rows written since. Keeping just the listed ones of those judges every row the same,
     // and spares the op thousands of paths (on PostgreSQL a JSON text parsed several times;
     // measured: most of the prune's cost in a discovery).
-    const keep =
-      sinceClear !== null && !op.nextLevel
-        ? [...listed.keys(), ...ancestors].filter((path) => sinceClear.has(path) || clearMayKeep(path))
-        : [...listed.keys(), ...ancestors];
+    let keep: string[];
+    if (sinceClear !== null && !op.nextLevel) {
+      keep = [];
+      for (const path of listed.keys()) if (sinceClear.has(path) || clearMayKeep(path)) keep.push(path);
+      for (const path of ancestors) if (sinceClear.has(path) || clearMayKeep(path)) keep.push(path);
+    } else keep = [...listed.keys(), ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
   }
   // A listed row that a following read also answers is written once, with both (nodes);
@@ -311,10 +313,31 @@ function writtenSinceClear(steps: readonly ParameterStep[]): Set<string> | null 
 
 const CLEAR_KEEPS_LOWER = CLEAR_KEEPS.map((k) => k.toLowerCase());
 
-/** Whether a clear may have kept the row at `path` (a superset of the clear's rule: exceptions ignored). */
+/**
+ * Whether a clear may have kept the row at `path` (a superset of the clear's rule: exceptions
+ * ignored). Asked of every node of a bootstrap, so it compares in place rather than lower-casing
+ * a copy of each path.
+ */
 function clearMayKeep(path: string): boolean {
-  const lower = path.toLowerCase();
-  return CLEAR_KEEPS_LOWER.some((k) => lower.endsWith(k));
+  for (const k of CLEAR_KEEPS_LOWER) if (endsWithIgnoringCase(path, k)) return true;
+  return false;
+}
+
+/**
+ * `s` ends with `lower` (lower-case ASCII), letters of `s` compared in either case. A non-ASCII
+ * character in the tail goes to toLowerCase, which folds some onto ASCII letters (the Kelvin
+ * sign onto "k"), so the answer stays a superset of what a backend's lower() keeps.
+ */
+function endsWithIgnoringCase(s: string, lower: string): boolean {
+  const from = s.length - lower.length;
+  if (from < 0) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(from + i);
+    if (c > 127) return s.toLowerCase().endsWith(lower);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** What planNames knows of a listed node: writable, and the last read (index) and item slot that valued it. */

@@ -313,6 +313,80 @@ describe('the scanner answers as the parser does', () => {
     expect(stats.declined).toBeGreaterThan(0);
   });
 
+  it('long lists of structs of one shape (the fast path after the first struct) and shapes that change on the way', () => {
+    // Mostly runs of one struct shape, as CPEs send them, with the variants that must leave a
+    // struct to the general path (self-closing or other-namespace Value tags, a third field,
+    // fields swapped, mismatched or spaced close tags, whitespace between tags, entities).
+    const structTag = fc.constantFrom('<S>', '<S>', '<S a="1">', '<c:S>');
+    const nameTag = fc.constantFrom('<Name>', '<Name>', '<Name b=">">', '<c:Name>');
+    const secondTag = fc.constantFrom(
+      '<V xsi:type="xsd:string">',
+      '<V xsi:type="xsd:string">',
+      '<V xsi:type="xsd:unsignedInt">',
+      '<V xsi:type="xsd:boolean">',
+      '<V>',
+      '<V/>',
+      '<V xmlns:xsd="urn:other" xsi:type="xsd:boolean">',
+      '<V xsi:type="xsd:boolean" xsi:type="xsd:int">',
+      '<V q=">" xsi:type="xsd:int">',
+      '<c:V xsi:type="xsd:boolean">',
+    );
+    const gap = fc.constantFrom('', '', '', ' ', '\n  ', '\t');
+    const closeSpace = fc.constantFrom('', '', '', ' ', 'x');
+    const entry = fc.record({ st: structTag, nt: nameTag, vt: secondTag, name: text, value: fc.oneof(text, boolText), g: gap, cs: closeSpace, form: fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2) });
+    const stats: Stats = { scanned: 0, declined: 0 };
+    fc.assert(
+      fc.property(fc.constantFrom('GetParameterValuesResponse', 'GetParameterNamesResponse'), fc.array(entry, { minLength: 2, maxLength: 40 }), fc.nat({ max: 3 }), (method, entries, rep) => {
+        const values = method === 'GetParameterValuesResponse';
+        const S = values ? 'ParameterValueStruct' : 'ParameterInfoStruct';
+        const V = values ? 'Value' : 'Writable';
+        // Repeat the first entry's tags so that runs are long (rep 0: every entry its own).
+        const items = entries.map((e, i) => {
+          const base = rep > 0 && i % (rep + 1) !== 0 ? { ...entries[0]!, name: e.name, value: e.value } : e;
+          const st = base.st.replace('S', S);
+          const sq = st.slice(1, st.search(/[ >]/));
+          const nq = base.nt.slice(1, base.nt.search(/[ >]/));
+          const vt = base.vt.replace('V', V);
+          const vq = vt.slice(1, vt.search(/[ >/]/));
+          const nameEl = `${base.nt}${e.name}</${nq}${base.cs === 'x' ? '' : base.cs}>`;
+          const second = vt.endsWith('/>') ? vt : `${vt}${e.value}</${vq}${base.cs}>`;
+          const fields = base.form === 0 ? [nameEl, second] : base.form === 1 ? [second, nameEl] : [nameEl, second, `<Extra>${e.value}</Extra>`];
+          return `${base.g}${st}${base.g}${fields.join(base.g)}${base.g}</${sq}>`;
+        });
+        const xml =
+          `<s:Envelope xmlns:s="${SOAP_ENV}" xmlns:c="urn:dslforum-org:cwmp-1-0" xmlns:xsd="${XSD}" xmlns:xsi="${XSI}"><s:Body>` +
+          `<c:${method}><ParameterList>${items.join('')}</ParameterList></c:${method}></s:Body></s:Envelope>`;
+        same(xml, stats);
+      }),
+      { seed: SEED + 4, numRuns: 1500 },
+    );
+    expect(stats.scanned).toBeGreaterThan(100);
+    expect(stats.declined).toBeGreaterThan(0);
+  });
+
+  it('a long run of one shape reads as the parser reads it, whatever struct breaks it', () => {
+    const struct = (i: number, tag: string): string => `<ParameterValueStruct><Name>Device.X.${i}.Name</Name>${tag}v&amp;${i}</Value></ParameterValueStruct>`;
+    const tags = ['<Value xsi:type="xsd:string">', '<Value xsi:type="xsd:unsignedInt">', '<Value xsi:type="xsd:boolean">', '<Value>'];
+    const list = Array.from({ length: 300 }, (_, i) => struct(i, tags[i % 7 === 0 ? (i / 7) % tags.length : 0]!));
+    list.splice(150, 0, '<ParameterValueStruct><Value>first</Value><Name>Swapped</Name></ParameterValueStruct>');
+    list.splice(200, 0, '<ParameterValueStruct>\n <Name>Spaced</Name>\n <Value xsi:type="xsd:int">7</Value>\n</ParameterValueStruct>');
+    const xml = `<s:Envelope xmlns:s="${SOAP_ENV}" xmlns:c="urn:dslforum-org:cwmp-1-0" xmlns:xsd="${XSD}" xmlns:xsi="${XSI}"><s:Body><c:GetParameterValuesResponse><ParameterList>${list.join('')}</ParameterList></c:GetParameterValuesResponse></s:Body></s:Envelope>`;
+    const stats: Stats = { scanned: 0, declined: 0 };
+    same(xml, stats);
+    expect(stats.scanned).toBe(1);
+    const scanned = parseEnvelopeScanned(xml);
+    const body = scanned?.ok === true ? scanned.value.body : null;
+    expect(body?.method).toBe('GetParameterValuesResponse');
+    if (body?.method !== 'GetParameterValuesResponse') return;
+    expect(body.parameterList).toHaveLength(302);
+    expect(body.parameterList[7]).toEqual({ name: 'Device.X.7.Name', value: 'v&7', type: 'xsd:unsignedInt' });
+    expect(body.parameterList[14]?.type).toBe('xsd:boolean');
+    expect(body.parameterList[150]).toEqual({ name: 'Swapped', value: 'first', type: '' });
+    expect(body.parameterList[200]).toEqual({ name: 'Spaced', value: '7', type: 'xsd:int' });
+    // A bound met inside a run is left to the parser, as anywhere else.
+    expect(parseEnvelopeScanned(xml, { maxElements: 500 })).toBeUndefined();
+  });
+
   it('garbage: arbitrary strings and arbitrary strings inside an envelope', () => {
     const stats: Stats = { scanned: 0, declined: 0 };
     const wrap = (inner: string): string =>
