@@ -216,10 +216,15 @@ function planNames(
   // was a quarter of the store's CPU per bootstrap with a map or set per question).
   // Map.set keeps a key's first position and its last value: lastByName's order and winner.
   const listed = new Map<string, Listed>();
+  // The entries in listing order too: a read of the listed root answers in that order.
+  const order: Listed[] = [];
   for (const p of op.params) {
     const e = listed.get(p.name);
-    if (e === undefined) listed.set(p.name, { writable: p.writable, read: -1, slot: 0 });
-    else e.writable = p.writable;
+    if (e === undefined) {
+      const entry: Listed = { name: p.name, at: order.length, writable: p.writable, read: -1, slot: 0 };
+      listed.set(p.name, entry);
+      order.push(entry);
+    } else e.writable = p.writable;
   }
   const ancestors = new Set<string>();
   // Up from each node until an ancestor that is listed or already found: those above it are
@@ -258,8 +263,15 @@ function planNames(
     const nodes: [string, boolean, string, string][] = [];
     // Values of unlisted paths are rare (a read outside the listed root): de-duplicated apart.
     const unlisted = new Map<string, [string, string, string]>();
+    // CPEs answer a read of the root in the order they listed its leaves: the next listed leaf
+    // is tried first, one string comparison instead of hashing the name for the map (which
+    // then answers only where the order breaks, and puts the cursor back in step).
+    let next = 0;
     for (const p of read.params) {
-      const e = listed.get(p.name);
+      while (next < order.length && order[next]!.name.endsWith('.')) next++;
+      const guess = order[next];
+      const e = guess !== undefined && guess.name === p.name ? guess : listed.get(p.name);
+      if (e !== undefined) next = e.at + 1;
       if (e === undefined) unlisted.set(p.name, [p.name, p.value, p.type]);
       else if (e.read === r) nodes[e.slot] = [p.name, e.writable, p.value, p.type];
       else {
@@ -342,6 +354,9 @@ function endsWithIgnoringCase(s: string, lower: string): boolean {
 
 /** What planNames knows of a listed node: writable, and the last read (index) and item slot that valued it. */
 interface Listed {
+  name: string;
+  /** Its position in the listing. */
+  at: number;
   writable: boolean;
   read: number;
   slot: number;

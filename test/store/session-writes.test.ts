@@ -3,8 +3,9 @@
  * pure, so tested here once for every backend; the conformance suites check that each
  * backend applies the ops to the same effect.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CpeMessageRecord, SessionCommit } from '../../src/store/types.js';
+import type { CpeMessageRecord, ParameterOp, SessionCommit } from '../../src/store/types.js';
 import { planCommit, planParameterOps, releaseOps } from '../../src/store/session-writes.js';
 import { TRANSFER_TASK_TYPES } from '../../src/store/rules.js';
 
@@ -121,6 +122,47 @@ describe('planCommit', () => {
     ]);
     expect(names.map((s) => s.k)).toEqual(['prune_children', 'names', 'ensure', 'nodes']);
     expect(names[1]).toEqual({ k: 'names', at: 1, items: [['A.B.', false]] });
+  });
+
+  it('a listing merged with reads in any order (duplicates, unlisted names, objects) plans what a name-by-name merge plans', () => {
+    const pathArb = fc.constantFrom('A.', 'A.B.', 'A.B.x', 'A.B.y', 'A.C.', 'A.C.z', 'A.C.Password', 'A.C.wpaKEY', 'A.D.1.q', 'Z.q', 'A.C.pin');
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ name: pathArb, writable: fc.boolean() }), { maxLength: 12 }),
+        fc.array(fc.array(fc.record({ name: pathArb, value: fc.constantFrom('', '1', 'v') }), { maxLength: 12 }), { maxLength: 3 }),
+        fc.boolean(),
+        (listing, reads, clear) => {
+          const ops: ParameterOp[] = [...(clear ? [{ op: 'clearTree' as const }] : []), { op: 'setNames', at: 1, root: 'A.', nextLevel: false, params: listing }];
+          reads.forEach((r, i) => ops.push({ op: 'setValues', at: 2 + i, touch: true, params: r.map((p) => ({ ...p, type: 'xsd:string' })) }));
+          const steps = planParameterOps(ops);
+          // The reference: maps name by name, last value wins, first position kept.
+          const writable = new Map<string, boolean>();
+          for (const p of listing) writable.set(p.name, p.writable);
+          const read = new Set<string>();
+          const expected: unknown[] = [];
+          reads.forEach((r, i) => {
+            const last = new Map<string, string>();
+            for (const p of r) last.set(p.name, p.value);
+            const nodes = [...last].filter(([n]) => writable.has(n)).map(([n, v]) => [n, writable.get(n), v, 'xsd:string']);
+            const values = [...last].filter(([n]) => !writable.has(n)).map(([n, v]) => [n, v, 'xsd:string']);
+            for (const [n] of last) read.add(n);
+            if (nodes.length > 0) expected.push({ k: 'nodes', at: 1, valuesAt: 2 + i, touch: true, items: nodes });
+            if (values.length > 0) expected.push({ k: 'values', at: 2 + i, touch: true, items: values });
+          });
+          const names = [...writable].filter(([n]) => !read.has(n));
+          const got = steps.filter((s) => s.k === 'nodes' || s.k === 'values');
+          expect(got).toEqual(expected);
+          expect(steps.find((s) => s.k === 'names')?.items ?? []).toEqual(names);
+          if (clear) {
+            // After the clear only secrets can remain: the keep list is the listed (or implied) ones.
+            const keep = (steps.find((s) => s.k === 'prune') as { keep: string[] }).keep;
+            for (const k of keep) expect(/(password|passphrase|key|psk|secret|pin)$/i.test(k)).toBe(true);
+            for (const p of listing) if (/(password|key|pin)$/i.test(p.name)) expect(keep).toContain(p.name);
+          }
+        },
+      ),
+      { seed: 20261204, numRuns: 800 },
+    );
   });
 
   it("a whole-subtree prune lists every listed node and ancestor, or after the commit's clear only those that can exist: secrets the clear kept, rows written since", () => {
