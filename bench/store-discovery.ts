@@ -5,21 +5,29 @@
  * The tree is the storm's TR-181 model (tr181-large, ~5,200 nodes), so the figures line up
  * with bench/storm's bootstrap storm.
  *
- *   npx tsc && node dist/bench/store-discovery.js [--commits 40] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--no-pg]
+ *   npx tsc && node dist/bench/store-discovery.js [--commits 40] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--no-pg] [--floors]
  *
  * Printed per backend: commits per second, mean ms per commit (wall) and this process's CPU
  * per commit and per node (for SQLite the statements run in this process, so CPU is the cost;
  * for PostgreSQL the server's share is the difference between wall and CPU, roughly).
  * PostgreSQL runs in a scratch database the run creates and drops.
+ *
+ * --floors adds what SQLite itself costs for the same discovery, outside the store, so the
+ * store's overhead and the room a new shape would have are visible: the same rows with a bare
+ * multi-row INSERT into a table of the same key and columns (no upsert), the same with the
+ * default search indexes (the NBI's partial indexes, one per searchable path), and the whole
+ * discovery as one JSON document per device (one row).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { loadModel } from '../src/cpe/model/load.js';
 import type { ParameterInfo, ParameterValue } from '../src/cwmp/types.js';
+import { DEFAULT_SEARCHABLE_PATHS } from '../src/nbi/server.js';
 import { deviceIdOf } from '../src/store/device-id.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
 import { createSqliteStore } from '../src/store/sqlite/index.js';
@@ -31,6 +39,7 @@ const { values: args } = parseArgs({
     pg: { type: 'string', default: process.env.FLOTILLA_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' },
     'no-pg': { type: 'boolean', default: false },
     'no-sqlite': { type: 'boolean', default: false },
+    floors: { type: 'boolean', default: false },
   },
 });
 const COMMITS = Number(args.commits);
@@ -105,6 +114,62 @@ if (!args['no-sqlite']) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** SQLite's own cost for the discovery's rows (or one document), with the store's pragmas. */
+function floors(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-floor-'));
+  try {
+    const db = new Database(join(dir, 'floor.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -32768');
+    const columns = `device_id TEXT NOT NULL, path TEXT NOT NULL, object INTEGER NOT NULL, value TEXT, type TEXT, writable INTEGER,
+      notification INTEGER, access_list TEXT, value_at INTEGER, names_at INTEGER, attributes_at INTEGER, PRIMARY KEY (device_id, path)`;
+    db.exec(`CREATE TABLE bare (${columns}) WITHOUT ROWID; CREATE TABLE indexed (${columns}) WITHOUT ROWID;
+      CREATE TABLE docs (device_id TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID;`);
+    DEFAULT_SEARCHABLE_PATHS.forEach((path, i) => db.exec(`CREATE INDEX indexed_${i} ON indexed (value) WHERE path = '${path}'`));
+    const valueOf = new Map(values.map((v) => [v.name, v]));
+    const rows = names.map((n) => {
+      const v = valueOf.get(n.name);
+      return [n.name, n.name.endsWith('.') ? 1 : 0, n.writable ? 1 : 0, v?.value ?? null, v?.type ?? null] as const;
+    });
+    const BATCH = 256;
+    const insertSql = (table: string, n: number): string =>
+      `INSERT INTO ${table} (device_id, path, object, writable, names_at, value, type, value_at) VALUES ${Array.from({ length: n }, () => '(@device, ?, ?, ?, @at, ?, ?, @at)').join(',')}`;
+    const insertRows = (table: string) => {
+      const full = db.prepare(insertSql(table, BATCH));
+      const rest = rows.length % BATCH === 0 ? null : db.prepare(insertSql(table, rows.length % BATCH));
+      return db.transaction((device: string, at: number) => {
+        for (let from = 0; from < rows.length; from += BATCH) {
+          const part = rows.slice(from, from + BATCH);
+          (part.length === BATCH ? full : rest!).run(...part.flat(), { device, at });
+        }
+      });
+    };
+    const putDoc = db.prepare('INSERT INTO docs (device_id, doc) VALUES (?, ?)');
+    const doc = db.transaction((device: string) => putDoc.run(device, JSON.stringify(rows)));
+    const variants: [string, (device: string, at: number) => unknown][] = [
+      ['rows, bare INSERT', insertRows('bare')],
+      ['rows + search indexes', insertRows('indexed')],
+      ['one JSON document', doc],
+    ];
+    for (const [label, write] of variants) {
+      let cpu = 0;
+      for (let i = 0; i < COMMITS + 5; i++) {
+        const u = process.cpuUsage();
+        write(`floor-${label.length}-${i}`, Date.now());
+        const du = process.cpuUsage(u);
+        if (i >= 5) cpu += (du.user + du.system) / 1000;
+      }
+      console.log(`store-discovery  sqlite floor: ${label.padEnd(22)} ${(cpu / COMMITS).toFixed(2)} ms/commit CPU  (${rows.length} rows, n=${COMMITS})`);
+    }
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!args['no-sqlite'] && args.floors) floors();
 
 if (!args['no-pg']) {
   const admin = new pg.Client({ connectionString: args.pg });
