@@ -4,6 +4,8 @@ import { checkValue, inputKind } from '../../src/ui/src/xsd.js';
 import { csvField, csvLine, duration, isOnline } from '../../src/ui/src/format.js';
 import { build, isExpression, SEARCH_HINT, searchFilter } from '../../src/ui/src/filters.js';
 import { draftBody, draftOf, EMPTY_DRAFT, matchText } from '../../src/ui/src/quirks.js';
+import { EMPTY_WEBHOOK, scopeText, webhookBody, WEBHOOK_EVENT_TYPES } from '../../src/ui/src/webhooks.js';
+import { EVENT_TYPES } from '../../src/events/bus.js';
 
 describe('checkValue', () => {
   it('accepts and normalises each type, refuses what the CPE would refuse', () => {
@@ -88,5 +90,36 @@ describe('quirk profile drafts', () => {
     expect(matchText({ oui: '00147F', firmwareMin: '1', firmwareMax: '1' })).toBe('OUI 00147F, firmware 1');
     expect(matchText({ firmwareMax: '3' })).toBe('firmware … – 3');
     expect(matchText({})).toBe('every device');
+  });
+});
+
+describe('the webhooks form', () => {
+  it('offers exactly the event types the API takes', () => {
+    expect([...WEBHOOK_EVENT_TYPES]).toEqual([...EVENT_TYPES]);
+  });
+
+  it('turns a draft into the POST body, or says what is wrong as the API would', () => {
+    const d = { ...EMPTY_WEBHOOK, url: ' https://oss.example.net/hook ' };
+    expect(webhookBody(d, false)).toEqual({ ok: true, body: { url: 'https://oss.example.net/hook' } });
+    // Events in the API's order, whatever order they were ticked in; a scope of what was given.
+    expect(webhookBody({ ...d, events: ['task.done', 'device.registered'], tag: ' lab ', secret: 's'.repeat(16) }, false)).toEqual({
+      ok: true,
+      body: { url: 'https://oss.example.net/hook', events: ['device.registered', 'task.done'], secret: 's'.repeat(16), scope: { tag: 'lab' } },
+    });
+    expect(webhookBody({ ...d, filter: 'DeviceID.SerialNumber = "X"' }, false)).toMatchObject({ ok: true, body: { scope: { filter: 'DeviceID.SerialNumber = "X"' } } });
+    // A scoped principal's webhooks carry its scope: the form sends none.
+    expect(webhookBody({ ...d, tag: 'lab' }, true)).toEqual({ ok: true, body: { url: 'https://oss.example.net/hook' } });
+    expect(webhookBody({ ...d, url: 'ftp://x/y' }, false)).toEqual({ ok: false, error: 'url: an http:// or https:// URL' });
+    expect(webhookBody({ ...d, url: 'http://' }, false)).toEqual({ ok: false, error: 'url: not a URL' });
+    expect(webhookBody({ ...d, url: `https://x/${'a'.repeat(2048)}` }, false)).toEqual({ ok: false, error: 'url: at most 2048 characters' });
+    expect(webhookBody({ ...d, secret: 'short' }, false)).toMatchObject({ ok: false, error: expect.stringContaining('secret: 16 to 256') });
+    expect(webhookBody({ ...d, events: ['device.exploded'] }, false)).toEqual({ ok: false, error: 'events: unknown event type device.exploded' });
+    expect(webhookBody({ ...d, tag: 't'.repeat(129) }, false)).toEqual({ ok: false, error: 'scope.tag: at most 128 characters' });
+  });
+
+  it('shows a scope in words', () => {
+    expect(scopeText(null)).toBe('whole fleet');
+    expect(scopeText({ tag: 'lab' })).toBe('tag lab');
+    expect(scopeText({ tag: 'lab', filter: 'a = "b"' })).toBe('tag lab and filter a = "b"');
   });
 });

@@ -14,6 +14,7 @@ import { DevicePage } from './pages/Device';
 import { FilesPage } from './pages/Files';
 import { DevicesPage } from './pages/Devices';
 import { TokensPage } from './pages/Tokens';
+import { WebhooksPage } from './pages/Webhooks';
 import { AuditPage } from './pages/Audit';
 import { FaultsPage } from './pages/Faults';
 import { AlarmsPage } from './pages/Alarms';
@@ -71,6 +72,8 @@ function Page({ route }: { route: Route }): JSX.Element {
       return <QuirksPage marked={route.profile} />;
     case 'tokens':
       return <TokensPage />;
+    case 'webhooks':
+      return <WebhooksPage />;
     case 'audit':
       return <AuditPage />;
     case 'not-found':
@@ -98,7 +101,7 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
     return () => ctx.stream.stop();
   }, [ctx]);
   useEffect(() => {
-    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', audit: 'Audit log', files: 'Files', policies: 'Policies', policy: 'Policy', quirks: 'Quirk profiles', 'not-found': 'Not found' };
+    const titles: Record<Route['page'], string> = { overview: 'Overview', devices: 'Devices', device: 'Device', faults: 'Faults', alarms: 'Alarms', subscribers: 'Subscribers', subscriber: 'Subscriber', 'service-templates': 'Service templates', campaigns: 'Campaigns', campaign: 'Campaign', tokens: 'API tokens', webhooks: 'Webhooks', audit: 'Audit log', files: 'Files', policies: 'Policies', policy: 'Policy', quirks: 'Quirk profiles', 'not-found': 'Not found' };
     document.title = `${route.page === 'device' ? route.id : titles[route.page]} · Flotilla`;
   }, [route]);
   const nav = (href: string, label: string, active: boolean): JSX.Element => (
@@ -135,6 +138,8 @@ function Shell({ session, onSignOut }: { session: SignedIn & { role: Role }; onS
                 {session.role === 'admin' ? nav('/audit', 'Audit', route.page === 'audit') : null}
               </>
             )}
+            {/* A scoped admin manages the webhooks of its own scope (the API's rule). */}
+            {session.role === 'admin' ? nav('/webhooks', 'Webhooks', route.page === 'webhooks') : null}
           </nav>
           <div class="topbar-end">
             <LiveIndicator stream={ctx.stream} />

@@ -17,6 +17,7 @@ export type Route =
   | { page: 'policy'; id: string | null }
   | { page: 'quirks'; profile: string | null }
   | { page: 'tokens' }
+  | { page: 'webhooks' }
   | { page: 'audit' }
   | { page: 'not-found'; path: string };
 
@@ -37,6 +38,7 @@ export function parseRoute(pathname: string, search: string): Route {
   if (parts[0] === 'alarms' && parts.length === 1) return { page: 'alarms' };
   if (parts[0] === 'quirks' && parts.length === 1) return { page: 'quirks', profile: new URLSearchParams(search).get('profile') };
   if (parts[0] === 'tokens' && parts.length === 1) return { page: 'tokens' };
+  if (parts[0] === 'webhooks' && parts.length === 1) return { page: 'webhooks' };
   if (parts[0] === 'audit' && parts.length === 1) return { page: 'audit' };
   if (parts[0] === 'subscribers' && parts.length === 1) return { page: 'subscribers' };
   if (parts[0] === 'subscribers' && parts.length === 2) {
