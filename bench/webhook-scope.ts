@@ -1,9 +1,10 @@
 /**
  * What scoped webhooks cost the events path (issue 10): events published on the bus, queued by
  * the webhook dispatcher for an unscoped webhook alone, then beside two webhooks scoped to a
- * tag each (the scope check: src/nbi/scope.ts ScopeGuard, one device query per device and
- * scope, kept 2 s). SQLite in a temp directory; deliveries are queued, never sent (the bench
- * store claims nothing), so the figures are the queueing side only.
+ * tag each (the scope check: src/nbi/scope.ts ScopeGuard, one device query per scope for the
+ * devices asked about in one turn of the event loop, answers kept 2 s). SQLite in a temp
+ * directory; deliveries are queued, never sent (the bench store claims nothing), so the
+ * figures are the queueing side only.
  *
  *   npx tsc && node dist/bench/webhook-scope.js [--devices 2000] [--events 20000]
  *

@@ -23,8 +23,8 @@
  * is sent again, with the same X-Flotilla-Delivery.
  *
  * A scoped webhook (issue 10: a tenant's or region's, src/nbi/scope.ts) is sent only events
- * of devices in its scope, as `inScope` (the NBI's ScopeGuard: one store query per device and
- * scope, remembered briefly) says; an event of no device (a campaign's progress) is not sent
+ * of devices in its scope, as `inScope` (the NBI's ScopeGuard: one store query per scope for the
+ * devices of a turn's events, answers remembered briefly) says; an event of no device (a campaign's progress) is not sent
  * to it at all. The check runs here, on the bus's listener, after the session that raised the
  * event has committed and answered: it never adds a store round trip to a CWMP session.
  * The event's deliveries, scoped and not, are then queued in one call.

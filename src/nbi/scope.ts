@@ -89,15 +89,23 @@ export function scopeOf(req: FastifyRequest, now: number): DeviceFilter[] | unde
 }
 
 /**
- * Is a device in a scope? One store query, remembered briefly (an SSE stream and the webhook
- * dispatcher ask per event). Questions asked while the same one is being answered share its
- * query, so a burst of one device's events costs one, and they are answered in order.
+ * Is a device in a scope? Store queries, remembered briefly (an SSE stream and the webhook
+ * dispatcher ask per event). The questions of one turn of the event loop that are neither
+ * remembered nor already being answered go out together: one query per scope for all their
+ * devices (`id in [...]`), so a session storm's events from hundreds of new devices cost a
+ * query per scope, not one per device and scope. A question asked while the same one is being
+ * answered shares its answer.
  */
 export class ScopeGuard {
+  /** Devices per query at most (a bound on the statement's bound list). */
+  static readonly BATCH = 500;
   readonly #store: Store;
   readonly #now: () => number;
   readonly #cache = new Map<string, { ok: boolean; until: number }>();
   readonly #asking = new Map<string, Promise<boolean>>();
+  /** Questions waiting for this turn's queries, by scope key. */
+  readonly #batches = new Map<string, { scope: PrincipalScope; waiting: Map<string, ((ok: boolean) => void)[]>; failed: ((e: unknown) => void)[] }>();
+  #flushing = false;
 
   constructor(store: Store, now: () => number) {
     this.#store = store;
@@ -105,24 +113,64 @@ export class ScopeGuard {
   }
 
   deviceInScope(scope: PrincipalScope, deviceId: string): Promise<boolean> {
-    const key = `${JSON.stringify(normalScope(scope))}\u0000${deviceId}`;
-    const at = this.#now();
+    const normal = normalScope(scope);
+    const scopeKey = JSON.stringify(normal);
+    const key = `${scopeKey}\u0000${deviceId}`;
     const hit = this.#cache.get(key);
-    if (hit !== undefined && hit.until > at) return Promise.resolve(hit.ok);
+    if (hit !== undefined && hit.until > this.#now()) return Promise.resolve(hit.ok);
     const asking = this.#asking.get(key);
     if (asking !== undefined) return asking;
-    const answer = this.#store
-      .listDevices({ filters: [{ field: 'id', op: 'eq', value: deviceId }, ...scopeFilters(scope, at)], limit: 0 })
-      .then((page) => {
-        const ok = page.total > 0;
-        if (this.#cache.size > 10_000) this.#cache.clear();
-        // Short: a device re-tagged out of a region leaves its scope within seconds.
-        this.#cache.set(key, { ok, until: at + 2_000 });
-        return ok;
-      })
-      .finally(() => this.#asking.delete(key));
+    let batch = this.#batches.get(scopeKey);
+    if (batch === undefined) {
+      batch = { scope: normal, waiting: new Map(), failed: [] };
+      this.#batches.set(scopeKey, batch);
+    }
+    const b = batch;
+    const answer = new Promise<boolean>((resolve, reject) => {
+      const list = b.waiting.get(deviceId);
+      if (list === undefined) b.waiting.set(deviceId, [resolve]);
+      else list.push(resolve);
+      b.failed.push(reject);
+    }).finally(() => this.#asking.delete(key));
     this.#asking.set(key, answer);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => void this.#flush());
+    }
     return answer;
+  }
+
+  /** This turn's questions: one query per scope and BATCH devices. */
+  async #flush(): Promise<void> {
+    this.#flushing = false;
+    const batches = [...this.#batches.entries()];
+    this.#batches.clear();
+    await Promise.all(
+      batches.map(async ([scopeKey, { scope, waiting, failed }]) => {
+        const at = this.#now();
+        try {
+          const filters = scopeFilters(scope, at);
+          const ids = [...waiting.keys()];
+          const inside = new Set<string>();
+          for (let from = 0; from < ids.length; from += ScopeGuard.BATCH) {
+            const part = ids.slice(from, from + ScopeGuard.BATCH);
+            const page = await this.#store.listDevices({ filters: [{ field: 'id', op: 'in', values: part }, ...filters], limit: part.length });
+            for (const d of page.devices) inside.add(d.id);
+          }
+          if (this.#cache.size > 10_000) this.#cache.clear();
+          for (const [deviceId, resolvers] of waiting) {
+            const ok = inside.has(deviceId);
+            // Short: a device re-tagged out of a region leaves its scope within seconds.
+            this.#cache.set(`${scopeKey}\u0000${deviceId}`, { ok, until: at + 2_000 });
+            for (const resolve of resolvers) resolve(ok);
+          }
+        } catch (e) {
+          // Every question of the batch fails: the caller decides (a webhook drops the
+          // delivery, a route answers 500) rather than anything being let through.
+          for (const reject of failed) reject(e);
+        }
+      }),
+    );
   }
 }
 

@@ -38,7 +38,7 @@ export function matchesAll(filters: readonly DeviceFilter[], device: DeviceFacts
 export function matches(f: DeviceFilter, device: DeviceFacts, valueOf: ValueOf): boolean | undefined {
   switch (f.field) {
     case 'id':
-      return compareText(device.id, f.op, f.value);
+      return f.op === 'in' ? f.values.includes(device.id) : compareText(device.id, f.op, f.value);
     case 'manufacturer':
     case 'oui':
     case 'productClass':

@@ -66,6 +66,10 @@ export interface Dialect {
   /** `expr` matches the `*`/`?` glob bound at `placeholder` (the pattern comes from `globPattern`). */
   glob(expr: string, placeholder: string): string;
   globPattern(glob: string): string;
+  /** A list of texts as it is bound (JSON text on SQLite, an array on PostgreSQL), and its kind. */
+  list(values: readonly string[]): { value: unknown; kind: BindKind };
+  /** `expr` is one of the list bound at `placeholder`. */
+  inList(expr: string, placeholder: string): string;
 }
 
 /** Fragments of one device query; `values` are bound in placeholder order. */
@@ -148,7 +152,7 @@ class Compiler {
   }
 
   /** A condition on a text expression (identity column or parameter value). */
-  text(expr: string, op: Exclude<DeviceFilter['op'], 'exists' | 'notExists'>, value: string): string {
+  text(expr: string, op: Exclude<DeviceFilter['op'], 'exists' | 'notExists' | 'in'>, value: string): string {
     const order = this.#d.byteOrder;
     switch (op) {
       case 'eq':
@@ -175,6 +179,11 @@ class Compiler {
   filter(f: DeviceFilter): string {
     switch (f.field) {
       case 'id':
+        if (f.op === 'in') {
+          const list = this.#d.list(f.values);
+          return this.#d.inList(TEXT_COLUMNS.id, this.bind(list.value, list.kind));
+        }
+        return this.text(TEXT_COLUMNS.id, f.op, f.value);
       case 'manufacturer':
       case 'oui':
       case 'productClass':

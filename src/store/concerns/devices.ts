@@ -167,9 +167,12 @@ export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
  *  - Times (milliseconds): compare as numbers; a null time (never booted …) matches only
  *    `notExists` (and `ne`).
  *  - Tag: `eq` has the tag, `ne` has not; `prefix`/`glob` has a tag that matches.
+ *  - Id `in`: the device is one of `values` (none: no device) — many devices checked against
+ *    the other filters in one query (the scope guard's batches, src/nbi/scope.ts).
  */
 export type DeviceFilter =
   | { field: DeviceTextField; op: CompareOp | 'prefix' | 'glob'; value: string }
+  | { field: 'id'; op: 'in'; values: readonly string[] }
   | { field: DeviceTimeField; op: CompareOp; value: number }
   | { field: DeviceTimeField; op: 'exists' | 'notExists' }
   | { field: 'tag'; op: 'eq' | 'ne' | 'prefix' | 'glob'; value: string }

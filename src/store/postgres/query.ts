@@ -30,6 +30,8 @@ export const PG_DIALECT: Dialect = {
   byteOrder: ' COLLATE "C"',
   glob: (expr, ph) => `${expr} LIKE ${ph} COLLATE "C"`,
   globPattern: likePattern,
+  list: (values) => ({ value: [...values], kind: 'text[]' }),
+  inList: (expr, ph) => `${expr} = ANY (${ph})`,
 };
 
 /**

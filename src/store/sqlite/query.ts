@@ -49,6 +49,8 @@ export const SQLITE_DIALECT: Dialect = {
   byteOrder: '',
   glob: (expr, ph) => `${expr} GLOB ${ph}`,
   globPattern,
+  list: (values) => ({ value: JSON.stringify(values), kind: 'text' }),
+  inList: (expr, ph) => `${expr} IN (SELECT value FROM json_each(${ph}))`,
 };
 
 /**

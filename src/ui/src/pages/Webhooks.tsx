@@ -189,7 +189,7 @@ export function WebhooksPage(): JSX.Element {
               {(p) => <input {...p} value={draft.tag} maxLength={128} onInput={(e) => edit({ tag: e.currentTarget.value })} />}
             </Field>
             <Field label="Only devices matching the filter" hint="The devices search's filter language; blank: every device. Events without a device are not sent to a scoped webhook.">
-              {(p) => <input {...p} value={draft.filter} maxLength={2048} placeholder={'DeviceID.ProductClass = "HG8245"'} onInput={(e) => edit({ filter: e.currentTarget.value })} />}
+              {(p) => <input {...p} value={draft.filter} maxLength={2048} placeholder={'productClass = "HG8245"'} onInput={(e) => edit({ filter: e.currentTarget.value })} />}
             </Field>
           </>
         )}
