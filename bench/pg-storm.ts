@@ -21,7 +21,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +33,7 @@ import { Fleet } from '../src/cpe/sim/fleet.js';
 import { countingStore } from '../src/store/counting.js';
 import { createPostgresStore } from '../src/store/postgres/index.js';
 import { redactUrl } from '../src/store/redact.js';
-import { CLI, freePort, requireBuild } from './storm/procs.js';
+import { CLI, freePort, processTree, procStats, requireBuild, type ProcStat } from './storm/procs.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -97,43 +96,11 @@ async function transactions(url: string): Promise<{ tx: number; wal: number }> {
   }
 }
 
-/** CPU seconds (user + system) of processes, from /proc (Linux; 0 elsewhere). */
-const TICKS = 100;
-function procStats(): { pid: number; ppid: number; comm: string; cpu: number }[] {
-  const out: { pid: number; ppid: number; comm: string; cpu: number }[] = [];
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return out;
-  }
-  for (const p of pids) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
-      out.push({ pid: Number(p), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / TICKS });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 /** CPU seconds so far of the serve process tree, of every postgres process, and of this process. */
 function cpu(servePid: number): { acs: number; postgres: number; simulator: number } {
   const all = procStats();
-  const tree = new Set([servePid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of all) {
-      if (tree.has(p.pid) || !tree.has(p.ppid)) continue;
-      tree.add(p.pid);
-      grew = true;
-    }
-  }
-  const sum = (f: (p: (typeof all)[number]) => boolean) => all.filter(f).reduce((a, p) => a + p.cpu, 0);
+  const tree = processTree(all, servePid);
+  const sum = (f: (p: ProcStat) => boolean) => all.filter(f).reduce((a, p) => a + p.cpuMs / 1000, 0);
   return { acs: sum((p) => tree.has(p.pid)), postgres: sum((p) => p.comm === 'postgres'), simulator: sum((p) => p.pid === process.pid) };
 }
 

@@ -104,19 +104,22 @@ export async function startFloorChild(): Promise<Child> {
   return spawnListening([FLOOR, String(port)], [port]);
 }
 
-/**
- * CPU time (user + system, every thread) a child and its descendants (the workers of
- * `serve --workers`) have used so far, in ms, from /proc/<pid>/stat (fields 14 and 15, in clock
- * ticks of 1/100 s on Linux). 0 where /proc is missing. A descendant that exited meanwhile is
- * no longer counted (none does in a benchmark run).
- */
-export function cpuMsOf(pid: number): number {
-  const procs: { pid: number; ppid: number; ms: number }[] = [];
+/** A process as /proc/<pid>/stat shows it: CPU so far (user + system, every thread) in ms. */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cpuMs: number;
+}
+
+/** Every process's CPU so far, from /proc (fields 14 and 15, in ticks of 1/100 s); none where /proc is missing. */
+export function procStats(): ProcStat[] {
+  const out: ProcStat[] = [];
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
   } catch {
-    return 0;
+    return out;
   }
   for (const p of pids) {
     let stat: string;
@@ -126,17 +129,34 @@ export function cpuMsOf(pid: number): number {
       continue; // gone meanwhile
     }
     // The command name (field 2) may hold spaces; the fields after its ")" are plain.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    procs.push({ pid: Number(p), ppid: Number(rest[1]), ms: (Number(rest[11]) + Number(rest[12])) * 10 });
+    const close = stat.lastIndexOf(')');
+    const rest = stat.slice(close + 2).split(' ');
+    out.push({ pid: Number(p), ppid: Number(rest[1]), comm: stat.slice(stat.indexOf('(') + 1, close), cpuMs: (Number(rest[11]) + Number(rest[12])) * 10 });
   }
-  const tree = new Set([pid]);
+  return out;
+}
+
+/** The pids of `root` and its descendants among `all`. */
+export function processTree(all: readonly ProcStat[], root: number): Set<number> {
+  const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const p of procs) {
+    for (const p of all) {
       if (tree.has(p.pid) || !tree.has(p.ppid)) continue;
       tree.add(p.pid);
       grew = true;
     }
   }
-  return procs.reduce((sum, p) => (tree.has(p.pid) ? sum + p.ms : sum), 0);
+  return tree;
+}
+
+/**
+ * CPU time a child and its descendants (the workers of `serve --workers`) have used so far, in
+ * ms; 0 where /proc is missing. A descendant that exited meanwhile is no longer counted (none
+ * does in a benchmark run).
+ */
+export function cpuMsOf(pid: number): number {
+  const all = procStats();
+  const tree = processTree(all, pid);
+  return all.reduce((sum, p) => (tree.has(p.pid) ? sum + p.cpuMs : sum), 0);
 }
