@@ -106,6 +106,27 @@ export function Field({
   );
 }
 
+/**
+ * A secret the API shows once (a new token, a webhook's signing secret): what it is, the value
+ * to copy, and Done, after which it is gone from the page.
+ */
+export function SecretOnce({ children, secret, testId, onDone }: { children: ComponentChildren; secret: string; testId: string; onDone: () => void }): JSX.Element {
+  return (
+    <div class="message message-ok" role="status">
+      <p>{children} — copy it now, it will not be shown again:</p>
+      <code class="secret-once" data-testid={testId}>
+        {secret}
+      </code>{' '}
+      <Button small onClick={() => void navigator.clipboard?.writeText(secret)}>
+        Copy
+      </Button>{' '}
+      <Button small variant="ghost" onClick={onDone}>
+        Done
+      </Button>
+    </div>
+  );
+}
+
 /** A modal dialog. `open` drives showModal()/close(); Esc and the close button call onClose. */
 export function Dialog({
   open,

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, roleAllows, type Role } from '../api';
 import { useApp } from '../app-context';
-import { Badge, Button, Dialog, ErrorBox, Field, Loading } from '../components/ui';
+import { Badge, Button, Dialog, ErrorBox, Field, Loading, SecretOnce } from '../components/ui';
 import { ago, localTime } from '../format';
 
 interface TokenInfo {
@@ -75,14 +75,9 @@ export function TokensPage(): JSX.Element {
       </header>
       {msg ? <p class="message message-info" role="status">{msg}</p> : null}
       {made ? (
-        <div class="message message-ok" role="status">
-          <p>
-            Token <strong>{made.name}</strong> — copy it now, it will not be shown again:
-          </p>
-          <code class="secret-once" data-testid="new-token">{made.token}</code>{' '}
-          <Button small onClick={() => void navigator.clipboard?.writeText(made.token)}>Copy</Button>{' '}
-          <Button small variant="ghost" onClick={() => setMade(null)}>Done</Button>
-        </div>
+        <SecretOnce secret={made.token} testId="new-token" onDone={() => setMade(null)}>
+          Token <strong>{made.name}</strong>
+        </SecretOnce>
       ) : null}
       <div class="table-wrap">
         <table class="table" aria-label="API tokens">

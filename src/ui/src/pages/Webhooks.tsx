@@ -8,7 +8,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { errorText, roleAllows } from '../api';
 import { useApp } from '../app-context';
-import { Badge, Button, Confirm, Dialog, ErrorBox, Field, Loading } from '../components/ui';
+import { Badge, Button, Confirm, Dialog, ErrorBox, Field, Loading, SecretOnce } from '../components/ui';
 import { ago, localTime } from '../format';
 import { deviceHref } from '../router';
 import { EMPTY_WEBHOOK, scopeText, webhookBody, WEBHOOK_EVENT_TYPES, type WebhookDraft } from '../webhooks';
@@ -97,14 +97,9 @@ export function WebhooksPage(): JSX.Element {
       </header>
       {msg ? <p class="message message-info" role="status">{msg}</p> : null}
       {made ? (
-        <div class="message message-ok" role="status">
-          <p>
-            Webhook to <strong>{made.url}</strong> — copy its signing secret now, it will not be shown again:
-          </p>
-          <code class="secret-once" data-testid="new-webhook-secret">{made.secret}</code>{' '}
-          <Button small onClick={() => void navigator.clipboard?.writeText(made.secret)}>Copy</Button>{' '}
-          <Button small variant="ghost" onClick={() => setMade(null)}>Done</Button>
-        </div>
+        <SecretOnce secret={made.secret} testId="new-webhook-secret" onDone={() => setMade(null)}>
+          The signing secret of the webhook to <strong>{made.url}</strong>
+        </SecretOnce>
       ) : null}
       {hooks.length === 0 ? (
         <p class="muted">No webhooks yet: events reach other systems through GET /api/v1/events (server-sent events) or a webhook made here.</p>
