@@ -537,13 +537,23 @@ interface Fields {
 }
 
 /**
- * After the general path read a struct: the run that takes the next ones, when the struct was
- * Name then `secondLocal`, both with content (a new run if the shape changed).
+ * Runs (regular expressions compiled) per list at most: CPEs send one shape, or a few; a
+ * message whose every struct has a shape of its own (a hostile one) would otherwise cost a
+ * compilation per struct. Past this, the general path reads the rest.
  */
-function runAfter(run: StructRun | null, struct: ItemTag, f: Fields, secondLocal: string): StructRun | null {
+const MAX_RUNS = 8;
+
+/**
+ * After the general path read a struct: the run that takes the next ones, when the struct was
+ * Name then `secondLocal`, both with content (a new run if the shape changed and `made`, the
+ * runs made so far for this list, allows one more).
+ */
+function runAfter(run: StructRun | null, struct: ItemTag, f: Fields, secondLocal: string, made: { runs: number }): StructRun | null {
   const { first, second } = f;
   if (f.count !== 2 || first === undefined || second === undefined || first.local !== 'Name' || second.local !== secondLocal || first.selfClosing || second.selfClosing) return run;
   if (run !== null && run.learn(struct, first, second)) return run;
+  if (made.runs >= MAX_RUNS) return run;
+  made.runs++;
   return new StructRun(struct, first, second);
 }
 
@@ -551,6 +561,7 @@ function runAfter(run: StructRun | null, struct: ItemTag, f: Fields, secondLocal
 function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse {
   const out: ParameterValue[] = [];
   let run: StructRun | null = null;
+  const made = { runs: 0 };
   const f: Fields = { first: undefined, second: undefined, count: 0 };
   for (;;) {
     sc.skipWs();
@@ -589,7 +600,7 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
     if (name === undefined) bail();
     const v = value ?? '';
     out.push({ name: name.trim(), value: type === '' ? v : normalizeValue(type, v), type });
-    run = runAfter(run, st, f, 'Value');
+    run = runAfter(run, st, f, 'Value', made);
   }
   return { method: 'GetParameterValuesResponse', parameterList: out };
 }
@@ -598,6 +609,7 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
 function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
   const out: ParameterInfo[] = [];
   let run: StructRun | null = null;
+  const made = { runs: 0 };
   const f: Fields = { first: undefined, second: undefined, count: 0 };
   for (;;) {
     sc.skipWs();
@@ -629,7 +641,7 @@ function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
     sc.close(structQName);
     if (name === undefined) bail();
     out.push({ name: name.trim(), writable: writable === undefined ? false : (parseBoolean(writable) ?? false) });
-    run = runAfter(run, st, f, 'Writable');
+    run = runAfter(run, st, f, 'Writable', made);
   }
   return { method: 'GetParameterNamesResponse', parameterList: out };
 }

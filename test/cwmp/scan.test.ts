@@ -385,6 +385,12 @@ describe('the scanner answers as the parser does', () => {
     expect(body.parameterList[200]).toEqual({ name: 'Spaced', value: '7', type: 'xsd:int' });
     // A bound met inside a run is left to the parser, as anywhere else.
     expect(parseEnvelopeScanned(xml, { maxElements: 500 })).toBeUndefined();
+    // Every struct a shape of its own (a hostile CPE): past a few runs, the general path reads
+    // the rest — the same answer, without a regular expression per struct.
+    const unique = Array.from({ length: 40 }, (_, i) => `<ParameterValueStruct a${i}="${i}"><Name>D.${i}</Name><Value xsi:type="xsd:int">${i}</Value></ParameterValueStruct>`);
+    const hostile = xml.replace(/<ParameterList>.*<\/ParameterList>/s, `<ParameterList>${unique.join('')}${unique.join('')}</ParameterList>`);
+    same(hostile, stats);
+    expect(stats.scanned).toBe(2);
   });
 
   it('garbage: arbitrary strings and arbitrary strings inside an envelope', () => {
