@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, type UiStack } from './helpers.js';
 
 const CPU = 'Device.DeviceInfo.ProcessStatus.CPUUsage';
 const BYTES = 'Device.IP.Interface.1.Stats.BytesReceived';
@@ -22,9 +22,7 @@ describe.skipIf(SKIP_BROWSER)('console: alarms and KPIs', () => {
   let critical = '';
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { viewport: { width: 1280, height: 860 } } }));
     id = (await fleet.add('UIALM001')).id;
     const now = Date.now();
     await stack.store.appendSamples([
@@ -33,14 +31,10 @@ describe.skipIf(SKIP_BROWSER)('console: alarms and KPIs', () => {
     ]);
     critical = (await stack.store.raiseAlarm({ ruleId: 'builtin-cpu', deviceId: id, severity: 'critical', text: `${CPU} = 97 for 12 min`, at: now - 1000 })).alarm.id;
     await stack.store.raiseAlarm({ ruleId: 'builtin-boots', deviceId: id, severity: 'minor', text: '4 × device.booted within 1.0 h', at: now - 500 });
-    browser = await openBrowser({ viewport: { width: 1280, height: 860 } });
-    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   const signIn = async (token: string): Promise<void> => {

@@ -1,13 +1,14 @@
 /**
  * Headless Chromium for the console's tests: whether the tests run at all (mandatory when
  * CI=true, else skipped with one line when the browser is missing), a fresh profile per test
- * file, page errors of every tab collected, and signing in with a token in a fresh tab.
+ * file, page errors of every tab collected, signing in with a token in a fresh tab, and the
+ * usual set-up of a console test (openConsole, closeConsole).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM } from './helpers.js';
+import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
 
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 /** `describe.skipIf(SKIP_BROWSER)`: without Chromium and outside CI, the file is skipped. */
@@ -66,4 +67,36 @@ export async function openBrowser(options: Omit<BrowserContextOptions, 'executab
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** What a console test drives: the ACS and the API, simulated CPEs, Chromium and a first tab. */
+export interface ConsoleRig {
+  stack: UiStack;
+  fleet: Fleet;
+  browser: ConsoleBrowser;
+  page: Page;
+}
+
+/**
+ * The usual beforeAll of a console test: the console built, the stack up, a fleet on it,
+ * Chromium with one tab. Whatever it opened is closed again if a later step fails.
+ */
+export async function openConsole(opts: { stack?: Parameters<typeof startUiStack>[0]; browser?: Omit<BrowserContextOptions, 'executablePath'> } = {}): Promise<ConsoleRig> {
+  ensureConsoleBuilt();
+  const stack = await startUiStack(opts.stack);
+  const fleet = new Fleet(stack.acs.cwmpUrl);
+  try {
+    const browser = await openBrowser(opts.browser);
+    return { stack, fleet, browser, page: await browser.newTab() };
+  } catch (e) {
+    await closeConsole({ stack, fleet });
+    throw e;
+  }
+}
+
+/** The usual afterAll: each part closed if it was opened (a failed beforeAll leaves some undefined). */
+export async function closeConsole(rig: Partial<ConsoleRig>): Promise<void> {
+  await rig.browser?.close();
+  await rig.fleet?.close();
+  await rig.stack?.close();
 }

@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, type UiStack } from './helpers.js';
 
 const CPU = 'Device.DeviceInfo.ProcessStatus.CPUUsage';
 const BYTES = 'Device.IP.Interface.1.Stats.BytesReceived';
@@ -21,9 +21,7 @@ describe.skipIf(SKIP_BROWSER)('console: fleet charts on the overview', () => {
   const ids: string[] = [];
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { viewport: { width: 1280, height: 1400 } } }));
     ids.push((await fleet.add('UIFLT001')).id, (await fleet.add('UIFLT002')).id);
     const now = Date.now();
     // CPU: device 1 at 10, 20, 30; device 2 at 70, 80, 90 (minutes apart, within the last hour).
@@ -34,8 +32,6 @@ describe.skipIf(SKIP_BROWSER)('console: fleet charts on the overview', () => {
     await stack.store.appendSamples(
       [0, 1].map((i) => ({ deviceId: ids[0]!, path: BYTES, at: now - (20 - i * 10) * 60_000, value: String(i * 600_000), counter: true, source: 'bulk' as const })),
     );
-    browser = await openBrowser({ viewport: { width: 1280, height: 1400 } });
-    page = await browser.newTab();
     await page.goto(`${stack.url}/`);
     await page.getByLabel('API token').fill(stack.tokens.readOnly);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -43,9 +39,7 @@ describe.skipIf(SKIP_BROWSER)('console: fleet charts on the overview', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   async function chart(path: string, filter: string, stat: string): Promise<string> {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { learntId } from '../../src/datamodel/quirks.js';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, type UiStack } from './helpers.js';
 
 interface Applied {
   oui: string;
@@ -29,18 +29,12 @@ describe.skipIf(SKIP_BROWSER)('console: quirk profiles', () => {
   let id = '';
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole());
     id = (await fleet.add('UIQRK001')).id;
-    browser = await openBrowser();
-    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   /** What the device's sessions apply, as the API says (not the console). */
@@ -128,8 +122,9 @@ describe.skipIf(SKIP_BROWSER)('console: quirk profiles', () => {
     expect((await stack.store.listQuirkProfiles()).map((p) => p.id).sort()).toEqual([pid, 'shipped:thomson-speedtouch-780'].sort());
     await thomson.getByRole('button', { name: 'Restore shipped' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Restore shipped' }).click();
-    await expect.poll(() => thomson.textContent()).toMatch(/shipped/);
-    expect(await thomson.textContent()).not.toContain('overrides');
+    // Waits for the override to go ("shipped" is in the override's row too).
+    await expect.poll(() => thomson.textContent()).not.toContain('overrides');
+    expect(await thomson.textContent()).toMatch(/shipped/);
     expect(await thomson.getByRole('button', { name: 'Override' }).count()).toBe(1);
 
     await page.screenshot({ path: join(ARTIFACTS, 'quirks.png'), fullPage: true });

@@ -7,8 +7,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { Fleet, type UiStack } from './helpers.js';
 
 const PASSWORD = 'north region password';
 
@@ -21,9 +21,7 @@ describe.skipIf(SKIP_BROWSER)('console: a user scoped to part of the fleet', () 
   let south = '';
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole());
     north = (await fleet.add('SCN000001')).id;
     south = (await fleet.add('SCS000001')).id;
     await fleet.add('SCS000002');
@@ -32,14 +30,10 @@ describe.skipIf(SKIP_BROWSER)('console: a user scoped to part of the fleet', () 
     await stack.store.raiseAlarm({ ruleId: 'builtin-offline', deviceId: north, severity: 'minor', text: 'offline', at: Date.now() });
     await stack.store.raiseAlarm({ ruleId: 'builtin-offline', deviceId: south, severity: 'critical', text: 'offline', at: Date.now() });
     await stack.nbi.services.users.create({ name: 'nora', role: 'operator', password: PASSWORD, scope: { tag: 'north' } });
-    browser = await openBrowser();
-    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   it('signs in; the overview loads without error and counts only the devices and alarms in scope', async () => {

@@ -10,8 +10,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, until, type UiStack } from './helpers.js';
 
 describe.skipIf(SKIP_BROWSER)('subscriber pages in Chromium', () => {
   let stack: UiStack;
@@ -29,17 +29,11 @@ describe.skipIf(SKIP_BROWSER)('subscriber pages in Chromium', () => {
   };
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
-    browser = await openBrowser({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
-    page = await browser.newTab();
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { viewport: { width: 1280, height: 860 }, colorScheme: 'light' } }));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   it('creates a subscriber, the device is claimed and configured, the help desk finds it and changes the Wi-Fi password', async () => {

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, type UiStack } from './helpers.js';
 
 describe.skipIf(SKIP_BROWSER)('console: virtual parameters as device list columns', () => {
   let stack: UiStack;
@@ -17,15 +17,13 @@ describe.skipIf(SKIP_BROWSER)('console: virtual parameters as device list column
   let ip = '';
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { viewport: { width: 1280, height: 860 } } }));
     const res = await fetch(`${stack.url}/api/v1/virtual-parameters`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.tokens.admin}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'WanIp', description: 'the WAN address', read: 'return param("Device.IP.Interface.1.IPv4Address.1.IPAddress")' }),
     });
     expect(res.status).toBe(201);
-    fleet = new Fleet(stack.acs.cwmpUrl);
     const { cpe, id } = await fleet.add('UIVP0001');
     ip = cpe.model.get('Device.IP.Interface.1.IPv4Address.1.IPAddress')!.value;
     // The ACS reloads its policy set on the change event; should the first session have come
@@ -40,14 +38,10 @@ describe.skipIf(SKIP_BROWSER)('console: virtual parameters as device list column
       while (fleet.sessions.length === before) await new Promise((r) => setTimeout(r, 20));
     }
     expect(await computed()).toBe(true);
-    browser = await openBrowser({ viewport: { width: 1280, height: 860 } });
-    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   it('the picker lists VirtualParameters.WanIp; picked, the column shows the computed address', async () => {

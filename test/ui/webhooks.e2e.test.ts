@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
-import { ARTIFACTS, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, type UiStack } from './helpers.js';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -31,9 +31,7 @@ describe.skipIf(SKIP_BROWSER)('console: webhooks', () => {
   const received: Received[] = [];
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole());
     receiver = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -44,14 +42,10 @@ describe.skipIf(SKIP_BROWSER)('console: webhooks', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/flotilla`;
-    browser = await openBrowser();
-    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
     await new Promise((r) => receiver?.close(r));
   });
 
