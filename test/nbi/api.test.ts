@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { DEVICE, ScriptedCpe, informBody } from '../helpers/scripted-cpe.js';
 import { openEventStream } from '../helpers/sse.js';
+import { refusingPort } from '../helpers/ports.js';
 import { deviceIdOf } from '../../src/store/device-id.js';
 import { ADMIN, Api, SimFleet, startStack, until, inPath, type Stack } from './helpers.js';
 
@@ -412,10 +413,7 @@ describe('connection requests', () => {
   });
 
   it('unreachable (nothing listening) and auth-failed (wrong credentials) are told apart', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await refusingPort();
     const a = await fleet.add(nextSerial(), { 'Device.ManagementServer.ConnectionRequestURL': `http://127.0.0.1:${port}/gone` });
     const ra = await api.post(`/devices/${inPath(a.id)}/connection-request`);
     expect(ra.body).toMatchObject({ outcome: 'unreachable', detail: 'ECONNREFUSED' });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events/bus.js';
+import { refusingPort } from '../helpers/ports.js';
 import { WebhookDispatcher } from '../../src/events/webhooks.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -69,14 +70,6 @@ function signedBy(secret: string, r: Received): boolean {
 }
 
 /** A port nothing listens on: a server bound then closed. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -162,7 +155,7 @@ describe('durable webhook deliveries', () => {
     // A URL with a credential in it: it must not reach the log either.
     const url = receiver.url('/hook?token=url-credential-42');
     const refusing = await stack.api.post('/webhooks', { url, events: ['device.registered'], secret: SECRET });
-    const down = await stack.api.post('/webhooks', { url: `http://127.0.0.1:${await closedPort()}/hook`, events: ['device.registered'], secret: SECRET });
+    const down = await stack.api.post('/webhooks', { url: `http://127.0.0.1:${await refusingPort()}/hook`, events: ['device.registered'], secret: SECRET });
     const fleet = new SimFleet(stack.acs.cwmpUrl);
     cleanups.push(() => fleet.close());
     const { id: deviceId } = await fleet.add('FAILING01');
