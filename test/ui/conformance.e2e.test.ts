@@ -4,50 +4,27 @@
  * findings exported as CSV. Mandatory when CI=true; elsewhere skipped with one line when
  * /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, type UiStack } from './helpers.js';
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: conformance tab', () => {
+describe.skipIf(SKIP_BROWSER)('console: conformance tab', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   let id = '';
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
-    ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { acceptDownloads: true } }));
     id = (await fleet.add('UICONF001')).id;
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-      acceptDownloads: true,
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   it('shows the claims, counts and quirks, and exports the findings as CSV', async () => {
@@ -67,6 +44,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: conformance tab', () => 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export findings as CSV' }).click()]);
     const lines = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
     expect(lines[0]).toBe('kind,path,reported,expected,detail');
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

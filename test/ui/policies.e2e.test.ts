@@ -4,60 +4,38 @@
  * refused with its position, and follow a device's standing on its Policies tab (a conflict
  * with a lower-priority policy, then compliant after a session). An operator reads and is told
  * why it cannot change anything; an operator granted `provision` writes, signed in with a token
- * or as a user; a grant taken away after sign-in gets a 403 that says what is needed. Mandatory when CI=true; elsewhere skipped with one line without Chromium.
+ * or as a user; a grant taken away after sign-in gets a 403 that says what is needed.
+ * Mandatory when CI=true; elsewhere skipped with one line without Chromium.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/auth/tokens.js';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
-
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, until, type UiStack } from './helpers.js';
 
 const NTP = 'Device.Time.NTPServer1';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
+describe.skipIf(SKIP_BROWSER)('console: policies', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   const ids: string[] = [];
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
-    ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { viewport: { width: 1280, height: 900 } } }));
     for (const serial of ['UIPOL001', 'UIPOL002']) ids.push((await fleet.add(serial)).id);
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = await ctx.newPage();
   }, 120_000);
 
   afterAll(async () => {
-    if (page && errors.length > 0) await page.screenshot({ path: join(ARTIFACTS, 'policies-errors.png') }).catch(() => undefined);
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await fleet?.close();
-    await stack?.close();
+    if (page && browser && browser.errors.length > 0) await page.screenshot({ path: join(ARTIFACTS, 'policies-errors.png') }).catch(() => undefined);
+    await closeConsole({ stack, fleet, browser });
   });
 
   async function signIn(token: string): Promise<void> {
     await page.close();
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    page = await browser.newTab();
     await page.goto(`${stack.url}/`);
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -160,7 +138,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
     expect(await page.getByLabel('Value 1').getAttribute('readonly')).not.toBeNull();
     // Told why, on the list and on the policy.
     expect(await page.getByRole('note').textContent()).toContain('needs the admin role, or the operator role with the provision capability');
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 
   it('an operator with the provision capability changes a policy', async () => {
@@ -180,7 +158,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
     const [policy] = (await api('GET', '/policies')).body.policies as { id: string; revision: number; author: string; declarations: { value: string }[] }[];
     expect(policy).toMatchObject({ revision: 4, author: 'ui provisioner', declarations: [{ value: 'ntp3.example.net' }] });
     expect(await history.textContent()).toContain('revision 4 by ui provisioner');
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 
   it('a user whose grant is taken away after sign-in is told, on saving, what the change needs', async () => {
@@ -188,8 +166,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
     const made = await api('POST', '/users', { name: 'prov-olga', role: 'operator', password, capabilities: ['provision'] });
     expect(made.status).toBe(201);
     await page.close();
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    page = await browser.newTab();
     await page.goto(`${stack.url}/`);
     await page.getByLabel('Name', { exact: true }).fill('prov-olga');
     await page.getByLabel('Password', { exact: true }).fill(password);
@@ -209,6 +186,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: policies', () => {
     await page.reload();
     await page.getByRole('note').waitFor();
     expect(await page.getByRole('button', { name: /Save|Roll back|Delete/ }).count()).toBe(0);
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });

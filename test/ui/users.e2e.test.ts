@@ -3,50 +3,32 @@
  * an HttpOnly cookie the page cannot read, a reload keeps it, changes carry the CSRF token
  * (making a token from the console works), sign-out ends it on the server; a wrong password
  * shows one message; a TOTP account asks for its code. API tokens still sign in.
- * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
+ * Mandatory when CI=true; elsewhere skipped with one line when Chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generate } from 'otplib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, startUiStack, type UiStack } from './helpers.js';
-
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+import { openBrowser, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ensureConsoleBuilt, startUiStack, type UiStack } from './helpers.js';
 
 const PASSWORD = 'console user password';
 
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: users sign in', () => {
+describe.skipIf(SKIP_BROWSER)('console: users sign in', () => {
   let stack: UiStack;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
     ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startUiStack();
     await stack.nbi.services.users.create({ name: 'olivia', role: 'admin', password: PASSWORD });
     await stack.nbi.services.users.create({ name: 'tom', role: 'read-only', password: PASSWORD });
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 860 },
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    browser = await openBrowser();
+    page = await browser.newTab();
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await stack?.close();
   });
 
@@ -67,7 +49,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: users sign in', () => {
     // The page cannot read the session; nothing of it is stored where scripts reach.
     expect(await page.evaluate<string>('document.cookie')).not.toContain('flotilla_session');
     expect(await page.evaluate<string | null>("sessionStorage.getItem('flotilla.token')")).toBeNull();
-    const cookie = (await ctx.cookies(stack.url)).find((c) => c.name === 'flotilla_session');
+    const cookie = (await browser.ctx.cookies(stack.url)).find((c) => c.name === 'flotilla_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await expect.poll(() => page.locator('.live').textContent()).toContain('Live'); // the event stream with the cookie
     await page.reload();
@@ -83,7 +65,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: users sign in', () => {
     await expect.poll(() => page.getByTestId('new-token').textContent()).toMatch(/^flt_/);
     const audit = await stack.store.listAudit({ limit: 50, action: 'POST /tokens' });
     expect(audit.entries[0]).toMatchObject({ actor: { kind: 'user', name: 'olivia' }, status: 201 });
-    const before = (await ctx.cookies(stack.url)).find((c) => c.name === 'flotilla_session')!.value;
+    const before = (await browser.ctx.cookies(stack.url)).find((c) => c.name === 'flotilla_session')!.value;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
     // The old cookie no longer opens anything on the server.
@@ -116,6 +98,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console: users sign in', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     await expect.poll(() => page.locator('.role-badge').textContent()).toContain('operator');
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });
