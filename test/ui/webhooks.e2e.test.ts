@@ -3,8 +3,9 @@
  * real HTTP receiver on loopback: an admin's malformed webhooks refused beside the form with
  * nothing saved; one created with two event types, its secret shown once — and the deliveries
  * the receiver gets are signed with exactly that secret; its deliveries listed as delivered; a
- * tag-scoped one shown with its scope and deleted. An operator has no Webhooks link and the page
- * says why. Each step checked through the API or the store, not only on screen. Mandatory when
+ * tag-scoped one shown with its scope and deleted. An admin scoped to a tag sees only her
+ * scope's webhooks and makes webhooks of it without being asked. An operator has no Webhooks
+ * link and the page says why. Each step checked through the API or the store, not only on screen. Mandatory when
  * CI=true; elsewhere skipped with one line when Chromium is missing.
  */
 import { createHmac } from 'node:crypto';
@@ -134,6 +135,36 @@ describe.skipIf(SKIP_BROWSER)('console: webhooks', () => {
     await page.getByText(`Deleted the webhook to ${hookUrl}/lab`).waitFor();
     expect((await listed()).map((w) => w.url)).toEqual([hookUrl]);
   }, 120_000);
+
+  it("an admin scoped to a tag sees and makes only webhooks of that scope; the form asks for none", async () => {
+    const password = 'north region admin password';
+    await stack.nbi.services.users.create({ name: 'ada', role: 'admin', password, scope: { tag: 'north' } });
+    const tab = await browser.newTab();
+    await tab.goto(`${stack.url}/`);
+    await tab.getByLabel('Name', { exact: true }).fill('ada');
+    await tab.getByLabel('Password', { exact: true }).fill(password);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+    // The whole-fleet webhook made above is not hers to see.
+    await tab.getByText('No webhooks yet').waitFor();
+    await tab.getByRole('button', { name: 'New webhook' }).click();
+    const dialog = tab.getByRole('dialog', { name: 'New webhook' });
+    await dialog.getByText('the webhook gets the same scope').waitFor();
+    expect(await dialog.getByLabel('Only devices with the tag').count()).toBe(0);
+    await dialog.getByLabel('URL').fill(`${hookUrl}/north`);
+    await dialog.getByRole('button', { name: 'Create webhook' }).click();
+    await tab.getByTestId('new-webhook-secret').waitFor();
+    const north = (await listed()).find((w) => w.url === `${hookUrl}/north`);
+    expect(north).toMatchObject({ events: [], scope: { tag: 'north' } });
+    const rows = tab.getByRole('table', { name: 'Webhooks' }).locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('tag north');
+    expect(browser.errors).toEqual([]);
+    // Her session is a cookie of the browser: signing out leaves the next test a signed-out tab.
+    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await tab.getByLabel('Name', { exact: true }).waitFor();
+    await tab.close();
+  }, 60_000);
 
   it('an operator has no Webhooks link, and the page says who manages them', async () => {
     const op = await browser.signIn(stack.url, stack.tokens.operator);
