@@ -5,8 +5,8 @@
  * the receiver gets are signed with exactly that secret; its deliveries listed as delivered; a
  * tag-scoped one shown with its scope and deleted. An admin scoped to a tag sees only her
  * scope's webhooks and makes webhooks of it without being asked. An operator has no Webhooks
- * link and the page says why. Each step checked through the API or the store, not only on screen. Mandatory when
- * CI=true; elsewhere skipped with one line when Chromium is missing.
+ * link and the page says why. Each step checked through the API or the store, not only on
+ * screen. Mandatory when CI=true; elsewhere skipped with one line when Chromium is missing.
  */
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
