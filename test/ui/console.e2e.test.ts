@@ -7,12 +7,12 @@
  *
  * Mandatory when CI=true; elsewhere skipped with one line when /usr/bin/chromium is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, ensureConsoleBuilt, Fleet, startUiStack, until, type UiStack } from './helpers.js';
+import { closeConsole, openConsole, SKIP_BROWSER, type ConsoleBrowser } from './browser.js';
+import { ARTIFACTS, Fleet, until, type UiStack } from './helpers.js';
 
 // Code passed to page.evaluate runs in the browser; this program has no DOM lib (and should
 // not get one globally), so the few browser globals it names are declared here, untyped.
@@ -22,20 +22,12 @@ type HTMLElement = any;
 type HTMLInputElement = any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MANDATORY = process.env.CI === 'true';
-if (!HAVE_CHROMIUM && !MANDATORY) console.log(`test/ui: browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
+describe.skipIf(SKIP_BROWSER)('console in Chromium', () => {
   let stack: UiStack;
   let fleet: Fleet;
-  let ctx: BrowserContext;
-  let profile: string;
+  let browser: ConsoleBrowser;
   let page: Page;
   const ids = new Map<string, string>();
-  const errors: string[] = [];
 
   const shot = (name: string, p: Page = page): Promise<Buffer> => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -54,32 +46,14 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
   }
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true: the browser tests need ${CHROMIUM} (apt-get install -y chromium)`);
-    ensureConsoleBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    stack = await startUiStack();
-    fleet = new Fleet(stack.acs.cwmpUrl);
+    ({ stack, fleet, browser, page } = await openConsole({ browser: { acceptDownloads: true, colorScheme: 'light' } }));
     for (const serial of ['UIA000001', 'UIA000002', 'UIA000003', 'UIA000004', 'UIB000001', 'UIB000002']) {
       ids.set(serial, (await fleet.add(serial)).id);
     }
-    profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1280, height: 860 },
-      acceptDownloads: true,
-      colorScheme: 'light',
-    });
-    page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
   }, 120_000);
 
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-    await fleet?.close();
-    await stack?.close();
+    await closeConsole({ stack, fleet, browser });
   });
 
   it('refuses a bad token and signs in with a good one; the overview counts the fleet', async () => {
@@ -253,8 +227,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
   });
 
   it('offers read-only users no edit, bulk or device actions', async () => {
-    const viewer = await ctx.newPage();
-    viewer.on('pageerror', (e) => errors.push(e.message));
+    const viewer = await browser.newTab();
     await signIn(viewer, stack.tokens.readOnly);
     await expect.poll(() => viewer.locator('.role-badge').textContent()).toContain('read-only');
     await go(viewer, '/devices');
@@ -288,8 +261,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
   });
 
   it('lets an admin create a token (shown once, and it works), see when tokens were last used, and revoke one', async () => {
-    const admin = await ctx.newPage();
-    admin.on('pageerror', (e) => errors.push(e.message));
+    const admin = await browser.newTab();
     await signIn(admin, stack.tokens.admin);
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tokens' }).click();
     const table = admin.getByRole('table', { name: 'API tokens' });
@@ -422,7 +394,7 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
   });
 
   it('is usable at tablet width', async () => {
-    const tablet = await ctx.newPage();
+    const tablet = await browser.newTab();
     await tablet.setViewportSize({ width: 820, height: 1180 });
     await signIn(tablet, stack.tokens.operator);
     await shot('14-tablet-overview', tablet);
@@ -436,6 +408,6 @@ describe.skipIf(!HAVE_CHROMIUM && !MANDATORY)('console in Chromium', () => {
     await tablet.locator('table.table-devices tbody tr').first().waitFor();
     await shot('16-tablet-devices', tablet);
     await tablet.close();
-    expect(errors).toEqual([]);
+    expect(browser.errors).toEqual([]);
   });
 });
