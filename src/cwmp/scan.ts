@@ -529,13 +529,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
-/** A struct's fields as the general path read them: the first two open tags, and how many there were. */
-interface Fields {
-  first: ItemTag | undefined;
-  second: ItemTag | undefined;
-  count: number;
-}
-
 /**
  * Runs (regular expressions compiled) per list at most: CPEs send one shape, or a few; a
  * message whose every struct has a shape of its own (a hostile one) would otherwise cost a
@@ -544,29 +537,60 @@ interface Fields {
 const MAX_RUNS = 8;
 
 /**
- * After the general path read a struct: the run that takes the next ones, when the struct was
- * Name then `secondLocal`, both with content (a new run if the shape changed and `made`, the
- * runs made so far for this list, allows one more).
+ * One list's struct runs, for both readers: the run that takes the next struct, the runs made
+ * so far, and the fields of the struct the general path is reading (its first two open tags and
+ * how many there were), from which a struct of Name then `secondLocal`, both with content,
+ * keeps, replaces or starts the run.
  */
-function runAfter(run: StructRun | null, struct: ItemTag, f: Fields, secondLocal: string, made: { runs: number }): StructRun | null {
-  const { first, second } = f;
-  if (f.count !== 2 || first === undefined || second === undefined || first.local !== 'Name' || second.local !== secondLocal || first.selfClosing || second.selfClosing) return run;
-  if (run !== null && run.learn(struct, first, second)) return run;
-  if (made.runs >= MAX_RUNS) return run;
-  made.runs++;
-  return new StructRun(struct, first, second);
+class ListRuns {
+  #run: StructRun | null = null;
+  #made = 0;
+  #first: ItemTag | undefined;
+  #second: ItemTag | undefined;
+  #fields = 0;
+
+  constructor(private readonly secondLocal: string) {}
+
+  /** The run that read the struct at sc.i (its name, tag and text), or null: the general path reads it. */
+  read(sc: Scanner): StructRun | null {
+    const run = this.#run;
+    return run !== null && run.read(sc) ? run : null;
+  }
+
+  /** The general path opens a struct. */
+  begin(): void {
+    this.#first = this.#second = undefined;
+    this.#fields = 0;
+  }
+
+  /** The general path opened a field of it. */
+  field(t: ItemTag): void {
+    if (this.#fields === 0) this.#first = t;
+    else if (this.#fields === 1) this.#second = t;
+    this.#fields++;
+  }
+
+  /** The general path closed `struct`. */
+  end(struct: ItemTag): void {
+    const first = this.#first;
+    const second = this.#second;
+    if (this.#fields !== 2 || first === undefined || second === undefined || first.local !== 'Name' || second.local !== this.secondLocal || first.selfClosing || second.selfClosing) return;
+    if (this.#run !== null && this.#run.learn(struct, first, second)) return;
+    if (this.#made >= MAX_RUNS) return;
+    this.#made++;
+    this.#run = new StructRun(struct, first, second);
+  }
 }
 
 /** ParameterValueStructs, as readParameterValues (rpc/shared.ts) reads them. */
 function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse {
   const out: ParameterValue[] = [];
-  let run: StructRun | null = null;
-  const made = { runs: 0 };
-  const f: Fields = { first: undefined, second: undefined, count: 0 };
+  const runs = new ListRuns('Value');
   for (;;) {
     sc.skipWs();
     if (sc.atClose()) break;
-    if (run !== null && run.read(sc)) {
+    const run = runs.read(sc);
+    if (run !== null) {
       const type = run.tag!.type;
       const v = run.text;
       out.push({ name: run.name.trim(), value: type === '' ? v : normalizeValue(type, v), type });
@@ -579,15 +603,12 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
     let name: string | undefined;
     let value: string | undefined;
     let type = '';
-    f.first = f.second = undefined;
-    f.count = 0;
+    runs.begin();
     for (;;) {
       sc.skipWs();
       if (sc.atClose()) break;
       const t = sc.openItem(structScope);
-      if (f.count === 0) f.first = t;
-      else if (f.count === 1) f.second = t;
-      f.count++;
+      runs.field(t);
       if (t.local === 'Name') {
         const text = sc.leafText(t);
         name ??= text;
@@ -600,7 +621,7 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
     if (name === undefined) bail();
     const v = value ?? '';
     out.push({ name: name.trim(), value: type === '' ? v : normalizeValue(type, v), type });
-    run = runAfter(run, st, f, 'Value', made);
+    runs.end(st);
   }
   return { method: 'GetParameterValuesResponse', parameterList: out };
 }
@@ -608,13 +629,12 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
 /** ParameterInfoStructs, as the GetParameterNamesResponse reader (rpc/parameters.ts) reads them. */
 function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
   const out: ParameterInfo[] = [];
-  let run: StructRun | null = null;
-  const made = { runs: 0 };
-  const f: Fields = { first: undefined, second: undefined, count: 0 };
+  const runs = new ListRuns('Writable');
   for (;;) {
     sc.skipWs();
     if (sc.atClose()) break;
-    if (run !== null && run.read(sc)) {
+    const run = runs.read(sc);
+    if (run !== null) {
       out.push({ name: run.name.trim(), writable: parseBoolean(run.text) ?? false });
       continue;
     }
@@ -624,15 +644,12 @@ function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
     const structScope = st.scope;
     let name: string | undefined;
     let writable: string | undefined;
-    f.first = f.second = undefined;
-    f.count = 0;
+    runs.begin();
     for (;;) {
       sc.skipWs();
       if (sc.atClose()) break;
       const t = sc.openItem(structScope);
-      if (f.count === 0) f.first = t;
-      else if (f.count === 1) f.second = t;
-      f.count++;
+      runs.field(t);
       const local = t.local;
       const text = sc.leafText(t);
       if (local === 'Name') name ??= text;
@@ -641,7 +658,7 @@ function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
     sc.close(structQName);
     if (name === undefined) bail();
     out.push({ name: name.trim(), writable: writable === undefined ? false : (parseBoolean(writable) ?? false) });
-    run = runAfter(run, st, f, 'Writable', made);
+    runs.end(st);
   }
   return { method: 'GetParameterNamesResponse', parameterList: out };
 }
