@@ -88,6 +88,12 @@ export function scopeOf(req: FastifyRequest, now: number): DeviceFilter[] | unde
   return hasScope(scope) ? scopeFilters(scope, now) : undefined;
 }
 
+/** A question waiting for its batch's answer. */
+interface Waiter {
+  resolve: (ok: boolean) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * Is a device in a scope? Store queries, remembered briefly (an SSE stream and the webhook
  * dispatcher ask per event). The questions of one turn of the event loop that are neither
@@ -104,7 +110,7 @@ export class ScopeGuard {
   readonly #cache = new Map<string, { ok: boolean; until: number }>();
   readonly #asking = new Map<string, Promise<boolean>>();
   /** Questions waiting for this turn's queries, by scope key. */
-  readonly #batches = new Map<string, { scope: PrincipalScope; waiting: Map<string, ((ok: boolean) => void)[]>; failed: ((e: unknown) => void)[] }>();
+  readonly #batches = new Map<string, { scope: PrincipalScope; waiting: Map<string, Waiter[]> }>();
   #flushing = false;
 
   constructor(store: Store, now: () => number) {
@@ -122,15 +128,14 @@ export class ScopeGuard {
     if (asking !== undefined) return asking;
     let batch = this.#batches.get(scopeKey);
     if (batch === undefined) {
-      batch = { scope: normal, waiting: new Map(), failed: [] };
+      batch = { scope: normal, waiting: new Map() };
       this.#batches.set(scopeKey, batch);
     }
     const b = batch;
     const answer = new Promise<boolean>((resolve, reject) => {
       const list = b.waiting.get(deviceId);
-      if (list === undefined) b.waiting.set(deviceId, [resolve]);
-      else list.push(resolve);
-      b.failed.push(reject);
+      if (list === undefined) b.waiting.set(deviceId, [{ resolve, reject }]);
+      else list.push({ resolve, reject });
     }).finally(() => this.#asking.delete(key));
     this.#asking.set(key, answer);
     if (!this.#flushing) {
@@ -146,7 +151,7 @@ export class ScopeGuard {
     const batches = [...this.#batches.entries()];
     this.#batches.clear();
     await Promise.all(
-      batches.map(async ([scopeKey, { scope, waiting, failed }]) => {
+      batches.map(async ([scopeKey, { scope, waiting }]) => {
         const at = this.#now();
         try {
           const filters = scopeFilters(scope, at);
@@ -158,16 +163,16 @@ export class ScopeGuard {
             for (const d of page.devices) inside.add(d.id);
           }
           if (this.#cache.size > 10_000) this.#cache.clear();
-          for (const [deviceId, resolvers] of waiting) {
+          for (const [deviceId, waiters] of waiting) {
             const ok = inside.has(deviceId);
             // Short: a device re-tagged out of a region leaves its scope within seconds.
             this.#cache.set(`${scopeKey}\u0000${deviceId}`, { ok, until: at + 2_000 });
-            for (const resolve of resolvers) resolve(ok);
+            for (const w of waiters) w.resolve(ok);
           }
         } catch (e) {
           // Every question of the batch fails: the caller decides (a webhook drops the
           // delivery, a route answers 500) rather than anything being let through.
-          for (const reject of failed) reject(e);
+          for (const waiters of waiting.values()) for (const w of waiters) w.reject(e);
         }
       }),
     );
