@@ -153,6 +153,27 @@ function floors(): void {
       ['rows + search indexes', insertRows('indexed')],
       ['one JSON document', doc],
     ];
+    // The same document as SQLite's binary JSON, an object keyed by path: what a read of one
+    // path or a subtree would cost a document shape (docs/scaling.md).
+    db.exec('CREATE TABLE jdocs (device_id TEXT NOT NULL PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID');
+    const putJsonb = db.prepare('INSERT INTO jdocs (device_id, doc) VALUES (?, jsonb(?))');
+    const byPath = (): string => JSON.stringify(Object.fromEntries(rows.map(([path, ...rest]) => [path, rest])));
+    const jsonb = db.transaction((device: string) => putJsonb.run(device, byPath()));
+    variants.push(['one JSONB object by path', jsonb]);
+    // Or one per top-level object ("Device.WiFi."): a path's read walks only its section.
+    db.exec('CREATE TABLE sdocs (device_id TEXT NOT NULL, section TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (device_id, section)) WITHOUT ROWID');
+    const putSection = db.prepare('INSERT INTO sdocs (device_id, section, doc) VALUES (?, ?, jsonb(?))');
+    const sections = new Map<string, (typeof rows)[number][]>();
+    for (const r of rows) {
+      const key = sectionOf(r[0]);
+      let list = sections.get(key);
+      if (list === undefined) sections.set(key, (list = []));
+      list.push(r);
+    }
+    const sectioned = db.transaction((device: string) => {
+      for (const [section, list] of sections) putSection.run(device, section, JSON.stringify(Object.fromEntries(list.map(([path, ...rest]) => [path, rest]))));
+    });
+    variants.push([`${sections.size} JSONB sections`, sectioned]);
     for (const [label, write] of variants) {
       let cpu = 0;
       for (let i = 0; i < COMMITS + 5; i++) {
@@ -161,11 +182,59 @@ function floors(): void {
         const du = process.cpuUsage(u);
         if (i >= 5) cpu += (du.user + du.system) / 1000;
       }
-      console.log(`store-discovery  sqlite floor: ${label.padEnd(22)} ${(cpu / COMMITS).toFixed(2)} ms/commit CPU  (${rows.length} rows, n=${COMMITS})`);
+      console.log(`store-discovery  sqlite floor: ${label.padEnd(26)} ${(cpu / COMMITS).toFixed(2)} ms/commit CPU  (${rows.length} rows, n=${COMMITS})`);
     }
+    readFloors(db, rows.map((r) => r[0]));
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads of one device written above, rows against documents: one path (a session's stored
+ * view, a filter on one device), a subtree (a device page's section), the whole tree. A
+ * document has no index inside: a path is found by walking the JSONB object, a subtree by
+ * walking all of it.
+ */
+/** "Device.WiFi.SSID.1.SSID" → "Device.WiFi.": the section a sectioned document keeps a path in. */
+function sectionOf(path: string): string {
+  const first = path.indexOf('.');
+  const second = first < 0 ? -1 : path.indexOf('.', first + 1);
+  return second < 0 ? path.slice(0, first + 1) : path.slice(0, second + 1);
+}
+
+function readFloors(db: Database.Database, paths: readonly string[]): void {
+  const leaf = paths.filter((p) => !p.endsWith('.'))[Math.floor(paths.length / 2)]!;
+  // The leaf's grandparent object: a section of a device page (a table's instances).
+  const sub = leaf.slice(0, leaf.lastIndexOf('.', leaf.lastIndexOf('.') - 1) + 1);
+  const hi = `${sub.slice(0, -1)}/`;
+  const rowDevice = (db.prepare('SELECT device_id FROM bare LIMIT 1').get() as { device_id: string }).device_id;
+  const docDevice = (db.prepare('SELECT device_id FROM jdocs LIMIT 1').get() as { device_id: string }).device_id;
+  const onePath = db.prepare('SELECT value FROM bare WHERE device_id = ? AND path = ?');
+  const onePathDoc = db.prepare('SELECT doc ->> ? AS value FROM jdocs WHERE device_id = ?');
+  const subtree = db.prepare('SELECT path, value FROM bare WHERE device_id = ? AND path >= ? AND path < ?');
+  const subtreeDoc = db.prepare('SELECT j.key, j.value ->> 2 FROM jdocs, json_each(doc) AS j WHERE device_id = ? AND j.key >= ? AND j.key < ?');
+  const whole = db.prepare('SELECT path, value FROM bare WHERE device_id = ?');
+  const wholeDoc = db.prepare('SELECT j.key, j.value ->> 2 FROM jdocs, json_each(doc) AS j WHERE device_id = ?');
+  const sectionDevice = (db.prepare('SELECT device_id FROM sdocs LIMIT 1').get() as { device_id: string }).device_id;
+  const onePathSection = db.prepare('SELECT doc ->> ? AS value FROM sdocs WHERE device_id = ? AND section = ?');
+  const reads: [string, number, () => unknown][] = [
+    ['rows: one path', 2000, () => onePath.get(rowDevice, leaf)],
+    ['JSONB: one path', 200, () => onePathDoc.get(`$."${leaf}"[2]`, docDevice)],
+    ['JSONB section: one path', 2000, () => onePathSection.get(`$."${leaf}"[2]`, sectionDevice, sectionOf(leaf))],
+    ['rows: a subtree', 200, () => subtree.all(rowDevice, sub, hi)],
+    ['JSONB: a subtree', 100, () => subtreeDoc.all(docDevice, sub, hi)],
+    ['rows: the whole tree', 50, () => whole.all(rowDevice)],
+    ['JSONB: the whole tree', 50, () => wholeDoc.all(docDevice)],
+  ];
+  for (const [label, n, read] of reads) {
+    let result: unknown;
+    const u = process.cpuUsage();
+    for (let i = 0; i < n; i++) result = read();
+    const du = process.cpuUsage(u);
+    const got = Array.isArray(result) ? `${result.length} rows` : JSON.stringify(result).slice(0, 40);
+    console.log(`store-discovery  sqlite read floor: ${label.padEnd(22)} ${((du.user + du.system) / n).toFixed(1).padStart(8)} µs CPU  (${got}, n=${n})`);
   }
 }
 

@@ -469,7 +469,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       touch(session);
     }
     try {
-      const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs);
+      // Decoded as the body ends (body.ts lends the joined bytes only for that long).
+      const contentType = req.headers['content-type'];
+      const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs, (bytes) => (isBlank(bytes) ? null : decodeBody(bytes, contentType)));
       if (!body.ok) {
         log?.warn({ deviceId: session?.deviceId, reason: body.reason }, 'request body refused');
         // Freed before we answer, so the CPE's next Inform finds the device free.
@@ -478,8 +480,8 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
         return;
       }
       let message: Envelope | null = null;
-      if (!isBlank(body.bytes)) {
-        const text = decodeBody(body.bytes, req.headers['content-type']);
+      if (body.value !== null) {
+        const text = body.value;
         const parsed = text.ok ? parseEnvelope(text.value, { maxBytes: config.maxBodyBytes }) : text;
         if (!parsed.ok) {
           log?.warn({ deviceId: session?.deviceId, code: parsed.error.code, reason: parsed.error.message }, 'malformed CWMP message');
