@@ -11,6 +11,8 @@
  * Instance wildcards ("Device.WiFi.SSID.*.SSID", CWMP 1.4) in reads go to the device as they
  * are when it declares InstanceWildcardsSupported (`wildcards`); otherwise the table is
  * listed first (GetParameterNames of what precedes the `*`) and the matching names are read.
+ *  - a run of adjacent setParameterValues that set different names becomes one
+ *    SetParameterValues (SetValuesUnit).
  * A merged RPC that faults is split — each task's names retried alone — so a fault lands on
  * the task that caused it, not on its neighbours. Other tasks are one RPC each, except
  * addObject with initial values: AddObject, then SetParameterValues on the new instance.
@@ -120,15 +122,31 @@ function buildUnits(tasks: readonly PlannedTask[], opts: ReadOptions): Unit[] {
   const units: Unit[] = [];
   let run: PlannedTask[] = [];
   let runKind: ReadKind | null = null;
+  // A run of adjacent setParameterValues and the names it sets (see SetValuesUnit).
+  let sets: PlannedTask[] = [];
+  let setNames = new Set<string>();
   const flush = (): void => {
     if (run.length > 0 && runKind !== null) units.push(new ReadUnit(runKind, run, opts));
     run = [];
     runKind = null;
+    if (sets.length === 1) units.push(new SingleUnit(sets[0]!, sets[0]!.task as SingleRpcTask));
+    else if (sets.length > 1) units.push(new SetValuesUnit(sets));
+    sets = [];
+    setNames = new Set();
   };
   for (const t of tasks) {
     const kind = readKindOf(t.task);
     if (kind !== null && kind === runKind) {
       run.push(t);
+      continue;
+    }
+    if (t.task.type === 'setParameterValues') {
+      const names = t.task.parameterValues.map(([name]) => name);
+      // A name set twice would make the merged request invalid; the later task waits its turn.
+      const joins = runKind === null && names.every((n) => !setNames.has(n)) && setNames.size + names.length <= opts.batchSize;
+      if (!joins) flush();
+      sets.push(t);
+      for (const n of names) setNames.add(n);
       continue;
     }
     flush();
@@ -171,6 +189,45 @@ class SingleUnit implements Unit {
     return [outcome.ok ? done(this.record, outcome.response, at) : faulted(this.record, outcome.fault, at)];
   }
 }
+
+/**
+ * A run of adjacent setParameterValues tasks that set different names: one SetParameterValues
+ * of all their values, each task's outcome its answer. The CPE applies a SetParameterValues
+ * whole or not at all (TR-069 A.3.2.1), so the run leaves the device as the tasks one by one
+ * would; its ParameterKey is the last task's, the key those requests would have left. If the
+ * merged request faults, nothing was applied and each task is sent alone, in order, so the
+ * fault lands on the task that caused it (setting a value again is harmless).
+ */
+class SetValuesUnit implements Unit {
+  /** The tasks still to send alone, once the merged request faulted; null before that. */
+  #alone: PlannedTask[] | null = null;
+  #sent = false;
+  constructor(readonly tasks: readonly PlannedTask[]) {}
+
+  next(): PlannedRpc | null {
+    if (this.#alone === null) {
+      if (this.#sent) return null;
+      this.#sent = true;
+      const parameterList = this.tasks.flatMap((t) => toParameterValues(setTask(t).parameterValues));
+      const parameterKey = setTask(this.tasks.at(-1)!).parameterKey;
+      return { request: { method: 'SetParameterValues', parameterList, parameterKey }, tag: this.tasks.map((t) => t.id).join(',') };
+    }
+    const t = this.#alone[0];
+    return t === undefined ? null : { request: requestFor(setTask(t)), tag: t.id };
+  }
+
+  learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
+    if (this.#alone === null) {
+      if (outcome.ok) return this.tasks.map((t) => done(t, outcome.response, at));
+      this.#alone = [...this.tasks];
+      return [];
+    }
+    const t = this.#alone.shift()!;
+    return [outcome.ok ? done(t, outcome.response, at) : faulted(t, outcome.fault, at)];
+  }
+}
+
+const setTask = (t: PlannedTask): Extract<Task, { type: 'setParameterValues' }> => t.task as Extract<Task, { type: 'setParameterValues' }>;
 
 const withDot = (path: string): string => (path.endsWith('.') ? path : `${path}.`);
 

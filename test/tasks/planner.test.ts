@@ -40,7 +40,7 @@ const TREE: Record<string, string> = {
 const fault = (code: number) => ({ faultCode: code, faultString: `fault ${code}`, setParameterValuesFault: [] });
 
 /** Answers like a CPE: GetParameterValues faults 9005 if any name is unknown. */
-function answer(req: AcsRequest, opts: { instance?: number; spvFault?: boolean } = {}): RpcOutcome {
+function answer(req: AcsRequest, opts: { instance?: number; spvFault?: boolean; refuse?: string } = {}): RpcOutcome {
   const values = (names: string[]): ParameterValue[] | null => {
     const out: ParameterValue[] = [];
     for (const name of names) {
@@ -69,6 +69,8 @@ function answer(req: AcsRequest, opts: { instance?: number; spvFault?: boolean }
     case 'AddObject':
       return { ok: true, response: { method: 'AddObjectResponse', instanceNumber: opts.instance ?? 3, status: 0 } };
     case 'SetParameterValues':
+      // `refuse`: a name this CPE will not take (the whole request faults, nothing applied).
+      if (opts.refuse !== undefined && req.parameterList.some((p) => p.name === opts.refuse)) return { ok: false, faultcode: 'Client', fault: fault(9007) };
       return opts.spvFault === true ? { ok: false, faultcode: 'Client', fault: fault(9007) } : { ok: true, response: { method: 'SetParameterValuesResponse', status: 0 } };
     case 'Reboot':
       return { ok: true, response: { method: 'RebootResponse' } };
@@ -78,7 +80,7 @@ function answer(req: AcsRequest, opts: { instance?: number; spvFault?: boolean }
 }
 
 /** Run a plan to the end: the RPCs sent (with tags) and every outcome. */
-function run(tasks: TaskRecord[], opts: { batchSize?: number; instance?: number; spvFault?: boolean } = {}) {
+function run(tasks: TaskRecord[], opts: { batchSize?: number; instance?: number; spvFault?: boolean; refuse?: string } = {}) {
   const plan = new TaskPlan(tasks, { batchSize: opts.batchSize ?? 100 });
   const rpcs: { request: AcsRequest; tag: string }[] = [];
   const outcomes: RequestOutcome[] = [];
@@ -93,6 +95,11 @@ function run(tasks: TaskRecord[], opts: { batchSize?: number; instance?: number;
 }
 
 const gpv = (...parameterNames: string[]): Task => ({ type: 'getParameterValues', parameterNames });
+const spv = (parameterKey: string, ...values: [string, string][]): Task => ({
+  type: 'setParameterValues',
+  parameterValues: values.map(([name, value]) => [name, value, 'xsd:string']),
+  parameterKey,
+});
 
 describe('TaskPlan', () => {
   it('merges adjacent getParameterValues into one RPC and gives each task its own values', () => {
@@ -175,6 +182,49 @@ describe('TaskPlan', () => {
     const { rpcs, outcomes } = run(tasks);
     expect(rpcs.map((r) => r.request.method)).toEqual(['GetParameterAttributes', 'GetParameterValues']);
     expect(outcomes.every((o) => o.state === 'done')).toBe(true);
+  });
+
+  it('merges adjacent setParameterValues of different names into one, with the last ParameterKey; each task gets the answer', () => {
+    const a = rec(spv('k1', ['Device.WiFi.SSID.1.SSID', 'a']));
+    const b = rec(spv('k2', ['Device.WiFi.SSID.2.SSID', 'b'], ['Device.WiFi.SSID.1.Enable', 'false']));
+    const { rpcs, byTask } = run([a, b]);
+    expect(rpcs.map((r) => r.request)).toEqual([
+      {
+        method: 'SetParameterValues',
+        parameterList: [
+          { name: 'Device.WiFi.SSID.1.SSID', value: 'a', type: 'xsd:string' },
+          { name: 'Device.WiFi.SSID.2.SSID', value: 'b', type: 'xsd:string' },
+          { name: 'Device.WiFi.SSID.1.Enable', value: 'false', type: 'xsd:string' },
+        ],
+        parameterKey: 'k2',
+      },
+    ]);
+    expect(rpcs[0]!.tag).toBe(`${a.id},${b.id}`);
+    for (const t of [a, b]) expect(byTask.get(t.id)).toMatchObject({ state: 'done', response: { method: 'SetParameterValuesResponse', status: 0 } });
+  });
+
+  it('a merged setParameterValues that faults is sent again task by task, so the fault lands on its owner', () => {
+    const a = rec(spv('k1', ['Device.WiFi.SSID.1.SSID', 'a']));
+    const bad = rec(spv('k2', ['Device.Nope', 'x']));
+    const c = rec(spv('k3', ['Device.WiFi.SSID.2.SSID', 'c']));
+    const { rpcs, byTask } = run([a, bad, c], { refuse: 'Device.Nope' });
+    expect(rpcs.map((r) => [r.tag, (r.request as { parameterList: { name: string }[] }).parameterList.map((p) => p.name), (r.request as { parameterKey: string }).parameterKey])).toEqual([
+      [`${a.id},${bad.id},${c.id}`, ['Device.WiFi.SSID.1.SSID', 'Device.Nope', 'Device.WiFi.SSID.2.SSID'], 'k3'],
+      [a.id, ['Device.WiFi.SSID.1.SSID'], 'k1'],
+      [bad.id, ['Device.Nope'], 'k2'],
+      [c.id, ['Device.WiFi.SSID.2.SSID'], 'k3'],
+    ]);
+    expect([byTask.get(a.id)?.state, byTask.get(bad.id)?.state, byTask.get(c.id)?.state]).toEqual(['done', 'fault', 'done']);
+    expect(byTask.get(bad.id)).toMatchObject({ fault: { faultCode: 9007 } });
+  });
+
+  it('does not merge setParameterValues that set the same name, or across another task, or beyond the batch size', () => {
+    const same = [rec(spv('k1', ['Device.WiFi.SSID.1.SSID', 'a'])), rec(spv('k2', ['Device.WiFi.SSID.1.SSID', 'b']))];
+    expect(run(same).rpcs.map((r) => r.tag)).toEqual(same.map((t) => t.id));
+    const across = [rec(spv('k1', ['Device.WiFi.SSID.1.SSID', 'a'])), rec(gpv('Device.DeviceInfo.UpTime')), rec(spv('k2', ['Device.WiFi.SSID.2.SSID', 'b']))];
+    expect(run(across).rpcs.map((r) => r.request.method)).toEqual(['SetParameterValues', 'GetParameterValues', 'SetParameterValues']);
+    const big = [rec(spv('k1', ['Device.A', '1'], ['Device.B', '2'])), rec(spv('k2', ['Device.C', '3'])), rec(spv('k3', ['Device.D', '4']))];
+    expect(run(big, { batchSize: 3 }).rpcs.map((r) => r.tag)).toEqual([`${big[0]!.id},${big[1]!.id}`, big[2]!.id]);
   });
 
   it('addObject with values: AddObject, then SetParameterValues on the new instance', () => {
