@@ -189,6 +189,27 @@ describe('session driver', () => {
     expect(commit?.parameterOps.at(-1)).toMatchObject({ op: 'setValues', touch: true, params });
   });
 
+  it('queued setParameterValues go as one request; each task is settled by its answer and every value is recorded', async () => {
+    const a = task({ type: 'setParameterValues', parameterValues: [['Device.A', '1', 'xsd:string']], parameterKey: 'k1' });
+    const b = task({ type: 'setParameterValues', parameterValues: [['Device.B', '2', 'xsd:string'], ['Device.C', '3', 'xsd:string']], parameterKey: 'k2' });
+    const port = new MemoryPort(KNOWN, [a, b]);
+    const { driver, turn } = await begin(port, defaultPrograms(DEFAULTS));
+    const values = [
+      { name: 'Device.A', value: '1', type: 'xsd:string' },
+      { name: 'Device.B', value: '2', type: 'xsd:string' },
+      { name: 'Device.C', value: '3', type: 'xsd:string' },
+    ];
+    expect(sent(turn)).toEqual({ method: 'SetParameterValues', parameterList: values, parameterKey: 'k2' });
+    expect((await answer(driver, turn, { method: 'SetParameterValuesResponse', status: 1 })).status).toBe(204);
+    const [commit] = port.commits;
+    expect(commit?.requestOutcomes.map((o) => [o.requestId, o.state, o.state === 'done' ? o.response : null])).toEqual([
+      [a.id, 'done', { method: 'SetParameterValuesResponse', status: 1 }],
+      [b.id, 'done', { method: 'SetParameterValuesResponse', status: 1 }],
+    ]);
+    expect(commit?.log.rpcs).toEqual([{ method: 'SetParameterValues', requestId: `${a.id},${b.id}`, outcome: 'done' }]);
+    expect(commit?.parameterOps.at(-1)).toMatchObject({ op: 'setValues', touch: true, params: values });
+  });
+
   it('links an M Reboot event to its queued task instead of sending it', async () => {
     const reboot = task({ type: 'reboot', commandKey: 'k1' });
     const port = new MemoryPort(KNOWN, [reboot]);
