@@ -1,7 +1,8 @@
 /**
  * The store's share of a bootstrap: committing a full discovery of a new device (clearTree,
  * the GetParameterNames answer of the whole tree and the GetParameterValues answer of every
- * leaf, in one commit, as the discovery program hands it over) on SQLite and PostgreSQL.
+ * leaf, in one commit, as the discovery program hands it over) on SQLite (a row per node, then
+ * tree sections: src/store/sqlite/sections.ts) and PostgreSQL.
  * The tree is the storm's TR-181 model (tr181-large, ~5,200 nodes), so the figures line up
  * with bench/storm's bootstrap storm.
  *
@@ -102,16 +103,39 @@ async function run(label: string, store: Store): Promise<void> {
       `${(wall / COMMITS).toFixed(2)} ms/commit wall  ${(cpu / COMMITS).toFixed(2)} ms/commit CPU  ` +
       `${((cpu * 1000) / (COMMITS * nodes)).toFixed(2)} µs/node CPU  (${nodes} nodes, ${values.length} values, n=${COMMITS})`,
   );
+  // What the shape costs the reads of a discovered device: a session's stored view of one path,
+  // a device page's subtree, the whole device, and a fleet filter on a path nothing indexes.
+  const id = commits.at(-1)!.deviceId;
+  const leaf = values[Math.floor(values.length / 2)]!.name;
+  const sub = leaf.slice(0, leaf.lastIndexOf('.', leaf.lastIndexOf('.') - 1) + 1);
+  const reads: [string, number, () => Promise<unknown>][] = [
+    ['one path', 200, () => store.readParameters(id, [leaf])],
+    ['a subtree', 50, () => store.getDevice(id, { subtree: sub })],
+    ['the whole device', 10, () => store.getDevice(id)],
+    [`filter, ${COMMITS + 5} devices`, 10, () => store.listDevices({ filters: [{ field: 'parameter', path: leaf, op: 'eq', value: 'x' }] })],
+  ];
+  const figures: string[] = [];
+  for (const [what, n, read] of reads) {
+    await read();
+    const u = process.cpuUsage();
+    for (let i = 0; i < n; i++) await read();
+    const du = process.cpuUsage(u);
+    figures.push(`${what} ${((du.user + du.system) / n / 1000).toFixed(3)} ms`);
+  }
+  console.log(`store-discovery  ${label.padEnd(10)} reads (CPU): ${figures.join(', ')}`);
 }
 
 if (!args['no-sqlite']) {
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-discovery-'));
-  const store = await createSqliteStore({ dataDir: dir });
-  try {
-    await run('sqlite', store);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  // Rows, then the same discoveries kept in tree sections (src/store/sqlite/sections.ts).
+  for (const [label, treeSections] of [['sqlite', false], ['sections', true]] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-discovery-'));
+    const store = await createSqliteStore({ dataDir: dir, treeSections });
+    try {
+      await run(label, store);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -93,6 +93,7 @@ interface ServeOptions {
   logLevel: Level;
   workers: number;
   dbPoolSize: number;
+  treeSections?: boolean;
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
@@ -268,6 +269,12 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(opt('--allow-basic-connection-requests', 'answer a CPE that asks for Basic on connection requests (the password crosses in clear over http)'))
     .addOption(
+      opt(
+        '--tree-sections',
+        "SQLite: keep a bootstrap's discovered tree as documents per top-level object instead of a row per parameter (a bootstrap writes far less; a read of a path still in one parses its section; searchable and summary paths stay rows)",
+      ),
+    )
+    .addOption(
       opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
         .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
         .default(DEFAULT_SEARCHABLE_PATHS, 'SoftwareVersion, HardwareVersion, ModelName, ProvisioningCode (TR-181 and TR-098)'),
@@ -395,6 +402,7 @@ export function registerServeCommand(program: Command): void {
           dataDir: o.dataDir,
           poolSize: o.dbPoolSize,
           onError: (err) => logger.warn({ err: err.message }, 'store connection error (reconnecting)'),
+          treeSections: o.treeSections === true,
         });
       } catch (e) {
         if (!(e instanceof UnsupportedStoreError)) throw e;

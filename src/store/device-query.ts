@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isSecretPath } from '../secrets/rules.js';
-import { prefixUpperBound } from './tree.js';
+import { prefixUpperBound, sectionable, sectionOf } from './tree.js';
 import type { DeviceFilter, DeviceQuery, DeviceSortKey, DeviceTextField, DeviceTimeField } from './types.js';
 
 export const TEXT_COLUMNS: Readonly<Record<DeviceTextField, string>> = {
@@ -70,6 +70,12 @@ export interface Dialect {
   list(values: readonly string[]): { value: unknown; kind: BindKind };
   /** `expr` is one of the list bound at `placeholder`. */
   inList(expr: string, placeholder: string): string;
+  /**
+   * A backend that keeps discovered trees in sections (sqlite/sections.ts): SQL for "the
+   * device's section (bound at `section`) has the entry at the JSON path bound at `entry`",
+   * and the entry's value (JSON path at `value`; NULL when absent or not read).
+   */
+  readonly sections?: { exists(section: string, entry: string): string; value(section: string, value: string): string };
 }
 
 /** Fragments of one device query; `values` are bound in placeholder order. */
@@ -213,28 +219,36 @@ class Compiler {
 
   #parameter(f: Extract<DeviceFilter, { field: 'parameter' }>): string {
     const indexed = this.#searchable.has(f.path);
+    // Searchable paths are never in sections (the planner keeps them rows); others may be.
+    const sections = !indexed && sectionable(f.path) ? this.#d.sections : undefined;
+    const section = (): string => this.bind(sectionOf(f.path)!, 'text');
     if (!('value' in f)) {
       const not = f.op === 'notExists' ? 'NOT ' : '';
-      return indexed
-        ? `d.id ${not}IN (SELECT device_id FROM parameters WHERE path = ${sqlLiteral(f.path)})`
-        : `${not}EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')})`;
+      if (indexed) return `d.id ${not}IN (SELECT device_id FROM parameters WHERE path = ${sqlLiteral(f.path)})`;
+      const row = `EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')})`;
+      return sections === undefined ? `${not}${row}` : `${not}(${row} OR ${sections.exists(section(), this.bind(`$."${f.path}"`, 'text'))})`;
     }
     if (f.op === 'ne') {
       // Absent counts as "not equal": the complement of eq.
-      return `NOT EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')} AND p.value = ${this.bind(f.value, 'text')})`;
+      const row = `NOT EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')} AND p.value = ${this.bind(f.value, 'text')})`;
+      if (sections === undefined) return row;
+      return `(${row} AND NOT coalesce(${sections.value(section(), this.bind(`$."${f.path}"[1]`, 'text'))} = ${this.bind(f.value, 'text')}, 0))`;
     }
     if (indexed) {
       return `d.id IN (SELECT device_id FROM parameters WHERE path = ${sqlLiteral(f.path)} AND ${this.text('value', f.op, f.value)})`;
     }
-    return `EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')} AND ${this.text('p.value', f.op, f.value)})`;
+    const row = `EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')} AND ${this.text('p.value', f.op, f.value)})`;
+    if (sections === undefined) return row;
+    return `(${row} OR coalesce(${this.text(sections.value(section(), this.bind(`$."${f.path}"[1]`, 'text')), f.op, f.value)}, 0))`;
   }
 
   sortExpr(key: DeviceSortKey): { expr: string; numeric: boolean } {
     if (typeof key === 'object') {
-      return {
-        expr: `coalesce((SELECT value FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(key.parameter, 'text')}), '')`,
-        numeric: false,
-      };
+      const path = key.parameter;
+      const row = `(SELECT value FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(path, 'text')})`;
+      const sections = !this.#searchable.has(path) && sectionable(path) ? this.#d.sections : undefined;
+      const held = sections === undefined ? '' : `, ${sections.value(this.bind(sectionOf(path)!, 'text'), this.bind(`$."${path}"[1]`, 'text'))}`;
+      return { expr: `coalesce(${row}${held}, '')`, numeric: false };
     }
     if (key in TIME_COLUMNS) {
       const col = TIME_COLUMNS[key as DeviceTimeField];

@@ -23,6 +23,7 @@ import { redactUrl } from './redact.js';
 import { Db, type Params } from './sqlite/db.js';
 import { DATABASE_FILE, runMigrations as runSqliteMigrations } from './sqlite/index.js';
 import { setSearchablePaths as setSqliteSearchable } from './sqlite/search.js';
+import { materializeAll } from './sqlite/sections.js';
 import { storeKind } from './open.js';
 
 type Kind = 'text' | 'int' | 'real' | 'bool' | 'json' | 'textArray';
@@ -440,6 +441,11 @@ export const TABLES: readonly TableSpec[] = [
  * the target keeps bytes.
  */
 export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts', 'user_sessions'];
+/**
+ * Tables only SQLite has. tree_sections (sqlite/sections.ts): a SQLite source's sections are
+ * turned back into rows when it is opened, so the trees copy as `parameters` rows.
+ */
+export const SQLITE_ONLY = ['tree_sections'];
 
 type Row = Record<string, unknown>;
 
@@ -475,6 +481,8 @@ class SqliteSide implements Side {
     this.label = `sqlite:${dir}`;
     this.#db = new Db(join(dir, DATABASE_FILE));
     runSqliteMigrations(this.#db);
+    // Lossless: every read of the tree answers the same before and after.
+    materializeAll(this.#db);
   }
 
   async read(t: TableSpec, from: unknown[] | null, limit: number): Promise<Row[]> {

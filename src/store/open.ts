@@ -22,6 +22,8 @@ export interface StoreLocation {
   onError?: (err: Error) => void;
   /** Run migrations while opening (default true). */
   migrate?: boolean;
+  /** SQLite: keep discovered trees in sections (sqlite/sections.ts). Refused for PostgreSQL. */
+  treeSections?: boolean;
 }
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -40,8 +42,9 @@ export async function openStore(where: StoreLocation): Promise<Store> {
   const migrate = where.migrate ?? true;
   switch (storeKind(db)) {
     case 'sqlite':
-      return createSqliteStore({ dataDir: db?.startsWith('sqlite:') ? db.slice('sqlite:'.length) : where.dataDir, migrate });
+      return createSqliteStore({ dataDir: db?.startsWith('sqlite:') ? db.slice('sqlite:'.length) : where.dataDir, migrate, treeSections: where.treeSections === true });
     case 'postgres': {
+      if (where.treeSections === true) throw new UnsupportedStoreError('--tree-sections is a SQLite option (PostgreSQL keeps a row per node)');
       const { createPostgresStore } = await import('./postgres/index.js');
       return createPostgresStore({
         url: db as string,

@@ -20,6 +20,8 @@
  *                   valuesAt; unless touch, kept when value and type are unchanged) — one write
  *                   per row instead of a names then a values upsert of it
  *   ensure          insert object rows [path] that do not exist
+ *   sections        a discovery's nodes kept as documents per top-level object (SQLite, opt-in:
+ *                   sqlite/sections.ts); a later write inside one turns it back into rows
  *   attrs           upsert [path, notification, accessList]
  *   add             the new instance object row
  *   delete          the row `exact` and the range [lo, hi) (hi null: to the end)
@@ -49,8 +51,22 @@ import type { ComplianceFault, ComplianceState, CpeMessageRecord, CredentialSet,
 
 const CLEAR_KEEPS: readonly string[] = [...SECRET_SUFFIXES, 'PIN'];
 
+/**
+ * A section entry (sqlite/sections.ts): a node, writable (null for an ancestor made without a
+ * listing of its own), its value and type when read (else null), and when it was read. Each
+ * path comes once in a step.
+ */
+export interface SectionItem {
+  readonly name: string;
+  readonly writable: boolean | null;
+  readonly value: string | null;
+  readonly type: string | null;
+  readonly valueAt: number | null;
+}
+
 export type ParameterStep =
   | { k: 'clear'; keep: readonly string[]; except: readonly string[] }
+  | { k: 'sections'; namesAt: number; valuesAt: number | null; items: SectionItem[] }
   | { k: 'values'; at: number; touch: boolean; items: [string, string, string][] }
   | { k: 'names'; at: number; items: [string, boolean][] }
   | { k: 'nodes'; at: number; valuesAt: number; touch: boolean; items: [string, boolean, string, string][] }
@@ -105,9 +121,9 @@ export function historyLimits(opts: Partial<HistoryLimits>): HistoryLimits {
  * writes still happen — they are what the CPE really said and did — but `unlock` matches on
  * owner, so the other owner's lock is left alone.
  */
-export function planCommit(c: SessionCommit, limits: HistoryLimits): WriteOp[] {
+export function planCommit(c: SessionCommit, limits: HistoryLimits, sections: SectionRules | null = null): WriteOp[] {
   const ops: WriteOp[] = [{ k: 'device', ...deviceWrite(c.identity, c.informAt, c.events) }];
-  ops.push(...planParameterOps(c.parameterOps));
+  ops.push(...planParameterOps(c.parameterOps, sections));
   for (const w of c.credentialWrites ?? []) {
     if (w.kind === 'promote') ops.push({ k: 'cred_promote', username: w.username });
     else if (w.kind === 'issue') ops.push({ k: 'cred_issue', mode: w.mode, set: w.set, at: w.at });
@@ -149,7 +165,19 @@ export function releaseOps(owner: string, now: number): WriteOp[] {
   return [{ k: 'unlock', owner, requeueAt: now }];
 }
 
-export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
+/**
+ * A backend that keeps discovered trees in sections (sqlite/sections.ts) says which paths may
+ * go there; the others (searchable, summary) stay rows. Without it every node is a row.
+ */
+export interface SectionRules {
+  /**
+   * The path may be kept in a section: it has one, a JSON path can name it, and nothing needs it
+   * as a row (a search index, the campaigns' software version).
+   */
+  allows(path: string): boolean;
+}
+
+export function planParameterOps(ops: readonly ParameterOp[], sections: SectionRules | null = null): ParameterStep[] {
   const steps: ParameterStep[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
@@ -167,7 +195,7 @@ export function planParameterOps(ops: readonly ParameterOp[]): ParameterStep[] {
         // The reads that follow a listing (discovery, a refresh) are merged into its rows.
         let j = i + 1;
         while (ops[j]?.op === 'setValues') j++;
-        planNames(steps, op, ops.slice(i + 1, j) as Extract<ParameterOp, { op: 'setValues' }>[], writtenSinceClear(steps));
+        planNames(steps, op, ops.slice(i + 1, j) as Extract<ParameterOp, { op: 'setValues' }>[], writtenSinceClear(steps), sections);
         i = j - 1;
         break;
       }
@@ -210,6 +238,7 @@ function planNames(
   op: Extract<ParameterOp, { op: 'setNames' }>,
   reads: readonly Extract<ParameterOp, { op: 'setValues' }>[],
   sinceClear: ReadonlySet<string> | null,
+  sections: SectionRules | null,
 ): void {
   // One map entry per listed node carries everything the plan needs to know about it, so a
   // 6,000-node discovery costs about one hash lookup per node and per read value (this plan
@@ -218,10 +247,16 @@ function planNames(
   const listed = new Map<string, Listed>();
   // The entries in listing order too: a read of the listed root answers in that order.
   const order: Listed[] = [];
+  // After a clear, a whole-subtree listing: what the clear may have kept and what this commit
+  // wrote before stay rows (`kept`, the prune's keep list); the rest may go in sections.
+  const afterClear = sinceClear !== null && !op.nextLevel;
+  const inSections = afterClear && sections !== null;
   for (const p of op.params) {
     const e = listed.get(p.name);
     if (e === undefined) {
-      const entry: Listed = { name: p.name, at: order.length, writable: p.writable, read: -1, slot: 0 };
+      const kept = afterClear && (sinceClear.has(p.name) || clearMayKeep(p.name));
+      const held = inSections && !kept && sections.allows(p.name);
+      const entry: Listed = { name: p.name, at: order.length, writable: p.writable, read: -1, slot: 0, kept, held, value: null, type: null, valueAt: null };
       listed.set(p.name, entry);
       order.push(entry);
     } else e.writable = p.writable;
@@ -248,9 +283,9 @@ function planNames(
     // and spares the op thousands of paths (on PostgreSQL a JSON text parsed several times;
     // measured: most of the prune's cost in a discovery).
     let keep: string[];
-    if (sinceClear !== null && !op.nextLevel) {
+    if (afterClear) {
       keep = [];
-      for (const path of listed.keys()) if (sinceClear.has(path) || clearMayKeep(path)) keep.push(path);
+      for (const e of order) if (e.kept) keep.push(e.name);
       for (const path of ancestors) if (sinceClear.has(path) || clearMayKeep(path)) keep.push(path);
     } else keep = [...listed.keys(), ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
@@ -273,7 +308,13 @@ function planNames(
       const e = guess !== undefined && guess.name === p.name ? guess : listed.get(p.name);
       if (e !== undefined) next = e.at + 1;
       if (e === undefined) unlisted.set(p.name, [p.name, p.value, p.type]);
-      else if (e.read === r) nodes[e.slot] = [p.name, e.writable, p.value, p.type];
+      else if (e.held) {
+        // Kept on the entry itself: the last read wins, as the upserts would leave it.
+        e.read = r;
+        e.value = p.value;
+        e.type = p.type;
+        e.valueAt = read.at;
+      } else if (e.read === r) nodes[e.slot] = [p.name, e.writable, p.value, p.type];
       else {
         e.read = r;
         e.slot = nodes.length;
@@ -283,13 +324,29 @@ function planNames(
     merged.push({ read, nodes, values: [...unlisted.values()] });
   }
   const names: [string, boolean][] = [];
-  for (const [name, e] of listed) if (e.read < 0) names.push([name, e.writable]);
+  // The entries held in sections are the step's items as they are (no copy per node).
+  const items: SectionItem[] = [];
+  for (const e of order) {
+    if (e.held) items.push(e);
+    else if (e.read < 0) names.push([e.name, e.writable]);
+  }
+  let objects = [...ancestors];
+  if (inSections) {
+    objects = objects.filter((path) => {
+      if (sinceClear.has(path) || clearMayKeep(path) || !sections.allows(path)) return true;
+      items.push({ name: path, writable: null, value: null, type: null, valueAt: null });
+      return false;
+    });
+  }
   if (names.length > 0) steps.push({ k: 'names', at: op.at, items: names });
-  if (ancestors.size > 0) steps.push({ k: 'ensure', at: op.at, items: [...ancestors] });
+  if (objects.length > 0) steps.push({ k: 'ensure', at: op.at, items: objects });
   for (const { read, nodes, values } of merged) {
     if (nodes.length > 0) steps.push({ k: 'nodes', at: op.at, valuesAt: read.at, touch: read.touch, items: nodes });
     if (values.length > 0) steps.push({ k: 'values', at: read.at, touch: read.touch, items: values });
   }
+  // Last: the rows above never reach into a section this commit writes (apply.ts turns a
+  // section touched by a later write back into rows).
+  if (items.length > 0) steps.push({ k: 'sections', namesAt: op.at, valuesAt: reads[0]?.at ?? null, items });
 }
 
 /**
@@ -311,6 +368,9 @@ function writtenSinceClear(steps: readonly ParameterStep[]): Set<string> | null 
         break;
       case 'ensure':
         for (const path of step.items) written.add(path);
+        break;
+      case 'sections':
+        for (const item of step.items) written.add(item.name);
         break;
       case 'add':
         written.add(step.path);
@@ -352,7 +412,11 @@ function endsWithIgnoringCase(s: string, lower: string): boolean {
   return true;
 }
 
-/** What planNames knows of a listed node: writable, and the last read (index) and item slot that valued it. */
+/**
+ * What planNames knows of a listed node: writable, and the last read (index) and item slot
+ * that valued it; after a clear, whether it stays a row (`kept`) or goes in a section (`held`,
+ * with the value, type and time of its last read: the entry is then the section item itself).
+ */
 interface Listed {
   name: string;
   /** Its position in the listing. */
@@ -360,6 +424,11 @@ interface Listed {
   writable: boolean;
   read: number;
   slot: number;
+  kept: boolean;
+  held: boolean;
+  value: string | null;
+  type: string | null;
+  valueAt: number | null;
 }
 
 /** The length of a path's parent prefix ("A.B.c" → 4, "A.B." → 2), or -1 when it has none. */

@@ -53,3 +53,40 @@ export function lastByName<T extends { name: string }>(items: readonly T[]): T[]
   for (const item of items) byName.set(item.name, item);
   return byName.size === items.length ? [...items] : [...byName.values()];
 }
+
+/**
+ * The tree section a path is kept in when a backend keeps a discovered tree in sections
+ * (sqlite/sections.ts): its first two levels ("Device.WiFi.SSIDNumberOfEntries" →
+ * "Device.WiFi."), or its first four when the fourth is an instance of a table at the third
+ * ("Device.WiFi.SSID.1.SSID" → "Device.WiFi.SSID.1."), so a large table is many small
+ * sections and a path is read without parsing the whole table. Null for the root object and
+ * its own parameters ("Device.", "Device.RootDataModelVersion"), which stay rows.
+ */
+export function sectionOf(path: string): string | null {
+  const d1 = path.indexOf('.');
+  if (d1 < 0) return null;
+  const d2 = path.indexOf('.', d1 + 1);
+  if (d2 < 0) return null;
+  const d3 = path.indexOf('.', d2 + 1);
+  const d4 = d3 < 0 ? -1 : path.indexOf('.', d3 + 1);
+  if (d4 > d3 + 1 && isDigits(path, d3 + 1, d4)) return path.slice(0, d4 + 1);
+  return path.slice(0, d2 + 1);
+}
+
+function isDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a path may go in a section: it has one, and a JSON path can name it as a quoted key
+ * (`$."<path>"` has no escapes: a hostile CPE's name with a quote, a backslash or a control
+ * character stays a row).
+ */
+export function sectionable(path: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+  return sectionOf(path) !== null && !/["\\\u0000-\u001f]/.test(path);
+}

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { deviceIdOf } from '../../src/store/device-id.js';
-import { migrateStore, NOT_COPIED, TABLES, verifyStores } from '../../src/store/migrate.js';
+import { migrateStore, NOT_COPIED, SQLITE_ONLY, TABLES, verifyStores } from '../../src/store/migrate.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { createSqliteStore, DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import type { SessionCommit, Store } from '../../src/store/types.js';
@@ -151,6 +151,45 @@ describeWithPg('flotilla migrate', () => {
     await again.close();
   });
 
+  it('copies a SQLite store whose trees are in sections (--tree-sections) as rows, reading the same', async () => {
+    const dir = await newDir();
+    const sqlite = await createSqliteStore({ dataDir: dir, treeSections: true });
+    const id = ids[0]!;
+    const at = T0;
+    await sqlite.openSession({ deviceId: id, lockOwner: 'm', lockTtlMs: 1000, now: at });
+    const names = ['Device.', 'Device.B.', 'Device.B.n', 'Device.B.C.', 'Device.B.C.1.', 'Device.B.C.1.x', 'Device.B.C.2.', 'Device.B.C.2.x'];
+    await sqlite.commitSession({
+      deviceId: id,
+      lockOwner: 'm',
+      identity: { manufacturer: 'Acme', oui: '00D09E', productClass: 'IGD', serialNumber: 'S1' },
+      informAt: at,
+      events: [{ eventCode: '0 BOOTSTRAP', commandKey: '' }],
+      parameterOps: [
+        { op: 'clearTree' },
+        { op: 'setNames', at, root: 'Device.', nextLevel: false, params: names.map((name) => ({ name, writable: !name.endsWith('.') })) },
+        { op: 'setValues', at: at + 1, touch: true, params: names.filter((n) => !n.endsWith('.')).map((name) => ({ name, value: `${name} ü`, type: 'xsd:string' })) },
+      ],
+      requestOutcomes: [],
+      cpeMessages: [],
+      log: { deviceId: id, startedAt: at, endedAt: at + 5, events: [], rpcs: [], cpeRequests: [], outcome: 'ok', linkedRequests: [] },
+      releaseLock: true,
+    });
+    const before = await sqlite.getDevice(id);
+    expect(before?.parameters.map((p) => p.path)).toEqual([...names].sort());
+    await sqlite.close();
+    const raw = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    expect((raw.prepare('SELECT count(*) AS n FROM tree_sections').get() as { n: number }).n).toBeGreaterThan(0);
+    raw.close();
+
+    const db = await newDb();
+    const report = await migrateStore(`sqlite:${dir}`, db.url);
+    expect(report.ok).toBe(true);
+    expect(report.copied).toMatchObject({ parameters: names.length });
+    const pgStore = await createPostgresStore({ url: db.url });
+    expect(await pgStore.getDevice(id)).toEqual(before);
+    await pgStore.close();
+  });
+
   it('refuses a target that is not empty, and leaves it as it was', async () => {
     const dir = await newDir();
     const sqlite = await createSqliteStore({ dataDir: dir });
@@ -209,9 +248,8 @@ describeWithPg('flotilla migrate', () => {
       .filter((t) => !/^samples_(default|p\d{8})$/.test(t));
     const pgColumns = async (t: string) =>
       (await sql<{ c: string }>(db.url, `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1`, [t])).map((r) => r.c).sort();
-    for (const tables of [sqliteTables, pgTables]) {
-      expect([...tables].sort()).toEqual([...TABLES.map((t) => t.name), ...NOT_COPIED].sort());
-    }
+    expect([...sqliteTables].sort()).toEqual([...TABLES.map((t) => t.name), ...NOT_COPIED, ...SQLITE_ONLY].sort());
+    expect([...pgTables].sort()).toEqual([...TABLES.map((t) => t.name), ...NOT_COPIED].sort());
     for (const t of TABLES) {
       const expected = [...Object.keys(t.columns), ...(t.orderOnly ?? [])].sort();
       expect(sqliteColumns(t.name), `sqlite ${t.name}`).toEqual(expected);

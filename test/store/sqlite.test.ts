@@ -28,6 +28,18 @@ const sqliteFactory = async () => {
   };
 };
 runConformance('sqlite', sqliteFactory);
+// The same suite with discovered trees kept in sections (src/store/sqlite/sections.ts).
+runConformance('sqlite, tree sections', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'flotilla-store-sections-'));
+  const store = await createSqliteStore({ dataDir: dir, treeSections: true });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
 
 const T0 = 1_700_000_000_000;
 const ID = deviceIdOf({ oui: '00D09E', productClass: 'IGD', serialNumber: 'S1' });

@@ -9,6 +9,8 @@
 import type { WriteOp } from '../session-writes.js';
 import { bool, json, type Db } from './db.js';
 import { RowsInsert } from './rows-insert.js';
+import { sectionOf } from '../tree.js';
+import { dropSections, hasSections, materializeRange, materializeSections, writeSections } from './sections.js';
 import { insertSamples } from './series.js';
 
 /**
@@ -169,6 +171,25 @@ WHERE policy_compliance.revision IS NOT excluded.revision OR policy_compliance.s
   OR policy_compliance.fault IS NOT excluded.fault`;
 
 export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): void {
+  // Whether the device may have tree sections (sections.ts): asked once, when a tree write
+  // comes, so a device without any pays one primary-key probe per commit.
+  let sections: boolean | null = null;
+  const mayHaveSections = (): boolean => {
+    sections ??= hasSections(db, device);
+    return sections;
+  };
+  const touch = (paths: Iterable<string>): void => {
+    if (!mayHaveSections()) return;
+    const names = new Set<string>();
+    for (const path of paths) {
+      const s = sectionOf(path);
+      if (s !== null) names.add(s);
+    }
+    materializeSections(db, device, names);
+  };
+  const touchRange = (lo: string, hi: string | null): void => {
+    if (mayHaveSections()) materializeRange(db, device, lo, hi);
+  };
   for (const op of ops) {
     switch (op.k) {
       case 'device':
@@ -185,9 +206,17 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         });
         break;
       case 'clear':
+        // Sections hold no secret (the planner keeps those rows), so they all go.
+        if (sections ?? true) dropSections(db, device);
+        sections = false;
         db.run(CLEAR_TREE, { device, keep: json(op.keep), except: json(op.except) });
         break;
+      case 'sections':
+        writeSections(db, device, op.namesAt, op.valuesAt, op.items);
+        sections = true;
+        break;
       case 'values': {
+        touch(firsts(op.items));
         const args: unknown[] = new Array(op.items.length * 4);
         let i = 0;
         for (const [path, value, type] of op.items) {
@@ -200,6 +229,7 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         break;
       }
       case 'names': {
+        touch(firsts(op.items));
         const args: unknown[] = new Array(op.items.length * 3);
         let i = 0;
         for (const [path, writable] of op.items) {
@@ -211,6 +241,7 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         break;
       }
       case 'nodes': {
+        touch(firsts(op.items));
         const args: unknown[] = new Array(op.items.length * 5);
         let i = 0;
         for (const [path, writable, value, type] of op.items) {
@@ -224,19 +255,25 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         break;
       }
       case 'ensure':
+        touch(op.items);
         ENSURE_OBJECT.run(db, op.items, { device, at: op.at });
         break;
       case 'attrs':
+        touch(firsts(op.items));
         db.run(SET_ATTRIBUTES, { device, at: op.at, items: json(op.items.map(([path, n, list]) => [path, n, json(list)])) });
         break;
       case 'add':
+        touch([op.path]);
         db.run(ADD_OBJECT, { device, at: op.at, path: op.path });
         break;
       case 'delete':
+        if (op.exact !== null) touch([op.exact]);
+        touchRange(op.lo, op.hi);
         if (op.exact !== null) db.run(DELETE_EXACT, { device, path: op.exact });
         deleteRange(db, device, op.lo, op.hi);
         break;
       case 'prune': {
+        touchRange(op.lo, op.hi);
         // The stored rows of the range are read and checked against the answer here: after a
         // clear (a bootstrap) there are next to none, where `NOT IN json_each(keep)` built a
         // 6,000-entry temporary index from a JSON text of every listed path first.
@@ -247,6 +284,7 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         break;
       }
       case 'prune_children': {
+        touchRange(op.lo, op.hi);
         const keep = json(op.keep);
         const children =
           op.hi === null
@@ -333,6 +371,11 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
       }
     }
   }
+}
+
+/** The paths of an op's items (each item's first element). */
+function* firsts(items: readonly (readonly [string, ...unknown[]])[]): Iterable<string> {
+  for (const item of items) yield item[0];
 }
 
 /** The object column: objects end with ".". */

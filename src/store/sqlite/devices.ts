@@ -8,6 +8,7 @@ import { prefixUpperBound, subtreePrefix } from '../tree.js';
 import type { DeviceRecord } from '../types.js';
 import type { Db } from './db.js';
 import { PARAMETER_COLUMNS, getSummary, toStoredParameter, type ParameterRow } from './rows.js';
+import { byPath, sectionParameters } from './sections.js';
 
 export { listDevices, readParameters } from './query.js';
 export { searchablePaths, setSearchablePaths } from './search.js';
@@ -23,6 +24,7 @@ const DELETE_DEVICE = 'DELETE FROM devices WHERE id = @id';
 const DEPENDENTS = [
   'device_tags',
   'parameters',
+  'tree_sections',
   'cpe_credentials',
   'session_locks',
   'tasks',
@@ -60,7 +62,12 @@ export function getDevice(db: Db, id: string, opts: { subtree?: string } = {}): 
       const hi = prefixUpperBound(lo);
       if (hi === null) rows = db.all<ParameterRow>(PARAMS_ALL, { id });
       else rows = db.all<ParameterRow>(PARAMS_RANGE, { id, path: subtree ?? lo, lo, hi });
-      return { ...summary, parameters: rows.map(toStoredParameter) };
+      const parameters = rows.map(toStoredParameter);
+      // A discovered tree's sections (sections.ts) hold paths no row has: added, then sorted.
+      const path = subtree ?? lo;
+      const held = sectionParameters(db, id, hi === null ? null : { lo: path, hi }, (p) => hi === null || p === path || (p >= lo && p < hi));
+      if (held.length === 0) return { ...summary, parameters };
+      return { ...summary, parameters: parameters.concat(held).sort(byPath) };
   });
 }
 

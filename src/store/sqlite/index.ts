@@ -43,6 +43,12 @@ export type SqliteStoreOptions = ({ dataDir: string } | { file: string }) &
     cpeMessagesPerDevice?: number;
     /** Run migrations while opening (default true). */
     migrate?: boolean;
+    /**
+     * Keep a discovered tree in sections, documents per top-level object, instead of a row per
+     * node (sections.ts; default false): a bootstrap writes far less, a read of a path still
+     * in a section parses its section. Reads handle sections either way.
+     */
+    treeSections?: boolean;
   };
 
 /** Open (creating if needed) `<dataDir>/flotilla.db`, or `file`, and bring its schema up to date. */
@@ -61,7 +67,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     db,
     { migrate: async () => void runMigrations(db), close: async () => db.close() },
     // One module per concern; the commit also needs the history caps.
-    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...virtualParameters, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits) },
+    { ...devices, ...credentials, ...tasks, ...history, ...tokens, ...webhooks, ...audit, ...subscribers, ...policies, ...virtualParameters, ...campaigns, ...files, ...series, ...quirks, ...alarms, ...users, ...processes, commitSession: (h, c) => sessions.commitSession(h, c, limits, opts.treeSections === true) },
   );
 }
 

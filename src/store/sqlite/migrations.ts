@@ -677,6 +677,20 @@ ALTER TABLE users ADD COLUMN capabilities TEXT NOT NULL DEFAULT '[]' CHECK (json
     // JSON {filter?, tag?} (src/store/concerns/tokens.ts PrincipalScope); null: the whole fleet.
     up: 'ALTER TABLE webhooks ADD COLUMN scope TEXT;',
   },
+  {
+    version: 82,
+    name: 'tree sections: a discovered tree as documents per top-level object',
+    // sections.ts: written only with the treeSections option; read always (none by default).
+    up: `
+CREATE TABLE tree_sections (
+  device_id TEXT NOT NULL,
+  section TEXT NOT NULL,
+  names_at INTEGER NOT NULL,
+  values_at INTEGER,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (device_id, section)
+) WITHOUT ROWID;`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -8,6 +8,7 @@ import type { DeviceCursor, DeviceFilter, DeviceListItem, DevicePage, DeviceQuer
 import { json, type Db, type Params } from './db.js';
 import { DEVICE_COLUMNS, PARAMETER_COLUMNS, toDeviceSummary, toStoredParameter, type DeviceRow, type ParameterRow } from './rows.js';
 import { searchableSet } from './search.js';
+import { exactSectionParameters, sectionParameters } from './sections.js';
 
 
 /** flotilla_num(text): the number a decimal string denotes, else NULL (so it never compares true). */
@@ -51,6 +52,10 @@ export const SQLITE_DIALECT: Dialect = {
   globPattern,
   list: (values) => ({ value: JSON.stringify(values), kind: 'text' }),
   inList: (expr, ph) => `${expr} IN (SELECT value FROM json_each(${ph}))`,
+  sections: {
+    exists: (section, entry) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND json_type(s.doc, ${entry}) IS NOT NULL)`,
+    value: (section, value) => `(SELECT json_extract(s.doc, ${value}) FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
+  },
 };
 
 /**
@@ -98,6 +103,8 @@ const PROJECT_RANGE = `SELECT device_id, ${PARAMETER_COLUMNS} FROM parameters
 WHERE device_id IN (SELECT value FROM json_each(@ids)) AND path >= @lo AND path < @hi`;
 const PROJECT_ALL = `SELECT device_id, ${PARAMETER_COLUMNS} FROM parameters WHERE device_id IN (SELECT value FROM json_each(@ids))`;
 
+const WITH_SECTIONS = 'SELECT DISTINCT device_id FROM tree_sections WHERE device_id IN (SELECT value FROM json_each(@ids))';
+
 /** The stored rows of `paths` (exact, or subtrees ending in ".") of one device, in path order. */
 export function readParameters(db: Db, deviceId: string, paths: readonly string[]): StoredParameter[] {
   return db.read(() => {
@@ -124,6 +131,24 @@ function project(db: Db, devices: DeviceListItem[], selection: readonly string[]
     let m = byDevice.get(r.device_id);
     if (m === undefined) byDevice.set(r.device_id, (m = new Map()));
     m.set(r.path, toStoredParameter(r));
+  }
+  // The devices with tree sections (sections.ts) add the entries the selection takes: exact
+  // paths looked up by key, subtrees from the sections they can reach.
+  const sectioned = db.all<{ device_id: string }>(WITH_SECTIONS, { ids }).map((r) => r.device_id);
+  if (sectioned.length > 0) {
+    const add = (id: string, p: StoredParameter): void => {
+      let m = byDevice.get(id);
+      if (m === undefined) byDevice.set(id, (m = new Map()));
+      m.set(p.path, p);
+    };
+    if (all) {
+      for (const id of sectioned) for (const p of sectionParameters(db, id, null, () => true)) add(id, p);
+    } else {
+      for (const { deviceId, parameter } of exactSectionParameters(db, sectioned, exact)) add(deviceId, parameter);
+      for (const [lo, hi] of ranges) {
+        for (const id of sectioned) for (const p of sectionParameters(db, id, { lo, hi }, (path) => path >= lo && path < hi)) add(id, p);
+      }
+    }
   }
   for (const d of devices) {
     const m = byDevice.get(d.id);

@@ -5,12 +5,15 @@
  * already ours, by one upsert whose DO UPDATE … WHERE encodes exactly that rule; RETURNING
  * tells whether we got it (PostgreSQL reads it the same way).
  */
-import { planCommit, releaseOps, type HistoryLimits } from '../session-writes.js';
+import { SOFTWARE_VERSION_PATHS } from '../campaign-rows.js';
+import { planCommit, releaseOps, type HistoryLimits, type SectionRules } from '../session-writes.js';
+import { sectionable } from '../tree.js';
 import type { SessionCommit, SessionOpenInput, SessionOpenResult } from '../types.js';
 import { applyWrites } from './apply.js';
 import { getDeviceCredentials } from './credentials.js';
 import type { Db } from './db.js';
 import { getSummary } from './rows.js';
+import { searchableSet } from './search.js';
 import { sessionSubscriber } from './subscribers.js';
 import { takeTasks } from './tasks.js';
 
@@ -54,8 +57,19 @@ export function releaseLock(db: Db, device: string, owner: string, now = Date.no
   db.immediate(() => applyWrites(db, device, releaseOps(owner, now)));
 }
 
-/** Every write of a session, all or nothing: the planned ops (../session-writes.ts), applied in order. */
-export function commitSession(db: Db, c: SessionCommit, limits: HistoryLimits): void {
-  const ops = planCommit(c, limits);
+/**
+ * Every write of a session, all or nothing: the planned ops (../session-writes.ts), applied in
+ * order. With `treeSections`, a discovery after a clear keeps its tree in sections (sections.ts).
+ */
+export function commitSession(db: Db, c: SessionCommit, limits: HistoryLimits, treeSections = false): void {
+  const ops = planCommit(c, limits, treeSections ? sectionRules(db) : null);
   db.immediate(() => applyWrites(db, c.deviceId, ops));
 }
+
+/** Searchable paths (their partial indexes) and the campaigns' software version stay rows. */
+function sectionRules(db: Db): SectionRules {
+  const searchable = searchableSet(db);
+  return { allows: (path) => sectionable(path) && !searchable.has(path) && !SOFTWARE_VERSIONS.has(path) };
+}
+
+const SOFTWARE_VERSIONS: ReadonlySet<string> = new Set(SOFTWARE_VERSION_PATHS);

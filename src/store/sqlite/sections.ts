@@ -1,0 +1,193 @@
+/**
+ * Tree sections (opt-in: SqliteStoreOptions.treeSections): a bootstrap's discovered tree kept
+ * as one JSON document per device and top-level object ("Device.WiFi.", "Device.IP."), beside
+ * the rows of `parameters`. A discovery then writes ~20 documents instead of ~6,000 rows, each
+ * with its B-tree entry (docs/scaling.md, "What a document costs to read").
+ *
+ * The rule that keeps reads simple: **no path is ever both a row and in a section.**
+ *  - The planner (../session-writes.ts) puts in sections only what a session will not read or
+ *    write again soon: not the paths the same commit wrote before the listing (the Inform's),
+ *    not the secrets a clear keeps, not searchable or summary paths (their indexes and the
+ *    campaigns' software version read rows), not paths a JSON path cannot name.
+ *  - Any later write inside a section (apply.ts: a value that is new, a listing, attributes,
+ *    AddObject, a delete, a prune) first turns that section back into rows (`materialize`).
+ *  - A clear drops the device's sections with its rows.
+ * So a read adds the sections' entries of its range to the rows it reads, and a filter on a
+ * path looks in the row or in the one section that can hold the path.
+ *
+ * A document is `{ "<path>": [writable, value, type, valueAt?], … }`: writable 1/0/null, value
+ * and type null for a node that was listed but not read; valueAt only where it differs from
+ * the section's `values_at`. `names_at` is the listing's time, shared by every entry.
+ */
+import type { SectionItem } from '../session-writes.js';
+import { sectionable, sectionOf } from '../tree.js';
+import type { StoredParameter } from '../types.js';
+import { json, type Db } from './db.js';
+import { RowsInsert } from './rows-insert.js';
+
+type Entry = [writable: number | null, value: string | null, type: string | null, valueAt?: number];
+
+interface SectionRow {
+  device_id: string;
+  section: string;
+  names_at: number;
+  values_at: number | null;
+  doc: string;
+}
+
+/** The JSON path of an entry, or of its value (`[1]`), for json_extract and json_type. */
+
+const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
+const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc) VALUES (@device, @section, @namesAt, @valuesAt, @doc)
+ON CONFLICT (device_id, section) DO UPDATE SET names_at = excluded.names_at, values_at = excluded.values_at, doc = excluded.doc`;
+const DROP_ALL = 'DELETE FROM tree_sections WHERE device_id = @device';
+const DROP_ONE = 'DELETE FROM tree_sections WHERE device_id = @device AND section = @section';
+const OF_DEVICE = 'SELECT device_id, section, names_at, values_at, doc FROM tree_sections WHERE device_id = @device';
+/** The sections of a range: those inside it, and the one that holds its start. */
+const IN_RANGE = `SELECT device_id, section, names_at, values_at, doc FROM tree_sections
+WHERE device_id = @device AND ((section >= @lo AND (@hi IS NULL OR section < @hi)) OR section = @holder)`;
+const NAMED = `SELECT device_id, section, names_at, values_at, doc FROM tree_sections
+WHERE device_id = @device AND section IN (SELECT value FROM json_each(@sections))`;
+
+/** Rows back from a section: none of its paths is a row (the rule above), so nothing conflicts. */
+const RESTORE = new RowsInsert(
+  'INSERT INTO parameters (device_id, path, object, writable, names_at, value, type, value_at)',
+  '(@device, ?, ?, ?, ?, ?, ?, ?)',
+  7,
+  'ON CONFLICT (device_id, path) DO NOTHING',
+);
+
+export function hasSections(db: Db, device: string): boolean {
+  return db.get(HAS_ANY, { device }) !== undefined;
+}
+
+export function dropSections(db: Db, device: string): void {
+  db.run(DROP_ALL, { device });
+}
+
+/** Write a discovery's section entries (replacing sections of the same names). */
+export function writeSections(db: Db, device: string, namesAt: number, valuesAt: number | null, items: readonly SectionItem[]): void {
+  // The JSON text is written entry by entry: JSON.stringify of an object of thousands of keys
+  // (a dictionary to V8) cost more than the rest of the write (bench/store-discovery.ts), and
+  // most strings need no escaping (paths in a section never do: `sectionable`).
+  const docs = new Map<string, string[]>();
+  let section = '';
+  let doc: string[] = [];
+  for (const { name: path, writable, value, type, valueAt: at } of items) {
+    // Entries come in tree order: most share the section of the one before.
+    const of = sectionOf(path)!;
+    if (of !== section) {
+      section = of;
+      const d = docs.get(section);
+      if (d === undefined) docs.set(section, (doc = []));
+      else doc = d;
+    }
+    const w = writable === null ? 'null' : writable ? '1' : '0';
+    const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
+    doc.push(`"${path}":[${w},${jsonText(value)},${jsonText(type)}${when}]`);
+  }
+  for (const [name, d] of docs) db.run(PUT, { device, section: name, namesAt, valuesAt, doc: `{${d.join(',')}}` });
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string (or null) as JSON text; quoted as it is when nothing in it needs escaping. */
+function jsonText(s: string | null): string {
+  if (s === null) return 'null';
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** Turn the named sections of a device (those that exist) back into rows. */
+export function materializeSections(db: Db, device: string, sections: Iterable<string>): void {
+  const names = [...new Set(sections)];
+  if (names.length === 0) return;
+  restore(db, device, db.all<SectionRow>(NAMED, { device, sections: json(names) }));
+}
+
+/** Turn the sections a range [lo, hi) can reach (hi null: to the end) back into rows. */
+export function materializeRange(db: Db, device: string, lo: string, hi: string | null): void {
+  restore(db, device, db.all<SectionRow>(IN_RANGE, { device, lo, hi, holder: sectionOf(lo) }));
+}
+
+/** Every device's sections back into rows (before copying the tree elsewhere: ../migrate.ts). */
+export function materializeAll(db: Db): number {
+  const devices = db.all<{ device_id: string }>('SELECT DISTINCT device_id FROM tree_sections').map((r) => r.device_id);
+  db.immediate(() => {
+    for (const device of devices) restore(db, device, db.all<SectionRow>(OF_DEVICE, { device }));
+  });
+  return devices.length;
+}
+
+function restore(db: Db, device: string, rows: readonly SectionRow[]): void {
+  for (const row of rows) {
+    const args: unknown[] = [];
+    for (const [path, e] of Object.entries(JSON.parse(row.doc) as Record<string, Entry>)) {
+      args.push(path, path.endsWith('.') ? 1 : 0, e[0], row.names_at, e[1], e[2], e[1] === null ? null : (e[3] ?? row.values_at));
+    }
+    RESTORE.run(db, args, { device });
+    db.run(DROP_ONE, { device, section: row.section });
+  }
+}
+
+/**
+ * The section entries of one device a read selects, as stored parameters (unsorted): every
+ * entry, or those `keep` accepts among the sections a range can reach.
+ */
+export function sectionParameters(db: Db, device: string, range: { lo: string; hi: string | null } | null, keep: (path: string) => boolean): StoredParameter[] {
+  const rows = range === null ? db.all<SectionRow>(OF_DEVICE, { device }) : db.all<SectionRow>(IN_RANGE, { device, lo: range.lo, hi: range.hi, holder: sectionOf(range.lo) });
+  const out: StoredParameter[] = [];
+  for (const row of rows) {
+    for (const [path, e] of Object.entries(JSON.parse(row.doc) as Record<string, Entry>)) {
+      if (keep(path)) out.push(toParameter(path, e, row.names_at, row.values_at));
+    }
+  }
+  return out;
+}
+
+/**
+ * Exact paths of some devices held in their sections, each looked up by its key inside SQLite
+ * (one json_extract per path) rather than by parsing the section here: a session's stored view
+ * or a projection of a few paths reads a few entries of sections of hundreds.
+ */
+const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, json_extract(s.doc, '$."' || j.value || '"') AS entry
+FROM tree_sections s, json_each(@paths) AS j WHERE s.device_id = @device AND s.section = @section AND entry IS NOT NULL`;
+
+export function exactSectionParameters(db: Db, devices: readonly string[], paths: readonly string[]): { deviceId: string; parameter: StoredParameter }[] {
+  // One statement per device and section: a join over the paths' sections scanned the table.
+  const bySection = new Map<string, string[]>();
+  for (const path of paths) {
+    if (!sectionable(path)) continue;
+    const section = sectionOf(path)!;
+    const list = bySection.get(section);
+    if (list === undefined) bySection.set(section, [path]);
+    else list.push(path);
+  }
+  const out: { deviceId: string; parameter: StoredParameter }[] = [];
+  for (const deviceId of devices) {
+    for (const [section, list] of bySection) {
+      for (const r of db.all<{ path: string; names_at: number; values_at: number | null; entry: string }>(EXACT, { device: deviceId, section, paths: json(list) })) {
+        out.push({ deviceId, parameter: toParameter(r.path, JSON.parse(r.entry) as Entry, r.names_at, r.values_at) });
+      }
+    }
+  }
+  return out;
+}
+
+function toParameter(path: string, e: Entry, namesAt: number, valuesAt: number | null): StoredParameter {
+  return {
+    path,
+    object: path.endsWith('.'),
+    value: e[1],
+    type: e[2],
+    writable: e[0] === null ? null : e[0] !== 0,
+    notification: null,
+    accessList: null,
+    valueAt: e[1] === null ? null : (e[3] ?? valuesAt),
+    namesAt,
+    attributesAt: null,
+  };
+}
+
+/** Paths in SQLite's TEXT order (BINARY: UTF-8 bytes, i.e. code points); JS compares UTF-16 code units, the same but for astral characters against U+E000–U+FFFF. */
+export const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

@@ -1,0 +1,254 @@
+/**
+ * Tree sections (src/store/sqlite/sections.ts) against rows: the same sessions committed to a
+ * store that keeps discovered trees in sections and to one that keeps a row per node must read
+ * the same, whatever comes after the bootstrap — values changed inside a section, an object
+ * deleted, a subtree refreshed, attributes, AddObject, a path made searchable, a second
+ * bootstrap, the device deleted. Each read (device page, subtree, one parameter, the session's
+ * stored view, projections, every filter operator, sort) is compared, and the sections store
+ * is checked to hold sections where it should and rows where it should.
+ */
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ParameterInfo, ParameterValue } from '../../src/cwmp/types.js';
+import { openStore } from '../../src/store/open.js';
+import { createSqliteStore, DATABASE_FILE } from '../../src/store/sqlite/index.js';
+import type { DeviceFilter, DeviceQuery, ParameterOp, Store } from '../../src/store/types.js';
+import { commitOf, ev, idOf, T0 } from './conformance/harness.js';
+
+const D = idOf('SEC1');
+const E = idOf('SEC2');
+
+let dir: string;
+let rows: Store;
+let sections: Store;
+let raw: Database.Database;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flotilla-sections-'));
+  rows = await createSqliteStore({ dataDir: join(dir, 'rows') });
+  sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
+  await sections.setSearchablePaths(['Device.DeviceInfo.ModelName']);
+  await rows.setSearchablePaths(['Device.DeviceInfo.ModelName']);
+  raw = new Database(join(dir, 'sections', DATABASE_FILE), { readonly: true });
+});
+
+afterEach(async () => {
+  raw.close();
+  await rows.close();
+  await sections.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The same session on both stores. */
+async function both(deviceId: string, at: number, parameterOps: ParameterOp[], events = ['2 PERIODIC']): Promise<void> {
+  for (const store of [rows, sections]) {
+    const opened = await store.openSession({ deviceId, lockOwner: 'a', lockTtlMs: 30_000, now: at });
+    expect(opened.lock).toBe('acquired');
+    await store.commitSession(commitOf(deviceId, { informAt: at, events: events.map((e) => ev(e)), parameterOps }));
+  }
+}
+
+const pv = (name: string, value: string, type = 'xsd:string'): ParameterValue => ({ name, value, type });
+
+/** A device's tree: objects and leaves, with the values a GetParameterValues of the root reads. */
+function tree(wifi: string): { names: ParameterInfo[]; values: ParameterValue[] } {
+  const leaves: [string, string, string][] = [
+    ['Device.RootDataModelVersion', '2.15', 'xsd:string'],
+    ['Device.DeviceInfo.ModelName', 'RG-1', 'xsd:string'],
+    ['Device.DeviceInfo.SoftwareVersion', '1.0', 'xsd:string'],
+    ['Device.DeviceInfo.UpTime', '42', 'xsd:unsignedInt'],
+    ['Device.ManagementServer.ConnectionRequestURL', 'http://10.0.0.1:7547/', 'xsd:string'],
+    ['Device.ManagementServer.ConnectionRequestPassword', '', 'xsd:string'],
+    ['Device.WiFi.SSID.1.SSID', wifi, 'xsd:string'],
+    ['Device.WiFi.SSID.1.Enable', 'true', 'xsd:boolean'],
+    // A value JSON must escape: quotes, a backslash, a newline, a tab, non-ASCII.
+    ['Device.WiFi.SSID.2.SSID', `${wifi} "guest" \\ \n\t ü 📡`, 'xsd:string'],
+    ['Device.WiFi.SSID.2.Enable', 'false', 'xsd:boolean'],
+    ['Device.IP.Interface.1.IPv4Address.1.IPAddress', '10.0.0.1', 'xsd:string'],
+    ['Device.IP.Interface.2.IPv4Address.1.IPAddress', '192.168.1.1', 'xsd:string'],
+    ['Device.Hosts.Host.1.HostName', 'laptop', 'xsd:string'],
+    ['Device.Hosts.Host.2.HostName', 'phone', 'xsd:string'],
+    ['Device.Hosts.HostNumberOfEntries', '2', 'xsd:unsignedInt'],
+    ['Device.X_ACME_Odd.a"b', 'quoted', 'xsd:string'],
+    ['Device.X_ACME_Odd.c\\d', 'slashed', 'xsd:string'],
+  ];
+  const objects = new Set<string>(['Device.']);
+  for (const [path] of leaves) {
+    const parts = path.split('.');
+    for (let i = 1; i < parts.length; i++) objects.add(`${parts.slice(0, i).join('.')}.`);
+  }
+  const names: ParameterInfo[] = [...objects].map((name) => ({ name, writable: name.includes('.SSID.') }));
+  for (const [name] of leaves) names.push({ name, writable: !name.startsWith('Device.DeviceInfo.') });
+  // The IP objects are left unlisted: the store makes them as ancestors.
+  return { names: names.filter((n) => !/^Device\.IP\.Interface\.\d+\.$/.test(n.name)), values: leaves.map(([n, v, t]) => pv(n, v, t)) };
+}
+
+/** A bootstrap as the ACS commits it: clear, the Inform's values, the listing, the read, two writes. */
+async function bootstrap(deviceId: string, at: number, wifi: string): Promise<void> {
+  const { names, values } = tree(wifi);
+  await both(
+    deviceId,
+    at,
+    [
+      { op: 'clearTree' },
+      { op: 'setValues', at, touch: false, params: [pv('Device.DeviceInfo.SoftwareVersion', '1.0'), pv('Device.ManagementServer.ConnectionRequestURL', 'http://10.0.0.1:7547/')] },
+      { op: 'setNames', at: at + 1, root: 'Device.', nextLevel: false, params: names },
+      { op: 'setValues', at: at + 2, touch: true, params: values },
+      { op: 'setValues', at: at + 3, touch: true, params: [pv('Device.WiFi.SSID.2.Enable', 'true'), pv('Device.ManagementServer.ConnectionRequestPassword', 's3cret')] },
+    ],
+    ['0 BOOTSTRAP', '1 BOOT'],
+  );
+}
+
+const sectionNames = (deviceId: string): string[] =>
+  (raw.prepare('SELECT section FROM tree_sections WHERE device_id = ? ORDER BY section').all(deviceId) as { section: string }[]).map((r) => r.section);
+const rowCount = (deviceId: string): number => (raw.prepare('SELECT count(*) AS n FROM parameters WHERE device_id = ?').get(deviceId) as { n: number }).n;
+
+const FILTER_PATHS = ['Device.WiFi.SSID.1.SSID', 'Device.WiFi.SSID.2.SSID', 'Device.Hosts.HostNumberOfEntries', 'Device.DeviceInfo.UpTime', 'Device.DeviceInfo.ModelName', 'Device.X_ACME_Odd.a"b', 'Device.Nope.x', 'Device.WiFi.'];
+
+/** Every read both stores answer, compared. */
+async function sameReads(): Promise<void> {
+  for (const id of [D, E]) {
+    const [a, b] = await Promise.all([rows.getDevice(id), sections.getDevice(id)]);
+    expect(b).toEqual(a);
+    for (const subtree of ['Device.WiFi.', 'Device.WiFi.SSID.1.', 'Device.WiFi.SSID.1.SSID', 'Device.Hosts.', 'Device.', 'Device.X_ACME_Odd.a"b']) {
+      expect(await sections.getDevice(id, { subtree })).toEqual(await rows.getDevice(id, { subtree }));
+    }
+    const stored = ['Device.WiFi.SSID.1.SSID', 'Device.Hosts.', 'Device.DeviceInfo.UpTime', 'Device.IP.Interface.1.IPv4Address.1.IPAddress', 'Device.Nope'];
+    expect(await sections.readParameters(id, stored)).toEqual(await rows.readParameters(id, stored));
+    expect(await sections.readParameters(id, [''])).toEqual(await rows.readParameters(id, ['']));
+  }
+  const queries: DeviceQuery[] = [{ parameters: ['Device.WiFi.', 'Device.DeviceInfo.UpTime'] }, { parameters: [''] }];
+  for (const path of FILTER_PATHS) {
+    const filters: DeviceFilter[] = [
+      { field: 'parameter', path, op: 'exists' },
+      { field: 'parameter', path, op: 'notExists' },
+      { field: 'parameter', path, op: 'eq', value: 'home' },
+      { field: 'parameter', path, op: 'ne', value: 'home' },
+      { field: 'parameter', path, op: 'gt', value: '10' },
+      { field: 'parameter', path, op: 'prefix', value: 'ho' },
+      { field: 'parameter', path, op: 'glob', value: '*e*' },
+    ];
+    for (const f of filters) queries.push({ filters: [f] });
+    // The escaped value, exactly.
+    queries.push({ filters: [{ field: 'parameter', path, op: 'eq', value: 'home "guest" \\ \n\t ü 📡' }] });
+    queries.push({ sort: { key: { parameter: path } } }, { sort: { key: { parameter: path }, descending: true } });
+  }
+  for (const q of queries) expect(await sections.listDevices(q), JSON.stringify(q)).toEqual(await rows.listDevices(q));
+}
+
+describe('tree sections read as rows do', () => {
+  it('a bootstrap keeps its tree in sections, but for the rows the sessions and searches read', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    // Top-level objects, and each instance of a table at the third level on its own.
+    expect(sectionNames(D)).toEqual([
+      'Device.DeviceInfo.',
+      'Device.Hosts.',
+      'Device.Hosts.Host.1.',
+      'Device.Hosts.Host.2.',
+      'Device.IP.',
+      'Device.IP.Interface.1.',
+      'Device.IP.Interface.2.',
+      'Device.ManagementServer.',
+      'Device.WiFi.',
+      'Device.WiFi.SSID.1.',
+      'Device.WiFi.SSID.2.',
+      'Device.X_ACME_Odd.',
+    ]);
+    // Rows: the root object and its parameter, the Inform's two values, the searchable path,
+    // the software version, the two odd names and the secret.
+    const kept = (raw.prepare('SELECT path FROM parameters WHERE device_id = ? ORDER BY path').all(D) as { path: string }[]).map((r) => r.path);
+    expect(kept).toEqual([
+      'Device.',
+      'Device.DeviceInfo.ModelName',
+      'Device.DeviceInfo.SoftwareVersion',
+      'Device.ManagementServer.ConnectionRequestPassword',
+      'Device.ManagementServer.ConnectionRequestURL',
+      'Device.RootDataModelVersion',
+      'Device.X_ACME_Odd.a"b',
+      'Device.X_ACME_Odd.c\\d',
+    ]);
+    // A value with everything JSON escapes is found by its exact text inside its section.
+    const found = await sections.listDevices({ filters: [{ field: 'parameter', path: 'Device.WiFi.SSID.2.SSID', op: 'eq', value: 'home "guest" \\ \n\t ü 📡' }] });
+    expect(found.devices.map((d) => d.id)).toEqual([D]);
+    await sameReads();
+  });
+
+  it('a write inside a section turns that section back into rows; the others stay', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    // An idle periodic: the Inform's values are rows, nothing moves.
+    await both(D, T0 + 100, [{ op: 'setValues', at: T0 + 100, touch: false, params: [pv('Device.DeviceInfo.SoftwareVersion', '1.0')] }]);
+    expect(sectionNames(D)).toContain('Device.WiFi.SSID.1.');
+    await both(D, T0 + 200, [{ op: 'setValues', at: T0 + 200, touch: false, params: [pv('Device.WiFi.SSID.1.SSID', 'renamed')] }]);
+    expect(sectionNames(D)).not.toContain('Device.WiFi.SSID.1.');
+    expect(sectionNames(D)).toEqual(expect.arrayContaining(['Device.WiFi.', 'Device.WiFi.SSID.2.', 'Device.Hosts.']));
+    await sameReads();
+    await both(D, T0 + 300, [{ op: 'setAttributes', at: T0 + 300, params: [{ name: 'Device.Hosts.HostNumberOfEntries', notification: 2, accessList: [] }] }]);
+    expect(sectionNames(D)).not.toContain('Device.Hosts.');
+    expect(sectionNames(D)).toContain('Device.Hosts.Host.1.');
+    await sameReads();
+    await both(D, T0 + 400, [{ op: 'addObject', at: T0 + 400, path: 'Device.IP.Interface.3.' }]);
+    expect(sectionNames(D)).not.toContain('Device.IP.');
+    await sameReads();
+  });
+
+  it('deletes, refreshes and a second bootstrap read the same', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    await both(D, T0 + 100, [{ op: 'deleteObject', path: 'Device.IP.Interface.2.' }]);
+    await sameReads();
+    // A refresh of Hosts that no longer lists host 2: pruned in both.
+    await both(E, T0 + 200, [
+      { op: 'setNames', at: T0 + 200, root: 'Device.Hosts.', nextLevel: false, params: [{ name: 'Device.Hosts.', writable: false }, { name: 'Device.Hosts.Host.', writable: false }, { name: 'Device.Hosts.Host.1.', writable: false }, { name: 'Device.Hosts.Host.1.HostName', writable: false }] },
+      { op: 'setValues', at: T0 + 201, touch: true, params: [pv('Device.Hosts.Host.1.HostName', 'desk')] },
+    ]);
+    await sameReads();
+    // A refresh of the whole tree without a clear: every section comes back as rows first.
+    const { names, values } = tree('again');
+    await both(D, T0 + 300, [
+      { op: 'setNames', at: T0 + 300, root: 'Device.', nextLevel: false, params: names.filter((n) => !n.name.startsWith('Device.Hosts.Host.2')) },
+      { op: 'setValues', at: T0 + 301, touch: true, params: values.filter((v) => !v.name.startsWith('Device.Hosts.Host.2')) },
+    ]);
+    expect(sectionNames(D)).toEqual([]);
+    await sameReads();
+    // A factory reset: sections again, from the new tree.
+    await bootstrap(D, T0 + 400, 'reset');
+    expect(sectionNames(D).length).toBeGreaterThan(0);
+    await sameReads();
+  });
+
+  it('a path made searchable leaves the sections that held it; a deleted device leaves none', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    for (const store of [rows, sections]) await store.setSearchablePaths(['Device.DeviceInfo.ModelName', 'Device.WiFi.SSID.1.SSID']);
+    expect(sectionNames(D)).not.toContain('Device.WiFi.SSID.1.');
+    expect(sectionNames(D)).toContain('Device.WiFi.SSID.2.');
+    expect(rowCount(D)).toBeGreaterThan(8);
+    await sameReads();
+    for (const store of [rows, sections]) await store.deleteDevice(D);
+    expect(sectionNames(D)).toEqual([]);
+    expect(rowCount(D)).toBe(0);
+    await sameReads();
+  });
+
+  it('is a SQLite option: PostgreSQL refuses it', async () => {
+    await expect(openStore({ db: 'postgres://127.0.0.1:1/none', dataDir: dir, treeSections: true })).rejects.toThrow(/SQLite option/);
+  });
+
+  it('a rows-only store reads sections a sections store left in the file', async () => {
+    await bootstrap(D, T0, 'home');
+    await sections.close();
+    const reopened = await createSqliteStore({ dataDir: join(dir, 'sections') });
+    sections = reopened;
+    expect(sectionNames(D).length).toBeGreaterThan(0);
+    expect(await reopened.getDevice(D)).toEqual(await rows.getDevice(D));
+    // It writes rows only: a change inside a section still turns the section back first.
+    await both(D, T0 + 100, [{ op: 'setValues', at: T0 + 100, touch: false, params: [pv('Device.WiFi.SSID.1.SSID', 'x')] }]);
+    expect(await reopened.getDevice(D)).toEqual(await rows.getDevice(D));
+  });
+});
