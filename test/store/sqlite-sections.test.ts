@@ -220,6 +220,27 @@ describe('tree sections read as rows do', () => {
     await bootstrap(D, T0 + 400, 'reset');
     expect(sectionNames(D).length).toBeGreaterThan(0);
     await sameReads();
+    // A bootstrap whose session lists a parameter again after the whole tree (no prune: its
+    // root is a parameter), new to the tree, in a section the first listing wrote.
+    const again = tree('twice');
+    await both(
+      E,
+      T0 + 500,
+      [
+        { op: 'clearTree' },
+        { op: 'setNames', at: T0 + 500, root: 'Device.', nextLevel: false, params: again.names },
+        { op: 'setValues', at: T0 + 501, touch: true, params: again.values },
+        { op: 'setNames', at: T0 + 502, root: 'Device.WiFi.SSID.1.Extra', nextLevel: false, params: [{ name: 'Device.WiFi.SSID.1.Extra', writable: false }] },
+      ],
+      ['0 BOOTSTRAP'],
+    );
+    expect((await sections.getDevice(E, { subtree: 'Device.WiFi.SSID.1.' }))?.parameters.map((p) => p.path)).toEqual([
+      'Device.WiFi.SSID.1.',
+      'Device.WiFi.SSID.1.Enable',
+      'Device.WiFi.SSID.1.Extra',
+      'Device.WiFi.SSID.1.SSID',
+    ]);
+    await sameReads();
   });
 
   it('a path made searchable leaves the sections that held it; a deleted device leaves none', async () => {

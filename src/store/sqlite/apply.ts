@@ -212,6 +212,10 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         db.run(CLEAR_TREE, { device, keep: json(op.keep), except: json(op.except) });
         break;
       case 'sections':
+        // After a clear there are none. A second listing in the same commit that reaches a
+        // section of the first turns it into rows through its ancestors' rows already; this
+        // keeps a section from being replaced whatever the listing.
+        touch(itemNames(op.items));
         writeSections(db, device, op.namesAt, op.valuesAt, op.items);
         sections = true;
         break;
@@ -371,6 +375,10 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
       }
     }
   }
+}
+
+function* itemNames(items: readonly { name: string }[]): Iterable<string> {
+  for (const item of items) yield item.name;
 }
 
 /** The paths of an op's items (each item's first element). */

@@ -35,8 +35,6 @@ interface SectionRow {
   doc: string;
 }
 
-/** The JSON path of an entry, or of its value (`[1]`), for json_extract and json_type. */
-
 const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
 const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc) VALUES (@device, @section, @namesAt, @valuesAt, @doc)
 ON CONFLICT (device_id, section) DO UPDATE SET names_at = excluded.names_at, values_at = excluded.values_at, doc = excluded.doc`;
@@ -65,7 +63,10 @@ export function dropSections(db: Db, device: string): void {
   db.run(DROP_ALL, { device });
 }
 
-/** Write a discovery's section entries (replacing sections of the same names). */
+/**
+ * Write a discovery's section entries. A section of the same name must not exist (apply.ts
+ * turns one back into rows first: a second listing in the commit that reached it).
+ */
 export function writeSections(db: Db, device: string, namesAt: number, valuesAt: number | null, items: readonly SectionItem[]): void {
   // The JSON text is written entry by entry: JSON.stringify of an object of thousands of keys
   // (a dictionary to V8) cost more than the rest of the write (bench/store-discovery.ts), and
