@@ -309,11 +309,13 @@ function planNames(
       if (e !== undefined) next = e.at + 1;
       if (e === undefined) unlisted.set(p.name, [p.name, p.value, p.type]);
       else if (e.held) {
-        // Kept on the entry itself: the last read wins, as the upserts would leave it.
+        // Kept on the entry itself: the last read wins, as the upserts would leave it — its
+        // time too, unless it read the same value and type without `touch` (then the first
+        // read's time stays, as the values upsert keeps value_at).
+        if (e.read < 0 || read.touch || e.value !== p.value || e.type !== p.type) e.valueAt = read.at;
         e.read = r;
         e.value = p.value;
         e.type = p.type;
-        e.valueAt = read.at;
       } else if (e.read === r) nodes[e.slot] = [p.name, e.writable, p.value, p.type];
       else {
         e.read = r;
