@@ -72,10 +72,10 @@ export interface Dialect {
   inList(expr: string, placeholder: string): string;
   /**
    * A backend that keeps discovered trees in sections (sqlite/sections.ts): SQL for "the
-   * device's section (bound at `section`) has the entry at the JSON path bound at `entry`",
-   * and the entry's value (JSON path at `value`; NULL when absent or not read).
+   * device's section (bound at `section`) holds the parameter path bound at `path`", and that
+   * entry's value (NULL when absent or not read).
    */
-  readonly sections?: { exists(section: string, entry: string): string; value(section: string, value: string): string };
+  readonly sections?: { exists(section: string, path: string): string; value(section: string, path: string): string };
 }
 
 /** Fragments of one device query; `values` are bound in placeholder order. */
@@ -226,20 +226,20 @@ class Compiler {
       const not = f.op === 'notExists' ? 'NOT ' : '';
       if (indexed) return `d.id ${not}IN (SELECT device_id FROM parameters WHERE path = ${sqlLiteral(f.path)})`;
       const row = `EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')})`;
-      return sections === undefined ? `${not}${row}` : `${not}(${row} OR ${sections.exists(section(), this.bind(`$."${f.path}"`, 'text'))})`;
+      return sections === undefined ? `${not}${row}` : `${not}(${row} OR ${sections.exists(section(), this.bind(f.path, 'text'))})`;
     }
     if (f.op === 'ne') {
       // Absent counts as "not equal": the complement of eq.
       const row = `NOT EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')} AND p.value = ${this.bind(f.value, 'text')})`;
       if (sections === undefined) return row;
-      return `(${row} AND NOT coalesce(${sections.value(section(), this.bind(`$."${f.path}"[1]`, 'text'))} = ${this.bind(f.value, 'text')}, 0))`;
+      return `(${row} AND NOT coalesce(${sections.value(section(), this.bind(f.path, 'text'))} = ${this.bind(f.value, 'text')}, 0))`;
     }
     if (indexed) {
       return `d.id IN (SELECT device_id FROM parameters WHERE path = ${sqlLiteral(f.path)} AND ${this.text('value', f.op, f.value)})`;
     }
     const row = `EXISTS (SELECT 1 FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(f.path, 'text')} AND ${this.text('p.value', f.op, f.value)})`;
     if (sections === undefined) return row;
-    return `(${row} OR coalesce(${this.text(sections.value(section(), this.bind(`$."${f.path}"[1]`, 'text')), f.op, f.value)}, 0))`;
+    return `(${row} OR coalesce(${this.text(sections.value(section(), this.bind(f.path, 'text')), f.op, f.value)}, 0))`;
   }
 
   sortExpr(key: DeviceSortKey): { expr: string; numeric: boolean } {
@@ -247,7 +247,7 @@ class Compiler {
       const path = key.parameter;
       const row = `(SELECT value FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(path, 'text')})`;
       const sections = !this.#searchable.has(path) && sectionable(path) ? this.#d.sections : undefined;
-      const held = sections === undefined ? '' : `, ${sections.value(this.bind(sectionOf(path)!, 'text'), this.bind(`$."${path}"[1]`, 'text'))}`;
+      const held = sections === undefined ? '' : `, ${sections.value(this.bind(sectionOf(path)!, 'text'), this.bind(path, 'text'))}`;
       return { expr: `coalesce(${row}${held}, '')`, numeric: false };
     }
     if (key in TIME_COLUMNS) {

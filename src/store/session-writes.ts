@@ -251,10 +251,11 @@ function planNames(
   // wrote before stay rows (`kept`, the prune's keep list); the rest may go in sections.
   const afterClear = sinceClear !== null && !op.nextLevel;
   const inSections = afterClear && sections !== null;
+  const keeps = (path: string): boolean => sinceClear!.has(path) || clearMayKeep(path);
   for (const p of op.params) {
     const e = listed.get(p.name);
     if (e === undefined) {
-      const kept = afterClear && (sinceClear.has(p.name) || clearMayKeep(p.name));
+      const kept = afterClear && keeps(p.name);
       const held = inSections && !kept && sections.allows(p.name);
       const entry: Listed = { name: p.name, at: order.length, writable: p.writable, read: -1, slot: 0, kept, held, value: null, type: null, valueAt: null };
       listed.set(p.name, entry);
@@ -286,7 +287,7 @@ function planNames(
     if (afterClear) {
       keep = [];
       for (const e of order) if (e.kept) keep.push(e.name);
-      for (const path of ancestors) if (sinceClear.has(path) || clearMayKeep(path)) keep.push(path);
+      for (const path of ancestors) if (keeps(path)) keep.push(path);
     } else keep = [...listed.keys(), ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
   }
@@ -335,7 +336,7 @@ function planNames(
   let objects = [...ancestors];
   if (inSections) {
     objects = objects.filter((path) => {
-      if (sinceClear.has(path) || clearMayKeep(path) || !sections.allows(path)) return true;
+      if (keeps(path) || !sections.allows(path)) return true;
       items.push({ name: path, writable: null, value: null, type: null, valueAt: null });
       return false;
     });

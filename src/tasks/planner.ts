@@ -199,8 +199,8 @@ class SingleUnit implements Unit {
  * fault lands on the task that caused it (setting a value again is harmless).
  */
 class SetValuesUnit implements Unit {
-  /** The tasks still to send alone, once the merged request faulted; null before that. */
-  #alone: PlannedTask[] | null = null;
+  /** Each task as its own SingleUnit, once the merged request faulted; null before that. */
+  #alone: SingleUnit[] | null = null;
   #sent = false;
   constructor(readonly tasks: readonly PlannedTask[]) {}
 
@@ -212,18 +212,16 @@ class SetValuesUnit implements Unit {
       const parameterKey = setTask(this.tasks.at(-1)!).parameterKey;
       return { request: { method: 'SetParameterValues', parameterList, parameterKey }, tag: this.tasks.map((t) => t.id).join(',') };
     }
-    const t = this.#alone[0];
-    return t === undefined ? null : { request: requestFor(setTask(t)), tag: t.id };
+    return this.#alone[0]?.next() ?? null;
   }
 
   learn(outcome: RpcOutcome, at: number): PlanOutcome[] {
     if (this.#alone === null) {
       if (outcome.ok) return this.tasks.map((t) => done(t, outcome.response, at));
-      this.#alone = [...this.tasks];
+      this.#alone = this.tasks.map((t) => new SingleUnit(t, setTask(t)));
       return [];
     }
-    const t = this.#alone.shift()!;
-    return [outcome.ok ? done(t, outcome.response, at) : faulted(t, outcome.fault, at)];
+    return this.#alone.shift()!.learn(outcome, at);
   }
 }
 

@@ -7,8 +7,8 @@
 import { prefixUpperBound, subtreePrefix } from '../tree.js';
 import type { DeviceRecord } from '../types.js';
 import type { Db } from './db.js';
-import { PARAMETER_COLUMNS, getSummary, toStoredParameter, type ParameterRow } from './rows.js';
-import { byPath, sectionParameters } from './sections.js';
+import { PARAMETER_COLUMNS, byPath, getSummary, toStoredParameter, type ParameterRow } from './rows.js';
+import { sectionParameters } from './sections.js';
 
 export { listDevices, readParameters } from './query.js';
 export { searchablePaths, setSearchablePaths } from './search.js';

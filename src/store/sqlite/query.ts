@@ -6,9 +6,9 @@ import type Database from 'better-sqlite3';
 import { compileDeviceQuery, DECIMAL, selectionOf, whereOf, type Dialect } from '../device-query.js';
 import type { DeviceCursor, DeviceFilter, DeviceListItem, DevicePage, DeviceQuery, StoredParameter } from '../types.js';
 import { json, type Db, type Params } from './db.js';
-import { DEVICE_COLUMNS, PARAMETER_COLUMNS, toDeviceSummary, toStoredParameter, type DeviceRow, type ParameterRow } from './rows.js';
+import { byPath, DEVICE_COLUMNS, PARAMETER_COLUMNS, toDeviceSummary, toStoredParameter, type DeviceRow, type ParameterRow } from './rows.js';
 import { searchableSet } from './search.js';
-import { exactSectionParameters, sectionParameters } from './sections.js';
+import { entryJsonPath, exactSectionParameters, sectionParameters, valueJsonPath } from './sections.js';
 
 
 /** flotilla_num(text): the number a decimal string denotes, else NULL (so it never compares true). */
@@ -53,8 +53,8 @@ export const SQLITE_DIALECT: Dialect = {
   list: (values) => ({ value: JSON.stringify(values), kind: 'text' }),
   inList: (expr, ph) => `${expr} IN (SELECT value FROM json_each(${ph}))`,
   sections: {
-    exists: (section, entry) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND json_type(s.doc, ${entry}) IS NOT NULL)`,
-    value: (section, value) => `(SELECT json_extract(s.doc, ${value}) FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
+    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND json_type(s.doc, ${entryJsonPath(path)}) IS NOT NULL)`,
+    value: (section, path) => `(SELECT json_extract(s.doc, ${valueJsonPath(path)}) FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
   },
 };
 
@@ -152,6 +152,6 @@ function project(db: Db, devices: DeviceListItem[], selection: readonly string[]
   }
   for (const d of devices) {
     const m = byDevice.get(d.id);
-    if (m !== undefined) d.parameters = [...m.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (m !== undefined) d.parameters = [...m.values()].sort(byPath);
   }
 }

@@ -75,6 +75,9 @@ export function toStoredParameter(r: ParameterRow): StoredParameter {
   };
 }
 
+/** Paths in SQLite's TEXT order (BINARY: UTF-8 bytes, i.e. code points); JS compares UTF-16 code units, the same but for astral characters against U+E000–U+FFFF. */
+export const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 // Task rows are mapped in tasks.ts.
 
 export interface CredentialRow {

@@ -8,10 +8,10 @@
 import { indexNameOf, sqlLiteral } from '../device-query.js';
 import { sectionable, sectionOf } from '../tree.js';
 import type { Db } from './db.js';
-import { materializeSections } from './sections.js';
+import { entryJsonPath, materializeSections } from './sections.js';
 
 const cache = new WeakMap<Db, Set<string>>();
-const HOLDING = 'SELECT device_id FROM tree_sections WHERE section = @section AND json_type(doc, @entry) IS NOT NULL';
+const HOLDING = `SELECT device_id FROM tree_sections WHERE section = @section AND json_type(doc, ${entryJsonPath('@path')}) IS NOT NULL`;
 
 
 export function searchableSet(db: Db): Set<string> {
@@ -39,7 +39,7 @@ export function setSearchablePaths(db: Db, paths: readonly string[]): void {
       // A searchable path is a row (its index reads rows): the sections holding it become rows.
       const section = sectionable(path) ? sectionOf(path) : null;
       if (section !== null) {
-        for (const { device_id } of db.all<{ device_id: string }>(HOLDING, { section, entry: `$."${path}"` })) materializeSections(db, device_id, [section]);
+        for (const { device_id } of db.all<{ device_id: string }>(HOLDING, { section, path })) materializeSections(db, device_id, [section]);
       }
       db.raw.exec(`CREATE INDEX IF NOT EXISTS ${name} ON parameters (value) WHERE path = ${sqlLiteral(path)}`);
       db.run('INSERT INTO search_paths (path, index_name) VALUES (@path, @name)', { path, name });

@@ -22,7 +22,7 @@
 import type { SectionItem } from '../session-writes.js';
 import { sectionable, sectionOf } from '../tree.js';
 import type { StoredParameter } from '../types.js';
-import { json, type Db } from './db.js';
+import { bool, json, type Db } from './db.js';
 import { RowsInsert } from './rows-insert.js';
 
 type Entry = [writable: number | null, value: string | null, type: string | null, valueAt?: number];
@@ -34,6 +34,13 @@ interface SectionRow {
   values_at: number | null;
   doc: string;
 }
+
+/**
+ * SQL for the JSON path of a section entry, and of its value, whose parameter path is the SQL
+ * expression `path` (a quoted key: `sectionable` paths need no escaping inside it).
+ */
+export const entryJsonPath = (path: string): string => `'$."' || ${path} || '"'`;
+export const valueJsonPath = (path: string): string => `'$."' || ${path} || '"[1]'`;
 
 const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
 const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc) VALUES (@device, @section, @namesAt, @valuesAt, @doc)
@@ -112,20 +119,17 @@ export function materializeRange(db: Db, device: string, lo: string, hi: string 
 }
 
 /** Every device's sections back into rows (before copying the tree elsewhere: ../migrate.ts). */
-export function materializeAll(db: Db): number {
+export function materializeAll(db: Db): void {
   const devices = db.all<{ device_id: string }>('SELECT DISTINCT device_id FROM tree_sections').map((r) => r.device_id);
   db.immediate(() => {
     for (const device of devices) restore(db, device, db.all<SectionRow>(OF_DEVICE, { device }));
   });
-  return devices.length;
 }
 
 function restore(db: Db, device: string, rows: readonly SectionRow[]): void {
   for (const row of rows) {
     const args: unknown[] = [];
-    for (const [path, e] of Object.entries(JSON.parse(row.doc) as Record<string, Entry>)) {
-      args.push(path, path.endsWith('.') ? 1 : 0, e[0], row.names_at, e[1], e[2], e[1] === null ? null : (e[3] ?? row.values_at));
-    }
+    for (const p of entriesOf(row)) args.push(p.path, p.object ? 1 : 0, p.writable === null ? null : bool(p.writable), p.namesAt, p.value, p.type, p.valueAt);
     RESTORE.run(db, args, { device });
     db.run(DROP_ONE, { device, section: row.section });
   }
@@ -138,12 +142,13 @@ function restore(db: Db, device: string, rows: readonly SectionRow[]): void {
 export function sectionParameters(db: Db, device: string, range: { lo: string; hi: string | null } | null, keep: (path: string) => boolean): StoredParameter[] {
   const rows = range === null ? db.all<SectionRow>(OF_DEVICE, { device }) : db.all<SectionRow>(IN_RANGE, { device, lo: range.lo, hi: range.hi, holder: sectionOf(range.lo) });
   const out: StoredParameter[] = [];
-  for (const row of rows) {
-    for (const [path, e] of Object.entries(JSON.parse(row.doc) as Record<string, Entry>)) {
-      if (keep(path)) out.push(toParameter(path, e, row.names_at, row.values_at));
-    }
-  }
+  for (const row of rows) for (const p of entriesOf(row)) if (keep(p.path)) out.push(p);
   return out;
+}
+
+/** A section's entries as stored parameters. */
+function entriesOf(row: SectionRow): StoredParameter[] {
+  return Object.entries(JSON.parse(row.doc) as Record<string, Entry>).map(([path, e]) => toParameter(path, e, row.names_at, row.values_at));
 }
 
 /**
@@ -151,7 +156,7 @@ export function sectionParameters(db: Db, device: string, range: { lo: string; h
  * (one json_extract per path) rather than by parsing the section here: a session's stored view
  * or a projection of a few paths reads a few entries of sections of hundreds.
  */
-const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, json_extract(s.doc, '$."' || j.value || '"') AS entry
+const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, json_extract(s.doc, ${entryJsonPath('j.value')}) AS entry
 FROM tree_sections s, json_each(@paths) AS j WHERE s.device_id = @device AND s.section = @section AND entry IS NOT NULL`;
 
 export function exactSectionParameters(db: Db, devices: readonly string[], paths: readonly string[]): { deviceId: string; parameter: StoredParameter }[] {
@@ -190,5 +195,3 @@ function toParameter(path: string, e: Entry, namesAt: number, valuesAt: number |
   };
 }
 
-/** Paths in SQLite's TEXT order (BINARY: UTF-8 bytes, i.e. code points); JS compares UTF-16 code units, the same but for astral characters against U+E000–U+FFFF. */
-export const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
