@@ -38,6 +38,7 @@ import { isSecretPath } from '../secrets/rules.js';
 import { AliasNumbers, numberedEntries } from '../datamodel/instance-paths.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionAuth, SessionRecorder, SessionView } from './program.js';
+import { LearntValues } from './learnt.js';
 
 /** What the transport sends back for one message. */
 export type Reply =
@@ -106,7 +107,7 @@ export class SessionDriver {
   #asker: Program | null = null;
   #storedPaths: string[] = [];
   #stored: Map<string, StoredParameter> | null = null;
-  readonly #learnt = new Map<string, ParameterValue>();
+  readonly #learnt = new LearntValues();
   /** Secrets read back as "" this session: their values are unknown, but the device has them. */
   readonly #blankSecrets = new Set<string>();
   #known = true;
@@ -373,7 +374,7 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
-      learntUnder: (prefix) => [...this.#learnt.keys(), ...this.#blankSecrets].filter((p) => p.startsWith(prefix)),
+      learntUnder: (prefix) => [...this.#learnt.paths(), ...this.#blankSecrets].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };
@@ -458,7 +459,7 @@ export class SessionDriver {
       const op = parameterOpFor(recordAs ?? request, outcome.response, at, this.#aliases);
       if (op !== null) this.#apply(op);
       if (outcome.response.method === 'GetParameterValuesResponse') {
-        for (const p of outcome.response.parameterList) if (p.value === '' && !this.#learnt.has(p.name) && isSecretPath(p.name)) this.#blankSecrets.add(p.name);
+        for (const p of outcome.response.parameterList) if (p.value === '' && isSecretPath(p.name) && !this.#learnt.has(p.name)) this.#blankSecrets.add(p.name);
       }
     } else {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });
@@ -494,12 +495,10 @@ export class SessionDriver {
   #apply(op: ParameterOp): void {
     this.#ops.push(op);
     if (op.op === 'setValues') {
-      for (const p of op.params) {
-        this.#learnt.set(p.name, p);
-        if (p.name.endsWith('.Alias')) this.#aliases.learnValue(p.name, p.value);
-      }
+      this.#learnt.add(op.params);
+      for (const p of op.params) if (p.name.endsWith('.Alias')) this.#aliases.learnValue(p.name, p.value);
     } else if (op.op === 'deleteObject' || op.op === 'clearTree') {
-      for (const path of [...this.#learnt.keys()]) if (op.op === 'clearTree' || path.startsWith(op.path)) this.#learnt.delete(path);
+      this.#learnt.forget((path) => op.op === 'clearTree' || path.startsWith(op.path));
     }
   }
 

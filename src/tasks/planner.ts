@@ -62,6 +62,13 @@ export interface PlanOptions {
    * body and element limits (src/acs/config.ts maxBodyBytes, src/cwmp/xml.ts).
    */
   wholeTree?: number;
+  /**
+   * Reads' outcomes carry the values read (default). False: a read's outcome is only done or
+   * faulted, with an empty answer — for a plan whose outcomes nobody keeps (discovery: what it
+   * reads reaches the stored tree through the session's parameter ops), so a 5,000-value
+   * answer is not matched against the listing a second time.
+   */
+  answers?: boolean;
 }
 
 /**
@@ -83,7 +90,7 @@ export class TaskPlan {
   #waiting: Unit | null = null;
 
   constructor(tasks: readonly PlannedTask[], opts: PlanOptions = {}) {
-    this.#units = buildUnits(tasks, { batchSize: Math.max(1, opts.batchSize ?? 256), skipFaultedBatches: opts.skipFaultedBatches ?? false, wildcards: opts.wildcards ?? false, wholeTree: opts.wholeTree ?? 0 });
+    this.#units = buildUnits(tasks, { batchSize: Math.max(1, opts.batchSize ?? 256), skipFaultedBatches: opts.skipFaultedBatches ?? false, wildcards: opts.wildcards ?? false, wholeTree: opts.wholeTree ?? 0, answers: opts.answers ?? true });
   }
 
   next(): PlannedRpc | null {
@@ -116,7 +123,7 @@ function readKindOf(task: Task): ReadKind | null {
   return null;
 }
 
-type ReadOptions = Required<Pick<PlanOptions, 'batchSize' | 'skipFaultedBatches' | 'wildcards' | 'wholeTree'>>;
+type ReadOptions = Required<Pick<PlanOptions, 'batchSize' | 'skipFaultedBatches' | 'wildcards' | 'wholeTree' | 'answers'>>;
 
 function buildUnits(tasks: readonly PlannedTask[], opts: ReadOptions): Unit[] {
   const units: Unit[] = [];
@@ -305,6 +312,7 @@ class ReadUnit implements Unit {
   readonly #collected = new Map<PlannedTask, Map<string, ReadItem>>();
   readonly #finished = new Set<PlannedTask>();
   readonly #wholeTree: number;
+  readonly #answers: boolean;
   /** A lone refresh to read with one GetParameterValues of its object, once listed (`wholeTree`). */
   #whole: { task: PlannedTask; object: string } | null = null;
   #pending:
@@ -319,6 +327,7 @@ class ReadUnit implements Unit {
     this.#batchSize = batchSize;
     this.#skipFaultedBatches = skipFaultedBatches;
     this.#wholeTree = kind === 'values' && tasks.length === 1 ? opts.wholeTree : 0;
+    this.#answers = opts.answers;
     this.#tasks = tasks;
     for (const t of tasks) {
       if (t.task.type === 'refresh') {
@@ -420,7 +429,7 @@ class ReadUnit implements Unit {
       const exact = new Set(names);
       const subtrees = names.filter((n) => n.endsWith('.') && !hasWildcard(n) && !hasAlias(n));
       const patterns = names.filter((n) => hasWildcard(n) || hasAlias(n));
-      for (const item of items) {
+      for (const item of this.#answers ? items : []) {
         if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n)) || patterns.some((p) => matchesPattern(p, item.name))) mine.set(item.name, item);
       }
       const left = (this.#remaining.get(t) ?? 1) - 1;
@@ -443,6 +452,7 @@ class ReadUnit implements Unit {
     const names = this.#names.get(t) ?? [];
     const items = outcome.response.parameterList;
     this.#finished.add(t);
+    if (!this.#answers) return [done(t, this.#response([]), at)];
     // A CPE answers the root's values in the order it listed the names: then the answer is
     // exactly the listed leaves, compared one by one instead of through a 5,000-entry map (a
     // bootstrap's largest cost in this planner). One set remains: the path below collapses

@@ -18,7 +18,7 @@ export class DiscoveryProgram implements Program {
 
   constructor(root: string, batchSize: number, wholeTree = 0) {
     // A faulted batch is skipped, not the end of discovery; a faulted GetParameterNames is.
-    this.#plan = new TaskPlan([{ id: 'discovery', task: { type: 'refresh', objectName: root } }], { batchSize, skipFaultedBatches: true, wholeTree });
+    this.#plan = new TaskPlan([{ id: 'discovery', task: { type: 'refresh', objectName: root } }], { batchSize, skipFaultedBatches: true, wholeTree, answers: false });
   }
 
   next(): ProgramRpc | null {
