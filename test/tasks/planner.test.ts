@@ -343,6 +343,30 @@ describe('TaskPlan', () => {
     expect(twice).toEqual(leaves);
   });
 
+  it('answers false (discovery): the same requests, whole or in batches, and outcomes that carry no values', () => {
+    for (const wholeTree of [0, 8]) {
+      const run = (answers: boolean): { sent: AcsRequest[]; outcomes: PlanOutcome[] } => {
+        const plan = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })], { batchSize: 2, skipFaultedBatches: true, wholeTree, answers });
+        const sent: AcsRequest[] = [];
+        const outcomes: PlanOutcome[] = [];
+        for (let rpc = plan.next(); rpc !== null; rpc = plan.next()) {
+          sent.push(rpc.request);
+          outcomes.push(...plan.learn(answer(rpc.request), 1));
+        }
+        return { sent, outcomes };
+      };
+      const kept = run(true);
+      const bare = run(false);
+      expect(bare.sent).toEqual(kept.sent);
+      expect(kept.sent.length).toBe(wholeTree > 0 ? 2 : 1 + Math.ceil(Object.keys(TREE).length / 2));
+      expect(bare.outcomes.map((o) => o.state)).toEqual(['done']);
+      const o = bare.outcomes[0];
+      expect(o?.state === 'done' && o.response.method === 'GetParameterValuesResponse' ? o.response.parameterList : null).toEqual([]);
+      const k = kept.outcomes[0];
+      expect(k?.state === 'done' && k.response.method === 'GetParameterValuesResponse' ? k.response.parameterList.length : 0).toBe(Object.keys(TREE).length);
+    }
+  });
+
   it('wholeTree: a faulted (or refused) whole read falls back to batches; a bigger tree, or a refresh among other reads, is read in batches', () => {
     const whole = new TaskPlan([rec({ type: 'refresh', objectName: 'Device.' })], { batchSize: 2, skipFaultedBatches: true, wholeTree: 5 });
     const sent: AcsRequest[] = [];
