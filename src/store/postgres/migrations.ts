@@ -1098,6 +1098,25 @@ ${body}
 END
 $fn$;`;
 
+/**
+ * The device op again, the row kept at the newest Inform: a session whose Inform is older than
+ * the stored one (it waited for the lock while a later session of the device, on another
+ * process, committed) moves no time back and leaves the newer events (sqlite/apply.ts alike).
+ */
+const DEVICE_NEWEST_INFORM = opFunction(
+  'device',
+  `  INSERT INTO devices AS d (id, manufacturer, oui, product_class, serial_number,
+    first_inform, last_inform, last_boot, last_bootstrap, last_events)
+  VALUES (p_device, o->>'manufacturer', o->>'oui', o->>'productClass', o->>'serialNumber',
+    v_at, v_at, (o->>'boot')::bigint, (o->>'bootstrap')::bigint, o->'events')
+  ON CONFLICT (id) DO UPDATE SET
+    manufacturer = excluded.manufacturer,
+    last_inform = greatest(d.last_inform, excluded.last_inform),
+    last_boot = greatest(d.last_boot, excluded.last_boot),
+    last_bootstrap = greatest(d.last_bootstrap, excluded.last_bootstrap),
+    last_events = CASE WHEN excluded.last_inform >= d.last_inform THEN excluded.last_events ELSE d.last_events END;`,
+).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+
 const TREE_OPS_JSONB = `
 ${treeOpB(
   'values',
@@ -1197,6 +1216,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // JSON {filter?, tag?} as text, like api_tokens.scope; null: the whole fleet.
   { version: 81, name: 'webhooks: the part of the fleet a webhook hears', up: 'ALTER TABLE webhooks ADD COLUMN scope text;' },
   { version: 85, name: "a bootstrap's tree ops read their op as jsonb once", up: TREE_OPS_JSONB },
+  { version: 86, name: 'the device row stays at the newest Inform', up: DEVICE_NEWEST_INFORM },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

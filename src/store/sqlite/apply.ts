@@ -102,7 +102,10 @@ const CHILDREN_ALL_FROM = `SELECT path FROM parameters WHERE device_id = @device
   AND path NOT IN (SELECT value FROM json_each(@keep))`;
 
 /**
- * first_inform is only written on insert; boot times only move when the op says so.
+ * first_inform is only written on insert; boot times only move when the op says so. The row
+ * stays at the newest Inform: a session whose Inform is older than the stored one (it waited for
+ * the lock while a later session of the device, on another process, committed) moves no time
+ * back and leaves the newer events.
  * oui, product_class and serial_number are not updated: the id is made of them (device-id.ts),
  * so they cannot change for a row, and leaving them out of the SET list keeps SQLite from
  * rewriting the devices_by_serial index on every Inform (measured: +20 µs per commit).
@@ -113,10 +116,10 @@ INSERT INTO devices (id, manufacturer, oui, product_class, serial_number,
 VALUES (@id, @manufacturer, @oui, @productClass, @serialNumber, @at, @at, @boot, @bootstrap, @events)
 ON CONFLICT (id) DO UPDATE SET
   manufacturer = excluded.manufacturer,
-  last_inform = excluded.last_inform,
-  last_boot = coalesce(excluded.last_boot, devices.last_boot),
-  last_bootstrap = coalesce(excluded.last_bootstrap, devices.last_bootstrap),
-  last_events = excluded.last_events`;
+  last_inform = max(excluded.last_inform, devices.last_inform),
+  last_boot = max(coalesce(excluded.last_boot, devices.last_boot), coalesce(devices.last_boot, excluded.last_boot)),
+  last_bootstrap = max(coalesce(excluded.last_bootstrap, devices.last_bootstrap), coalesce(devices.last_bootstrap, excluded.last_bootstrap)),
+  last_events = CASE WHEN excluded.last_inform >= devices.last_inform THEN excluded.last_events ELSE devices.last_events END`;
 
 const OUTCOME = `UPDATE tasks SET state = @state, response = @response, fault = @fault, updated_at = @at
 WHERE id = @id AND device_id = @device`;

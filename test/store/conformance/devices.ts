@@ -132,6 +132,16 @@ export function devicesConformance(name: string, factory: () => Promise<StoreFix
         });
       });
 
+      it('the device stays at its newest Inform when an older session commits after a newer one', async () => {
+        // Two processes: the session whose Inform came first waited for the lock and commits last.
+        const id = idOf('S1');
+        await inform(id, { informAt: T0 + 50, events: [ev('1 BOOT')] });
+        await inform(id, { informAt: T0 + 40, events: [ev('0 BOOTSTRAP')] });
+        expect(await store.getDevice(id)).toMatchObject({ lastInform: T0 + 50, lastBoot: T0 + 50, lastBootstrap: T0 + 40, lastEvents: [ev('1 BOOT')] });
+        await inform(id, { informAt: T0 + 60, events: [ev('2 PERIODIC')] });
+        expect(await store.getDevice(id)).toMatchObject({ lastInform: T0 + 60, lastBoot: T0 + 50, lastEvents: [ev('2 PERIODIC')] });
+      });
+
       it('openSession returns the device summary with tags and its credential', async () => {
         const id = idOf('S1');
         await inform(id);
