@@ -163,14 +163,9 @@ export function processTree(all: readonly ProcStat[], root: number): Set<number>
 
 /**
  * CPU time a child and its descendants (the workers of `serve --workers`) have used so far, in
- * ms; 0 where /proc is missing. A descendant that exited meanwhile is no longer counted (none
- * does in a benchmark run).
+ * ms, with the kernel's share and the minor page faults; 0 where /proc is missing. A descendant
+ * that exited meanwhile is no longer counted (none does in a benchmark run).
  */
-export function cpuMsOf(pid: number): number {
-  return usageOf(pid).cpuMs;
-}
-
-/** cpuMsOf with its kernel share and the minor page faults, summed the same way. */
 export function usageOf(pid: number): { cpuMs: number; sysMs: number; minorFaults: number } {
   const all = procStats();
   const tree = processTree(all, pid);

@@ -416,7 +416,8 @@ class ReadUnit implements Unit {
       this.#batches!.unshift(...alone);
       return [];
     }
-    const items: ReadItem[] = !outcome.ok
+    // Without answers (discovery) a batch's values are matched to nothing: its outcome is empty.
+    const items: ReadItem[] = !outcome.ok || !this.#answers
       ? []
       : outcome.response.method === 'GetParameterValuesResponse' || outcome.response.method === 'GetParameterAttributesResponse'
         ? outcome.response.parameterList
@@ -429,7 +430,7 @@ class ReadUnit implements Unit {
       const exact = new Set(names);
       const subtrees = names.filter((n) => n.endsWith('.') && !hasWildcard(n) && !hasAlias(n));
       const patterns = names.filter((n) => hasWildcard(n) || hasAlias(n));
-      for (const item of this.#answers ? items : []) {
+      for (const item of items) {
         if (exact.has(item.name) || subtrees.some((n) => item.name.startsWith(n)) || patterns.some((p) => matchesPattern(p, item.name))) mine.set(item.name, item);
       }
       const left = (this.#remaining.get(t) ?? 1) - 1;

@@ -117,8 +117,8 @@ VALUES (@id, @manufacturer, @oui, @productClass, @serialNumber, @at, @at, @boot,
 ON CONFLICT (id) DO UPDATE SET
   manufacturer = excluded.manufacturer,
   last_inform = max(excluded.last_inform, devices.last_inform),
-  last_boot = max(coalesce(excluded.last_boot, devices.last_boot), coalesce(devices.last_boot, excluded.last_boot)),
-  last_bootstrap = max(coalesce(excluded.last_bootstrap, devices.last_bootstrap), coalesce(devices.last_bootstrap, excluded.last_bootstrap)),
+  last_boot = coalesce(max(excluded.last_boot, devices.last_boot), excluded.last_boot, devices.last_boot),
+  last_bootstrap = coalesce(max(excluded.last_bootstrap, devices.last_bootstrap), excluded.last_bootstrap, devices.last_bootstrap),
   last_events = CASE WHEN excluded.last_inform >= devices.last_inform THEN excluded.last_events ELSE devices.last_events END`;
 
 const OUTCOME = `UPDATE tasks SET state = @state, response = @response, fault = @fault, updated_at = @at
