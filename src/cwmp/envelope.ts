@@ -281,19 +281,31 @@ const PIECE_CHARS = 16 * 1024;
  * are fresh large allocations whose page faults cost more than building the text (three
  * times as much on this project's VMs); 16 KB pieces reuse memory the allocator already has.
  * Only the two big list answers are cut; anything else is one piece.
+ *
+ * A frozen parameter list cannot change, so its entries are written once per build context
+ * and the pieces reused: the simulator answers every pristine device's GetParameterNames of
+ * its whole tree with the same frozen list (src/cpe/rpc/params.ts).
  */
 export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): string[] {
   const body = env.body;
   if (body.method !== 'GetParameterValuesResponse' && body.method !== 'GetParameterNamesResponse') return [buildEnvelope(env, opts)];
+  const list = body.parameterList;
+  if (list.length === 0) return [buildEnvelope(env, opts)];
   const ctx = context(opts);
   const tag = ctx.cwmp + ':' + body.method;
   const values = body.method === 'GetParameterValuesResponse';
-  const list = body.parameterList;
   const itemType = ctx.cwmp + (values ? ':ParameterValueStruct' : ':ParameterInfoStruct');
+  const head = envelopeOpen(ctx, env) + '<' + tag + '>' + arrOpen(ctx, 'ParameterList', itemType, list.length);
+  const entries = (Object.isFrozen(list) ? frozenEntryPieces(ctx, values, list) : null) ?? entryPieces(ctx, values, list);
+  return [head, ...entries, '</ParameterList></' + tag + '>' + envelopeClose(ctx)];
+}
+
+/** The entries of a list, serialised and joined into pieces of about PIECE_CHARS. */
+function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): string[] {
   const pieces: string[] = [];
   // Each piece joined from its entries: one flat string, where `+=` would leave a rope of
   // hundreds of leaves for the encoder to flatten, and as many cons cells for the GC.
-  let part: string[] = [envelopeOpen(ctx, env) + '<' + tag + '>' + arrOpen(ctx, 'ParameterList', itemType, list.length)];
+  let part: string[] = [];
   let chars = 0;
   for (let i = 0; i < list.length; i++) {
     const item = values ? parameterValueStruct(ctx, list[i] as ParameterValue) : parameterInfoStruct(ctx, list[i] as ParameterInfo);
@@ -305,7 +317,27 @@ export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): str
       chars = 0;
     }
   }
-  part.push('</ParameterList></' + tag + '>' + envelopeClose(ctx));
-  pieces.push(part.join(''));
+  if (part.length > 0) pieces.push(part.join(''));
+  return pieces;
+}
+
+/**
+ * entryPieces of frozen lists of frozen entries (neither can change once checked), by list and
+ * build context (what the entries' text depends on); null for a list with an entry that is not
+ * frozen.
+ */
+const FROZEN_ENTRIES = new WeakMap<readonly unknown[], Map<string, readonly string[]> | null>();
+
+function frozenEntryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): readonly string[] | null {
+  let byCtx = FROZEN_ENTRIES.get(list);
+  if (byCtx === null) return null;
+  if (byCtx === undefined) {
+    byCtx = list.every((e) => Object.isFrozen(e)) ? new Map() : null;
+    FROZEN_ENTRIES.set(list, byCtx);
+    if (byCtx === null) return null;
+  }
+  const key = `${values}|${ctx.env}|${ctx.cwmp}|${ctx.enc}|${ctx.omitXsiType}|${ctx.arraySize}|${ctx.booleans}`;
+  let pieces = byCtx.get(key);
+  if (pieces === undefined) byCtx.set(key, (pieces = Object.freeze(entryPieces(ctx, values, list))));
   return pieces;
 }

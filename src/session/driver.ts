@@ -374,7 +374,8 @@ export class SessionDriver {
       startedAt: this.startedAt,
       now: () => this.#deps.now(),
       learnt: (path) => this.#learnt.get(path),
-      learntUnder: (prefix) => [...this.#learnt.paths(), ...this.#blankSecrets].filter((p) => p.startsWith(prefix)),
+      // A secret read blank and later given a value (set, or read again) is listed once.
+      learntUnder: (prefix) => [...new Set([...this.#learnt.paths(), ...this.#blankSecrets])].filter((p) => p.startsWith(prefix)),
       stored: (path) => stored().get(path),
       storedUnder: (prefix) => [...stored().values()].filter((p) => p.path.startsWith(prefix)),
     };
@@ -456,11 +457,15 @@ export class SessionDriver {
     if (outcome.ok) {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
       if (outcome.response.method === 'AddObjectResponse' && request.method === 'AddObject') this.#aliases.learnAdded(request.objectName, outcome.response.instanceNumber);
-      const op = parameterOpFor(recordAs ?? request, outcome.response, at, this.#aliases);
-      if (op !== null) this.#apply(op);
       if (outcome.response.method === 'GetParameterValuesResponse') {
+        // Secrets read back blank that nothing learnt before this answer gives a value to (the
+        // answer's own blanks are not in its op). Asked before the answer joins what was learnt,
+        // so the lookups walk the short lists before it rather than indexing a discovery's
+        // thousands of values (src/session/learnt.ts).
         for (const p of outcome.response.parameterList) if (p.value === '' && isSecretPath(p.name) && !this.#learnt.has(p.name)) this.#blankSecrets.add(p.name);
       }
+      const op = parameterOpFor(recordAs ?? request, outcome.response, at, this.#aliases);
+      if (op !== null) this.#apply(op);
     } else {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });
     }
@@ -625,7 +630,14 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number, 
  * value the ACS set (src/secrets/rules.ts). Our own SetParameterValues is kept as sent.
  */
 function withoutBlankSecrets(params: ParameterValue[]): ParameterValue[] {
-  return params.some((p) => p.value === '' && isSecretPath(p.name)) ? params.filter((p) => p.value !== '' || !isSecretPath(p.name)) : params;
+  // One pass, one secret test per blank value; the list itself when it has none.
+  let kept: ParameterValue[] | null = null;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    if (p.value === '' && isSecretPath(p.name)) kept ??= params.slice(0, i);
+    else kept?.push(p);
+  }
+  return kept ?? params;
 }
 
 function withDot(path: string): string {

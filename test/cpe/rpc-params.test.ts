@@ -43,6 +43,22 @@ describe('GetParameterNames (A.3.2.3)', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('pristine devices of a model share one frozen listing of the tree; a device that changed lists its own', () => {
+    const other = createDevice(router, { serialNumber: 'FL000002' });
+    const first = response(gpn(d, '', false), 'GetParameterNamesResponse').parameterList;
+    expect(response(gpn(other, '', false), 'GetParameterNamesResponse').parameterList).toBe(first);
+    expect(Object.isFrozen(first) && first.every((p) => Object.isFrozen(p))).toBe(true);
+    expect(() => (first as { name: string }[]).push({ name: 'X.' })).toThrow(TypeError);
+    // A new instance: this device's answer has it, the shared one (still the other's) does not.
+    const added = other.handle({ method: 'AddObject', objectName: 'Device.WiFi.SSID.', parameterKey: 'k' });
+    const n = response(added, 'AddObjectResponse').instanceNumber;
+    const own = response(gpn(other, '', false), 'GetParameterNamesResponse').parameterList;
+    expect(own).not.toBe(first);
+    expect(own.map((p) => p.name)).toContain(`Device.WiFi.SSID.${n}.`);
+    expect(first.map((p) => p.name)).not.toContain(`Device.WiFi.SSID.${n}.`);
+    expect(response(gpn(d, '', false), 'GetParameterNamesResponse').parameterList).toBe(first);
+  });
+
   it('a partial path with NextLevel true lists only direct children, with table/instance writability', () => {
     const list = response(gpn(d, 'Device.WiFi.', true), 'GetParameterNamesResponse').parameterList;
     expect(list).toContainEqual({ name: 'Device.WiFi.SSID.', writable: true });

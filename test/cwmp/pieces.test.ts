@@ -39,6 +39,34 @@ describe('buildEnvelopePieces', () => {
     });
   }
 
+  it('writes a frozen list of frozen entries once per build context, and each envelope around it as its own', () => {
+    const frozenValues = Object.freeze(values.map((v) => Object.freeze({ ...v })));
+    const frozenNames = Object.freeze(names.map((n) => Object.freeze({ ...n })));
+    for (const opts of OPTIONS) {
+      for (const [id, i] of [['one', 0], ['two&', 1], ['one', 2]] as const) {
+        for (const body of [
+          { method: 'GetParameterValuesResponse', parameterList: frozenValues },
+          { method: 'GetParameterNamesResponse', parameterList: frozenNames },
+        ] as CwmpBody[]) {
+          const pieces = buildEnvelopePieces(env(body, { id }), opts);
+          expect(pieces.join(''), `${JSON.stringify(opts)} ${i}`).toBe(buildEnvelope(env(body, { id }), opts));
+          for (const p of pieces) expect(p.length).toBeLessThan(20_000);
+        }
+      }
+    }
+  });
+
+  it('does not reuse the text of a frozen list whose entries can still change', () => {
+    const entries = values.slice(0, 50).map((v) => ({ ...v }));
+    const list = Object.freeze(entries);
+    const body = (): CwmpBody => ({ method: 'GetParameterValuesResponse', parameterList: list as unknown as typeof values });
+    expect(buildEnvelopePieces(env(body()), {}).join('')).toBe(buildEnvelope(env(body()), {}));
+    entries[3]!.value = 'changed';
+    const after = buildEnvelopePieces(env(body()), {}).join('');
+    expect(after).toContain('>changed</Value>');
+    expect(after).toBe(buildEnvelope(env(body()), {}));
+  });
+
   it('keeps the exact text of a short list', () => {
     const body: CwmpBody = { method: 'GetParameterValuesResponse', parameterList: [{ name: 'A.B', value: '1<2', type: 'xsd:string' }] };
     expect(buildEnvelopePieces(env(body, {}), {}).join('')).toBe(

@@ -404,3 +404,50 @@ describe('programs plugged into the driver', () => {
     }
   });
 });
+
+/** Sets one password, reads the table back, then records what the session learnt under it. */
+class SecretsReader implements Program {
+  readonly name = 'secrets-reader';
+  #step = 0;
+  under: string[] = [];
+  setValue: string | undefined;
+  constructor(readonly ctx: ProgramContext) {}
+  next(): ProgramRpc | null {
+    this.#step++;
+    if (this.#step === 1) {
+      return { request: { method: 'SetParameterValues', parameterList: [{ name: 'Device.Users.User.3.Password', value: 'set-by-acs', type: 'xsd:string' }], parameterKey: 'p' }, requestId: null };
+    }
+    if (this.#step === 2) return { request: { method: 'GetParameterValues', parameterNames: ['Device.Users.User.'] }, requestId: null };
+    this.under = this.ctx.view.learntUnder('Device.Users.User.');
+    this.setValue = this.ctx.view.learnt('Device.Users.User.3.Password')?.value;
+    return null;
+  }
+  learn(): void {}
+}
+
+describe('secrets read back blank', () => {
+  it('are listed as learnt once each, past the walks of the learnt values, and never replace a value the ACS set', async () => {
+    const port = new MemoryPort(KNOWN);
+    let reader: SecretsReader | null = null;
+    const { driver, turn } = await begin(port, (ctx) => {
+      reader = new SecretsReader(ctx);
+      return [reader];
+    });
+    expect(sent(turn).method).toBe('SetParameterValues');
+    const gpv = await answer(driver, turn, { method: 'SetParameterValuesResponse', status: 0 });
+    expect(sent(gpv)).toEqual({ method: 'GetParameterValues', parameterNames: ['Device.Users.User.'] });
+    // 40 users (more blank secrets than the learnt values walk before indexing), each password "".
+    const users = Array.from({ length: 40 }, (_, i) => [
+      { name: `Device.Users.User.${i + 1}.Username`, value: `u${i + 1}`, type: 'xsd:string' },
+      { name: `Device.Users.User.${i + 1}.Password`, value: '', type: 'xsd:string' },
+    ]).flat();
+    expect((await answer(driver, gpv, { method: 'GetParameterValuesResponse', parameterList: users })).status).toBe(204);
+    const under = reader!.under;
+    expect(new Set(under).size).toBe(under.length);
+    expect([...under].sort()).toEqual(users.map((u) => u.name).sort());
+    expect(reader!.setValue).toBe('set-by-acs');
+    // The blank reads are not written over the stored secrets.
+    const written = port.commits[0]!.parameterOps.filter((op) => op.op === 'setValues').flatMap((op) => op.params.map((p) => `${p.name}=${p.value}`));
+    expect(written.filter((w) => w.includes('Password'))).toEqual(['Device.Users.User.3.Password=set-by-acs']);
+  });
+});

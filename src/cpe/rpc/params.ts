@@ -40,11 +40,12 @@ export function getParameterNames(ops: DeviceOps, req: GetParameterNames): RpcOu
   if (!ref) return failed(9005);
   const list = namesOf(ops, ref, req.nextLevel, req.parameterPath === '');
   if (list === null) return failed(9003);
-  return ok({ method: 'GetParameterNamesResponse', parameterList: list });
+  // A shared listing is frozen: nothing downstream writes an answer's list, and a write would throw.
+  return ok({ method: 'GetParameterNamesResponse', parameterList: list as ParameterInfo[] });
 }
 
 /** One node's GetParameterNames list; null for NextLevel true on a parameter (9003). */
-function namesOf(ops: DeviceOps, ref: Ref, nextLevel: boolean, top: boolean): ParameterInfo[] | null {
+function namesOf(ops: DeviceOps, ref: Ref, nextLevel: boolean, top: boolean): readonly ParameterInfo[] | null {
   let list: ParameterInfo[];
   if (ref.node.kind === 'param') {
     if (nextLevel) return null;
@@ -54,9 +55,21 @@ function namesOf(ops: DeviceOps, ref: Ref, nextLevel: boolean, top: boolean): Pa
   } else if (nextLevel) {
     list = ops.children(ref as Ref<TObject>).map(info);
   } else {
+    const walked = descendants(ops, ref as Ref<TObject>);
+    // A walk every pristine device of the template shares (frozen) lists the same names:
+    // built once, frozen, so its answer is also serialised once (buildEnvelopePieces).
+    if (Object.isFrozen(walked)) return SHARED_LISTINGS.get(walked) ?? shareListing(walked, ref);
     list = [info(ref)];
-    for (const d of descendants(ops, ref as Ref<TObject>)) list.push(info(d));
+    for (const d of walked) list.push(info(d));
   }
+  return list;
+}
+
+const SHARED_LISTINGS = new WeakMap<readonly Ref[], readonly ParameterInfo[]>();
+
+function shareListing(walked: readonly Ref[], ref: Ref): readonly ParameterInfo[] {
+  const list = Object.freeze([ref, ...walked].map((r) => Object.freeze(info(r))));
+  SHARED_LISTINGS.set(walked, list);
   return list;
 }
 
