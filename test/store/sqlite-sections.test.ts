@@ -257,6 +257,25 @@ describe('tree sections read as rows do', () => {
     await sameReads();
   });
 
+  it('keys entries by the rest of the path; sections written with whole paths (before migration 83) read the same once migrated', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    const doc = (section: string): Record<string, unknown> =>
+      JSON.parse((raw.prepare('SELECT doc FROM tree_sections WHERE device_id = ? AND section = ?').get(D, section) as { doc: string }).doc) as Record<string, unknown>;
+    expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['', 'SSID']));
+    expect(Object.keys(doc('Device.WiFi.SSID.1.')).some((k) => k.startsWith('Device.'))).toBe(false);
+    await sections.close();
+    // The file as a release before migration 83 left it: every key the whole path.
+    const old = new Database(join(dir, 'sections', DATABASE_FILE));
+    old.exec(`UPDATE tree_sections SET doc = (SELECT json_group_object(tree_sections.section || j.key, json(j.value)) FROM json_each(tree_sections.doc) AS j);
+      DELETE FROM schema_migrations WHERE version = 83;`);
+    old.close();
+    expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['Device.WiFi.SSID.1.', 'Device.WiFi.SSID.1.SSID']));
+    sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
+    expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['', 'SSID']));
+    await sameReads();
+  });
+
   it('is a SQLite option: PostgreSQL refuses it', async () => {
     await expect(openStore({ db: 'postgres://127.0.0.1:1/none', dataDir: dir, treeSections: true })).rejects.toThrow(/SQLite option/);
   });

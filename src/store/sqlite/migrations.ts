@@ -691,6 +691,15 @@ CREATE TABLE tree_sections (
   PRIMARY KEY (device_id, section)
 ) WITHOUT ROWID;`,
   },
+  {
+    version: 83,
+    name: "tree sections: entries keyed by the rest of the path after the section's name",
+    // sections.ts: "Device.WiFi.SSID.1.SSID" is "SSID" in section "Device.WiFi.SSID.1.".
+    up: `
+UPDATE tree_sections SET doc = (
+  SELECT json_group_object(substr(j.key, length(tree_sections.section) + 1), json(j.value)) FROM json_each(tree_sections.doc) AS j
+);`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

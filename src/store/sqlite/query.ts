@@ -53,8 +53,8 @@ export const SQLITE_DIALECT: Dialect = {
   list: (values) => ({ value: JSON.stringify(values), kind: 'text' }),
   inList: (expr, ph) => `${expr} IN (SELECT value FROM json_each(${ph}))`,
   sections: {
-    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND json_type(s.doc, ${entryJsonPath(path)}) IS NOT NULL)`,
-    value: (section, path) => `(SELECT json_extract(s.doc, ${valueJsonPath(path)}) FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
+    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND json_type(s.doc, ${entryJsonPath('s.section', path)}) IS NOT NULL)`,
+    value: (section, path) => `(SELECT json_extract(s.doc, ${valueJsonPath('s.section', path)}) FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
   },
 };
 

@@ -11,7 +11,7 @@ import type { Db } from './db.js';
 import { entryJsonPath, materializeSections } from './sections.js';
 
 const cache = new WeakMap<Db, Set<string>>();
-const HOLDING = `SELECT device_id FROM tree_sections WHERE section = @section AND json_type(doc, ${entryJsonPath('@path')}) IS NOT NULL`;
+const HOLDING = `SELECT device_id FROM tree_sections WHERE section = @section AND json_type(doc, ${entryJsonPath('@section', '@path')}) IS NOT NULL`;
 
 
 export function searchableSet(db: Db): Set<string> {

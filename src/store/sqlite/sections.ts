@@ -15,9 +15,12 @@
  * So a read adds the sections' entries of its range to the rows it reads, and a filter on a
  * path looks in the row or in the one section that can hold the path.
  *
- * A document is `{ "<path>": [writable, value, type, valueAt?], … }`: writable 1/0/null, value
- * and type null for a node that was listed but not read; valueAt only where it differs from
- * the section's `values_at`. `names_at` is the listing's time, shared by every entry.
+ * A document is `{ "<rest>": [writable, value, type, valueAt?], … }`, keyed by what follows the
+ * section's name in each path ("SSID" in section "Device.WiFi.SSID.1.", "" for that object
+ * itself: the section's prefix is not repeated in every key, a third less text to write and
+ * parse); writable 1/0/null, value and type null for a node that was listed but not read;
+ * valueAt only where it differs from the section's `values_at`. `names_at` is the listing's
+ * time, shared by every entry.
  */
 import type { SectionItem } from '../session-writes.js';
 import { sectionable, sectionOf } from '../tree.js';
@@ -36,11 +39,13 @@ interface SectionRow {
 }
 
 /**
- * SQL for the JSON path of a section entry, and of its value, whose parameter path is the SQL
- * expression `path` (a quoted key: `sectionable` paths need no escaping inside it).
+ * SQL for the JSON path of a section entry, and of its value, whose parameter path and section
+ * are the SQL expressions `path` and `section` (a quoted key: `sectionable` paths need no
+ * escaping inside it).
  */
-export const entryJsonPath = (path: string): string => `'$."' || ${path} || '"'`;
-export const valueJsonPath = (path: string): string => `'$."' || ${path} || '"[1]'`;
+const entryKey = (section: string, path: string): string => `substr(${path}, length(${section}) + 1)`;
+export const entryJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"'`;
+export const valueJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"[1]'`;
 
 const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
 const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc) VALUES (@device, @section, @namesAt, @valuesAt, @doc)
@@ -92,7 +97,7 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
     }
     const w = writable === null ? 'null' : writable ? '1' : '0';
     const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
-    doc.push(`"${path}":[${w},${jsonText(value)},${jsonText(type)}${when}]`);
+    doc.push(`"${path.slice(section.length)}":[${w},${jsonText(value)},${jsonText(type)}${when}]`);
   }
   for (const [name, d] of docs) db.run(PUT, { device, section: name, namesAt, valuesAt, doc: `{${d.join(',')}}` });
 }
@@ -148,7 +153,7 @@ export function sectionParameters(db: Db, device: string, range: { lo: string; h
 
 /** A section's entries as stored parameters. */
 function entriesOf(row: SectionRow): StoredParameter[] {
-  return Object.entries(JSON.parse(row.doc) as Record<string, Entry>).map(([path, e]) => toParameter(path, e, row.names_at, row.values_at));
+  return Object.entries(JSON.parse(row.doc) as Record<string, Entry>).map(([rest, e]) => toParameter(row.section + rest, e, row.names_at, row.values_at));
 }
 
 /**
@@ -156,7 +161,7 @@ function entriesOf(row: SectionRow): StoredParameter[] {
  * (one json_extract per path) rather than by parsing the section here: a session's stored view
  * or a projection of a few paths reads a few entries of sections of hundreds.
  */
-const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, json_extract(s.doc, ${entryJsonPath('j.value')}) AS entry
+const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, json_extract(s.doc, ${entryJsonPath('s.section', 'j.value')}) AS entry
 FROM tree_sections s, json_each(@paths) AS j WHERE s.device_id = @device AND s.section = @section AND entry IS NOT NULL`;
 
 export function exactSectionParameters(db: Db, devices: readonly string[], paths: readonly string[]): { deviceId: string; parameter: StoredParameter }[] {
