@@ -58,6 +58,8 @@ const CLEAR_KEEPS: readonly string[] = [...SECRET_SUFFIXES, 'PIN'];
  */
 export interface SectionItem {
   readonly name: string;
+  /** The section it goes in (SectionRules.sectionOf). */
+  readonly section: string;
   readonly writable: boolean | null;
   readonly value: string | null;
   readonly type: string | null;
@@ -171,10 +173,11 @@ export function releaseOps(owner: string, now: number): WriteOp[] {
  */
 export interface SectionRules {
   /**
-   * The path may be kept in a section: it has one, a JSON path can name it, and nothing needs it
-   * as a row (a search index, the campaigns' software version).
+   * The section the path may be kept in, or null when it stays a row: it has none, a JSON path
+   * cannot name it, or something needs it as a row (a search index, the campaigns' software
+   * version).
    */
-  allows(path: string): boolean;
+  sectionOf(path: string): string | null;
 }
 
 export function planParameterOps(ops: readonly ParameterOp[], sections: SectionRules | null = null): ParameterStep[] {
@@ -256,8 +259,8 @@ function planNames(
     const e = listed.get(p.name);
     if (e === undefined) {
       const kept = afterClear && keeps(p.name);
-      const held = inSections && !kept && sections.allows(p.name);
-      const entry: Listed = { name: p.name, at: order.length, writable: p.writable, read: -1, slot: 0, kept, held, value: null, type: null, valueAt: null };
+      const section = inSections && !kept ? sections.sectionOf(p.name) : null;
+      const entry: Listed = { name: p.name, section, at: order.length, writable: p.writable, read: -1, slot: 0, kept, value: null, type: null, valueAt: null };
       listed.set(p.name, entry);
       order.push(entry);
     } else e.writable = p.writable;
@@ -309,7 +312,7 @@ function planNames(
       const e = guess !== undefined && guess.name === p.name ? guess : listed.get(p.name);
       if (e !== undefined) next = e.at + 1;
       if (e === undefined) unlisted.set(p.name, [p.name, p.value, p.type]);
-      else if (e.held) {
+      else if (e.section !== null) {
         // Kept on the entry itself: the last read wins, as the upserts would leave it — its
         // time too, unless it read the same value and type without `touch` (then the first
         // read's time stays, as the values upsert keeps value_at).
@@ -330,14 +333,16 @@ function planNames(
   // The entries held in sections are the step's items as they are (no copy per node).
   const items: SectionItem[] = [];
   for (const e of order) {
-    if (e.held) items.push(e);
+    // An entry with a section is a SectionItem (its section set, as the type cannot say).
+    if (e.section !== null) items.push(e as SectionItem);
     else if (e.read < 0) names.push([e.name, e.writable]);
   }
   let objects = [...ancestors];
   if (inSections) {
     objects = objects.filter((path) => {
-      if (keeps(path) || !sections.allows(path)) return true;
-      items.push({ name: path, writable: null, value: null, type: null, valueAt: null });
+      const section = keeps(path) ? null : sections.sectionOf(path);
+      if (section === null) return true;
+      items.push({ name: path, section, writable: null, value: null, type: null, valueAt: null });
       return false;
     });
   }
@@ -417,18 +422,18 @@ function endsWithIgnoringCase(s: string, lower: string): boolean {
 
 /**
  * What planNames knows of a listed node: writable, and the last read (index) and item slot
- * that valued it; after a clear, whether it stays a row (`kept`) or goes in a section (`held`,
- * with the value, type and time of its last read: the entry is then the section item itself).
+ * that valued it; after a clear, whether it stays a row (`kept`) or goes in a section (`section`
+ * set, with the value, type and time of its last read: the entry is then the section item itself).
  */
 interface Listed {
   name: string;
+  section: string | null;
   /** Its position in the listing. */
   at: number;
   writable: boolean;
   read: number;
   slot: number;
   kept: boolean;
-  held: boolean;
   value: string | null;
   type: string | null;
   valueAt: number | null;

@@ -87,6 +87,14 @@ function isDigits(s: string, from: number, to: number): boolean {
  * character stays a row).
  */
 export function sectionable(path: string): boolean {
-  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
-  return sectionOf(path) !== null && !/["\\\u0000-\u001f]/.test(path);
+  return sectionFor(path) !== null;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const UNQUOTABLE = /["\\\u0000-\u001f]/;
+
+/** The section a path may be kept in (`sectionable`), or null. */
+export function sectionFor(path: string): string | null {
+  const section = sectionOf(path);
+  return section === null || UNQUOTABLE.test(path) ? null : section;
 }

@@ -6,7 +6,7 @@
  * bootstrap 3-4x slower: migration 2). The set lives in search_paths; PostgreSQL does the same.
  */
 import { indexNameOf, sqlLiteral } from '../device-query.js';
-import { sectionable, sectionOf } from '../tree.js';
+import { sectionFor } from '../tree.js';
 import type { Db } from './db.js';
 import { entryJsonPath, materializeSections } from './sections.js';
 
@@ -37,7 +37,7 @@ export function setSearchablePaths(db: Db, paths: readonly string[]): void {
       if (have.has(path)) continue;
       const name = indexNameOf(path);
       // A searchable path is a row (its index reads rows): the sections holding it become rows.
-      const section = sectionable(path) ? sectionOf(path) : null;
+      const section = sectionFor(path);
       if (section !== null) {
         for (const { device_id } of db.all<{ device_id: string }>(HOLDING, { section, path })) materializeSections(db, device_id, [section]);
       }

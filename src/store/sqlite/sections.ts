@@ -23,7 +23,7 @@
  * time, shared by every entry.
  */
 import type { SectionItem } from '../session-writes.js';
-import { sectionable, sectionOf } from '../tree.js';
+import { sectionFor, sectionOf } from '../tree.js';
 import type { StoredParameter } from '../types.js';
 import { bool, json, type Db } from './db.js';
 import { RowsInsert } from './rows-insert.js';
@@ -86,9 +86,10 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
   const docs = new Map<string, string[]>();
   let section = '';
   let doc: string[] = [];
-  for (const { name: path, writable, value, type, valueAt: at } of items) {
+  let lastType: string | null = null;
+  let typeText = 'null';
+  for (const { name: path, section: of, writable, value, type, valueAt: at } of items) {
     // Entries come in tree order: most share the section of the one before.
-    const of = sectionOf(path)!;
     if (of !== section) {
       section = of;
       const d = docs.get(section);
@@ -97,7 +98,12 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
     }
     const w = writable === null ? 'null' : writable ? '1' : '0';
     const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
-    doc.push(`"${path.slice(section.length)}":[${w},${jsonText(value)},${jsonText(type)}${when}]`);
+    // A discovery has a handful of types: most entries repeat the one before.
+    if (type !== lastType) {
+      lastType = type;
+      typeText = jsonText(type);
+    }
+    doc.push(`"${path.slice(section.length)}":[${w},${jsonText(value)},${typeText}${when}]`);
   }
   for (const [name, d] of docs) db.run(PUT, { device, section: name, namesAt, valuesAt, doc: `{${d.join(',')}}` });
 }
@@ -168,8 +174,8 @@ export function exactSectionParameters(db: Db, devices: readonly string[], paths
   // One statement per device and section: a join over the paths' sections scanned the table.
   const bySection = new Map<string, string[]>();
   for (const path of paths) {
-    if (!sectionable(path)) continue;
-    const section = sectionOf(path)!;
+    const section = sectionFor(path);
+    if (section === null) continue;
     const list = bySection.get(section);
     if (list === undefined) bySection.set(section, [path]);
     else list.push(path);

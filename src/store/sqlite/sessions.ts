@@ -7,7 +7,7 @@
  */
 import { SOFTWARE_VERSION_PATHS } from '../campaign-rows.js';
 import { planCommit, releaseOps, type HistoryLimits, type SectionRules } from '../session-writes.js';
-import { sectionable } from '../tree.js';
+import { sectionFor } from '../tree.js';
 import type { SessionCommit, SessionOpenInput, SessionOpenResult } from '../types.js';
 import { applyWrites } from './apply.js';
 import { getDeviceCredentials } from './credentials.js';
@@ -69,7 +69,7 @@ export function commitSession(db: Db, c: SessionCommit, limits: HistoryLimits, t
 /** Searchable paths (their partial indexes) and the campaigns' software version stay rows. */
 function sectionRules(db: Db): SectionRules {
   const searchable = searchableSet(db);
-  return { allows: (path) => sectionable(path) && !searchable.has(path) && !SOFTWARE_VERSIONS.has(path) };
+  return { sectionOf: (path) => (searchable.has(path) || SOFTWARE_VERSIONS.has(path) ? null : sectionFor(path)) };
 }
 
 const SOFTWARE_VERSIONS: ReadonlySet<string> = new Set(SOFTWARE_VERSION_PATHS);
