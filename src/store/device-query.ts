@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isSecretPath } from '../secrets/rules.js';
-import { prefixUpperBound, sectionable, sectionOf } from './tree.js';
+import { prefixUpperBound, sectionFor } from './tree.js';
 import type { DeviceFilter, DeviceQuery, DeviceSortKey, DeviceTextField, DeviceTimeField } from './types.js';
 
 export const TEXT_COLUMNS: Readonly<Record<DeviceTextField, string>> = {
@@ -220,8 +220,9 @@ class Compiler {
   #parameter(f: Extract<DeviceFilter, { field: 'parameter' }>): string {
     const indexed = this.#searchable.has(f.path);
     // Searchable paths are never in sections (the planner keeps them rows); others may be.
-    const sections = !indexed && sectionable(f.path) ? this.#d.sections : undefined;
-    const section = (): string => this.bind(sectionOf(f.path)!, 'text');
+    const held = indexed ? null : sectionFor(f.path);
+    const sections = held === null ? undefined : this.#d.sections;
+    const section = (): string => this.bind(held!, 'text');
     if (!('value' in f)) {
       const not = f.op === 'notExists' ? 'NOT ' : '';
       if (indexed) return `d.id ${not}IN (SELECT device_id FROM parameters WHERE path = ${sqlLiteral(f.path)})`;
@@ -246,8 +247,9 @@ class Compiler {
     if (typeof key === 'object') {
       const path = key.parameter;
       const row = `(SELECT value FROM parameters p WHERE p.device_id = d.id AND p.path = ${this.bind(path, 'text')})`;
-      const sections = !this.#searchable.has(path) && sectionable(path) ? this.#d.sections : undefined;
-      const held = sections === undefined ? '' : `, ${sections.value(this.bind(sectionOf(path)!, 'text'), this.bind(path, 'text'))}`;
+      const section = this.#searchable.has(path) ? null : sectionFor(path);
+      const sections = section === null ? undefined : this.#d.sections;
+      const held = sections === undefined ? '' : `, ${sections.value(this.bind(section!, 'text'), this.bind(path, 'text'))}`;
       return { expr: `coalesce(${row}${held}, '')`, numeric: false };
     }
     if (key in TIME_COLUMNS) {

@@ -81,19 +81,14 @@ function isDigits(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/**
- * Whether a path may go in a section: it has one, and a JSON path can name it as a quoted key
- * (`$."<path>"` has no escapes: a hostile CPE's name with a quote, a backslash or a control
- * character stays a row).
- */
-export function sectionable(path: string): boolean {
-  return sectionFor(path) !== null;
-}
-
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNQUOTABLE = /["\\\u0000-\u001f]/;
 
-/** The section a path may be kept in (`sectionable`), or null. */
+/**
+ * The section a path may go in, or null: it has none, or a JSON path cannot name it as a quoted
+ * key (`$."<path>"` has no escapes: a hostile CPE's name with a quote, a backslash or a control
+ * character stays a row).
+ */
 export function sectionFor(path: string): string | null {
   const section = sectionOf(path);
   return section === null || UNQUOTABLE.test(path) ? null : section;

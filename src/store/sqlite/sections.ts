@@ -40,8 +40,8 @@ interface SectionRow {
 
 /**
  * SQL for the JSON path of a section entry, and of its value, whose parameter path and section
- * are the SQL expressions `path` and `section` (a quoted key: `sectionable` paths need no
- * escaping inside it).
+ * are the SQL expressions `path` and `section` (a quoted key: paths `sectionFor` gives a
+ * section need no escaping inside it).
  */
 const entryKey = (section: string, path: string): string => `substr(${path}, length(${section}) + 1)`;
 export const entryJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"'`;
@@ -82,7 +82,7 @@ export function dropSections(db: Db, device: string): void {
 export function writeSections(db: Db, device: string, namesAt: number, valuesAt: number | null, items: readonly SectionItem[]): void {
   // The JSON text is written entry by entry: JSON.stringify of an object of thousands of keys
   // (a dictionary to V8) cost more than the rest of the write (bench/store-discovery.ts), and
-  // most strings need no escaping (paths in a section never do: `sectionable`).
+  // most strings need no escaping (paths in a section never do: `sectionFor`).
   const docs = new Map<string, string[]>();
   let section = '';
   let doc: string[] = [];
