@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CpeMessageRecord, ParameterOp, SessionCommit } from '../../src/store/types.js';
 import { planCommit, planParameterOps, releaseOps } from '../../src/store/session-writes.js';
 import { TRANSFER_TASK_TYPES } from '../../src/store/rules.js';
+import { sectionFor } from '../../src/store/tree.js';
 
 const T0 = 1_700_000_000_000;
 const LIMITS = { sessionsPerDevice: 7, cpeMessagesPerDevice: 3 };
@@ -162,6 +163,50 @@ describe('planCommit', () => {
         },
       ),
       { seed: 20261204, numRuns: 800 },
+    );
+  });
+
+  it('after a clear, each listed node and unlisted ancestor goes in the section its own path gives it (hostile names, rows kept), the rest stay rows', () => {
+    // Paths in every shape the section rule tells apart: the root's own leaves, two levels,
+    // instances at the fourth, deeper leaves, names a JSON path cannot quote (in the leaf or in a
+    // parent), secrets the clear keeps and a path that must stay a row; listed in any order, with
+    // parents left out.
+    const pathArb = fc.constantFrom(
+      'D.', 'D.r', 'D.W.', 'D.W.n', 'D.W.m', 'D.W.S.', 'D.W.S.1.', 'D.W.S.1.a', 'D.W.S.1.b', 'D.W.S.1.Password', 'D.W.S.2.a',
+      'D.W.S.x.a', 'D.W.S.1.T.1.z', 'D.W.S.1.T.1.y', 'D.W.q"', 'D.W.p', 'D.Q"x.a', 'D.Q"x.b', 'D.W.S.1.c\\d', 'D.I.1.v', 'D.I.1.w', 'D.W.Searched',
+    );
+    const staysRow = new Set(['D.W.Searched']);
+    fc.assert(
+      fc.property(fc.array(pathArb, { maxLength: 24 }), (listing) => {
+        const ops: ParameterOp[] = [{ op: 'clearTree' }, { op: 'setNames', at: 1, root: 'D.', nextLevel: false, params: listing.map((name) => ({ name, writable: true })) }];
+        const steps = planParameterOps(ops, { sectionOf: (path) => (staysRow.has(path) ? null : sectionFor(path)) });
+        const inSections = new Map<string, string>();
+        for (const step of steps) if (step.k === 'sections') for (const item of step.items) inSections.set(item.name, item.section);
+        const rows = new Set<string>();
+        for (const step of steps) {
+          if (step.k === 'names') for (const [name] of step.items) rows.add(name);
+          if (step.k === 'ensure') for (const name of step.items) rows.add(name);
+        }
+        // The reference: every listed path and every ancestor of one under the root, judged alone.
+        const nodes = new Set(listing);
+        for (const name of listing) {
+          const parts = name.split('.');
+          for (let i = parts.length - (name.endsWith('.') ? 2 : 1); i > 0; i--) nodes.add(`${parts.slice(0, i).join('.')}.`);
+        }
+        for (const node of nodes) {
+          const kept = /(password|passphrase|key|psk|secret|pin)$/i.test(node);
+          const section = kept || staysRow.has(node) ? null : sectionFor(node);
+          if (section === null) {
+            expect(rows.has(node), node).toBe(true);
+            expect(inSections.has(node), node).toBe(false);
+          } else {
+            expect(inSections.get(node), node).toBe(section);
+            expect(rows.has(node), node).toBe(false);
+          }
+        }
+        expect(new Set([...rows, ...inSections.keys()])).toEqual(nodes);
+      }),
+      { seed: 20261205, numRuns: 1500 },
     );
   });
 
