@@ -60,6 +60,9 @@ function tree(wifi: string): { names: ParameterInfo[]; values: ParameterValue[] 
     ['Device.DeviceInfo.ModelName', 'RG-1', 'xsd:string'],
     ['Device.DeviceInfo.SoftwareVersion', '1.0', 'xsd:string'],
     ['Device.DeviceInfo.UpTime', '42', 'xsd:unsignedInt'],
+    // Types outside the standard's, and none.
+    ['Device.DeviceInfo.Load', '0.5', 'xsd:double'],
+    ['Device.DeviceInfo.Note', 'n', ''],
     ['Device.ManagementServer.ConnectionRequestURL', 'http://10.0.0.1:7547/', 'xsd:string'],
     ['Device.ManagementServer.ConnectionRequestPassword', '', 'xsd:string'],
     ['Device.WiFi.SSID.1.SSID', wifi, 'xsd:string'],
@@ -273,6 +276,28 @@ describe('tree sections read as rows do', () => {
     expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['Device.WiFi.SSID.1.', 'Device.WiFi.SSID.1.SSID']));
     sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
     expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['', 'SSID']));
+    await sameReads();
+  });
+
+  it('entries leave out what they can (an unread node is [writable], a string value [writable, value], a standard type its code); entries written in full read the same', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    const doc = (section: string): Record<string, unknown[]> =>
+      JSON.parse((raw.prepare('SELECT doc FROM tree_sections WHERE device_id = ? AND section = ?').get(D, section) as { doc: string }).doc) as Record<string, unknown[]>;
+    expect(doc('Device.WiFi.SSID.1.')).toMatchObject({ '': [1], SSID: [1, 'home'], Enable: [1, 'true', 3] });
+    expect(doc('Device.Hosts.')).toMatchObject({ HostNumberOfEntries: [1, '2', 2] });
+    expect(doc('Device.DeviceInfo.')).toMatchObject({ Load: [0, '0.5', 'xsd:double'], Note: [0, 'n', ''] });
+    await sections.close();
+    // Every entry as a release before the short forms wrote it: [writable, value, type(, valueAt)].
+    const old = new Database(join(dir, 'sections', DATABASE_FILE));
+    old.exec(`UPDATE tree_sections SET doc = (SELECT json_group_object(j.key, CASE json_array_length(j.value)
+        WHEN 1 THEN json_array(json_extract(j.value, '$[0]'), NULL, NULL)
+        WHEN 2 THEN json_array(json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), 'xsd:string')
+        ELSE json_set(j.value, '$[2]', CASE json_extract(j.value, '$[2]') WHEN 2 THEN 'xsd:unsignedInt' WHEN 3 THEN 'xsd:boolean' ELSE json_extract(j.value, '$[2]') END) END)
+      FROM json_each(tree_sections.doc) AS j)`);
+    old.close();
+    expect(doc('Device.WiFi.SSID.1.')).toMatchObject({ '': [1, null, null], SSID: [1, 'home', 'xsd:string'], Enable: [1, 'true', 'xsd:boolean'] });
+    sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
     await sameReads();
   });
 

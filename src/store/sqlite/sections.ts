@@ -20,7 +20,10 @@
  * itself: the section's prefix is not repeated in every key, a third less text to write and
  * parse); writable 1/0/null, value and type null for a node that was listed but not read;
  * valueAt only where it differs from the section's `values_at`. `names_at` is the listing's
- * time, shared by every entry.
+ * time, shared by every entry. What an entry can leave out it does: `[writable]` for a node
+ * listed but not read, `[writable, value]` for a value of type xsd:string, and the other
+ * standard types as their number in TYPE_CODES (a quarter less text per discovery to build,
+ * write and parse). Entries written in full (before this) read the same.
  */
 import type { SectionItem } from '../session-writes.js';
 import { sectionFor, sectionOf } from '../tree.js';
@@ -28,7 +31,17 @@ import type { StoredParameter } from '../types.js';
 import { bool, json, type Db } from './db.js';
 import { RowsInsert } from './rows-insert.js';
 
-type Entry = [writable: number | null, value: string | null, type: string | null, valueAt?: number];
+type Entry = [writable: number | null, value?: string | null, type?: string | number | null, valueAt?: number];
+
+/** The type an entry of two leaves out. */
+const DEFAULT_TYPE = 'xsd:string';
+
+/**
+ * The TR-069 types (A.2.1) an entry writes as their position here. Stored in documents: never
+ * reorder, only append.
+ */
+const TYPE_CODES: readonly string[] = ['xsd:string', 'xsd:int', 'xsd:unsignedInt', 'xsd:boolean', 'xsd:dateTime', 'xsd:base64', 'xsd:long', 'xsd:unsignedLong', 'xsd:hexBinary'];
+const CODE_OF: ReadonlyMap<string, number> = new Map(TYPE_CODES.map((t, i) => [t, i]));
 
 interface SectionRow {
   device_id: string;
@@ -108,13 +121,20 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
     for (let k = 0; k < indices.length; k++) {
       const { name: path, writable, value, type, valueAt: at } = items[indices[k]!]!;
       const w = writable === null ? 'null' : writable ? '1' : '0';
-      const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
-      // A discovery has a handful of types: most entries repeat the one before.
-      if (type !== lastType) {
-        lastType = type;
-        typeText = jsonText(type);
+      let tail: string;
+      if (value === null && type === null) tail = '';
+      else if (type === DEFAULT_TYPE && (value === null || at === null || at === valuesAt)) tail = `,${jsonText(value)}`;
+      else {
+        const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
+        // A discovery has a handful of types: most entries repeat the one before.
+        if (type !== lastType) {
+          lastType = type;
+          const code = type === null ? undefined : CODE_OF.get(type);
+          typeText = code === undefined ? jsonText(type) : String(code);
+        }
+        tail = `,${jsonText(value)},${typeText}${when}`;
       }
-      text += `${k === 0 ? '' : ','}"${path.slice(cut)}":[${w},${jsonText(value)},${typeText}${when}]`;
+      text += `${k === 0 ? '' : ','}"${path.slice(cut)}":[${w}${tail}]`;
     }
     db.run(PUT, { device, section: name, namesAt, valuesAt, doc: `${text}}` });
   }
@@ -203,16 +223,20 @@ export function exactSectionParameters(db: Db, devices: readonly string[], paths
   return out;
 }
 
+function typeOf(t: string | number | null | undefined): string | null {
+  return typeof t === 'number' ? (TYPE_CODES[t] ?? null) : (t ?? null);
+}
+
 function toParameter(path: string, e: Entry, namesAt: number, valuesAt: number | null): StoredParameter {
   return {
     path,
     object: path.endsWith('.'),
-    value: e[1],
-    type: e[2],
+    value: e[1] ?? null,
+    type: e.length === 2 ? DEFAULT_TYPE : typeOf(e[2]),
     writable: e[0] === null ? null : e[0] !== 0,
     notification: null,
     accessList: null,
-    valueAt: e[1] === null ? null : (e[3] ?? valuesAt),
+    valueAt: (e[1] ?? null) === null ? null : (e[3] ?? valuesAt),
     namesAt,
     attributesAt: null,
   };
