@@ -52,23 +52,28 @@ import type { ComplianceFault, ComplianceState, CpeMessageRecord, CredentialSet,
 const CLEAR_KEEPS: readonly string[] = [...SECRET_SUFFIXES, 'PIN'];
 
 /**
- * A section entry (sqlite/sections.ts): a node, writable (null for an ancestor made without a
- * listing of its own), its value and type when read (else null), and when it was read. Each
- * path comes once in a step.
+ * A discovery's nodes kept in sections (sqlite/sections.ts), as columns: the entries at the
+ * positions `order` lists (listing order; each path once). Columns rather than an object per
+ * node: a commit's plan is alive while it is written, and a collection in the middle of it
+ * promoted every node's object (storm: as many bytes per bootstrap as the answers themselves).
  */
-export interface SectionItem {
-  readonly name: string;
-  /** The section it goes in (SectionRules.sectionOf). */
-  readonly section: string;
-  readonly writable: boolean | null;
-  readonly value: string | null;
-  readonly type: string | null;
-  readonly valueAt: number | null;
+export interface SectionEntries {
+  readonly order: readonly number[];
+  readonly name: readonly string[];
+  /** The section it goes in (SectionRules.sectionOf), for the positions in `order`. */
+  readonly section: readonly (string | null)[];
+  /** 1, 0, or -1 for an ancestor made without a listing of its own. */
+  readonly writable: readonly number[];
+  /** Value and type when read, else null. */
+  readonly value: readonly (string | null)[];
+  readonly type: readonly (string | null)[];
+  /** When it was read; NaN when not. */
+  readonly valueAt: readonly number[];
 }
 
 export type ParameterStep =
   | { k: 'clear'; keep: readonly string[]; except: readonly string[] }
-  | { k: 'sections'; namesAt: number; valuesAt: number | null; items: SectionItem[] }
+  | { k: 'sections'; namesAt: number; valuesAt: number | null; entries: SectionEntries }
   | { k: 'values'; at: number; touch: boolean; items: [string, string, string][] }
   | { k: 'names'; at: number; items: [string, boolean][] }
   | { k: 'nodes'; at: number; valuesAt: number; touch: boolean; items: [string, boolean, string, string][] }
@@ -243,40 +248,58 @@ function planNames(
   sinceClear: ReadonlySet<string> | null,
   sections: SectionRules | null,
 ): void {
-  // One map entry per listed node carries everything the plan needs to know about it, so a
-  // 6,000-node discovery costs about one hash lookup per node and per read value (this plan
-  // was a quarter of the store's CPU per bootstrap with a map or set per question).
-  // Map.set keeps a key's first position and its last value: lastByName's order and winner.
-  const listed = new Map<string, Listed>();
-  // The entries in listing order too: a read of the listed root answers in that order.
-  const order: Listed[] = [];
+  // Every listed node is a position in columns, found by one hash lookup per node and per read
+  // value (this plan was a quarter of the store's CPU per bootstrap with a map or set per
+  // question). Columns, not an object per node: see SectionEntries.
+  // Map.set keeps a key's first position: lastByName's order; the last listing's writable wins.
+  const position = new Map<string, number>();
+  const name: string[] = [];
+  const writable: number[] = [];
+  const section: (string | null)[] = [];
+  const kept: boolean[] = [];
+  // Which read answered the node last (-1: none), and for a row its place in that read's nodes.
+  const readBy: number[] = [];
+  const slot: number[] = [];
+  const value: (string | null)[] = [];
+  const type: (string | null)[] = [];
+  const valueAt: number[] = [];
   // After a clear, a whole-subtree listing: what the clear may have kept and what this commit
   // wrote before stay rows (`kept`, the prune's keep list); the rest may go in sections.
   const afterClear = sinceClear !== null && !op.nextLevel;
   const inSections = afterClear && sections !== null;
   const keeps = (path: string): boolean => sinceClear!.has(path) || clearMayKeep(path);
   for (const p of op.params) {
-    const e = listed.get(p.name);
-    if (e === undefined) {
-      const kept = afterClear && keeps(p.name);
-      const section = inSections && !kept ? sections.sectionOf(p.name) : null;
-      const entry: Listed = { name: p.name, section, at: order.length, writable: p.writable, read: -1, slot: 0, kept, value: null, type: null, valueAt: null };
-      listed.set(p.name, entry);
-      order.push(entry);
-    } else e.writable = p.writable;
+    const at = position.get(p.name);
+    if (at !== undefined) {
+      writable[at] = p.writable ? 1 : 0;
+      continue;
+    }
+    const keep = afterClear && keeps(p.name);
+    position.set(p.name, name.length);
+    name.push(p.name);
+    writable.push(p.writable ? 1 : 0);
+    kept.push(keep);
+    section.push(inSections && !keep ? sections.sectionOf(p.name) : null);
+    readBy.push(-1);
+    slot.push(0);
+    value.push(null);
+    type.push(null);
+    valueAt.push(NaN);
   }
+  const listed = name.length;
   const ancestors = new Set<string>();
   // Up from each node until an ancestor that is listed or already found: those above it are
   // settled by that one, so a 6,000-node answer costs one pass, not one per level per node.
   // Answers come in tree order, so most nodes share the parent of the one before: that
   // parent is recognised by comparing prefixes, without cutting and hashing it again.
   let settled = '';
-  for (const name of listed.keys()) {
-    const end = parentEnd(name);
+  for (let i = 0; i < listed; i++) {
+    const path = name[i]!;
+    const end = parentEnd(path);
     if (end < 0) continue;
-    if (end === settled.length && name.startsWith(settled)) continue;
-    const parent = name.slice(0, end);
-    for (let a: string | null = parent; a !== null && !listed.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
+    if (end === settled.length && path.startsWith(settled)) continue;
+    const parent = path.slice(0, end);
+    for (let a: string | null = parent; a !== null && !position.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
     settled = parent;
   }
 
@@ -289,9 +312,9 @@ function planNames(
     let keep: string[];
     if (afterClear) {
       keep = [];
-      for (const e of order) if (e.kept) keep.push(e.name);
+      for (let i = 0; i < listed; i++) if (kept[i]) keep.push(name[i]!);
       for (const path of ancestors) if (keeps(path)) keep.push(path);
-    } else keep = [...listed.keys(), ...ancestors];
+    } else keep = [...name, ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
   }
   // A listed row that a following read also answers is written once, with both (nodes);
@@ -307,42 +330,48 @@ function planNames(
     // then answers only where the order breaks, and puts the cursor back in step).
     let next = 0;
     for (const p of read.params) {
-      while (next < order.length && order[next]!.name.endsWith('.')) next++;
-      const guess = order[next];
-      const e = guess !== undefined && guess.name === p.name ? guess : listed.get(p.name);
-      if (e !== undefined) next = e.at + 1;
-      if (e === undefined) unlisted.set(p.name, [p.name, p.value, p.type]);
-      else if (e.section !== null) {
-        // Kept on the entry itself: the last read wins, as the upserts would leave it — its
-        // time too, unless it read the same value and type without `touch` (then the first
-        // read's time stays, as the values upsert keeps value_at).
-        if (e.read < 0 || read.touch || e.value !== p.value || e.type !== p.type) e.valueAt = read.at;
-        e.read = r;
-        e.value = p.value;
-        e.type = p.type;
-      } else if (e.read === r) nodes[e.slot] = [p.name, e.writable, p.value, p.type];
+      while (next < listed && name[next]!.endsWith('.')) next++;
+      const i = next < listed && name[next] === p.name ? next : position.get(p.name);
+      if (i === undefined) {
+        unlisted.set(p.name, [p.name, p.value, p.type]);
+        continue;
+      }
+      next = i + 1;
+      if (section[i] !== null) {
+        // Kept in the columns: the last read wins, as the upserts would leave it — its time
+        // too, unless it read the same value and type without `touch` (then the first read's
+        // time stays, as the values upsert keeps value_at).
+        if (readBy[i]! < 0 || read.touch || value[i] !== p.value || type[i] !== p.type) valueAt[i] = read.at;
+        readBy[i] = r;
+        value[i] = p.value;
+        type[i] = p.type;
+      } else if (readBy[i] === r) nodes[slot[i]!] = [p.name, writable[i] === 1, p.value, p.type];
       else {
-        e.read = r;
-        e.slot = nodes.length;
-        nodes.push([p.name, e.writable, p.value, p.type]);
+        readBy[i] = r;
+        slot[i] = nodes.length;
+        nodes.push([p.name, writable[i] === 1, p.value, p.type]);
       }
     }
     merged.push({ read, nodes, values: [...unlisted.values()] });
   }
   const names: [string, boolean][] = [];
-  // The entries held in sections are the step's items as they are (no copy per node).
-  const items: SectionItem[] = [];
-  for (const e of order) {
-    // An entry with a section is a SectionItem (its section set, as the type cannot say).
-    if (e.section !== null) items.push(e as SectionItem);
-    else if (e.read < 0) names.push([e.name, e.writable]);
+  const inSection: number[] = [];
+  for (let i = 0; i < listed; i++) {
+    if (section[i] !== null) inSection.push(i);
+    else if (readBy[i]! < 0) names.push([name[i]!, writable[i] === 1]);
   }
   let objects = [...ancestors];
   if (inSections) {
     objects = objects.filter((path) => {
-      const section = keeps(path) ? null : sections.sectionOf(path);
-      if (section === null) return true;
-      items.push({ name: path, section, writable: null, value: null, type: null, valueAt: null });
+      const s = keeps(path) ? null : sections.sectionOf(path);
+      if (s === null) return true;
+      inSection.push(name.length);
+      name.push(path);
+      section.push(s);
+      writable.push(-1);
+      value.push(null);
+      type.push(null);
+      valueAt.push(NaN);
       return false;
     });
   }
@@ -354,7 +383,9 @@ function planNames(
   }
   // Last: the rows above never reach into a section this commit writes (apply.ts turns a
   // section touched by a later write back into rows).
-  if (items.length > 0) steps.push({ k: 'sections', namesAt: op.at, valuesAt: reads[0]?.at ?? null, items });
+  if (inSection.length > 0) {
+    steps.push({ k: 'sections', namesAt: op.at, valuesAt: reads[0]?.at ?? null, entries: { order: inSection, name, section, writable, value, type, valueAt } });
+  }
 }
 
 /**
@@ -378,7 +409,7 @@ function writtenSinceClear(steps: readonly ParameterStep[]): Set<string> | null 
         for (const path of step.items) written.add(path);
         break;
       case 'sections':
-        for (const item of step.items) written.add(item.name);
+        for (const i of step.entries.order) written.add(step.entries.name[i]!);
         break;
       case 'add':
         written.add(step.path);
@@ -425,20 +456,6 @@ function endsWithIgnoringCase(s: string, lower: string): boolean {
  * that valued it; after a clear, whether it stays a row (`kept`) or goes in a section (`section`
  * set, with the value, type and time of its last read: the entry is then the section item itself).
  */
-interface Listed {
-  name: string;
-  section: string | null;
-  /** Its position in the listing. */
-  at: number;
-  writable: boolean;
-  read: number;
-  slot: number;
-  kept: boolean;
-  value: string | null;
-  type: string | null;
-  valueAt: number | null;
-}
-
 /** The length of a path's parent prefix ("A.B.c" → 4, "A.B." → 2), or -1 when it has none. */
 function parentEnd(path: string): number {
   const dot = path.lastIndexOf('.', path.endsWith('.') ? path.length - 2 : path.length - 1);

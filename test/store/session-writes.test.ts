@@ -181,14 +181,14 @@ describe('planCommit', () => {
         const ops: ParameterOp[] = [{ op: 'clearTree' }, { op: 'setNames', at: 1, root: 'D.', nextLevel: false, params: listing.map((name) => ({ name, writable: true })) }];
         const steps = planParameterOps(ops, { sectionOf: (path) => (staysRow.has(path) ? null : sectionFor(path)) });
         const inSections = new Map<string, string>();
-        for (const step of steps) if (step.k === 'sections') for (const item of step.items) inSections.set(item.name, item.section);
+        for (const step of steps) if (step.k === 'sections') for (const i of step.entries.order) inSections.set(step.entries.name[i]!, step.entries.section[i]!);
         const rows = new Set<string>();
         for (const step of steps) {
           if (step.k === 'names') for (const [name] of step.items) rows.add(name);
           if (step.k === 'ensure') for (const name of step.items) rows.add(name);
         }
         // The reference: every listed path and every ancestor of one under the root, judged alone.
-        const nodes = new Set(listing);
+        const nodes = new Set<string>(listing);
         for (const name of listing) {
           const parts = name.split('.');
           for (let i = parts.length - (name.endsWith('.') ? 2 : 1); i > 0; i--) nodes.add(`${parts.slice(0, i).join('.')}.`);

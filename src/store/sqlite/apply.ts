@@ -6,7 +6,7 @@
  * de-duplicated lists (last item wins) and worked out ranges and ancestors; here each op is
  * fixed SQL.
  */
-import type { WriteOp } from '../session-writes.js';
+import type { SectionEntries, WriteOp } from '../session-writes.js';
 import { bool, json, type Db } from './db.js';
 import { RowsInsert } from './rows-insert.js';
 import { sectionOf } from '../tree.js';
@@ -218,8 +218,8 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         // After a clear there are none. A second listing in the same commit that reaches a
         // section of the first turns it into rows through its ancestors' rows already; this
         // keeps a section from being replaced whatever the listing.
-        touch(itemNames(op.items));
-        writeSections(db, device, op.namesAt, op.valuesAt, op.items);
+        touch(entryNames(op.entries));
+        writeSections(db, device, op.namesAt, op.valuesAt, op.entries);
         sections = true;
         break;
       case 'values': {
@@ -380,8 +380,8 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
   }
 }
 
-function* itemNames(items: readonly { name: string }[]): Iterable<string> {
-  for (const item of items) yield item.name;
+function* entryNames(entries: SectionEntries): Iterable<string> {
+  for (const i of entries.order) yield entries.name[i]!;
 }
 
 /** The paths of an op's items (each item's first element). */

@@ -25,7 +25,7 @@
  * standard types as their number in TYPE_CODES (a quarter less text per discovery to build,
  * write and parse). Entries written in full (before this) read the same.
  */
-import type { SectionItem } from '../session-writes.js';
+import type { SectionEntries } from '../session-writes.js';
 import { sectionFor, sectionOf } from '../tree.js';
 import type { StoredParameter } from '../types.js';
 import { bool, json, type Db } from './db.js';
@@ -92,7 +92,7 @@ export function dropSections(db: Db, device: string): void {
  * Write a discovery's section entries. A section of the same name must not exist (apply.ts
  * turns one back into rows first: a second listing in the commit that reached it).
  */
-export function writeSections(db: Db, device: string, namesAt: number, valuesAt: number | null, items: readonly SectionItem[]): void {
+export function writeSections(db: Db, device: string, namesAt: number, valuesAt: number | null, entries: SectionEntries): void {
   // Each section's entries first (entries come in tree order: most share the section of the one
   // before), then each document written as soon as its text is made: the text of one section at
   // a time is alive, not the whole tree's (storm: 4–6 % more bootstraps per second than keeping
@@ -100,8 +100,8 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
   const groups = new Map<string, number[]>();
   let section: string | null = null;
   let group: number[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const of = items[i]!.section;
+  for (const i of entries.order) {
+    const of = entries.section[i]!;
     if (of !== section) {
       section = of;
       const g = groups.get(of);
@@ -119,8 +119,14 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
     const cut = name.length;
     let text = '{';
     for (let k = 0; k < indices.length; k++) {
-      const { name: path, writable, value, type, valueAt: at } = items[indices[k]!]!;
-      const w = writable === null ? 'null' : writable ? '1' : '0';
+      const i = indices[k]!;
+      const path = entries.name[i]!;
+      const writable = entries.writable[i]!;
+      const value = entries.value[i]!;
+      const type = entries.type[i]!;
+      const read = entries.valueAt[i]!;
+      const at = Number.isNaN(read) ? null : read;
+      const w = writable < 0 ? 'null' : writable === 1 ? '1' : '0';
       let tail: string;
       if (value === null && type === null) tail = '';
       else if (type === DEFAULT_TYPE && (value === null || at === null || at === valuesAt)) tail = `,${jsonText(value)}`;
