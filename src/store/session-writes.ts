@@ -451,11 +451,6 @@ function endsWithIgnoringCase(s: string, lower: string): boolean {
   return true;
 }
 
-/**
- * What planNames knows of a listed node: writable, and the last read (index) and item slot
- * that valued it; after a clear, whether it stays a row (`kept`) or goes in a section (`section`
- * set, with the value, type and time of its last read: the entry is then the section item itself).
- */
 /** The length of a path's parent prefix ("A.B.c" → 4, "A.B." → 2), or -1 when it has none. */
 function parentEnd(path: string): number {
   const dot = path.lastIndexOf('.', path.endsWith('.') ? path.length - 2 : path.length - 1);

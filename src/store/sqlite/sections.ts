@@ -127,11 +127,11 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
       const read = entries.valueAt[i]!;
       const at = Number.isNaN(read) ? null : read;
       const w = writable < 0 ? 'null' : writable === 1 ? '1' : '0';
+      const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
       let tail: string;
       if (value === null && type === null) tail = '';
-      else if (type === DEFAULT_TYPE && (value === null || at === null || at === valuesAt)) tail = `,${jsonText(value)}`;
+      else if (type === DEFAULT_TYPE && when === '') tail = `,${jsonText(value)}`;
       else {
-        const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
         // A discovery has a handful of types: most entries repeat the one before.
         if (type !== lastType) {
           lastType = type;
@@ -229,20 +229,22 @@ export function exactSectionParameters(db: Db, devices: readonly string[], paths
   return out;
 }
 
+/** An entry's type as written in full, as a code, or left out (null: listed but not read). */
 function typeOf(t: string | number | null | undefined): string | null {
   return typeof t === 'number' ? (TYPE_CODES[t] ?? null) : (t ?? null);
 }
 
 function toParameter(path: string, e: Entry, namesAt: number, valuesAt: number | null): StoredParameter {
+  const value = e[1] ?? null;
   return {
     path,
     object: path.endsWith('.'),
-    value: e[1] ?? null,
+    value,
     type: e.length === 2 ? DEFAULT_TYPE : typeOf(e[2]),
     writable: e[0] === null ? null : e[0] !== 0,
     notification: null,
     accessList: null,
-    valueAt: (e[1] ?? null) === null ? null : (e[3] ?? valuesAt),
+    valueAt: value === null ? null : (e[3] ?? valuesAt),
     namesAt,
     attributesAt: null,
   };
