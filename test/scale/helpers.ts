@@ -283,10 +283,15 @@ export async function apiUrlOf(s: ServeProcess): Promise<string> {
 
 export { openEventStream, type SseEvent } from '../helpers/sse.js';
 
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
+/**
+ * Polls `check` until it holds or `ms` pass. `what` may be a function, asked only at the
+ * timeout, so the error can say what the state was then. The deadline is on the monotonic
+ * clock: a wall-clock step (NTP, a resumed VM) must not fail a wait that has not lasted `ms`.
+ */
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what: string | (() => string) = 'condition'): Promise<void> {
+  const deadline = performance.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await sleep(50);
   }
 }

@@ -45,7 +45,16 @@ describe('GET /metrics with --workers', () => {
     // worker still busy starting may get none for a while (seen in CI: every session on one).
     // The test's premise is sessions on both, so the fleet runs until both have served some.
     const out = serve;
-    await until(() => pidsOfSessions(out.output()).size === 2 && run.reports.length >= 31, 80_000, 'sessions served by both workers');
+    // On a timeout, say what was seen: which workers served sessions, how the CPEs' sessions
+    // ended, and what serve warned about (a worker that failed to start, a busy database).
+    const seen = (): string => {
+      const text = out.output();
+      const byPid = [...pidsOfSessions(text)].map((pid) => `${pid}: ${[...text.matchAll(new RegExp(`"pid":${pid}[^\\n]*"msg":"session started"`, 'g'))].length}`);
+      const failed = run.reports.filter((r) => !r.ok);
+      const warnings = text.split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-5);
+      return `sessions served by both workers (sessions started per worker pid: ${byPid.join(', ') || 'none'}; CPE sessions ended: ${run.reports.length}, failed: ${failed.length}${failed.length > 0 ? `, last error: ${failed[failed.length - 1]!.error ?? '?'}` : ''}; serve's last warnings: ${warnings.join(' | ') || 'none'})`;
+    };
+    await until(() => pidsOfSessions(out.output()).size === 2 && run.reports.length >= 31, 80_000, seen);
     run.fleet.requestStop();
     const summary = await run.done;
     expect(summary.failures).toBe(0);
