@@ -14,7 +14,7 @@ import { buildEnvelope } from '../../src/cwmp/codec.js';
 import type { Inform } from '../../src/cwmp/types.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import { claimPgShared, createTestDatabase, describePg, sql, type TestDatabase } from '../store/pg-helpers.js';
-import { apiUrlOf, ensureBuilt, MODEL, openEventStream, runFleet, sleep, startServe, until, type ServeProcess } from './helpers.js';
+import { apiUrlOf, ensureBuilt, MODEL, openEventStream, runFleet, sessionsByPid, sleep, startServe, until, type ServeProcess } from './helpers.js';
 
 /** A webhook endpoint: the device of every delivery it got. */
 async function startWebhookReceiver(): Promise<{ url: string; received: string[]; close: () => Promise<void> }> {
@@ -58,9 +58,6 @@ function post(url: string, body: string, headers: Record<string, string> = {}) {
     req.end(body);
   });
 }
-
-const pidsOfSessions = (output: string): Set<number> =>
-  new Set([...output.matchAll(/"pid":(\d+)[^\n]*"msg":"session started"/g)].map((m) => Number(m[1])));
 
 describeWithPg('flotilla serve --workers on PostgreSQL', () => {
   let db: TestDatabase;
@@ -107,15 +104,15 @@ describeWithPg('flotilla serve --workers on PostgreSQL', () => {
       drainMs: 5_000,
     });
     const ok = () => run.reports.filter((r) => r.ok);
-    await until(() => ok().length >= 20 && pidsOfSessions(s.output()).size >= 2, 60_000, 'sessions on both workers');
+    await until(() => ok().length >= 20 && sessionsByPid(s.output()).size >= 2, 60_000, 'sessions on both workers');
     // Kill one worker: the primary starts another; sessions go on.
-    const [firstPid] = [...pidsOfSessions(s.output())];
+    const [firstPid] = [...sessionsByPid(s.output()).keys()];
     expect(firstPid).toBeDefined();
     process.kill(firstPid!, 'SIGKILL');
     const killedAt = Date.now();
     const afterKill = () => ok().filter((r) => r.startedAt > killedAt + 1_000).length;
     await until(
-      () => afterKill() > 10 && /worker died; starting another/.test(s.output()) && pidsOfSessions(s.output()).size >= 3,
+      () => afterKill() > 10 && /worker died; starting another/.test(s.output()) && sessionsByPid(s.output()).size >= 3,
       60_000,
       'sessions after the worker died, in its replacement too',
     );
@@ -123,7 +120,7 @@ describeWithPg('flotilla serve --workers on PostgreSQL', () => {
     await run.done;
     expect(afterKill(), 'sessions after the worker died').toBeGreaterThan(10);
     expect(s.output()).toMatch(/worker died; starting another/);
-    expect(pidsOfSessions(s.output()).size, 'sessions in at least three workers (two, then the replacement)').toBeGreaterThanOrEqual(3);
+    expect(sessionsByPid(s.output()).size, 'sessions in at least three workers (two, then the replacement)').toBeGreaterThanOrEqual(3);
 
     // SIGTERM: every worker ends its sessions and exits, then the primary.
     await s.stop();
@@ -165,7 +162,7 @@ describe('flotilla serve --workers on SQLite', () => {
     const summary = await run.done;
     expect(summary.failures).toBe(0);
     expect(summary.sessions).toBeGreaterThan(40);
-    expect(pidsOfSessions(s.output()).size).toBe(2);
+    expect(sessionsByPid(s.output()).size).toBe(2);
 
     // The stream saw every session of both workers, once; each registration was posted once.
     const informs = () => stream.events.filter((e) => e.type === 'device.inform');

@@ -283,6 +283,16 @@ export async function apiUrlOf(s: ServeProcess): Promise<string> {
 
 export { openEventStream, type SseEvent } from '../helpers/sse.js';
 
+/** Sessions started per worker pid in a `serve --workers` log (debug level), in order of first appearance. */
+export function sessionsByPid(output: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const m of output.matchAll(/"pid":(\d+)[^\n]*"msg":"session started"/g)) {
+    const pid = Number(m[1]);
+    counts.set(pid, (counts.get(pid) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /**
  * Polls `check` until it holds or `ms` pass. `what` may be a function, asked only at the
  * timeout, so the error can say what the state was then. The deadline is on the monotonic

@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, type Exposition } from '../helpers/prom-text.js';
-import { apiUrlOf, ensureBuilt, MODEL, runFleet, startServe, until, type ServeProcess } from './helpers.js';
+import { apiUrlOf, ensureBuilt, MODEL, runFleet, sessionsByPid, startServe, until, type ServeProcess } from './helpers.js';
 
 const TOKEN = 'metrics-cluster-admin-token-0123456789abcdef';
 
@@ -22,9 +22,6 @@ function scrape(base: string, token: string | null = TOKEN): Promise<{ status: n
     req.end();
   });
 }
-
-const pidsOfSessions = (output: string): Set<number> =>
-  new Set([...output.matchAll(/"pid":(\d+)[^\n]*"msg":"session started"/g)].map((m) => Number(m[1])));
 
 describe('GET /metrics with --workers', () => {
   let serve: ServeProcess | undefined;
@@ -49,12 +46,12 @@ describe('GET /metrics with --workers', () => {
     // ended, and what serve warned about (a worker that failed to start, a busy database).
     const seen = (): string => {
       const text = out.output();
-      const byPid = [...pidsOfSessions(text)].map((pid) => `${pid}: ${[...text.matchAll(new RegExp(`"pid":${pid}[^\\n]*"msg":"session started"`, 'g'))].length}`);
+      const byPid = [...sessionsByPid(text)].map(([pid, n]) => `${pid}: ${n}`);
       const failed = run.reports.filter((r) => !r.ok);
       const warnings = text.split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-5);
       return `sessions served by both workers (sessions started per worker pid: ${byPid.join(', ') || 'none'}; CPE sessions ended: ${run.reports.length}, failed: ${failed.length}${failed.length > 0 ? `, last error: ${failed[failed.length - 1]!.error ?? '?'}` : ''}; serve's last warnings: ${warnings.join(' | ') || 'none'})`;
     };
-    await until(() => pidsOfSessions(out.output()).size === 2 && run.reports.length >= 31, 80_000, seen);
+    await until(() => sessionsByPid(out.output()).size === 2 && run.reports.length >= 31, 80_000, seen);
     run.fleet.requestStop();
     const summary = await run.done;
     expect(summary.failures).toBe(0);
