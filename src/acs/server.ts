@@ -15,7 +15,7 @@ import { certificateNamesDevice, subjectCn, type CertSubject } from '../auth/cli
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { buildEnvelope, buildFault, decodeBody, parseEnvelope } from '../cwmp/codec.js';
+import { AnswerMemo, buildEnvelope, buildFault } from '../cwmp/codec.js';
 import type { Envelope, Inform } from '../cwmp/types.js';
 import { deviceIdOf } from '../store/device-id.js';
 import { EventBus, type EventSink } from '../events/bus.js';
@@ -46,7 +46,7 @@ import { claimsFor, programsFor, sessionStorePort } from './session.js';
 import { SamplingSource } from '../session/sampling-source.js';
 import type { BulkDataProgramOptions } from '../session/programs/bulkdata.js';
 import { recordSessionEnd } from './metrics.js';
-import { activeSessions, cwmpRequests } from '../metrics/registry.js';
+import { activeSessions, cwmpRequests, listingsRecalled } from '../metrics/registry.js';
 import { admitSession, fullEvenForConnectionRequests, reserveFor, retryAfterSeconds, type AdmissionLimits } from './admission.js';
 
 const COOKIE = 'flotilla_session';
@@ -174,6 +174,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const sources = new WeakMap<SessionDriver, string>();
   /** Informs admitted and not yet in byToken (authenticating, opening): counted against the cap. */
   let opening = 0;
+  /** Devices of one model list the same tree byte for byte: their GetParameterNames answers are parsed once. */
+  const answers = new AnswerMemo({ onRecall: () => listingsRecalled.inc() });
+  const parseLimits = { maxBytes: config.maxBodyBytes };
   const limits: AdmissionLimits = { maxSessions: config.maxSessions, reserve: reserveFor(config.maxSessions) };
   const inFlight = (): number => byToken.size + opening;
   /** Refusals since the last log line: a storm is one line every 10 s, not one per CPE. */
@@ -469,9 +472,9 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       touch(session);
     }
     try {
-      // Decoded as the body ends (body.ts lends the joined bytes only for that long).
+      // Decoded and parsed as the body ends (body.ts lends the joined bytes only for that long).
       const contentType = req.headers['content-type'];
-      const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs, (bytes) => (isBlank(bytes) ? null : decodeBody(bytes, contentType)));
+      const body = await readBody(req, config.maxBodyBytes, config.bodyTimeoutMs, (bytes) => (isBlank(bytes) ? null : answers.read(bytes, contentType, parseLimits)));
       if (!body.ok) {
         log?.warn({ deviceId: session?.deviceId, reason: body.reason }, 'request body refused');
         // Freed before we answer, so the CPE's next Inform finds the device free.
@@ -481,8 +484,7 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
       }
       let message: Envelope | null = null;
       if (body.value !== null) {
-        const text = body.value;
-        const parsed = text.ok ? parseEnvelope(text.value, { maxBytes: config.maxBodyBytes }) : text;
+        const parsed = body.value;
         if (!parsed.ok) {
           log?.warn({ deviceId: session?.deviceId, code: parsed.error.code, reason: parsed.error.message }, 'malformed CWMP message');
           if (session !== undefined) await endLogged(session, `protocol-error: ${parsed.error.code}`);

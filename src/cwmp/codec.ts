@@ -6,6 +6,8 @@
  *   buildEnvelope(env, quirks?) → string
  *   buildFault(ns, id, code, …) → string             (a SOAP Fault with cwmp:Fault detail)
  *   decodeBody(bytes, contentType) → Result<string>  (charset handling before parsing)
+ *   new AnswerMemo().read(bytes, contentType, limits) → Result<Envelope>
+ *                                                    (decode + parse; repeated listings parsed once)
  */
 import { buildEnvelope } from './envelope.js';
 import { faultBody } from './rpc/fault.js';
@@ -14,6 +16,7 @@ import type { CwmpNamespace, SetParameterValuesFault } from './types.js';
 export { parseEnvelope, parseEnvelopeFull, buildEnvelope, buildEnvelopePieces, KNOWN_METHODS, type BuildOptions } from './envelope.js';
 export { DEFAULT_LIMITS, type ParseLimits } from './xml.js';
 export { decodeBody } from './charset.js';
+export { AnswerMemo, type AnswerMemoOptions } from './answer-memo.js';
 export { parseBoolean, parseInteger, parseCwmpDateTime, formatCwmpDateTime, normalizeValue } from './value.js';
 export { faultcodeFor, faultBody } from './rpc/fault.js';
 

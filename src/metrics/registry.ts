@@ -61,6 +61,11 @@ export const cwmpRequests = new Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+export const listingsRecalled = new Counter({
+  name: 'flotilla_cwmp_listings_recalled_total',
+  help: 'GetParameterNames answers that repeated a remembered one byte for byte (ID aside) and were not parsed again',
+  registers: [registry],
+});
 export const tasks = new Counter({
   name: 'flotilla_tasks_total',
   help: 'Task outcomes by type and state (done, faulted, expired) and tasks queued (state "queued")',

@@ -41,7 +41,7 @@
  *   samples         KPI samples [path, at, value, num, counter, source]; a counter's rate
  *                   against the series' previous sample (concerns/series.ts)
  */
-import type { CpeResponse, Fault } from '../cwmp/types.js';
+import type { CpeResponse, Fault, ParameterInfo } from '../cwmp/types.js';
 import type { TaskType } from '../tasks/types.js';
 import { NOT_SECRET_NAMES, SECRET_SUFFIXES } from '../secrets/rules.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
@@ -250,58 +250,40 @@ function planNames(
 ): void {
   // Every listed node is a position in columns, found by one hash lookup per node and per read
   // value (this plan was a quarter of the store's CPU per bootstrap with a map or set per
-  // question). Columns, not an object per node: see SectionEntries.
-  // Map.set keeps a key's first position: lastByName's order; the last listing's writable wins.
-  const position = new Map<string, number>();
-  const name: string[] = [];
-  const writable: number[] = [];
-  const section: (string | null)[] = [];
-  const kept: boolean[] = [];
-  // Which read answered the node last (-1: none), and for a row its place in that read's nodes.
-  const readBy: number[] = [];
-  const slot: number[] = [];
-  const value: (string | null)[] = [];
-  const type: (string | null)[] = [];
-  const valueAt: number[] = [];
+  // question). Columns, not an object per node: see SectionEntries. What the listing alone
+  // decides (ListingColumns) is worked out once per shared listing; the rest is this commit's.
+  const cols = listingColumns(op.params);
+  const { position } = cols;
+  const listed = cols.name.length;
+  const name = cols.name.slice();
+  const writable = cols.writable.slice();
   // After a clear, a whole-subtree listing: what the clear may have kept and what this commit
   // wrote before stay rows (`kept`, the prune's keep list); the rest may go in sections.
   const afterClear = sinceClear !== null && !op.nextLevel;
   const inSections = afterClear && sections !== null;
   const keeps = (path: string): boolean => sinceClear!.has(path) || clearMayKeep(path);
-  for (const p of op.params) {
-    const at = position.get(p.name);
-    if (at !== undefined) {
-      writable[at] = p.writable ? 1 : 0;
-      continue;
+  let kept: boolean[];
+  if (afterClear) {
+    kept = cols.clearMayKeep.slice();
+    // The commit's few earlier writes (the Inform's values), not a lookup per listed node.
+    for (const path of sinceClear) {
+      const at = position.get(path);
+      if (at !== undefined) kept[at] = true;
     }
-    const keep = afterClear && keeps(p.name);
-    position.set(p.name, name.length);
-    name.push(p.name);
-    writable.push(p.writable ? 1 : 0);
-    kept.push(keep);
-    section.push(inSections && !keep ? sections.sectionOf(p.name) : null);
-    readBy.push(-1);
-    slot.push(0);
-    value.push(null);
-    type.push(null);
-    valueAt.push(NaN);
-  }
-  const listed = name.length;
-  const ancestors = new Set<string>();
-  // Up from each node until an ancestor that is listed or already found: those above it are
-  // settled by that one, so a 6,000-node answer costs one pass, not one per level per node.
-  // Answers come in tree order, so most nodes share the parent of the one before: that
-  // parent is recognised by comparing prefixes, without cutting and hashing it again.
-  let settled = '';
-  for (let i = 0; i < listed; i++) {
-    const path = name[i]!;
-    const end = parentEnd(path);
-    if (end < 0) continue;
-    if (end === settled.length && path.startsWith(settled)) continue;
-    const parent = path.slice(0, end);
-    for (let a: string | null = parent; a !== null && !position.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
-    settled = parent;
-  }
+  } else kept = new Array<boolean>(listed).fill(false);
+  let section: (string | null)[];
+  if (inSections) {
+    const of = sectionsOf(cols, sections);
+    section = new Array<string | null>(listed);
+    for (let i = 0; i < listed; i++) section[i] = kept[i] ? null : of[i]!;
+  } else section = new Array<string | null>(listed).fill(null);
+  // Which read answered the node last (-1: none), and for a row its place in that read's nodes.
+  const readBy = new Array<number>(listed).fill(-1);
+  const slot = new Array<number>(listed).fill(0);
+  const value = new Array<string | null>(listed).fill(null);
+  const type = new Array<string | null>(listed).fill(null);
+  const valueAt = new Array<number>(listed).fill(NaN);
+  const { ancestors } = cols;
 
   if (op.root === '' || op.root.endsWith('.')) {
     // After a clear in this commit (a bootstrap), the only rows a whole-subtree prune can meet
@@ -314,7 +296,7 @@ function planNames(
       keep = [];
       for (let i = 0; i < listed; i++) if (kept[i]) keep.push(name[i]!);
       for (const path of ancestors) if (keeps(path)) keep.push(path);
-    } else keep = [...name, ...ancestors];
+    } else keep = [...cols.name, ...ancestors];
     steps.push({ k: op.nextLevel ? 'prune_children' : 'prune', lo: op.root, hi: prefixUpperBound(op.root), keep });
   }
   // A listed row that a following read also answers is written once, with both (nodes);
@@ -360,7 +342,7 @@ function planNames(
     if (section[i] !== null) inSection.push(i);
     else if (readBy[i]! < 0) names.push([name[i]!, writable[i] === 1]);
   }
-  let objects = [...ancestors];
+  let objects = ancestors.slice();
   if (inSections) {
     objects = objects.filter((path) => {
       const s = keeps(path) ? null : sections.sectionOf(path);
@@ -386,6 +368,74 @@ function planNames(
   if (inSection.length > 0) {
     steps.push({ k: 'sections', namesAt: op.at, valuesAt: reads[0]?.at ?? null, entries: { order: inSection, name, section, writable, value, type, valueAt } });
   }
+}
+
+/**
+ * What planNames derives from a listing alone: its distinct names in order (the first place of
+ * each, the last listing's writable), the ancestors it implies but does not list, which names
+ * a clear may have kept, and (asked lazily) the section of each name.
+ */
+interface ListingColumns {
+  position: ReadonlyMap<string, number>;
+  name: readonly string[];
+  writable: readonly number[];
+  clearMayKeep: readonly boolean[];
+  ancestors: readonly string[];
+  /** sectionOf of each name, for the rules it was asked of. */
+  sections: { rules: SectionRules; of: readonly (string | null)[] } | null;
+}
+
+/**
+ * The columns of a frozen listing, worked out once: devices of one model send the same
+ * GetParameterNames answer, and the ACS shares one frozen parse of it (src/cwmp/answer-memo.ts),
+ * so a storm's commits plan the same listing again and again. A listing that is not frozen
+ * could change after it was planned: its columns are worked out each time.
+ */
+const columnsOfListing = new WeakMap<readonly ParameterInfo[], ListingColumns>();
+
+function listingColumns(params: readonly ParameterInfo[]): ListingColumns {
+  const known = columnsOfListing.get(params);
+  if (known !== undefined) return known;
+  const position = new Map<string, number>();
+  const name: string[] = [];
+  const writable: number[] = [];
+  const keep: boolean[] = [];
+  // Map.set keeps a key's first position: lastByName's order; the last listing's writable wins.
+  for (const p of params) {
+    const at = position.get(p.name);
+    if (at !== undefined) {
+      writable[at] = p.writable ? 1 : 0;
+      continue;
+    }
+    position.set(p.name, name.length);
+    name.push(p.name);
+    writable.push(p.writable ? 1 : 0);
+    keep.push(clearMayKeep(p.name));
+  }
+  const ancestors = new Set<string>();
+  // Up from each node until an ancestor that is listed or already found: those above it are
+  // settled by that one, so a 6,000-node answer costs one pass, not one per level per node.
+  // Answers come in tree order, so most nodes share the parent of the one before: that
+  // parent is recognised by comparing prefixes, without cutting and hashing it again.
+  let settled = '';
+  for (const path of name) {
+    const end = parentEnd(path);
+    if (end < 0) continue;
+    if (end === settled.length && path.startsWith(settled)) continue;
+    const parent = path.slice(0, end);
+    for (let a: string | null = parent; a !== null && !position.has(a) && !ancestors.has(a); a = parentOf(a)) ancestors.add(a);
+    settled = parent;
+  }
+  const cols: ListingColumns = { position, name, writable, clearMayKeep: keep, ancestors: [...ancestors], sections: null };
+  if (Object.isFrozen(params)) columnsOfListing.set(params, cols);
+  return cols;
+}
+
+function sectionsOf(cols: ListingColumns, rules: SectionRules): readonly (string | null)[] {
+  if (cols.sections?.rules === rules) return cols.sections.of;
+  const of = cols.name.map((path) => rules.sectionOf(path));
+  cols.sections = { rules, of };
+  return of;
 }
 
 /**

@@ -210,6 +210,35 @@ describe('planCommit', () => {
     );
   });
 
+  it('a frozen listing shared by many commits (its columns worked out once) plans what a fresh copy plans, whatever each commit wrote before it', () => {
+    const pathArb = fc.constantFrom('D.', 'D.r', 'D.W.', 'D.W.n', 'D.W.S.1.a', 'D.W.S.1.Password', 'D.W.S.2.a', 'D.Q"x.a', 'D.I.1.v', 'D.W.Searched', 'D.X.pin');
+    const rules = { sectionOf: (path: string) => (path === 'D.W.Searched' ? null : sectionFor(path)) };
+    const otherRules = { sectionOf: (path: string) => (path.startsWith('D.W.') ? null : sectionFor(path)) };
+    const commitArb = fc.record({
+      clear: fc.boolean(),
+      nextLevel: fc.boolean(),
+      before: fc.array(pathArb, { maxLength: 4 }),
+      reads: fc.array(fc.array(fc.record({ name: pathArb, value: fc.constantFrom('', '1') }), { maxLength: 8 }), { maxLength: 2 }),
+      rules: fc.constantFrom(null, rules, otherRules),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.record({ name: pathArb, writable: fc.boolean() }), { maxLength: 16 }), fc.array(commitArb, { minLength: 1, maxLength: 4 }), (listing, commits) => {
+        const shared = Object.freeze(listing.map((p) => Object.freeze({ ...p })));
+        for (const c of commits) {
+          const ops = (params: Extract<ParameterOp, { op: 'setNames' }>['params']): ParameterOp[] => [
+            ...(c.clear ? [{ op: 'clearTree' as const }] : []),
+            { op: 'setValues', at: 1, touch: false, params: c.before.map((name) => ({ name, value: 'v', type: 'xsd:string' })) },
+            { op: 'setNames', at: 2, root: 'D.', nextLevel: c.nextLevel, params },
+            ...c.reads.map((r, i): ParameterOp => ({ op: 'setValues', at: 3 + i, touch: true, params: r.map((p) => ({ ...p, type: 'xsd:string' })) })),
+          ];
+          const fresh = planParameterOps(ops(listing.map((p) => ({ ...p }))), c.rules);
+          expect(planParameterOps(ops(shared as Extract<ParameterOp, { op: 'setNames' }>['params']), c.rules)).toEqual(fresh);
+        }
+      }),
+      { seed: 20261206, numRuns: 600 },
+    );
+  });
+
   it("a whole-subtree prune lists every listed node and ancestor, or after the commit's clear only those that can exist: secrets the clear kept, rows written since", () => {
     const listing = { op: 'setNames' as const, at: 1, root: 'A.', nextLevel: false, params: ['A.', 'A.B.x', 'A.B.Password', 'A.C.y'].map((name) => ({ name, writable: true })) };
     const keepOf = (steps: ReturnType<typeof planParameterOps>) => steps.find((s) => s.k === 'prune')!;
