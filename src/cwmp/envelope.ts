@@ -19,7 +19,7 @@ import { voucherCodecs } from './rpc/vouchers.js';
 import { arrOpen, esc, isCwmpNamespace, parameterValueStruct, type BuildCtx, type CodecTable, type KnownBody, type KnownMethod, type MethodCodec } from './rpc/shared.js';
 import { CWMP_NAMESPACES, type CwmpBody, type CwmpHeader, type CwmpNamespace, type Envelope, type ParameterInfo, type ParameterValue } from './types.js';
 import { parseBoolean, parseInteger } from './value.js';
-import { scanParameterResponse, type Scanned } from './scan.js';
+import { scanParameterResponse, type ScanMarks, type Scanned } from './scan.js';
 import { DEFAULT_LIMITS, NS, parseXml, type ParseLimits, type XmlElement } from './xml.js';
 
 /** Every known method, each with its reader and writer; the type makes the table complete. */
@@ -55,14 +55,19 @@ function soapChild(el: XmlElement, local: string): XmlElement | undefined {
  * `{ ok: false }`. A well-formed body whose method we do not know is `{ method: 'Unknown' }`,
  * so the caller can answer fault 8000/9000.
  */
-export function parseEnvelope(xml: string, limits?: Partial<ParseLimits>): Result<Envelope> {
+export function parseEnvelope(xml: string, limits?: Partial<ParseLimits>, marks?: ScanMarks): Result<Envelope> {
   const l = resolveLimits(limits);
   // Big parameter responses (a bootstrap's discovery) take the scanner's fast path; it answers
-  // exactly as the parser would, or leaves the message to the parser.
+  // exactly as the parser would, or leaves the message to the parser. `marks` (answer-memo.ts)
+  // are filled when the scanner read the message.
   if (xml.length >= SCAN_MIN_LENGTH) {
-    const scanned = scanParameterResponse(xml, l);
-    if (scanned) return read(scanned.root, scanned);
+    const scanned = scanParameterResponse(xml, l, marks);
+    if (scanned) {
+      if (marks !== undefined) marks.elements = scanned.elements;
+      return read(scanned.root, scanned);
+    }
   }
+  if (marks !== undefined) marks.exact = false;
   return parseFull(xml, l);
 }
 
@@ -97,7 +102,7 @@ function read(root: XmlElement, scanned?: Scanned): Result<Envelope> {
 }
 
 /** Defaults for whatever the caller left out; an undefined or non-numeric limit must not lift the bound. */
-function resolveLimits(limits: Partial<ParseLimits> | undefined): ParseLimits {
+export function resolveLimits(limits: Partial<ParseLimits> | undefined): ParseLimits {
   if (!limits) return DEFAULT_LIMITS;
   const pick = (v: number | undefined, d: number): number => (typeof v === 'number' && !Number.isNaN(v) ? v : d);
   return {

@@ -23,12 +23,27 @@ import type { GetParameterNamesResponse, GetParameterValuesResponse, ParameterIn
 import { parseBoolean, normalizeValue } from './value.js';
 import { EMPTY_SCOPE, NS, UNDECLARED_PREFIXES, trimQuirks, type NsScope, type ParseLimits, type XmlAttr, type XmlElement } from './xml.js';
 
+/**
+ * Where the list's structs are in the scanned text, for a caller that compares a later message
+ * with this one (answer-memo.ts): `starts[k]` is where struct k begins, and its bytes run to
+ * `starts[k + 1]` (whitespace after it included); the last start is where the list's close tag
+ * begins. `exact` says the offsets are the input's (nothing trimmed or normalised before the
+ * scan, and the scan succeeded); `elements` is the element count.
+ */
+export interface ScanMarks {
+  starts: number[];
+  elements: number;
+  exact: boolean;
+}
+
 /** What the scanner read: the envelope's skeleton (for the header and namespace) and the body. */
 export interface Scanned {
   /** Envelope → [Header →entries], Body → method; the method element has no children here. */
   root: XmlElement;
   method: XmlElement;
   body: GetParameterValuesResponse | GetParameterNamesResponse;
+  /** Elements in the message. */
+  elements: number;
 }
 
 const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
@@ -369,21 +384,27 @@ function resolve(scope: NsScope, prefix: string): string | undefined {
  * undefined for anything else (another message, or anything unusual): then the full parser
  * decides. `limits` are the full parser's; exceeding one is left to it.
  */
-export function scanParameterResponse(input: string, limits: ParseLimits): Scanned | undefined {
+export function scanParameterResponse(input: string, limits: ParseLimits, marks?: ScanMarks): Scanned | undefined {
+  if (marks !== undefined) {
+    marks.starts.length = 0;
+    marks.exact = false;
+  }
   if (typeof input !== 'string' || input.length > limits.maxBytes || limits.maxDepth < 6) return undefined;
   let s = trimQuirks(input);
   if (s.charCodeAt(0) === 0xfeff) return undefined;
   // XML end-of-line handling (CRLF and lone CR read as LF), as the parser applies it everywhere.
   if (s.indexOf('\r') >= 0) s = s.replace(/\r\n?/g, '\n');
   try {
-    return scan(s, limits);
+    const scanned = scan(s, limits, marks?.starts);
+    if (scanned !== undefined && marks !== undefined) marks.exact = s === input;
+    return scanned;
   } catch {
     // UNUSUAL, or anything else that went wrong here: the parser decides either way.
     return undefined;
   }
 }
 
-function scan(s: string, limits: ParseLimits): Scanned | undefined {
+function scan(s: string, limits: ParseLimits, starts: number[] | undefined): Scanned | undefined {
   const sc = new Scanner(s, limits.maxElements);
   if (s.startsWith('<?')) {
     const m = XML_DECL.exec(s);
@@ -447,7 +468,7 @@ function scan(s: string, limits: ParseLimits): Scanned | undefined {
   const listQName = t.qname;
   const listScope = t.scope;
 
-  const body: Scanned['body'] = values ? readValues(sc, listScope) : readInfos(sc, listScope);
+  const body: Scanned['body'] = values ? readValues(sc, listScope, starts) : readInfos(sc, listScope, starts);
   sc.close(listQName);
   sc.skipWs();
   if (!sc.atClose()) return undefined;
@@ -460,7 +481,7 @@ function scan(s: string, limits: ParseLimits): Scanned | undefined {
   sc.close(envQName);
   sc.skipWs();
   if (sc.i !== s.length) return undefined;
-  return { root, method, body };
+  return { root, method, body, elements: sc.count };
 }
 
 /**
@@ -583,11 +604,12 @@ class ListRuns {
 }
 
 /** ParameterValueStructs, as readParameterValues (rpc/shared.ts) reads them. */
-function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse {
+function readValues(sc: Scanner, listScope: NsScope, starts: number[] | undefined): GetParameterValuesResponse {
   const out: ParameterValue[] = [];
   const runs = new ListRuns('Value');
   for (;;) {
     sc.skipWs();
+    starts?.push(sc.i);
     if (sc.atClose()) break;
     const run = runs.read(sc);
     if (run !== null) {
@@ -627,11 +649,12 @@ function readValues(sc: Scanner, listScope: NsScope): GetParameterValuesResponse
 }
 
 /** ParameterInfoStructs, as the GetParameterNamesResponse reader (rpc/parameters.ts) reads them. */
-function readInfos(sc: Scanner, listScope: NsScope): GetParameterNamesResponse {
+function readInfos(sc: Scanner, listScope: NsScope, starts: number[] | undefined): GetParameterNamesResponse {
   const out: ParameterInfo[] = [];
   const runs = new ListRuns('Writable');
   for (;;) {
     sc.skipWs();
+    starts?.push(sc.i);
     if (sc.atClose()) break;
     const run = runs.read(sc);
     if (run !== null) {

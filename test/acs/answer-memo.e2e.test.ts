@@ -30,13 +30,14 @@ async function recalled(): Promise<number> {
   return (await listingsRecalled.get()).values[0]?.value ?? 0;
 }
 
-it('bootstraps CPEs of one model with one parse of their listing, each device with its own tree', async () => {
+it('bootstraps CPEs of one model parsing their discovery answers once, each device with its own tree', async () => {
   acs = await startAcs({ dataDir: dir, host: '127.0.0.1', cwmpPort: 0, allowUnauthenticatedCpes: true });
   const before = await recalled();
-  // One session at a time: the first listing is seen, the second remembered, the rest recalled.
+  // One session at a time: the first answers are seen, the second remembered, the rest recalled
+  // (the listing whole, the values but for each device's own).
   const fleet = new Fleet({ acsUrl: acs.cwmpUrl, count: 4, model: 'tr181-router', sessions: 4, maxConcurrentSessions: 1, connectionRequests: 'off' });
   expect(await fleet.run()).toMatchObject({ sessions: 4, failures: 0 });
-  expect((await recalled()) - before).toBe(2);
+  expect((await recalled()) - before).toBe(4);
 
   const trees = await Promise.all(
     fleet.cpes.map(async (cpe) => {
