@@ -88,6 +88,9 @@ interface Entry {
   body: ListBody;
 }
 
+/** Structs compared at once while they are equal. */
+const CHUNK = 32;
+
 /** How far ahead a struct that differs looks for the next equal one (structs taken away). */
 const RESYNC = 16;
 
@@ -195,21 +198,39 @@ export class AnswerMemo {
     const places: number[] = [];
     let elements = e.frameElements;
     let i = 0;
+    // The whole list as remembered (a listing): one comparison.
+    const listLength = e.starts[structs]! - first;
+    if (end - at === listLength && sameBytes(n, at, r, first, listLength)) return { namespace: e.namespace, header: { ...e.header, id }, body: e.body };
     // A quarter of the structs may differ, and 16 more: a message of another tree (or cut out of
     // step) gives up after a few dozen structs, not after reading them all.
-    let budget = 16;
+    let matched = 0;
     while (at < end) {
+      // Runs of equal structs are compared CHUNK at a time (most of a device's values are its model's).
+      if (i + CHUNK <= structs) {
+        const from = e.starts[i]!;
+        const length = e.starts[i + CHUNK]! - from;
+        if (at + length <= end && sameBytes(n, at, r, from, length)) {
+          for (let k = i; k < i + CHUNK; k++) {
+            out.push(e.list[k]!);
+            elements += e.structElements[k]!;
+          }
+          matched += CHUNK;
+          at += length;
+          i += CHUNK;
+          continue;
+        }
+      }
       if (i < structs && this.#equal(e, n, at, end, i)) {
-        if ((out.length & 3) === 3) budget++;
         out.push(e.list[i]!);
         elements += e.structElements[i]!;
+        matched++;
         at += e.starts[i + 1]! - e.starts[i]!;
         i++;
         continue;
       }
       // A struct that differs: up to the remembered struct's close tag, and whitespace after it.
       const close = n.indexOf(e.close, at);
-      if (close < 0 || close + e.close.length > end || cuts.length >= budget) return undefined;
+      if (close < 0 || close + e.close.length > end || cuts.length >= 16 + (matched >> 2)) return undefined;
       let stop = close + e.close.length;
       while (stop < end && (n[stop] === 0x20 || n[stop] === 0x0a || n[stop] === 0x09)) stop++;
       const cut = n.subarray(at, stop);

@@ -577,7 +577,12 @@ function namesByAlias(response: CpeResponse): response is ReadAnswer {
     case 'GetParameterNamesResponse':
     case 'GetParameterValuesResponse':
     case 'GetParameterAttributesResponse':
-      return (response.parameterList as readonly { name: string }[]).some((p) => p.name.includes('['));
+    {
+      // Asked of every answer of a discovery (10,000 names): a plain loop, not a callback per name.
+      const list = response.parameterList as readonly { name: string }[];
+      for (let i = 0; i < list.length; i++) if (list[i]!.name.indexOf('[') >= 0) return true;
+      return false;
+    }
     default:
       return false;
   }
