@@ -112,7 +112,7 @@ export class AnswerMemo {
 
   constructor(options: AnswerMemoOptions = {}) {
     this.#maxEntries = options.entries ?? 32;
-    this.#totalBytes = options.totalBytes ?? 64 * 1024 * 1024;
+    this.#totalBytes = options.totalBytes ?? 32 * 1024 * 1024;
     this.#minBytes = options.minBytes ?? 16 * 1024;
     this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
     this.#onRecall = options.onRecall;

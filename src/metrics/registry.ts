@@ -63,7 +63,7 @@ export const cwmpRequests = new Counter({
 });
 export const listingsRecalled = new Counter({
   name: 'flotilla_cwmp_listings_recalled_total',
-  help: 'GetParameterNames answers that repeated a remembered one byte for byte (ID aside) and were not parsed again',
+  help: 'GetParameterNames and GetParameterValues answers read from the answer memo (a remembered answer of the same frame; only the structs that differ parsed)',
   registers: [registry],
 });
 export const tasks = new Counter({
