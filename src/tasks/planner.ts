@@ -24,7 +24,7 @@
  * so many names per read — the leaves are read in batches as without the option.
  */
 import type { RpcOutcome } from '../cwmp/acs-session.js';
-import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterValue } from '../cwmp/types.js';
+import type { AcsRequest, CpeResponse, Fault, ParameterAttribute, ParameterInfo, ParameterValue } from '../cwmp/types.js';
 import { hasAlias, hasWildcard, matchesPattern, wildcardPrefix } from '../datamodel/instance-paths.js';
 import { requestFor, toParameterValues, type SingleRpcTask } from './rpc.js';
 import type { RequestOutcome, Task, TaskRecord } from './types.js';
@@ -390,9 +390,7 @@ class ReadUnit implements Unit {
       if (!outcome.ok) return this.#fail(t, outcome.fault, at);
       if (outcome.response.method !== 'GetParameterNamesResponse') return [];
       const pattern = pending.pattern;
-      const leaves = outcome.response.parameterList
-        .filter((p) => !p.name.endsWith('.') && (pattern === null || matchesPattern(pattern, p.name)))
-        .map((p) => p.name);
+      const leaves = pattern === null ? leavesOf(outcome.response.parameterList) : outcome.response.parameterList.filter((p) => !p.name.endsWith('.') && matchesPattern(pattern, p.name)).map((p) => p.name);
       const names = [...(this.#names.get(t) ?? []), ...leaves];
       this.#names.set(t, names);
       if (names.length === 0 && !this.#toList.some((l) => l.task === t)) {
@@ -505,3 +503,18 @@ class ReadUnit implements Unit {
     return batches;
   }
 }
+
+/**
+ * The leaves of a listing. A frozen one is a model's listing shared by the sessions of every
+ * device that sent it (src/cwmp/answer-memo.ts): its leaves are worked out once.
+ */
+function leavesOf(list: readonly ParameterInfo[]): readonly string[] {
+  const known = leavesOfListing.get(list);
+  if (known !== undefined) return known;
+  const leaves: string[] = [];
+  for (const p of list) if (!p.name.endsWith('.')) leaves.push(p.name);
+  if (Object.isFrozen(list)) leavesOfListing.set(list, leaves);
+  return leaves;
+}
+
+const leavesOfListing = new WeakMap<readonly ParameterInfo[], readonly string[]>();

@@ -90,8 +90,9 @@ function tree(wifi: string): { names: ParameterInfo[]; values: ParameterValue[] 
 }
 
 /** A bootstrap as the ACS commits it: clear, the Inform's values, the listing, the read, two writes. */
-async function bootstrap(deviceId: string, at: number, wifi: string): Promise<void> {
-  const { names, values } = tree(wifi);
+async function bootstrap(deviceId: string, at: number, wifi: string, listing?: readonly ParameterInfo[]): Promise<void> {
+  const { names: own, values } = tree(wifi);
+  const names = (listing ?? own) as ParameterInfo[];
   await both(
     deviceId,
     at,
@@ -257,6 +258,18 @@ describe('tree sections read as rows do', () => {
     for (const store of [rows, sections]) await store.deleteDevice(D);
     expect(sectionNames(D)).toEqual([]);
     expect(rowCount(D)).toBe(0);
+    await sameReads();
+  });
+
+  it('a listing devices share (frozen, as the answer memo hands it on) is planned with the searchable paths of the moment', async () => {
+    const shared = Object.freeze(tree('any').names.map((n) => Object.freeze({ ...n })));
+    const isRow = (deviceId: string, path: string): boolean => raw.prepare('SELECT 1 FROM parameters WHERE device_id = ? AND path = ?').get(deviceId, path) !== undefined;
+    await bootstrap(D, T0, 'home', shared);
+    expect(isRow(D, 'Device.WiFi.SSID.1.SSID')).toBe(false);
+    for (const store of [rows, sections]) await store.setSearchablePaths(['Device.DeviceInfo.ModelName', 'Device.WiFi.SSID.1.SSID']);
+    await bootstrap(E, T0 + 10, 'office', shared);
+    expect(isRow(E, 'Device.WiFi.SSID.1.SSID')).toBe(true);
+    expect(await sections.listDevices({ filters: [{ field: 'parameter', path: 'Device.WiFi.SSID.1.SSID', op: 'eq', value: 'office' }] })).toMatchObject({ total: 1 });
     await sameReads();
   });
 

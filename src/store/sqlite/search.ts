@@ -14,7 +14,7 @@ const cache = new WeakMap<Db, Set<string>>();
 const HOLDING = `SELECT device_id FROM tree_sections WHERE section = @section AND json_type(doc, ${entryJsonPath('@section', '@path')}) IS NOT NULL`;
 
 
-export function searchableSet(db: Db): Set<string> {
+export function searchableSet(db: Db): ReadonlySet<string> {
   let set = cache.get(db);
   if (set === undefined) {
     set = new Set(db.all<{ path: string }>('SELECT path FROM search_paths').map((r) => r.path));

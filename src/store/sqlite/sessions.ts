@@ -66,10 +66,21 @@ export function commitSession(db: Db, c: SessionCommit, limits: HistoryLimits, t
   db.immediate(() => applyWrites(db, c.deviceId, ops));
 }
 
-/** Searchable paths (their partial indexes) and the campaigns' software version stay rows. */
+/**
+ * Searchable paths (their partial indexes) and the campaigns' software version stay rows. One
+ * rules object per set of searchable paths (a new set when they change): the commit plan keeps
+ * the sections of a shared listing per rules object (session-writes.ts).
+ */
 function sectionRules(db: Db): SectionRules {
   const searchable = searchableSet(db);
-  return { sectionOf: (path) => (searchable.has(path) || SOFTWARE_VERSIONS.has(path) ? null : sectionFor(path)) };
+  let rules = rulesOf.get(searchable);
+  if (rules === undefined) {
+    rules = { sectionOf: (path) => (searchable.has(path) || SOFTWARE_VERSIONS.has(path) ? null : sectionFor(path)) };
+    rulesOf.set(searchable, rules);
+  }
+  return rules;
 }
+
+const rulesOf = new WeakMap<ReadonlySet<string>, SectionRules>();
 
 const SOFTWARE_VERSIONS: ReadonlySet<string> = new Set(SOFTWARE_VERSION_PATHS);
