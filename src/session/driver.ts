@@ -457,14 +457,17 @@ export class SessionDriver {
     if (outcome.ok) {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'done' });
       if (outcome.response.method === 'AddObjectResponse' && request.method === 'AddObject') this.#aliases.learnAdded(request.objectName, outcome.response.instanceNumber);
+      let blanks: readonly number[] | undefined;
       if (outcome.response.method === 'GetParameterValuesResponse') {
         // Secrets read back blank that nothing learnt before this answer gives a value to (the
         // answer's own blanks are not in its op). Asked before the answer joins what was learnt,
         // so the lookups walk the short lists before it rather than indexing a discovery's
         // thousands of values (src/session/learnt.ts).
-        for (const p of outcome.response.parameterList) if (p.value === '' && isSecretPath(p.name) && !this.#learnt.has(p.name)) this.#blankSecrets.add(p.name);
+        const list = outcome.response.parameterList;
+        blanks = blankSecretsOf(list);
+        for (const i of blanks) if (!this.#learnt.has(list[i]!.name)) this.#blankSecrets.add(list[i]!.name);
       }
-      const op = parameterOpFor(recordAs ?? request, outcome.response, at, this.#aliases);
+      const op = parameterOpFor(recordAs ?? request, outcome.response, at, this.#aliases, blanks);
       if (op !== null) this.#apply(op);
     } else {
       this.#rpcs.push({ method: request.method, requestId: tag, outcome: 'fault', faultCode: outcome.fault.faultCode });
@@ -589,10 +592,10 @@ function namesByAlias(response: CpeResponse): response is ReadAnswer {
 }
 
 /** What a successful answer teaches us about the device's tree (alias paths placed through `aliases`, or left out). */
-function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number, aliases: AliasNumbers): ParameterOp | null {
+function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number, aliases: AliasNumbers, blanks?: readonly number[]): ParameterOp | null {
   switch (response.method) {
     case 'GetParameterValuesResponse':
-      return { op: 'setValues', at, touch: true, params: withoutBlankSecrets(response.parameterList) };
+      return { op: 'setValues', at, touch: true, params: withoutBlankSecrets(response.parameterList, blanks) };
     case 'GetParameterNamesResponse':
       if (request.method !== 'GetParameterNames') return null;
       return { op: 'setNames', at, root: request.parameterPath, nextLevel: request.nextLevel, params: response.parameterList };
@@ -634,15 +637,22 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number, 
  * A read of a secret answers "" (TR-069 A.3.2.1): it tells nothing, and must not replace the
  * value the ACS set (src/secrets/rules.ts). Our own SetParameterValues is kept as sent.
  */
-function withoutBlankSecrets(params: ParameterValue[]): ParameterValue[] {
-  // One pass, one secret test per blank value; the list itself when it has none.
-  let kept: ParameterValue[] | null = null;
-  for (let i = 0; i < params.length; i++) {
-    const p = params[i]!;
-    if (p.value === '' && isSecretPath(p.name)) kept ??= params.slice(0, i);
-    else kept?.push(p);
+function withoutBlankSecrets(params: ParameterValue[], blanks: readonly number[] = blankSecretsOf(params)): ParameterValue[] {
+  // The list itself when it has none (a discovery's answer is shared, not copied).
+  if (blanks.length === 0) return params;
+  const kept = params.slice(0, blanks[0]);
+  for (let k = 0; k < blanks.length; k++) {
+    const next = k + 1 < blanks.length ? blanks[k + 1]! : params.length;
+    for (let i = blanks[k]! + 1; i < next; i++) kept.push(params[i]!);
   }
-  return kept ?? params;
+  return kept;
+}
+
+/** Where the blank values of secrets are in a read's answer: one secret test per blank value, asked once per answer. */
+function blankSecretsOf(params: readonly ParameterValue[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < params.length; i++) if (params[i]!.value === '' && isSecretPath(params[i]!.name)) out.push(i);
+  return out;
 }
 
 function withDot(path: string): string {
