@@ -4,8 +4,8 @@
  * store's chunked rows (PostgreSQL: every ACS process and host serves every file). Both are
  * streamed both ways: a writer holds one chunk, a reader a few.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -43,10 +43,14 @@ export class DirBlobs implements BlobStore {
   async write(id: string, source: AsyncIterable<Buffer>): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
     const part = `${this.#path(id)}.part`;
+    // Opened before the copy starts: a stream that opens its own file may still be opening it
+    // when a failed source has the pipeline give up, and would create it after the rm below.
+    const file = await open(part, 'w', 0o600);
     try {
-      await pipeline(Readable.from(source), createWriteStream(part, { mode: 0o600 }));
+      await pipeline(Readable.from(source), file.createWriteStream());
       await rename(part, this.#path(id));
     } catch (e) {
+      await file.close().catch(() => undefined);
       await rm(part, { force: true });
       throw e;
     }

@@ -261,6 +261,14 @@ describe('tree sections read as rows do', () => {
     await sameReads();
   });
 
+  it('two devices with the same values, bootstrapped at different times, keep their own read times', async () => {
+    await bootstrap(D, T0, 'same');
+    await bootstrap(E, T0 + 10, 'same');
+    const own = await sections.getDevice(E, { subtree: 'Device.WiFi.SSID.2.Enable' });
+    expect(own?.parameters.find((p) => p.path === 'Device.WiFi.SSID.2.Enable')?.valueAt).toBe(T0 + 13);
+    await sameReads();
+  });
+
   it('a listing devices share (frozen, as the answer memo hands it on) is planned with the searchable paths of the moment', async () => {
     const shared = Object.freeze(tree('any').names.map((n) => Object.freeze({ ...n })));
     const isRow = (deviceId: string, path: string): boolean => raw.prepare('SELECT 1 FROM parameters WHERE device_id = ? AND path = ?').get(deviceId, path) !== undefined;
