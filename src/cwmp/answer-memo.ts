@@ -123,9 +123,9 @@ export class AnswerMemo {
    * repeated answer from the memo. The bytes are only read during the call.
    */
   read(bytes: Uint8Array, contentType: string | undefined, limits: Partial<ParseLimits>): Result<Envelope> {
-    const recalled = this.recall(bytes, contentType, limits);
-    if (recalled !== undefined) return { ok: true, value: recalled };
     if (bytes.length < this.#minBytes || bytes.length > this.#maxBytes) return decodeAndParse(bytes, contentType, limits);
+    const recalled = this.#recall(bytes, contentType, limits);
+    if (recalled !== undefined) return { ok: true, value: recalled };
     const text = decodeBody(bytes, contentType);
     if (!text.ok) return text;
     const marks: ScanMarks = { starts: [], elements: 0, exact: false };
@@ -134,9 +134,8 @@ export class AnswerMemo {
     return parsed;
   }
 
-  /** The message these bytes are, from a remembered answer; undefined when none fits. */
-  recall(bytes: Uint8Array, contentType: string | undefined, limits: Partial<ParseLimits>): Envelope | undefined {
-    if (bytes.length < this.#minBytes || bytes.length > this.#maxBytes) return undefined;
+  /** The message these bytes (of a size the memo takes) are, from a remembered answer; undefined when none fits. */
+  #recall(bytes: Uint8Array, contentType: string | undefined, limits: Partial<ParseLimits>): Envelope | undefined {
     const ct = contentType ?? '';
     const lk = limitsKey(limits);
     for (let k = 0; k < this.#entries.length; k++) {
@@ -191,16 +190,17 @@ export class AnswerMemo {
     const lim = resolveLimits(limits);
     if (n.length > lim.maxBytes) return undefined;
 
-    // The structs: equal ones by reference, the others cut out to be parsed together.
+    // The whole list as remembered (a listing): one comparison.
     const structs = e.starts.length - 1;
+    const listLength = e.starts[structs]! - first;
+    if (end - at === listLength && sameBytes(n, at, r, first, listLength)) return { namespace: e.namespace, header: { ...e.header, id }, body: e.body };
+
+    // The structs: equal ones by reference, the others cut out to be parsed together.
     const out: ListEntry[] = [];
     const cuts: Buffer[] = [];
     const places: number[] = [];
     let elements = e.frameElements;
     let i = 0;
-    // The whole list as remembered (a listing): one comparison.
-    const listLength = e.starts[structs]! - first;
-    if (end - at === listLength && sameBytes(n, at, r, first, listLength)) return { namespace: e.namespace, header: { ...e.header, id }, body: e.body };
     // A quarter of the structs may differ, and 16 more: a message of another tree (or cut out of
     // step) gives up after a few dozen structs, not after reading them all.
     let matched = 0;
@@ -242,13 +242,17 @@ export class AnswerMemo {
       out.push(e.list[0]!);
       cuts.push(cut);
       at = stop;
-      // Back in step: the next remembered struct (this one replaced), this one (one inserted
-      // before it) or one a few further on (some taken away).
-      if (i < structs && !this.#equal(e, n, at, end, i + 1) && !this.#equal(e, n, at, end, i)) {
-        let j = i + 2;
-        while (j < Math.min(structs, i + RESYNC) && !this.#equal(e, n, at, end, j)) j++;
-        i = j < Math.min(structs, i + RESYNC) ? j : i + 1;
-      } else if (i < structs && !this.#equal(e, n, at, end, i)) i++;
+      // Back in step: this remembered struct (one inserted before it), the next (this one
+      // replaced) or one a few further on (some taken away).
+      if (i < structs && !this.#equal(e, n, at, end, i)) {
+        if (this.#equal(e, n, at, end, i + 1)) i++;
+        else {
+          const stop = Math.min(structs, i + RESYNC);
+          let j = i + 2;
+          while (j < stop && !this.#equal(e, n, at, end, j)) j++;
+          i = j < stop ? j : i + 1;
+        }
+      }
     }
     if (at !== end || elements > lim.maxElements) return undefined;
 
@@ -322,7 +326,7 @@ export class AnswerMemo {
     const closeAt = first.lastIndexOf('</');
     if (closeAt < 0) return;
     const structElements = new Int32Array(starts.length - 1);
-    for (let k = 0; k < structElements.length; k++) structElements[k] = openTags(copy.toString("latin1", starts[k]!, starts[k + 1]!));
+    for (let k = 0; k < structElements.length; k++) structElements[k] = openTags(copy.toString('latin1', starts[k]!, starts[k + 1]!));
     const { id: _own, ...header } = envelope.header;
     const size = copy.length;
     while (this.#entries.length > 0 && (this.#entries.length >= this.#maxEntries || this.#bytes + size > this.#totalBytes)) {
@@ -418,19 +422,17 @@ function sameMessage(a: Envelope, b: Envelope): boolean {
   const ka = (Object.keys(a.header) as (keyof CwmpHeader)[]).filter((k) => k !== 'id');
   const kb = (Object.keys(b.header) as (keyof CwmpHeader)[]).filter((k) => k !== 'id');
   if (ka.length !== kb.length || ka.some((k) => a.header[k] !== b.header[k])) return false;
-  if (a.body.method === 'GetParameterNamesResponse' && b.body.method === 'GetParameterNamesResponse') {
-    const la = a.body.parameterList;
-    const lb = b.body.parameterList;
-    if (la.length !== lb.length) return false;
-    for (let i = 0; i < la.length; i++) if (la[i]!.name !== lb[i]!.name || la[i]!.writable !== lb[i]!.writable) return false;
-    return true;
-  }
-  if (a.body.method === 'GetParameterValuesResponse' && b.body.method === 'GetParameterValuesResponse') {
-    const la = a.body.parameterList;
-    const lb = b.body.parameterList;
-    if (la.length !== lb.length) return false;
-    for (let i = 0; i < la.length; i++) if (la[i]!.name !== lb[i]!.name || la[i]!.value !== lb[i]!.value || la[i]!.type !== lb[i]!.type) return false;
-    return true;
-  }
-  return false;
+  if (a.body.method !== 'GetParameterNamesResponse' && a.body.method !== 'GetParameterValuesResponse') return false;
+  const la = a.body.parameterList as readonly ListEntry[];
+  const lb = (b.body as ListBody).parameterList as readonly ListEntry[];
+  if (la.length !== lb.length) return false;
+  for (let i = 0; i < la.length; i++) if (!sameEntry(la[i]!, lb[i]!)) return false;
+  return true;
+}
+
+/** Entries of one method: every field equal (a listing's have no value or type, a read's no writable). */
+function sameEntry(x: ListEntry, y: ListEntry): boolean {
+  const px = x as Partial<ParameterInfo & ParameterValue>;
+  const py = y as Partial<ParameterInfo & ParameterValue>;
+  return px.name === py.name && px.writable === py.writable && px.value === py.value && px.type === py.type;
 }
