@@ -305,25 +305,97 @@ export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): str
   return [head, ...entries, '</ParameterList></' + tag + '>' + envelopeClose(ctx)];
 }
 
-/** The entries of a list, serialised and joined into pieces of about PIECE_CHARS. */
+/**
+ * What frozen entries were written as, per build context: an entry that cannot change is
+ * written once however many lists it is in, and so is a run of up to RUN of them that recurs
+ * in the same order. The simulator answers each device's GetParameterValues with one frozen
+ * entry per template parameter whose value is the template's (src/cpe/rpc/params.ts), and
+ * entries of their own for the values that are the device's (its serial number, MAC addresses
+ * worked out from it): the runs between those are the same objects for every device of the
+ * model, so most of a discovery's 5,000 structs are neither escaped nor joined again.
+ */
+interface Written {
+  readonly entries: WeakMap<object, string>;
+  /** By a run's first entry; checked entry by entry (by identity) before it is used. */
+  readonly runs: WeakMap<object, { readonly entries: readonly object[]; readonly text: string }>;
+}
+
+/** At most this many entries per run. */
+const RUN = 32;
+
+const WRITTEN = new Map<string, Written>();
+
+function writtenFor(ctx: BuildCtx, values: boolean): Written {
+  const key = ctxKey(ctx, values);
+  let written = WRITTEN.get(key);
+  if (written === undefined) WRITTEN.set(key, (written = { entries: new WeakMap(), runs: new WeakMap() }));
+  return written;
+}
+
+const ctxKey = (ctx: BuildCtx, values: boolean): string => `${values}|${ctx.env}|${ctx.cwmp}|${ctx.enc}|${ctx.omitXsiType}|${ctx.arraySize}|${ctx.booleans}`;
+
+/** The entries of a list, serialised and joined into pieces of at most PIECE_CHARS (or one entry). */
 function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): string[] {
   const pieces: string[] = [];
-  // Each piece joined from its entries: one flat string, where `+=` would leave a rope of
+  const written = writtenFor(ctx, values);
+  // Each piece joined from its texts: one flat string, where `+=` would leave a rope of
   // hundreds of leaves for the encoder to flatten, and as many cons cells for the GC.
   let part: string[] = [];
   let chars = 0;
-  for (let i = 0; i < list.length; i++) {
-    const item = values ? parameterValueStruct(ctx, list[i] as ParameterValue) : parameterInfoStruct(ctx, list[i] as ParameterInfo);
-    part.push(item);
-    chars += item.length;
-    if (chars >= PIECE_CHARS) {
+  const add = (text: string): void => {
+    if (chars > 0 && chars + text.length > PIECE_CHARS) {
       pieces.push(part.join(''));
       part = [];
       chars = 0;
     }
+    part.push(text);
+    chars += text.length;
+  };
+  const textOf = (entry: ParameterValue | ParameterInfo, frozen: boolean): string => {
+    let text = frozen ? written.entries.get(entry) : undefined;
+    if (text === undefined) {
+      text = values ? parameterValueStruct(ctx, entry as ParameterValue) : parameterInfoStruct(ctx, entry as ParameterInfo);
+      if (frozen) written.entries.set(entry, text);
+    }
+    return text;
+  };
+  for (let i = 0; i < list.length; ) {
+    const entry = list[i]!;
+    if (!Object.isFrozen(entry)) {
+      add(textOf(entry, false));
+      i++;
+      continue;
+    }
+    const run = written.runs.get(entry);
+    if (run !== undefined && sameRun(list, i, run.entries)) {
+      add(run.text);
+      i += run.entries.length;
+      continue;
+    }
+    // A run not written before: the frozen entries from here, up to RUN of them or PIECE_CHARS.
+    const items: string[] = [];
+    let end = i;
+    let runChars = 0;
+    while (end < list.length && end - i < RUN && runChars < PIECE_CHARS && Object.isFrozen(list[end])) {
+      const text = textOf(list[end]!, true);
+      items.push(text);
+      runChars += text.length;
+      end++;
+    }
+    const text = items.length === 1 ? items[0]! : items.join('');
+    if (text.length <= PIECE_CHARS) written.runs.set(entry, { entries: list.slice(i, end), text });
+    add(text);
+    i = end;
   }
   if (part.length > 0) pieces.push(part.join(''));
   return pieces;
+}
+
+/** Whether `list` holds exactly `entries` from `start` on. */
+function sameRun(list: readonly unknown[], start: number, entries: readonly unknown[]): boolean {
+  if (start + entries.length > list.length) return false;
+  for (let k = 0; k < entries.length; k++) if (list[start + k] !== entries[k]) return false;
+  return true;
 }
 
 /**
@@ -341,7 +413,7 @@ function frozenEntryPieces(ctx: BuildCtx, values: boolean, list: readonly (Param
     FROZEN_ENTRIES.set(list, byCtx);
     if (byCtx === null) return null;
   }
-  const key = `${values}|${ctx.env}|${ctx.cwmp}|${ctx.enc}|${ctx.omitXsiType}|${ctx.arraySize}|${ctx.booleans}`;
+  const key = ctxKey(ctx, values);
   let pieces = byCtx.get(key);
   if (pieces === undefined) byCtx.set(key, (pieces = Object.freeze(entryPieces(ctx, values, list))));
   return pieces;

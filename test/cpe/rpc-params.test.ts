@@ -98,6 +98,35 @@ describe('GetParameterNames (A.3.2.3)', () => {
 });
 
 describe('GetParameterValues (A.3.2.2)', () => {
+  it("a template's value is one frozen struct shared by every device that holds it; a device's own value gets its own struct", () => {
+    const other = createDevice(router, { serialNumber: 'FL000002' });
+    const mine = response(gpv(d, 'Device.'), 'GetParameterValuesResponse').parameterList;
+    const theirs = response(gpv(other, 'Device.'), 'GetParameterValuesResponse').parameterList;
+    expect(mine.map((p) => p.name)).toEqual(theirs.map((p) => p.name));
+    // Every struct says what the device itself says.
+    for (const [dev, list] of [[d, mine], [other, theirs]] as const) {
+      for (const p of list) {
+        const own = dev.get(p.name)!;
+        expect(p.type).toBe(own.type);
+        if (p.value !== own.value) expect(p.value, p.name).toBe(''); // a hidden parameter reads blank
+      }
+    }
+    const shared = mine.filter((p, i) => p === theirs[i]);
+    expect(shared.length).toBeGreaterThan(mine.length / 2);
+    expect(shared.every((p) => Object.isFrozen(p))).toBe(true);
+    const serial = mine.findIndex((p) => p.name === 'Device.DeviceInfo.SerialNumber');
+    expect(mine[serial]!.value).toBe('FL000001');
+    expect(theirs[serial]!.value).toBe('FL000002');
+    expect(mine[serial]).not.toBe(theirs[serial]);
+    // A value set on one device: its answer has it, the other's shared struct is untouched.
+    const ssid = mine.findIndex((p) => p.name === 'Device.WiFi.SSID.1.SSID');
+    const before = theirs[ssid]!.value;
+    response(spv(d, [['Device.WiFi.SSID.1.SSID', 'mine-only', 'xsd:string']]), 'SetParameterValuesResponse');
+    expect(values(gpv(d, 'Device.'))['Device.WiFi.SSID.1.SSID']).toBe('mine-only');
+    expect(values(gpv(other, 'Device.'))['Device.WiFi.SSID.1.SSID']).toBe(before);
+    expect(theirs[ssid]!.value).toBe(before);
+  });
+
   it('complete and partial paths, in request order, with types', () => {
     const r = response(gpv(d, 'Device.DeviceInfo.SoftwareVersion', 'Device.WiFi.SSID.1.'), 'GetParameterValuesResponse');
     expect(r.parameterList[0]).toEqual({ name: 'Device.DeviceInfo.SoftwareVersion', value: '2.4.1', type: 'xsd:string' });

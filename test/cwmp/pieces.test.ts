@@ -67,6 +67,41 @@ describe('buildEnvelopePieces', () => {
     expect(after).toBe(buildEnvelope(env(body()), {}));
   });
 
+  it('a list of shared frozen entries and entries of its own: the same text as buildEnvelope, whatever surrounds each run', () => {
+    // Devices of one model: the template's structs shared (frozen), each device's own values
+    // fresh, at places that differ from list to list; runs that start mid-way, shifted by one,
+    // cut short by the list's end, reordered, or made of the same entries twice.
+    const shared = values.map((v) => Object.freeze({ ...v }));
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const lists: (typeof values)[] = [];
+    for (let k = 0; k < 12; k++) {
+      const list = shared.map((e, i) => (random(40) === 0 ? { ...e, value: `own ${k} ${i} <&>` } : e));
+      lists.push(list);
+    }
+    lists.push(shared.slice(1), shared.slice(5, 900), shared.slice(0, 31), [...shared.slice(64, 128), ...shared.slice(0, 64)], [...shared.slice(0, 40), ...shared.slice(0, 40)]);
+    lists.push(shared.map((e, i) => (i % 33 === 0 ? { ...e } : e)));
+    for (const opts of OPTIONS) {
+      for (const list of [...lists, ...lists.slice().reverse()]) {
+        const body = { method: 'GetParameterValuesResponse', parameterList: list } as CwmpBody;
+        const pieces = buildEnvelopePieces(env(body), opts);
+        expect(pieces.join('')).toBe(buildEnvelope(env(body), opts));
+        for (const p of pieces) expect(p.length).toBeLessThan(20_000);
+      }
+    }
+    // An entry of its own is written from what it holds now, not from an earlier list's text.
+    const mutable = { ...values[3]! };
+    const list = [...shared.slice(0, 3), mutable, ...shared.slice(4, 100)];
+    const body = (): CwmpBody => ({ method: 'GetParameterValuesResponse', parameterList: list } as CwmpBody);
+    buildEnvelopePieces(env(body()), {});
+    mutable.value = 'changed';
+    expect(buildEnvelopePieces(env(body()), {}).join('')).toBe(buildEnvelope(env(body()), {}));
+    expect(buildEnvelopePieces(env(body()), {}).join('')).toContain('>changed</Value>');
+  });
+
   it('keeps the exact text of a short list', () => {
     const body: CwmpBody = { method: 'GetParameterValuesResponse', parameterList: [{ name: 'A.B', value: '1<2', type: 'xsd:string' }] };
     expect(buildEnvelopePieces(env(body, {}), {}).join('')).toBe(

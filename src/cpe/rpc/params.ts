@@ -79,9 +79,28 @@ export function getParameterValues(ops: DeviceOps, req: GetParameterValues): Rpc
   for (const name of req.parameterNames) {
     const params = parametersOf(ops, name, { wildcards: true });
     if (!params) return failed(9005);
-    for (const p of params) list.push({ name: p.path, value: p.node.hidden ? '' : ops.valueOf(p), type: p.node.type });
+    for (const p of params) list.push(valueStruct(p, p.node.hidden ? '' : ops.valueOf(p)));
   }
   return ok({ method: 'GetParameterValuesResponse', parameterList: list });
+}
+
+/**
+ * A template parameter's struct (frozen, one per shared Ref), for every device whose value is
+ * the one it was first made with: most of a model's parameters hold the template's value on
+ * every device, so a GetParameterValues of the whole tree is mostly shared structs, whose text
+ * buildEnvelopePieces writes once (src/cwmp/envelope.ts). A value of the device's own (its
+ * serial number, a MAC address worked out from it) gets a struct of its own.
+ */
+const SHARED_VALUES = new WeakMap<Ref, ParameterValue>();
+
+function valueStruct(p: Ref<TParam>, value: string): ParameterValue {
+  const shared = SHARED_VALUES.get(p);
+  if (shared !== undefined && shared.value === value) return shared;
+  const made: ParameterValue = { name: p.path, value, type: p.node.type };
+  // Only a template's Refs are frozen and shared: a device's own (an added instance) would
+  // hold its struct alive for nothing.
+  if (shared === undefined && Object.isFrozen(p)) SHARED_VALUES.set(p, Object.freeze(made));
+  return made;
 }
 
 /** 0 when `value` may be written to `p`, else the per-parameter fault code. */
