@@ -300,6 +300,35 @@ describe('tree sections read as rows do', () => {
     await sameReads();
   });
 
+  it('keeps documents in a rowid table (migration 84); sections a WITHOUT ROWID table held (before it) read the same once migrated', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    const ddl = (): string => (raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'tree_sections'").get() as { sql: string }).sql;
+    const count = (): number => (raw.prepare('SELECT count(*) AS n FROM tree_sections').get() as { n: number }).n;
+    expect(ddl()).not.toMatch(/WITHOUT ROWID/i);
+    const before = count();
+    expect(before).toBeGreaterThan(2);
+    await sections.close();
+    // The file as a release before migration 84 left it.
+    const old = new Database(join(dir, 'sections', DATABASE_FILE));
+    old.exec(`CREATE TABLE t (device_id TEXT NOT NULL, section TEXT NOT NULL, names_at INTEGER NOT NULL, values_at INTEGER, doc TEXT NOT NULL,
+        PRIMARY KEY (device_id, section)) WITHOUT ROWID;
+      INSERT INTO t SELECT device_id, section, names_at, values_at, doc FROM tree_sections;
+      DROP TABLE tree_sections;
+      ALTER TABLE t RENAME TO tree_sections;
+      DELETE FROM schema_migrations WHERE version = 84;`);
+    old.close();
+    expect(ddl()).toMatch(/WITHOUT ROWID/i);
+    sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
+    expect(ddl()).not.toMatch(/WITHOUT ROWID/i);
+    expect(count()).toBe(before);
+    await sameReads();
+    // Still one document per device and section: a second discovery replaces, not adds.
+    await bootstrap(D, T0 + 20, 'again');
+    expect(raw.prepare('SELECT device_id, section, count(*) AS n FROM tree_sections GROUP BY 1, 2 HAVING n > 1').all()).toEqual([]);
+    await sameReads();
+  });
+
   it('entries leave out what they can (an unread node is [writable], a string value [writable, value], a standard type its code); entries written in full read the same', async () => {
     await bootstrap(D, T0, 'home');
     await bootstrap(E, T0 + 10, 'office');
