@@ -24,6 +24,9 @@
  * listed but not read, `[writable, value]` for a value of type xsd:string, and the other
  * standard types as their number in TYPE_CODES (a quarter less text per discovery to build,
  * write and parse). Entries written in full (before this) read the same.
+ *
+ * The table has a rowid (migration 84): the documents append at its end and only the small
+ * (device, section) key index takes a bootstrap's inserts in key order.
  */
 import type { SectionEntries } from '../session-writes.js';
 import { sectionFor, sectionOf } from '../tree.js';
