@@ -334,7 +334,7 @@ function writtenFor(ctx: BuildCtx, values: boolean): Written {
 
 const ctxKey = (ctx: BuildCtx, values: boolean): string => `${values}|${ctx.env}|${ctx.cwmp}|${ctx.enc}|${ctx.omitXsiType}|${ctx.arraySize}|${ctx.booleans}`;
 
-/** The entries of a list, serialised and joined into pieces of at most PIECE_CHARS (or one entry). */
+/** The entries of a list, serialised and joined into pieces of about PIECE_CHARS (at most one entry or one run over). */
 function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): string[] {
   const pieces: string[] = [];
   const written = writtenFor(ctx, values);

@@ -707,7 +707,8 @@ UPDATE tree_sections SET doc = (
     // average, 35 kB at most) in its leaves, four rows a page, so a bootstrap's 124 inserts
     // among other devices' keys split pages and move those cells. With a rowid the documents
     // append at the table's end and only the small key index takes inserts in key order
-    // (bootstrap storm, four alternated pairs: 1.12x sessions/s; docs/scaling.md).
+    // (bootstrap storm, two runs of four alternated pairs: 1.07x and 1.12x sessions/s;
+    // docs/scaling.md).
     up: `
 CREATE TABLE tree_sections_rowid (
   device_id TEXT NOT NULL,
