@@ -182,6 +182,47 @@ describe('tree sections read as rows do', () => {
     await sameReads();
   });
 
+  it("devices of one model share a base per section and keep only the entries that differ; bases go with their last device, and one gone is not referred to", async () => {
+    const F = idOf('SEC3');
+    const bases = (): number => (raw.prepare('SELECT count(*) AS n FROM section_bases').get() as { n: number }).n;
+    const own = (deviceId: string, section: string): { doc: Record<string, unknown>; base: number | null } => {
+      const r = raw.prepare('SELECT doc, base_id AS base FROM tree_sections WHERE device_id = ? AND section = ?').get(deviceId, section) as { doc: string; base: number | null };
+      return { doc: JSON.parse(r.doc) as Record<string, unknown>, base: r.base };
+    };
+    await bootstrap(D, T0, 'home');
+    expect(bases()).toBe(0);
+    await bootstrap(E, T0 + 10, 'office');
+    // E's WiFi instance differs from D's in its SSID only: that entry is all its own document holds.
+    const ssid = own(E, 'Device.WiFi.SSID.1.');
+    expect(ssid.base).not.toBeNull();
+    expect(ssid.doc).toEqual({ SSID: [1, 'office'] });
+    // The base is D's document, which D keeps whole.
+    expect(own(D, 'Device.WiFi.SSID.1.')).toEqual({ doc: { '': [1], SSID: [1, 'home'], Enable: [1, 'true', 3] }, base: null });
+    // An entry read at another time than its section's differs as text: E's own, with its time.
+    expect(own(E, 'Device.WiFi.SSID.2.').doc).toMatchObject({ Enable: [1, 'true', 0, T0 + 13] });
+    expect(bases()).toBeGreaterThan(3);
+    await sameReads();
+    // Each value found where it is (E's own document, or the base), and not the other device's.
+    for (const [value, ids] of [['home', [D]], ['office', [E]]] as const) {
+      const found = await sections.listDevices({ filters: [{ field: 'parameter', path: 'Device.WiFi.SSID.1.SSID', op: 'eq', value }] });
+      expect(found.devices.map((d) => d.id)).toEqual(ids);
+    }
+    expect((await sections.listDevices({ filters: [{ field: 'parameter', path: 'Device.WiFi.SSID.1.Enable', op: 'eq', value: 'true' }] })).total).toBe(2);
+    // A write inside E's section turns it into rows (the base's entries with E's own laid over).
+    await both(E, T0 + 100, [{ op: 'setValues', at: T0 + 100, touch: false, params: [pv('Device.WiFi.SSID.1.Enable', 'false')] }]);
+    expect(sectionNames(E)).not.toContain('Device.WiFi.SSID.1.');
+    await sameReads();
+    // E gone: the bases only it referred to go with it; D's documents were never bases.
+    for (const store of [rows, sections]) await store.deleteDevice(E);
+    expect(bases()).toBe(0);
+    await sameReads();
+    // This process still remembers the base it made; it is gone, so F's sections are written whole.
+    await bootstrap(F, T0 + 20, 'third');
+    expect(own(F, 'Device.WiFi.SSID.1.').base).toBeNull();
+    expect(await sections.getDevice(F)).toEqual(await rows.getDevice(F));
+    await sameReads();
+  });
+
   it('a write inside a section turns that section back into rows; the others stay', async () => {
     await bootstrap(D, T0, 'home');
     await bootstrap(E, T0 + 10, 'office');
@@ -311,12 +352,15 @@ describe('tree sections read as rows do', () => {
     await sections.close();
     // The file as a release before migration 84 left it.
     const old = new Database(join(dir, 'sections', DATABASE_FILE));
+    // Every document whole (no bases before migration 85).
     old.exec(`CREATE TABLE t (device_id TEXT NOT NULL, section TEXT NOT NULL, names_at INTEGER NOT NULL, values_at INTEGER, doc TEXT NOT NULL,
         PRIMARY KEY (device_id, section)) WITHOUT ROWID;
-      INSERT INTO t SELECT device_id, section, names_at, values_at, doc FROM tree_sections;
+      INSERT INTO t SELECT device_id, section, names_at, values_at,
+        CASE WHEN base_id IS NULL THEN doc ELSE json_patch((SELECT doc FROM section_bases WHERE id = base_id), doc) END FROM tree_sections;
       DROP TABLE tree_sections;
+      DROP TABLE section_bases;
       ALTER TABLE t RENAME TO tree_sections;
-      DELETE FROM schema_migrations WHERE version = 84;`);
+      DELETE FROM schema_migrations WHERE version IN (84, 85);`);
     old.close();
     expect(ddl()).toMatch(/WITHOUT ROWID/i);
     sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });

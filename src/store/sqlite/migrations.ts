@@ -722,6 +722,29 @@ INSERT INTO tree_sections_rowid (device_id, section, names_at, values_at, doc) S
 DROP TABLE tree_sections;
 ALTER TABLE tree_sections_rowid RENAME TO tree_sections;`,
   },
+  {
+    version: 85,
+    name: "tree sections: a model's documents shared, each device's section the entries that differ",
+    // sections.ts: a base is never changed once written and its id never reused (AUTOINCREMENT),
+    // so a process that remembers one can only find it gone (the foreign key says so), never
+    // different. A base goes with the last section that refers to it (the triggers).
+    up: `
+CREATE TABLE section_bases (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  section TEXT NOT NULL,
+  doc TEXT NOT NULL
+);
+ALTER TABLE tree_sections ADD COLUMN base_id INTEGER REFERENCES section_bases (id);
+CREATE INDEX tree_sections_by_base ON tree_sections (base_id) WHERE base_id IS NOT NULL;
+CREATE TRIGGER tree_sections_base_dropped AFTER DELETE ON tree_sections WHEN old.base_id IS NOT NULL
+BEGIN
+  DELETE FROM section_bases WHERE id = old.base_id AND NOT EXISTS (SELECT 1 FROM tree_sections WHERE base_id = old.base_id);
+END;
+CREATE TRIGGER tree_sections_base_replaced AFTER UPDATE OF base_id ON tree_sections WHEN old.base_id IS NOT NULL AND old.base_id IS NOT new.base_id
+BEGIN
+  DELETE FROM section_bases WHERE id = old.base_id AND NOT EXISTS (SELECT 1 FROM tree_sections WHERE base_id = old.base_id);
+END;`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

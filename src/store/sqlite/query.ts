@@ -8,7 +8,7 @@ import type { DeviceCursor, DeviceFilter, DeviceListItem, DevicePage, DeviceQuer
 import { json, type Db, type Params } from './db.js';
 import { byPath, DEVICE_COLUMNS, PARAMETER_COLUMNS, toDeviceSummary, toStoredParameter, type DeviceRow, type ParameterRow } from './rows.js';
 import { searchableSet } from './search.js';
-import { entryJsonPath, exactSectionParameters, sectionParameters, valueJsonPath } from './sections.js';
+import { entryExists, entryValue, exactSectionParameters, sectionParameters } from './sections.js';
 
 
 /** flotilla_num(text): the number a decimal string denotes, else NULL (so it never compares true). */
@@ -53,8 +53,8 @@ export const SQLITE_DIALECT: Dialect = {
   list: (values) => ({ value: JSON.stringify(values), kind: 'text' }),
   inList: (expr, ph) => `${expr} IN (SELECT value FROM json_each(${ph}))`,
   sections: {
-    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND json_type(s.doc, ${entryJsonPath('s.section', path)}) IS NOT NULL)`,
-    value: (section, path) => `(SELECT json_extract(s.doc, ${valueJsonPath('s.section', path)}) FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
+    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND ${entryExists('s', path)})`,
+    value: (section, path) => `(SELECT ${entryValue('s', path)} FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
   },
 };
 

@@ -8,10 +8,10 @@
 import { indexNameOf, sqlLiteral } from '../device-query.js';
 import { sectionFor } from '../tree.js';
 import type { Db } from './db.js';
-import { entryJsonPath, materializeSections } from './sections.js';
+import { entryExists, materializeSections } from './sections.js';
 
 const cache = new WeakMap<Db, Set<string>>();
-const HOLDING = `SELECT device_id FROM tree_sections WHERE section = @section AND json_type(doc, ${entryJsonPath('@section', '@path')}) IS NOT NULL`;
+const HOLDING = `SELECT s.device_id FROM tree_sections s WHERE s.section = @section AND ${entryExists('s', '@path')}`;
 
 
 export function searchableSet(db: Db): ReadonlySet<string> {

@@ -27,6 +27,13 @@
  *
  * The table has a rowid (migration 84): the documents append at its end and only the small
  * (device, section) key index takes a bootstrap's inserts in key order.
+ *
+ * Devices of one model hold mostly the same entries (migration 85): a section may refer to a
+ * base (`section_bases`, a document another device of the model wrote, never changed once
+ * written) and keep in its own document only the entries whose text differs from the base's.
+ * It does so only when it has exactly the base's keys in the base's order, so its entries are
+ * the base's with its own laid over them. An entry equal as text is equal in meaning on both
+ * devices: an entry's time, when it has none of its own, is the reading section's `values_at`.
  */
 import type { SectionEntries } from '../session-writes.js';
 import { sectionFor, sectionOf } from '../tree.js';
@@ -52,6 +59,8 @@ interface SectionRow {
   names_at: number;
   values_at: number | null;
   doc: string;
+  /** The base's document, when the section has one. */
+  base: string | null;
 }
 
 /**
@@ -63,17 +72,42 @@ const entryKey = (section: string, path: string): string => `substr(${path}, len
 export const entryJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"'`;
 export const valueJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"[1]'`;
 
+/** SQL: the base document of the section row aliased `s` (NULL without one). */
+const baseDocOf = (s: string): string => `(SELECT doc FROM section_bases WHERE id = ${s}.base_id)`;
+
+/** SQL: whether the section row aliased `s` holds the path (in its own document or its base's). */
+export const entryExists = (s: string, path: string): string => {
+  const at = entryJsonPath(`${s}.section`, path);
+  return `(json_type(${s}.doc, ${at}) IS NOT NULL OR (${s}.base_id IS NOT NULL AND json_type(${baseDocOf(s)}, ${at}) IS NOT NULL))`;
+};
+
+/** SQL: the path's entry (JSON) in the section row aliased `s`: its own, else its base's. */
+const entryOf = (s: string, path: string): string => {
+  const at = entryJsonPath(`${s}.section`, path);
+  return `CASE WHEN json_type(${s}.doc, ${at}) IS NOT NULL THEN json_extract(${s}.doc, ${at}) ELSE json_extract(${baseDocOf(s)}, ${at}) END`;
+};
+
+/**
+ * SQL: the path's value in the section row aliased `s`. Decided by where the entry is, not by
+ * the value: an entry of the section's own without a value (listed, not read) is not the base's.
+ */
+export const entryValue = (s: string, path: string): string => {
+  const at = entryJsonPath(`${s}.section`, path);
+  const value = valueJsonPath(`${s}.section`, path);
+  return `CASE WHEN json_type(${s}.doc, ${at}) IS NOT NULL THEN json_extract(${s}.doc, ${value}) ELSE json_extract(${baseDocOf(s)}, ${value}) END`;
+};
+
 const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
-const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc) VALUES (@device, @section, @namesAt, @valuesAt, @doc)
-ON CONFLICT (device_id, section) DO UPDATE SET names_at = excluded.names_at, values_at = excluded.values_at, doc = excluded.doc`;
+const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc, base_id) VALUES (@device, @section, @namesAt, @valuesAt, @doc, @base)
+ON CONFLICT (device_id, section) DO UPDATE SET names_at = excluded.names_at, values_at = excluded.values_at, doc = excluded.doc, base_id = excluded.base_id`;
+const NEW_BASE = 'INSERT INTO section_bases (section, doc) VALUES (@section, @doc) RETURNING id';
 const DROP_ALL = 'DELETE FROM tree_sections WHERE device_id = @device';
 const DROP_ONE = 'DELETE FROM tree_sections WHERE device_id = @device AND section = @section';
-const OF_DEVICE = 'SELECT device_id, section, names_at, values_at, doc FROM tree_sections WHERE device_id = @device';
+const ROWS = 'SELECT s.device_id, s.section, s.names_at, s.values_at, s.doc, b.doc AS base FROM tree_sections s LEFT JOIN section_bases b ON b.id = s.base_id';
+const OF_DEVICE = `${ROWS} WHERE s.device_id = @device`;
 /** The sections of a range: those inside it, and the one that holds its start. */
-const IN_RANGE = `SELECT device_id, section, names_at, values_at, doc FROM tree_sections
-WHERE device_id = @device AND ((section >= @lo AND (@hi IS NULL OR section < @hi)) OR section = @holder)`;
-const NAMED = `SELECT device_id, section, names_at, values_at, doc FROM tree_sections
-WHERE device_id = @device AND section IN (SELECT value FROM json_each(@sections))`;
+const IN_RANGE = `${ROWS} WHERE s.device_id = @device AND ((s.section >= @lo AND (@hi IS NULL OR s.section < @hi)) OR s.section = @holder)`;
+const NAMED = `${ROWS} WHERE s.device_id = @device AND s.section IN (SELECT value FROM json_each(@sections))`;
 
 /** Rows back from a section: none of its paths is a row (the rule above), so nothing conflicts. */
 const RESTORE = new RowsInsert(
@@ -118,9 +152,11 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
   // most strings need no escaping (paths in a section never do: `sectionFor`).
   let lastType: string | null = null;
   let typeText = 'null';
+  const bases = basesOf(db);
   for (const [name, indices] of groups) {
     const cut = name.length;
-    let text = '{';
+    const keys: string[] = new Array<string>(indices.length);
+    const items: string[] = new Array<string>(indices.length);
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
       const path = entries.name[i]!;
@@ -143,10 +179,76 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
         }
         tail = `,${jsonText(value)},${typeText}${when}`;
       }
-      text += `${k === 0 ? '' : ','}"${path.slice(cut)}":[${w}${tail}]`;
+      const key = path.slice(cut);
+      keys[k] = key;
+      items[k] = `"${key}":[${w}${tail}]`;
     }
-    db.run(PUT, { device, section: name, namesAt, valuesAt, doc: `${text}}` });
+    putSection(db, bases, { device, section: name, namesAt, valuesAt }, keys, items);
   }
+}
+
+/**
+ * The last document this process wrote whole for a section name (its keys and entry texts), and
+ * the base made of it once another device's section was found to differ from it in few entries.
+ */
+interface Candidate {
+  keys: readonly string[];
+  items: readonly string[];
+  doc: string;
+  baseId: number | null;
+}
+
+const CANDIDATES = new WeakMap<Db, Map<string, Candidate>>();
+
+/** Section names remembered per database (a fleet of many models has many). */
+const MAX_CANDIDATES = 4096;
+
+function basesOf(db: Db): Map<string, Candidate> {
+  let m = CANDIDATES.get(db);
+  if (m === undefined) CANDIDATES.set(db, (m = new Map()));
+  return m;
+}
+
+/** A section refers to a base when at most this share of its entries differ from the base's. */
+const MOST_DIFFERENT = 0.5;
+
+function putSection(
+  db: Db,
+  bases: Map<string, Candidate>,
+  row: { device: string; section: string; namesAt: number; valuesAt: number | null },
+  keys: readonly string[],
+  items: readonly string[],
+): void {
+  const cand = bases.get(row.section);
+  if (cand !== undefined && cand.items.length === items.length) {
+    // The same keys in the same order, and few entries of its own: a delta on the base.
+    const own: string[] = [];
+    let same = true;
+    for (let k = 0; k < items.length; k++) {
+      if (items[k] === cand.items[k]) continue;
+      if (keys[k] !== cand.keys[k] || own.length >= items.length * MOST_DIFFERENT) {
+        same = false;
+        break;
+      }
+      own.push(items[k]!);
+    }
+    if (same) {
+      if (cand.baseId === null) cand.baseId = db.get<{ id: number }>(NEW_BASE, { section: row.section, doc: cand.doc })!.id;
+      try {
+        db.run(PUT, { ...row, doc: `{${own.join(',')}}`, base: cand.baseId });
+        return;
+      } catch (e) {
+        // Its last device went (in this process or another) and took the base with it: this
+        // section is written whole, and becomes the next candidate.
+        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw e;
+      }
+    }
+  }
+  const doc = `{${items.join(',')}}`;
+  db.run(PUT, { ...row, doc, base: null });
+  bases.delete(row.section);
+  if (bases.size >= MAX_CANDIDATES) bases.delete(bases.keys().next().value!);
+  bases.set(row.section, { keys, items, doc, baseId: null });
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
@@ -200,7 +302,10 @@ export function sectionParameters(db: Db, device: string, range: { lo: string; h
 
 /** A section's entries as stored parameters. */
 function entriesOf(row: SectionRow): StoredParameter[] {
-  return Object.entries(JSON.parse(row.doc) as Record<string, Entry>).map(([rest, e]) => toParameter(row.section + rest, e, row.names_at, row.values_at));
+  const own = JSON.parse(row.doc) as Record<string, Entry>;
+  // The base's entries in its order, the section's own laid over them (the same keys: putSection).
+  const all = row.base === null ? own : Object.assign(JSON.parse(row.base) as Record<string, Entry>, own);
+  return Object.entries(all).map(([rest, e]) => toParameter(row.section + rest, e, row.names_at, row.values_at));
 }
 
 /**
@@ -208,7 +313,7 @@ function entriesOf(row: SectionRow): StoredParameter[] {
  * (one json_extract per path) rather than by parsing the section here: a session's stored view
  * or a projection of a few paths reads a few entries of sections of hundreds.
  */
-const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, json_extract(s.doc, ${entryJsonPath('s.section', 'j.value')}) AS entry
+const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, ${entryOf('s', 'j.value')} AS entry
 FROM tree_sections s, json_each(@paths) AS j WHERE s.device_id = @device AND s.section = @section AND entry IS NOT NULL`;
 
 export function exactSectionParameters(db: Db, devices: readonly string[], paths: readonly string[]): { deviceId: string; parameter: StoredParameter }[] {
