@@ -174,7 +174,10 @@ export async function startCwmpServer(opts: AcsServerOptions): Promise<AcsServer
   const sources = new WeakMap<SessionDriver, string>();
   /** Informs admitted and not yet in byToken (authenticating, opening): counted against the cap. */
   let opening = 0;
-  /** Devices of one model list the same tree byte for byte: their GetParameterNames answers are parsed once. */
+  /**
+   * Devices of one model send the same discovery answers but for a few structs: a listing is
+   * parsed once, a values answer but for the structs that differ (src/cwmp/answer-memo.ts).
+   */
   const answers = new AnswerMemo({ onRecall: () => listingsRecalled.inc() });
   const parseLimits = { maxBytes: config.maxBodyBytes };
   const limits: AdmissionLimits = { maxSessions: config.maxSessions, reserve: reserveFor(config.maxSessions) };

@@ -1,7 +1,7 @@
 /**
- * The ACS parses a model's GetParameterNames answer once (src/cwmp/answer-memo.ts): simulated
- * CPEs of one model bootstrap against the real server, the later ones' listings are answered
- * from the memo (the metric says how many), and every device still gets its own tree: the
+ * The ACS parses a model's discovery answers once (src/cwmp/answer-memo.ts): simulated CPEs of
+ * one model bootstrap against the real server, the later ones' listings and values answers are
+ * read from the memo (the metric says how many), and every device still gets its own tree: the
  * same names, its own values.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -81,21 +81,19 @@ export const entryExists = (s: string, path: string): string => {
   return `(json_type(${s}.doc, ${at}) IS NOT NULL OR (${s}.base_id IS NOT NULL AND json_type(${baseDocOf(s)}, ${at}) IS NOT NULL))`;
 };
 
-/** SQL: the path's entry (JSON) in the section row aliased `s`: its own, else its base's. */
-const entryOf = (s: string, path: string): string => {
-  const at = entryJsonPath(`${s}.section`, path);
-  return `CASE WHEN json_type(${s}.doc, ${at}) IS NOT NULL THEN json_extract(${s}.doc, ${at}) ELSE json_extract(${baseDocOf(s)}, ${at}) END`;
-};
-
 /**
- * SQL: the path's value in the section row aliased `s`. Decided by where the entry is, not by
- * the value: an entry of the section's own without a value (listed, not read) is not the base's.
+ * SQL: `json_extract` at `extract` of the section row aliased `s`, from its own document when
+ * that holds the path's entry, else from its base's. Decided by where the entry is, not by what
+ * is extracted: an entry of the section's own without a value (listed, not read) is not the base's.
  */
-export const entryValue = (s: string, path: string): string => {
-  const at = entryJsonPath(`${s}.section`, path);
-  const value = valueJsonPath(`${s}.section`, path);
-  return `CASE WHEN json_type(${s}.doc, ${at}) IS NOT NULL THEN json_extract(${s}.doc, ${value}) ELSE json_extract(${baseDocOf(s)}, ${value}) END`;
-};
+const fromOwnOrBase = (s: string, path: string, extract: string): string =>
+  `CASE WHEN json_type(${s}.doc, ${entryJsonPath(`${s}.section`, path)}) IS NOT NULL THEN json_extract(${s}.doc, ${extract}) ELSE json_extract(${baseDocOf(s)}, ${extract}) END`;
+
+/** SQL: the path's entry (JSON) in the section row aliased `s`. */
+const entryOf = (s: string, path: string): string => fromOwnOrBase(s, path, entryJsonPath(`${s}.section`, path));
+
+/** SQL: the path's value in the section row aliased `s`. */
+export const entryValue = (s: string, path: string): string => fromOwnOrBase(s, path, valueJsonPath(`${s}.section`, path));
 
 const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
 const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc, base_id) VALUES (@device, @section, @namesAt, @valuesAt, @doc, @base)
@@ -188,13 +186,13 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
 }
 
 /**
- * The last document this process wrote whole for a section name (its keys and entry texts), and
- * the base made of it once another device's section was found to differ from it in few entries.
+ * The last document this process wrote whole for a section name (its keys and entry texts: the
+ * document is their join), and the base made of it once another device's section was found to
+ * differ from it in few entries.
  */
 interface Candidate {
   keys: readonly string[];
   items: readonly string[];
-  doc: string;
   baseId: number | null;
 }
 
@@ -233,7 +231,7 @@ function putSection(
       own.push(items[k]!);
     }
     if (same) {
-      if (cand.baseId === null) cand.baseId = db.get<{ id: number }>(NEW_BASE, { section: row.section, doc: cand.doc })!.id;
+      if (cand.baseId === null) cand.baseId = db.get<{ id: number }>(NEW_BASE, { section: row.section, doc: `{${cand.items.join(',')}}` })!.id;
       try {
         db.run(PUT, { ...row, doc: `{${own.join(',')}}`, base: cand.baseId });
         return;
@@ -248,7 +246,7 @@ function putSection(
   db.run(PUT, { ...row, doc, base: null });
   bases.delete(row.section);
   if (bases.size >= MAX_CANDIDATES) bases.delete(bases.keys().next().value!);
-  bases.set(row.section, { keys, items, doc, baseId: null });
+  bases.set(row.section, { keys, items, baseId: null });
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
