@@ -293,7 +293,9 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
     };
   } finally {
     await serve?.stop();
-    await rm(dir, { recursive: true, force: true });
+    // STORM_KEEP=1 leaves the storm's data directory to look at (its path on stderr).
+    if (process.env['STORM_KEEP'] === '1') process.stderr.write(`storm data kept in ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -442,11 +442,11 @@ export const TABLES: readonly TableSpec[] = [
  */
 export const NOT_COPIED = ['schema_migrations', 'session_locks', 'acs_processes', 'search_paths', 'file_chunks', 'alarm_counts', 'user_sessions'];
 /**
- * Tables only SQLite has. tree_sections and section_bases (sqlite/sections.ts): a SQLite
+ * Tables only SQLite has. tree_docs and tree_bases (sqlite/sections.ts): a SQLite
  * source's sections are turned back into rows when it is opened, so the trees copy as
  * `parameters` rows.
  */
-export const SQLITE_ONLY = ['tree_sections', 'section_bases'];
+export const SQLITE_ONLY = ['tree_docs', 'tree_bases'];
 
 type Row = Record<string, unknown>;
 

@@ -178,7 +178,7 @@ describeWithPg('flotilla migrate', () => {
     expect(before?.parameters.map((p) => p.path)).toEqual([...names].sort());
     await sqlite.close();
     const raw = new Database(join(dir, DATABASE_FILE), { readonly: true });
-    expect((raw.prepare('SELECT count(*) AS n FROM tree_sections').get() as { n: number }).n).toBeGreaterThan(0);
+    expect((raw.prepare('SELECT count(*) AS n FROM tree_docs t, jsonb_each(t.doc)').get() as { n: number }).n).toBeGreaterThan(0);
     raw.close();
 
     const db = await newDb();

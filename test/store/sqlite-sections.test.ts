@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParameterInfo, ParameterValue } from '../../src/cwmp/types.js';
 import { openStore } from '../../src/store/open.js';
 import { createSqliteStore, DATABASE_FILE } from '../../src/store/sqlite/index.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import type { DeviceFilter, DeviceQuery, ParameterOp, Store } from '../../src/store/types.js';
 import { commitOf, ev, idOf, T0 } from './conformance/harness.js';
 
@@ -108,7 +109,28 @@ async function bootstrap(deviceId: string, at: number, wifi: string, listing?: r
 }
 
 const sectionNames = (deviceId: string): string[] =>
-  (raw.prepare('SELECT section FROM tree_sections WHERE device_id = ? ORDER BY section').all(deviceId) as { section: string }[]).map((r) => r.section);
+  (raw.prepare('SELECT j.key AS section FROM tree_docs t, jsonb_each(t.doc) AS j WHERE t.device_id = ? ORDER BY j.key').all(deviceId) as { section: string }[]).map((r) => r.section);
+/** A section's own entries in its device's document, and the device's base when the section is on it. */
+const own = (deviceId: string, section: string): { doc: Record<string, unknown[]>; base: number | null } => {
+  const r = raw
+    .prepare(`SELECT t.doc -> ('$."' || @section || '"[3]') AS doc, CASE WHEN t.doc ->> ('$."' || @section || '"[2]') = 1 THEN t.base_id END AS base FROM tree_docs t WHERE t.device_id = @device`)
+    .get({ device: deviceId, section }) as { doc: string; base: number | null };
+  return { doc: JSON.parse(r.doc) as Record<string, unknown[]>, base: r.base };
+};
+
+/**
+ * A file as a release before migration 85 left it: a row per device and section
+ * (`tree_sections`, a rowid table), each document whole.
+ */
+const BEFORE_85 = `CREATE TABLE tree_sections (device_id TEXT NOT NULL, section TEXT NOT NULL, names_at INTEGER NOT NULL, values_at INTEGER, doc TEXT NOT NULL,
+  PRIMARY KEY (device_id, section));
+INSERT INTO tree_sections (device_id, section, names_at, values_at, doc)
+  SELECT t.device_id, j.key, j.value ->> 0, j.value ->> 1,
+    CASE WHEN j.value ->> 2 = 1 THEN json_patch(json_extract(b.doc, '$."' || j.key || '"'), j.value -> 3) ELSE j.value -> 3 END
+  FROM tree_docs t JOIN jsonb_each(t.doc) AS j LEFT JOIN tree_bases b ON b.id = t.base_id;
+DROP TABLE tree_docs;
+DROP TABLE tree_bases;
+DELETE FROM schema_migrations WHERE version IN (85, 86);`;
 const rowCount = (deviceId: string): number => (raw.prepare('SELECT count(*) AS n FROM parameters WHERE device_id = ?').get(deviceId) as { n: number }).n;
 
 const FILTER_PATHS = ['Device.WiFi.SSID.1.SSID', 'Device.WiFi.SSID.2.SSID', 'Device.Hosts.HostNumberOfEntries', 'Device.DeviceInfo.UpTime', 'Device.DeviceInfo.ModelName', 'Device.X_ACME_Odd.a"b', 'Device.Nope.x', 'Device.WiFi.'];
@@ -182,13 +204,10 @@ describe('tree sections read as rows do', () => {
     await sameReads();
   });
 
-  it("devices of one model share a base per section and keep only the entries that differ; bases go with their last device, and one gone is not referred to", async () => {
+  it("devices of one model share a base and keep only the entries that differ, in one row each; bases go with their last device, and one gone is not referred to", async () => {
     const F = idOf('SEC3');
-    const bases = (): number => (raw.prepare('SELECT count(*) AS n FROM section_bases').get() as { n: number }).n;
-    const own = (deviceId: string, section: string): { doc: Record<string, unknown>; base: number | null } => {
-      const r = raw.prepare('SELECT doc, base_id AS base FROM tree_sections WHERE device_id = ? AND section = ?').get(deviceId, section) as { doc: string; base: number | null };
-      return { doc: JSON.parse(r.doc) as Record<string, unknown>, base: r.base };
-    };
+    const bases = (): number => (raw.prepare('SELECT count(*) AS n FROM tree_bases').get() as { n: number }).n;
+    const docRows = (): number => (raw.prepare('SELECT count(*) AS n FROM tree_docs').get() as { n: number }).n;
     await bootstrap(D, T0, 'home');
     expect(bases()).toBe(0);
     await bootstrap(E, T0 + 10, 'office');
@@ -200,7 +219,8 @@ describe('tree sections read as rows do', () => {
     expect(own(D, 'Device.WiFi.SSID.1.')).toEqual({ doc: { '': [1], SSID: [1, 'home'], Enable: [1, 'true', 3] }, base: null });
     // An entry read at another time than its section's differs as text: E's own, with its time.
     expect(own(E, 'Device.WiFi.SSID.2.').doc).toMatchObject({ Enable: [1, 'true', 0, T0 + 13] });
-    expect(bases()).toBeGreaterThan(3);
+    expect(bases()).toBe(1);
+    expect(docRows()).toBe(2);
     await sameReads();
     // Each value found where it is (E's own document, or the base), and not the other device's.
     for (const [value, ids] of [['home', [D]], ['office', [E]]] as const) {
@@ -322,76 +342,108 @@ describe('tree sections read as rows do', () => {
     await sameReads();
   });
 
-  it('keys entries by the rest of the path; sections written with whole paths (before migration 83) read the same once migrated', async () => {
+  /** Sections held per device in the file (any shape since migration 84). */
+  const sectionRows = (): number =>
+    (raw.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'tree_docs'").get() as { n: number }).n > 0
+      ? (raw.prepare('SELECT count(*) AS n FROM tree_docs t, jsonb_each(t.doc)').get() as { n: number }).n
+      : (raw.prepare('SELECT count(*) AS n FROM tree_sections').get() as { n: number }).n;
+  /** A section's document in a file before migration 86. */
+  const oldDoc = (section: string): Record<string, unknown[]> =>
+    JSON.parse((raw.prepare('SELECT doc FROM tree_sections WHERE device_id = ? AND section = ?').get(D, section) as { doc: string }).doc) as Record<string, unknown[]>;
+
+  it('keeps a device in one row (migration 86); sections in a row each, some on section bases (before it), read the same once migrated', async () => {
     await bootstrap(D, T0, 'home');
     await bootstrap(E, T0 + 10, 'office');
-    const doc = (section: string): Record<string, unknown> =>
-      JSON.parse((raw.prepare('SELECT doc FROM tree_sections WHERE device_id = ? AND section = ?').get(D, section) as { doc: string }).doc) as Record<string, unknown>;
-    expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['', 'SSID']));
-    expect(Object.keys(doc('Device.WiFi.SSID.1.')).some((k) => k.startsWith('Device.'))).toBe(false);
+    const before = sectionRows();
     await sections.close();
-    // The file as a release before migration 83 left it: every key the whole path.
     const old = new Database(join(dir, 'sections', DATABASE_FILE));
-    old.exec(`UPDATE tree_sections SET doc = (SELECT json_group_object(tree_sections.section || j.key, json(j.value)) FROM json_each(tree_sections.doc) AS j);
-      DELETE FROM schema_migrations WHERE version = 83;`);
+    old.exec(BEFORE_85);
+    old.exec(MIGRATIONS.find((m) => m.version === 85)!.up);
+    old.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (85, 'section bases', 0)");
+    // E's WiFi instance as migration 85 kept it: its own entry, on a base of D's section.
+    old.exec(`INSERT INTO section_bases (id, section, doc) SELECT 7, section, doc FROM tree_sections WHERE device_id = '${D}' AND section = 'Device.WiFi.SSID.1.';
+      UPDATE tree_sections SET base_id = 7, doc = json_object('SSID', json_array(1, 'office')) WHERE device_id = '${E}' AND section = 'Device.WiFi.SSID.1.';`);
     old.close();
-    expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['Device.WiFi.SSID.1.', 'Device.WiFi.SSID.1.SSID']));
+    expect(oldDoc('Device.WiFi.SSID.1.')).toMatchObject({ SSID: [1, 'home'] });
+    expect(sectionRows()).toBe(before);
     sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
-    expect(Object.keys(doc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['', 'SSID']));
+    expect(sectionRows()).toBe(before);
+    expect((raw.prepare('SELECT count(*) AS n FROM tree_docs').get() as { n: number }).n).toBe(2);
+    expect(raw.prepare("SELECT name FROM sqlite_schema WHERE name IN ('tree_sections', 'section_bases')").all()).toEqual([]);
+    // Migrated whole: the base's entries laid under E's own.
+    expect(own(E, 'Device.WiFi.SSID.1.')).toEqual({ doc: { '': [1], SSID: [1, 'office'], Enable: [1, 'true', 3] }, base: null });
+    await sameReads();
+    // Discovered again, a device finds a base of its model anew.
+    await bootstrap(E, T0 + 20, 'again');
+    expect(own(E, 'Device.WiFi.SSID.1.')).toMatchObject({ doc: { SSID: [1, 'again'] } });
     await sameReads();
   });
 
-  it('keeps documents in a rowid table (migration 84); sections a WITHOUT ROWID table held (before it) read the same once migrated', async () => {
+  it('keys entries by the rest of the path; sections written with whole paths (before migration 83) read the same once migrated', async () => {
     await bootstrap(D, T0, 'home');
     await bootstrap(E, T0 + 10, 'office');
-    const ddl = (): string => (raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'tree_sections'").get() as { sql: string }).sql;
-    const count = (): number => (raw.prepare('SELECT count(*) AS n FROM tree_sections').get() as { n: number }).n;
-    expect(ddl()).not.toMatch(/WITHOUT ROWID/i);
-    const before = count();
+    expect(Object.keys(own(D, 'Device.WiFi.SSID.1.').doc)).toEqual(expect.arrayContaining(['', 'SSID']));
+    expect(Object.keys(own(D, 'Device.WiFi.SSID.1.').doc).some((k) => k.startsWith('Device.'))).toBe(false);
+    await sections.close();
+    // The file as a release before migration 83 left it: every key the whole path.
+    const old = new Database(join(dir, 'sections', DATABASE_FILE));
+    old.exec(BEFORE_85);
+    old.exec(`UPDATE tree_sections SET doc = (SELECT json_group_object(tree_sections.section || j.key, json(j.value)) FROM json_each(tree_sections.doc) AS j);
+      DELETE FROM schema_migrations WHERE version IN (83, 84);`);
+    old.close();
+    expect(Object.keys(oldDoc('Device.WiFi.SSID.1.'))).toEqual(expect.arrayContaining(['Device.WiFi.SSID.1.', 'Device.WiFi.SSID.1.SSID']));
+    sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
+    expect(Object.keys(own(D, 'Device.WiFi.SSID.1.').doc)).toEqual(expect.arrayContaining(['', 'SSID']));
+    await sameReads();
+  });
+
+  it('sections a WITHOUT ROWID table held (before migration 84) read the same once migrated', async () => {
+    await bootstrap(D, T0, 'home');
+    await bootstrap(E, T0 + 10, 'office');
+    const before = sectionRows();
     expect(before).toBeGreaterThan(2);
     await sections.close();
     // The file as a release before migration 84 left it.
     const old = new Database(join(dir, 'sections', DATABASE_FILE));
-    // Every document whole (no bases before migration 85).
+    old.exec(BEFORE_85);
     old.exec(`CREATE TABLE t (device_id TEXT NOT NULL, section TEXT NOT NULL, names_at INTEGER NOT NULL, values_at INTEGER, doc TEXT NOT NULL,
         PRIMARY KEY (device_id, section)) WITHOUT ROWID;
-      INSERT INTO t SELECT device_id, section, names_at, values_at,
-        CASE WHEN base_id IS NULL THEN doc ELSE json_patch((SELECT doc FROM section_bases WHERE id = base_id), doc) END FROM tree_sections;
+      INSERT INTO t SELECT device_id, section, names_at, values_at, doc FROM tree_sections;
       DROP TABLE tree_sections;
-      DROP TABLE section_bases;
       ALTER TABLE t RENAME TO tree_sections;
-      DELETE FROM schema_migrations WHERE version IN (84, 85);`);
+      DELETE FROM schema_migrations WHERE version = 84;`);
     old.close();
-    expect(ddl()).toMatch(/WITHOUT ROWID/i);
+    expect((raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'tree_sections'").get() as { sql: string }).sql).toMatch(/WITHOUT ROWID/i);
     sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
-    expect(ddl()).not.toMatch(/WITHOUT ROWID/i);
-    expect(count()).toBe(before);
+    expect(sectionRows()).toBe(before);
     await sameReads();
     // Still one document per device and section: a second discovery replaces, not adds.
     await bootstrap(D, T0 + 20, 'again');
-    expect(raw.prepare('SELECT device_id, section, count(*) AS n FROM tree_sections GROUP BY 1, 2 HAVING n > 1').all()).toEqual([]);
+    expect(sectionRows()).toBe(before);
+    expect((raw.prepare('SELECT count(*) AS n FROM tree_docs').get() as { n: number }).n).toBe(2);
     await sameReads();
   });
 
   it('entries leave out what they can (an unread node is [writable], a string value [writable, value], a standard type its code); entries written in full read the same', async () => {
     await bootstrap(D, T0, 'home');
     await bootstrap(E, T0 + 10, 'office');
-    const doc = (section: string): Record<string, unknown[]> =>
-      JSON.parse((raw.prepare('SELECT doc FROM tree_sections WHERE device_id = ? AND section = ?').get(D, section) as { doc: string }).doc) as Record<string, unknown[]>;
+    const doc = (section: string): Record<string, unknown[]> => own(D, section).doc;
     expect(doc('Device.WiFi.SSID.1.')).toMatchObject({ '': [1], SSID: [1, 'home'], Enable: [1, 'true', 3] });
     expect(doc('Device.Hosts.')).toMatchObject({ HostNumberOfEntries: [1, '2', 2] });
     expect(doc('Device.DeviceInfo.')).toMatchObject({ Load: [0, '0.5', 'xsd:double'], Note: [0, 'n', ''] });
     await sections.close();
     // Every entry as a release before the short forms wrote it: [writable, value, type(, valueAt)].
     const old = new Database(join(dir, 'sections', DATABASE_FILE));
+    old.exec(BEFORE_85);
     old.exec(`UPDATE tree_sections SET doc = (SELECT json_group_object(j.key, CASE json_array_length(j.value)
         WHEN 1 THEN json_array(json_extract(j.value, '$[0]'), NULL, NULL)
         WHEN 2 THEN json_array(json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), 'xsd:string')
         ELSE json_set(j.value, '$[2]', CASE json_extract(j.value, '$[2]') WHEN 2 THEN 'xsd:unsignedInt' WHEN 3 THEN 'xsd:boolean' ELSE json_extract(j.value, '$[2]') END) END)
       FROM json_each(tree_sections.doc) AS j)`);
     old.close();
-    expect(doc('Device.WiFi.SSID.1.')).toMatchObject({ '': [1, null, null], SSID: [1, 'home', 'xsd:string'], Enable: [1, 'true', 'xsd:boolean'] });
+    expect(oldDoc('Device.WiFi.SSID.1.')).toMatchObject({ '': [1, null, null], SSID: [1, 'home', 'xsd:string'], Enable: [1, 'true', 'xsd:boolean'] });
     sections = await createSqliteStore({ dataDir: join(dir, 'sections'), treeSections: true });
+    expect(doc('Device.WiFi.SSID.1.')).toMatchObject({ '': [1, null, null], SSID: [1, 'home', 'xsd:string'] });
     await sameReads();
   });
 

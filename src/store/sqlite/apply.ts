@@ -177,6 +177,8 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
   // Whether the device may have tree sections (sections.ts): asked once, when a tree write
   // comes, so a device without any pays one primary-key probe per commit.
   let sections: boolean | null = null;
+  // The device's kind, from the commit's Inform: devices of one kind share a base (sections.ts).
+  let model = '';
   const mayHaveSections = (): boolean => {
     sections ??= hasSections(db, device);
     return sections;
@@ -196,6 +198,7 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
   for (const op of ops) {
     switch (op.k) {
       case 'device':
+        model = `${op.oui}-${op.productClass}`;
         db.run(UPSERT_DEVICE, {
           id: device,
           manufacturer: op.manufacturer,
@@ -219,7 +222,7 @@ export function applyWrites(db: Db, device: string, ops: readonly WriteOp[]): vo
         // section of the first turns it into rows through its ancestors' rows already; this
         // keeps a section from being replaced whatever the listing.
         touch(entryNames(op.entries));
-        writeSections(db, device, op.namesAt, op.valuesAt, op.entries);
+        writeSections(db, device, model, op.namesAt, op.valuesAt, op.entries);
         sections = true;
         break;
       case 'values': {

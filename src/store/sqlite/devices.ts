@@ -24,7 +24,7 @@ const DELETE_DEVICE = 'DELETE FROM devices WHERE id = @id';
 const DEPENDENTS = [
   'device_tags',
   'parameters',
-  'tree_sections',
+  'tree_docs',
   'cpe_credentials',
   'session_locks',
   'tasks',

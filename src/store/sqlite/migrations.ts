@@ -745,6 +745,39 @@ BEGIN
   DELETE FROM section_bases WHERE id = old.base_id AND NOT EXISTS (SELECT 1 FROM tree_sections WHERE base_id = old.base_id);
 END;`,
   },
+  {
+    version: 86,
+    name: "tree sections: one row per device, its sections' entries in one JSONB document on the model's base",
+    // sections.ts: a bootstrap wrote ~124 section rows; their count, not their bytes, was the
+    // cost (docs/scaling.md). Each device's sections become one document, every section whole
+    // (its base laid under it); devices find new bases as they are discovered again. A base
+    // goes with the last device that refers to it (the triggers).
+    up: `
+CREATE TABLE tree_bases (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc BLOB NOT NULL
+);
+CREATE TABLE tree_docs (
+  device_id TEXT NOT NULL UNIQUE,
+  base_id INTEGER REFERENCES tree_bases (id),
+  doc BLOB NOT NULL
+);
+CREATE INDEX tree_docs_by_base ON tree_docs (base_id) WHERE base_id IS NOT NULL;
+INSERT INTO tree_docs (device_id, doc)
+SELECT s.device_id, jsonb_group_object(s.section, json_array(s.names_at, s.values_at, 0,
+  json(CASE WHEN s.base_id IS NULL THEN s.doc ELSE json_patch(b.doc, s.doc) END)))
+FROM tree_sections s LEFT JOIN section_bases b ON b.id = s.base_id GROUP BY s.device_id;
+DROP TABLE tree_sections;
+DROP TABLE section_bases;
+CREATE TRIGGER tree_docs_base_dropped AFTER DELETE ON tree_docs WHEN old.base_id IS NOT NULL
+BEGIN
+  DELETE FROM tree_bases WHERE id = old.base_id AND NOT EXISTS (SELECT 1 FROM tree_docs WHERE base_id = old.base_id);
+END;
+CREATE TRIGGER tree_docs_base_replaced AFTER UPDATE OF base_id ON tree_docs WHEN old.base_id IS NOT NULL AND old.base_id IS NOT new.base_id
+BEGIN
+  DELETE FROM tree_bases WHERE id = old.base_id AND NOT EXISTS (SELECT 1 FROM tree_docs WHERE base_id = old.base_id);
+END;`,
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

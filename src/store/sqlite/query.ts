@@ -53,8 +53,8 @@ export const SQLITE_DIALECT: Dialect = {
   list: (values) => ({ value: JSON.stringify(values), kind: 'text' }),
   inList: (expr, ph) => `${expr} IN (SELECT value FROM json_each(${ph}))`,
   sections: {
-    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section} AND ${entryExists('s', path)})`,
-    value: (section, path) => `(SELECT ${entryValue('s', path)} FROM tree_sections s WHERE s.device_id = d.id AND s.section = ${section})`,
+    exists: (section, path) => `EXISTS (SELECT 1 FROM tree_docs t WHERE t.device_id = d.id AND ${entryExists('t', section, path)})`,
+    value: (section, path) => `(SELECT ${entryValue('t', section, path)} FROM tree_docs t WHERE t.device_id = d.id)`,
   },
 };
 
@@ -103,7 +103,7 @@ const PROJECT_RANGE = `SELECT device_id, ${PARAMETER_COLUMNS} FROM parameters
 WHERE device_id IN (SELECT value FROM json_each(@ids)) AND path >= @lo AND path < @hi`;
 const PROJECT_ALL = `SELECT device_id, ${PARAMETER_COLUMNS} FROM parameters WHERE device_id IN (SELECT value FROM json_each(@ids))`;
 
-const WITH_SECTIONS = 'SELECT DISTINCT device_id FROM tree_sections WHERE device_id IN (SELECT value FROM json_each(@ids))';
+const WITH_SECTIONS = 'SELECT device_id FROM tree_docs WHERE device_id IN (SELECT value FROM json_each(@ids))';
 
 /** The stored rows of `paths` (exact, or subtrees ending in ".") of one device, in path order. */
 export function readParameters(db: Db, deviceId: string, paths: readonly string[]): StoredParameter[] {

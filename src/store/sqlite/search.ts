@@ -11,7 +11,7 @@ import type { Db } from './db.js';
 import { entryExists, materializeSections } from './sections.js';
 
 const cache = new WeakMap<Db, Set<string>>();
-const HOLDING = `SELECT s.device_id FROM tree_sections s WHERE s.section = @section AND ${entryExists('s', '@path')}`;
+const HOLDING = `SELECT t.device_id FROM tree_docs t WHERE ${entryExists('t', '@section', '@path')}`;
 
 
 export function searchableSet(db: Db): ReadonlySet<string> {

@@ -25,15 +25,19 @@
  * standard types as their number in TYPE_CODES (a quarter less text per discovery to build,
  * write and parse). Entries written in full (before this) read the same.
  *
- * The table has a rowid (migration 84): the documents append at its end and only the small
- * (device, section) key index takes a bootstrap's inserts in key order.
+ * One row per device (`tree_docs`, migration 86): a bootstrap writes one row, not one per section
+ * (the rows, not their bytes, were what a bootstrap's write cost: docs/scaling.md). The row's
+ * document (JSONB: SQLite reads a path of it without parsing the rest) maps each section's name
+ * to `[names_at, values_at, on base, { entries }]`; `names_at` is the listing's time, shared by
+ * every entry of the section.
  *
- * Devices of one model hold mostly the same entries (migration 85): a section may refer to a
- * base (`section_bases`, a document another device of the model wrote, never changed once
- * written) and keep in its own document only the entries whose text differs from the base's.
- * It does so only when it has exactly the base's keys in the base's order, so its entries are
- * the base's with its own laid over them. An entry equal as text is equal in meaning on both
- * devices: an entry's time, when it has none of its own, is the reading section's `values_at`.
+ * Devices of one model hold mostly the same entries: a device may refer to a base
+ * (`tree_bases`, the sections of another device of its model, never changed once written) and
+ * keep, in each section marked "on base", only the entries whose text differs from the base's
+ * section. A section is on its base only when it has exactly the base section's keys in the
+ * base's order, so its entries are the base's with its own laid over them. An entry equal as
+ * text is equal in meaning on both devices: an entry's time, when it has none of its own, is the
+ * reading section's `values_at`.
  */
 import type { SectionEntries } from '../session-writes.js';
 import { sectionFor, sectionOf } from '../tree.js';
@@ -54,58 +58,62 @@ const TYPE_CODES: readonly string[] = ['xsd:string', 'xsd:int', 'xsd:unsignedInt
 const CODE_OF: ReadonlyMap<string, number> = new Map(TYPE_CODES.map((t, i) => [t, i]));
 
 interface SectionRow {
-  device_id: string;
   section: string;
   names_at: number;
   values_at: number | null;
   doc: string;
-  /** The base's document, when the section has one. */
+  /** The base's entries of the section, when the section is on the device's base. */
   base: string | null;
 }
 
-/**
- * SQL for the JSON path of a section entry, and of its value, whose parameter path and section
- * are the SQL expressions `path` and `section` (a quoted key: paths `sectionFor` gives a
- * section need no escaping inside it).
+/*
+ * SQL for the JSON paths of a section entry. `t` is an alias of a `tree_docs` row; `section`
+ * and `path` are SQL expressions of the section's name and the parameter's path (paths
+ * `sectionFor` gives a section need no escaping inside a quoted key).
  */
-const entryKey = (section: string, path: string): string => `substr(${path}, length(${section}) + 1)`;
-export const entryJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"'`;
-export const valueJsonPath = (section: string, path: string): string => `'$."' || ${entryKey(section, path)} || '"[1]'`;
+const restOf = (section: string, path: string): string => `substr(${path}, length(${section}) + 1)`;
+/** The section in the device's document: [names_at, values_at, on base 1/0, own entries]. */
+const sectionAt = (section: string, tail: string): string => `'$."' || ${section} || '"${tail}'`;
+const ownEntryAt = (section: string, path: string, tail = ''): string => `'$."' || ${section} || '"[3]."' || ${restOf(section, path)} || '"${tail}'`;
+const baseEntryAt = (section: string, path: string, tail = ''): string => `'$."' || ${section} || '"."' || ${restOf(section, path)} || '"${tail}'`;
 
-/** SQL: the base document of the section row aliased `s` (NULL without one). */
-const baseDocOf = (s: string): string => `(SELECT doc FROM section_bases WHERE id = ${s}.base_id)`;
+/** SQL: the base document of the row aliased `t` (NULL without one). */
+const baseDocOf = (t: string): string => `(SELECT doc FROM tree_bases WHERE id = ${t}.base_id)`;
+/** SQL: whether the section is one of those of the row aliased `t` that lay their own entries over the base's. */
+const onBase = (t: string, section: string): string => `(${t}.base_id IS NOT NULL AND json_extract(${t}.doc, ${sectionAt(section, '[2]')}) = 1)`;
 
-/** SQL: whether the section row aliased `s` holds the path (in its own document or its base's). */
-export const entryExists = (s: string, path: string): string => {
-  const at = entryJsonPath(`${s}.section`, path);
-  return `(json_type(${s}.doc, ${at}) IS NOT NULL OR (${s}.base_id IS NOT NULL AND json_type(${baseDocOf(s)}, ${at}) IS NOT NULL))`;
-};
+/** SQL: whether the row aliased `t` holds the path in the section (its own entry or its base's). */
+export const entryExists = (t: string, section: string, path: string): string =>
+  `(json_type(${t}.doc, ${ownEntryAt(section, path)}) IS NOT NULL OR (${onBase(t, section)} AND json_type(${baseDocOf(t)}, ${baseEntryAt(section, path)}) IS NOT NULL))`;
 
 /**
- * SQL: `json_extract` at `extract` of the section row aliased `s`, from its own document when
- * that holds the path's entry, else from its base's. Decided by where the entry is, not by what
- * is extracted: an entry of the section's own without a value (listed, not read) is not the base's.
+ * SQL: what `tail` picks of the path's entry ('' the entry, '[1]' its value) in the row aliased
+ * `t`: from its own entries when they hold the path, else from the base's. Decided by where the
+ * entry is, not by what is extracted: an own entry without a value (listed, not read) is not the base's.
  */
-const fromOwnOrBase = (s: string, path: string, extract: string): string =>
-  `CASE WHEN json_type(${s}.doc, ${entryJsonPath(`${s}.section`, path)}) IS NOT NULL THEN json_extract(${s}.doc, ${extract}) ELSE json_extract(${baseDocOf(s)}, ${extract}) END`;
+const fromOwnOrBase = (t: string, section: string, path: string, tail: string): string =>
+  `CASE WHEN json_type(${t}.doc, ${ownEntryAt(section, path)}) IS NOT NULL THEN json_extract(${t}.doc, ${ownEntryAt(section, path, tail)})
+  WHEN ${onBase(t, section)} THEN json_extract(${baseDocOf(t)}, ${baseEntryAt(section, path, tail)}) END`;
 
-/** SQL: the path's entry (JSON) in the section row aliased `s`. */
-const entryOf = (s: string, path: string): string => fromOwnOrBase(s, path, entryJsonPath(`${s}.section`, path));
+/** SQL: the path's value in the row aliased `t`. */
+export const entryValue = (t: string, section: string, path: string): string => fromOwnOrBase(t, section, path, '[1]');
 
-/** SQL: the path's value in the section row aliased `s`. */
-export const entryValue = (s: string, path: string): string => fromOwnOrBase(s, path, valueJsonPath(`${s}.section`, path));
-
-const HAS_ANY = 'SELECT 1 AS x FROM tree_sections WHERE device_id = @device LIMIT 1';
-const PUT = `INSERT INTO tree_sections (device_id, section, names_at, values_at, doc, base_id) VALUES (@device, @section, @namesAt, @valuesAt, @doc, @base)
-ON CONFLICT (device_id, section) DO UPDATE SET names_at = excluded.names_at, values_at = excluded.values_at, doc = excluded.doc, base_id = excluded.base_id`;
-const NEW_BASE = 'INSERT INTO section_bases (section, doc) VALUES (@section, @doc) RETURNING id';
-const DROP_ALL = 'DELETE FROM tree_sections WHERE device_id = @device';
-const DROP_ONE = 'DELETE FROM tree_sections WHERE device_id = @device AND section = @section';
-const ROWS = 'SELECT s.device_id, s.section, s.names_at, s.values_at, s.doc, b.doc AS base FROM tree_sections s LEFT JOIN section_bases b ON b.id = s.base_id';
-const OF_DEVICE = `${ROWS} WHERE s.device_id = @device`;
+const HAS_ANY = 'SELECT 1 AS x FROM tree_docs WHERE device_id = @device';
+const PRIOR = 'SELECT base_id AS base FROM tree_docs WHERE device_id = @device';
+const PUT = 'INSERT INTO tree_docs (device_id, base_id, doc) VALUES (@device, @base, jsonb(@doc))';
+/** New sections beside a device's others (none of the same name: writeSections). */
+const ADD = 'UPDATE tree_docs SET doc = jsonb_patch(doc, @doc) WHERE device_id = @device';
+const NEW_BASE = 'INSERT INTO tree_bases (doc) VALUES (jsonb(@doc)) RETURNING id';
+const DROP_ALL = 'DELETE FROM tree_docs WHERE device_id = @device';
+/** Sections removed from a device's document, up to eight at a time (a name repeated removes nothing more). */
+const REMOVE = 'UPDATE tree_docs SET doc = jsonb_remove(doc, @s0, @s1, @s2, @s3, @s4, @s5, @s6, @s7) WHERE device_id = @device';
+const DROP_IF_EMPTY = 'DELETE FROM tree_docs WHERE device_id = @device AND NOT EXISTS (SELECT 1 FROM jsonb_each(tree_docs.doc))';
+const ROWS = `SELECT j.key AS section, j.value ->> 0 AS names_at, j.value ->> 1 AS values_at, j.value -> 3 AS doc,
+  CASE WHEN j.value ->> 2 = 1 THEN json_extract(b.doc, '$."' || j.key || '"') END AS base
+FROM tree_docs t JOIN jsonb_each(t.doc) AS j LEFT JOIN tree_bases b ON b.id = t.base_id WHERE t.device_id = @device`;
 /** The sections of a range: those inside it, and the one that holds its start. */
-const IN_RANGE = `${ROWS} WHERE s.device_id = @device AND ((s.section >= @lo AND (@hi IS NULL OR s.section < @hi)) OR s.section = @holder)`;
-const NAMED = `${ROWS} WHERE s.device_id = @device AND s.section IN (SELECT value FROM json_each(@sections))`;
+const IN_RANGE = `${ROWS} AND ((j.key >= @lo AND (@hi IS NULL OR j.key < @hi)) OR j.key = @holder)`;
+const NAMED = `${ROWS} AND j.key IN (SELECT value FROM json_each(@sections))`;
 
 /** Rows back from a section: none of its paths is a row (the rule above), so nothing conflicts. */
 const RESTORE = new RowsInsert(
@@ -123,15 +131,20 @@ export function dropSections(db: Db, device: string): void {
   db.run(DROP_ALL, { device });
 }
 
+/** One section's entries as written: each key (the rest of the path) and its entry's text. */
+interface Written {
+  keys: string[];
+  items: string[];
+}
+
 /**
- * Write a discovery's section entries. A section of the same name must not exist (apply.ts
- * turns one back into rows first: a second listing in the commit that reached it).
+ * Write a discovery's section entries. `model` names the device's kind (its OUI and product
+ * class): devices of one kind share a base. A section of the same name must not exist
+ * (apply.ts turns one back into rows first: a second listing in the commit that reached it).
  */
-export function writeSections(db: Db, device: string, namesAt: number, valuesAt: number | null, entries: SectionEntries): void {
+export function writeSections(db: Db, device: string, model: string, namesAt: number, valuesAt: number | null, entries: SectionEntries): void {
   // Each section's entries first (entries come in tree order: most share the section of the one
-  // before), then each document written as soon as its text is made: the text of one section at
-  // a time is alive, not the whole tree's (storm: 4–6 % more bootstraps per second than keeping
-  // every document's entries until the end and joining them).
+  // before).
   const groups = new Map<string, number[]>();
   let section: string | null = null;
   let group: number[] = [];
@@ -150,7 +163,7 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
   // most strings need no escaping (paths in a section never do: `sectionFor`).
   let lastType: string | null = null;
   let typeText = 'null';
-  const bases = basesOf(db);
+  const written = new Map<string, Written>();
   for (const [name, indices] of groups) {
     const cut = name.length;
     const keys: string[] = new Array<string>(indices.length);
@@ -181,72 +194,97 @@ export function writeSections(db: Db, device: string, namesAt: number, valuesAt:
       keys[k] = key;
       items[k] = `"${key}":[${w}${tail}]`;
     }
-    putSection(db, bases, { device, section: name, namesAt, valuesAt }, keys, items);
+    written.set(name, { keys, items });
   }
+  putDocument(db, device, model, `${namesAt},${valuesAt === null ? 'null' : valuesAt}`, written);
 }
 
 /**
- * The last document this process wrote whole for a section name (its keys and entry texts: the
- * document is their join), and the base made of it once another device's section was found to
- * differ from it in few entries.
+ * The last device of a model this process wrote without a base (its sections as written), and
+ * the base made of it once another device of the model was found to share most of its sections.
  */
 interface Candidate {
-  keys: readonly string[];
-  items: readonly string[];
+  sections: ReadonlyMap<string, Written>;
   baseId: number | null;
 }
 
 const CANDIDATES = new WeakMap<Db, Map<string, Candidate>>();
 
-/** Section names remembered per database (a fleet of many models has many). */
-const MAX_CANDIDATES = 4096;
+/** Models remembered per database (each up to a device's tree of entry texts). */
+const MAX_CANDIDATES = 64;
 
-function basesOf(db: Db): Map<string, Candidate> {
+function candidatesOf(db: Db): Map<string, Candidate> {
   let m = CANDIDATES.get(db);
   if (m === undefined) CANDIDATES.set(db, (m = new Map()));
   return m;
 }
 
-/** A section refers to a base when at most this share of its entries differ from the base's. */
+/** A section lays its own entries over the base's when at most this share of its entries differ. */
 const MOST_DIFFERENT = 0.5;
 
-function putSection(
-  db: Db,
-  bases: Map<string, Candidate>,
-  row: { device: string; section: string; namesAt: number; valuesAt: number | null },
-  keys: readonly string[],
-  items: readonly string[],
-): void {
-  const cand = bases.get(row.section);
-  if (cand !== undefined && cand.items.length === items.length) {
-    // The same keys in the same order, and few entries of its own: a delta on the base.
-    const own: string[] = [];
-    let same = true;
-    for (let k = 0; k < items.length; k++) {
-      if (items[k] === cand.items[k]) continue;
-      if (keys[k] !== cand.keys[k] || own.length >= items.length * MOST_DIFFERENT) {
-        same = false;
-        break;
+/** The entries of `mine` that differ from `base`'s, or null when it does not fit on it (other keys, or too many). */
+function ownEntries(mine: Written, base: Written | undefined): string[] | null {
+  if (base === undefined || base.items.length !== mine.items.length) return null;
+  const own: string[] = [];
+  for (let k = 0; k < mine.items.length; k++) {
+    if (mine.items[k] === base.items[k]) continue;
+    if (mine.keys[k] !== base.keys[k] || own.length >= mine.items.length * MOST_DIFFERENT) return null;
+    own.push(mine.items[k]!);
+  }
+  return own;
+}
+
+/**
+ * One row per device: `{ "<section>": [names_at, values_at, on base, { entries }] }`. On a device
+ * of a model this process has written before, a section with the model's keys in order and few
+ * entries of its own keeps only those, on the base (the other device's sections); the device
+ * refers to the base when at least half its sections are on it, and is written whole, becoming
+ * its model's next candidate, when not. New sections beside a device's others are written whole.
+ */
+function putDocument(db: Db, device: string, model: string, times: string, written: ReadonlyMap<string, Written>): void {
+  const whole = (): string => {
+    const parts: string[] = [];
+    for (const [name, w] of written) parts.push(`"${name}":[${times},0,{${w.items.join(',')}}]`);
+    return `{${parts.join(',')}}`;
+  };
+  const prior = db.get<{ base: number | null }>(PRIOR, { device });
+  if (prior !== undefined) {
+    db.run(ADD, { device, doc: whole() });
+    return;
+  }
+  const candidates = candidatesOf(db);
+  const cand = candidates.get(model);
+  if (cand !== undefined) {
+    const parts: string[] = [];
+    let on = 0;
+    for (const [name, w] of written) {
+      const own = ownEntries(w, cand.sections.get(name));
+      if (own === null) parts.push(`"${name}":[${times},0,{${w.items.join(',')}}]`);
+      else {
+        on++;
+        parts.push(`"${name}":[${times},1,{${own.join(',')}}]`);
       }
-      own.push(items[k]!);
     }
-    if (same) {
-      if (cand.baseId === null) cand.baseId = db.get<{ id: number }>(NEW_BASE, { section: row.section, doc: `{${cand.items.join(',')}}` })!.id;
+    if (on * 2 >= written.size) {
+      if (cand.baseId === null) {
+        const sections: string[] = [];
+        for (const [name, w] of cand.sections) sections.push(`"${name}":{${w.items.join(',')}}`);
+        cand.baseId = db.get<{ id: number }>(NEW_BASE, { doc: `{${sections.join(',')}}` })!.id;
+      }
       try {
-        db.run(PUT, { ...row, doc: `{${own.join(',')}}`, base: cand.baseId });
+        db.run(PUT, { device, base: cand.baseId, doc: `{${parts.join(',')}}` });
         return;
       } catch (e) {
         // Its last device went (in this process or another) and took the base with it: this
-        // section is written whole, and becomes the next candidate.
+        // device is written whole, and becomes the model's next candidate.
         if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw e;
       }
     }
   }
-  const doc = `{${items.join(',')}}`;
-  db.run(PUT, { ...row, doc, base: null });
-  bases.delete(row.section);
-  if (bases.size >= MAX_CANDIDATES) bases.delete(bases.keys().next().value!);
-  bases.set(row.section, { keys, items, baseId: null });
+  db.run(PUT, { device, base: null, doc: whole() });
+  candidates.delete(model);
+  if (candidates.size >= MAX_CANDIDATES) candidates.delete(candidates.keys().next().value!);
+  candidates.set(model, { sections: written, baseId: null });
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
@@ -272,19 +310,25 @@ export function materializeRange(db: Db, device: string, lo: string, hi: string 
 
 /** Every device's sections back into rows (before copying the tree elsewhere: ../migrate.ts). */
 export function materializeAll(db: Db): void {
-  const devices = db.all<{ device_id: string }>('SELECT DISTINCT device_id FROM tree_sections').map((r) => r.device_id);
+  const devices = db.all<{ device_id: string }>('SELECT device_id FROM tree_docs').map((r) => r.device_id);
   db.immediate(() => {
-    for (const device of devices) restore(db, device, db.all<SectionRow>(OF_DEVICE, { device }));
+    for (const device of devices) restore(db, device, db.all<SectionRow>(ROWS, { device }));
   });
 }
 
 function restore(db: Db, device: string, rows: readonly SectionRow[]): void {
+  if (rows.length === 0) return;
   for (const row of rows) {
     const args: unknown[] = [];
     for (const p of entriesOf(row)) args.push(p.path, p.object ? 1 : 0, p.writable === null ? null : bool(p.writable), p.namesAt, p.value, p.type, p.valueAt);
     RESTORE.run(db, args, { device });
-    db.run(DROP_ONE, { device, section: row.section });
   }
+  for (let i = 0; i < rows.length; i += 8) {
+    const at: Record<string, string> = { device };
+    for (let k = 0; k < 8; k++) at[`s${k}`] = `$."${rows[Math.min(i + k, rows.length - 1)]!.section}"`;
+    db.run(REMOVE, at);
+  }
+  db.run(DROP_IF_EMPTY, { device });
 }
 
 /**
@@ -292,7 +336,7 @@ function restore(db: Db, device: string, rows: readonly SectionRow[]): void {
  * entry, or those `keep` accepts among the sections a range can reach.
  */
 export function sectionParameters(db: Db, device: string, range: { lo: string; hi: string | null } | null, keep: (path: string) => boolean): StoredParameter[] {
-  const rows = range === null ? db.all<SectionRow>(OF_DEVICE, { device }) : db.all<SectionRow>(IN_RANGE, { device, lo: range.lo, hi: range.hi, holder: sectionOf(range.lo) });
+  const rows = range === null ? db.all<SectionRow>(ROWS, { device }) : db.all<SectionRow>(IN_RANGE, { device, lo: range.lo, hi: range.hi, holder: sectionOf(range.lo) });
   const out: StoredParameter[] = [];
   for (const row of rows) for (const p of entriesOf(row)) if (keep(p.path)) out.push(p);
   return out;
@@ -301,7 +345,7 @@ export function sectionParameters(db: Db, device: string, range: { lo: string; h
 /** A section's entries as stored parameters. */
 function entriesOf(row: SectionRow): StoredParameter[] {
   const own = JSON.parse(row.doc) as Record<string, Entry>;
-  // The base's entries in its order, the section's own laid over them (the same keys: putSection).
+  // The base's entries in its order, the section's own laid over them (the same keys: putDocument).
   const all = row.base === null ? own : Object.assign(JSON.parse(row.base) as Record<string, Entry>, own);
   return Object.entries(all).map(([rest, e]) => toParameter(row.section + rest, e, row.names_at, row.values_at));
 }
@@ -311,11 +355,11 @@ function entriesOf(row: SectionRow): StoredParameter[] {
  * (one json_extract per path) rather than by parsing the section here: a session's stored view
  * or a projection of a few paths reads a few entries of sections of hundreds.
  */
-const EXACT = `SELECT j.value AS path, s.names_at, s.values_at, ${entryOf('s', 'j.value')} AS entry
-FROM tree_sections s, json_each(@paths) AS j WHERE s.device_id = @device AND s.section = @section AND entry IS NOT NULL`;
+const EXACT = `SELECT j.value AS path, json_extract(t.doc, ${sectionAt('@section', '[0]')}) AS names_at, json_extract(t.doc, ${sectionAt('@section', '[1]')}) AS values_at,
+  ${fromOwnOrBase('t', '@section', 'j.value', '')} AS entry
+FROM tree_docs t, json_each(@paths) AS j WHERE t.device_id = @device AND entry IS NOT NULL`;
 
 export function exactSectionParameters(db: Db, devices: readonly string[], paths: readonly string[]): { deviceId: string; parameter: StoredParameter }[] {
-  // One statement per device and section: a join over the paths' sections scanned the table.
   const bySection = new Map<string, string[]>();
   for (const path of paths) {
     const section = sectionFor(path);
