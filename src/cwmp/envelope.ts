@@ -276,22 +276,22 @@ function envelopeClose(ctx: BuildCtx): string {
   return '</' + ctx.env + ':Body></' + ctx.env + ':Envelope>';
 }
 
-/** Characters per piece of buildEnvelopePieces: small enough to stay out of V8's and malloc's large-object paths. */
-const PIECE_CHARS = 16 * 1024;
+/** Bytes per piece of buildEnvelopePieces: small enough to stay out of V8's and malloc's large-object paths. */
+const PIECE_BYTES = 16 * 1024;
 
 /**
- * buildEnvelope's text cut into pieces of about 16 KB (their concatenation is exactly
- * buildEnvelope's result), for a sender that encodes each piece on its own. A
- * 5,000-entry GetParameterValuesResponse is a megabyte: as one string and one Buffer, both
- * are fresh large allocations whose page faults cost more than building the text (three
- * times as much on this project's VMs); 16 KB pieces reuse memory the allocator already has.
- * Only the two big list answers are cut; anything else is one piece.
+ * buildEnvelope's text cut into pieces of about 16 KB (their concatenation, as UTF-8, is exactly
+ * buildEnvelope's result), for a sender that writes them one after the other. A 5,000-entry
+ * GetParameterValuesResponse is a megabyte: as one string and one Buffer, both are fresh large
+ * allocations whose page faults cost more than building the text (three times as much on this
+ * project's VMs); 16 KB pieces reuse memory the allocator already has. Only the two big list
+ * answers are cut, their entries given as UTF-8 bytes; anything else is one string.
  *
  * A frozen parameter list cannot change, so its entries are written once per build context
  * and the pieces reused: the simulator answers every pristine device's GetParameterNames of
  * its whole tree with the same frozen list (src/cpe/rpc/params.ts).
  */
-export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): string[] {
+export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): (string | Buffer)[] {
   const body = env.body;
   if (body.method !== 'GetParameterValuesResponse' && body.method !== 'GetParameterNamesResponse') return [buildEnvelope(env, opts)];
   const list = body.parameterList;
@@ -308,16 +308,18 @@ export function buildEnvelopePieces(env: Envelope, opts: BuildOptions = {}): str
 /**
  * What frozen entries were written as, per build context: an entry that cannot change is
  * written once however many lists it is in, and so is a run of up to RUN of them that recurs
- * in the same order. The simulator answers each device's GetParameterValues with one frozen
- * entry per template parameter whose value is the template's (src/cpe/rpc/params.ts), and
- * entries of their own for the values that are the device's (its serial number, MAC addresses
- * worked out from it): the runs between those are the same objects for every device of the
- * model, so most of a discovery's 5,000 structs are neither escaped nor joined again.
+ * in the same order (kept as UTF-8: encoding a discovery's text for the socket cost as much as
+ * the rest of the simulator's answer). The simulator answers each device's GetParameterValues
+ * with one frozen entry per template parameter whose value is the template's
+ * (src/cpe/rpc/params.ts), and entries of their own for the values that are the device's (its
+ * serial number, MAC addresses worked out from it): the runs between those are the same objects
+ * for every device of the model, so most of a discovery's 5,000 structs are neither escaped,
+ * joined nor encoded again.
  */
 interface Written {
   readonly entries: WeakMap<object, string>;
   /** By a run's first entry; checked entry by entry (by identity) before it is used. */
-  readonly runs: WeakMap<object, { readonly entries: readonly object[]; readonly text: string }>;
+  readonly runs: WeakMap<object, { readonly entries: readonly object[]; readonly bytes: Buffer }>;
 }
 
 /** At most this many entries per run. */
@@ -334,22 +336,28 @@ function writtenFor(ctx: BuildCtx, values: boolean): Written {
 
 const ctxKey = (ctx: BuildCtx, values: boolean): string => `${values}|${ctx.env}|${ctx.cwmp}|${ctx.enc}|${ctx.omitXsiType}|${ctx.arraySize}|${ctx.booleans}`;
 
-/** The entries of a list, serialised and joined into pieces of about PIECE_CHARS (at most one entry or one run over). */
-function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): string[] {
-  const pieces: string[] = [];
+/** The entries of a list, serialised and joined into pieces of about PIECE_BYTES (at most one entry or one run over). */
+function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): Buffer[] {
+  const pieces: Buffer[] = [];
   const written = writtenFor(ctx, values);
-  // Each piece joined from its texts: one flat string, where `+=` would leave a rope of
-  // hundreds of leaves for the encoder to flatten, and as many cons cells for the GC.
-  let part: string[] = [];
-  let chars = 0;
-  const add = (text: string): void => {
-    if (chars > 0 && chars + text.length > PIECE_CHARS) {
-      pieces.push(part.join(''));
-      part = [];
-      chars = 0;
+  // Each piece one buffer, its parts copied in (a run's bytes) or encoded in place (an entry's text).
+  let part: (string | Buffer)[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (part.length === 1 && typeof part[0] !== 'string') pieces.push(part[0]!);
+    else {
+      const out = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (const p of part) at += typeof p === 'string' ? out.write(p, at, 'utf8') : p.copy(out, at);
+      pieces.push(out);
     }
-    part.push(text);
-    chars += text.length;
+    part = [];
+    size = 0;
+  };
+  const add = (p: string | Buffer, bytes: number): void => {
+    if (size > 0 && size + bytes > PIECE_BYTES) flush();
+    part.push(p);
+    size += bytes;
   };
   const textOf = (entry: ParameterValue | ParameterInfo, frozen: boolean): string => {
     let text = frozen ? written.entries.get(entry) : undefined;
@@ -362,32 +370,33 @@ function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterVa
   for (let i = 0; i < list.length; ) {
     const entry = list[i]!;
     if (!Object.isFrozen(entry)) {
-      add(textOf(entry, false));
+      const text = textOf(entry, false);
+      add(text, Buffer.byteLength(text, 'utf8'));
       i++;
       continue;
     }
     const run = written.runs.get(entry);
     if (run !== undefined && sameRun(list, i, run.entries)) {
-      add(run.text);
+      add(run.bytes, run.bytes.length);
       i += run.entries.length;
       continue;
     }
-    // A run not written before: the frozen entries from here, up to RUN of them or PIECE_CHARS.
+    // A run not written before: the frozen entries from here, up to RUN of them or PIECE_BYTES.
     const items: string[] = [];
     let end = i;
     let runChars = 0;
-    while (end < list.length && end - i < RUN && runChars < PIECE_CHARS && Object.isFrozen(list[end])) {
+    while (end < list.length && end - i < RUN && runChars < PIECE_BYTES && Object.isFrozen(list[end])) {
       const text = textOf(list[end]!, true);
       items.push(text);
       runChars += text.length;
       end++;
     }
-    const text = items.length === 1 ? items[0]! : items.join('');
-    if (text.length <= PIECE_CHARS) written.runs.set(entry, { entries: list.slice(i, end), text });
-    add(text);
+    const bytes = Buffer.from(items.length === 1 ? items[0]! : items.join(''), 'utf8');
+    if (bytes.length <= PIECE_BYTES) written.runs.set(entry, { entries: list.slice(i, end), bytes });
+    add(bytes, bytes.length);
     i = end;
   }
-  if (part.length > 0) pieces.push(part.join(''));
+  if (part.length > 0) flush();
   return pieces;
 }
 
@@ -403,9 +412,9 @@ function sameRun(list: readonly unknown[], start: number, entries: readonly unkn
  * build context (what the entries' text depends on); null for a list with an entry that is not
  * frozen.
  */
-const FROZEN_ENTRIES = new WeakMap<readonly unknown[], Map<string, readonly string[]> | null>();
+const FROZEN_ENTRIES = new WeakMap<readonly unknown[], Map<string, readonly Buffer[]> | null>();
 
-function frozenEntryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): readonly string[] | null {
+function frozenEntryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): readonly Buffer[] | null {
   let byCtx = FROZEN_ENTRIES.get(list);
   if (byCtx === null) return null;
   if (byCtx === undefined) {

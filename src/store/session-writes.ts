@@ -433,7 +433,17 @@ function listingColumns(params: readonly ParameterInfo[]): ListingColumns {
 
 function sectionsOf(cols: ListingColumns, rules: SectionRules): readonly (string | null)[] {
   if (cols.sections?.rules === rules) return cols.sections.of;
-  const of = cols.name.map((path) => rules.sectionOf(path));
+  // One string per section, so that the writer's "same section as the entry before" is a
+  // comparison of a string with itself.
+  const one = new Map<string, string>();
+  const of = cols.name.map((path) => {
+    const section = rules.sectionOf(path);
+    if (section === null) return null;
+    const same = one.get(section);
+    if (same !== undefined) return same;
+    one.set(section, section);
+    return section;
+  });
   cols.sections = { rules, of };
   return of;
 }

@@ -98,6 +98,35 @@ describe('GetParameterNames (A.3.2.3)', () => {
 });
 
 describe('GetParameterValues (A.3.2.2)', () => {
+  it('a whole subtree reads the same values, in the same order, as its parameters asked one by one', () => {
+    // The subtree's answer is made from the template's structs with the device's own values put
+    // in (rpc/params.ts): values worked out per device, overrides, values the ACS set, the
+    // device's own changes, and secrets read back blank must all be there, and nothing else.
+    const listed = response(gpn(d, 'Device.', false), 'GetParameterNamesResponse').parameterList.filter((p) => !p.name.endsWith('.'));
+    const own = createDevice(router, { serialNumber: 'FL000077', overrides: { 'Device.DeviceInfo.ProvisioningCode': 'PC-77' } });
+    expect(spv(own, [['Device.ManagementServer.PeriodicInformInterval', '77'], ['Device.ManagementServer.ConnectionRequestPassword', 'pw77']]).response.method).toBe('SetParameterValuesResponse');
+    own.setInternal('Device.DeviceInfo.UpTime', '7777');
+    const added = createDevice(router, { serialNumber: 'FL000078' });
+    response(added.handle({ method: 'AddObject', objectName: 'Device.WiFi.SSID.', parameterKey: 'k' }), 'AddObjectResponse');
+    for (const device of [d, own, added]) {
+      for (const root of ['Device.', 'Device.ManagementServer.', 'Device.DeviceInfo.']) {
+        const names = (device === added ? response(gpn(device, root, false), 'GetParameterNamesResponse').parameterList : listed.filter((p) => p.name.startsWith(root)))
+          .map((p) => p.name)
+          .filter((n) => !n.endsWith('.'));
+        const whole = response(gpv(device, root), 'GetParameterValuesResponse').parameterList;
+        const oneByOne = response(gpv(device, ...names), 'GetParameterValuesResponse').parameterList;
+        expect(whole.map((p) => [p.name, p.value, p.type])).toEqual(oneByOne.map((p) => [p.name, p.value, p.type]));
+      }
+    }
+    const mine = values(gpv(own, 'Device.'));
+    expect(mine['Device.DeviceInfo.ProvisioningCode']).toBe('PC-77');
+    expect(mine['Device.ManagementServer.PeriodicInformInterval']).toBe('77');
+    expect(mine['Device.ManagementServer.ConnectionRequestPassword']).toBe('');
+    expect(mine['Device.DeviceInfo.UpTime']).toBe('7777');
+    expect(mine['Device.DeviceInfo.SerialNumber']).toBe('FL000077');
+    expect(values(gpv(d, 'Device.'))['Device.DeviceInfo.SerialNumber']).toBe('FL000001');
+  });
+
   it("a template's value is one frozen struct shared by every device that holds it; a device's own value gets its own struct", () => {
     const other = createDevice(router, { serialNumber: 'FL000002' });
     const mine = response(gpv(d, 'Device.'), 'GetParameterValuesResponse').parameterList;

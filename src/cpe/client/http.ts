@@ -277,7 +277,7 @@ export class AcsConnection {
   }
 
   /** POST an envelope (or an empty POST for null) and return the ACS's answer. */
-  async post(xml: string | readonly string[] | null): Promise<HttpReply> {
+  async post(xml: string | readonly (string | Buffer)[] | null): Promise<HttpReply> {
     const now = this.#opts.now ?? Date.now;
     const headers: Record<string, string> = {};
     if (xml !== null) {

@@ -182,6 +182,12 @@ export class Device implements CpeDevice, DeviceOps, Identity {
     return this.#values?.get(ref.path) ?? this.#default(ref);
   }
 
+  ownValuePaths(): Iterable<string> {
+    if (this.#values === undefined) return this.overrides?.keys() ?? [];
+    if (this.overrides === undefined) return this.#values.keys();
+    return [...this.#values.keys(), ...this.overrides.keys()];
+  }
+
   attributesOf(ref: Ref<TParam>): Attributes {
     return this.#attrs?.get(ref.path) ?? ref.node;
   }

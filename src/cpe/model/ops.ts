@@ -26,6 +26,13 @@ export interface DeviceOps {
   /** True while no instance was added or deleted: the tree's shape is the template's. */
   pristine(): boolean;
   valueOf(ref: Ref<TParam>): string;
+  /**
+   * The paths whose value is the device's own rather than its template's (written, set by the
+   * device, given per device), where the model knows; with it, a read of a whole subtree takes
+   * the template's values for the rest without asking each (rpc/params.ts). Values worked out
+   * per device from the template (\${serialNumber}) are asked whatever this says.
+   */
+  ownValuePaths?(): Iterable<string>;
   attributesOf(ref: Ref<TParam>): Attributes;
   /** ACS writes: no value-change notification (TR-069 3.2.1: the ACS knows what it set). */
   commitValues(entries: ReadonlyArray<readonly [Ref<TParam>, string]>): void;

@@ -75,6 +75,10 @@ function shareListing(walked: readonly Ref[], ref: Ref): readonly ParameterInfo[
 
 /** Any name that matches nothing fails the whole request with 9005. */
 export function getParameterValues(ops: DeviceOps, req: GetParameterValues): RpcOutcome {
+  if (req.parameterNames.length === 1) {
+    const whole = subtreeValues(ops, req.parameterNames[0]!);
+    if (whole !== null) return ok({ method: 'GetParameterValuesResponse', parameterList: whole });
+  }
   const list: ParameterValue[] = [];
   for (const name of req.parameterNames) {
     const params = parametersOf(ops, name, { wildcards: true });
@@ -82,6 +86,68 @@ export function getParameterValues(ops: DeviceOps, req: GetParameterValues): Rpc
     for (const p of params) list.push(valueStruct(p, p.node.hidden ? '' : ops.valueOf(p)));
   }
   return ok({ method: 'GetParameterValuesResponse', parameterList: list });
+}
+
+/**
+ * The parameters of a template object's subtree, each with the struct of its template value (null
+ * where the value is worked out per device: \${serialNumber} and the like), and their positions.
+ */
+interface SubtreeValues {
+  readonly params: readonly Ref<TParam>[];
+  readonly structs: readonly (ParameterValue | null)[];
+  /** Positions whose value is worked out per device. */
+  readonly computed: readonly number[];
+  readonly position: ReadonlyMap<string, number>;
+}
+
+const SUBTREE_VALUES = new WeakMap<readonly Ref[], SubtreeValues>();
+
+/**
+ * A read of a whole object on a device that still has the template's shape, answered from the
+ * subtree's structs: the ones per device worked out, the device's own values (what it was set
+ * to, its overrides) put in their place. Every bootstrap reads the whole tree: asking each of
+ * 5,000 parameters its value (map lookups, a struct lookup) was most of the simulator's CPU per
+ * discovery. Null where the ordinary read applies: a device model that cannot say which values
+ * are its own, selectors, a parameter, a tree of another shape.
+ */
+function subtreeValues(ops: DeviceOps, name: string): ParameterValue[] | null {
+  if (ops.ownValuePaths === undefined || hasSelectors(name) || !ops.pristine()) return null;
+  const ref = resolveName(ops, name);
+  if (ref === undefined || ref.node.kind !== 'object') return null;
+  const walked = descendants(ops, ref as Ref<TObject>);
+  if (!Object.isFrozen(walked)) return null;
+  let sub = SUBTREE_VALUES.get(walked);
+  if (sub === undefined) SUBTREE_VALUES.set(walked, (sub = subtreeOf(walked)));
+  const list = sub.structs.slice() as ParameterValue[];
+  for (const k of sub.computed) list[k] = valueStruct(sub.params[k]!, ops.valueOf(sub.params[k]!));
+  for (const path of ops.ownValuePaths()) {
+    const k = sub.position.get(path);
+    if (k === undefined) continue;
+    const p = sub.params[k]!;
+    list[k] = valueStruct(p, p.node.hidden ? '' : ops.valueOf(p));
+  }
+  return list;
+}
+
+function subtreeOf(walked: readonly Ref[]): SubtreeValues {
+  const params: Ref<TParam>[] = [];
+  const structs: (ParameterValue | null)[] = [];
+  const computed: number[] = [];
+  const position = new Map<string, number>();
+  for (const r of walked) {
+    if (r.node.kind !== 'param') continue;
+    const p = r as Ref<TParam>;
+    position.set(p.path, params.length);
+    if (p.node.expand && !p.node.hidden) {
+      computed.push(params.length);
+      structs.push(null);
+    } else {
+      const s = valueStruct(p, p.node.hidden ? '' : p.node.value);
+      structs.push(Object.isFrozen(s) ? s : Object.freeze(s));
+    }
+    params.push(p);
+  }
+  return { params, structs, computed, position };
 }
 
 /**

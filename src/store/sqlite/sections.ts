@@ -131,10 +131,99 @@ export function dropSections(db: Db, device: string): void {
   db.run(DROP_ALL, { device });
 }
 
-/** One section's entries as written: each key (the rest of the path) and its entry's text. */
-interface Written {
-  keys: string[];
-  items: string[];
+/**
+ * One section's entries: columns of what their texts are made of. A device's entries are
+ * compared with its base's column by column, and only those that differ are made into text:
+ * building and comparing every entry's text cost more than the rest of the write.
+ */
+interface Section {
+  /** Where the key (the rest of the path) starts. */
+  readonly cut: number;
+  readonly length: number;
+  path(k: number): string;
+  /** 1, 0, or -1 for null. */
+  writable(k: number): number;
+  value(k: number): string | null;
+  type(k: number): string | null;
+  /** The entry's own time where it differs from the section's values_at, else NaN. */
+  when(k: number): number;
+}
+
+/** A section of the discovery being written: positions in its plan's columns. */
+class Planned implements Section {
+  readonly at: number[] = [];
+  constructor(
+    readonly cut: number,
+    private readonly e: SectionEntries,
+    private readonly valuesAt: number | null,
+  ) {}
+  get length(): number {
+    return this.at.length;
+  }
+  path(k: number): string {
+    return this.e.name[this.at[k]!]!;
+  }
+  writable(k: number): number {
+    return this.e.writable[this.at[k]!]!;
+  }
+  value(k: number): string | null {
+    return this.e.value[this.at[k]!]!;
+  }
+  type(k: number): string | null {
+    return this.e.type[this.at[k]!]!;
+  }
+  when(k: number): number {
+    const i = this.at[k]!;
+    const read = this.e.valueAt[i]!;
+    return this.e.value[i] !== null && !Number.isNaN(read) && read !== this.valuesAt ? read : NaN;
+  }
+}
+
+/**
+ * A candidate's section: its own columns, so that the strings of each device found equal to it
+ * can take the place of its own. In a storm most of a device's strings are those of the answer
+ * the memo remembered (src/cwmp/answer-memo.ts), so after the first device that fits, most
+ * comparisons are of a string with itself.
+ */
+class Kept implements Section {
+  readonly cut: number;
+  readonly length: number;
+  readonly paths: string[];
+  readonly writables: number[];
+  readonly values: (string | null)[];
+  readonly types: (string | null)[];
+  readonly whens: number[];
+  constructor(s: Section) {
+    this.cut = s.cut;
+    this.length = s.length;
+    this.paths = new Array<string>(s.length);
+    this.writables = new Array<number>(s.length);
+    this.values = new Array<string | null>(s.length);
+    this.types = new Array<string | null>(s.length);
+    this.whens = new Array<number>(s.length);
+    for (let k = 0; k < s.length; k++) {
+      this.paths[k] = s.path(k);
+      this.writables[k] = s.writable(k);
+      this.values[k] = s.value(k);
+      this.types[k] = s.type(k);
+      this.whens[k] = s.when(k);
+    }
+  }
+  path(k: number): string {
+    return this.paths[k]!;
+  }
+  writable(k: number): number {
+    return this.writables[k]!;
+  }
+  value(k: number): string | null {
+    return this.values[k]!;
+  }
+  type(k: number): string | null {
+    return this.types[k]!;
+  }
+  when(k: number): number {
+    return this.whens[k]!;
+  }
 }
 
 /**
@@ -143,74 +232,74 @@ interface Written {
  * (apply.ts turns one back into rows first: a second listing in the commit that reached it).
  */
 export function writeSections(db: Db, device: string, model: string, namesAt: number, valuesAt: number | null, entries: SectionEntries): void {
-  // Each section's entries first (entries come in tree order: most share the section of the one
+  // Each section's entries (entries come in tree order: most share the section of the one
   // before).
-  const groups = new Map<string, number[]>();
-  let section: string | null = null;
-  let group: number[] = [];
+  const sections = new Map<string, Planned>();
+  let current: string | null = null;
+  let into: Planned | undefined;
   for (const i of entries.order) {
     const of = entries.section[i]!;
-    if (of !== section) {
-      section = of;
-      const g = groups.get(of);
-      if (g === undefined) groups.set(of, (group = []));
-      else group = g;
+    if (of !== current) {
+      current = of;
+      into = sections.get(of);
+      if (into === undefined) sections.set(of, (into = new Planned(of.length, entries, valuesAt)));
     }
-    group.push(i);
+    into!.at.push(i);
   }
-  // The JSON text is written entry by entry: JSON.stringify of an object of thousands of keys
-  // (a dictionary to V8) cost more than the rest of the write (bench/store-discovery.ts), and
-  // most strings need no escaping (paths in a section never do: `sectionFor`).
-  let lastType: string | null = null;
-  let typeText = 'null';
-  const written = new Map<string, Written>();
-  for (const [name, indices] of groups) {
-    const cut = name.length;
-    const keys: string[] = new Array<string>(indices.length);
-    const items: string[] = new Array<string>(indices.length);
-    for (let k = 0; k < indices.length; k++) {
-      const i = indices[k]!;
-      const path = entries.name[i]!;
-      const writable = entries.writable[i]!;
-      const value = entries.value[i]!;
-      const type = entries.type[i]!;
-      const read = entries.valueAt[i]!;
-      const at = Number.isNaN(read) ? null : read;
-      const w = writable < 0 ? 'null' : writable === 1 ? '1' : '0';
-      const when = value !== null && at !== null && at !== valuesAt ? `,${at}` : '';
-      let tail: string;
-      if (value === null && type === null) tail = '';
-      else if (type === DEFAULT_TYPE && when === '') tail = `,${jsonText(value)}`;
-      else {
-        // A discovery has a handful of types: most entries repeat the one before.
-        if (type !== lastType) {
-          lastType = type;
-          const code = type === null ? undefined : CODE_OF.get(type);
-          typeText = code === undefined ? jsonText(type) : String(code);
-        }
-        tail = `,${jsonText(value)},${typeText}${when}`;
-      }
-      const key = path.slice(cut);
-      keys[k] = key;
-      items[k] = `"${key}":[${w}${tail}]`;
-    }
-    written.set(name, { keys, items });
-  }
-  putDocument(db, device, model, `${namesAt},${valuesAt === null ? 'null' : valuesAt}`, written);
+  putDocument(db, device, model, `${namesAt},${valuesAt === null ? 'null' : valuesAt}`, sections);
 }
 
 /**
- * The last device of a model this process wrote without a base (its sections as written), and
+ * Entry texts: `"<key>":[writable, value?, type?, valueAt?]`. Written entry by entry: JSON.stringify
+ * of an object of thousands of keys (a dictionary to V8) cost more than the rest of the write
+ * (bench/store-discovery.ts), and most strings need no escaping (keys never do: `sectionFor`).
+ */
+class EntryText {
+  // A discovery has a handful of types: most entries repeat the one before.
+  #lastType: string | null = null;
+  #typeText = 'null';
+
+  of(s: Section, k: number): string {
+    const value = s.value(k);
+    const type = s.type(k);
+    const at = s.when(k);
+    const writable = s.writable(k);
+    const w = writable < 0 ? 'null' : writable === 1 ? '1' : '0';
+    const when = Number.isNaN(at) ? '' : `,${at}`;
+    let tail: string;
+    if (value === null && type === null) tail = '';
+    else if (type === DEFAULT_TYPE && when === '') tail = `,${jsonText(value)}`;
+    else {
+      if (type !== this.#lastType) {
+        this.#lastType = type;
+        const code = type === null ? undefined : CODE_OF.get(type);
+        this.#typeText = code === undefined ? jsonText(type) : String(code);
+      }
+      tail = `,${jsonText(value)},${this.#typeText}${when}`;
+    }
+    return `"${s.path(k).slice(s.cut)}":[${w}${tail}]`;
+  }
+
+  /** Every entry of the section, joined. */
+  all(s: Section): string {
+    const items = new Array<string>(s.length);
+    for (let k = 0; k < items.length; k++) items[k] = this.of(s, k);
+    return items.join(',');
+  }
+}
+
+/**
+ * The last device of a model this process wrote without a base (its sections' columns), and
  * the base made of it once another device of the model was found to share most of its sections.
  */
 interface Candidate {
-  sections: ReadonlyMap<string, Written>;
+  sections: ReadonlyMap<string, Kept>;
   baseId: number | null;
 }
 
 const CANDIDATES = new WeakMap<Db, Map<string, Candidate>>();
 
-/** Models remembered per database (each up to a device's tree of entry texts). */
+/** Models remembered per database (each up to a device's tree of entries). */
 const MAX_CANDIDATES = 64;
 
 function candidatesOf(db: Db): Map<string, Candidate> {
@@ -222,14 +311,30 @@ function candidatesOf(db: Db): Map<string, Candidate> {
 /** A section lays its own entries over the base's when at most this share of its entries differ. */
 const MOST_DIFFERENT = 0.5;
 
-/** The entries of `mine` that differ from `base`'s, or null when it does not fit on it (other keys, or too many). */
-function ownEntries(mine: Written, base: Written | undefined): string[] | null {
-  if (base === undefined || base.items.length !== mine.items.length) return null;
+/**
+ * The entries of `mine` that differ from `base`'s (their text), or null when it does not fit on
+ * it (other keys, or too many differ). Entries equal in every column have equal texts; texts
+ * equal in other ways (never seen: a type written in full and as its code) count as different,
+ * which is only a longer own list. The base takes the strings of the entries found equal (see Kept).
+ */
+function ownEntries(mine: Planned, base: Kept | undefined, text: EntryText): string[] | null {
+  if (base === undefined || base.length !== mine.length || base.cut !== mine.cut) return null;
+  const n = mine.length;
+  const limit = n * MOST_DIFFERENT;
   const own: string[] = [];
-  for (let k = 0; k < mine.items.length; k++) {
-    if (mine.items[k] === base.items[k]) continue;
-    if (mine.keys[k] !== base.keys[k] || own.length >= mine.items.length * MOST_DIFFERENT) return null;
-    own.push(mine.items[k]!);
+  const { paths, values, types, writables, whens } = base;
+  for (let k = 0; k < n; k++) {
+    const path = mine.path(k);
+    const value = mine.value(k);
+    const type = mine.type(k);
+    if (value === values[k] && type === types[k] && mine.writable(k) === writables[k] && Object.is(mine.when(k), whens[k]) && path === paths[k]) {
+      values[k] = value;
+      types[k] = type;
+      paths[k] = path;
+      continue;
+    }
+    if (path !== paths[k] || own.length >= limit) return null;
+    own.push(text.of(mine, k));
   }
   return own;
 }
@@ -241,10 +346,11 @@ function ownEntries(mine: Written, base: Written | undefined): string[] | null {
  * refers to the base when at least half its sections are on it, and is written whole, becoming
  * its model's next candidate, when not. New sections beside a device's others are written whole.
  */
-function putDocument(db: Db, device: string, model: string, times: string, written: ReadonlyMap<string, Written>): void {
+function putDocument(db: Db, device: string, model: string, times: string, sections: ReadonlyMap<string, Planned>): void {
+  const text = new EntryText();
   const whole = (): string => {
     const parts: string[] = [];
-    for (const [name, w] of written) parts.push(`"${name}":[${times},0,{${w.items.join(',')}}]`);
+    for (const [name, s] of sections) parts.push(`"${name}":[${times},0,{${text.all(s)}}]`);
     return `{${parts.join(',')}}`;
   };
   const prior = db.get<{ base: number | null }>(PRIOR, { device });
@@ -257,19 +363,19 @@ function putDocument(db: Db, device: string, model: string, times: string, writt
   if (cand !== undefined) {
     const parts: string[] = [];
     let on = 0;
-    for (const [name, w] of written) {
-      const own = ownEntries(w, cand.sections.get(name));
-      if (own === null) parts.push(`"${name}":[${times},0,{${w.items.join(',')}}]`);
+    for (const [name, s] of sections) {
+      const own = ownEntries(s, cand.sections.get(name), text);
+      if (own === null) parts.push(`"${name}":[${times},0,{${text.all(s)}}]`);
       else {
         on++;
         parts.push(`"${name}":[${times},1,{${own.join(',')}}]`);
       }
     }
-    if (on * 2 >= written.size) {
+    if (on * 2 >= sections.size) {
       if (cand.baseId === null) {
-        const sections: string[] = [];
-        for (const [name, w] of cand.sections) sections.push(`"${name}":{${w.items.join(',')}}`);
-        cand.baseId = db.get<{ id: number }>(NEW_BASE, { doc: `{${sections.join(',')}}` })!.id;
+        const doc: string[] = [];
+        for (const [name, s] of cand.sections) doc.push(`"${name}":{${text.all(s)}}`);
+        cand.baseId = db.get<{ id: number }>(NEW_BASE, { doc: `{${doc.join(',')}}` })!.id;
       }
       try {
         db.run(PUT, { device, base: cand.baseId, doc: `{${parts.join(',')}}` });
@@ -284,7 +390,9 @@ function putDocument(db: Db, device: string, model: string, times: string, writt
   db.run(PUT, { device, base: null, doc: whole() });
   candidates.delete(model);
   if (candidates.size >= MAX_CANDIDATES) candidates.delete(candidates.keys().next().value!);
-  candidates.set(model, { sections: written, baseId: null });
+  const kept = new Map<string, Kept>();
+  for (const [name, s] of sections) kept.set(name, new Kept(s));
+  candidates.set(model, { sections: kept, baseId: null });
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
