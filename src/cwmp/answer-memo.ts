@@ -31,6 +31,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { decodeBody } from './charset.js';
+import { noteRecalled } from './recalled.js';
 import { parseEnvelope, parseEnvelopeScanned, resolveLimits } from './envelope.js';
 import type { Result } from './errors.js';
 import type { ScanMarks } from './scan.js';
@@ -277,6 +278,8 @@ export class AnswerMemo {
       for (let k = 0; k < places.length; k++) out[places[k]!] = got[k]!;
       this.#reparsed += cuts.length;
     }
+    // What is asked of every entry of the answer is then asked only of its own (./recalled.ts).
+    if (list !== e.list) noteRecalled(list, e.list);
     const body = (list === e.list ? e.body : { method: e.method, parameterList: list }) as ListBody;
     return { namespace: e.namespace, header: { ...e.header, id }, body };
   }

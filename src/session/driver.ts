@@ -34,7 +34,8 @@ import type {
   StoredParameter,
   TaskRecord,
 } from '../store/types.js';
-import { isSecretPath } from '../secrets/rules.js';
+import { secretRules, type SecretRules } from '../secrets/rules.js';
+import { entryTest, positionsWhere, withoutPositions, type EntryTest } from '../cwmp/recalled.js';
 import { AliasNumbers, numberedEntries } from '../datamodel/instance-paths.js';
 import type { SessionStorePort } from './port.js';
 import type { Program, ProgramFactory, SessionAuth, SessionRecorder, SessionView } from './program.js';
@@ -504,7 +505,7 @@ export class SessionDriver {
     this.#ops.push(op);
     if (op.op === 'setValues') {
       this.#learnt.add(op.params);
-      for (const p of op.params) if (p.name.endsWith('.Alias')) this.#aliases.learnValue(p.name, p.value);
+      for (const k of positionsWhere(op.params, ALIAS_VALUE)) this.#aliases.learnValue(op.params[k]!.name, op.params[k]!.value);
     } else if (op.op === 'deleteObject' || op.op === 'clearTree') {
       this.#learnt.forget((path) => op.op === 'clearTree' || path.startsWith(op.path));
     }
@@ -581,10 +582,8 @@ function namesByAlias(response: CpeResponse): response is ReadAnswer {
     case 'GetParameterValuesResponse':
     case 'GetParameterAttributesResponse':
     {
-      // Asked of every answer of a discovery (10,000 names): a plain loop, not a callback per name.
-      const list = response.parameterList as readonly { name: string }[];
-      for (let i = 0; i < list.length; i++) if (list[i]!.name.indexOf('[') >= 0) return true;
-      return false;
+      // Asked of every answer of a discovery (10,000 names): of a recalled answer, only of its own entries.
+      return positionsWhere(response.parameterList as readonly { name: string }[], ALIAS_NAMED).length > 0;
     }
     default:
       return false;
@@ -640,20 +639,24 @@ function parameterOpFor(request: AcsRequest, response: CpeResponse, at: number, 
 function withoutBlankSecrets(params: ParameterValue[], blanks: readonly number[] = blankSecretsOf(params)): ParameterValue[] {
   // The list itself when it has none (a discovery's answer is shared, not copied).
   if (blanks.length === 0) return params;
-  const kept = params.slice(0, blanks[0]);
-  for (let k = 0; k < blanks.length; k++) {
-    const next = k + 1 < blanks.length ? blanks[k + 1]! : params.length;
-    for (let i = blanks[k]! + 1; i < next; i++) kept.push(params[i]!);
-  }
-  return kept;
+  return withoutPositions(params, blanks);
 }
 
-/** Where the blank values of secrets are in a read's answer: one secret test per blank value, asked once per answer. */
-function blankSecretsOf(params: readonly ParameterValue[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < params.length; i++) if (params[i]!.value === '' && isSecretPath(params[i]!.name)) out.push(i);
-  return out;
+/**
+ * Where the blank values of secrets are in a read's answer, asked once per answer (of a recalled
+ * answer, only of its own entries: src/cwmp/recalled.ts), under the process's secret rules.
+ */
+function blankSecretsOf(params: readonly ParameterValue[]): readonly number[] {
+  const rules = secretRules();
+  let test = BLANK_SECRETS.get(rules);
+  if (test === undefined) BLANK_SECRETS.set(rules, (test = entryTest((p) => p.value === '' && rules.isSecret(p.name))));
+  return positionsWhere(params, test);
 }
+
+const BLANK_SECRETS = new WeakMap<SecretRules, EntryTest<ParameterValue>>();
+
+const ALIAS_NAMED = entryTest<{ name: string }>((e) => e.name.indexOf('[') >= 0);
+const ALIAS_VALUE = entryTest<ParameterValue>((p) => p.name.endsWith('.Alias'));
 
 function withDot(path: string): string {
   return path.endsWith('.') ? path : `${path}.`;

@@ -41,7 +41,8 @@
  *   samples         KPI samples [path, at, value, num, counter, source]; a counter's rate
  *                   against the series' previous sample (concerns/series.ts)
  */
-import type { CpeResponse, Fault, ParameterInfo } from '../cwmp/types.js';
+import type { CpeResponse, Fault, ParameterInfo, ParameterValue } from '../cwmp/types.js';
+import { recalledOf } from '../cwmp/recalled.js';
 import type { TaskType } from '../tasks/types.js';
 import { NOT_SECRET_NAMES, SECRET_SUFFIXES } from '../secrets/rules.js';
 import { deviceWrite, TRANSFER_TASK_TYPES, transferFaults, type DeviceWrite, type TransferFault } from './rules.js';
@@ -311,9 +312,20 @@ function planNames(
     // is tried first, one string comparison instead of hashing the name for the map (which
     // then answers only where the order breaks, and puts the cursor back in step).
     let next = 0;
-    for (const p of read.params) {
-      while (next < listed && name[next]!.endsWith('.')) next++;
-      const i = next < listed && name[next] === p.name ? next : position.get(p.name);
+    // A read recalled from a remembered answer (src/cwmp/recalled.ts): its entries that are the
+    // remembered ones have their places in this listing worked out once.
+    const aligned = alignedRead(cols, read.params);
+    const params = read.params;
+    for (let j = 0; j < params.length; j++) {
+      const p = params[j]!;
+      let i: number | undefined;
+      if (aligned !== null && p === aligned.base[j]) {
+        const at = aligned.at[j]!;
+        i = at < 0 ? undefined : at;
+      } else {
+        while (next < listed && name[next]!.endsWith('.')) next++;
+        i = next < listed && name[next] === p.name ? next : position.get(p.name);
+      }
       if (i === undefined) {
         unlisted.set(p.name, [p.name, p.value, p.type]);
         continue;
@@ -429,6 +441,22 @@ function listingColumns(params: readonly ParameterInfo[]): ListingColumns {
   const cols: ListingColumns = { position, name, writable, clearMayKeep: keep, ancestors: [...ancestors], sections: null };
   if (Object.isFrozen(params)) columnsOfListing.set(params, cols);
   return cols;
+}
+
+/** Where each entry of a remembered read is in a listing (-1: not listed), for the last listing it was asked of. */
+const ALIGNED = new WeakMap<readonly ParameterValue[], { cols: ListingColumns; at: Int32Array }>();
+
+function alignedRead(cols: ListingColumns, params: readonly ParameterValue[]): { base: readonly ParameterValue[]; at: Int32Array } | null {
+  const recalled = recalledOf(params);
+  if (recalled === null) return null;
+  const { base } = recalled;
+  let known = ALIGNED.get(base);
+  if (known === undefined || known.cols !== cols) {
+    const at = new Int32Array(base.length);
+    for (let k = 0; k < base.length; k++) at[k] = cols.position.get(base[k]!.name) ?? -1;
+    ALIGNED.set(base, (known = { cols, at }));
+  }
+  return { base, at: known.at };
 }
 
 function sectionsOf(cols: ListingColumns, rules: SectionRules): readonly (string | null)[] {

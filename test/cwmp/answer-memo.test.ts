@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AnswerMemo } from '../../src/cwmp/answer-memo.js';
+import { recalledOf } from '../../src/cwmp/recalled.js';
 import { decodeBody } from '../../src/cwmp/charset.js';
 import { buildEnvelope, parseEnvelope } from '../../src/cwmp/envelope.js';
 import type { Result } from '../../src/cwmp/errors.js';
@@ -160,6 +161,23 @@ describe('AnswerMemo', () => {
     expect(got.ok && got.value.body.method === 'GetParameterNamesResponse' && got.value.body.parameterList[1500]!.writable).toBe(other[1500]!.writable);
     expectSame(memo, message('a-3', LIST), 'text/xml; charset=iso-8859-1');
     expect(memo.stats().hits).toBe(1);
+  });
+
+  it("notes a device's recalled values as the remembered list with its own entries where its structs differed", () => {
+    const memo = new AnswerMemo();
+    memo.read(valuesMessage('v-1', valueList(2000, 'one')), CT, LIMITS);
+    const second = memo.read(valuesMessage('v-2', valueList(2000, 'two')), CT, LIMITS);
+    const mine = valueList(2000, 'three');
+    const got = expectSame(memo, valuesMessage('v-3', mine));
+    expect(memo.stats().hits).toBe(1);
+    if (!got.ok || got.value.body.method !== 'GetParameterValuesResponse' || !second.ok || second.value.body.method !== 'GetParameterValuesResponse') throw new Error('not values');
+    const list = got.value.body.parameterList;
+    const recalled = recalledOf(list)!;
+    expect(recalled.base).toEqual(second.value.body.parameterList);
+    expect(Object.isFrozen(recalled.base)).toBe(true);
+    // Its own entries are exactly the structs of its own (the 'three-' names), the rest the remembered ones.
+    expect(recalled.changed).toEqual(mine.flatMap((p, k) => (p.value.startsWith('three-') ? [k] : [])));
+    for (const k of recalled.changed) expect(list[k]!.value).toBe(mine[k]!.value);
   });
 
   it('shares a frozen listing that no session can change', () => {

@@ -185,7 +185,12 @@ class Planned implements Section {
  * the memo remembered (src/cwmp/answer-memo.ts), so after the first device that fits, most
  * comparisons are of a string with itself.
  */
+/** Devices whose strings a candidate's section takes (see Kept). */
+const TAKE_STRINGS = 4;
+
 class Kept implements Section {
+  /** Devices compared with it so far. */
+  fitted = 0;
   readonly cut: number;
   readonly length: number;
   readonly paths: string[];
@@ -323,14 +328,19 @@ function ownEntries(mine: Planned, base: Kept | undefined, text: EntryText): str
   const limit = n * MOST_DIFFERENT;
   const own: string[] = [];
   const { paths, values, types, writables, whens } = base;
+  // The strings of the first few devices that fit are taken; after that they are the memo's
+  // (a store into an old array on every comparison cost as much as the comparison).
+  const take = base.fitted++ < TAKE_STRINGS;
   for (let k = 0; k < n; k++) {
     const path = mine.path(k);
     const value = mine.value(k);
     const type = mine.type(k);
     if (value === values[k] && type === types[k] && mine.writable(k) === writables[k] && Object.is(mine.when(k), whens[k]) && path === paths[k]) {
-      values[k] = value;
-      types[k] = type;
-      paths[k] = path;
+      if (take) {
+        values[k] = value;
+        types[k] = type;
+        paths[k] = path;
+      }
       continue;
     }
     if (path !== paths[k] || own.length >= limit) return null;
