@@ -28,7 +28,8 @@
  *                                [--sampling-only]   (only the periodic runs, with and without 5 sampled parameters)
  *                                [--bootstrap-only]  (only the bootstrap storm)
  *                                [--workers 2]  (the bootstrap storm against `serve --workers 2`)
- *                                [--tree-sections]  (the bootstrap storm against `serve --tree-sections`)
+ *                                [--tree-sections]  (passed to serve: the default on SQLite since 2bf5286; for A/B against older builds)
+ *                                [--tree-rows]  (the bootstrap storm against `serve --tree-rows`: a row per parameter)
  *
  * By default every session opens its own TCP connection, as real CPEs do; with
  * --reuse-connections the simulator hands connections from one session to the next.
@@ -58,8 +59,10 @@ const SKIP_BOOTSTRAP = process.argv.includes('--skip-bootstrap');
 const SAMPLING_ONLY = process.argv.includes('--sampling-only');
 /** Only the bootstrap storm (the figure discovery and the store's tree writes are tuned against). */
 const BOOTSTRAP_ONLY = process.argv.includes('--bootstrap-only');
-/** The bootstrap storm against `serve --tree-sections` (discovered trees kept as sections). */
+/** `serve --tree-sections` named (the default since 2bf5286; older builds need it named). */
 const SECTIONS = process.argv.includes('--tree-sections');
+/** The bootstrap storm against `serve --tree-rows` (a row per parameter). */
+const ROWS = process.argv.includes('--tree-rows');
 /** CWMP worker processes of the bootstrap storm's serve (SQLite runs 2 at most). */
 const WORKERS = arg('workers', 1);
 
@@ -247,7 +250,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
       }
     }
     await store.close();
-    serve = await startServe(dir, { discover: true, extra: [...(WORKERS > 1 ? ['--workers', String(WORKERS)] : []), ...(SECTIONS ? ['--tree-sections'] : [])] });
+    serve = await startServe(dir, { discover: true, extra: [...(WORKERS > 1 ? ['--workers', String(WORKERS)] : []), ...(SECTIONS ? ['--tree-sections'] : []), ...(ROWS ? ['--tree-rows'] : [])] });
     const fleet = new Fleet({
       acsUrl: serve.url,
       count: cpes,
@@ -301,7 +304,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
 
 function bootstrapLine(boot: BootstrapFigure): string {
   return (
-    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${WORKERS > 1 ? `serve --workers ${WORKERS}, ` : ''}${SECTIONS ? 'tree sections, ' : ''}${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ` +
+    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${WORKERS > 1 ? `serve --workers ${WORKERS}, ` : ''}${ROWS ? 'tree rows, ' : 'tree sections, '}${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ` +
     `${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions); ` +
     `ACS CPU ${boot.acsCpuMsPerBootstrap} ms per bootstrap (${boot.acsSysMsPerBootstrap} ms of it in the kernel, ${boot.acsPageFaultsPerBootstrap} page faults), ${boot.acsCpuUsPerParameter} µs per parameter; simulator CPU ${boot.simCpuMsPerBootstrap} ms per bootstrap\n`
   );

@@ -94,6 +94,7 @@ interface ServeOptions {
   workers: number;
   dbPoolSize: number;
   treeSections?: boolean;
+  treeRows?: boolean;
   apiOpen?: boolean;
   connectionRequestCredentials?: { username: string; password: string };
   allowBasicConnectionRequests?: boolean;
@@ -271,9 +272,10 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       opt(
         '--tree-sections',
-        "SQLite: keep a bootstrap's discovered tree as documents per top-level object instead of a row per parameter (a bootstrap writes far less; a read of a path still in one parses its section; searchable and summary paths stay rows)",
-      ),
+        "SQLite, the default there: keep a bootstrap's discovered tree as documents per top-level object (one row per device, most entries shared with a base of its model) instead of a row per parameter; searchable and summary paths stay rows. Kept for command lines that name it",
+      ).conflicts('treeRows'),
     )
+    .addOption(opt('--tree-rows', 'SQLite: keep a discovered tree as a row per parameter, as before sections were the default (bootstraps cost about twice the CPU)'))
     .addOption(
       opt('--searchable-parameters <paths>', 'comma-separated parameter paths with a search index')
         .argParser((v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
@@ -402,7 +404,8 @@ export function registerServeCommand(program: Command): void {
           dataDir: o.dataDir,
           poolSize: o.dbPoolSize,
           onError: (err) => logger.warn({ err: err.message }, 'store connection error (reconnecting)'),
-          treeSections: o.treeSections === true,
+          // Sections are SQLite's default; named for PostgreSQL, openStore refuses them.
+          treeSections: storeKind(o.db) === 'sqlite' ? o.treeRows !== true : o.treeSections === true,
         });
       } catch (e) {
         if (!(e instanceof UnsupportedStoreError)) throw e;
