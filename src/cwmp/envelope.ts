@@ -280,12 +280,13 @@ function envelopeClose(ctx: BuildCtx): string {
 const PIECE_BYTES = 16 * 1024;
 
 /**
- * buildEnvelope's text cut into pieces of about 16 KB (their concatenation, as UTF-8, is exactly
- * buildEnvelope's result), for a sender that writes them one after the other. A 5,000-entry
- * GetParameterValuesResponse is a megabyte: as one string and one Buffer, both are fresh large
- * allocations whose page faults cost more than building the text (three times as much on this
- * project's VMs); 16 KB pieces reuse memory the allocator already has. Only the two big list
- * answers are cut, their entries given as UTF-8 bytes; anything else is one string.
+ * buildEnvelope's text cut into pieces of at most about 16 KB (their concatenation, as UTF-8, is
+ * exactly buildEnvelope's result), for a sender that writes them one after the other. A
+ * 5,000-entry GetParameterValuesResponse is a megabyte: as one string and one Buffer, both are
+ * fresh large allocations whose page faults cost more than building the text (three times as much
+ * on this project's VMs); small pieces reuse memory the allocator already has, and most are the
+ * remembered bytes of runs of entries (below). Only the two big list answers are cut, their
+ * entries given as UTF-8 bytes; anything else is one string.
  *
  * A frozen parameter list cannot change, so its entries are written once per build context
  * and the pieces reused: the simulator answers every pristine device's GetParameterNames of
@@ -336,28 +337,23 @@ function writtenFor(ctx: BuildCtx, values: boolean): Written {
 
 const ctxKey = (ctx: BuildCtx, values: boolean): string => `${values}|${ctx.env}|${ctx.cwmp}|${ctx.enc}|${ctx.omitXsiType}|${ctx.arraySize}|${ctx.booleans}`;
 
-/** The entries of a list, serialised and joined into pieces of about PIECE_BYTES (at most one entry or one run over). */
+/**
+ * The entries of a list as UTF-8 pieces: each run of frozen entries its remembered bytes, as they
+ * are (a sender writes them all at once: copying a discovery's runs into pieces of their own cost
+ * the simulator more than the rest of its answer), and the entries of their own between runs
+ * written together.
+ */
 function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterValue | ParameterInfo)[]): Buffer[] {
   const pieces: Buffer[] = [];
   const written = writtenFor(ctx, values);
-  // Each piece one buffer, its parts copied in (a run's bytes) or encoded in place (an entry's text).
-  let part: (string | Buffer)[] = [];
-  let size = 0;
-  const flush = (): void => {
-    if (part.length === 1 && typeof part[0] !== 'string') pieces.push(part[0]!);
-    else {
-      const out = Buffer.allocUnsafe(size);
-      let at = 0;
-      for (const p of part) at += typeof p === 'string' ? out.write(p, at, 'utf8') : p.copy(out, at);
-      pieces.push(out);
-    }
-    part = [];
-    size = 0;
-  };
-  const add = (p: string | Buffer, bytes: number): void => {
-    if (size > 0 && size + bytes > PIECE_BYTES) flush();
-    part.push(p);
-    size += bytes;
+  // Entries of their own since the last run, joined and encoded once.
+  let own: string[] = [];
+  let ownBytes = 0;
+  const flushOwn = (): void => {
+    if (own.length === 0) return;
+    pieces.push(Buffer.from(own.length === 1 ? own[0]! : own.join(''), 'utf8'));
+    own = [];
+    ownBytes = 0;
   };
   const textOf = (entry: ParameterValue | ParameterInfo, frozen: boolean): string => {
     let text = frozen ? written.entries.get(entry) : undefined;
@@ -371,13 +367,17 @@ function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterVa
     const entry = list[i]!;
     if (!Object.isFrozen(entry)) {
       const text = textOf(entry, false);
-      add(text, Buffer.byteLength(text, 'utf8'));
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (ownBytes > 0 && ownBytes + bytes > PIECE_BYTES) flushOwn();
+      own.push(text);
+      ownBytes += bytes;
       i++;
       continue;
     }
+    flushOwn();
     const run = written.runs.get(entry);
     if (run !== undefined && sameRun(list, i, run.entries)) {
-      add(run.bytes, run.bytes.length);
+      pieces.push(run.bytes);
       i += run.entries.length;
       continue;
     }
@@ -393,10 +393,10 @@ function entryPieces(ctx: BuildCtx, values: boolean, list: readonly (ParameterVa
     }
     const bytes = Buffer.from(items.length === 1 ? items[0]! : items.join(''), 'utf8');
     if (bytes.length <= PIECE_BYTES) written.runs.set(entry, { entries: list.slice(i, end), bytes });
-    add(bytes, bytes.length);
+    pieces.push(bytes);
     i = end;
   }
-  if (part.length > 0) flush();
+  flushOwn();
   return pieces;
 }
 

@@ -256,8 +256,10 @@ function planNames(
   const cols = listingColumns(op.params);
   const { position } = cols;
   const listed = cols.name.length;
-  const name = cols.name.slice();
-  const writable = cols.writable.slice();
+  // The listing's own columns, shared by every commit of the listing (only read); the objects a
+  // section takes are added to copies at the end.
+  let name = cols.name;
+  let writable = cols.writable;
   // After a clear, a whole-subtree listing: what the clear may have kept and what this commit
   // wrote before stay rows (`kept`, the prune's keep list); the rest may go in sections.
   const afterClear = sinceClear !== null && !op.nextLevel;
@@ -279,8 +281,8 @@ function planNames(
     for (let i = 0; i < listed; i++) section[i] = kept[i] ? null : of[i]!;
   } else section = new Array<string | null>(listed).fill(null);
   // Which read answered the node last (-1: none), and for a row its place in that read's nodes.
-  const readBy = new Array<number>(listed).fill(-1);
-  const slot = new Array<number>(listed).fill(0);
+  const readBy = new Int32Array(listed).fill(-1);
+  const slot = new Int32Array(listed);
   const value = new Array<string | null>(listed).fill(null);
   const type = new Array<string | null>(listed).fill(null);
   const valueAt = new Array<number>(listed).fill(NaN);
@@ -356,18 +358,22 @@ function planNames(
   }
   let objects = ancestors.slice();
   if (inSections) {
+    const added: string[] = [];
     objects = objects.filter((path) => {
       const s = keeps(path) ? null : sections.sectionOf(path);
       if (s === null) return true;
-      inSection.push(name.length);
-      name.push(path);
+      inSection.push(listed + added.length);
+      added.push(path);
       section.push(s);
-      writable.push(-1);
       value.push(null);
       type.push(null);
       valueAt.push(NaN);
       return false;
     });
+    if (added.length > 0) {
+      name = name.concat(added);
+      writable = writable.concat(added.map(() => -1));
+    }
   }
   if (names.length > 0) steps.push({ k: 'names', at: op.at, items: names });
   if (objects.length > 0) steps.push({ k: 'ensure', at: op.at, items: objects });
