@@ -7,7 +7,10 @@
  *
  * Usage (after `npm run build` here and in the other checkout):
  *   git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)
- *   node dist/bench/storm/ab.js --base /tmp/base [--pairs 4] [-- <bootstrap storm flags: --tree-sections, --workers 2, --bootstrap-cpes 200>]
+ *   node dist/bench/storm/ab.js --base /tmp/base [--pairs 4] [--acs-only] [-- <bootstrap storm flags: --tree-sections, --workers 2, --bootstrap-cpes 200>]
+ *
+ * --acs-only runs this build's benchmark and simulator against each build's `flotilla serve`
+ * (STORM_SERVE_CLI), so only the ACS differs (and the base gets this benchmark's options).
  *
  * Prints each run, then per pair this / base for sessions per second and for the ACS's and the
  * simulator's CPU per bootstrap, and the median of each ratio.
@@ -36,10 +39,14 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** One bootstrap storm of the build whose dist/ is `dist`, as run.js reports it (its JSON line). */
-function storm(dist: string, flags: readonly string[]): Promise<Figure> {
+/**
+ * One bootstrap storm of the build whose dist/ is `dist`, as run.js reports it (its JSON line);
+ * with `serveFrom`, this build's benchmark and simulator against that build's `flotilla serve`.
+ */
+function storm(dist: string, flags: readonly string[], serveFrom?: string): Promise<Figure> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [resolve(dist, 'bench/storm/run.js'), '--bootstrap-only', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = serveFrom === undefined ? process.env : { ...process.env, STORM_SERVE_CLI: resolve(serveFrom, 'src/cli/main.js') };
+    const child = spawn(process.execPath, [resolve(dist, 'bench/storm/run.js'), '--bootstrap-only', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -55,6 +62,10 @@ function storm(dist: string, flags: readonly string[]): Promise<Figure> {
     });
   });
 }
+
+/** Only the ACS differs: this build's benchmark and simulator run against both builds' serve. */
+const ownArgs = process.argv.includes('--') ? process.argv.slice(0, process.argv.indexOf('--')) : process.argv;
+const ACS_ONLY = ownArgs.includes('--acs-only');
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -76,7 +87,7 @@ async function main(): Promise<void> {
     const order = i % 2 === 0 ? (['base', 'head'] as const) : (['head', 'base'] as const);
     const pair: Partial<Record<'base' | 'head', Figure>> = {};
     for (const which of order) {
-      const f = await storm(which === 'base' ? baseDist : DIST, flags);
+      const f = ACS_ONLY ? await storm(DIST, flags, which === 'base' ? baseDist : undefined) : await storm(which === 'base' ? baseDist : DIST, flags);
       pair[which] = f;
       process.stdout.write(
         `pair ${i + 1} ${which === 'base' ? 'base' : 'this'}: ${f.sessionsPerSecond} sessions/s, ACS ${f.acsCpuMsPerBootstrap} ms, simulator ${f.simCpuMsPerBootstrap} ms per bootstrap${f.failures > 0 ? `, ${f.failures} failed sessions` : ''}\n`,

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 /** dist/ (this file is dist/bench/storm/procs.js once built). */
 export const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = resolve(DIST, 'src/cli/main.js');
+/** `flotilla serve` of this build, or of the build STORM_SERVE_CLI names (ab.js --acs-only). */
+export const CLI = process.env['STORM_SERVE_CLI'] ?? resolve(DIST, 'src/cli/main.js');
 export const FLOOR = resolve(DIST, 'bench/storm/floor.js');
 
 export interface Child {

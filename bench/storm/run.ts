@@ -15,7 +15,8 @@
  *                    every device matches, at a 1 s interval, so every periodic session is due a
  *                    sample: one GetParameterValues more, and the samples (rates worked out) in
  *                    the commit; printed beside the plain storm of the same run, as a ratio.
- *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model: full discovery
+ *   bootstrap storm  M new CPEs of a ~5,000-parameter TR-181 model (after W others of it, outside the
+ *                    figures: --bootstrap-warmup 0 measures a cold ACS): full discovery
  *                    (GetParameterNames + GetParameterValues of the tree), then 10 queued
  *                    SetParameterValues each: completed sessions per second, with the CPU time
  *                    the ACS spent (the serve child's utime + stime from /proc) per bootstrap and
@@ -23,7 +24,7 @@
  *                    ACS's share is visible when both share the cores.
  *
  * Bounded in count and time. Usage (after `npm run build`):
- *   node dist/bench/storm/run.js [--periodic-cpes 4000] [--window 15] [--bootstrap-cpes 100] [--reuse-connections]
+ *   node dist/bench/storm/run.js [--periodic-cpes 4000] [--window 15] [--bootstrap-cpes 400] [--bootstrap-warmup 50] [--reuse-connections]
  *                                [--skip-floor] [--skip-bootstrap]   (only the periodic runs, with and without policies)
  *                                [--sampling-only]   (only the periodic runs, with and without 5 sampled parameters)
  *                                [--bootstrap-only]  (only the bootstrap storm)
@@ -208,6 +209,8 @@ async function countSamples(dir: string): Promise<number> {
 
 interface BootstrapFigure {
   cpes: number;
+  /** Devices of the model bootstrapped before the measured storm, outside its figures. */
+  warmup: number;
   parameters: number;
   seconds: number;
   sessions: number;
@@ -230,20 +233,23 @@ interface BootstrapFigure {
   simCpuMsPerBootstrap: number;
 }
 
-async function bootstrapStorm(template: Template, cpes: number): Promise<BootstrapFigure> {
+async function bootstrapStorm(template: Template, cpes: number, warmup: number): Promise<BootstrapFigure> {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-storm-boot-'));
   let serve: Child | null = null;
   const prefix = 'BOOT';
   const names = tenParameters(template);
-  const fleet0 = new Fleet({ acsUrl: 'http://127.0.0.1:1/', count: cpes, model: template, serialPrefix: prefix });
-  const ids = Array.from({ length: cpes }, (_, i) =>
-    deviceIdOf({ oui: template.deviceId.oui, productClass: template.deviceId.productClass, serialNumber: fleet0.serialNumber(i) }),
-  );
+  const idsOf = (serialPrefix: string, count: number): string[] => {
+    const fleet0 = new Fleet({ acsUrl: 'http://127.0.0.1:1/', count, model: template, serialPrefix });
+    return Array.from({ length: count }, (_, i) =>
+      deviceIdOf({ oui: template.deviceId.oui, productClass: template.deviceId.productClass, serialNumber: fleet0.serialNumber(i) }),
+    );
+  };
+  const ids = idsOf(prefix, cpes);
   try {
     // Queue the ten SetParameterValues before the devices exist: they run in the bootstrap session.
     const store = await createSqliteStore({ dataDir: dir });
     await store.migrate();
-    for (const id of ids) {
+    for (const id of [...ids, ...idsOf('WARM', warmup)]) {
       for (const [i, name] of names.entries()) {
         const req: AcsRequest = { method: 'SetParameterValues', parameterList: [{ name, value: `storm-${i}`, type: 'xsd:string' }], parameterKey: `storm-${i}` };
         await store.createTasks([{ deviceId: id, task: taskFromRequest(req) }], Date.now());
@@ -251,6 +257,15 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
     }
     await store.close();
     serve = await startServe(dir, { discover: true, extra: [...(WORKERS > 1 ? ['--workers', String(WORKERS)] : []), ...(SECTIONS ? ['--tree-sections'] : []), ...(ROWS ? ['--tree-rows'] : [])] });
+    if (warmup > 0) {
+      // Devices of the model bootstrapped first, outside the figures: a storm at fleet scale
+      // meets an ACS whose code is compiled and that has seen the model (its answers remembered,
+      // its base written), and a window of a few seconds would otherwise weigh its first second.
+      const warm = new Fleet({ acsUrl: serve.url, count: warmup, model: template, serialPrefix: 'WARM', maxConcurrentSessions: 32, connectionRequests: 'off', reuseConnections: REUSE, drainMs: 10_000 });
+      await warm.start();
+      await until(() => warm.stats.sessions >= warmup, 300_000, 'warm-up bootstrap sessions');
+      await warm.stop();
+    }
     const fleet = new Fleet({
       acsUrl: serve.url,
       count: cpes,
@@ -282,6 +297,7 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
     await check.close();
     return {
       cpes,
+      warmup,
       parameters: template.parameterCount,
       seconds: Math.round(seconds * 10) / 10,
       ...stats,
@@ -304,7 +320,8 @@ async function bootstrapStorm(template: Template, cpes: number): Promise<Bootstr
 
 function bootstrapLine(boot: BootstrapFigure): string {
   return (
-    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${WORKERS > 1 ? `serve --workers ${WORKERS}, ` : ''}${ROWS ? 'tree rows, ' : 'tree sections, '}${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues; ` +
+    `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${WORKERS > 1 ? `serve --workers ${WORKERS}, ` : ''}${ROWS ? 'tree rows, ' : 'tree sections, '}${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues` +
+    `${boot.warmup > 0 ? ` after ${boot.warmup} warm-up bootstraps of the model` : ', cold'}; ` +
     `${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions); ` +
     `ACS CPU ${boot.acsCpuMsPerBootstrap} ms per bootstrap (${boot.acsSysMsPerBootstrap} ms of it in the kernel, ${boot.acsPageFaultsPerBootstrap} page faults), ${boot.acsCpuUsPerParameter} µs per parameter; simulator CPU ${boot.simCpuMsPerBootstrap} ms per bootstrap\n`
   );
@@ -315,11 +332,12 @@ async function main(): Promise<void> {
   // Each informs every second: 4,000/s offered, more than the floor server takes here.
   const periodicCpes = arg('periodic-cpes', 4000);
   const windowMs = arg('window', 15) * 1000;
-  const bootstrapCpes = arg('bootstrap-cpes', 100);
+  const bootstrapCpes = arg('bootstrap-cpes', 400);
+  const bootstrapWarmup = process.argv.includes('--bootstrap-warmup') ? Math.max(0, Number(process.argv[process.argv.indexOf('--bootstrap-warmup') + 1]) || 0) : 50;
   const light = loadModel('tr181-router');
   const large = loadModel('tr181-large');
   if (BOOTSTRAP_ONLY) {
-    const boot = await bootstrapStorm(large, bootstrapCpes);
+    const boot = await bootstrapStorm(large, bootstrapCpes, bootstrapWarmup);
     process.stdout.write(`${bootstrapLine(boot)}${JSON.stringify({ reuseConnections: REUSE, bootstrap: boot })}\n`);
     return;
   }
@@ -387,7 +405,7 @@ async function main(): Promise<void> {
       await floorChild.stop();
     }
   }
-  const boot = SKIP_BOOTSTRAP ? null : await bootstrapStorm(large, bootstrapCpes);
+  const boot = SKIP_BOOTSTRAP ? null : await bootstrapStorm(large, bootstrapCpes, bootstrapWarmup);
   const fraction = floor !== null && floor.sessionsPerSecond > 0 ? Math.round((acs.sessionsPerSecond / floor.sessionsPerSecond) * 1000) / 1000 : 0;
   const ratio = acs.sessionsPerSecond > 0 ? (withPolicies.sessionsPerSecond / acs.sessionsPerSecond).toFixed(3) : '-';
   process.stdout.write(
