@@ -239,6 +239,7 @@ async function bootstrapStorm(template: Template, cpes: number, warmup: number):
   const prefix = 'BOOT';
   const names = tenParameters(template);
   const idsOf = (serialPrefix: string, count: number): string[] => {
+    if (count === 0) return [];
     const fleet0 = new Fleet({ acsUrl: 'http://127.0.0.1:1/', count, model: template, serialPrefix });
     return Array.from({ length: count }, (_, i) =>
       deviceIdOf({ oui: template.deviceId.oui, productClass: template.deviceId.productClass, serialNumber: fleet0.serialNumber(i) }),
