@@ -31,6 +31,7 @@
  *                                [--workers 2]  (the bootstrap storm against `serve --workers 2`)
  *                                [--tree-sections]  (passed to serve: the default on SQLite since 2bf5286; for A/B against older builds)
  *                                [--tree-rows]  (the bootstrap storm against `serve --tree-rows`: a row per parameter)
+ *                                [--cold-acs]  (the warm-up against a serve of its own: the storm's serve is cold, the simulator warm)
  *
  * By default every session opens its own TCP connection, as real CPEs do; with
  * --reuse-connections the simulator hands connections from one session to the next.
@@ -62,6 +63,8 @@ const SAMPLING_ONLY = process.argv.includes('--sampling-only');
 const BOOTSTRAP_ONLY = process.argv.includes('--bootstrap-only');
 /** `serve --tree-sections` named (the default since 2bf5286; older builds need it named). */
 const SECTIONS = process.argv.includes('--tree-sections');
+/** The warm-up warms the simulator only: the storm meets a serve just started. */
+const COLD_ACS = process.argv.includes('--cold-acs');
 /** The bootstrap storm against `serve --tree-rows` (a row per parameter). */
 const ROWS = process.argv.includes('--tree-rows');
 /** CWMP worker processes of the bootstrap storm's serve (SQLite runs 2 at most). */
@@ -246,27 +249,42 @@ async function bootstrapStorm(template: Template, cpes: number, warmup: number):
     );
   };
   const ids = idsOf(prefix, cpes);
-  try {
-    // Queue the ten SetParameterValues before the devices exist: they run in the bootstrap session.
-    const store = await createSqliteStore({ dataDir: dir });
+  const warmIds = idsOf('WARM', warmup);
+  // The ten SetParameterValues queued before the devices exist: they run in the bootstrap session.
+  const queue = async (into: string, devices: readonly string[]): Promise<void> => {
+    const store = await createSqliteStore({ dataDir: into });
     await store.migrate();
-    for (const id of [...ids, ...idsOf('WARM', warmup)]) {
+    for (const id of devices) {
       for (const [i, name] of names.entries()) {
         const req: AcsRequest = { method: 'SetParameterValues', parameterList: [{ name, value: `storm-${i}`, type: 'xsd:string' }], parameterKey: `storm-${i}` };
         await store.createTasks([{ deviceId: id, task: taskFromRequest(req) }], Date.now());
       }
     }
     await store.close();
-    serve = await startServe(dir, { discover: true, extra: [...(WORKERS > 1 ? ['--workers', String(WORKERS)] : []), ...(SECTIONS ? ['--tree-sections'] : []), ...(ROWS ? ['--tree-rows'] : [])] });
+  };
+  const serveArgs = { discover: true, extra: [...(WORKERS > 1 ? ['--workers', String(WORKERS)] : []), ...(SECTIONS ? ['--tree-sections'] : []), ...(ROWS ? ['--tree-rows'] : [])] };
+  try {
+    await queue(dir, COLD_ACS ? ids : [...ids, ...warmIds]);
     if (warmup > 0) {
       // Devices of the model bootstrapped first, outside the figures: a storm at fleet scale
       // meets an ACS whose code is compiled and that has seen the model (its answers remembered,
       // its base written), and a window of a few seconds would otherwise weigh its first second.
+      // With --cold-acs the warm-up is the simulator's alone: against a serve of its own, stopped
+      // before the storm's serve starts.
+      const warmDir = COLD_ACS ? await mkdtemp(join(tmpdir(), 'flotilla-storm-warm-')) : dir;
+      if (COLD_ACS) await queue(warmDir, warmIds);
+      serve = await startServe(warmDir, serveArgs);
       const warm = new Fleet({ acsUrl: serve.url, count: warmup, model: template, serialPrefix: 'WARM', maxConcurrentSessions: 32, connectionRequests: 'off', reuseConnections: REUSE, drainMs: 10_000 });
       await warm.start();
       await until(() => warm.stats.sessions >= warmup, 300_000, 'warm-up bootstrap sessions');
       await warm.stop();
+      if (COLD_ACS) {
+        await serve.stop();
+        serve = null;
+        await rm(warmDir, { recursive: true, force: true });
+      }
     }
+    serve ??= await startServe(dir, serveArgs);
     const fleet = new Fleet({
       acsUrl: serve.url,
       count: cpes,
@@ -322,7 +340,7 @@ async function bootstrapStorm(template: Template, cpes: number, warmup: number):
 function bootstrapLine(boot: BootstrapFigure): string {
   return (
     `bootstrap storm: ${boot.sessionsPerSecond} sessions/s (${WORKERS > 1 ? `serve --workers ${WORKERS}, ` : ''}${ROWS ? 'tree rows, ' : 'tree sections, '}${boot.cpes} CPEs × ${boot.parameters} parameters discovered + 10 SetParameterValues` +
-    `${boot.warmup > 0 ? ` after ${boot.warmup} warm-up bootstraps of the model` : ', cold'}; ` +
+    `${boot.warmup > 0 ? (COLD_ACS ? `, cold ACS (simulator warmed by ${boot.warmup} bootstraps)` : ` after ${boot.warmup} warm-up bootstraps of the model`) : ', cold'}; ` +
     `${boot.setParameterValuesDone}/${boot.setParameterValuesQueued} done, ${boot.failures} failed sessions); ` +
     `ACS CPU ${boot.acsCpuMsPerBootstrap} ms per bootstrap (${boot.acsSysMsPerBootstrap} ms of it in the kernel, ${boot.acsPageFaultsPerBootstrap} page faults), ${boot.acsCpuUsPerParameter} µs per parameter; simulator CPU ${boot.simCpuMsPerBootstrap} ms per bootstrap\n`
   );
