@@ -29,7 +29,7 @@
  *                                [--sampling-only]   (only the periodic runs, with and without 5 sampled parameters)
  *                                [--bootstrap-only]  (only the bootstrap storm)
  *                                [--workers 2]  (the bootstrap storm against `serve --workers 2`)
- *                                [--tree-sections]  (passed to serve: the default on SQLite since 2bf5286; for A/B against older builds)
+ *                                [--tree-sections]  (passed to serve: the default on SQLite since 23e658d; for A/B against older builds)
  *                                [--tree-rows]  (the bootstrap storm against `serve --tree-rows`: a row per parameter)
  *                                [--cold-acs]  (the warm-up against a serve of its own: the storm's serve is cold, the simulator warm)
  *
@@ -48,10 +48,11 @@ import { taskFromRequest } from '../../src/tasks/rpc.js';
 import type { AcsRequest } from '../../src/cwmp/types.js';
 import { requireBuild, usageOf, startFloorChild, startServe, type Child } from './procs.js';
 
-function arg(name: string, dflt: number): number {
+/** A positive number option (or 0 where `zero` allows it); `dflt` when absent or out of range. */
+function arg(name: string, dflt: number, zero = false): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : dflt;
+  return Number.isFinite(v) && (v > 0 || (zero && v === 0)) ? v : dflt;
 }
 
 const REUSE = process.argv.includes('--reuse-connections');
@@ -61,7 +62,7 @@ const SKIP_BOOTSTRAP = process.argv.includes('--skip-bootstrap');
 const SAMPLING_ONLY = process.argv.includes('--sampling-only');
 /** Only the bootstrap storm (the figure discovery and the store's tree writes are tuned against). */
 const BOOTSTRAP_ONLY = process.argv.includes('--bootstrap-only');
-/** `serve --tree-sections` named (the default since 2bf5286; older builds need it named). */
+/** `serve --tree-sections` named (the default since 23e658d; older builds need it named). */
 const SECTIONS = process.argv.includes('--tree-sections');
 /** The warm-up warms the simulator only: the storm meets a serve just started. */
 const COLD_ACS = process.argv.includes('--cold-acs');
@@ -262,6 +263,9 @@ async function bootstrapStorm(template: Template, cpes: number, warmup: number):
     }
     await store.close();
   };
+  /** The storm's simulated fleet (the warm-up's too): devices of the model, as many sessions at once as a real storm brings. */
+  const stormFleet = (acsUrl: string, count: number, serialPrefix: string): Fleet =>
+    new Fleet({ acsUrl, count, model: template, serialPrefix, maxConcurrentSessions: 32, connectionRequests: 'off', reuseConnections: REUSE, drainMs: 10_000 });
   const serveArgs = { discover: true, extra: [...(WORKERS > 1 ? ['--workers', String(WORKERS)] : []), ...(SECTIONS ? ['--tree-sections'] : []), ...(ROWS ? ['--tree-rows'] : [])] };
   try {
     await queue(dir, COLD_ACS ? ids : [...ids, ...warmIds]);
@@ -274,7 +278,7 @@ async function bootstrapStorm(template: Template, cpes: number, warmup: number):
       const warmDir = COLD_ACS ? await mkdtemp(join(tmpdir(), 'flotilla-storm-warm-')) : dir;
       if (COLD_ACS) await queue(warmDir, warmIds);
       serve = await startServe(warmDir, serveArgs);
-      const warm = new Fleet({ acsUrl: serve.url, count: warmup, model: template, serialPrefix: 'WARM', maxConcurrentSessions: 32, connectionRequests: 'off', reuseConnections: REUSE, drainMs: 10_000 });
+      const warm = stormFleet(serve.url, warmup, 'WARM');
       await warm.start();
       await until(() => warm.stats.sessions >= warmup, 300_000, 'warm-up bootstrap sessions');
       await warm.stop();
@@ -285,16 +289,7 @@ async function bootstrapStorm(template: Template, cpes: number, warmup: number):
       }
     }
     serve ??= await startServe(dir, serveArgs);
-    const fleet = new Fleet({
-      acsUrl: serve.url,
-      count: cpes,
-      model: template,
-      serialPrefix: prefix,
-      maxConcurrentSessions: 32,
-      connectionRequests: 'off',
-      reuseConnections: REUSE,
-      drainMs: 10_000,
-    });
+    const fleet = stormFleet(serve.url, cpes, prefix);
     const pid = serve.process.pid ?? 0;
     const acs0 = usageOf(pid);
     const sim0 = process.cpuUsage();
@@ -352,7 +347,7 @@ async function main(): Promise<void> {
   const periodicCpes = arg('periodic-cpes', 4000);
   const windowMs = arg('window', 15) * 1000;
   const bootstrapCpes = arg('bootstrap-cpes', 400);
-  const bootstrapWarmup = process.argv.includes('--bootstrap-warmup') ? Math.max(0, Number(process.argv[process.argv.indexOf('--bootstrap-warmup') + 1]) || 0) : 50;
+  const bootstrapWarmup = arg('bootstrap-warmup', 50, true);
   const light = loadModel('tr181-router');
   const large = loadModel('tr181-large');
   if (BOOTSTRAP_ONLY) {

@@ -154,8 +154,8 @@ class Planned implements Section {
   readonly at: number[] = [];
   constructor(
     readonly cut: number,
-    readonly e: SectionEntries,
-    readonly valuesAt: number | null,
+    private readonly e: SectionEntries,
+    private readonly valuesAt: number | null,
   ) {}
   get length(): number {
     return this.at.length;
@@ -179,15 +179,15 @@ class Planned implements Section {
   }
 }
 
+/** Devices whose strings a candidate's section takes (see Kept). */
+const TAKE_STRINGS = 4;
+
 /**
  * A candidate's section: its own columns, so that the strings of each device found equal to it
  * can take the place of its own. In a storm most of a device's strings are those of the answer
  * the memo remembered (src/cwmp/answer-memo.ts), so after the first device that fits, most
  * comparisons are of a string with itself.
  */
-/** Devices whose strings a candidate's section takes (see Kept). */
-const TAKE_STRINGS = 4;
-
 class Kept implements Section {
   /** Devices compared with it so far. */
   fitted = 0;
@@ -331,17 +331,11 @@ function ownEntries(mine: Planned, base: Kept | undefined, text: EntryText): str
   // The strings of the first few devices that fit are taken; after that they are the memo's
   // (a store into an old array on every comparison cost as much as the comparison).
   const take = base.fitted++ < TAKE_STRINGS;
-  // The plan's columns read here directly (an accessor per column per entry cost a third of the loop).
-  const { name: pathOf, value: valueOf, type: typeOf, writable: writableOf, valueAt } = mine.e;
-  const { at, valuesAt } = mine;
   for (let k = 0; k < n; k++) {
-    const i = at[k]!;
-    const path = pathOf[i]!;
-    const value = valueOf[i]!;
-    const type = typeOf[i]!;
-    const read = valueAt[i]!;
-    const when = value !== null && !Number.isNaN(read) && read !== valuesAt ? read : NaN;
-    if (value === values[k] && type === types[k] && writableOf[i] === writables[k] && (when === whens[k] || (Number.isNaN(when) && Number.isNaN(whens[k]!))) && path === paths[k]) {
+    const path = mine.path(k);
+    const value = mine.value(k);
+    const type = mine.type(k);
+    if (value === values[k] && type === types[k] && mine.writable(k) === writables[k] && Object.is(mine.when(k), whens[k]) && path === paths[k]) {
       if (take) {
         values[k] = value;
         types[k] = type;
